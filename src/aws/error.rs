@@ -1,0 +1,188 @@
+//! One error type for every AWS call rolecall makes: what failed, on what, why, and what to check.
+
+use std::fmt;
+
+use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+/// What kind of failure this was, as far as a responder needs to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    AccessDenied,
+    ExpiredToken,
+    InvalidCredentials,
+    NoCredentials,
+    Throttled,
+    Timeout,
+    Network,
+    RegionDisabled,
+    Other,
+}
+
+/// A failed AWS call. `Display` is one line; `hint` says what to check.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct AwsError {
+    pub kind: ErrorKind,
+    /// The API operation, e.g. `AssumeRole` or `DescribeInstances`.
+    pub operation: &'static str,
+    /// What it was called on: a role ARN, `region eu-west-1`, the primary identity.
+    pub target: String,
+    /// The service's error code, when the service answered.
+    pub code: Option<String>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} on {} failed: ", self.operation, self.target)?;
+        if let Some(code) = &self.code {
+            write!(f, "{code}: ")?;
+        }
+        // Keep it one line whatever the service sent.
+        let msg: String = self.message.split_whitespace().collect::<Vec<_>>().join(" ");
+        f.write_str(&msg)
+    }
+}
+
+impl AwsError {
+    pub fn new(kind: ErrorKind, operation: &'static str, target: impl Into<String>) -> Self {
+        let mut e = AwsError {
+            kind,
+            operation,
+            target: target.into(),
+            code: None,
+            message: String::new(),
+            hint: None,
+        };
+        e.hint = default_hint(&e);
+        e
+    }
+
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Classifies an SDK error. `target` names what the call was about.
+    pub fn from_sdk<E, R>(err: SdkError<E, R>, operation: &'static str, target: String) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: fmt::Debug + Send + Sync + 'static,
+    {
+        let full = DisplayErrorContext(&err).to_string();
+        let (kind, code, message) = match &err {
+            SdkError::ServiceError(se) => {
+                let code = se.err().code().map(str::to_string);
+                let message = se
+                    .err()
+                    .message()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| full.clone());
+                (kind_from_code(code.as_deref()), code, message)
+            }
+            SdkError::TimeoutError(_) => (ErrorKind::Timeout, None, "no answer in time".into()),
+            SdkError::DispatchFailure(d) if d.is_timeout() => {
+                (ErrorKind::Timeout, None, "connection timed out".into())
+            }
+            SdkError::DispatchFailure(d) if d.is_io() => (ErrorKind::Network, None, full.clone()),
+            _ if looks_like_missing_credentials(&full) => {
+                (ErrorKind::NoCredentials, None, full.clone())
+            }
+            SdkError::DispatchFailure(_) => (ErrorKind::Network, None, full.clone()),
+            _ => (ErrorKind::Other, None, full.clone()),
+        };
+        let mut e = AwsError::new(kind, operation, target).with_message(message);
+        e.code = code;
+        e.hint = default_hint(&e);
+        e
+    }
+}
+
+fn looks_like_missing_credentials(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    t.contains("no credentials") || t.contains("credentials provider") || t.contains("failed to load credentials")
+}
+
+/// Maps service error codes (they differ between services) to a kind.
+pub fn kind_from_code(code: Option<&str>) -> ErrorKind {
+    match code.unwrap_or("") {
+        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation"
+        | "UnauthorizedAccess" => ErrorKind::AccessDenied,
+        "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" | "TokenRefreshRequired" => {
+            ErrorKind::ExpiredToken
+        }
+        "InvalidClientTokenId" | "AuthFailure" | "SignatureDoesNotMatch"
+        | "UnrecognizedClientException" | "InvalidAccessKeyId" | "InvalidToken" => {
+            ErrorKind::InvalidCredentials
+        }
+        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException"
+        | "RequestThrottled" => ErrorKind::Throttled,
+        "OptInRequired" | "RegionDisabledException" => ErrorKind::RegionDisabled,
+        _ => ErrorKind::Other,
+    }
+}
+
+fn default_hint(e: &AwsError) -> Option<String> {
+    let s = match e.kind {
+        ErrorKind::AccessDenied => format!(
+            "the credentials used for {} are not allowed to call {}: check the identity policy of the caller",
+            e.target, e.operation
+        ),
+        ErrorKind::ExpiredToken => {
+            "the credentials have expired: refresh them (aws sso login, or a new session) and try again".into()
+        }
+        ErrorKind::InvalidCredentials => {
+            "the access key is not valid here: check AWS_ACCESS_KEY_ID / AWS_PROFILE, and that it was not deleted or rotated".into()
+        }
+        ErrorKind::NoCredentials => {
+            "no AWS credentials were found: set AWS_PROFILE (see ~/.aws/config) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance role is attached".into()
+        }
+        ErrorKind::Throttled => {
+            "AWS is throttling these calls (the SDK already retried): wait a moment and try again".into()
+        }
+        ErrorKind::Timeout => {
+            "no answer in time: check the network or VPN and AWS_ENDPOINT_URL; defaults.timeout_seconds sets the limit".into()
+        }
+        ErrorKind::Network => {
+            "could not reach the AWS endpoint: check the network, proxy settings and AWS_ENDPOINT_URL".into()
+        }
+        ErrorKind::RegionDisabled => {
+            "this region is not enabled for the account (opt-in region): enable it, or remove it from the role's regions".into()
+        }
+        ErrorKind::Other => return None,
+    };
+    Some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_map_to_kinds() {
+        assert_eq!(kind_from_code(Some("AccessDenied")), ErrorKind::AccessDenied);
+        assert_eq!(kind_from_code(Some("UnauthorizedOperation")), ErrorKind::AccessDenied);
+        assert_eq!(kind_from_code(Some("ExpiredToken")), ErrorKind::ExpiredToken);
+        assert_eq!(kind_from_code(Some("RequestLimitExceeded")), ErrorKind::Throttled);
+        assert_eq!(kind_from_code(Some("OptInRequired")), ErrorKind::RegionDisabled);
+        assert_eq!(kind_from_code(Some("InvalidClientTokenId")), ErrorKind::InvalidCredentials);
+        assert_eq!(kind_from_code(Some("Bogus")), ErrorKind::Other);
+        assert_eq!(kind_from_code(None), ErrorKind::Other);
+    }
+
+    #[test]
+    fn display_is_one_line() {
+        let e = AwsError::new(ErrorKind::AccessDenied, "AssumeRole", "arn:aws:iam::222222222222:role/R")
+            .with_message("User: x is not authorized\n  to perform sts:AssumeRole");
+        let s = e.to_string();
+        assert!(!s.contains('\n'));
+        assert!(s.starts_with("AssumeRole on arn:aws:iam::222222222222:role/R failed"));
+        assert!(e.hint.unwrap().contains("identity policy"));
+    }
+}

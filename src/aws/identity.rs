@@ -1,0 +1,36 @@
+//! Who am I: the primary identity behind the default credential chain.
+
+use aws_config::SdkConfig;
+use serde::Serialize;
+
+use super::AwsError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Identity {
+    pub account: String,
+    pub arn: String,
+    #[serde(skip)]
+    pub user_id: String,
+}
+
+impl Identity {
+    /// True when the caller is itself an assumed role (an instance role, SSO, or a chained
+    /// session): AWS then caps any further AssumeRole at one hour (role chaining).
+    pub fn is_assumed_role(&self) -> bool {
+        self.arn.contains(":assumed-role/")
+    }
+}
+
+pub async fn caller_identity(config: &SdkConfig) -> Result<Identity, AwsError> {
+    let sts = aws_sdk_sts::Client::new(config);
+    let out = sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk(e, "GetCallerIdentity", "the primary identity".into()))?;
+    Ok(Identity {
+        account: out.account().unwrap_or_default().to_string(),
+        arn: out.arn().unwrap_or_default().to_string(),
+        user_id: out.user_id().unwrap_or_default().to_string(),
+    })
+}

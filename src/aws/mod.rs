@@ -1,0 +1,61 @@
+//! Everything that talks to AWS. It returns rolecall's own types and knows nothing of the screen.
+
+pub mod arn;
+pub mod assume;
+pub mod console;
+pub mod credentials;
+pub mod ec2;
+pub mod error;
+pub mod identity;
+
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+pub use error::{AwsError, ErrorKind};
+
+/// How to build the primary SDK configuration.
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    /// A profile from `~/.aws/config` (else `AWS_PROFILE`, else the default chain).
+    pub profile: Option<String>,
+    /// Region for the primary identity's calls (else `AWS_REGION` / the profile's region).
+    pub region: Option<String>,
+    pub timeout: Option<Duration>,
+    pub connect_timeout: Option<Duration>,
+}
+
+/// The region used when neither flags, environment nor profile name one. STS answers in every
+/// region, so any works for the primary identity; this is the one the global endpoint lives in.
+pub const FALLBACK_REGION: &str = "us-east-1";
+
+/// Loads the primary SDK configuration from the standard chain: environment, profiles (SSO and
+/// `credential_process` included), container and instance roles. `AWS_ENDPOINT_URL` is honoured.
+/// No network call happens here: credentials are resolved on first use.
+pub async fn load_config(opts: &AwsOptions) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(p) = &opts.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(r) = &opts.region {
+        loader = loader.region(Region::new(r.clone()));
+    }
+    let mut timeouts = TimeoutConfig::builder();
+    if let Some(t) = opts.timeout {
+        timeouts = timeouts.operation_timeout(t);
+    }
+    if let Some(t) = opts.connect_timeout {
+        timeouts = timeouts.connect_timeout(t);
+    }
+    let config = loader.timeout_config(timeouts.build()).load().await;
+    if config.region().is_some() {
+        config
+    } else {
+        tracing::debug!("no region configured, using {FALLBACK_REGION} for the primary identity");
+        config
+            .into_builder()
+            .region(Region::from_static(FALLBACK_REGION))
+            .build()
+    }
+}

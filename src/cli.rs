@@ -1,0 +1,137 @@
+//! Command-line definitions.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rolecall",
+    version,
+    about = "Assume cross-account AWS roles and browse EC2 instances and EBS volumes across accounts",
+    long_about = "Assume cross-account AWS roles and browse EC2 instances and EBS volumes across accounts.\n\n\
+        The primary identity comes from the standard AWS chain (environment, --profile / AWS_PROFILE, \
+        SSO, instance role); AWS_ENDPOINT_URL is honoured. A ROLE argument is a full role ARN or the \
+        name of a [[role]] in the config file.",
+    after_help = "Examples:\n  rolecall roles\n  eval \"$(rolecall assume prod-responder)\"\n  rolecall instances prod-responder --region eu-west-1 --json\n  rolecall link arn:aws:iam::222222222222:role/ResponderRole"
+)]
+pub struct Cli {
+    /// Config file [default: config.toml in the platform config dir, e.g. ~/.config/rolecall/]
+    #[arg(long, global = true, env = "ROLECALL_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// AWS profile for the primary identity (from ~/.aws/config)
+    #[arg(long, global = true, env = "AWS_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Region to work in; repeat it to list several (instances, volumes)
+    #[arg(long = "region", global = true, value_name = "REGION")]
+    pub regions: Vec<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the primary identity and the roles it can assume, grouped by account
+    Roles {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Assume a role and print its temporary credentials
+    Assume {
+        /// Role name from the config, or a full role ARN
+        role: String,
+        /// How to print the credentials
+        #[arg(long, value_enum, default_value_t = AssumeFormat::Env)]
+        format: AssumeFormat,
+        /// Session duration, in seconds or as "1h", "90m" (900s to 12h)
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        duration: Option<u32>,
+        /// Current code of the MFA device named by the role's mfa_serial
+        #[arg(long, value_name = "CODE")]
+        token_code: Option<String>,
+    },
+    /// List the EC2 instances of the role's account in each of its regions
+    Instances {
+        /// Role name from the config, or a full role ARN
+        role: String,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+        /// Current code of the MFA device named by the role's mfa_serial
+        #[arg(long, value_name = "CODE")]
+        token_code: Option<String>,
+    },
+    /// List the EBS volumes of the role's account in each of its regions
+    Volumes {
+        /// Role name from the config, or a full role ARN
+        role: String,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+        /// Current code of the MFA device named by the role's mfa_serial
+        #[arg(long, value_name = "CODE")]
+        token_code: Option<String>,
+    },
+    /// Print the console's switch-role link for a role
+    Link {
+        /// Role name from the config, or a full role ARN
+        role: String,
+        /// Print JSON instead of the bare link
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AssumeFormat {
+    /// `export AWS_ACCESS_KEY_ID=…` lines, for `eval "$(rolecall assume ROLE)"`
+    Env,
+    /// The JSON that `credential_process` in ~/.aws/config expects
+    CredentialProcess,
+}
+
+/// Parses a session duration: plain seconds or a humantime span ("1h", "90m"), 900s..=12h.
+pub fn parse_duration(s: &str) -> Result<u32, String> {
+    let secs = match s.parse::<u64>() {
+        Ok(n) => n,
+        Err(_) => humantime::parse_duration(s)
+            .map_err(|e| format!("\"{s}\" is not a duration ({e}); use seconds or e.g. 1h, 90m"))?
+            .as_secs(),
+    };
+    let (min, max) = (
+        u64::from(crate::config::MIN_DURATION),
+        u64::from(crate::config::MAX_DURATION),
+    );
+    if (min..=max).contains(&secs) {
+        Ok(secs as u32)
+    } else {
+        Err(format!(
+            "{secs} seconds is outside what AWS grants: 900 (15m) to 43200 (12h), and no more than the role's maximum session duration"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("3600"), Ok(3600));
+        assert_eq!(parse_duration("1h"), Ok(3600));
+        assert_eq!(parse_duration("90m"), Ok(5400));
+        assert!(parse_duration("60").unwrap_err().contains("900"));
+        assert!(parse_duration("13h").is_err());
+        assert!(parse_duration("soon").unwrap_err().contains("not a duration"));
+    }
+}

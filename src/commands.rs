@@ -1,0 +1,231 @@
+//! The CLI subcommands: glue between config, the AWS layer and the printers.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+
+use crate::aws::arn::validate_region;
+use crate::aws::assume::{assume_role, Session};
+use crate::aws::credentials::Secret;
+use crate::aws::ec2::{list_instances, list_volumes, Ec2Target, Listing};
+use crate::aws::identity::caller_identity;
+use crate::aws::{console, load_config, AwsOptions};
+use crate::cli::{AssumeFormat, Cli, Command};
+use crate::config::{self, Config};
+use crate::output;
+use crate::roles::{self, Role};
+
+/// Runs one subcommand; the result's error is printed by `main`.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = config::load(cli.config.as_deref())?;
+    for r in &cli.regions {
+        validate_region(r).map_err(|e| anyhow::anyhow!("--region: {e}"))?;
+    }
+    let opts = AwsOptions {
+        profile: cli.profile.clone(),
+        region: cli.regions.first().cloned(),
+        timeout: Some(Duration::from_secs(config.defaults.timeout_seconds.into())),
+        connect_timeout: Some(Duration::from_secs(
+            config.defaults.connect_timeout_seconds.into(),
+        )),
+    };
+
+    match cli.command {
+        Command::Link { role, json } => {
+            let role = roles::resolve(&config, &role)?;
+            let color = config
+                .account(role.arn.account_id())
+                .and_then(|a| a.color.clone());
+            let url =
+                console::switch_role_url(&role.arn, &role.display_name(&config), color.as_deref());
+            if json {
+                println!(
+                    "{}",
+                    output::to_json(&serde_json::json!({"role_arn": role.arn, "url": url}))
+                );
+            } else {
+                println!("{url}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Roles { json } => {
+            let sdk = load_config(&opts).await;
+            let primary = caller_identity(&sdk).await?;
+            let groups = roles::catalog(&config);
+            if json {
+                println!("{}", output::roles_json(&primary, &groups, &config.defaults));
+            } else {
+                print!("{}", output::roles_table(&primary, &groups, &config.defaults));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Assume {
+            role,
+            format,
+            duration,
+            token_code,
+        } => {
+            let role = roles::resolve(&config, &role)?;
+            let sdk = load_config(&opts).await;
+            let session = assume(&sdk, &config, &role, duration, token_code).await?;
+            eprintln!(
+                "rolecall: assumed {} ({}); expires {}",
+                role.arn,
+                session.assumed_role_arn,
+                output::rfc3339(&session.expiration)
+            );
+            match format {
+                AssumeFormat::Env => print!("{}", output::credentials_env(&session)),
+                AssumeFormat::CredentialProcess => {
+                    println!("{}", output::credentials_process(&session))
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Instances {
+            role,
+            json,
+            token_code,
+        } => {
+            let (role, target, regions) =
+                role_target(&opts, &config, &role, &cli.regions, token_code).await?;
+            let listing = list_instances(&target, &regions).await;
+            let now = chrono::Utc::now();
+            finish_listing(&role, &config, &regions, listing, json, "instances", |items| {
+                output::instances_table(items, now)
+            })
+        }
+        Command::Volumes {
+            role,
+            json,
+            token_code,
+        } => {
+            let (role, target, regions) =
+                role_target(&opts, &config, &role, &cli.regions, token_code).await?;
+            let listing = list_volumes(&target, &regions).await;
+            finish_listing(
+                &role,
+                &config,
+                &regions,
+                listing,
+                json,
+                "volumes",
+                output::volumes_table,
+            )
+        }
+    }
+}
+
+/// Resolves a role, assumes it, and says where to list: its regions unless `--region` overrides.
+async fn role_target(
+    opts: &AwsOptions,
+    config: &Config,
+    arg: &str,
+    cli_regions: &[String],
+    token_code: Option<String>,
+) -> anyhow::Result<(Role, Ec2Target, Vec<String>)> {
+    let role = roles::resolve(config, arg)?;
+    let sdk = load_config(opts).await;
+    let session = assume(&sdk, config, &role, None, token_code).await?;
+    let regions = if cli_regions.is_empty() {
+        role.regions(&config.defaults)
+    } else {
+        cli_regions.to_vec()
+    };
+    let target = Ec2Target {
+        base: sdk,
+        credentials: session.credentials.provider(),
+        page_size: config.defaults.page_size,
+    };
+    Ok((role, target, regions))
+}
+
+/// Prints a listing; failed regions go to stderr. Fails only when every region failed.
+fn finish_listing<T: serde::Serialize>(
+    role: &Role,
+    config: &Config,
+    regions: &[String],
+    listing: Listing<T>,
+    json: bool,
+    what: &str,
+    table: impl Fn(&[T]) -> String,
+) -> anyhow::Result<ExitCode> {
+    for f in &listing.failures {
+        eprintln!("warning: {}", f.error);
+        if let Some(h) = &f.error.hint {
+            eprintln!("  hint: {h}");
+        }
+    }
+    if !listing.failures.is_empty() && listing.failures.len() == regions.len() {
+        let first = &listing.failures[0].error;
+        bail!(crate::aws::AwsError {
+            target: format!("every region of {}", role.arn),
+            ..first.clone()
+        });
+    }
+    if json {
+        println!("{}", output::to_json(&listing.items));
+    } else if listing.items.is_empty() {
+        let account = config
+            .account(role.arn.account_id())
+            .and_then(|a| a.name.clone())
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
+        let ok: Vec<&str> = regions
+            .iter()
+            .filter(|r| !listing.failures.iter().any(|f| &f.region == *r))
+            .map(String::as_str)
+            .collect();
+        println!(
+            "No {what} in account {}{account} in {}.",
+            role.arn.account_id(),
+            ok.join(", ")
+        );
+    } else {
+        print!("{}", table(&listing.items));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Assumes `role`, asking for an MFA code on the terminal when the role needs one and none was given.
+async fn assume(
+    sdk: &aws_config::SdkConfig,
+    config: &Config,
+    role: &Role,
+    duration: Option<u32>,
+    token_code: Option<String>,
+) -> anyhow::Result<Session> {
+    let token_code = match (&role.mfa_serial, token_code) {
+        (_, Some(code)) => Some(check_token_code(&code)?),
+        (Some(serial), None) => Some(prompt_token_code(&role.arn.to_string(), serial)?),
+        (None, None) => None,
+    };
+    let params = role.assume_params(&config.defaults, duration, token_code);
+    Ok(assume_role(sdk, &params).await?)
+}
+
+fn check_token_code(code: &str) -> anyhow::Result<Secret> {
+    let code = code.trim();
+    if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(Secret::new(code))
+    } else {
+        bail!("--token-code: an MFA code is 6 digits")
+    }
+}
+
+fn prompt_token_code(role: &str, serial: &str) -> anyhow::Result<Secret> {
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "{role} needs an MFA code (mfa_serial = {serial}): pass --token-code CODE with the current code from that device"
+        );
+    }
+    eprint!("MFA code for {serial}: ");
+    std::io::stderr().flush().ok();
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("reading the MFA code")?;
+    check_token_code(&line)
+}

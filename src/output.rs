@@ -1,0 +1,298 @@
+//! How CLI results are printed: tables for people, JSON for scripts, `export` lines for shells.
+
+use chrono::{DateTime, Utc};
+use comfy_table::{presets, Table};
+use serde::Serialize;
+
+use crate::aws::assume::Session;
+use crate::aws::ec2::{Instance, Volume};
+use crate::aws::identity::Identity;
+use crate::roles::{AccountRoles, RoleSource};
+
+/// A borderless table like `kubectl get`: left-aligned, two spaces between columns.
+fn table(headers: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(presets::NOTHING).set_header(headers.to_vec());
+    for c in t.column_iter_mut() {
+        c.set_padding((0, 2));
+    }
+    t
+}
+
+fn or_dash(s: Option<&str>) -> String {
+    match s {
+        Some(s) if !s.is_empty() => s.to_string(),
+        _ => "-".to_string(),
+    }
+}
+
+/// `2026-11-22T10:04:05Z`
+pub fn rfc3339(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+// ---- roles ----
+
+#[derive(Serialize)]
+pub struct RolesJson<'a> {
+    pub primary: &'a Identity,
+    pub accounts: Vec<AccountJson>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct AccountJson {
+    pub id: String,
+    pub name: Option<String>,
+    pub color: Option<String>,
+    pub roles: Vec<RoleJson>,
+}
+
+#[derive(Serialize)]
+pub struct RoleJson {
+    pub arn: String,
+    pub name: Option<String>,
+    pub source: RoleSource,
+    pub external_id: Option<String>,
+    pub mfa_serial: Option<String>,
+    pub duration_seconds: u32,
+    pub regions: Vec<String>,
+}
+
+pub fn roles_json(
+    primary: &Identity,
+    groups: &[AccountRoles],
+    defaults: &crate::config::Defaults,
+) -> String {
+    let doc = RolesJson {
+        primary,
+        accounts: groups
+            .iter()
+            .map(|g| AccountJson {
+                id: g.id.clone(),
+                name: g.name.clone(),
+                color: g.color.clone(),
+                roles: g
+                    .roles
+                    .iter()
+                    .map(|r| RoleJson {
+                        arn: r.arn.to_string(),
+                        name: r.name.clone(),
+                        source: r.source,
+                        external_id: r.external_id.clone(),
+                        mfa_serial: r.mfa_serial.clone(),
+                        duration_seconds: r.duration(defaults),
+                        regions: r.regions(defaults),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        warnings: Vec::new(),
+    };
+    to_json(&doc)
+}
+
+pub fn roles_table(
+    primary: &Identity,
+    groups: &[AccountRoles],
+    defaults: &crate::config::Defaults,
+) -> String {
+    let mut out = format!(
+        "Primary identity: {} (account {})\n\n",
+        primary.arn, primary.account
+    );
+    if groups.is_empty() {
+        out.push_str(
+            "No roles configured. Add [[role]] tables to the config (see config.example.toml), \
+             or pass a full role ARN to assume, instances, volumes or link.\n",
+        );
+        return out;
+    }
+    let mut t = table(&["ACCOUNT", "ROLE", "NAME", "REGIONS", "NEEDS", "SOURCE"]);
+    for g in groups {
+        let account = match &g.name {
+            Some(n) => format!("{} ({n})", g.id),
+            None => g.id.clone(),
+        };
+        for r in &g.roles {
+            let mut needs = Vec::new();
+            if r.external_id.is_some() {
+                needs.push("external-id");
+            }
+            if r.mfa_serial.is_some() {
+                needs.push("mfa");
+            }
+            t.add_row(vec![
+                account.clone(),
+                r.arn.name_with_path(),
+                or_dash(r.name.as_deref()),
+                r.regions(defaults).join(","),
+                if needs.is_empty() {
+                    "-".to_string()
+                } else {
+                    needs.join(",")
+                },
+                match r.source {
+                    RoleSource::Config => "config",
+                    RoleSource::Argument => "argument",
+                }
+                .to_string(),
+            ]);
+        }
+    }
+    out.push_str(&t.to_string());
+    out.push('\n');
+    out
+}
+
+// ---- credentials ----
+
+/// Single-quotes a value for POSIX shells.
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// `export` lines for `eval "$(rolecall assume ROLE)"`. This prints secrets: the user asked for them.
+pub fn credentials_env(s: &Session) -> String {
+    let c = &s.credentials;
+    let mut out = String::new();
+    out.push_str(&format!(
+        "export AWS_ACCESS_KEY_ID={}\n",
+        shell_quote(&c.access_key_id)
+    ));
+    out.push_str(&format!(
+        "export AWS_SECRET_ACCESS_KEY={}\n",
+        shell_quote(c.secret_access_key.expose())
+    ));
+    if let Some(t) = &c.session_token {
+        out.push_str(&format!(
+            "export AWS_SESSION_TOKEN={}\n",
+            shell_quote(t.expose())
+        ));
+    }
+    out.push_str(&format!(
+        "export AWS_CREDENTIAL_EXPIRATION={}\n",
+        shell_quote(&rfc3339(&s.expiration))
+    ));
+    out
+}
+
+/// The `credential_process` document (Version 1).
+pub fn credentials_process(s: &Session) -> String {
+    let c = &s.credentials;
+    let doc = serde_json::json!({
+        "Version": 1,
+        "AccessKeyId": c.access_key_id,
+        "SecretAccessKey": c.secret_access_key.expose(),
+        "SessionToken": c.session_token.as_ref().map(|t| t.expose()),
+        "Expiration": rfc3339(&s.expiration),
+    });
+    to_json(&doc)
+}
+
+// ---- instances and volumes ----
+
+pub fn to_json<T: Serialize + ?Sized>(v: &T) -> String {
+    // Serialising plain data cannot fail; fall back to null rather than panic.
+    serde_json::to_string_pretty(v).unwrap_or_else(|_| "null".to_string())
+}
+
+/// "3d", "5h", "12m": how long ago, for tables.
+pub fn age(t: Option<&DateTime<Utc>>, now: DateTime<Utc>) -> String {
+    let Some(t) = t else { return "-".into() };
+    let secs = (now - *t).num_seconds().max(0);
+    match secs {
+        s if s < 120 => format!("{s}s"),
+        s if s < 7200 => format!("{}m", s / 60),
+        s if s < 172_800 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+pub fn instances_table(items: &[Instance], now: DateTime<Utc>) -> String {
+    let mut t = table(&[
+        "NAME",
+        "INSTANCE ID",
+        "STATE",
+        "TYPE",
+        "AZ",
+        "PRIVATE IP",
+        "PUBLIC IP",
+        "AGE",
+        "VOLUMES",
+    ]);
+    for i in items {
+        t.add_row(vec![
+            or_dash(Some(&i.name)),
+            i.instance_id.clone(),
+            i.state.clone(),
+            i.instance_type.clone(),
+            or_dash(Some(&i.availability_zone)),
+            or_dash(i.private_ip.as_deref()),
+            or_dash(i.public_ip.as_deref()),
+            age(i.launch_time.as_ref(), now),
+            i.volume_ids.len().to_string(),
+        ]);
+    }
+    format!("{t}\n")
+}
+
+pub fn volumes_table(items: &[Volume]) -> String {
+    let mut t = table(&[
+        "VOLUME ID",
+        "NAME",
+        "SIZE",
+        "TYPE",
+        "STATE",
+        "ENCRYPTED",
+        "ATTACHED TO",
+        "SNAPSHOT",
+        "AZ",
+    ]);
+    for v in items {
+        t.add_row(vec![
+            v.volume_id.clone(),
+            or_dash(Some(&v.name)),
+            format!("{} GiB", v.size_gib),
+            v.volume_type.clone(),
+            v.state.clone(),
+            if v.encrypted { "yes" } else { "no" }.to_string(),
+            if v.attached_to.is_empty() {
+                "-".to_string()
+            } else {
+                v.attached_to.join(",")
+            },
+            or_dash(v.snapshot_id.as_deref()),
+            or_dash(Some(&v.availability_zone)),
+        ]);
+    }
+    format!("{t}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_survives_quotes() {
+        assert_eq!(shell_quote("a'b"), "'a'\\''b'");
+        assert_eq!(shell_quote("abc/+="), "'abc/+='");
+    }
+
+    #[test]
+    fn ages() {
+        let now = DateTime::parse_from_rfc3339("2026-11-22T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let t = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        assert_eq!(age(Some(&t("2026-11-22T11:59:30Z")), now), "30s");
+        assert_eq!(age(Some(&t("2026-11-22T11:00:00Z")), now), "60m");
+        assert_eq!(age(Some(&t("2026-11-21T12:00:00Z")), now), "24h");
+        assert_eq!(age(Some(&t("2026-11-12T12:00:00Z")), now), "10d");
+        assert_eq!(age(None, now), "-");
+    }
+}

@@ -1,0 +1,278 @@
+//! The roles a responder can assume, grouped by account, and how a ROLE argument finds one.
+
+use serde::Serialize;
+
+use crate::aws::arn::RoleArn;
+use crate::aws::assume::AssumeParams;
+use crate::aws::credentials::Secret;
+use crate::config::{Config, Defaults, RoleConfig};
+
+/// Where rolecall learned of a role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RoleSource {
+    /// rolecall's own config file.
+    Config,
+    /// Named on the command line by its ARN, configured nowhere.
+    Argument,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role {
+    pub arn: RoleArn,
+    pub name: Option<String>,
+    pub source: RoleSource,
+    pub external_id: Option<String>,
+    pub mfa_serial: Option<String>,
+    pub duration_seconds: Option<u32>,
+    pub regions: Option<Vec<String>>,
+    pub session_name: Option<String>,
+}
+
+impl Role {
+    pub fn from_config(r: &RoleConfig) -> Self {
+        Role {
+            arn: r.arn.clone(),
+            name: r.name.clone(),
+            source: RoleSource::Config,
+            external_id: r.external_id.clone(),
+            mfa_serial: r.mfa_serial.clone(),
+            duration_seconds: r.duration_seconds,
+            regions: r.regions.clone(),
+            session_name: r.session_name.clone(),
+        }
+    }
+
+    fn from_arn(arn: RoleArn) -> Self {
+        Role {
+            arn,
+            name: None,
+            source: RoleSource::Argument,
+            external_id: None,
+            mfa_serial: None,
+            duration_seconds: None,
+            regions: None,
+            session_name: None,
+        }
+    }
+
+    /// The short name if one is configured, else the role's name with its path.
+    pub fn label(&self) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| self.arn.name_with_path())
+    }
+
+    pub fn regions(&self, defaults: &Defaults) -> Vec<String> {
+        self.regions
+            .clone()
+            .unwrap_or_else(|| defaults.regions.clone())
+    }
+
+    pub fn duration(&self, defaults: &Defaults) -> u32 {
+        self.duration_seconds.unwrap_or(defaults.duration_seconds)
+    }
+
+    /// The AssumeRole request for this role, with the config's defaults filled in.
+    pub fn assume_params(
+        &self,
+        defaults: &Defaults,
+        duration: Option<u32>,
+        token_code: Option<Secret>,
+    ) -> AssumeParams {
+        AssumeParams {
+            role_arn: self.arn.clone(),
+            session_name: self
+                .session_name
+                .clone()
+                .unwrap_or_else(|| defaults.session_name.clone()),
+            duration_seconds: duration.unwrap_or_else(|| self.duration(defaults)),
+            external_id: self.external_id.clone(),
+            mfa_serial: self.mfa_serial.clone(),
+            token_code,
+        }
+    }
+
+    /// The display name for the console's role history: `name`, or `Role @ account`.
+    pub fn display_name(&self, config: &Config) -> String {
+        if let Some(n) = &self.name {
+            return n.clone();
+        }
+        let account = config
+            .account(self.arn.account_id())
+            .and_then(|a| a.name.clone())
+            .unwrap_or_else(|| self.arn.account_id().to_string());
+        format!("{} @ {}", self.arn.name(), account)
+    }
+}
+
+/// One secondary account and the roles into it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRoles {
+    pub id: String,
+    pub name: Option<String>,
+    pub color: Option<String>,
+    pub roles: Vec<Role>,
+}
+
+/// The configured roles grouped by account: named accounts first (by name), then by id.
+pub fn catalog(config: &Config) -> Vec<AccountRoles> {
+    let mut groups: Vec<AccountRoles> = Vec::new();
+    for r in &config.roles {
+        let id = r.arn.account_id();
+        let i = match groups.iter().position(|g| g.id == id) {
+            Some(i) => i,
+            None => {
+                let account = config.account(id);
+                groups.push(AccountRoles {
+                    id: id.to_string(),
+                    name: account.and_then(|a| a.name.clone()),
+                    color: account.and_then(|a| a.color.clone()),
+                    roles: Vec::new(),
+                });
+                groups.len() - 1
+            }
+        };
+        groups[i].roles.push(Role::from_config(r));
+    }
+    groups.sort_by(|a, b| {
+        (a.name.is_none(), &a.name, &a.id).cmp(&(b.name.is_none(), &b.name, &b.id))
+    });
+    groups
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error("ROLE \"{arg}\": {reason}")]
+    BadArn { arg: String, reason: String },
+    #[error("no role named \"{arg}\" {where_}; {known}")]
+    Unknown {
+        arg: String,
+        where_: String,
+        known: String,
+    },
+}
+
+/// Finds the role a ROLE argument means: a configured `name`, or a full role ARN (configured or
+/// not; a configured one brings its external id, MFA serial, duration and regions).
+pub fn resolve(config: &Config, arg: &str) -> Result<Role, ResolveError> {
+    if arg.starts_with("arn:") {
+        let arn: RoleArn = arg.parse().map_err(|e: crate::aws::arn::ArnError| {
+            ResolveError::BadArn {
+                arg: arg.to_string(),
+                reason: e.to_string(),
+            }
+        })?;
+        return Ok(config
+            .roles
+            .iter()
+            .find(|r| r.arn == arn)
+            .map(Role::from_config)
+            .unwrap_or_else(|| Role::from_arn(arn)));
+    }
+    if let Some(r) = config
+        .roles
+        .iter()
+        .find(|r| r.name.as_deref() == Some(arg))
+    {
+        return Ok(Role::from_config(r));
+    }
+    let where_ = match &config.source {
+        Some(p) => format!("in {}", p.display()),
+        None => "(no config file was found)".to_string(),
+    };
+    let names: Vec<&str> = config.roles.iter().filter_map(|r| r.name.as_deref()).collect();
+    let known = if names.is_empty() {
+        "give a full role ARN (arn:aws:iam::123456789012:role/NAME), or add a [[role]] with a name to the config".to_string()
+    } else {
+        format!(
+            "configured names: {}; or give a full role ARN",
+            names.join(", ")
+        )
+    };
+    Err(ResolveError::Unknown {
+        arg: arg.to_string(),
+        where_,
+        known,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn config() -> Config {
+        crate::config::parse(
+            r#"
+[[account]]
+id = "333333333333"
+name = "staging"
+
+[[role]]
+arn = "arn:aws:iam::222222222222:role/ResponderRole"
+name = "prod"
+duration_seconds = 1800
+
+[[role]]
+arn = "arn:aws:iam::333333333333:role/audit/Auditor"
+external_id = "ext-1"
+regions = ["eu-west-1"]
+
+[[role]]
+arn = "arn:aws:iam::222222222222:role/BreakGlass"
+"#,
+            Path::new("/c.toml"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn groups_by_account_named_first() {
+        let groups = catalog(&config());
+        assert_eq!(groups.len(), 2);
+        assert_eq!(groups[0].id, "333333333333");
+        assert_eq!(groups[0].name.as_deref(), Some("staging"));
+        assert_eq!(groups[1].id, "222222222222");
+        assert_eq!(groups[1].roles.len(), 2);
+    }
+
+    #[test]
+    fn resolves_names_and_arns() {
+        let c = config();
+        let r = resolve(&c, "prod").unwrap();
+        assert_eq!(r.arn.name(), "ResponderRole");
+        assert_eq!(r.duration(&c.defaults), 1800);
+        let r = resolve(&c, "arn:aws:iam::333333333333:role/audit/Auditor").unwrap();
+        assert_eq!(r.source, RoleSource::Config);
+        assert_eq!(r.external_id.as_deref(), Some("ext-1"));
+        assert_eq!(r.regions(&c.defaults), vec!["eu-west-1"]);
+        assert_eq!(r.display_name(&c), "Auditor @ staging");
+        let r = resolve(&c, "arn:aws:iam::999999999999:role/Other").unwrap();
+        assert_eq!(r.source, RoleSource::Argument);
+        assert_eq!(r.regions(&c.defaults), vec!["us-east-1"]);
+        assert_eq!(r.display_name(&c), "Other @ 999999999999");
+    }
+
+    #[test]
+    fn unknown_names_list_the_known_ones() {
+        let e = resolve(&config(), "prdo").unwrap_err().to_string();
+        assert!(e.contains("\"prdo\""), "{e}");
+        assert!(e.contains("/c.toml"), "{e}");
+        assert!(e.contains("configured names: prod"), "{e}");
+        let e = resolve(&config(), "arn:aws:iam::1:role/X").unwrap_err().to_string();
+        assert!(e.contains("12 digits"), "{e}");
+    }
+
+    #[test]
+    fn assume_params_take_defaults_and_overrides() {
+        let c = config();
+        let r = resolve(&c, "prod").unwrap();
+        let p = r.assume_params(&c.defaults, None, None);
+        assert_eq!(p.duration_seconds, 1800);
+        assert_eq!(p.session_name, "rolecall");
+        let p = r.assume_params(&c.defaults, Some(900), Some(Secret::new("123456")));
+        assert_eq!(p.duration_seconds, 900);
+        assert_eq!(p.token_code.unwrap().expose(), "123456");
+    }
+}

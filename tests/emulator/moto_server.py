@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""Start moto's server on loopback, seed a small multi-account world into it, print it as JSON.
+
+Used by the Rust test harness (tests/common/mod.rs) and by scripts/demo. The server lives until its
+parent process goes away (or, with --info-file, until killed), so a crashed test run leaves nothing
+behind.
+
+Accounts (ids are fixed so that assets/demo/config.toml can name them):
+  111111111111  primary: IAM user `responder`, whose identity policy lists the role ARNs in full
+  222222222222  prod: ResponderRole and BreakGlass (MFA); instances in us-east-1 and eu-west-1, volumes
+  333333333333  staging: role with a path (audit/Auditor) and an external id; 12 instances (pagination)
+  444444444444  empty: a role and nothing else
+  555555555555  sandbox: a role the primary's policy does not allow (AccessDenied under enforcement)
+"""
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+
+PRIMARY = "111111111111"
+PROD = "222222222222"
+STAGING = "333333333333"
+EMPTY = "444444444444"
+SANDBOX = "555555555555"
+
+ROLES = {
+    "prod-responder": f"arn:aws:iam::{PROD}:role/ResponderRole",
+    "prod-breakglass": f"arn:aws:iam::{PROD}:role/BreakGlass",
+    "staging-auditor": f"arn:aws:iam::{STAGING}:role/audit/Auditor",
+    "empty": f"arn:aws:iam::{EMPTY}:role/ResponderRole",
+    "sandbox": f"arn:aws:iam::{SANDBOX}:role/ResponderRole",
+}
+# The primary's identity policy allows every role but the sandbox one.
+ALLOWED = [arn for name, arn in ROLES.items() if name != "sandbox"]
+EXTERNAL_ID = "rolecall-demo-4242"
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--enforce-iam", action="store_true",
+                   help="after seeding, make moto check signatures and IAM policies on every call")
+    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: a free one)")
+    p.add_argument("--info-file", help="also write the JSON here (for scripts that run the server in the background)")
+    p.add_argument("--no-seed", action="store_true", help="start empty")
+    return p.parse_args()
+
+
+def main():
+    args = parse_args()
+    # moto reads its settings at import time; keep auth off while seeding.
+    os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "false")
+    for var in ("MOTO_ACCOUNT_ID", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        os.environ.pop(var, None)
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    from moto.server import ThreadedMotoServer
+    from moto import settings
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+
+    world = {"endpoint": endpoint}
+    if not args.no_seed:
+        world.update(seed(endpoint))
+    if args.enforce_iam:
+        settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+        world["enforce_iam"] = True
+
+    text = json.dumps(world)
+    if args.info_file:
+        tmp = args.info_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, args.info_file)
+    print(text, flush=True)
+
+    parent = os.getppid()
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    server.stop()
+
+
+def client(endpoint, service, region="us-east-1", creds=None):
+    import boto3
+
+    creds = creds or {"aws_access_key_id": "bootstrap", "aws_secret_access_key": "bootstrap"}
+    return boto3.client(service, region_name=region, endpoint_url=endpoint, **creds)
+
+
+def account_creds(endpoint, account):
+    """Credentials that moto maps to `account`: moto lets AssumeRole reach any account id."""
+    sts = client(endpoint, "sts")
+    c = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/bootstrap", RoleSessionName="seed")["Credentials"]
+    return {
+        "aws_access_key_id": c["AccessKeyId"],
+        "aws_secret_access_key": c["SecretAccessKey"],
+        "aws_session_token": c["SessionToken"],
+    }
+
+
+def trust_policy(principal):
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}],
+    })
+
+
+READ_EC2 = json.dumps({
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": ["ec2:Describe*"], "Resource": "*"}],
+})
+
+
+def create_role(endpoint, creds, arn):
+    name = arn.split("/")[-1]
+    path = "/" + "/".join(arn.split(":role/")[1].split("/")[:-1]) + "/"
+    path = "/" if path == "//" else path
+    iam = client(endpoint, "iam", creds=creds)
+    iam.create_role(RoleName=name, Path=path,
+                    AssumeRolePolicyDocument=trust_policy(f"arn:aws:iam::{PRIMARY}:user/responder"))
+    iam.put_role_policy(RoleName=name, PolicyName="read-ec2", PolicyDocument=READ_EC2)
+
+
+def tags(name, **extra):
+    t = [{"Key": "Name", "Value": name}] + [{"Key": k, "Value": v} for k, v in extra.items()]
+    return [{"ResourceType": "instance", "Tags": t}]
+
+
+_IMAGES = {}
+
+
+def run(ec2, name, instance_type="t3.micro", **extra):
+    region = ec2.meta.region_name
+    if region not in _IMAGES:
+        _IMAGES[region] = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    image = _IMAGES[region]
+    r = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType=instance_type,
+                          TagSpecifications=tags(name, **extra))
+    return r["Instances"][0]
+
+
+def seed(endpoint):
+    # Primary account: the responder's IAM user and its identity policy.
+    primary = account_creds(endpoint, PRIMARY)
+    iam = client(endpoint, "iam", creds=primary)
+    iam.create_user(UserName="responder")
+    iam.put_user_policy(UserName="responder", PolicyName="assume-secondary-roles", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": ALLOWED}],
+    }))
+    key = iam.create_access_key(UserName="responder")["AccessKey"]
+
+    world = {
+        "primary": {
+            "account": PRIMARY,
+            "arn": f"arn:aws:iam::{PRIMARY}:user/responder",
+            "access_key_id": key["AccessKeyId"],
+            "secret_access_key": key["SecretAccessKey"],
+        },
+        "roles": ROLES,
+        "external_id": EXTERNAL_ID,
+        "instances": {},
+        "volumes": {},
+    }
+
+    for account in (PROD, STAGING, EMPTY, SANDBOX):
+        creds = account_creds(endpoint, account)
+        for arn in ROLES.values():
+            if f"::{account}:" in arn:
+                create_role(endpoint, creds, arn)
+        world["instances"][account] = []
+        world["volumes"][account] = []
+
+        def add(inst, region):
+            world["instances"][account].append({"id": inst["InstanceId"], "region": region})
+
+        if account == PROD:
+            ec2 = client(endpoint, "ec2", "us-east-1", creds)
+            add(run(ec2, "web-1", team="frontend"), "us-east-1")
+            add(run(ec2, "web-2", team="frontend"), "us-east-1")
+            db = run(ec2, "db-1", "m5.large", team="data")
+            add(db, "us-east-1")
+            ec2.stop_instances(InstanceIds=[db["InstanceId"]])
+            az = db["Placement"]["AvailabilityZone"]
+            data = ec2.create_volume(AvailabilityZone=az, Size=100, VolumeType="gp3", Encrypted=True,
+                                     TagSpecifications=[{"ResourceType": "volume",
+                                                         "Tags": [{"Key": "Name", "Value": "db-1-data"}]}])
+            ec2.attach_volume(VolumeId=data["VolumeId"], InstanceId=db["InstanceId"], Device="/dev/sdf")
+            loose = ec2.create_volume(AvailabilityZone="us-east-1a", Size=8, VolumeType="gp2",
+                                      TagSpecifications=[{"ResourceType": "volume",
+                                                          "Tags": [{"Key": "Name", "Value": "evidence-copy"}]}])
+            world["volumes"][account] += [
+                {"id": data["VolumeId"], "attached_to": db["InstanceId"]},
+                {"id": loose["VolumeId"], "attached_to": None},
+            ]
+            ec2 = client(endpoint, "ec2", "eu-west-1", creds)
+            add(run(ec2, "eu-web-1", team="frontend"), "eu-west-1")
+            add(run(ec2, "eu-batch-1", "c5.xlarge", team="data"), "eu-west-1")
+        elif account == STAGING:
+            ec2 = client(endpoint, "ec2", "us-east-1", creds)
+            for i in range(1, 13):
+                add(run(ec2, f"stg-node-{i:02}", team="platform"), "us-east-1")
+        elif account == SANDBOX:
+            ec2 = client(endpoint, "ec2", "us-east-1", creds)
+            add(run(ec2, "sandbox-secret"), "us-east-1")
+    return world
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit(0)
