@@ -132,6 +132,8 @@ mod tests {
         assert_eq!(parse_duration("90m"), Ok(5400));
         assert!(parse_duration("60").unwrap_err().contains("900"));
         assert!(parse_duration("13h").is_err());
-        assert!(parse_duration("soon").unwrap_err().contains("not a duration"));
+        assert!(parse_duration("soon")
+            .unwrap_err()
+            .contains("not a duration"));
     }
 }

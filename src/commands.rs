@@ -55,9 +55,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let primary = caller_identity(&sdk).await?;
             let groups = roles::catalog(&config);
             if json {
-                println!("{}", output::roles_json(&primary, &groups, &config.defaults));
+                println!(
+                    "{}",
+                    output::roles_json(&primary, &groups, &config.defaults)
+                );
             } else {
-                print!("{}", output::roles_table(&primary, &groups, &config.defaults));
+                print!(
+                    "{}",
+                    output::roles_table(&primary, &groups, &config.defaults)
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -93,9 +99,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 role_target(&opts, &config, &role, &cli.regions, token_code).await?;
             let listing = list_instances(&target, &regions).await;
             let now = chrono::Utc::now();
-            finish_listing(&role, &config, &regions, listing, json, "instances", |items| {
-                output::instances_table(items, now)
-            })
+            finish_listing(
+                &role,
+                &config,
+                &regions,
+                listing,
+                json,
+                "instances",
+                |items| output::instances_table(items, now),
+            )
         }
         Command::Volumes {
             role,

@@ -227,7 +227,8 @@ impl Locator<'_> {
     }
 
     fn session_name(&self, v: &Spanned<String>, key: &str) -> Result<String, ConfigError> {
-        validate_session_name(v.get_ref()).map_err(|e| self.err(v.span(), format!("{key}: {e}")))?;
+        validate_session_name(v.get_ref())
+            .map_err(|e| self.err(v.span(), format!("{key}: {e}")))?;
         Ok(v.get_ref().clone())
     }
 }
@@ -553,7 +554,10 @@ regions = ["us-east-1"]
         for (src, want, line) in cases {
             let e = err(src);
             let prefix = format!("/etc/rolecall.toml:{line}:");
-            assert!(e.starts_with(&prefix), "{src:?}: {e} should start with {prefix}");
+            assert!(
+                e.starts_with(&prefix),
+                "{src:?}: {e} should start with {prefix}"
+            );
             assert!(e.contains(want), "{src:?}: {e} should mention {want}");
         }
     }
@@ -568,7 +572,13 @@ regions = ["us-east-1"]
 
     #[test]
     fn garbage_never_panics() {
-        for s in ["\u{0}", "[[role]]\n[[role]]", "a=1\na=2", "[defaults]\nregions=[1]", "\"\n"] {
+        for s in [
+            "\u{0}",
+            "[[role]]\n[[role]]",
+            "a=1\na=2",
+            "[defaults]\nregions=[1]",
+            "\"\n",
+        ] {
             let _ = parse_str(s);
         }
     }

@@ -9,6 +9,17 @@ use crate::aws::ec2::{Instance, Volume};
 use crate::aws::identity::Identity;
 use crate::roles::{AccountRoles, RoleSource};
 
+/// A table's text without the padding after the last column.
+fn render(t: &Table) -> String {
+    let mut out: String = t
+        .lines()
+        .map(|l| l.trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    out.push('\n');
+    out
+}
+
 /// A borderless table like `kubectl get`: left-aligned, two spaces between columns.
 fn table(headers: &[&str]) -> Table {
     let mut t = Table::new();
@@ -140,8 +151,7 @@ pub fn roles_table(
             ]);
         }
     }
-    out.push_str(&t.to_string());
-    out.push('\n');
+    out.push_str(&render(&t));
     out
 }
 
@@ -234,7 +244,7 @@ pub fn instances_table(items: &[Instance], now: DateTime<Utc>) -> String {
             i.volume_ids.len().to_string(),
         ]);
     }
-    format!("{t}\n")
+    render(&t)
 }
 
 pub fn volumes_table(items: &[Volume]) -> String {
@@ -266,7 +276,7 @@ pub fn volumes_table(items: &[Volume]) -> String {
             or_dash(Some(&v.availability_zone)),
         ]);
     }
-    format!("{t}\n")
+    render(&t)
 }
 
 #[cfg(test)]
@@ -284,11 +294,7 @@ mod tests {
         let now = DateTime::parse_from_rfc3339("2026-11-22T12:00:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        let t = |s: &str| {
-            DateTime::parse_from_rfc3339(s)
-                .unwrap()
-                .with_timezone(&Utc)
-        };
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
         assert_eq!(age(Some(&t("2026-11-22T11:59:30Z")), now), "30s");
         assert_eq!(age(Some(&t("2026-11-22T11:00:00Z")), now), "60m");
         assert_eq!(age(Some(&t("2026-11-21T12:00:00Z")), now), "24h");

@@ -157,12 +157,12 @@ pub enum ResolveError {
 /// not; a configured one brings its external id, MFA serial, duration and regions).
 pub fn resolve(config: &Config, arg: &str) -> Result<Role, ResolveError> {
     if arg.starts_with("arn:") {
-        let arn: RoleArn = arg.parse().map_err(|e: crate::aws::arn::ArnError| {
-            ResolveError::BadArn {
-                arg: arg.to_string(),
-                reason: e.to_string(),
-            }
-        })?;
+        let arn: RoleArn =
+            arg.parse()
+                .map_err(|e: crate::aws::arn::ArnError| ResolveError::BadArn {
+                    arg: arg.to_string(),
+                    reason: e.to_string(),
+                })?;
         return Ok(config
             .roles
             .iter()
@@ -170,18 +170,18 @@ pub fn resolve(config: &Config, arg: &str) -> Result<Role, ResolveError> {
             .map(Role::from_config)
             .unwrap_or_else(|| Role::from_arn(arn)));
     }
-    if let Some(r) = config
-        .roles
-        .iter()
-        .find(|r| r.name.as_deref() == Some(arg))
-    {
+    if let Some(r) = config.roles.iter().find(|r| r.name.as_deref() == Some(arg)) {
         return Ok(Role::from_config(r));
     }
     let where_ = match &config.source {
         Some(p) => format!("in {}", p.display()),
         None => "(no config file was found)".to_string(),
     };
-    let names: Vec<&str> = config.roles.iter().filter_map(|r| r.name.as_deref()).collect();
+    let names: Vec<&str> = config
+        .roles
+        .iter()
+        .filter_map(|r| r.name.as_deref())
+        .collect();
     let known = if names.is_empty() {
         "give a full role ARN (arn:aws:iam::123456789012:role/NAME), or add a [[role]] with a name to the config".to_string()
     } else {
@@ -260,7 +260,9 @@ arn = "arn:aws:iam::222222222222:role/BreakGlass"
         assert!(e.contains("\"prdo\""), "{e}");
         assert!(e.contains("/c.toml"), "{e}");
         assert!(e.contains("configured names: prod"), "{e}");
-        let e = resolve(&config(), "arn:aws:iam::1:role/X").unwrap_err().to_string();
+        let e = resolve(&config(), "arn:aws:iam::1:role/X")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("12 digits"), "{e}");
     }
 

@@ -170,7 +170,9 @@ impl FromStr for RoleArn {
             )));
         }
         if path.len() > 510
-            || path.split('/').any(|seg| seg.is_empty() && !path.is_empty())
+            || path
+                .split('/')
+                .any(|seg| seg.is_empty() && !path.is_empty())
             || !path.chars().all(|c| ('!'..='~').contains(&c))
         {
             return Err(ArnError::new(format!(
@@ -228,7 +230,8 @@ pub fn validate_mfa_serial(s: &str) -> Result<(), ArnError> {
             ))),
         }
     } else if (9..=256).contains(&s.len())
-        && s.chars().all(|c| is_iam_name_char(c) || c == '/' || c == ':')
+        && s.chars()
+            .all(|c| is_iam_name_char(c) || c == '/' || c == ':')
     {
         Ok(())
     } else {
@@ -241,7 +244,7 @@ pub fn validate_mfa_serial(s: &str) -> Result<(), ArnError> {
 /// Checks a region name such as `us-east-1`, `eu-central-2` or `us-gov-west-1`.
 pub fn validate_region(region: &str) -> Result<(), ArnError> {
     let ok = region.len() <= 32
-        && region.contains('-')
+        && region.matches('-').count() >= 2
         && region
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
@@ -274,7 +277,9 @@ mod tests {
 
     #[test]
     fn parses_plain_role() {
-        let arn: RoleArn = "arn:aws:iam::222222222222:role/ResponderRole".parse().unwrap();
+        let arn: RoleArn = "arn:aws:iam::222222222222:role/ResponderRole"
+            .parse()
+            .unwrap();
         assert_eq!(arn.partition(), Partition::Aws);
         assert_eq!(arn.account_id(), "222222222222");
         assert_eq!(arn.name(), "ResponderRole");
@@ -346,7 +351,15 @@ mod tests {
         for ok in ["us-east-1", "eu-central-2", "us-gov-west-1", "cn-north-1"] {
             assert!(validate_region(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "us-east", "US-EAST-1", "useast1", "us east 1", "us--east-1"] {
+        for bad in [
+            "",
+            "us-east",
+            "mars-1",
+            "US-EAST-1",
+            "useast1",
+            "us east 1",
+            "us--east-1",
+        ] {
             assert!(validate_region(bad).is_err(), "{bad}");
         }
         assert!(validate_session_name("rolecall").is_ok());

@@ -69,16 +69,26 @@ mod tests {
 
     #[test]
     fn unknown_colour_is_left_out() {
-        let u = switch_role_url(&arn("arn:aws:iam::222222222222:role/R"), "x", Some("123456"));
+        let u = switch_role_url(
+            &arn("arn:aws:iam::222222222222:role/R"),
+            "x",
+            Some("123456"),
+        );
         assert!(!u.contains("color="), "{u}");
     }
 
     #[test]
     fn partitions_use_their_own_host() {
         let gov = switch_role_url(&arn("arn:aws-us-gov:iam::222222222222:role/R"), "x", None);
-        assert!(gov.starts_with("https://signin.amazonaws-us-gov.com/switchrole?"), "{gov}");
+        assert!(
+            gov.starts_with("https://signin.amazonaws-us-gov.com/switchrole?"),
+            "{gov}"
+        );
         let cn = switch_role_url(&arn("arn:aws-cn:iam::222222222222:role/R"), "x", None);
-        assert!(cn.starts_with("https://signin.amazonaws.cn/switchrole?"), "{cn}");
+        assert!(
+            cn.starts_with("https://signin.amazonaws.cn/switchrole?"),
+            "{cn}"
+        );
     }
 
     #[test]

@@ -133,18 +133,22 @@ where
 
 fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
     tags.iter()
-        .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
         .collect()
 }
 
-fn region_error<E, R>(
-    e: aws_sdk_ec2::error::SdkError<E, R>,
+fn region_error<E>(
+    e: aws_sdk_ec2::error::SdkError<E, aws_sdk_ec2::config::http::HttpResponse>,
     op: &'static str,
     region: &str,
 ) -> AwsError
 where
     E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     let e = AwsError::from_sdk(e, op, format!("region {region}"));
     match e.kind {
@@ -257,9 +261,9 @@ pub async fn list_volumes(target: &Ec2Target, regions: &[String]) -> Listing<Vol
         Ok(rows)
     })
     .await;
-    listing
-        .items
-        .sort_by(|a, b| (&a.region, &a.name, &a.volume_id).cmp(&(&b.region, &b.name, &b.volume_id)));
+    listing.items.sort_by(|a, b| {
+        (&a.region, &a.name, &a.volume_id).cmp(&(&b.region, &b.name, &b.volume_id))
+    });
     listing
 }
 

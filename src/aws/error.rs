@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
 /// What kind of failure this was, as far as a responder needs to know.
@@ -40,7 +41,11 @@ impl fmt::Display for AwsError {
             write!(f, "{code}: ")?;
         }
         // Keep it one line whatever the service sent.
-        let msg: String = self.message.split_whitespace().collect::<Vec<_>>().join(" ");
+        let msg: String = self
+            .message
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         f.write_str(&msg)
     }
 }
@@ -70,32 +75,62 @@ impl AwsError {
     }
 
     /// Classifies an SDK error. `target` names what the call was about.
-    pub fn from_sdk<E, R>(err: SdkError<E, R>, operation: &'static str, target: String) -> Self
+    pub fn from_sdk<E>(
+        err: SdkError<E, HttpResponse>,
+        operation: &'static str,
+        target: String,
+    ) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: fmt::Debug + Send + Sync + 'static,
     {
-        let full = DisplayErrorContext(&err).to_string();
+        // Only errors without a response body are shown in full: a body that failed to parse
+        // may hold credentials (an AssumeRole answer), so it never reaches a message.
         let (kind, code, message) = match &err {
             SdkError::ServiceError(se) => {
-                let code = se.err().code().map(str::to_string);
+                // Some AWS-compatible endpoints (moto's STS among them) nest the error one level
+                // deeper than the SDK's parser looks; read just Code and Message from the body then.
+                let raw = se.raw().body().bytes().map(String::from_utf8_lossy);
+                let code = se
+                    .err()
+                    .code()
+                    .map(str::to_string)
+                    .or_else(|| raw.as_deref().and_then(|b| xml_element(b, "Code")));
                 let message = se
                     .err()
                     .message()
                     .map(str::to_string)
-                    .unwrap_or_else(|| full.clone());
+                    .or_else(|| raw.as_deref().and_then(|b| xml_element(b, "Message")))
+                    .unwrap_or_else(|| {
+                        format!(
+                            "the endpoint answered HTTP {} without an AWS error in the body",
+                            se.raw().status().as_u16()
+                        )
+                    });
                 (kind_from_code(code.as_deref()), code, message)
             }
+            SdkError::ResponseError(re) => (
+                ErrorKind::Other,
+                None,
+                format!(
+                    "the answer (HTTP {}) could not be read",
+                    re.raw().status().as_u16()
+                ),
+            ),
             SdkError::TimeoutError(_) => (ErrorKind::Timeout, None, "no answer in time".into()),
             SdkError::DispatchFailure(d) if d.is_timeout() => {
                 (ErrorKind::Timeout, None, "connection timed out".into())
             }
-            SdkError::DispatchFailure(d) if d.is_io() => (ErrorKind::Network, None, full.clone()),
-            _ if looks_like_missing_credentials(&full) => {
-                (ErrorKind::NoCredentials, None, full.clone())
+            _ => {
+                let full = DisplayErrorContext(&err).to_string();
+                let kind = if looks_like_missing_credentials(&full) {
+                    ErrorKind::NoCredentials
+                } else if matches!(err, SdkError::DispatchFailure(_)) {
+                    ErrorKind::Network
+                } else {
+                    ErrorKind::Other
+                };
+                (kind, None, full)
             }
-            SdkError::DispatchFailure(_) => (ErrorKind::Network, None, full.clone()),
-            _ => (ErrorKind::Other, None, full.clone()),
         };
         let mut e = AwsError::new(kind, operation, target).with_message(message);
         e.code = code;
@@ -104,24 +139,42 @@ impl AwsError {
     }
 }
 
+/// The text of the first `<name>…</name>` in an XML error body, if it is short and plain.
+fn xml_element(body: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let start = body.find(&open)? + open.len();
+    let end = start + body[start..].find(&format!("</{name}>"))?;
+    let text = body[start..end].trim();
+    (!text.is_empty() && text.len() <= 1024 && !text.contains('<')).then(|| text.to_string())
+}
+
 fn looks_like_missing_credentials(text: &str) -> bool {
     let t = text.to_ascii_lowercase();
-    t.contains("no credentials") || t.contains("credentials provider") || t.contains("failed to load credentials")
+    t.contains("no credentials")
+        || t.contains("credentials provider")
+        || t.contains("failed to load credentials")
 }
 
 /// Maps service error codes (they differ between services) to a kind.
 pub fn kind_from_code(code: Option<&str>) -> ErrorKind {
     match code.unwrap_or("") {
-        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation"
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "UnauthorizedOperation"
         | "UnauthorizedAccess" => ErrorKind::AccessDenied,
         "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" | "TokenRefreshRequired" => {
             ErrorKind::ExpiredToken
         }
-        "InvalidClientTokenId" | "AuthFailure" | "SignatureDoesNotMatch"
-        | "UnrecognizedClientException" | "InvalidAccessKeyId" | "InvalidToken" => {
-            ErrorKind::InvalidCredentials
-        }
-        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException"
+        "InvalidClientTokenId"
+        | "AuthFailure"
+        | "SignatureDoesNotMatch"
+        | "UnrecognizedClientException"
+        | "InvalidAccessKeyId"
+        | "InvalidToken" => ErrorKind::InvalidCredentials,
+        "Throttling"
+        | "ThrottlingException"
+        | "RequestLimitExceeded"
+        | "TooManyRequestsException"
         | "RequestThrottled" => ErrorKind::Throttled,
         "OptInRequired" | "RegionDisabledException" => ErrorKind::RegionDisabled,
         _ => ErrorKind::Other,
@@ -138,7 +191,7 @@ fn default_hint(e: &AwsError) -> Option<String> {
             "the credentials have expired: refresh them (aws sso login, or a new session) and try again".into()
         }
         ErrorKind::InvalidCredentials => {
-            "the access key is not valid here: check AWS_ACCESS_KEY_ID / AWS_PROFILE, and that it was not deleted or rotated".into()
+            "the credentials are not valid here: check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), and that the key was not deleted or rotated".into()
         }
         ErrorKind::NoCredentials => {
             "no AWS credentials were found: set AWS_PROFILE (see ~/.aws/config) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance role is attached".into()
@@ -166,20 +219,54 @@ mod tests {
 
     #[test]
     fn codes_map_to_kinds() {
-        assert_eq!(kind_from_code(Some("AccessDenied")), ErrorKind::AccessDenied);
-        assert_eq!(kind_from_code(Some("UnauthorizedOperation")), ErrorKind::AccessDenied);
-        assert_eq!(kind_from_code(Some("ExpiredToken")), ErrorKind::ExpiredToken);
-        assert_eq!(kind_from_code(Some("RequestLimitExceeded")), ErrorKind::Throttled);
-        assert_eq!(kind_from_code(Some("OptInRequired")), ErrorKind::RegionDisabled);
-        assert_eq!(kind_from_code(Some("InvalidClientTokenId")), ErrorKind::InvalidCredentials);
+        assert_eq!(
+            kind_from_code(Some("AccessDenied")),
+            ErrorKind::AccessDenied
+        );
+        assert_eq!(
+            kind_from_code(Some("UnauthorizedOperation")),
+            ErrorKind::AccessDenied
+        );
+        assert_eq!(
+            kind_from_code(Some("ExpiredToken")),
+            ErrorKind::ExpiredToken
+        );
+        assert_eq!(
+            kind_from_code(Some("RequestLimitExceeded")),
+            ErrorKind::Throttled
+        );
+        assert_eq!(
+            kind_from_code(Some("OptInRequired")),
+            ErrorKind::RegionDisabled
+        );
+        assert_eq!(
+            kind_from_code(Some("InvalidClientTokenId")),
+            ErrorKind::InvalidCredentials
+        );
         assert_eq!(kind_from_code(Some("Bogus")), ErrorKind::Other);
         assert_eq!(kind_from_code(None), ErrorKind::Other);
     }
 
     #[test]
+    fn error_fields_from_a_nested_body() {
+        let body = r#"<?xml version="1.0"?><ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>not authorized</Message></Error></Errors></ErrorResponse>"#;
+        assert_eq!(xml_element(body, "Code").as_deref(), Some("AccessDenied"));
+        assert_eq!(
+            xml_element(body, "Message").as_deref(),
+            Some("not authorized")
+        );
+        assert_eq!(xml_element(body, "RequestId"), None);
+        assert_eq!(xml_element("<Code><x/></Code>", "Code"), None);
+    }
+
+    #[test]
     fn display_is_one_line() {
-        let e = AwsError::new(ErrorKind::AccessDenied, "AssumeRole", "arn:aws:iam::222222222222:role/R")
-            .with_message("User: x is not authorized\n  to perform sts:AssumeRole");
+        let e = AwsError::new(
+            ErrorKind::AccessDenied,
+            "AssumeRole",
+            "arn:aws:iam::222222222222:role/R",
+        )
+        .with_message("User: x is not authorized\n  to perform sts:AssumeRole");
         let s = e.to_string();
         assert!(!s.contains('\n'));
         assert!(s.starts_with("AssumeRole on arn:aws:iam::222222222222:role/R failed"));

@@ -23,11 +23,10 @@ impl Identity {
 
 pub async fn caller_identity(config: &SdkConfig) -> Result<Identity, AwsError> {
     let sts = aws_sdk_sts::Client::new(config);
-    let out = sts
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk(e, "GetCallerIdentity", "the primary identity".into()))?;
+    let out =
+        sts.get_caller_identity().send().await.map_err(|e| {
+            AwsError::from_sdk(e, "GetCallerIdentity", "the primary identity".into())
+        })?;
     Ok(Identity {
         account: out.account().unwrap_or_default().to_string(),
         arn: out.arn().unwrap_or_default().to_string(),

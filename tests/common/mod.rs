@@ -1,0 +1,188 @@
+//! Test harness: a real moto server on a free loopback port, seeded with a multi-account world by
+//! tests/emulator/moto_server.py, and helpers to run the real `rolecall` binary against it.
+//!
+//! One server per test binary, started on first use. The server exits by itself when the test
+//! process goes away. `ROLECALL_TEST_PYTHON` names the Python that has moto[server] (scripts/test
+//! sets it to the project's venv); the default is `python3`.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Mutex, OnceLock};
+
+use serde_json::Value;
+
+pub struct Emulator {
+    pub endpoint: String,
+    pub world: Value,
+    home: tempfile::TempDir,
+    _child: Mutex<Child>,
+}
+
+static PLAIN: OnceLock<Emulator> = OnceLock::new();
+static ENFORCED: OnceLock<Emulator> = OnceLock::new();
+
+/// The shared emulator, IAM checks off.
+pub fn emulator() -> &'static Emulator {
+    PLAIN.get_or_init(|| Emulator::start(false))
+}
+
+/// A second emulator that enforces signatures and IAM policies once seeded.
+pub fn enforced_emulator() -> &'static Emulator {
+    ENFORCED.get_or_init(|| Emulator::start(true))
+}
+
+pub fn repo_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+pub fn demo_config() -> PathBuf {
+    repo_path("assets/demo/config.toml")
+}
+
+impl Emulator {
+    fn start(enforce: bool) -> Emulator {
+        let python = std::env::var("ROLECALL_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+        let script = repo_path("tests/emulator/moto_server.py");
+        let mut cmd = Command::new(&python);
+        cmd.arg(&script)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        if enforce {
+            cmd.arg("--enforce-iam");
+        }
+        let mut child = cmd.spawn().unwrap_or_else(|e| {
+            panic!(
+                "cannot run {python} {}: {e}; run scripts/test, which installs the emulator",
+                script.display()
+            )
+        });
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("piped stdout");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("reading the emulator's first line");
+        if line.trim().is_empty() {
+            let status = child.wait().ok();
+            panic!(
+                "the moto emulator did not start ({status:?}); is moto[server] installed for {python}? run scripts/test"
+            );
+        }
+        let world: Value = serde_json::from_str(&line).expect("emulator prints JSON");
+        let home = tempfile::tempdir().expect("temp HOME");
+        // Empty AWS files: nothing of the developer's ~/.aws is read, and the SDK has no
+        // missing-file warning to print.
+        std::fs::write(home.path().join("aws-config"), "").expect("aws-config");
+        std::fs::write(home.path().join("aws-credentials"), "").expect("aws-credentials");
+        Emulator {
+            endpoint: world["endpoint"].as_str().expect("endpoint").to_string(),
+            world,
+            home,
+            _child: Mutex::new(child),
+        }
+    }
+
+    pub fn primary_key(&self) -> (&str, &str) {
+        (
+            self.world["primary"]["access_key_id"].as_str().unwrap(),
+            self.world["primary"]["secret_access_key"].as_str().unwrap(),
+        )
+    }
+
+    pub fn role_arn(&self, name: &str) -> String {
+        self.world["roles"][name].as_str().unwrap().to_string()
+    }
+
+    /// Instance ids seeded into `account`.
+    pub fn instance_ids(&self, account: &str) -> Vec<String> {
+        self.world["instances"][account]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// A clean environment: nothing of the developer's AWS setup leaks into a test.
+    pub fn bare_command(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rolecall"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.home.path())
+            .env("XDG_CONFIG_HOME", self.home.path().join(".config"))
+            .env("AWS_CONFIG_FILE", self.home.path().join("aws-config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.home.path().join("aws-credentials"),
+            )
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_REGION", "us-east-1")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// `rolecall` as the primary identity (the responder's IAM user), with the demo config.
+    pub fn rolecall(&self) -> Command {
+        let mut cmd = self.bare_command();
+        let (key, secret) = self.primary_key();
+        cmd.env("AWS_ACCESS_KEY_ID", key)
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .env("ROLECALL_CONFIG", demo_config());
+        cmd
+    }
+}
+
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+    #[track_caller]
+    pub fn ok(self) -> Self {
+        assert_eq!(
+            self.code,
+            Some(0),
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+    #[track_caller]
+    pub fn fails(self) -> Self {
+        assert_eq!(
+            self.code,
+            Some(1),
+            "expected exit 1\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+}
+
+pub fn run(cmd: &mut Command) -> Run {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("running rolecall");
+    Run {
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
