@@ -23,6 +23,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     for r in &cli.regions {
         validate_region(r).map_err(|e| anyhow::anyhow!("--region: {e}"))?;
     }
+    if let Some(p) = &cli.profile {
+        if !matches!(cli.command, Command::Link { .. }) {
+            crate::aws::check_profile(p)
+                .await
+                .map_err(|e| anyhow::anyhow!("--profile: {e}"))?;
+        }
+    }
     let opts = AwsOptions {
         profile: cli.profile.clone(),
         region: cli.regions.first().cloned(),

@@ -32,9 +32,12 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr, filtered by `ROLECALL_LOG` (e.g. `debug`, `rolecall=trace`); warnings by default.
+/// Logs go to stderr, filtered by `ROLECALL_LOG` (e.g. `debug`, `rolecall=trace`). By default only
+/// rolecall's own warnings and everyone's errors: the SDK's warnings about each credential source
+/// it tried repeat what rolecall's own error message says.
 fn init_logging() {
-    let filter = EnvFilter::try_from_env("ROLECALL_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    let filter = EnvFilter::try_from_env("ROLECALL_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("error,rolecall=warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

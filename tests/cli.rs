@@ -621,3 +621,42 @@ fn a_failing_region_does_not_hide_the_others() {
         out.stderr
     );
 }
+
+#[test]
+fn profile_flag_picks_credentials_from_aws_files() {
+    let emu = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let (key, secret) = emu.primary_key();
+    let creds = dir.path().join("credentials");
+    std::fs::write(
+        &creds,
+        format!("[responder]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n"),
+    )
+    .unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(&config, "[profile responder]\nregion = eu-west-1\n").unwrap();
+    let mut cmd = emu.bare_command();
+    cmd.env("AWS_SHARED_CREDENTIALS_FILE", &creds)
+        .env("AWS_CONFIG_FILE", &config)
+        .env_remove("AWS_REGION");
+    let out = run(cmd.args(["--profile", "responder", "roles", "--json"]))
+        .ok()
+        .json();
+    assert_eq!(
+        out["primary"]["arn"],
+        "arn:aws:iam::111111111111:user/responder"
+    );
+
+    let mut cmd = emu.bare_command();
+    cmd.env("AWS_SHARED_CREDENTIALS_FILE", &creds)
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_PROFILE", "responder");
+    let out = run(cmd.args(["roles", "--json"])).ok().json();
+    assert_eq!(out["primary"]["account"], "111111111111");
+
+    let mut cmd = emu.bare_command();
+    cmd.env("AWS_SHARED_CREDENTIALS_FILE", &creds)
+        .env("AWS_CONFIG_FILE", &config);
+    let out = run(cmd.args(["--profile", "nope", "roles"])).fails();
+    assert!(out.stderr.contains("nope"), "{}", out.stderr);
+}

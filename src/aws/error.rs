@@ -3,7 +3,7 @@
 use std::fmt;
 
 use aws_sdk_sts::config::http::HttpResponse;
-use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 
 /// What kind of failure this was, as far as a responder needs to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -121,7 +121,7 @@ impl AwsError {
                 (ErrorKind::Timeout, None, "connection timed out".into())
             }
             _ => {
-                let full = DisplayErrorContext(&err).to_string();
+                let full = error_chain(&err);
                 let kind = if looks_like_missing_credentials(&full) {
                     ErrorKind::NoCredentials
                 } else if matches!(err, SdkError::DispatchFailure(_)) {
@@ -139,6 +139,25 @@ impl AwsError {
     }
 }
 
+/// An error and its sources as one line, without the SDK's generic layers ("dispatch failure",
+/// "other") and without `Debug` dumps of requests or responses.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        let text = e.to_string();
+        let generic = matches!(
+            text.as_str(),
+            "dispatch failure" | "other" | "io" | "timeout"
+        );
+        if !generic && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = e.source();
+    }
+    parts.join(": ")
+}
+
 /// The text of the first `<name>…</name>` in an XML error body, if it is short and plain.
 fn xml_element(body: &str, name: &str) -> Option<String> {
     let open = format!("<{name}>");
@@ -151,7 +170,9 @@ fn xml_element(body: &str, name: &str) -> Option<String> {
 fn looks_like_missing_credentials(text: &str) -> bool {
     let t = text.to_ascii_lowercase();
     t.contains("no credentials")
+        || t.contains("credential provider")
         || t.contains("credentials provider")
+        || t.contains("loading credentials")
         || t.contains("failed to load credentials")
 }
 

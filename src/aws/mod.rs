@@ -26,6 +26,41 @@ pub struct AwsOptions {
     pub connect_timeout: Option<Duration>,
 }
 
+/// Checks that a profile named with `--profile` / `AWS_PROFILE` exists, since the SDK would
+/// otherwise fall through to other credential sources and fail with a confusing message.
+pub async fn check_profile(name: &str) -> Result<(), String> {
+    use aws_runtime::env_config::file::EnvConfigFiles;
+    use aws_types::os_shim_internal::{Env, Fs};
+
+    let set = aws_config::profile::load(
+        &Fs::real(),
+        &Env::real(),
+        &EnvConfigFiles::default(),
+        Some(name.to_string().into()),
+    )
+    .await
+    .map_err(|e| {
+        format!(
+            "cannot read the AWS config files: {}",
+            error::error_chain(&e)
+        )
+    })?;
+    if set.get_profile(name).is_some() {
+        return Ok(());
+    }
+    let mut known: Vec<&str> = set.profiles().collect();
+    known.sort_unstable();
+    let files = "~/.aws/config or ~/.aws/credentials (or the files in AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE)";
+    Err(if known.is_empty() {
+        format!("AWS profile \"{name}\" is not in {files}, which define no profiles")
+    } else {
+        format!(
+            "AWS profile \"{name}\" is not in {files}; profiles there: {}",
+            known.join(", ")
+        )
+    })
+}
+
 /// The region used when neither flags, environment nor profile name one. STS answers in every
 /// region, so any works for the primary identity; this is the one the global endpoint lives in.
 pub const FALLBACK_REGION: &str = "us-east-1";

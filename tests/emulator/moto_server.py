@@ -55,7 +55,7 @@ def main():
         os.environ.pop(var, None)
     import logging
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
     from moto.server import ThreadedMotoServer
     from moto import settings
 

@@ -1,0 +1,118 @@
+//! The library's AWS layer used directly against the emulator: cross-account isolation, paging,
+//! partial failure, and secrets kept out of Debug output.
+
+mod common;
+
+use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::Credentials as SdkCredentials;
+use common::emulator;
+use rolecall::aws::arn::RoleArn;
+use rolecall::aws::assume::{assume_role, AssumeParams};
+use rolecall::aws::ec2::{list_instances, list_volumes, Ec2Target};
+use rolecall::aws::identity::caller_identity;
+
+async fn primary_config() -> aws_config::SdkConfig {
+    let emu = emulator();
+    let (key, secret) = emu.primary_key();
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(&emu.endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(SdkCredentials::new(key, secret, None, None, "test"))
+        .load()
+        .await
+}
+
+fn params(arn: &str) -> AssumeParams {
+    AssumeParams {
+        role_arn: arn.parse::<RoleArn>().unwrap(),
+        session_name: "library-test".into(),
+        duration_seconds: 900,
+        external_id: None,
+        mfa_serial: None,
+        token_code: None,
+    }
+}
+
+#[tokio::test]
+async fn each_role_sees_only_its_own_account() {
+    let emu = emulator();
+    let base = primary_config().await;
+    let me = caller_identity(&base).await.unwrap();
+    assert_eq!(me.account, "111111111111");
+    assert!(!me.is_assumed_role());
+
+    for (role, account) in [
+        ("prod-responder", "222222222222"),
+        ("staging-auditor", "333333333333"),
+    ] {
+        let session = assume_role(&base, &params(&emu.role_arn(role)))
+            .await
+            .unwrap();
+        assert!(session
+            .assumed_role_arn
+            .contains(&format!("::{account}:assumed-role/")));
+        let target = Ec2Target {
+            base: base.clone(),
+            credentials: session.credentials.provider(),
+            page_size: 5,
+        };
+        let listing = list_instances(&target, &["us-east-1".into(), "eu-west-1".into()]).await;
+        assert!(listing.failures.is_empty(), "{:?}", listing.failures);
+        let mut got: Vec<String> = listing
+            .items
+            .iter()
+            .map(|i| i.instance_id.clone())
+            .collect();
+        let mut want = emu.instance_ids(account);
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "{role}");
+    }
+}
+
+#[tokio::test]
+async fn sessions_keep_secrets_out_of_debug() {
+    let emu = emulator();
+    let base = primary_config().await;
+    let session = assume_role(&base, &params(&emu.role_arn("empty")))
+        .await
+        .unwrap();
+    let secret = session.credentials.secret_access_key.expose().to_string();
+    let token = session
+        .credentials
+        .session_token
+        .as_ref()
+        .unwrap()
+        .expose()
+        .to_string();
+    let shown = format!("{session:?}");
+    assert!(!shown.contains(&secret), "{shown}");
+    assert!(!shown.contains(&token), "{shown}");
+    assert!(shown.contains(&session.credentials.access_key_id));
+    let left = (session.expiration - chrono::Utc::now()).num_seconds();
+    assert!((800..=900).contains(&left), "{left}");
+}
+
+#[tokio::test]
+async fn a_bad_region_fails_alone() {
+    let emu = emulator();
+    let base = primary_config().await;
+    let session = assume_role(&base, &params(&emu.role_arn("prod-responder")))
+        .await
+        .unwrap();
+    let target = Ec2Target {
+        base,
+        credentials: session.credentials.provider(),
+        page_size: 1000,
+    };
+    let listing = list_volumes(&target, &["ap-nowhere-9".into(), "us-east-1".into()]).await;
+    assert_eq!(listing.failures.len(), 1);
+    assert_eq!(listing.failures[0].region, "ap-nowhere-9");
+    assert_eq!(listing.failures[0].error.operation, "DescribeVolumes");
+    assert!(listing.items.iter().all(|v| v.region == "us-east-1"));
+    assert_eq!(
+        listing.items.len(),
+        5,
+        "3 root volumes, the data volume and the loose one"
+    );
+}
