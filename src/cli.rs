@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
         The primary identity comes from the standard AWS chain (environment, --profile / AWS_PROFILE, \
         SSO, instance role); AWS_ENDPOINT_URL is honoured. A ROLE argument is a full role ARN or the \
         name of a [[role]] in the config file.",
-    after_help = "Examples:\n  rolecall roles\n  eval \"$(rolecall assume prod-responder)\"\n  rolecall instances prod-responder --region eu-west-1 --json\n  rolecall link arn:aws:iam::222222222222:role/ResponderRole"
+    after_help = "Examples:\n  rolecall                  (the TUI: ? lists its keys)\n  rolecall roles\n  eval \"$(rolecall assume prod-responder)\"\n  rolecall instances prod-responder --region eu-west-1 --json\n  rolecall link arn:aws:iam::222222222222:role/ResponderRole"
 )]
 pub struct Cli {
     /// Config file [default: config.toml in the platform config dir, e.g. ~/.config/rolecall/]
@@ -28,8 +28,9 @@ pub struct Cli {
     #[arg(long = "region", global = true, value_name = "REGION")]
     pub regions: Vec<String>,
 
+    /// Without a command, the full-screen TUI opens
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -24,7 +24,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         validate_region(r).map_err(|e| anyhow::anyhow!("--region: {e}"))?;
     }
     if let Some(p) = &cli.profile {
-        if !matches!(cli.command, Command::Link { .. }) {
+        if !matches!(cli.command, Some(Command::Link { .. })) {
             crate::aws::check_profile(p)
                 .await
                 .map_err(|e| anyhow::anyhow!("--profile: {e}"))?;
@@ -39,14 +39,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         )),
     };
 
-    match cli.command {
+    let Some(command) = cli.command else {
+        let theme =
+            crate::ui::Theme::new(std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()));
+        return Ok(match crate::app::runtime::run(config, opts, theme).await? {
+            crate::app::runtime::Exit::Quit => ExitCode::SUCCESS,
+            crate::app::runtime::Exit::Signal(n) => ExitCode::from(128 + n as u8),
+        });
+    };
+    match command {
         Command::Link { role, json } => {
             let role = roles::resolve(&config, &role)?;
-            let color = config
-                .account(role.arn.account_id())
-                .and_then(|a| a.color.clone());
-            let url =
-                console::switch_role_url(&role.arn, &role.display_name(&config), color.as_deref());
+            let account = config.account(role.arn.account_id());
+            let display = role.display_name(account.and_then(|a| a.name.as_deref()));
+            let color = account.and_then(|a| a.color.as_deref());
+            let url = console::switch_role_url(&role.arn, &display, color);
             if json {
                 println!(
                     "{}",

@@ -3,9 +3,12 @@
 //! `aws` talks to AWS and knows nothing of how results are shown; `config` and `roles` describe
 //! what the responder can reach; `cli`, `commands` and `output` are the command-line face.
 
+pub mod app;
 pub mod aws;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod output;
 pub mod roles;
+pub mod tui;
+pub mod ui;

@@ -94,14 +94,11 @@ impl Role {
     }
 
     /// The display name for the console's role history: `name`, or `Role @ account`.
-    pub fn display_name(&self, config: &Config) -> String {
+    pub fn display_name(&self, account_name: Option<&str>) -> String {
         if let Some(n) = &self.name {
             return n.clone();
         }
-        let account = config
-            .account(self.arn.account_id())
-            .and_then(|a| a.name.clone())
-            .unwrap_or_else(|| self.arn.account_id().to_string());
+        let account = account_name.unwrap_or(self.arn.account_id());
         format!("{} @ {}", self.arn.name(), account)
     }
 }
@@ -247,11 +244,11 @@ arn = "arn:aws:iam::222222222222:role/BreakGlass"
         assert_eq!(r.source, RoleSource::Config);
         assert_eq!(r.external_id.as_deref(), Some("ext-1"));
         assert_eq!(r.regions(&c.defaults), vec!["eu-west-1"]);
-        assert_eq!(r.display_name(&c), "Auditor @ staging");
+        assert_eq!(r.display_name(Some("staging")), "Auditor @ staging");
         let r = resolve(&c, "arn:aws:iam::999999999999:role/Other").unwrap();
         assert_eq!(r.source, RoleSource::Argument);
         assert_eq!(r.regions(&c.defaults), vec!["us-east-1"]);
-        assert_eq!(r.display_name(&c), "Other @ 999999999999");
+        assert_eq!(r.display_name(None), "Other @ 999999999999");
     }
 
     #[test]

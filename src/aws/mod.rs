@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod ec2;
 pub mod error;
 pub mod identity;
+pub mod sessions;
 
 use std::time::Duration;
 

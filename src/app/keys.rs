@@ -1,0 +1,393 @@
+//! Key bindings: one table that key handling, the footer and the `?` help all read, so what the
+//! screen says a key does is what it does.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::state::View;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Collapse,
+    Expand,
+    Open,
+    Filter,
+    Back,
+    Quit,
+    Help,
+    Command,
+    Sessions,
+    Instances,
+    Volumes,
+    Detail,
+    CopyLink,
+    CopyId,
+    Reload,
+    Regions,
+    /// Sort by the column with this 1-based number (pressed again: reverse).
+    Sort(usize),
+}
+
+/// Where a binding applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Global,
+    Tree,
+    /// Instances and volumes.
+    Tables,
+    Instances,
+    Volumes,
+    Sessions,
+}
+
+impl Scope {
+    fn covers(self, view: View) -> bool {
+        match self {
+            Scope::Global => true,
+            Scope::Tree => view == View::Tree,
+            Scope::Tables => matches!(view, View::Instances | View::Volumes),
+            Scope::Instances => view == View::Instances,
+            Scope::Volumes => view == View::Volumes,
+            Scope::Sessions => view == View::Sessions,
+        }
+    }
+}
+
+/// A key a binding answers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    Code(KeyCode),
+    /// Any of 1-9.
+    Digit,
+}
+
+pub struct Binding {
+    pub keys: &'static [Key],
+    /// How the footer and help show the key.
+    pub label: &'static str,
+    pub help: &'static str,
+    pub action: Action,
+    pub scope: Scope,
+    /// The footer's short name for it; `None`: only in the help.
+    pub footer: Option<&'static str>,
+}
+
+use Key::Code as C;
+use KeyCode::*;
+
+const fn b(
+    keys: &'static [Key],
+    label: &'static str,
+    help: &'static str,
+    action: Action,
+    scope: Scope,
+    footer: Option<&'static str>,
+) -> Binding {
+    Binding {
+        keys,
+        label,
+        help,
+        action,
+        scope,
+        footer,
+    }
+}
+
+/// Every binding, most specific scope first.
+pub const BINDINGS: &[Binding] = &[
+    b(
+        &[C(Enter)],
+        "⏎",
+        "assume the role and open its instances (on an account: fold)",
+        Action::Open,
+        Scope::Tree,
+        Some("open"),
+    ),
+    b(
+        &[C(Char('h')), C(Left)],
+        "h/←",
+        "fold the account",
+        Action::Collapse,
+        Scope::Tree,
+        None,
+    ),
+    b(
+        &[C(Char('l')), C(Right)],
+        "l/→",
+        "unfold the account",
+        Action::Expand,
+        Scope::Tree,
+        None,
+    ),
+    b(
+        &[C(Char('y'))],
+        "y",
+        "copy the role's switch-role console link",
+        Action::CopyLink,
+        Scope::Global,
+        Some("copy link"),
+    ),
+    b(
+        &[C(Char('i'))],
+        "i",
+        "instances of the current role",
+        Action::Instances,
+        Scope::Volumes,
+        Some("instances"),
+    ),
+    b(
+        &[C(Char('v'))],
+        "v",
+        "volumes of the current role",
+        Action::Volumes,
+        Scope::Instances,
+        Some("volumes"),
+    ),
+    b(
+        &[C(Enter), C(Char('d'))],
+        "⏎/d",
+        "details of the selected row",
+        Action::Detail,
+        Scope::Tables,
+        Some("details"),
+    ),
+    b(
+        &[C(Char('Y'))],
+        "Y",
+        "copy the selected row's id",
+        Action::CopyId,
+        Scope::Tables,
+        Some("copy id"),
+    ),
+    b(
+        &[Key::Digit],
+        "1-9",
+        "sort by that column (again: reverse)",
+        Action::Sort(0),
+        Scope::Tables,
+        Some("sort"),
+    ),
+    b(
+        &[C(Char('R'))],
+        "R",
+        "pick regions",
+        Action::Regions,
+        Scope::Tables,
+        Some("regions"),
+    ),
+    b(
+        &[C(Enter)],
+        "⏎",
+        "open the role's instances",
+        Action::Open,
+        Scope::Sessions,
+        Some("open"),
+    ),
+    b(
+        &[C(Char('/'))],
+        "/",
+        "filter",
+        Action::Filter,
+        Scope::Global,
+        Some("filter"),
+    ),
+    b(
+        &[C(Char('s'))],
+        "s",
+        "sessions",
+        Action::Sessions,
+        Scope::Global,
+        Some("sessions"),
+    ),
+    b(
+        &[C(Char('r'))],
+        "r",
+        "reload this view",
+        Action::Reload,
+        Scope::Global,
+        None,
+    ),
+    b(
+        &[C(Char(':'))],
+        ":",
+        "command (:roles :instances :volumes :sessions :region R :q)",
+        Action::Command,
+        Scope::Global,
+        None,
+    ),
+    b(
+        &[C(Char('?'))],
+        "?",
+        "help",
+        Action::Help,
+        Scope::Global,
+        Some("help"),
+    ),
+    b(
+        &[C(Char('j')), C(Down)],
+        "j/↓",
+        "down",
+        Action::Down,
+        Scope::Global,
+        None,
+    ),
+    b(
+        &[C(Char('k')), C(Up)],
+        "k/↑",
+        "up",
+        Action::Up,
+        Scope::Global,
+        None,
+    ),
+    b(
+        &[C(PageDown), C(Char(' '))],
+        "PgDn",
+        "page down",
+        Action::PageDown,
+        Scope::Global,
+        None,
+    ),
+    b(
+        &[C(PageUp)],
+        "PgUp",
+        "page up",
+        Action::PageUp,
+        Scope::Global,
+        None,
+    ),
+    b(
+        &[C(Home), C(Char('g'))],
+        "g/Home",
+        "first row",
+        Action::Top,
+        Scope::Global,
+        None,
+    ),
+    b(
+        &[C(End), C(Char('G'))],
+        "G/End",
+        "last row",
+        Action::Bottom,
+        Scope::Global,
+        None,
+    ),
+    b(
+        &[C(Char('q'))],
+        "q",
+        "quit",
+        Action::Quit,
+        Scope::Tree,
+        Some("quit"),
+    ),
+    b(
+        &[C(Esc)],
+        "Esc",
+        "clear the filter",
+        Action::Back,
+        Scope::Tree,
+        None,
+    ),
+    b(
+        &[C(Esc), C(Char('q'))],
+        "Esc/q",
+        "back (first closes details, clears the filter)",
+        Action::Back,
+        Scope::Tables,
+        Some("back"),
+    ),
+    b(
+        &[C(Esc), C(Char('q'))],
+        "Esc/q",
+        "back",
+        Action::Back,
+        Scope::Sessions,
+        Some("back"),
+    ),
+];
+
+/// The action a key means in a view, if any. Only plain or shifted keys are bound.
+pub fn action_for(view: View, key: &KeyEvent) -> Option<Action> {
+    if key
+        .modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+    {
+        return None;
+    }
+    BINDINGS
+        .iter()
+        .filter(|bd| bd.scope.covers(view))
+        .find_map(|bd| {
+            bd.keys.iter().find_map(|k| match (k, key.code) {
+                (Key::Code(c), code) if *c == code => Some(bd.action),
+                (Key::Digit, KeyCode::Char(d @ '1'..='9')) => {
+                    Some(Action::Sort(d as usize - '0' as usize))
+                }
+                _ => None,
+            })
+        })
+}
+
+/// The bindings of a view, in table order: what the footer (`footer_only`) or help shows.
+pub fn bindings_for(view: View, footer_only: bool) -> impl Iterator<Item = &'static Binding> {
+    let mut seen: Vec<&'static str> = Vec::new();
+    BINDINGS.iter().filter(move |bd| {
+        let show = bd.scope.covers(view)
+            && (!footer_only || bd.footer.is_some())
+            && !seen.contains(&bd.label);
+        if show {
+            seen.push(bd.label);
+        }
+        show
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(c: KeyCode) -> KeyEvent {
+        KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn same_key_means_different_things_per_view() {
+        assert_eq!(action_for(View::Tree, &key(Enter)), Some(Action::Open));
+        assert_eq!(
+            action_for(View::Instances, &key(Enter)),
+            Some(Action::Detail)
+        );
+        assert_eq!(action_for(View::Tree, &key(Char('q'))), Some(Action::Quit));
+        assert_eq!(
+            action_for(View::Instances, &key(Char('q'))),
+            Some(Action::Back)
+        );
+        assert_eq!(
+            action_for(View::Instances, &key(Char('3'))),
+            Some(Action::Sort(3))
+        );
+        assert_eq!(action_for(View::Tree, &key(Char('3'))), None);
+        assert_eq!(action_for(View::Tree, &key(Char('v'))), None);
+        let ctrl_j = KeyEvent::new(Char('j'), KeyModifiers::CONTROL);
+        assert_eq!(action_for(View::Tree, &ctrl_j), None);
+    }
+
+    #[test]
+    fn no_key_is_bound_twice_in_one_view() {
+        for view in [View::Tree, View::Instances, View::Volumes, View::Sessions] {
+            let mut keys: Vec<Key> = Vec::new();
+            for bd in BINDINGS.iter().filter(|bd| bd.scope.covers(view)) {
+                for k in bd.keys {
+                    if keys.contains(k) {
+                        panic!("{k:?} bound twice in {view:?}");
+                    }
+                    keys.push(*k);
+                }
+            }
+        }
+    }
+}

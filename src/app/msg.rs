@@ -1,0 +1,69 @@
+//! What flows into `update` (messages) and out of it (effects).
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyEvent, MouseEvent};
+
+use crate::aws::arn::RoleArn;
+use crate::aws::credentials::Secret;
+use crate::aws::ec2::{Instance, Listing, Volume};
+use crate::aws::identity::Identity;
+use crate::aws::AwsError;
+use crate::roles::Role;
+
+/// Everything that can change the state.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    /// The clock, for countdowns and the spinner; the only source of time for `update`.
+    Tick(DateTime<Utc>),
+    /// SIGTERM, SIGHUP: leave cleanly.
+    Terminate,
+    Identity(Result<Identity, AwsError>),
+    Assumed {
+        role: RoleArn,
+        result: Result<SessionMeta, AwsError>,
+    },
+    Instances {
+        request: u64,
+        role: RoleArn,
+        listing: Listing<Instance>,
+    },
+    Volumes {
+        request: u64,
+        role: RoleArn,
+        listing: Listing<Volume>,
+    },
+}
+
+/// What the UI knows of a session: never the credentials themselves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionMeta {
+    pub assumed_arn: String,
+    pub expiration: DateTime<Utc>,
+}
+
+/// Work `update` asks for; the runtime does it.
+#[derive(Debug, Clone)]
+pub enum Effect {
+    LoadIdentity,
+    Assume {
+        role: Role,
+        token_code: Option<Secret>,
+    },
+    ListInstances {
+        request: u64,
+        role: RoleArn,
+        regions: Vec<String>,
+    },
+    ListVolumes {
+        request: u64,
+        role: RoleArn,
+        regions: Vec<String>,
+    },
+    /// The user left the view: stop the listing in flight.
+    CancelListing,
+    /// Put text on the clipboard (OSC 52).
+    Copy(String),
+}

@@ -1,0 +1,252 @@
+//! The runtime: turns effects into tokio tasks whose results come back as messages, and runs the
+//! main loop (terminal events and ticks in, frames out). All I/O of the TUI happens here.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use chrono::Utc;
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures::StreamExt;
+use tokio::sync::{mpsc, OnceCell};
+use tokio::task::AbortHandle;
+
+use super::msg::{Effect, Msg, SessionMeta};
+use super::state::State;
+use super::update::{init, update};
+use crate::aws::assume::assume_role;
+use crate::aws::ec2::{list_instances, list_volumes, Ec2Target};
+use crate::aws::identity::caller_identity;
+use crate::aws::sessions::SessionStore;
+use crate::aws::{load_config, AwsOptions};
+use crate::config::{Config, Defaults};
+use crate::tui::Tui;
+use crate::ui::{self, Theme};
+
+/// Runs effects. Holds what the UI must not: the SDK config and the credentials.
+pub struct Runtime {
+    tx: mpsc::UnboundedSender<Msg>,
+    opts: AwsOptions,
+    defaults: Defaults,
+    sdk: Arc<OnceCell<SdkConfig>>,
+    store: SessionStore,
+    listing: Option<AbortHandle>,
+}
+
+impl Runtime {
+    pub fn new(tx: mpsc::UnboundedSender<Msg>, opts: AwsOptions, defaults: Defaults) -> Self {
+        Runtime {
+            tx,
+            opts,
+            defaults,
+            sdk: Arc::new(OnceCell::new()),
+            store: SessionStore::default(),
+            listing: None,
+        }
+    }
+
+    pub fn store(&self) -> &SessionStore {
+        &self.store
+    }
+
+    /// Starts `effect`; only `Copy` writes (to `out`) before returning.
+    pub fn run(&mut self, effect: Effect, out: &mut impl Write) {
+        let tx = self.tx.clone();
+        let sdk = self.sdk.clone();
+        let opts = self.opts.clone();
+        let config = move || {
+            let sdk = sdk.clone();
+            let opts = opts.clone();
+            async move { sdk.get_or_init(|| load_config(&opts)).await.clone() }
+        };
+        match effect {
+            Effect::LoadIdentity => {
+                tokio::spawn(async move {
+                    let result = caller_identity(&config().await).await;
+                    let _ = tx.send(Msg::Identity(result));
+                });
+            }
+            Effect::Assume { role, token_code } => {
+                let params = role.assume_params(&self.defaults, None, token_code);
+                let store = self.store.clone();
+                tokio::spawn(async move {
+                    let result = assume_role(&config().await, &params).await.map(|s| {
+                        let meta = SessionMeta {
+                            assumed_arn: s.assumed_role_arn.clone(),
+                            expiration: s.expiration,
+                        };
+                        store.insert(s);
+                        meta
+                    });
+                    let _ = tx.send(Msg::Assumed {
+                        role: params.role_arn,
+                        result,
+                    });
+                });
+            }
+            Effect::ListInstances {
+                request,
+                role,
+                regions,
+            } => {
+                let credentials = self.store.provider(&role);
+                let page_size = self.defaults.page_size;
+                self.replace_listing(tokio::spawn(async move {
+                    let target = Ec2Target {
+                        base: config().await,
+                        credentials,
+                        page_size,
+                    };
+                    let listing = list_instances(&target, &regions).await;
+                    let _ = tx.send(Msg::Instances {
+                        request,
+                        role,
+                        listing,
+                    });
+                }));
+            }
+            Effect::ListVolumes {
+                request,
+                role,
+                regions,
+            } => {
+                let credentials = self.store.provider(&role);
+                let page_size = self.defaults.page_size;
+                self.replace_listing(tokio::spawn(async move {
+                    let target = Ec2Target {
+                        base: config().await,
+                        credentials,
+                        page_size,
+                    };
+                    let listing = list_volumes(&target, &regions).await;
+                    let _ = tx.send(Msg::Volumes {
+                        request,
+                        role,
+                        listing,
+                    });
+                }));
+            }
+            Effect::CancelListing => {
+                if let Some(h) = self.listing.take() {
+                    h.abort();
+                }
+            }
+            Effect::Copy(text) => {
+                let copy = crossterm::clipboard::CopyToClipboard::to_clipboard_from(text);
+                if let Err(e) = crossterm::execute!(out, copy) {
+                    tracing::warn!("could not write the clipboard sequence: {e}");
+                }
+            }
+        }
+    }
+
+    /// One listing at a time: a new one aborts the one before.
+    fn replace_listing(&mut self, handle: tokio::task::JoinHandle<()>) {
+        if let Some(old) = self.listing.replace(handle.abort_handle()) {
+            old.abort();
+        }
+    }
+}
+
+/// How the TUI ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Quit,
+    Signal(i32),
+}
+
+/// Runs the TUI until the user quits or a signal arrives.
+pub async fn run(config: Config, opts: AwsOptions, theme: Theme) -> anyhow::Result<Exit> {
+    let mut tui = Tui::enter()?;
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let size = tui.size()?;
+    let tz = *chrono::Local::now().offset();
+    let mut state = State::new(&config, Utc::now(), tz, size);
+    let mut runtime = Runtime::new(tx.clone(), opts, config.defaults.clone());
+
+    // The first frame, before any answer.
+    tui.draw(|f| ui::draw(f, &state, &theme))?;
+    for effect in init() {
+        runtime.run(effect, &mut std::io::stdout());
+    }
+
+    let input = tokio::spawn(read_input(tx.clone()));
+    let ticker = tokio::spawn(tick(tx.clone()));
+    let signals = tokio::spawn(watch_signals(tx.clone()));
+    let mut exit = Exit::Quit;
+
+    while let Some(first) = rx.recv().await {
+        // Handle everything that is waiting, then draw once.
+        let mut batch = vec![first];
+        while let Ok(m) = rx.try_recv() {
+            batch.push(m);
+        }
+        for msg in batch {
+            if let Msg::Terminate = msg {
+                exit = Exit::Signal(15);
+            }
+            for effect in update(&mut state, msg) {
+                runtime.run(effect, &mut std::io::stdout());
+            }
+        }
+        if state.should_quit {
+            break;
+        }
+        tui.draw(|f| ui::draw(f, &state, &theme))?;
+    }
+    input.abort();
+    ticker.abort();
+    signals.abort();
+    drop(tui);
+    Ok(exit)
+}
+
+async fn read_input(tx: mpsc::UnboundedSender<Msg>) {
+    let mut events = EventStream::new();
+    while let Some(event) = events.next().await {
+        let msg = match event {
+            Ok(Event::Key(k)) if k.kind == KeyEventKind::Press => Msg::Key(k),
+            Ok(Event::Mouse(m)) => Msg::Mouse(m),
+            Ok(Event::Resize(w, h)) => Msg::Resize(w, h),
+            Ok(_) => continue,
+            Err(e) => {
+                tracing::error!("reading the terminal failed: {e}");
+                Msg::Terminate
+            }
+        };
+        if tx.send(msg).is_err() {
+            break;
+        }
+    }
+}
+
+async fn tick(tx: mpsc::UnboundedSender<Msg>) {
+    let mut interval = tokio::time::interval(Duration::from_millis(250));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        if tx.send(Msg::Tick(Utc::now())).is_err() {
+            break;
+        }
+    }
+}
+
+#[cfg(unix)]
+async fn watch_signals(tx: mpsc::UnboundedSender<Msg>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = hup.recv() => {}
+    }
+    let _ = tx.send(Msg::Terminate);
+}
+
+#[cfg(not(unix))]
+async fn watch_signals(_tx: mpsc::UnboundedSender<Msg>) {}

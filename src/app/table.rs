@@ -1,0 +1,174 @@
+//! Rows of the instance and volume tables: columns, filtering and sorting, without any drawing.
+
+use std::cmp::Ordering;
+
+use chrono::{DateTime, Utc};
+
+use crate::aws::ec2::{Instance, Volume};
+
+/// A resource shown as a table row.
+pub trait Row {
+    /// What the rows are, in the plural: "instances".
+    const NOUN: &'static str;
+    /// Column titles, in order; number keys 1-9 sort by them.
+    const COLUMNS: &'static [&'static str];
+    /// What `Y` copies.
+    fn id(&self) -> &str;
+    /// Whether the row matches a filter (already lower-case): id, name, IPs, tags and so on.
+    fn matches(&self, needle: &str) -> bool;
+    /// Orders two rows by a 0-based column.
+    fn compare(&self, other: &Self, column: usize) -> Ordering;
+}
+
+fn contains(hay: &str, needle: &str) -> bool {
+    hay.to_lowercase().contains(needle)
+}
+
+fn opt(s: &Option<String>) -> &str {
+    s.as_deref().unwrap_or("")
+}
+
+impl Row for Instance {
+    const NOUN: &'static str = "instances";
+    const COLUMNS: &'static [&'static str] = &[
+        "NAME",
+        "INSTANCE ID",
+        "STATE",
+        "TYPE",
+        "AZ",
+        "PRIVATE IP",
+        "PUBLIC IP",
+        "AGE",
+        "VOLS",
+    ];
+
+    fn id(&self) -> &str {
+        &self.instance_id
+    }
+
+    fn matches(&self, needle: &str) -> bool {
+        [
+            self.instance_id.as_str(),
+            &self.name,
+            &self.state,
+            &self.instance_type,
+            &self.availability_zone,
+            opt(&self.private_ip),
+            opt(&self.public_ip),
+            opt(&self.private_dns_name),
+            opt(&self.public_dns_name),
+            opt(&self.vpc_id),
+            opt(&self.subnet_id),
+            opt(&self.image_id),
+        ]
+        .iter()
+        .any(|h| contains(h, needle))
+            || self.volume_ids.iter().any(|v| contains(v, needle))
+            || self
+                .tags
+                .iter()
+                .any(|(k, v)| contains(k, needle) || contains(v, needle))
+    }
+
+    fn compare(&self, o: &Self, column: usize) -> Ordering {
+        match column {
+            0 => self.name.cmp(&o.name),
+            1 => self.instance_id.cmp(&o.instance_id),
+            2 => self.state.cmp(&o.state),
+            3 => self.instance_type.cmp(&o.instance_type),
+            4 => self.availability_zone.cmp(&o.availability_zone),
+            5 => ip_key(&self.private_ip).cmp(&ip_key(&o.private_ip)),
+            6 => ip_key(&self.public_ip).cmp(&ip_key(&o.public_ip)),
+            // Youngest first reads as "smallest age" first.
+            7 => newest_first(&self.launch_time, &o.launch_time),
+            8 => self.volume_ids.len().cmp(&o.volume_ids.len()),
+            _ => Ordering::Equal,
+        }
+        .then_with(|| self.instance_id.cmp(&o.instance_id))
+    }
+}
+
+/// IPs sort numerically, missing ones last.
+fn ip_key(ip: &Option<String>) -> (bool, Vec<u32>) {
+    match ip {
+        Some(s) => (false, s.split('.').filter_map(|p| p.parse().ok()).collect()),
+        None => (true, Vec::new()),
+    }
+}
+
+fn newest_first(a: &Option<DateTime<Utc>>, b: &Option<DateTime<Utc>>) -> Ordering {
+    b.cmp(a)
+}
+
+impl Row for Volume {
+    const NOUN: &'static str = "volumes";
+    const COLUMNS: &'static [&'static str] = &[
+        "VOLUME ID",
+        "NAME",
+        "SIZE",
+        "TYPE",
+        "STATE",
+        "ENC",
+        "ATTACHED TO",
+        "SNAPSHOT",
+        "AZ",
+    ];
+
+    fn id(&self) -> &str {
+        &self.volume_id
+    }
+
+    fn matches(&self, needle: &str) -> bool {
+        [
+            self.volume_id.as_str(),
+            &self.name,
+            &self.volume_type,
+            &self.state,
+            &self.availability_zone,
+            opt(&self.snapshot_id),
+            opt(&self.kms_key_id),
+        ]
+        .iter()
+        .any(|h| contains(h, needle))
+            || self.attached_to.iter().any(|i| contains(i, needle))
+            || self
+                .tags
+                .iter()
+                .any(|(k, v)| contains(k, needle) || contains(v, needle))
+    }
+
+    fn compare(&self, o: &Self, column: usize) -> Ordering {
+        match column {
+            0 => self.volume_id.cmp(&o.volume_id),
+            1 => self.name.cmp(&o.name),
+            2 => self.size_gib.cmp(&o.size_gib),
+            3 => self.volume_type.cmp(&o.volume_type),
+            4 => self.state.cmp(&o.state),
+            5 => self.encrypted.cmp(&o.encrypted),
+            6 => self.attached_to.cmp(&o.attached_to),
+            7 => self.snapshot_id.cmp(&o.snapshot_id),
+            8 => self.availability_zone.cmp(&o.availability_zone),
+            _ => Ordering::Equal,
+        }
+        .then_with(|| self.volume_id.cmp(&o.volume_id))
+    }
+}
+
+/// Indices of the rows that match `filter`, in `sort` order: what the table shows.
+pub fn visible<T: Row>(items: &[T], filter: &str, sort: Option<(usize, bool)>) -> Vec<usize> {
+    let needle = filter.trim().to_lowercase();
+    let mut idx: Vec<usize> = (0..items.len())
+        .filter(|&i| needle.is_empty() || items[i].matches(&needle))
+        .collect();
+    if let Some((column, descending)) = sort {
+        idx.sort_by(|&a, &b| {
+            let o = items[a].compare(&items[b], column);
+            if descending {
+                o.reverse()
+            } else {
+                o
+            }
+        });
+    }
+    idx
+}

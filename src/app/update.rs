@@ -1,0 +1,885 @@
+//! The pure heart of the TUI: `update(state, msg) -> effects`. No clock, no network, no terminal.
+
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
+};
+
+use super::keys::{action_for, Action};
+use super::msg::{Effect, Msg, SessionMeta};
+use super::state::{
+    Loadable, Phase, Popup, SessionInfo, SessionStatus, State, TableView, TreeRow, View,
+    KNOWN_REGIONS,
+};
+use super::table::Row;
+use crate::aws::arn::{validate_region, RoleArn};
+use crate::aws::console::switch_role_url;
+use crate::aws::credentials::Secret;
+use crate::aws::ec2::Listing;
+use crate::aws::AwsError;
+use crate::ui::layout::{list_rows, row_at};
+
+/// A session this close to expiry is assumed again rather than reused.
+const REUSE_MARGIN_SECONDS: i64 = 60;
+
+/// The effects to start with: who am I.
+pub fn init() -> Vec<Effect> {
+    vec![Effect::LoadIdentity]
+}
+
+pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(key) => on_key(state, key),
+        Msg::Mouse(m) => on_mouse(state, m),
+        Msg::Resize(w, h) => {
+            state.size = (w, h);
+            let rows = list_rows(state.size, state.view);
+            let tree_len = state.tree_rows().len();
+            state.tree.scroll_into_view(tree_len, rows);
+            state.instances.refresh(rows);
+            state.volumes.refresh(rows);
+            vec![]
+        }
+        Msg::Tick(now) => {
+            state.now = now;
+            state.spinner = state.spinner.wrapping_add(1);
+            vec![]
+        }
+        Msg::Terminate => {
+            state.should_quit = true;
+            vec![]
+        }
+        Msg::Identity(result) => {
+            match result {
+                Ok(id) => state.primary = Loadable::Ready(id),
+                Err(e) => {
+                    state.set_error(error_line(&e));
+                    state.primary = Loadable::Failed(e);
+                }
+            }
+            vec![]
+        }
+        Msg::Assumed { role, result } => on_assumed(state, role, result),
+        Msg::Instances {
+            request,
+            role,
+            listing,
+        } => {
+            let rows = list_rows(state.size, state.view);
+            if state.instances.loading != Some(request) {
+                return vec![];
+            }
+            finish_listing(&mut state.instances, role, listing, rows);
+            report_failures(state, View::Instances);
+            vec![]
+        }
+        Msg::Volumes {
+            request,
+            role,
+            listing,
+        } => {
+            let rows = list_rows(state.size, state.view);
+            if state.volumes.loading != Some(request) {
+                return vec![];
+            }
+            finish_listing(&mut state.volumes, role, listing, rows);
+            report_failures(state, View::Volumes);
+            vec![]
+        }
+    }
+}
+
+fn error_line(e: &AwsError) -> String {
+    match &e.hint {
+        Some(h) => format!("{e} — {h}"),
+        None => e.to_string(),
+    }
+}
+
+fn finish_listing<T: Row>(
+    table: &mut TableView<T>,
+    role: RoleArn,
+    listing: Listing<T>,
+    rows: usize,
+) {
+    table.loading = None;
+    if table.role.as_ref() != Some(&role) {
+        table.list = Default::default();
+    }
+    // Every region failed: the table shows the error instead of "no instances".
+    table.error = if listing.items.is_empty() && listing.failures.len() == table.regions.len() {
+        listing.failures.first().map(|f| f.error.clone())
+    } else {
+        None
+    };
+    table.items = listing.items;
+    table.failures = listing.failures;
+    table.role = Some(role);
+    table.refresh(rows);
+}
+
+fn report_failures(state: &mut State, view: View) {
+    let (failures, error) = match view {
+        View::Instances => (&state.instances.failures, &state.instances.error),
+        _ => (&state.volumes.failures, &state.volumes.error),
+    };
+    if let Some(e) = error {
+        let line = error_line(e);
+        state.set_error(line);
+    } else if let Some(first) = failures.first() {
+        let n = failures.len();
+        let line = format!(
+            "{n} region{} failed; showing the rest. {}",
+            if n == 1 { "" } else { "s" },
+            error_line(&first.error)
+        );
+        state.set_error(line);
+    }
+}
+
+fn on_assumed(
+    state: &mut State,
+    role: RoleArn,
+    result: Result<SessionMeta, AwsError>,
+) -> Vec<Effect> {
+    let entry = state.sessions.entry(role.clone()).or_insert(SessionInfo {
+        phase: Phase::Assuming,
+        assumed_arn: None,
+        expiration: None,
+        refresh_count: 0,
+        last_error: None,
+    });
+    match result {
+        Ok(meta) => {
+            if entry.phase == Phase::Refreshing {
+                entry.refresh_count += 1;
+            }
+            entry.phase = Phase::Active;
+            entry.assumed_arn = Some(meta.assumed_arn);
+            entry.expiration = Some(meta.expiration);
+            entry.last_error = None;
+            let expires = meta.expiration.with_timezone(&state.tz).format("%H:%M:%S");
+            let title = state.role_title(&role);
+            state.set_info(format!("assumed {title}; expires {expires}"));
+            if state.current.as_ref() == Some(&role) {
+                return match state.view {
+                    View::Instances => start_listing(state, View::Instances),
+                    View::Volumes => start_listing(state, View::Volumes),
+                    _ => vec![],
+                };
+            }
+            vec![]
+        }
+        Err(e) => {
+            entry.phase = Phase::Failed;
+            entry.last_error = Some(e.to_string());
+            if state.current.as_ref() == Some(&role) {
+                match state.view {
+                    View::Volumes => fail_table(&mut state.volumes, &role, &e),
+                    _ => fail_table(&mut state.instances, &role, &e),
+                }
+            }
+            state.set_error(error_line(&e));
+            vec![]
+        }
+    }
+}
+
+fn fail_table<T: Row>(table: &mut TableView<T>, role: &RoleArn, e: &AwsError) {
+    table.loading = None;
+    table.items.clear();
+    table.visible.clear();
+    table.failures.clear();
+    table.error = Some(e.clone());
+    table.role = Some(role.clone());
+}
+
+/// Points a table at `role`: another account's rows must not stay on screen under this title.
+fn retarget<T: Row>(table: &mut TableView<T>, role: &RoleArn, rows: usize) {
+    if table.role.as_ref() != Some(role) {
+        *table = TableView::default();
+        table.role = Some(role.clone());
+        table.refresh(rows);
+    }
+}
+
+fn begin<T: Row>(
+    table: &mut TableView<T>,
+    role: &RoleArn,
+    request: u64,
+    regions: &[String],
+    rows: usize,
+) {
+    retarget(table, role, rows);
+    table.loading = Some(request);
+    table.error = None;
+    table.regions = regions.to_vec();
+}
+
+/// Starts listing the current role's instances or volumes; any earlier answer becomes stale.
+fn start_listing(state: &mut State, view: View) -> Vec<Effect> {
+    let Some(role) = state.current.clone() else {
+        return vec![];
+    };
+    let request = state.next_request;
+    state.next_request += 1;
+    let regions = state.regions_for(&role);
+    let rows = list_rows(state.size, state.view);
+    match view {
+        View::Volumes => {
+            begin(&mut state.volumes, &role, request, &regions, rows);
+            vec![Effect::ListVolumes {
+                request,
+                role,
+                regions,
+            }]
+        }
+        _ => {
+            begin(&mut state.instances, &role, request, &regions, rows);
+            vec![Effect::ListInstances {
+                request,
+                role,
+                regions,
+            }]
+        }
+    }
+}
+
+/// Opens a role's resources: reuses a live session, else assumes it (asking for MFA first).
+fn open_role(state: &mut State, arn: RoleArn, view: View) -> Vec<Effect> {
+    let Some(role) = state.role(&arn).cloned() else {
+        return vec![];
+    };
+    state.current = Some(arn.clone());
+    state.view = view;
+    state.instances.detail = false;
+    state.volumes.detail = false;
+    match state.session_status(&arn) {
+        SessionStatus::Active { seconds_left } if seconds_left > REUSE_MARGIN_SECONDS => {
+            start_listing(state, view)
+        }
+        SessionStatus::Assuming | SessionStatus::Refreshing => {
+            mark_waiting(state, view, &arn);
+            vec![]
+        }
+        _ => {
+            mark_waiting(state, view, &arn);
+            if role.mfa_serial.is_some() {
+                state.popup = Some(Popup::Mfa {
+                    role: arn,
+                    input: String::new(),
+                });
+                vec![]
+            } else {
+                assume(state, role, None)
+            }
+        }
+    }
+}
+
+/// The table shows this role's title and a spinner while its session comes.
+fn mark_waiting(state: &mut State, view: View, arn: &RoleArn) {
+    let rows = list_rows(state.size, state.view);
+    match view {
+        View::Volumes => retarget(&mut state.volumes, arn, rows),
+        _ => retarget(&mut state.instances, arn, rows),
+    }
+}
+
+fn assume(state: &mut State, role: crate::roles::Role, token_code: Option<Secret>) -> Vec<Effect> {
+    let info = state
+        .sessions
+        .entry(role.arn.clone())
+        .or_insert(SessionInfo {
+            phase: Phase::Assuming,
+            assumed_arn: None,
+            expiration: None,
+            refresh_count: 0,
+            last_error: None,
+        });
+    info.phase = Phase::Assuming;
+    vec![Effect::Assume { role, token_code }]
+}
+
+fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    if key.kind != KeyEventKind::Press {
+        return vec![];
+    }
+    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+        state.should_quit = true;
+        return vec![];
+    }
+    if state.popup.is_some() {
+        return on_popup_key(state, key);
+    }
+    if list_editing(state) {
+        return on_filter_key(state, key);
+    }
+    if key.code == KeyCode::Esc && state.status.as_ref().is_some_and(|s| s.error) {
+        state.status = None;
+        return vec![];
+    }
+    match action_for(state.view, &key) {
+        Some(action) => on_action(state, action),
+        None => vec![],
+    }
+}
+
+fn list_editing(state: &State) -> bool {
+    match state.view {
+        View::Tree => state.tree.editing,
+        View::Instances => state.instances.list.editing,
+        View::Volumes => state.volumes.list.editing,
+        View::Sessions => false,
+    }
+}
+
+/// Keys while the filter line has the keyboard: text, Enter keeps, Esc clears; arrows still move.
+fn on_filter_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    let rows = list_rows(state.size, state.view);
+    let view = state.view;
+    let list = match view {
+        View::Tree => &mut state.tree,
+        View::Instances => &mut state.instances.list,
+        _ => &mut state.volumes.list,
+    };
+    match key.code {
+        KeyCode::Enter => list.editing = false,
+        KeyCode::Esc => {
+            list.editing = false;
+            list.filter.clear();
+        }
+        KeyCode::Backspace => {
+            list.filter.pop();
+        }
+        KeyCode::Char(c) => {
+            list.filter.push(c);
+            list.selected = 0;
+            list.offset = 0;
+        }
+        KeyCode::Up => return on_action(state, Action::Up),
+        KeyCode::Down => return on_action(state, Action::Down),
+        _ => return vec![],
+    }
+    refresh_view(state, view, rows);
+    if view == View::Tree {
+        // Land on the first role that matches, so Enter assumes it.
+        let rows_now = state.tree_rows();
+        if state.tree.selected == 0 {
+            if let Some(i) = rows_now.iter().position(|r| matches!(r, TreeRow::Role(..))) {
+                state.tree.selected = i;
+            }
+        }
+        state.tree.scroll_into_view(rows_now.len(), rows);
+    }
+    vec![]
+}
+
+fn refresh_view(state: &mut State, view: View, rows: usize) {
+    match view {
+        View::Tree => {
+            let len = state.tree_rows().len();
+            state.tree.scroll_into_view(len, rows);
+        }
+        View::Instances => state.instances.refresh(rows),
+        View::Volumes => state.volumes.refresh(rows),
+        View::Sessions => {}
+    }
+}
+
+fn current_len(state: &State) -> usize {
+    match state.view {
+        View::Tree => state.tree_rows().len(),
+        View::Instances => state.instances.visible.len(),
+        View::Volumes => state.volumes.visible.len(),
+        View::Sessions => state.sessions.len(),
+    }
+}
+
+fn move_selection(state: &mut State, delta: isize) {
+    let rows = list_rows(state.size, state.view);
+    let len = current_len(state);
+    let list = match state.view {
+        View::Tree => &mut state.tree,
+        View::Instances => &mut state.instances.list,
+        View::Volumes => &mut state.volumes.list,
+        View::Sessions => &mut state.sessions_list,
+    };
+    list.move_by(delta, len, rows);
+}
+
+fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
+    let rows = list_rows(state.size, state.view) as isize;
+    match action {
+        Action::Up => move_selection(state, -1),
+        Action::Down => move_selection(state, 1),
+        Action::PageUp => move_selection(state, -rows),
+        Action::PageDown => move_selection(state, rows),
+        Action::Top => move_selection(state, isize::MIN / 2),
+        Action::Bottom => move_selection(state, isize::MAX / 2),
+        Action::Collapse | Action::Expand => fold(state, action == Action::Expand),
+        Action::Open => return open_selected(state),
+        Action::Filter => {
+            match state.view {
+                View::Tree => state.tree.editing = true,
+                View::Instances => state.instances.list.editing = true,
+                View::Volumes => state.volumes.list.editing = true,
+                View::Sessions => {}
+            };
+        }
+        Action::Back => return back(state),
+        Action::Quit => state.should_quit = true,
+        Action::Help => state.popup = Some(Popup::Help),
+        Action::Command => {
+            state.popup = Some(Popup::Command {
+                input: String::new(),
+            })
+        }
+        Action::Sessions => {
+            if state.view != View::Sessions {
+                state.previous_view = state.view;
+                state.view = View::Sessions;
+                let len = state.sessions.len();
+                state.sessions_list.scroll_into_view(len, rows as usize);
+            }
+        }
+        Action::Instances => return switch_table(state, View::Instances),
+        Action::Volumes => return switch_table(state, View::Volumes),
+        Action::Detail => match state.view {
+            View::Instances if state.instances.selected_item().is_some() => {
+                state.instances.detail = !state.instances.detail
+            }
+            View::Volumes if state.volumes.selected_item().is_some() => {
+                state.volumes.detail = !state.volumes.detail
+            }
+            _ => {}
+        },
+        Action::CopyLink => return copy_link(state),
+        Action::CopyId => {
+            let id = match state.view {
+                View::Instances => state.instances.selected_item().map(|i| i.id().to_string()),
+                View::Volumes => state.volumes.selected_item().map(|v| v.id().to_string()),
+                _ => None,
+            };
+            if let Some(id) = id {
+                state.set_info(format!("copied {id}"));
+                return vec![Effect::Copy(id)];
+            }
+        }
+        Action::Reload => return reload(state),
+        Action::Regions => {
+            if let Some(role) = state.current.clone() {
+                let current = state.regions_for(&role);
+                let mut names: Vec<String> = KNOWN_REGIONS.iter().map(|s| s.to_string()).collect();
+                for r in &current {
+                    if !names.contains(r) {
+                        names.push(r.clone());
+                    }
+                }
+                let choices = names
+                    .into_iter()
+                    .map(|n| {
+                        let on = current.contains(&n);
+                        (n, on)
+                    })
+                    .collect();
+                state.popup = Some(Popup::Regions { choices, cursor: 0 });
+            }
+        }
+        Action::Sort(n) => {
+            let column = n - 1;
+            match state.view {
+                View::Instances => sort(&mut state.instances, column, rows as usize),
+                View::Volumes => sort(&mut state.volumes, column, rows as usize),
+                _ => {}
+            }
+        }
+    }
+    vec![]
+}
+
+fn sort<T: Row>(table: &mut TableView<T>, column: usize, rows: usize) {
+    if column >= T::COLUMNS.len() {
+        return;
+    }
+    table.sort = match table.sort {
+        Some((c, desc)) if c == column => Some((c, !desc)),
+        _ => Some((column, false)),
+    };
+    table.refresh(rows);
+}
+
+fn fold(state: &mut State, expand: bool) {
+    if state.view != View::Tree || !state.tree.filter.is_empty() {
+        return;
+    }
+    let account = match state.selected_tree_row() {
+        Some(TreeRow::Account(a)) | Some(TreeRow::Role(a, _)) => a,
+        None => return,
+    };
+    state.accounts[account].expanded = expand;
+    // Keep the cursor on the account when its roles fold away.
+    let rows = state.tree_rows();
+    if let Some(i) = rows.iter().position(|r| *r == TreeRow::Account(account)) {
+        if !expand {
+            state.tree.selected = i;
+        }
+    }
+    let height = list_rows(state.size, state.view);
+    state.tree.scroll_into_view(rows.len(), height);
+}
+
+fn open_selected(state: &mut State) -> Vec<Effect> {
+    match state.view {
+        View::Tree => match state.selected_tree_row() {
+            Some(TreeRow::Account(a)) => {
+                if state.tree.filter.is_empty() {
+                    state.accounts[a].expanded = !state.accounts[a].expanded;
+                    let len = state.tree_rows().len();
+                    let height = list_rows(state.size, state.view);
+                    state.tree.scroll_into_view(len, height);
+                }
+                vec![]
+            }
+            Some(TreeRow::Role(a, r)) => {
+                let arn = state.accounts[a].roles[r].arn.clone();
+                open_role(state, arn, View::Instances)
+            }
+            None => vec![],
+        },
+        View::Sessions => {
+            let arns = state.session_roles();
+            match arns.get(state.sessions_list.selected).cloned() {
+                Some(arn) => open_role(state, arn, View::Instances),
+                None => vec![],
+            }
+        }
+        _ => vec![],
+    }
+}
+
+fn back(state: &mut State) -> Vec<Effect> {
+    match state.view {
+        View::Tree => {
+            if !state.tree.filter.is_empty() {
+                state.tree.filter.clear();
+                let len = state.tree_rows().len();
+                let height = list_rows(state.size, state.view);
+                state.tree.scroll_into_view(len, height);
+            }
+            vec![]
+        }
+        View::Sessions => {
+            state.view = state.previous_view;
+            vec![]
+        }
+        View::Instances | View::Volumes => {
+            let rows = list_rows(state.size, state.view);
+            let handled = match state.view {
+                View::Instances => back_within(&mut state.instances, rows),
+                _ => back_within(&mut state.volumes, rows),
+            };
+            if handled {
+                return vec![];
+            }
+            state.view = View::Tree;
+            let instances = state.instances.loading.take().is_some();
+            let volumes = state.volumes.loading.take().is_some();
+            if instances || volumes {
+                vec![Effect::CancelListing]
+            } else {
+                vec![]
+            }
+        }
+    }
+}
+
+/// Esc in a table closes the details, else clears the filter; false when there was neither.
+fn back_within<T: Row>(table: &mut TableView<T>, rows: usize) -> bool {
+    if table.detail {
+        table.detail = false;
+        return true;
+    }
+    if !table.list.filter.is_empty() {
+        table.list.filter.clear();
+        table.refresh(rows);
+        return true;
+    }
+    false
+}
+
+fn switch_table(state: &mut State, view: View) -> Vec<Effect> {
+    let Some(role) = state.current.clone() else {
+        state.set_error("pick a role in the tree first (Enter on a role)");
+        return vec![];
+    };
+    if state.view == view {
+        return vec![];
+    }
+    let (loaded_for, loading) = match view {
+        View::Volumes => (state.volumes.role.clone(), state.volumes.loading),
+        _ => (state.instances.role.clone(), state.instances.loading),
+    };
+    let stale = loaded_for.as_ref() != Some(&role);
+    if stale
+        || (loading.is_none()
+            && matches!(
+                state.session_status(&role),
+                SessionStatus::NotAssumed | SessionStatus::Failed | SessionStatus::Expired
+            ))
+    {
+        return open_role(state, role, view);
+    }
+    state.view = view;
+    if loading.is_none() && state.session_status(&role) != SessionStatus::Assuming {
+        let table_empty = match view {
+            View::Volumes => state.volumes.items.is_empty() && state.volumes.error.is_none(),
+            _ => state.instances.items.is_empty() && state.instances.error.is_none(),
+        };
+        if table_empty {
+            return start_listing(state, view);
+        }
+    }
+    vec![]
+}
+
+fn copy_link(state: &mut State) -> Vec<Effect> {
+    let arn = match state.view {
+        View::Tree => state.selected_role().map(|r| r.arn.clone()),
+        View::Sessions => state
+            .session_roles()
+            .get(state.sessions_list.selected)
+            .cloned(),
+        _ => state.current.clone(),
+    };
+    let Some(arn) = arn else {
+        state.set_error("no role selected: move to a role to copy its link");
+        return vec![];
+    };
+    let account = state.account(arn.account_id());
+    let display = match state.role(&arn) {
+        Some(role) => role.display_name(account.and_then(|a| a.name.as_deref())),
+        None => arn.name_with_path(),
+    };
+    let color = account.and_then(|a| a.color.as_deref());
+    let url = switch_role_url(&arn, &display, color);
+    state.set_info(format!("copied {url}"));
+    vec![Effect::Copy(url)]
+}
+
+fn reload(state: &mut State) -> Vec<Effect> {
+    match state.view {
+        View::Tree => {
+            state.primary = Loadable::Loading;
+            vec![Effect::LoadIdentity]
+        }
+        View::Instances | View::Volumes => match state.current.clone() {
+            Some(role) => {
+                let view = state.view;
+                match state.session_status(&role) {
+                    SessionStatus::Active { seconds_left }
+                        if seconds_left > REUSE_MARGIN_SECONDS =>
+                    {
+                        start_listing(state, view)
+                    }
+                    SessionStatus::Assuming | SessionStatus::Refreshing => vec![],
+                    _ => open_role(state, role, view),
+                }
+            }
+            None => vec![],
+        },
+        View::Sessions => vec![],
+    }
+}
+
+fn on_popup_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    let Some(popup) = state.popup.take() else {
+        return vec![];
+    };
+    match popup {
+        Popup::Help => {
+            // Any of Esc, q, ? closes; other keys leave it open.
+            if !matches!(
+                key.code,
+                KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Enter
+            ) {
+                state.popup = Some(Popup::Help);
+            }
+            vec![]
+        }
+        Popup::Command { mut input } => match key.code {
+            KeyCode::Esc => vec![],
+            KeyCode::Enter => run_command(state, input.trim()),
+            KeyCode::Backspace => {
+                input.pop();
+                state.popup = Some(Popup::Command { input });
+                vec![]
+            }
+            KeyCode::Char(c) => {
+                input.push(c);
+                state.popup = Some(Popup::Command { input });
+                vec![]
+            }
+            _ => {
+                state.popup = Some(Popup::Command { input });
+                vec![]
+            }
+        },
+        Popup::Mfa { role, mut input } => match key.code {
+            KeyCode::Esc => {
+                state.set_info("MFA cancelled; the role was not assumed");
+                if state.current.as_ref() == Some(&role) {
+                    state.view = View::Tree;
+                }
+                vec![]
+            }
+            KeyCode::Enter => {
+                if input.len() == 6 {
+                    match state.role(&role).cloned() {
+                        Some(r) => assume(state, r, Some(Secret::new(input))),
+                        None => vec![],
+                    }
+                } else {
+                    state.set_error("an MFA code is 6 digits");
+                    state.popup = Some(Popup::Mfa { role, input });
+                    vec![]
+                }
+            }
+            KeyCode::Backspace => {
+                input.pop();
+                state.popup = Some(Popup::Mfa { role, input });
+                vec![]
+            }
+            KeyCode::Char(c) if c.is_ascii_digit() && input.len() < 6 => {
+                input.push(c);
+                state.popup = Some(Popup::Mfa { role, input });
+                vec![]
+            }
+            _ => {
+                state.popup = Some(Popup::Mfa { role, input });
+                vec![]
+            }
+        },
+        Popup::Regions {
+            mut choices,
+            mut cursor,
+        } => match key.code {
+            KeyCode::Esc | KeyCode::Char('q') => vec![],
+            KeyCode::Up | KeyCode::Char('k') => {
+                cursor = cursor.saturating_sub(1);
+                state.popup = Some(Popup::Regions { choices, cursor });
+                vec![]
+            }
+            KeyCode::Down | KeyCode::Char('j') => {
+                cursor = (cursor + 1).min(choices.len().saturating_sub(1));
+                state.popup = Some(Popup::Regions { choices, cursor });
+                vec![]
+            }
+            KeyCode::Char(' ') | KeyCode::Char('x') => {
+                if let Some(c) = choices.get_mut(cursor) {
+                    c.1 = !c.1;
+                }
+                state.popup = Some(Popup::Regions { choices, cursor });
+                vec![]
+            }
+            KeyCode::Enter => {
+                let picked: Vec<String> =
+                    choices.into_iter().filter(|c| c.1).map(|c| c.0).collect();
+                if picked.is_empty() {
+                    state.set_error("pick at least one region (space ticks one)");
+                    return vec![];
+                }
+                set_regions(state, picked)
+            }
+            _ => {
+                state.popup = Some(Popup::Regions { choices, cursor });
+                vec![]
+            }
+        },
+    }
+}
+
+fn set_regions(state: &mut State, regions: Vec<String>) -> Vec<Effect> {
+    state.set_info(format!("regions: {}", regions.join(", ")));
+    state.region_override = Some(regions);
+    match state.view {
+        View::Instances | View::Volumes => reload(state),
+        _ => vec![],
+    }
+}
+
+fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
+    let mut words = line.split_whitespace();
+    let cmd = words.next().unwrap_or("");
+    let arg = words.next();
+    match cmd {
+        "" => vec![],
+        "q" | "q!" | "quit" | "exit" => {
+            state.should_quit = true;
+            vec![]
+        }
+        "roles" | "tree" | "role" => {
+            state.view = View::Tree;
+            vec![]
+        }
+        "instances" | "inst" | "ec2" => switch_table(state, View::Instances),
+        "volumes" | "vol" | "ebs" => switch_table(state, View::Volumes),
+        "sessions" | "sess" => on_action(state, Action::Sessions),
+        "help" => {
+            state.popup = Some(Popup::Help);
+            vec![]
+        }
+        "region" | "regions" => match arg {
+            None => {
+                state.region_override = None;
+                state.set_info("regions: back to each role's own");
+                match state.view {
+                    View::Instances | View::Volumes => reload(state),
+                    _ => vec![],
+                }
+            }
+            Some(list) => {
+                let regions: Vec<String> = list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect();
+                if let Some(bad) = regions.iter().find_map(|r| validate_region(r).err()) {
+                    state.set_error(format!(":region: {bad}"));
+                    return vec![];
+                }
+                set_regions(state, regions)
+            }
+        },
+        other => {
+            state.set_error(format!(
+                "unknown command \":{other}\": try :roles, :instances, :volumes, :sessions, :region R, :q"
+            ));
+            vec![]
+        }
+    }
+}
+
+fn on_mouse(state: &mut State, m: crossterm::event::MouseEvent) -> Vec<Effect> {
+    match m.kind {
+        MouseEventKind::ScrollDown => move_selection(state, 3),
+        MouseEventKind::ScrollUp => move_selection(state, -3),
+        MouseEventKind::Down(MouseButton::Left) if state.popup.is_none() => {
+            if let Some(row) = row_at(state.size, state.view, m.column, m.row) {
+                let len = current_len(state);
+                let list = match state.view {
+                    View::Tree => &mut state.tree,
+                    View::Instances => &mut state.instances.list,
+                    View::Volumes => &mut state.volumes.list,
+                    View::Sessions => &mut state.sessions_list,
+                };
+                let index = list.offset + row;
+                if index < len {
+                    list.selected = index;
+                }
+            }
+        }
+        _ => {}
+    }
+    vec![]
+}

@@ -1,0 +1,116 @@
+//! The session store: the one place that holds each role's current credentials.
+//!
+//! Every client rolecall builds for a role reads its credentials from here on each call (through
+//! [`SessionStore::provider`]), so a refreshed session takes effect without rebuilding clients.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentialsProvider};
+
+use super::arn::RoleArn;
+use super::assume::Session;
+
+#[derive(Clone, Default, Debug)]
+pub struct SessionStore {
+    inner: Arc<RwLock<HashMap<RoleArn, Session>>>,
+}
+
+impl SessionStore {
+    pub fn insert(&self, session: Session) {
+        let mut map = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        map.insert(session.role_arn.clone(), session);
+    }
+
+    pub fn get(&self, arn: &RoleArn) -> Option<Session> {
+        let map = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        map.get(arn).cloned()
+    }
+
+    pub fn remove(&self, arn: &RoleArn) {
+        let mut map = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        map.remove(arn);
+    }
+
+    /// Credentials for `arn` as the SDK asks for them: always the store's current session.
+    pub fn provider(&self, arn: &RoleArn) -> SharedCredentialsProvider {
+        SharedCredentialsProvider::new(StoreProvider {
+            store: self.clone(),
+            arn: arn.clone(),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct StoreProvider {
+    store: SessionStore,
+    arn: RoleArn,
+}
+
+impl ProvideCredentials for StoreProvider {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::ready(match self.store.get(&self.arn) {
+            Some(s) => Ok(s.credentials.to_sdk()),
+            None => Err(CredentialsError::not_loaded(format!(
+                "no session for {}: assume the role first",
+                self.arn
+            ))),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::credentials::{Credentials, Secret};
+
+    fn session(key: &str) -> Session {
+        let exp = chrono::Utc::now() + chrono::Duration::hours(1);
+        Session {
+            role_arn: "arn:aws:iam::222222222222:role/R".parse().unwrap(),
+            assumed_role_arn: "arn:aws:sts::222222222222:assumed-role/R/x".into(),
+            credentials: Credentials {
+                access_key_id: key.into(),
+                secret_access_key: Secret::new("s3cr3t"),
+                session_token: Some(Secret::new("t0ken")),
+                expiration: Some(exp),
+            },
+            expiration: exp,
+        }
+    }
+
+    #[tokio::test]
+    async fn provider_follows_the_store() {
+        let store = SessionStore::default();
+        let arn: RoleArn = "arn:aws:iam::222222222222:role/R".parse().unwrap();
+        let provider = store.provider(&arn);
+        assert!(provider.provide_credentials().await.is_err());
+        store.insert(session("ASIAFIRST"));
+        assert_eq!(
+            provider
+                .provide_credentials()
+                .await
+                .unwrap()
+                .access_key_id(),
+            "ASIAFIRST"
+        );
+        store.insert(session("ASIASECOND"));
+        assert_eq!(
+            provider
+                .provide_credentials()
+                .await
+                .unwrap()
+                .access_key_id(),
+            "ASIASECOND"
+        );
+        let shown = format!("{store:?}");
+        assert!(
+            !shown.contains("s3cr3t") && !shown.contains("t0ken"),
+            "{shown}"
+        );
+    }
+}

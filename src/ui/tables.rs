@@ -1,0 +1,484 @@
+//! The instance and volume tables, and their detail panes.
+
+use chrono::{DateTime, Utc};
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Block, Borders, Cell, Clear, Paragraph, Row as TableRow, Table, TableState, Wrap,
+};
+use ratatui::Frame;
+
+use super::Theme;
+use crate::app::state::{State, TableView};
+use crate::app::table::Row;
+use crate::aws::ec2::{Instance, Volume};
+use crate::output::age;
+
+/// A column: its width and how much it matters when the screen is narrow (higher goes first).
+struct Col {
+    width: u16,
+    drop_order: u8,
+}
+
+/// The columns that fit in `width`, dropping the least important first.
+fn fit(cols: &[Col], width: u16) -> Vec<usize> {
+    let mut keep: Vec<usize> = (0..cols.len()).collect();
+    let total = |k: &[usize]| k.iter().map(|&i| cols[i].width + 1).sum::<u16>();
+    while total(&keep) > width && keep.len() > 2 {
+        let drop = keep
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, &i)| cols[i].drop_order)
+            .map(|(pos, _)| pos);
+        match drop {
+            Some(pos) if cols[keep[pos]].drop_order > 0 => {
+                keep.remove(pos);
+            }
+            _ => break,
+        }
+    }
+    keep
+}
+
+fn title<T: Row>(what: &str, table: &TableView<T>, state: &State) -> String {
+    let role = table
+        .role
+        .as_ref()
+        .map(|r| state.role_title(r))
+        .unwrap_or_default();
+    let count = if table.list.filter.is_empty() {
+        format!("{}", table.items.len())
+    } else {
+        format!(
+            "{}/{} /{}",
+            table.visible.len(),
+            table.items.len(),
+            table.list.filter
+        )
+    };
+    format!(" {what} of {role} [{count}] ")
+}
+
+/// The message a table shows instead of rows, if any.
+fn placeholder<T: Row>(what: &str, table: &TableView<T>, state: &State) -> Option<(String, bool)> {
+    if let Some(e) = &table.error {
+        let mut text = e.to_string();
+        if let Some(h) = &e.hint {
+            text.push_str("\n\n");
+            text.push_str(h);
+        }
+        text.push_str("\n\nr tries again.");
+        return Some((text, true));
+    }
+    if table.loading.is_some() && table.items.is_empty() {
+        return Some((
+            format!("Listing {what} in {}…", table.regions.join(", ")),
+            false,
+        ));
+    }
+    if let Some(role) = &table.role {
+        if table.loading.is_none() && table.items.is_empty() {
+            let status = state.session_status(role);
+            use crate::app::state::SessionStatus::*;
+            return Some(match status {
+                Assuming => ("Assuming the role…".to_string(), false),
+                Refreshing => ("Refreshing the session…".to_string(), false),
+                _ if table.regions.is_empty() => ("Waiting for the session…".to_string(), false),
+                _ => (
+                    format!(
+                        "No {what} in account {} in {}.",
+                        role.account_id(),
+                        table.regions.join(", ")
+                    ),
+                    false,
+                ),
+            });
+        }
+    }
+    if table.visible.is_empty() && !table.items.is_empty() {
+        return Some((
+            "Nothing matches the filter (Esc clears it).".to_string(),
+            false,
+        ));
+    }
+    None
+}
+
+fn draw_table<T: Row>(
+    frame: &mut Frame,
+    area: Rect,
+    table: &TableView<T>,
+    state: &State,
+    theme: &Theme,
+    cols: &[Col],
+    cells: impl Fn(&T) -> Vec<Span<'static>>,
+) {
+    let what = T::NOUN;
+    let mut block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(title(what, table, state), theme.title()));
+    if !table.failures.is_empty() {
+        let failed: Vec<&str> = table.failures.iter().map(|f| f.region.as_str()).collect();
+        block = block.title_bottom(Span::styled(
+            format!(" failed: {} ", failed.join(", ")),
+            theme.error(),
+        ));
+    }
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if let Some((text, is_error)) = placeholder(what, table, state) {
+        let style = if is_error { theme.error() } else { theme.dim() };
+        frame.render_widget(
+            Paragraph::new(text).style(style).wrap(Wrap { trim: false }),
+            inner,
+        );
+        return;
+    }
+    let keep = fit(cols, inner.width);
+    let header = TableRow::new(keep.iter().map(|&i| {
+        let mut name = T::COLUMNS[i].to_string();
+        if let Some((c, desc)) = table.sort {
+            if c == i {
+                name.push(if desc { '↓' } else { '↑' });
+            }
+        }
+        Cell::from(name)
+    }))
+    .style(theme.header());
+    let height = usize::from(inner.height.saturating_sub(1));
+    let rows: Vec<TableRow> = table
+        .visible
+        .iter()
+        .skip(table.list.offset)
+        .take(height)
+        .map(|&i| {
+            let all = cells(&table.items[i]);
+            TableRow::new(keep.iter().map(|&c| Cell::from(all[c].clone())))
+        })
+        .collect();
+    let widths: Vec<Constraint> = keep
+        .iter()
+        .map(|&i| Constraint::Length(cols[i].width))
+        .collect();
+    let mut ts = TableState::default();
+    if !rows.is_empty() {
+        ts.select(Some(table.list.selected.saturating_sub(table.list.offset)));
+    }
+    let widget = Table::new(rows, widths)
+        .header(header)
+        .column_spacing(1)
+        .row_highlight_style(theme.selected());
+    frame.render_stateful_widget(widget, inner, &mut ts);
+}
+
+fn or_dash(s: &Option<String>) -> String {
+    s.clone().unwrap_or_else(|| "-".into())
+}
+
+fn instance_cells(i: &Instance, now: DateTime<Utc>, theme: &Theme) -> Vec<Span<'static>> {
+    vec![
+        Span::styled(
+            if i.name.is_empty() {
+                "-".into()
+            } else {
+                i.name.clone()
+            },
+            Style::default().add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(i.instance_id.clone()),
+        Span::styled(i.state.clone(), theme.state(&i.state)),
+        Span::raw(i.instance_type.clone()),
+        Span::raw(i.availability_zone.clone()),
+        Span::raw(or_dash(&i.private_ip)),
+        Span::raw(or_dash(&i.public_ip)),
+        Span::raw(age(i.launch_time.as_ref(), now)),
+        Span::raw(i.volume_ids.len().to_string()),
+    ]
+}
+
+const INSTANCE_COLS: [Col; 9] = [
+    Col {
+        width: 18,
+        drop_order: 0,
+    },
+    Col {
+        width: 19,
+        drop_order: 0,
+    },
+    Col {
+        width: 13,
+        drop_order: 0,
+    },
+    Col {
+        width: 11,
+        drop_order: 4,
+    },
+    Col {
+        width: 11,
+        drop_order: 3,
+    },
+    Col {
+        width: 15,
+        drop_order: 1,
+    },
+    Col {
+        width: 15,
+        drop_order: 5,
+    },
+    Col {
+        width: 4,
+        drop_order: 2,
+    },
+    Col {
+        width: 4,
+        drop_order: 6,
+    },
+];
+
+pub fn instances(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let now = state.now;
+    draw_table(
+        frame,
+        area,
+        &state.instances,
+        state,
+        theme,
+        &INSTANCE_COLS,
+        |i| instance_cells(i, now, theme),
+    );
+    if state.instances.detail {
+        if let Some(i) = state.instances.selected_item() {
+            detail(
+                frame,
+                area,
+                &format!(" {} {} ", i.instance_id, i.name),
+                instance_detail(i, state, theme),
+                theme,
+            );
+        }
+    }
+}
+
+const VOLUME_COLS: [Col; 9] = [
+    Col {
+        width: 21,
+        drop_order: 0,
+    },
+    Col {
+        width: 14,
+        drop_order: 0,
+    },
+    Col {
+        width: 8,
+        drop_order: 0,
+    },
+    Col {
+        width: 5,
+        drop_order: 3,
+    },
+    Col {
+        width: 9,
+        drop_order: 0,
+    },
+    Col {
+        width: 3,
+        drop_order: 4,
+    },
+    Col {
+        width: 19,
+        drop_order: 1,
+    },
+    Col {
+        width: 22,
+        drop_order: 6,
+    },
+    Col {
+        width: 11,
+        drop_order: 5,
+    },
+];
+
+pub fn volumes(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    draw_table(
+        frame,
+        area,
+        &state.volumes,
+        state,
+        theme,
+        &VOLUME_COLS,
+        |v| {
+            vec![
+                Span::raw(v.volume_id.clone()),
+                Span::styled(
+                    if v.name.is_empty() {
+                        "-".into()
+                    } else {
+                        v.name.clone()
+                    },
+                    Style::default().add_modifier(Modifier::BOLD),
+                ),
+                Span::raw(format!("{} GiB", v.size_gib)),
+                Span::raw(v.volume_type.clone()),
+                Span::styled(v.state.clone(), theme.state(&v.state)),
+                Span::raw(if v.encrypted { "yes" } else { "no" }.to_string()),
+                Span::raw(if v.attached_to.is_empty() {
+                    "-".into()
+                } else {
+                    v.attached_to.join(",")
+                }),
+                Span::raw(or_dash(&v.snapshot_id)),
+                Span::raw(v.availability_zone.clone()),
+            ]
+        },
+    );
+    if state.volumes.detail {
+        if let Some(v) = state.volumes.selected_item() {
+            detail(
+                frame,
+                area,
+                &format!(" {} {} ", v.volume_id, v.name),
+                volume_detail(v, theme),
+                theme,
+            );
+        }
+    }
+}
+
+fn kv(key: &str, value: impl Into<String>, theme: &Theme) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("{key:<20}"), theme.header()),
+        Span::raw(value.into()),
+    ])
+}
+
+fn section(title: &str, theme: &Theme) -> Line<'static> {
+    Line::from(Span::styled(title.to_string(), theme.title()))
+}
+
+fn instance_detail(i: &Instance, state: &State, theme: &Theme) -> Vec<Line<'static>> {
+    let launched = i
+        .launch_time
+        .map(|t| {
+            format!(
+                "{} ({} ago)",
+                t.with_timezone(&state.tz).format("%Y-%m-%d %H:%M:%S"),
+                age(Some(&t), state.now)
+            )
+        })
+        .unwrap_or_else(|| "-".into());
+    let mut lines = vec![
+        kv("instance id", i.instance_id.clone(), theme),
+        kv("state", i.state.clone(), theme),
+        kv("type", i.instance_type.clone(), theme),
+        kv(
+            "region / AZ",
+            format!("{} / {}", i.region, i.availability_zone),
+            theme,
+        ),
+        kv("launched", launched, theme),
+        kv("image", or_dash(&i.image_id), theme),
+        kv("platform", or_dash(&i.platform), theme),
+        kv("architecture", or_dash(&i.architecture), theme),
+        kv("key pair", or_dash(&i.key_name), theme),
+        kv("IAM profile", or_dash(&i.iam_instance_profile), theme),
+        Line::default(),
+        section("network", theme),
+        kv(
+            "vpc / subnet",
+            format!("{} / {}", or_dash(&i.vpc_id), or_dash(&i.subnet_id)),
+            theme,
+        ),
+        kv("private ip", or_dash(&i.private_ip), theme),
+        kv("private dns", or_dash(&i.private_dns_name), theme),
+        kv("public ip", or_dash(&i.public_ip), theme),
+        kv("public dns", or_dash(&i.public_dns_name), theme),
+        kv("security groups", i.security_groups.join(", "), theme),
+        Line::default(),
+        section("volumes", theme),
+    ];
+    for id in &i.volume_ids {
+        let known = state.volumes.items.iter().find(|v| &v.volume_id == id);
+        let text = match known {
+            Some(v) => format!(
+                "{id}  {} GiB {} {}{}",
+                v.size_gib,
+                v.volume_type,
+                v.state,
+                if v.encrypted { " encrypted" } else { "" }
+            ),
+            None => id.clone(),
+        };
+        lines.push(Line::from(format!("  {text}")));
+    }
+    lines.push(Line::default());
+    lines.push(section("tags", theme));
+    for (k, v) in &i.tags {
+        lines.push(kv(&format!("  {k}"), v.clone(), theme));
+    }
+    lines
+}
+
+fn volume_detail(v: &Volume, theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines = vec![
+        kv("volume id", v.volume_id.clone(), theme),
+        kv("state", v.state.clone(), theme),
+        kv("size", format!("{} GiB", v.size_gib), theme),
+        kv("type", v.volume_type.clone(), theme),
+        kv(
+            "iops",
+            v.iops.map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
+            theme,
+        ),
+        kv("encrypted", if v.encrypted { "yes" } else { "no" }, theme),
+        kv("kms key", or_dash(&v.kms_key_id), theme),
+        kv(
+            "region / AZ",
+            format!("{} / {}", v.region, v.availability_zone),
+            theme,
+        ),
+        kv(
+            "attached to",
+            if v.attached_to.is_empty() {
+                "-".into()
+            } else {
+                v.attached_to.join(", ")
+            },
+            theme,
+        ),
+        kv("snapshot", or_dash(&v.snapshot_id), theme),
+        kv(
+            "created",
+            v.create_time
+                .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+                .unwrap_or_else(|| "-".into()),
+            theme,
+        ),
+        Line::default(),
+        section("tags", theme),
+    ];
+    for (k, val) in &v.tags {
+        lines.push(kv(&format!("  {k}"), val.clone(), theme));
+    }
+    lines
+}
+
+fn detail(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line<'static>>, theme: &Theme) {
+    let pane = Rect {
+        x: area.x + area.width / 8,
+        y: area.y + 1,
+        width: area.width - area.width / 4,
+        height: area.height.saturating_sub(2),
+    };
+    frame.render_widget(Clear, pane);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(title.to_string(), theme.title()))
+        .title_bottom(Span::styled(" Esc closes · Y copies the id ", theme.dim()));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        pane,
+    );
+}
