@@ -22,6 +22,13 @@ ensure_venv() {
   cp "$REQUIREMENTS" "$stamp"
 }
 
+# tmux: the end-to-end tests drive the real TUI in it.
+ensure_tmux() {
+  command -v tmux >/dev/null 2>&1 && return 0
+  echo "rolecall: installing tmux for the end-to-end TUI tests" >&2
+  apt-get update -qq && apt-get install -y -qq tmux >/dev/null
+}
+
 ensure_cargo() {
   if ! command -v cargo >/dev/null 2>&1; then
     # shellcheck disable=SC1091

@@ -1,7 +1,7 @@
 //! The instance and volume tables, and their detail panes.
 
 use chrono::{DateTime, Utc};
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
@@ -199,7 +199,7 @@ fn instance_cells(i: &Instance, now: DateTime<Utc>, theme: &Theme) -> Vec<Span<'
 
 const INSTANCE_COLS: [Col; 9] = [
     Col {
-        width: 18,
+        width: 16,
         drop_order: 0,
     },
     Col {
@@ -356,7 +356,12 @@ fn section(title: &str, theme: &Theme) -> Line<'static> {
     Line::from(Span::styled(title.to_string(), theme.title()))
 }
 
-fn instance_detail(i: &Instance, state: &State, theme: &Theme) -> Vec<Line<'static>> {
+/// The instance's details: what it is and its tags (left), where it is and its disks (right).
+fn instance_detail(
+    i: &Instance,
+    state: &State,
+    theme: &Theme,
+) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
     let launched = i
         .launch_time
         .map(|t| {
@@ -367,7 +372,7 @@ fn instance_detail(i: &Instance, state: &State, theme: &Theme) -> Vec<Line<'stat
             )
         })
         .unwrap_or_else(|| "-".into());
-    let mut lines = vec![
+    let mut left = vec![
         kv("instance id", i.instance_id.clone(), theme),
         kv("state", i.state.clone(), theme),
         kv("type", i.instance_type.clone(), theme),
@@ -383,12 +388,15 @@ fn instance_detail(i: &Instance, state: &State, theme: &Theme) -> Vec<Line<'stat
         kv("key pair", or_dash(&i.key_name), theme),
         kv("IAM profile", or_dash(&i.iam_instance_profile), theme),
         Line::default(),
+        section("tags", theme),
+    ];
+    for (k, v) in &i.tags {
+        left.push(kv(&format!("  {k}"), v.clone(), theme));
+    }
+    let mut right = vec![
         section("network", theme),
-        kv(
-            "vpc / subnet",
-            format!("{} / {}", or_dash(&i.vpc_id), or_dash(&i.subnet_id)),
-            theme,
-        ),
+        kv("vpc", or_dash(&i.vpc_id), theme),
+        kv("subnet", or_dash(&i.subnet_id), theme),
         kv("private ip", or_dash(&i.private_ip), theme),
         kv("private dns", or_dash(&i.private_dns_name), theme),
         kv("public ip", or_dash(&i.public_ip), theme),
@@ -409,18 +417,13 @@ fn instance_detail(i: &Instance, state: &State, theme: &Theme) -> Vec<Line<'stat
             ),
             None => id.clone(),
         };
-        lines.push(Line::from(format!("  {text}")));
+        right.push(Line::from(format!("  {text}")));
     }
-    lines.push(Line::default());
-    lines.push(section("tags", theme));
-    for (k, v) in &i.tags {
-        lines.push(kv(&format!("  {k}"), v.clone(), theme));
-    }
-    lines
+    (left, right)
 }
 
-fn volume_detail(v: &Volume, theme: &Theme) -> Vec<Line<'static>> {
-    let mut lines = vec![
+fn volume_detail(v: &Volume, theme: &Theme) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
+    let left = vec![
         kv("volume id", v.volume_id.clone(), theme),
         kv("state", v.state.clone(), theme),
         kv("size", format!("{} GiB", v.size_gib), theme),
@@ -454,31 +457,49 @@ fn volume_detail(v: &Volume, theme: &Theme) -> Vec<Line<'static>> {
                 .unwrap_or_else(|| "-".into()),
             theme,
         ),
-        Line::default(),
-        section("tags", theme),
     ];
+    let mut right = vec![section("tags", theme)];
     for (k, val) in &v.tags {
-        lines.push(kv(&format!("  {k}"), val.clone(), theme));
+        right.push(kv(&format!("  {k}"), val.clone(), theme));
     }
-    lines
+    (left, right)
 }
 
-fn detail(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line<'static>>, theme: &Theme) {
-    let pane = Rect {
-        x: area.x + area.width / 8,
-        y: area.y + 1,
-        width: area.width - area.width / 4,
-        height: area.height.saturating_sub(2),
+/// A pane over the table: two columns when there is room, else one after the other.
+fn detail(
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    (left, right): (Vec<Line<'static>>, Vec<Line<'static>>),
+    theme: &Theme,
+) {
+    let pane = if area.width >= 100 {
+        Rect {
+            x: area.x + 2,
+            y: area.y + 1,
+            width: area.width.saturating_sub(4),
+            height: area.height.saturating_sub(2),
+        }
+    } else {
+        area
     };
     frame.render_widget(Clear, pane);
     let block = Block::default()
         .borders(Borders::ALL)
         .title(Span::styled(title.to_string(), theme.title()))
         .title_bottom(Span::styled(" Esc closes · Y copies the id ", theme.dim()));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        pane,
-    );
+    let inner = block.inner(pane);
+    frame.render_widget(block, pane);
+    if inner.width >= 90 {
+        let [l, r] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+            .spacing(2)
+            .areas(inner);
+        frame.render_widget(Paragraph::new(left).wrap(Wrap { trim: false }), l);
+        frame.render_widget(Paragraph::new(right).wrap(Wrap { trim: false }), r);
+    } else {
+        let mut lines = left;
+        lines.push(Line::default());
+        lines.extend(right);
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    }
 }

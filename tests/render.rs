@@ -1,0 +1,269 @@
+//! Snapshots of every screen, drawn into ratatui's TestBackend from fixed states (fixed clock,
+//! UTC, no colour): what a responder sees at 80×24 and at 120×30.
+
+#[path = "support/fixtures.rs"]
+mod fixtures;
+
+use crossterm::event::KeyCode;
+use fixtures::*;
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use rolecall::app::update::update;
+use rolecall::app::{Msg, State};
+use rolecall::aws::ec2::{Listing, RegionFailure};
+use rolecall::aws::{AwsError, ErrorKind};
+use rolecall::ui::{draw, Theme};
+
+fn render(s: &State) -> String {
+    let (w, h) = s.size;
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    // NO_COLOR: the snapshots hold text only.
+    terminal.draw(|f| draw(f, s, &Theme::new(true))).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        let line: String = (0..w)
+            .map(|x| buffer[(x, y)].symbol().to_string())
+            .collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn with_prod_instances(size: (u16, u16)) -> State {
+    let mut s = state(size);
+    let rows = s.tree_rows();
+    let target = rows
+        .iter()
+        .position(|r| matches!(r, rolecall::app::state::TreeRow::Role(a, i) if s.accounts[*a].roles[*i].arn.to_string() == PROD))
+        .unwrap();
+    while s.tree.selected < target {
+        update(&mut s, key('j'));
+    }
+    update(&mut s, code(KeyCode::Enter));
+    let request = match &update(&mut s, assumed(PROD, 60))[..] {
+        [rolecall::app::Effect::ListInstances { request, .. }] => *request,
+        other => panic!("{other:?}"),
+    };
+    update(
+        &mut s,
+        Msg::Instances {
+            request,
+            role: arn(PROD),
+            listing: Listing {
+                items: prod_instances(),
+                failures: vec![],
+            },
+        },
+    );
+    s
+}
+
+#[test]
+fn tree_80x24() {
+    let s = state((80, 24));
+    insta::assert_snapshot!(render(&s));
+}
+
+#[test]
+fn tree_loading_identity() {
+    let s = State::new(
+        &config(),
+        now(),
+        chrono::FixedOffset::east_opt(0).unwrap(),
+        (80, 24),
+    );
+    insta::assert_snapshot!(render(&s));
+}
+
+#[test]
+fn tree_filtered_with_an_active_session() {
+    let mut s = state((80, 24));
+    update(&mut s, assumed(STAGING, 90));
+    type_keys(&mut s, "/stag");
+    insta::assert_snapshot!(render(&s));
+}
+
+#[test]
+fn instances_80x24() {
+    let s = with_prod_instances((80, 24));
+    insta::assert_snapshot!(render(&s));
+}
+
+#[test]
+fn instances_120x30_sorted() {
+    let mut s = with_prod_instances((120, 30));
+    update(&mut s, key('1'));
+    insta::assert_snapshot!(render(&s));
+}
+
+#[test]
+fn instance_detail_80x24() {
+    let mut s = with_prod_instances((80, 24));
+    update(&mut s, key('d'));
+    insta::assert_snapshot!(render(&s));
+}
+
+#[test]
+fn instance_detail_120x30() {
+    let mut s = with_prod_instances((120, 30));
+    update(&mut s, key('d'));
+    insta::assert_snapshot!(render(&s));
+}
+
+#[test]
+fn instances_with_a_failed_region() {
+    let mut s = with_prod_instances((100, 24));
+    update(&mut s, key('r'));
+    let request = s.instances.loading.unwrap();
+    let failure = RegionFailure {
+        region: "eu-west-1".into(),
+        error: AwsError::new(ErrorKind::Timeout, "DescribeInstances", "region eu-west-1")
+            .with_message("no answer in time"),
+    };
+    update(
+        &mut s,
+        Msg::Instances {
+            request,
+            role: arn(PROD),
+            listing: Listing {
+                items: prod_instances()[..3].to_vec(),
+                failures: vec![failure],
+            },
+        },
+    );
+    insta::assert_snapshot!(render(&s));
+}
+
+#[test]
+fn empty_account() {
+    let mut s = state((80, 24));
+    update(&mut s, code(KeyCode::Enter));
+    let request = match &update(&mut s, assumed(EMPTY, 60))[..] {
+        [rolecall::app::Effect::ListInstances { request, .. }] => *request,
+        other => panic!("{other:?}"),
+    };
+    update(
+        &mut s,
+        Msg::Instances {
+            request,
+            role: arn(EMPTY),
+            listing: Listing {
+                items: vec![],
+                failures: vec![],
+            },
+        },
+    );
+    insta::assert_snapshot!(render(&s));
+}
+
+#[test]
+fn assume_denied() {
+    let mut s = state((80, 24));
+    update(&mut s, code(KeyCode::Enter));
+    let err = AwsError::new(ErrorKind::AccessDenied, "AssumeRole", EMPTY)
+        .with_message("User: arn:aws:iam::111111111111:user/responder is not authorized to perform: sts:AssumeRole")
+        .with_hint("check both sides: the identity policy of the caller, and the trust policy of the role");
+    update(
+        &mut s,
+        Msg::Assumed {
+            role: arn(EMPTY),
+            result: Err(err),
+        },
+    );
+    insta::assert_snapshot!(render(&s));
+}
+
+#[test]
+fn volumes_80x24() {
+    let mut s = with_prod_instances((80, 24));
+    update(&mut s, key('v'));
+    let request = s.volumes.loading.unwrap();
+    update(
+        &mut s,
+        Msg::Volumes {
+            request,
+            role: arn(PROD),
+            listing: Listing {
+                items: vec![
+                    volume(
+                        "vol-0000000000000000a",
+                        "db-1-data",
+                        Some("i-0000000000000000c"),
+                        100,
+                    ),
+                    volume("vol-0000000000000000b", "evidence-copy", None, 8),
+                ],
+                failures: vec![],
+            },
+        },
+    );
+    insta::assert_snapshot!(render(&s));
+}
+
+#[test]
+fn sessions_view() {
+    let mut s = with_prod_instances((100, 24));
+    update(&mut s, assumed(STAGING, 120));
+    update(&mut s, Msg::Tick(now() + chrono::Duration::minutes(15)));
+    update(&mut s, key('s'));
+    insta::assert_snapshot!(render(&s));
+}
+
+#[test]
+fn help_popup() {
+    let mut s = state((80, 30));
+    update(&mut s, key('?'));
+    insta::assert_snapshot!(render(&s));
+}
+
+#[test]
+fn mfa_popup() {
+    let mut s = state((80, 24));
+    type_keys(&mut s, "/BreakGlass");
+    update(&mut s, code(KeyCode::Enter));
+    update(&mut s, code(KeyCode::Enter));
+    type_keys(&mut s, "123");
+    insta::assert_snapshot!(render(&s));
+}
+
+#[test]
+fn command_line() {
+    let mut s = state((80, 24));
+    update(&mut s, key(':'));
+    type_keys(&mut s, "region eu-west-1");
+    insta::assert_snapshot!(render(&s));
+}
+
+#[test]
+fn no_color_changes_no_text() {
+    let s = with_prod_instances((80, 24));
+    let (w, h) = s.size;
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| draw(f, &s, &Theme::new(true))).unwrap();
+    let colourless = terminal.backend().buffer().clone();
+    assert!(colourless
+        .content
+        .iter()
+        .all(|c| c.fg == ratatui::style::Color::Reset));
+    // With colour: the same text.
+    assert_eq!(render(&s), {
+        let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+        t.draw(|f| draw(f, &s, &Theme::new(false))).unwrap();
+        assert!(t
+            .backend()
+            .buffer()
+            .content
+            .iter()
+            .any(|c| c.fg != ratatui::style::Color::Reset));
+        let b = t.backend().buffer().clone();
+        let mut out = String::new();
+        for y in 0..h {
+            let line: String = (0..w).map(|x| b[(x, y)].symbol().to_string()).collect();
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    });
+}

@@ -1,0 +1,135 @@
+//! Fixed data for the pure update tests and the render snapshots: the demo config, a fixed
+//! clock, and instances and volumes as the emulator would return them.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use rolecall::app::msg::SessionMeta;
+use rolecall::app::{update::update, Effect, Msg, State};
+use rolecall::aws::arn::RoleArn;
+use rolecall::aws::ec2::{Instance, Volume};
+use rolecall::aws::identity::Identity;
+use rolecall::config::Config;
+
+pub const PROD: &str = "arn:aws:iam::222222222222:role/ResponderRole";
+pub const BREAKGLASS: &str = "arn:aws:iam::222222222222:role/BreakGlass";
+pub const STAGING: &str = "arn:aws:iam::333333333333:role/audit/Auditor";
+pub const EMPTY: &str = "arn:aws:iam::444444444444:role/ResponderRole";
+
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 18, 0, 0).unwrap()
+}
+
+pub fn config() -> Config {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo/config.toml");
+    rolecall::config::load(Some(std::path::Path::new(path))).expect("demo config")
+}
+
+pub fn arn(s: &str) -> RoleArn {
+    s.parse().unwrap()
+}
+
+/// A state as after start-up: the primary identity known.
+pub fn state(size: (u16, u16)) -> State {
+    let mut s = State::new(&config(), now(), FixedOffset::east_opt(0).unwrap(), size);
+    update(
+        &mut s,
+        Msg::Identity(Ok(Identity {
+            account: "111111111111".into(),
+            arn: "arn:aws:iam::111111111111:user/responder".into(),
+            user_id: "AIDAEXAMPLE".into(),
+        })),
+    );
+    s
+}
+
+pub fn key(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+pub fn code(c: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+/// Sends keys, returning every effect asked for.
+pub fn type_keys(s: &mut State, keys: &str) -> Vec<Effect> {
+    keys.chars().flat_map(|c| update(s, key(c))).collect()
+}
+
+pub fn assumed(role: &str, minutes: i64) -> Msg {
+    Msg::Assumed {
+        role: arn(role),
+        result: Ok(SessionMeta {
+            assumed_arn: format!(
+                "{}/rolecall",
+                role.replace(":iam:", ":sts:")
+                    .replace(":role/", ":assumed-role/")
+            ),
+            expiration: now() + chrono::Duration::minutes(minutes),
+        }),
+    }
+}
+
+pub fn instance(id: &str, name: &str, state: &str, region: &str, ip: u8) -> Instance {
+    let mut tags = BTreeMap::new();
+    tags.insert("Name".to_string(), name.to_string());
+    tags.insert("team".to_string(), "frontend".to_string());
+    Instance {
+        instance_id: id.into(),
+        name: name.into(),
+        state: state.into(),
+        instance_type: "t3.micro".into(),
+        region: region.into(),
+        availability_zone: format!("{region}a"),
+        private_ip: Some(format!("10.0.0.{ip}")),
+        public_ip: (state == "running").then(|| format!("54.214.0.{ip}")),
+        launch_time: Some(now() - chrono::Duration::hours(ip as i64)),
+        volume_ids: vec![format!("vol-{ip:017}")],
+        tags,
+        image_id: Some("ami-03cf127a".into()),
+        vpc_id: Some("vpc-1234".into()),
+        subnet_id: Some("subnet-1234".into()),
+        key_name: None,
+        platform: Some("Linux/UNIX".into()),
+        architecture: Some("x86_64".into()),
+        iam_instance_profile: None,
+        private_dns_name: Some(format!("ip-10-0-0-{ip}.ec2.internal")),
+        public_dns_name: None,
+        security_groups: vec!["sg-1234".into()],
+    }
+}
+
+pub fn prod_instances() -> Vec<Instance> {
+    vec![
+        instance("i-0000000000000000a", "web-1", "running", "us-east-1", 1),
+        instance("i-0000000000000000b", "web-2", "running", "us-east-1", 2),
+        instance("i-0000000000000000c", "db-1", "stopped", "us-east-1", 3),
+        instance("i-0000000000000000d", "eu-web-1", "running", "eu-west-1", 4),
+    ]
+}
+
+pub fn volume(id: &str, name: &str, attached: Option<&str>, size: i32) -> Volume {
+    Volume {
+        volume_id: id.into(),
+        name: name.into(),
+        size_gib: size,
+        volume_type: "gp3".into(),
+        state: if attached.is_some() {
+            "in-use"
+        } else {
+            "available"
+        }
+        .into(),
+        encrypted: attached.is_some(),
+        region: "us-east-1".into(),
+        availability_zone: "us-east-1a".into(),
+        attached_to: attached.into_iter().map(String::from).collect(),
+        snapshot_id: None,
+        iops: Some(3000),
+        create_time: Some(now() - chrono::Duration::days(3)),
+        kms_key_id: None,
+        tags: BTreeMap::from([("Name".to_string(), name.to_string())]),
+    }
+}

@@ -1,0 +1,601 @@
+//! The TUI's update logic, driven with messages alone: no terminal, no network, a fixed clock.
+
+#[path = "support/fixtures.rs"]
+mod fixtures;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use fixtures::*;
+use rolecall::app::state::{Phase, Popup, SessionStatus, TreeRow, View};
+use rolecall::app::update::update;
+use rolecall::app::{Effect, Msg};
+use rolecall::aws::ec2::{Listing, RegionFailure};
+use rolecall::aws::{AwsError, ErrorKind};
+
+fn listing(items: Vec<rolecall::aws::ec2::Instance>) -> Listing<rolecall::aws::ec2::Instance> {
+    Listing {
+        items,
+        failures: vec![],
+    }
+}
+
+/// Moves the tree cursor to the role with this ARN.
+fn select_role(s: &mut rolecall::app::State, role: &str) {
+    let rows = s.tree_rows();
+    let target = rows
+        .iter()
+        .position(|r| match r {
+            TreeRow::Role(a, i) => s.accounts[*a].roles[*i].arn.to_string() == role,
+            _ => false,
+        })
+        .expect("role in tree");
+    while s.tree.selected != target {
+        let k = if s.tree.selected < target { 'j' } else { 'k' };
+        update(s, key(k));
+    }
+}
+
+/// Opens prod's instances with a fresh session; returns the listing request id.
+fn open_prod(s: &mut rolecall::app::State) -> u64 {
+    select_role(s, PROD);
+    let fx = update(s, code(KeyCode::Enter));
+    assert!(
+        matches!(&fx[..], [Effect::Assume { role, token_code: None }] if role.arn.to_string() == PROD),
+        "{fx:?}"
+    );
+    let fx = update(s, assumed(PROD, 60));
+    match &fx[..] {
+        [Effect::ListInstances {
+            request,
+            role,
+            regions,
+        }] => {
+            assert_eq!(role.to_string(), PROD);
+            assert_eq!(regions, &["us-east-1", "eu-west-1"]);
+            *request
+        }
+        other => panic!("expected a listing, got {other:?}"),
+    }
+}
+
+#[test]
+fn starts_on_the_first_role_and_asks_who_am_i() {
+    let s = rolecall::app::State::new(
+        &config(),
+        now(),
+        chrono::FixedOffset::east_opt(0).unwrap(),
+        (100, 30),
+    );
+    assert_eq!(rolecall::app::update::init().len(), 1);
+    assert!(matches!(
+        rolecall::app::update::init()[0],
+        Effect::LoadIdentity
+    ));
+    assert!(matches!(s.selected_tree_row(), Some(TreeRow::Role(..))));
+    assert!(s.is_loading());
+}
+
+#[test]
+fn enter_assumes_the_role_then_lists_its_instances() {
+    let mut s = state((100, 30));
+    let request = open_prod(&mut s);
+    assert_eq!(s.view, View::Instances);
+    assert!(matches!(
+        s.session_status(&arn(PROD)),
+        SessionStatus::Active { seconds_left: 3600 }
+    ));
+    assert_eq!(s.instances.loading, Some(request));
+    update(
+        &mut s,
+        Msg::Instances {
+            request,
+            role: arn(PROD),
+            listing: listing(prod_instances()),
+        },
+    );
+    assert_eq!(s.instances.loading, None);
+    assert_eq!(s.instances.visible.len(), 4);
+    assert!(s
+        .status
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("assumed prod-responder @ 222222222222 (prod)"));
+}
+
+#[test]
+fn stale_answers_are_dropped() {
+    let mut s = state((100, 30));
+    let first = open_prod(&mut s);
+    let fx = update(&mut s, key('r'));
+    let second = match &fx[..] {
+        [Effect::ListInstances { request, .. }] => *request,
+        other => panic!("{other:?}"),
+    };
+    assert_ne!(first, second);
+    update(
+        &mut s,
+        Msg::Instances {
+            request: first,
+            role: arn(PROD),
+            listing: listing(prod_instances()[..1].to_vec()),
+        },
+    );
+    assert!(s.instances.items.is_empty(), "the older answer is ignored");
+    assert_eq!(s.instances.loading, Some(second));
+    update(
+        &mut s,
+        Msg::Instances {
+            request: second,
+            role: arn(PROD),
+            listing: listing(prod_instances()),
+        },
+    );
+    assert_eq!(s.instances.items.len(), 4);
+}
+
+#[test]
+fn leaving_the_view_cancels_the_listing() {
+    let mut s = state((100, 30));
+    let request = open_prod(&mut s);
+    let fx = update(&mut s, code(KeyCode::Esc));
+    assert!(matches!(&fx[..], [Effect::CancelListing]), "{fx:?}");
+    assert_eq!(s.view, View::Tree);
+    update(
+        &mut s,
+        Msg::Instances {
+            request,
+            role: arn(PROD),
+            listing: listing(prod_instances()),
+        },
+    );
+    assert!(s.instances.items.is_empty());
+    assert!(!s.is_loading());
+}
+
+#[test]
+fn another_role_never_shows_the_last_accounts_rows() {
+    let mut s = state((100, 30));
+    let request = open_prod(&mut s);
+    update(
+        &mut s,
+        Msg::Instances {
+            request,
+            role: arn(PROD),
+            listing: listing(prod_instances()),
+        },
+    );
+    update(&mut s, code(KeyCode::Esc));
+    select_role(&mut s, STAGING);
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert!(matches!(&fx[..], [Effect::Assume { .. }]));
+    assert_eq!(
+        s.instances.role.as_ref().map(|r| r.to_string()).as_deref(),
+        Some(STAGING)
+    );
+    assert!(s.instances.items.is_empty());
+}
+
+#[test]
+fn a_live_session_is_reused_and_a_nearly_expired_one_is_not() {
+    let mut s = state((100, 30));
+    open_prod(&mut s);
+    update(&mut s, code(KeyCode::Esc));
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert!(
+        matches!(&fx[..], [Effect::ListInstances { .. }]),
+        "reuses the session: {fx:?}"
+    );
+    update(&mut s, code(KeyCode::Esc));
+    update(
+        &mut s,
+        Msg::Tick(now() + chrono::Duration::seconds(3600 - 30)),
+    );
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert!(
+        matches!(&fx[..], [Effect::Assume { .. }]),
+        "30 s left: assume again: {fx:?}"
+    );
+}
+
+#[test]
+fn sessions_expire_by_the_clock() {
+    let mut s = state((100, 30));
+    open_prod(&mut s);
+    update(&mut s, Msg::Tick(now() + chrono::Duration::minutes(61)));
+    assert_eq!(s.session_status(&arn(PROD)), SessionStatus::Expired);
+}
+
+#[test]
+fn tree_filter_is_incremental_and_lands_on_a_role() {
+    let mut s = state((100, 30));
+    type_keys(&mut s, "/stag");
+    assert!(s.tree.editing);
+    let rows = s.tree_rows();
+    assert_eq!(rows.len(), 2, "the staging account and its role: {rows:?}");
+    assert_eq!(s.selected_role().unwrap().arn.to_string(), STAGING);
+    update(&mut s, code(KeyCode::Enter));
+    assert!(!s.tree.editing);
+    assert_eq!(s.tree.filter, "stag");
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert!(matches!(&fx[..], [Effect::Assume { role, .. }] if role.arn.to_string() == STAGING));
+    update(&mut s, code(KeyCode::Esc));
+    update(&mut s, code(KeyCode::Esc));
+    assert_eq!(s.tree.filter, "");
+    assert_eq!(s.tree_rows().len(), 9);
+}
+
+#[test]
+fn tree_filter_matches_ids_and_arns() {
+    let mut s = state((100, 30));
+    type_keys(&mut s, "/BreakGlass");
+    let roles: Vec<_> = s
+        .tree_rows()
+        .into_iter()
+        .filter(|r| matches!(r, TreeRow::Role(..)))
+        .collect();
+    assert_eq!(roles.len(), 1);
+    update(&mut s, code(KeyCode::Esc));
+    type_keys(&mut s, "/444444");
+    assert_eq!(s.selected_role().unwrap().arn.to_string(), EMPTY);
+    update(&mut s, code(KeyCode::Esc));
+    type_keys(&mut s, "/zzzzzz");
+    assert!(s.tree_rows().is_empty());
+}
+
+#[test]
+fn accounts_fold_and_unfold() {
+    let mut s = state((100, 30));
+    select_role(&mut s, PROD);
+    update(&mut s, key('h'));
+    assert_eq!(s.tree_rows().len(), 7);
+    assert!(matches!(s.selected_tree_row(), Some(TreeRow::Account(_))));
+    update(&mut s, key('l'));
+    assert_eq!(s.tree_rows().len(), 9);
+    // Enter on an account folds it too.
+    update(&mut s, code(KeyCode::Enter));
+    assert_eq!(s.tree_rows().len(), 7);
+}
+
+#[test]
+fn mfa_roles_ask_for_a_code_first() {
+    let mut s = state((100, 30));
+    select_role(&mut s, BREAKGLASS);
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert!(fx.is_empty(), "{fx:?}");
+    assert!(matches!(s.popup, Some(Popup::Mfa { .. })));
+    let fx = type_keys(&mut s, "12a3456");
+    assert!(fx.is_empty());
+    let fx = update(&mut s, code(KeyCode::Enter));
+    match &fx[..] {
+        [Effect::Assume {
+            role,
+            token_code: Some(code),
+        }] => {
+            assert_eq!(role.arn.to_string(), BREAKGLASS);
+            assert_eq!(code.expose(), "123456");
+            assert!(
+                !format!("{fx:?}").contains("123456"),
+                "codes stay out of Debug"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(s.popup.is_none());
+
+    // Esc cancels and goes back to the tree.
+    let mut s = state((100, 30));
+    select_role(&mut s, BREAKGLASS);
+    update(&mut s, code(KeyCode::Enter));
+    type_keys(&mut s, "123");
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert!(fx.is_empty(), "5 digits are not a code");
+    assert!(s.status.as_ref().unwrap().error);
+    update(&mut s, code(KeyCode::Esc));
+    assert!(s.popup.is_none());
+    assert_eq!(s.view, View::Tree);
+}
+
+#[test]
+fn y_copies_the_switch_role_link() {
+    let mut s = state((100, 30));
+    select_role(&mut s, PROD);
+    let fx = update(&mut s, key('y'));
+    let url = "https://signin.aws.amazon.com/switchrole?roleName=ResponderRole&account=222222222222&displayName=prod-responder&color=F2B0A9";
+    assert!(matches!(&fx[..], [Effect::Copy(u)] if u == url), "{fx:?}");
+    assert!(s.status.as_ref().unwrap().text.contains(url));
+    // On an account line there is no role to link to.
+    update(&mut s, key('k'));
+    let fx = update(&mut s, key('y'));
+    assert!(fx.is_empty());
+    assert!(s.status.as_ref().unwrap().error);
+}
+
+#[test]
+fn tables_sort_filter_and_copy_ids() {
+    let mut s = state((100, 30));
+    let request = open_prod(&mut s);
+    update(
+        &mut s,
+        Msg::Instances {
+            request,
+            role: arn(PROD),
+            listing: listing(prod_instances()),
+        },
+    );
+    let names = |s: &rolecall::app::State| -> Vec<String> {
+        s.instances
+            .visible
+            .iter()
+            .map(|&i| s.instances.items[i].name.clone())
+            .collect()
+    };
+    update(&mut s, key('1'));
+    assert_eq!(names(&s), ["db-1", "eu-web-1", "web-1", "web-2"]);
+    update(&mut s, key('1'));
+    assert_eq!(names(&s), ["web-2", "web-1", "eu-web-1", "db-1"]);
+    update(&mut s, key('3'));
+    assert_eq!(names(&s)[0], "web-1", "running before stopped, then by id");
+    update(&mut s, key('G'));
+    let fx = update(&mut s, key('Y'));
+    assert!(
+        matches!(&fx[..], [Effect::Copy(id)] if id == "i-0000000000000000c"),
+        "{fx:?}"
+    );
+
+    type_keys(&mut s, "/10.0.0.4");
+    assert_eq!(names(&s), ["eu-web-1"]);
+    update(&mut s, code(KeyCode::Enter));
+    type_keys(&mut s, "d");
+    assert!(s.instances.detail);
+    update(&mut s, code(KeyCode::Esc));
+    assert!(!s.instances.detail, "Esc closes the details first");
+    update(&mut s, code(KeyCode::Esc));
+    assert_eq!(s.instances.list.filter, "", "then clears the filter");
+    assert_eq!(s.view, View::Instances);
+    update(&mut s, key('q'));
+    assert_eq!(s.view, View::Tree, "then goes back");
+}
+
+#[test]
+fn v_lists_volumes_and_i_goes_back_without_reloading() {
+    let mut s = state((100, 30));
+    let request = open_prod(&mut s);
+    update(
+        &mut s,
+        Msg::Instances {
+            request,
+            role: arn(PROD),
+            listing: listing(prod_instances()),
+        },
+    );
+    let fx = update(&mut s, key('v'));
+    let vreq = match &fx[..] {
+        [Effect::ListVolumes { request, role, .. }] if role.to_string() == PROD => *request,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(s.view, View::Volumes);
+    update(
+        &mut s,
+        Msg::Volumes {
+            request: vreq,
+            role: arn(PROD),
+            listing: Listing {
+                items: vec![volume("vol-1", "data", Some("i-0000000000000000c"), 100)],
+                failures: vec![],
+            },
+        },
+    );
+    assert_eq!(s.volumes.visible.len(), 1);
+    let fx = update(&mut s, key('i'));
+    assert!(fx.is_empty(), "instances are still there: {fx:?}");
+    assert_eq!(s.view, View::Instances);
+}
+
+#[test]
+fn assume_failures_are_explained() {
+    let mut s = state((100, 30));
+    select_role(&mut s, PROD);
+    update(&mut s, code(KeyCode::Enter));
+    let err = AwsError::new(ErrorKind::AccessDenied, "AssumeRole", PROD)
+        .with_message("User is not authorized to perform: sts:AssumeRole")
+        .with_hint("check both sides");
+    update(
+        &mut s,
+        Msg::Assumed {
+            role: arn(PROD),
+            result: Err(err),
+        },
+    );
+    assert_eq!(s.sessions[&arn(PROD)].phase, Phase::Failed);
+    assert_eq!(s.session_status(&arn(PROD)), SessionStatus::Failed);
+    let status = s.status.clone().unwrap();
+    assert!(status.error);
+    assert!(status
+        .text
+        .contains("AssumeRole on arn:aws:iam::222222222222:role/ResponderRole failed"));
+    assert!(status.text.contains("check both sides"));
+    assert!(s.instances.error.is_some());
+    assert!(!s.is_loading());
+    // Esc dismisses the error first, then goes back.
+    update(&mut s, code(KeyCode::Esc));
+    assert!(s.status.is_none());
+    assert_eq!(s.view, View::Instances);
+    // r tries again.
+    let fx = update(&mut s, key('r'));
+    assert!(matches!(&fx[..], [Effect::Assume { .. }]), "{fx:?}");
+}
+
+#[test]
+fn a_failed_region_keeps_the_others() {
+    let mut s = state((100, 30));
+    let request = open_prod(&mut s);
+    let failure = RegionFailure {
+        region: "eu-west-1".into(),
+        error: AwsError::new(ErrorKind::Timeout, "DescribeInstances", "region eu-west-1"),
+    };
+    update(
+        &mut s,
+        Msg::Instances {
+            request,
+            role: arn(PROD),
+            listing: Listing {
+                items: prod_instances()[..3].to_vec(),
+                failures: vec![failure],
+            },
+        },
+    );
+    assert_eq!(s.instances.visible.len(), 3);
+    assert!(s.instances.error.is_none());
+    assert!(s
+        .status
+        .as_ref()
+        .unwrap()
+        .text
+        .starts_with("1 region failed; showing the rest."));
+}
+
+#[test]
+fn every_region_failing_shows_the_error() {
+    let mut s = state((100, 30));
+    let request = open_prod(&mut s);
+    let fail = |r: &str| RegionFailure {
+        region: r.into(),
+        error: AwsError::new(
+            ErrorKind::AccessDenied,
+            "DescribeInstances",
+            format!("region {r}"),
+        ),
+    };
+    update(
+        &mut s,
+        Msg::Instances {
+            request,
+            role: arn(PROD),
+            listing: Listing {
+                items: vec![],
+                failures: vec![fail("us-east-1"), fail("eu-west-1")],
+            },
+        },
+    );
+    assert_eq!(
+        s.instances.error.as_ref().unwrap().kind,
+        ErrorKind::AccessDenied
+    );
+}
+
+#[test]
+fn command_line() {
+    let mut s = state((100, 30));
+    open_prod(&mut s);
+    update(&mut s, key(':'));
+    type_keys(&mut s, "region eu-west-1");
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert!(
+        matches!(&fx[..], [Effect::ListInstances { regions, .. }] if regions == &["eu-west-1"]),
+        "{fx:?}"
+    );
+    assert_eq!(
+        s.region_override.as_deref(),
+        Some(&["eu-west-1".to_string()][..])
+    );
+
+    update(&mut s, key(':'));
+    type_keys(&mut s, "region mars");
+    update(&mut s, code(KeyCode::Enter));
+    assert!(s
+        .status
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("not a region name"));
+
+    update(&mut s, key(':'));
+    type_keys(&mut s, "bogus");
+    update(&mut s, code(KeyCode::Enter));
+    assert!(s
+        .status
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("unknown command \":bogus\""));
+
+    update(&mut s, key(':'));
+    type_keys(&mut s, "sessions");
+    update(&mut s, code(KeyCode::Enter));
+    assert_eq!(s.view, View::Sessions);
+
+    update(&mut s, key(':'));
+    type_keys(&mut s, "q");
+    update(&mut s, code(KeyCode::Enter));
+    assert!(s.should_quit);
+}
+
+#[test]
+fn region_picker() {
+    let mut s = state((100, 30));
+    open_prod(&mut s);
+    update(&mut s, key('R'));
+    let Some(Popup::Regions { choices, .. }) = &s.popup else {
+        panic!("no picker")
+    };
+    let ticked: Vec<&str> = choices
+        .iter()
+        .filter(|c| c.1)
+        .map(|c| c.0.as_str())
+        .collect();
+    assert_eq!(ticked, ["us-east-1", "eu-west-1"]);
+    // Untick us-east-1 (the first choice), apply.
+    update(&mut s, key(' '));
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert!(
+        matches!(&fx[..], [Effect::ListInstances { regions, .. }] if regions == &["eu-west-1"]),
+        "{fx:?}"
+    );
+}
+
+#[test]
+fn quitting() {
+    let mut s = state((100, 30));
+    update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+    );
+    assert!(s.should_quit);
+    let mut s = state((100, 30));
+    update(&mut s, key('q'));
+    assert!(s.should_quit);
+    let mut s = state((100, 30));
+    update(&mut s, Msg::Terminate);
+    assert!(s.should_quit);
+}
+
+#[test]
+fn scrolling_keeps_the_cursor_on_screen() {
+    // 10 lines tall: 3 rows of list fit.
+    let mut s = state((80, 10));
+    update(&mut s, key('G'));
+    assert_eq!(s.tree.selected, 8);
+    assert_eq!(
+        s.tree.offset,
+        8 + 1 - rolecall::ui::layout::list_rows((80, 10), View::Tree)
+    );
+    update(&mut s, key('g'));
+    assert_eq!((s.tree.selected, s.tree.offset), (0, 0));
+}
+
+#[test]
+fn clicking_a_row_selects_it() {
+    let mut s = state((100, 30));
+    // Header line, border, root line: the first tree row is on screen row 3.
+    update(
+        &mut s,
+        Msg::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: 10,
+            row: 3 + 4,
+            modifiers: KeyModifiers::NONE,
+        }),
+    );
+    assert_eq!(s.tree.selected, 4);
+    assert_eq!(s.selected_role().unwrap().arn.to_string(), BREAKGLASS);
+}
