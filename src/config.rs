@@ -74,6 +74,7 @@ pub struct RoleConfig {
     pub duration_seconds: Option<u32>,
     pub regions: Option<Vec<String>>,
     pub session_name: Option<String>,
+    pub refresh_before_seconds: Option<u32>,
 }
 
 impl Config {
@@ -165,6 +166,7 @@ struct RawRole {
     duration_seconds: Option<Spanned<i64>>,
     regions: Option<SpannedList>,
     session_name: Option<Spanned<String>>,
+    refresh_before_seconds: Option<Spanned<i64>>,
 }
 
 /// Turns byte offsets into `file:line:column` errors.
@@ -397,7 +399,7 @@ pub fn parse(src: &str, path: &Path) -> Result<Config, ConfigError> {
                     MIN_DURATION.into()..=MAX_DURATION.into(),
                     " seconds (15 minutes to 12 hours)",
                 )? as u32;
-                if n <= defaults.refresh_before_seconds {
+                if n <= defaults.refresh_before_seconds && r.refresh_before_seconds.is_none() {
                     return Err(loc.err(
                         v.span(),
                         format!(
@@ -418,6 +420,18 @@ pub fn parse(src: &str, path: &Path) -> Result<Config, ConfigError> {
             Some(s) => Some(loc.session_name(s, "role.session_name")?),
             None => None,
         };
+        let refresh_before_seconds = match &r.refresh_before_seconds {
+            Some(v) => {
+                let duration = duration_seconds.unwrap_or(defaults.duration_seconds);
+                Some(loc.int_in(
+                    v,
+                    "role.refresh_before_seconds",
+                    0..=i64::from(duration) - 1,
+                    " seconds (less than the role's duration_seconds)",
+                )? as u32)
+            }
+            None => None,
+        };
         roles.push(RoleConfig {
             arn,
             name,
@@ -426,6 +440,7 @@ pub fn parse(src: &str, path: &Path) -> Result<Config, ConfigError> {
             duration_seconds,
             regions,
             session_name,
+            refresh_before_seconds,
         });
     }
 
@@ -548,6 +563,11 @@ regions = ["us-east-1"]
                 3,
             ),
             ("[defaults]\nrefresh_before_seconds = 3600\n", "defaults.refresh_before_seconds", 2),
+            (
+                "[[role]]\narn = \"arn:aws:iam::222222222222:role/A\"\nduration_seconds = 900\nrefresh_before_seconds = 900\n",
+                "role.refresh_before_seconds",
+                4,
+            ),
             ("[defaults\n", "", 1),
             ("[[role]]\narn = 42\n", "invalid type", 2),
         ];

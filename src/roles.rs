@@ -27,6 +27,7 @@ pub struct Role {
     pub duration_seconds: Option<u32>,
     pub regions: Option<Vec<String>>,
     pub session_name: Option<String>,
+    pub refresh_before_seconds: Option<u32>,
 }
 
 impl Role {
@@ -40,6 +41,7 @@ impl Role {
             duration_seconds: r.duration_seconds,
             regions: r.regions.clone(),
             session_name: r.session_name.clone(),
+            refresh_before_seconds: r.refresh_before_seconds,
         }
     }
 
@@ -53,6 +55,7 @@ impl Role {
             duration_seconds: None,
             regions: None,
             session_name: None,
+            refresh_before_seconds: None,
         }
     }
 
@@ -67,6 +70,15 @@ impl Role {
         self.regions
             .clone()
             .unwrap_or_else(|| defaults.regions.clone())
+    }
+
+    /// How long before expiry its session is renewed.
+    pub fn refresh_before(&self, defaults: &Defaults) -> std::time::Duration {
+        std::time::Duration::from_secs(
+            self.refresh_before_seconds
+                .unwrap_or(defaults.refresh_before_seconds)
+                .into(),
+        )
     }
 
     pub fn duration(&self, defaults: &Defaults) -> u32 {

@@ -39,7 +39,7 @@ fn open_prod(s: &mut rolecall::app::State) -> u64 {
     select_role(s, PROD);
     let fx = update(s, code(KeyCode::Enter));
     assert!(
-        matches!(&fx[..], [Effect::Assume { role, token_code: None }] if role.arn.to_string() == PROD),
+        matches!(&fx[..], [Effect::Assume { role, token_code: None, duration: None }] if role.arn.to_string() == PROD),
         "{fx:?}"
     );
     let fx = update(s, assumed(PROD, 60));
@@ -270,6 +270,7 @@ fn mfa_roles_ask_for_a_code_first() {
         [Effect::Assume {
             role,
             token_code: Some(code),
+            ..
         }] => {
             assert_eq!(role.arn.to_string(), BREAKGLASS);
             assert_eq!(code.expose(), "123456");
@@ -598,4 +599,146 @@ fn clicking_a_row_selects_it() {
     );
     assert_eq!(s.tree.selected, 4);
     assert_eq!(s.selected_role().unwrap().arn.to_string(), BREAKGLASS);
+}
+
+#[test]
+fn refresh_events_keep_the_view_and_count() {
+    use rolecall::aws::refresh::RefreshEvent;
+    let mut s = state((100, 30));
+    let request = open_prod(&mut s);
+    update(
+        &mut s,
+        Msg::Instances {
+            request,
+            role: arn(PROD),
+            listing: listing(prod_instances()),
+        },
+    );
+    update(
+        &mut s,
+        Msg::Refresh(RefreshEvent::Refreshing { role: arn(PROD) }),
+    );
+    assert_eq!(s.session_status(&arn(PROD)), SessionStatus::Refreshing);
+    assert!(s.is_loading());
+    let err = AwsError::new(ErrorKind::Throttled, "AssumeRole", PROD).with_message("Rate exceeded");
+    update(
+        &mut s,
+        Msg::Refresh(RefreshEvent::Failed {
+            role: arn(PROD),
+            error: err,
+            retry_in: std::time::Duration::from_secs(7),
+        }),
+    );
+    assert!(
+        matches!(s.session_status(&arn(PROD)), SessionStatus::Active { .. }),
+        "still good until it expires"
+    );
+    assert!(s.status.as_ref().unwrap().text.contains("retrying in 7s"));
+    assert_eq!(
+        s.instances.items.len(),
+        4,
+        "a failed refresh never drops the view"
+    );
+    let later = now() + chrono::Duration::minutes(110);
+    update(
+        &mut s,
+        Msg::Refresh(RefreshEvent::Refreshed {
+            role: arn(PROD),
+            assumed_arn: "x".into(),
+            expiration: later,
+        }),
+    );
+    let info = &s.sessions[&arn(PROD)];
+    assert_eq!(info.refresh_count, 1);
+    assert_eq!(info.expiration, Some(later));
+    assert_eq!(info.last_error, None);
+    assert!(s
+        .status
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("now expires 19:50:00"));
+    update(&mut s, Msg::Tick(later + chrono::Duration::seconds(1)));
+    update(
+        &mut s,
+        Msg::Refresh(RefreshEvent::Expired { role: arn(PROD) }),
+    );
+    assert_eq!(s.session_status(&arn(PROD)), SessionStatus::Expired);
+    assert_eq!(s.instances.items.len(), 4);
+}
+
+#[test]
+fn mfa_renewal_asks_for_a_new_code() {
+    use rolecall::aws::refresh::RefreshEvent;
+    let mut s = state((100, 30));
+    select_role(&mut s, BREAKGLASS);
+    update(&mut s, code(KeyCode::Enter));
+    type_keys(&mut s, "111111");
+    update(&mut s, code(KeyCode::Enter));
+    update(&mut s, assumed(BREAKGLASS, 15));
+    update(&mut s, code(KeyCode::Esc));
+    update(
+        &mut s,
+        Msg::Refresh(RefreshEvent::NeedsMfa {
+            role: arn(BREAKGLASS),
+            expiration: now() + chrono::Duration::minutes(15),
+        }),
+    );
+    assert!(matches!(&s.popup, Some(Popup::Mfa { renew: true, .. })));
+    type_keys(&mut s, "222222");
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert!(
+        matches!(&fx[..], [Effect::Assume { token_code: Some(c), .. }] if c.expose() == "222222"),
+        "{fx:?}"
+    );
+    update(&mut s, assumed(BREAKGLASS, 15));
+    assert_eq!(s.sessions[&arn(BREAKGLASS)].refresh_count, 1);
+
+    // Esc on a renewal keeps the session (and the view) until it runs out.
+    update(
+        &mut s,
+        Msg::Refresh(RefreshEvent::NeedsMfa {
+            role: arn(BREAKGLASS),
+            expiration: now() + chrono::Duration::minutes(15),
+        }),
+    );
+    let view = s.view;
+    update(&mut s, code(KeyCode::Esc));
+    assert!(s.popup.is_none());
+    assert_eq!(s.view, view);
+}
+
+#[test]
+fn role_chaining_caps_the_duration() {
+    let mut s = state((100, 30));
+    update(
+        &mut s,
+        Msg::Identity(Ok(rolecall::aws::identity::Identity {
+            account: "111111111111".into(),
+            arn: "arn:aws:sts::111111111111:assumed-role/ec2-responder/i-0abc".into(),
+            user_id: "AROAEXAMPLE:i-0abc".into(),
+        })),
+    );
+    // staging-auditor asks for 7200 s.
+    select_role(&mut s, STAGING);
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert!(
+        matches!(
+            &fx[..],
+            [Effect::Assume {
+                duration: Some(3600),
+                ..
+            }]
+        ),
+        "{fx:?}"
+    );
+    assert!(s.status.as_ref().unwrap().text.contains("at most 60 min"));
+    // prod-responder asks for the default 3600 s: nothing to cap.
+    update(&mut s, code(KeyCode::Esc));
+    select_role(&mut s, PROD);
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert!(
+        matches!(&fx[..], [Effect::Assume { duration: None, .. }]),
+        "{fx:?}"
+    );
 }

@@ -7,6 +7,7 @@ use crate::aws::arn::RoleArn;
 use crate::aws::credentials::Secret;
 use crate::aws::ec2::{Instance, Listing, Volume};
 use crate::aws::identity::Identity;
+use crate::aws::refresh::RefreshEvent;
 use crate::aws::AwsError;
 use crate::roles::Role;
 
@@ -35,6 +36,8 @@ pub enum Msg {
         role: RoleArn,
         listing: Listing<Volume>,
     },
+    /// What the session refresher did.
+    Refresh(RefreshEvent),
 }
 
 /// What the UI knows of a session: never the credentials themselves.
@@ -51,6 +54,8 @@ pub enum Effect {
     Assume {
         role: Role,
         token_code: Option<Secret>,
+        /// Overrides the role's duration (role chaining caps it at one hour).
+        duration: Option<u32>,
     },
     ListInstances {
         request: u64,

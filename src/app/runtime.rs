@@ -2,14 +2,12 @@
 //! main loop (terminal events and ticks in, frames out). All I/O of the TUI happens here.
 
 use std::io::Write;
-use std::sync::Arc;
 use std::time::Duration;
 
-use aws_config::SdkConfig;
 use chrono::Utc;
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
-use tokio::sync::{mpsc, OnceCell};
+use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
 use super::msg::{Effect, Msg, SessionMeta};
@@ -18,8 +16,9 @@ use super::update::{init, update};
 use crate::aws::assume::assume_role;
 use crate::aws::ec2::{list_instances, list_volumes, Ec2Target};
 use crate::aws::identity::caller_identity;
+use crate::aws::refresh::{self, RefreshPolicy, StsAssumer, SystemClock};
 use crate::aws::sessions::SessionStore;
-use crate::aws::{load_config, AwsOptions};
+use crate::aws::{AwsOptions, LazyConfig};
 use crate::config::{Config, Defaults};
 use crate::tui::Tui;
 use crate::ui::{self, Theme};
@@ -27,38 +26,51 @@ use crate::ui::{self, Theme};
 /// Runs effects. Holds what the UI must not: the SDK config and the credentials.
 pub struct Runtime {
     tx: mpsc::UnboundedSender<Msg>,
-    opts: AwsOptions,
+    config: LazyConfig,
     defaults: Defaults,
-    sdk: Arc<OnceCell<SdkConfig>>,
     store: SessionStore,
     listing: Option<AbortHandle>,
 }
 
 impl Runtime {
+    /// Also starts the session refresher, whose reports arrive as `Msg::Refresh`.
     pub fn new(tx: mpsc::UnboundedSender<Msg>, opts: AwsOptions, defaults: Defaults) -> Self {
+        let config = LazyConfig::new(opts);
+        let store = SessionStore::default();
+        let (events_tx, mut events) = mpsc::unbounded_channel();
+        tokio::spawn(refresh::run(
+            store.clone(),
+            StsAssumer {
+                config: config.clone(),
+            },
+            SystemClock,
+            RefreshPolicy::default(),
+            events_tx,
+        ));
+        let forward = tx.clone();
+        tokio::spawn(async move {
+            while let Some(event) = events.recv().await {
+                if forward.send(Msg::Refresh(event)).is_err() {
+                    break;
+                }
+            }
+        });
         Runtime {
             tx,
-            opts,
+            config,
             defaults,
-            sdk: Arc::new(OnceCell::new()),
-            store: SessionStore::default(),
+            store,
             listing: None,
         }
-    }
-
-    pub fn store(&self) -> &SessionStore {
-        &self.store
     }
 
     /// Starts `effect`; only `Copy` writes (to `out`) before returning.
     pub fn run(&mut self, effect: Effect, out: &mut impl Write) {
         let tx = self.tx.clone();
-        let sdk = self.sdk.clone();
-        let opts = self.opts.clone();
+        let lazy = self.config.clone();
         let config = move || {
-            let sdk = sdk.clone();
-            let opts = opts.clone();
-            async move { sdk.get_or_init(|| load_config(&opts)).await.clone() }
+            let lazy = lazy.clone();
+            async move { lazy.get().await }
         };
         match effect {
             Effect::LoadIdentity => {
@@ -67,8 +79,13 @@ impl Runtime {
                     let _ = tx.send(Msg::Identity(result));
                 });
             }
-            Effect::Assume { role, token_code } => {
-                let params = role.assume_params(&self.defaults, None, token_code);
+            Effect::Assume {
+                role,
+                token_code,
+                duration,
+            } => {
+                let params = role.assume_params(&self.defaults, duration, token_code);
+                let refresh_before = role.refresh_before(&self.defaults);
                 let store = self.store.clone();
                 tokio::spawn(async move {
                     let result = assume_role(&config().await, &params).await.map(|s| {
@@ -76,7 +93,7 @@ impl Runtime {
                             assumed_arn: s.assumed_role_arn.clone(),
                             expiration: s.expiration,
                         };
-                        store.insert(s);
+                        store.insert(s, &params, refresh_before);
                         meta
                     });
                     let _ = tx.send(Msg::Assumed {

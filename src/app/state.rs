@@ -177,10 +177,12 @@ pub enum Popup {
     Command {
         input: String,
     },
-    /// The MFA code for a role whose trust policy wants one.
+    /// The MFA code for a role whose trust policy wants one; `renew`: for a session about to
+    /// end rather than a new one.
     Mfa {
         role: RoleArn,
         input: String,
+        renew: bool,
     },
     /// Region picker: every known region, ticked or not.
     Regions {

@@ -12,9 +12,11 @@ use super::state::{
 };
 use super::table::Row;
 use crate::aws::arn::{validate_region, RoleArn};
+use crate::aws::assume::chained_cap;
 use crate::aws::console::switch_role_url;
 use crate::aws::credentials::Secret;
 use crate::aws::ec2::Listing;
+use crate::aws::refresh::RefreshEvent;
 use crate::aws::AwsError;
 use crate::ui::layout::{list_rows, row_at};
 
@@ -59,6 +61,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::Assumed { role, result } => on_assumed(state, role, result),
+        Msg::Refresh(event) => on_refresh(state, event),
         Msg::Instances {
             request,
             role,
@@ -150,7 +153,8 @@ fn on_assumed(
     });
     match result {
         Ok(meta) => {
-            if entry.phase == Phase::Refreshing {
+            // A new session for a role that had one (an MFA renewal, an expired one) renews it.
+            if entry.expiration.is_some() {
                 entry.refresh_count += 1;
             }
             entry.phase = Phase::Active;
@@ -182,6 +186,71 @@ fn on_assumed(
             vec![]
         }
     }
+}
+
+fn on_refresh(state: &mut State, event: RefreshEvent) -> Vec<Effect> {
+    match event {
+        RefreshEvent::Refreshing { role } => {
+            if let Some(s) = state.sessions.get_mut(&role) {
+                s.phase = Phase::Refreshing;
+            }
+        }
+        RefreshEvent::Refreshed {
+            role,
+            assumed_arn,
+            expiration,
+        } => {
+            if let Some(s) = state.sessions.get_mut(&role) {
+                s.phase = Phase::Active;
+                s.refresh_count += 1;
+                s.expiration = Some(expiration);
+                s.assumed_arn = Some(assumed_arn);
+                s.last_error = None;
+            }
+            let expires = expiration.with_timezone(&state.tz).format("%H:%M:%S");
+            let title = state.role_title(&role);
+            state.set_info(format!("refreshed {title}; now expires {expires}"));
+        }
+        RefreshEvent::Failed {
+            role,
+            error,
+            retry_in,
+        } => {
+            // The session may still be good until it expires: keep it, and the view.
+            if let Some(s) = state.sessions.get_mut(&role) {
+                s.phase = Phase::Active;
+                s.last_error = Some(error.to_string());
+            }
+            let title = state.role_title(&role);
+            state.set_error(format!(
+                "refreshing {title} failed, retrying in {}s: {}",
+                retry_in.as_secs(),
+                error_line(&error)
+            ));
+        }
+        RefreshEvent::NeedsMfa { role, expiration } => {
+            let ends = expiration.with_timezone(&state.tz).format("%H:%M:%S");
+            let title = state.role_title(&role);
+            state.set_error(format!("{title} needs a new MFA code to go on past {ends}"));
+            if state.popup.is_none() {
+                state.popup = Some(Popup::Mfa {
+                    role,
+                    input: String::new(),
+                    renew: true,
+                });
+            }
+        }
+        RefreshEvent::Expired { role } => {
+            if let Some(s) = state.sessions.get_mut(&role) {
+                s.last_error = Some("expired".into());
+            }
+            let title = state.role_title(&role);
+            state.set_error(format!(
+                "the session of {title} expired; Enter on the role assumes it again"
+            ));
+        }
+    }
+    vec![]
 }
 
 fn fail_table<T: Row>(table: &mut TableView<T>, role: &RoleArn, e: &AwsError) {
@@ -267,6 +336,7 @@ fn open_role(state: &mut State, arn: RoleArn, view: View) -> Vec<Effect> {
                 state.popup = Some(Popup::Mfa {
                     role: arn,
                     input: String::new(),
+                    renew: false,
                 });
                 vec![]
             } else {
@@ -297,7 +367,20 @@ fn assume(state: &mut State, role: crate::roles::Role, token_code: Option<Secret
             last_error: None,
         });
     info.phase = Phase::Assuming;
-    vec![Effect::Assume { role, token_code }]
+    let caller_is_role = matches!(&state.primary, Loadable::Ready(id) if id.is_assumed_role());
+    let duration = chained_cap(role.duration(&state.defaults), caller_is_role);
+    if let Some(cap) = duration {
+        state.set_info(format!(
+            "the primary identity is itself a role: AWS grants chained sessions at most {} min, so {} asks for that",
+            cap / 60,
+            role.label()
+        ));
+    }
+    vec![Effect::Assume {
+        role,
+        token_code,
+        duration,
+    }]
 }
 
 fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
@@ -724,7 +807,15 @@ fn on_popup_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 vec![]
             }
         },
-        Popup::Mfa { role, mut input } => match key.code {
+        Popup::Mfa {
+            role,
+            mut input,
+            renew,
+        } => match key.code {
+            KeyCode::Esc if renew => {
+                state.set_info("no new MFA code: the session ends at its expiry");
+                vec![]
+            }
             KeyCode::Esc => {
                 state.set_info("MFA cancelled; the role was not assumed");
                 if state.current.as_ref() == Some(&role) {
@@ -740,22 +831,22 @@ fn on_popup_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                     }
                 } else {
                     state.set_error("an MFA code is 6 digits");
-                    state.popup = Some(Popup::Mfa { role, input });
+                    state.popup = Some(Popup::Mfa { role, input, renew });
                     vec![]
                 }
             }
             KeyCode::Backspace => {
                 input.pop();
-                state.popup = Some(Popup::Mfa { role, input });
+                state.popup = Some(Popup::Mfa { role, input, renew });
                 vec![]
             }
             KeyCode::Char(c) if c.is_ascii_digit() && input.len() < 6 => {
                 input.push(c);
-                state.popup = Some(Popup::Mfa { role, input });
+                state.popup = Some(Popup::Mfa { role, input, renew });
                 vec![]
             }
             _ => {
-                state.popup = Some(Popup::Mfa { role, input });
+                state.popup = Some(Popup::Mfa { role, input, renew });
                 vec![]
             }
         },

@@ -29,6 +29,15 @@ pub struct Session {
     pub expiration: DateTime<Utc>,
 }
 
+/// The longest session AWS grants when the caller is itself a role session (role chaining).
+pub const CHAINED_MAX_SECONDS: u32 = 3600;
+
+/// The duration to ask for when the caller is a role session and `requested` is more than AWS
+/// would grant; `None` when `requested` can be asked for as it is.
+pub fn chained_cap(requested: u32, caller_is_role: bool) -> Option<u32> {
+    (caller_is_role && requested > CHAINED_MAX_SECONDS).then_some(CHAINED_MAX_SECONDS)
+}
+
 pub(crate) fn to_chrono(t: &aws_sdk_sts::primitives::DateTime) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(t.secs(), t.subsec_nanos())
 }

@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod ec2;
 pub mod error;
 pub mod identity;
+pub mod refresh;
 pub mod sessions;
 
 use std::time::Duration;
@@ -25,6 +26,29 @@ pub struct AwsOptions {
     pub region: Option<String>,
     pub timeout: Option<Duration>,
     pub connect_timeout: Option<Duration>,
+}
+
+/// The primary SDK configuration, loaded on first use (by a background task, never the UI).
+#[derive(Clone)]
+pub struct LazyConfig {
+    opts: AwsOptions,
+    cell: std::sync::Arc<tokio::sync::OnceCell<SdkConfig>>,
+}
+
+impl LazyConfig {
+    pub fn new(opts: AwsOptions) -> Self {
+        LazyConfig {
+            opts,
+            cell: Default::default(),
+        }
+    }
+
+    pub async fn get(&self) -> SdkConfig {
+        self.cell
+            .get_or_init(|| load_config(&self.opts))
+            .await
+            .clone()
+    }
 }
 
 /// Checks that a profile named with `--profile` / `AWS_PROFILE` exists, since the SDK would

@@ -5,32 +5,67 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentialsProvider};
 
+use tokio::sync::Notify;
+
 use super::arn::RoleArn;
-use super::assume::Session;
+use super::assume::{AssumeParams, Session};
+
+/// A session with what it takes to renew it.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub session: Session,
+    /// The request that made it, without the MFA code (codes are single-use).
+    pub params: AssumeParams,
+    /// Renew this long before it expires.
+    pub refresh_before: Duration,
+}
 
 #[derive(Clone, Default, Debug)]
 pub struct SessionStore {
-    inner: Arc<RwLock<HashMap<RoleArn, Session>>>,
+    inner: Arc<RwLock<HashMap<RoleArn, Entry>>>,
+    changed: Arc<Notify>,
 }
 
 impl SessionStore {
-    pub fn insert(&self, session: Session) {
-        let mut map = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        map.insert(session.role_arn.clone(), session);
+    /// Keeps `session` as the role's current one (replacing any older one).
+    pub fn insert(&self, session: Session, params: &AssumeParams, refresh_before: Duration) {
+        let params = AssumeParams {
+            token_code: None,
+            ..params.clone()
+        };
+        {
+            let mut map = self.inner.write().unwrap_or_else(|p| p.into_inner());
+            map.insert(
+                session.role_arn.clone(),
+                Entry {
+                    session,
+                    params,
+                    refresh_before,
+                },
+            );
+        }
+        self.changed.notify_one();
     }
 
     pub fn get(&self, arn: &RoleArn) -> Option<Session> {
         let map = self.inner.read().unwrap_or_else(|p| p.into_inner());
-        map.get(arn).cloned()
+        map.get(arn).map(|e| e.session.clone())
     }
 
-    pub fn remove(&self, arn: &RoleArn) {
-        let mut map = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        map.remove(arn);
+    /// Every session, for the refresher.
+    pub fn entries(&self) -> Vec<Entry> {
+        let map = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        map.values().cloned().collect()
+    }
+
+    /// Resolves after the next `insert` (or at once if one happened since the last wait).
+    pub async fn changed(&self) {
+        self.changed.notified().await
     }
 
     /// Credentials for `arn` as the SDK asks for them: always the store's current session.
@@ -68,6 +103,17 @@ mod tests {
     use super::*;
     use crate::aws::credentials::{Credentials, Secret};
 
+    fn params() -> AssumeParams {
+        AssumeParams {
+            role_arn: "arn:aws:iam::222222222222:role/R".parse().unwrap(),
+            session_name: "t".into(),
+            duration_seconds: 900,
+            external_id: None,
+            mfa_serial: None,
+            token_code: Some(Secret::new("123456")),
+        }
+    }
+
     fn session(key: &str) -> Session {
         let exp = chrono::Utc::now() + chrono::Duration::hours(1);
         Session {
@@ -89,7 +135,7 @@ mod tests {
         let arn: RoleArn = "arn:aws:iam::222222222222:role/R".parse().unwrap();
         let provider = store.provider(&arn);
         assert!(provider.provide_credentials().await.is_err());
-        store.insert(session("ASIAFIRST"));
+        store.insert(session("ASIAFIRST"), &params(), Duration::from_secs(60));
         assert_eq!(
             provider
                 .provide_credentials()
@@ -98,7 +144,11 @@ mod tests {
                 .access_key_id(),
             "ASIAFIRST"
         );
-        store.insert(session("ASIASECOND"));
+        store.insert(session("ASIASECOND"), &params(), Duration::from_secs(60));
+        assert!(
+            store.entries()[0].params.token_code.is_none(),
+            "MFA codes are not kept"
+        );
         assert_eq!(
             provider
                 .provide_credentials()

@@ -97,14 +97,19 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
                 theme,
             );
         }
-        Some(Popup::Mfa { role, input }) => {
+        Some(Popup::Mfa { role, input, renew }) => {
             let serial = state
                 .role(role)
                 .and_then(|r| r.mfa_serial.clone())
                 .unwrap_or_default();
             let masked: String = input.chars().map(|_| '•').collect();
+            let why = if *renew {
+                "needs a new MFA code to renew its session."
+            } else {
+                "needs an MFA code."
+            };
             let lines = vec![
-                Line::from(format!("{} needs an MFA code.", state.role_title(role))),
+                Line::from(format!("{} {why}", state.role_title(role))),
                 Line::from(Span::styled(format!("device: {serial}"), theme.dim())),
                 Line::default(),
                 Line::from(vec![
