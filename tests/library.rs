@@ -116,3 +116,68 @@ async fn a_bad_region_fails_alone() {
         "3 root volumes, the data volume and the loose one"
     );
 }
+
+/// A real refresh against the emulator: a 900 s session renewed 897 s ahead is renewed within
+/// seconds; the expiry moves, the credentials change, and listing through the store keeps working.
+#[tokio::test]
+async fn the_refresher_renews_a_session_for_real() {
+    use rolecall::aws::refresh::{self, RefreshEvent, RefreshPolicy, StsAssumer, SystemClock};
+    use rolecall::aws::sessions::SessionStore;
+    use std::time::Duration;
+
+    let emu = emulator();
+    let (key, secret) = emu.primary_key();
+    let opts = rolecall::aws::AwsOptions {
+        region: Some("us-east-1".into()),
+        ..Default::default()
+    };
+    // LazyConfig reads the environment; give it the emulator and the primary's keys.
+    std::env::set_var("AWS_ENDPOINT_URL", &emu.endpoint);
+    std::env::set_var("AWS_ACCESS_KEY_ID", key);
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", secret);
+    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    let lazy = rolecall::aws::LazyConfig::new(opts);
+    let base = lazy.get().await;
+    let p = params(&emu.role_arn("prod-responder"));
+    let first = assume_role(&base, &p).await.unwrap();
+    let store = SessionStore::default();
+    store.insert(first.clone(), &p, Duration::from_secs(897));
+
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(refresh::run(
+        store.clone(),
+        StsAssumer {
+            config: lazy.clone(),
+        },
+        SystemClock,
+        RefreshPolicy::default(),
+        tx,
+    ));
+    let refreshed = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            match rx.recv().await {
+                Some(RefreshEvent::Refreshed { expiration, .. }) => return expiration,
+                Some(RefreshEvent::Failed { error, .. }) => panic!("refresh failed: {error}"),
+                Some(_) => {}
+                None => panic!("refresher stopped"),
+            }
+        }
+    })
+    .await
+    .expect("a refresh within 30 s");
+    assert!(refreshed > first.expiration, "the expiry moved");
+    let now = store.get(&p.role_arn).unwrap();
+    assert_ne!(
+        now.credentials.access_key_id,
+        first.credentials.access_key_id
+    );
+
+    let target = Ec2Target {
+        base,
+        credentials: store.provider(&p.role_arn),
+        page_size: 1000,
+    };
+    let listing = list_instances(&target, &["us-east-1".into()]).await;
+    assert!(listing.failures.is_empty(), "{:?}", listing.failures);
+    assert_eq!(listing.items.len(), 3);
+}
