@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
         The primary identity comes from the standard AWS chain (environment, --profile / AWS_PROFILE, \
         SSO, instance role); AWS_ENDPOINT_URL is honoured. A ROLE argument is a full role ARN or the \
         name of a [[role]] in the config file.",
-    after_help = "Examples:\n  rolecall                  (the TUI: ? lists its keys)\n  rolecall roles\n  eval \"$(rolecall assume prod-responder)\"\n  rolecall instances prod-responder --region eu-west-1 --json\n  rolecall link arn:aws:iam::222222222222:role/ResponderRole"
+    after_help = "Examples:\n  rolecall                  (the TUI: ? lists its keys)\n  rolecall roles\n  eval \"$(rolecall assume prod-responder)\"\n  rolecall instances prod-responder --region eu-west-1 --json\n  rolecall exec prod-responder -- aws ec2 describe-instances\n  rolecall link arn:aws:iam::222222222222:role/ResponderRole"
 )]
 pub struct Cli {
     /// Config file [default: config.toml in the platform config dir, e.g. ~/.config/rolecall/]
@@ -76,6 +76,20 @@ pub enum Command {
         /// Current code of the MFA device named by the role's mfa_serial
         #[arg(long, value_name = "CODE")]
         token_code: Option<String>,
+    },
+    /// Run a command with the role's credentials in its environment; exits with its status
+    Exec {
+        /// Role name from the config, or a full role ARN
+        role: String,
+        /// Session duration, in seconds or as "1h", "90m" (900s to 12h)
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        duration: Option<u32>,
+        /// Current code of the MFA device named by the role's mfa_serial
+        #[arg(long, value_name = "CODE")]
+        token_code: Option<String>,
+        /// The command and its arguments, after `--`
+        #[arg(required = true, last = true, value_name = "CMD")]
+        command: Vec<String>,
     },
     /// Print the console's switch-role link for a role
     Link {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 
 use crate::aws::arn::validate_region;
-use crate::aws::assume::{assume_role, Session};
+use crate::aws::assume::{assume_role, chained_cap, Session, CHAINED_MAX_SECONDS};
 use crate::aws::credentials::Secret;
 use crate::aws::ec2::{list_instances, list_volumes, Ec2Target, Listing};
 use crate::aws::identity::caller_identity;
@@ -103,6 +103,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Exec {
+            role,
+            duration,
+            token_code,
+            command,
+        } => {
+            let role = roles::resolve(&config, &role)?;
+            let sdk = load_config(&opts).await;
+            let session = assume(&sdk, &config, &role, duration, token_code).await?;
+            let region = cli
+                .regions
+                .first()
+                .cloned()
+                .or_else(|| role.regions(&config.defaults).into_iter().next())
+                .unwrap_or_else(|| crate::aws::FALLBACK_REGION.to_string());
+            exec(&session, &region, &command).await
         }
         Command::Instances {
             role,
@@ -215,6 +232,46 @@ fn finish_listing<T: serde::Serialize>(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Runs `command` with the session's credentials and `region` in its environment (and no
+/// profile, so nothing outranks them), and returns its exit status.
+async fn exec(session: &Session, region: &str, command: &[String]) -> anyhow::Result<ExitCode> {
+    let Some((program, args)) = command.split_first() else {
+        bail!("exec: give the command to run after --");
+    };
+    let c = &session.credentials;
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(args)
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_DEFAULT_PROFILE")
+        .env("AWS_ACCESS_KEY_ID", &c.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", c.secret_access_key.expose())
+        .env("AWS_REGION", region)
+        .env("AWS_DEFAULT_REGION", region)
+        .env(
+            "AWS_CREDENTIAL_EXPIRATION",
+            output::rfc3339(&session.expiration),
+        );
+    match &c.session_token {
+        Some(t) => cmd.env("AWS_SESSION_TOKEN", t.expose()),
+        None => cmd.env_remove("AWS_SESSION_TOKEN"),
+    };
+    let status = cmd
+        .status()
+        .await
+        .with_context(|| format!("exec: cannot run \"{program}\" (is it on PATH?)"))?;
+    if let Some(code) = status.code() {
+        return Ok(ExitCode::from(code.clamp(0, 255) as u8));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            return Ok(ExitCode::from((128 + sig).clamp(0, 255) as u8));
+        }
+    }
+    Ok(ExitCode::FAILURE)
+}
+
 /// Assumes `role`, asking for an MFA code on the terminal when the role needs one and none was given.
 async fn assume(
     sdk: &aws_config::SdkConfig,
@@ -228,6 +285,20 @@ async fn assume(
         (Some(serial), None) => Some(prompt_token_code(&role.arn.to_string(), serial)?),
         (None, None) => None,
     };
+    let mut duration = duration;
+    let requested = duration.unwrap_or_else(|| role.duration(&config.defaults));
+    if requested > CHAINED_MAX_SECONDS {
+        // Only a long session can run into the chaining cap: ask who we are just then.
+        if let Ok(me) = caller_identity(sdk).await {
+            if let Some(cap) = chained_cap(requested, me.is_assumed_role()) {
+                eprintln!(
+                    "rolecall: {} is itself a role session; AWS grants chained sessions at most {cap} s, so asking for {cap} s instead of {requested} s",
+                    me.arn
+                );
+                duration = Some(cap);
+            }
+        }
+    }
     let params = role.assume_params(&config.defaults, duration, token_code);
     Ok(assume_role(sdk, &params).await?)
 }

@@ -660,3 +660,116 @@ fn profile_flag_picks_credentials_from_aws_files() {
     let out = run(cmd.args(["--profile", "nope", "roles"])).fails();
     assert!(out.stderr.contains("nope"), "{}", out.stderr);
 }
+
+#[test]
+fn exec_runs_a_command_as_the_role() {
+    let emu = emulator();
+    let bin = env!("CARGO_BIN_EXE_rolecall");
+    let out = run(emu
+        .rolecall()
+        .args(["exec", "prod-responder", "--", bin, "roles", "--json"]))
+    .ok();
+    let doc = out.json();
+    assert_eq!(doc["primary"]["account"], PROD);
+    assert!(doc["primary"]["arn"]
+        .as_str()
+        .unwrap()
+        .contains(":assumed-role/ResponderRole/"));
+
+    let out = run(emu.rolecall().args([
+        "exec",
+        "prod-responder",
+        "--region",
+        "eu-west-1",
+        "--",
+        "sh",
+        "-c",
+        "echo $AWS_REGION $AWS_DEFAULT_REGION; exit 7",
+    ]));
+    assert_eq!(
+        out.code,
+        Some(7),
+        "the command's exit status: {}",
+        out.stderr
+    );
+    assert_eq!(out.stdout.trim(), "eu-west-1 eu-west-1");
+    let out = run(emu.rolecall().args([
+        "exec",
+        "prod-responder",
+        "--",
+        "sh",
+        "-c",
+        "echo $AWS_REGION",
+    ]))
+    .ok();
+    assert_eq!(out.stdout.trim(), "us-east-1", "the role's first region");
+
+    let out = run(emu
+        .rolecall()
+        .args(["exec", "prod-responder", "--", "/nonexistent/tool"]))
+    .fails();
+    assert!(
+        out.stderr.contains("cannot run \"/nonexistent/tool\""),
+        "{}",
+        out.stderr
+    );
+    let out = run(emu.rolecall().args(["exec", "prod-responder"]));
+    assert_eq!(out.code, Some(2), "no command is a usage error");
+}
+
+/// Role chaining: a role session asking for 2 h gets 1 h, and is told so.
+#[test]
+fn chained_sessions_ask_for_at_most_an_hour() {
+    let emu = emulator();
+    let bin = env!("CARGO_BIN_EXE_rolecall");
+    let out = run(emu.rolecall().args([
+        "exec",
+        "prod-responder",
+        "--",
+        bin,
+        "assume",
+        "staging-auditor",
+        "--format",
+        "credential-process",
+    ]))
+    .ok();
+    let left = expires_in(&out.json());
+    assert!((3500..=3600).contains(&left), "capped at 3600, got {left}");
+    assert!(out.stderr.contains("at most 3600 s"), "{}", out.stderr);
+}
+
+/// `credential_process = rolecall assume ROLE --format credential-process` in ~/.aws/config, read
+/// by the real SDK (rolecall's own, with --profile).
+#[test]
+fn credential_process_profile_works_with_the_sdk() {
+    let emu = emulator();
+    let bin = env!("CARGO_BIN_EXE_rolecall");
+    let dir = tempfile::tempdir().unwrap();
+    let (key, secret) = emu.primary_key();
+    let creds = dir.path().join("credentials");
+    std::fs::write(
+        &creds,
+        format!("[primary]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n"),
+    )
+    .unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile prod]\nregion = us-east-1\ncredential_process = env AWS_PROFILE=primary {bin} assume prod-responder --format credential-process\n"
+        ),
+    )
+    .unwrap();
+    let mut cmd = emu.bare_command();
+    cmd.env("AWS_SHARED_CREDENTIALS_FILE", &creds)
+        .env("AWS_CONFIG_FILE", &config)
+        .env("ROLECALL_CONFIG", common::demo_config());
+    let out = run(cmd.args(["--profile", "prod", "roles", "--json"]))
+        .ok()
+        .json();
+    assert_eq!(out["primary"]["account"], PROD);
+    assert_eq!(
+        out["primary"]["arn"],
+        "arn:aws:sts::222222222222:assumed-role/ResponderRole/rolecall-demo"
+    );
+}
