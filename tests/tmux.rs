@@ -320,3 +320,44 @@ fn a_hung_endpoint_never_freezes_the_ui() {
         "quitting waited for the hung calls"
     );
 }
+
+#[test]
+fn sessions_are_refreshed_in_the_background() {
+    // 900 s sessions renewed 893 s ahead: the first refresh comes about 7 s after assuming.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("fast-refresh.toml");
+    let text = std::fs::read_to_string(common::demo_config()).unwrap();
+    std::fs::write(
+        &config,
+        text.replace(
+            "duration_seconds = 3600\nrefresh_before_seconds = 600",
+            "duration_seconds = 900\nrefresh_before_seconds = 893",
+        ),
+    )
+    .unwrap();
+    let emu = emulator();
+    let t = Tmux::start_at("refresh", emu, &emu.endpoint, &config);
+    t.wait_for(&["staging-auditor"]);
+    t.keys("/prod-resp");
+    t.key("Enter");
+    t.key("Enter");
+    t.wait_for(&["instances of prod-responder", "web-1"]);
+    t.keys("s");
+    t.wait_for(&["sessions [1]", "active"]);
+    let screen = t.wait_for(&["refreshed prod-responder"]);
+    // The sessions view counts it (ROLE ACCOUNT STATE EXPIRES LEFT REFRESHES).
+    let row = screen
+        .lines()
+        .find(|l| l.starts_with("│prod-responder"))
+        .unwrap_or_else(|| panic!("no session row:\n{screen}"));
+    let cols: Vec<&str> = row.trim_matches('│').split_whitespace().collect();
+    assert_eq!(cols.get(6), Some(&"1"), "refresh count in {row:?}");
+    // And the instances are still there behind it.
+    t.key("Escape");
+    t.wait_for(&["instances of prod-responder", "web-1"]);
+    t.keys("r");
+    t.wait_for(&["web-1"]);
+    t.key("Escape");
+    t.keys("q");
+    t.wait_for(&["rolecall exited 0"]);
+}
