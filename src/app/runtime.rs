@@ -13,6 +13,7 @@ use tokio::task::AbortHandle;
 use super::msg::{Effect, Msg, SessionMeta};
 use super::state::State;
 use super::update::{init, update};
+use crate::aws::arn::RoleArn;
 use crate::aws::assume::assume_role;
 use crate::aws::ec2::{list_instances, list_volumes, Ec2Target};
 use crate::aws::identity::caller_identity;
@@ -107,15 +108,9 @@ impl Runtime {
                 role,
                 regions,
             } => {
-                let credentials = self.store.provider(&role);
-                let page_size = self.defaults.page_size;
+                let target = self.target(&role);
                 self.replace_listing(tokio::spawn(async move {
-                    let target = Ec2Target {
-                        base: config().await,
-                        credentials,
-                        page_size,
-                    };
-                    let listing = list_instances(&target, &regions).await;
+                    let listing = list_instances(&target.await, &regions).await;
                     let _ = tx.send(Msg::Instances {
                         request,
                         role,
@@ -128,15 +123,9 @@ impl Runtime {
                 role,
                 regions,
             } => {
-                let credentials = self.store.provider(&role);
-                let page_size = self.defaults.page_size;
+                let target = self.target(&role);
                 self.replace_listing(tokio::spawn(async move {
-                    let target = Ec2Target {
-                        base: config().await,
-                        credentials,
-                        page_size,
-                    };
-                    let listing = list_volumes(&target, &regions).await;
+                    let listing = list_volumes(&target.await, &regions).await;
                     let _ = tx.send(Msg::Volumes {
                         request,
                         role,
@@ -154,6 +143,24 @@ impl Runtime {
                 if let Err(e) = crossterm::execute!(out, copy) {
                     tracing::warn!("could not write the clipboard sequence: {e}");
                 }
+            }
+        }
+    }
+
+    /// Where and as whom to list a role's resources: its credentials come from the store on
+    /// every call, so a refresh in the middle of a listing is picked up.
+    fn target(
+        &self,
+        role: &RoleArn,
+    ) -> impl std::future::Future<Output = Ec2Target> + Send + 'static {
+        let config = self.config.clone();
+        let credentials = self.store.provider(role);
+        let page_size = self.defaults.page_size;
+        async move {
+            Ec2Target {
+                base: config.get().await,
+                credentials,
+                page_size,
             }
         }
     }

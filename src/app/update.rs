@@ -68,11 +68,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             listing,
         } => {
             let rows = list_rows(state.size, state.view);
-            if state.instances.loading != Some(request) {
-                return vec![];
+            if finish_listing(&mut state.instances, request, role, listing, rows) {
+                report_failures(state, View::Instances);
             }
-            finish_listing(&mut state.instances, role, listing, rows);
-            report_failures(state, View::Instances);
             vec![]
         }
         Msg::Volumes {
@@ -81,11 +79,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             listing,
         } => {
             let rows = list_rows(state.size, state.view);
-            if state.volumes.loading != Some(request) {
-                return vec![];
+            if finish_listing(&mut state.volumes, request, role, listing, rows) {
+                report_failures(state, View::Volumes);
             }
-            finish_listing(&mut state.volumes, role, listing, rows);
-            report_failures(state, View::Volumes);
             vec![]
         }
     }
@@ -98,12 +94,17 @@ fn error_line(e: &AwsError) -> String {
     }
 }
 
+/// Shows a listing's answer; false (and nothing changes) when it answers a stale request.
 fn finish_listing<T: Row>(
     table: &mut TableView<T>,
+    request: u64,
     role: RoleArn,
     listing: Listing<T>,
     rows: usize,
-) {
+) -> bool {
+    if table.loading != Some(request) {
+        return false;
+    }
     table.loading = None;
     if table.role.as_ref() != Some(&role) {
         table.list = Default::default();
@@ -118,6 +119,7 @@ fn finish_listing<T: Row>(
     table.failures = listing.failures;
     table.role = Some(role);
     table.refresh(rows);
+    true
 }
 
 fn report_failures(state: &mut State, view: View) {
