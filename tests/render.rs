@@ -38,19 +38,7 @@ fn render(s: &State) -> String {
 
 fn with_prod_instances(size: (u16, u16)) -> State {
     let mut s = state(size);
-    let rows = s.tree_rows();
-    let target = rows
-        .iter()
-        .position(|r| matches!(r, rolecall::app::state::TreeRow::Role(a, i) if s.accounts[*a].roles[*i].arn.to_string() == PROD))
-        .unwrap();
-    while s.tree.selected < target {
-        update(&mut s, key('j'));
-    }
-    update(&mut s, code(KeyCode::Enter));
-    let request = match &update(&mut s, assumed(PROD, 60))[..] {
-        [rolecall::app::Effect::ListInstances { request, .. }] => *request,
-        other => panic!("{other:?}"),
-    };
+    let request = open_prod(&mut s);
     update(
         &mut s,
         Msg::Instances {

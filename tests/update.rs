@@ -18,45 +18,6 @@ fn listing(items: Vec<rolecall::aws::ec2::Instance>) -> Listing<rolecall::aws::e
     }
 }
 
-/// Moves the tree cursor to the role with this ARN.
-fn select_role(s: &mut rolecall::app::State, role: &str) {
-    let rows = s.tree_rows();
-    let target = rows
-        .iter()
-        .position(|r| match r {
-            TreeRow::Role(a, i) => s.accounts[*a].roles[*i].arn.to_string() == role,
-            _ => false,
-        })
-        .expect("role in tree");
-    while s.tree.selected != target {
-        let k = if s.tree.selected < target { 'j' } else { 'k' };
-        update(s, key(k));
-    }
-}
-
-/// Opens prod's instances with a fresh session; returns the listing request id.
-fn open_prod(s: &mut rolecall::app::State) -> u64 {
-    select_role(s, PROD);
-    let fx = update(s, code(KeyCode::Enter));
-    assert!(
-        matches!(&fx[..], [Effect::Assume { role, token_code: None, duration: None }] if role.arn.to_string() == PROD),
-        "{fx:?}"
-    );
-    let fx = update(s, assumed(PROD, 60));
-    match &fx[..] {
-        [Effect::ListInstances {
-            request,
-            role,
-            regions,
-        }] => {
-            assert_eq!(role.to_string(), PROD);
-            assert_eq!(regions, &["us-east-1", "eu-west-1"]);
-            *request
-        }
-        other => panic!("expected a listing, got {other:?}"),
-    }
-}
-
 #[test]
 fn starts_on_the_first_role_and_asks_who_am_i() {
     let s = rolecall::app::State::new(

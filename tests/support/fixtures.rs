@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use rolecall::app::msg::SessionMeta;
+use rolecall::app::state::TreeRow;
 use rolecall::app::{update::update, Effect, Msg, State};
 use rolecall::aws::arn::RoleArn;
 use rolecall::aws::ec2::{Instance, Volume};
@@ -131,5 +132,44 @@ pub fn volume(id: &str, name: &str, attached: Option<&str>, size: i32) -> Volume
         create_time: Some(now() - chrono::Duration::days(3)),
         kms_key_id: None,
         tags: BTreeMap::from([("Name".to_string(), name.to_string())]),
+    }
+}
+
+/// Moves the tree cursor to the role with this ARN.
+pub fn select_role(s: &mut rolecall::app::State, role: &str) {
+    let rows = s.tree_rows();
+    let target = rows
+        .iter()
+        .position(|r| match r {
+            TreeRow::Role(a, i) => s.accounts[*a].roles[*i].arn.to_string() == role,
+            _ => false,
+        })
+        .expect("role in tree");
+    while s.tree.selected != target {
+        let k = if s.tree.selected < target { 'j' } else { 'k' };
+        update(s, key(k));
+    }
+}
+
+/// Opens prod's instances with a fresh session; returns the listing request id.
+pub fn open_prod(s: &mut rolecall::app::State) -> u64 {
+    select_role(s, PROD);
+    let fx = update(s, code(KeyCode::Enter));
+    assert!(
+        matches!(&fx[..], [Effect::Assume { role, token_code: None, duration: None }] if role.arn.to_string() == PROD),
+        "{fx:?}"
+    );
+    let fx = update(s, assumed(PROD, 60));
+    match &fx[..] {
+        [Effect::ListInstances {
+            request,
+            role,
+            regions,
+        }] => {
+            assert_eq!(role.to_string(), PROD);
+            assert_eq!(regions, &["us-east-1", "eu-west-1"]);
+            *request
+        }
+        other => panic!("expected a listing, got {other:?}"),
     }
 }
