@@ -37,6 +37,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         connect_timeout: Some(Duration::from_secs(
             config.defaults.connect_timeout_seconds.into(),
         )),
+        max_attempts: Some(config.defaults.max_attempts),
     };
 
     let Some(command) = cli.command else {

@@ -41,6 +41,9 @@ pub struct Defaults {
     /// Limit for one AWS call, retries included.
     pub timeout_seconds: u32,
     pub connect_timeout_seconds: u32,
+    /// Attempts per AWS call (1 = no retry); throttling and transient errors are retried with
+    /// exponential backoff and jitter by the SDK.
+    pub max_attempts: u32,
 }
 
 impl Default for Defaults {
@@ -53,6 +56,7 @@ impl Default for Defaults {
             page_size: 1000,
             timeout_seconds: 30,
             connect_timeout_seconds: 5,
+            max_attempts: 3,
         }
     }
 }
@@ -146,6 +150,7 @@ struct RawDefaults {
     page_size: Option<Spanned<i64>>,
     timeout_seconds: Option<Spanned<i64>>,
     connect_timeout_seconds: Option<Spanned<i64>>,
+    max_attempts: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -177,10 +182,17 @@ struct Locator<'a> {
 
 impl Locator<'_> {
     fn err(&self, span: Range<usize>, message: impl Into<String>) -> ConfigError {
-        let start = span.start.min(self.src.len());
+        let mut start = span.start.min(self.src.len());
+        while !self.src.is_char_boundary(start) {
+            start -= 1;
+        }
         let before = &self.src[..start];
         let line = before.matches('\n').count() + 1;
-        let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        // Columns count characters, as editors do, not bytes.
+        let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+            .chars()
+            .count()
+            + 1;
         ConfigError::Invalid {
             path: self.path.to_path_buf(),
             line,
@@ -240,7 +252,13 @@ pub fn parse(src: &str, path: &Path) -> Result<Config, ConfigError> {
     let loc = Locator { src, path };
     let raw: RawConfig = toml::from_str(src).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
-        loc.err(span, e.message().trim().to_string())
+        let message = e.message().trim();
+        let message = if message.is_empty() {
+            "this is not valid TOML (see https://toml.io)"
+        } else {
+            message
+        };
+        loc.err(span, message.to_string())
     })?;
 
     let d = &raw.defaults;
@@ -269,6 +287,10 @@ pub fn parse(src: &str, path: &Path) -> Result<Config, ConfigError> {
     if let Some(v) = &d.connect_timeout_seconds {
         defaults.connect_timeout_seconds =
             loc.int_in(v, "defaults.connect_timeout_seconds", 1..=300, " seconds")? as u32;
+    }
+    if let Some(v) = &d.max_attempts {
+        defaults.max_attempts =
+            loc.int_in(v, "defaults.max_attempts", 1..=10, " (1 means no retry)")? as u32;
     }
     if let Some(v) = &d.refresh_before_seconds {
         let max = i64::from(defaults.duration_seconds) - 1;
@@ -528,6 +550,7 @@ regions = ["us-east-1"]
             ),
             ("[defaults]\nduration_seconds = 60\n", "defaults.duration_seconds = 60", 2),
             ("[defaults]\nduration_seconds = 50000\n", "between 900 and 43200", 2),
+            ("[defaults]\nmax_attempts = 0\n", "defaults.max_attempts = 0", 2),
             (
                 "[[role]]\narn = \"arn:aws:iam::222222222222:role/R\"\nduration_seconds = 100\n",
                 "role.duration_seconds",

@@ -2,6 +2,7 @@
 //! the way out — on return, on drop, and on panic (the panic message is printed after).
 
 use std::io::{self, Stdout};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
 
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
@@ -18,8 +19,17 @@ pub struct Tui {
 
 static PANIC_HOOK: Once = Once::new();
 
-/// Puts the terminal back as it was. Safe to call more than once.
+/// Whether the terminal is in rolecall's state. Restoring twice would leave the alternate screen
+/// twice, and the second leave moves the cursor back to where the first entry saved it: the
+/// panic message printed in between would be overwritten.
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+
+/// Puts the terminal back as it was. Safe to call more than once: only the first call after
+/// `Tui::enter` does anything.
 pub fn restore() {
+    if !ACTIVE.swap(false, Ordering::SeqCst) {
+        return;
+    }
     let _ = execute!(
         io::stdout(),
         DisableMouseCapture,
@@ -39,6 +49,7 @@ impl Tui {
             }));
         });
         enable_raw_mode()?;
+        ACTIVE.store(true, Ordering::SeqCst);
         if let Err(e) = execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture) {
             restore();
             return Err(e);

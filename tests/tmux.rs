@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{emulator, enforced_emulator, Emulator};
+use common::proxy::{aws_error, Fault, FaultProxy};
+use common::{emulator, enforced_emulator, files_under, Emulator};
 
 /// A tmux server of our own (own socket, no user config) running one rolecall.
 struct Tmux {
@@ -21,6 +22,20 @@ impl Tmux {
 
     /// Like `start`, with AWS calls going to `endpoint` and another config file.
     fn start_at(name: &str, emu: &Emulator, endpoint: &str, config: &std::path::Path) -> Tmux {
+        let bin = format!("'{}'", env!("CARGO_BIN_EXE_rolecall"));
+        Tmux::start_cmd(name, emu, endpoint, config, &bin)
+    }
+
+    /// Runs the shell command line `command` in the pane, in rolecall's environment. When it
+    /// ends, the pane prints its exit status and the terminal's line discipline (`tty: icanon
+    /// echo` when the shell is usable again).
+    fn start_cmd(
+        name: &str,
+        emu: &Emulator,
+        endpoint: &str,
+        config: &std::path::Path,
+        command: &str,
+    ) -> Tmux {
         assert!(
             Command::new("tmux")
                 .arg("-V")
@@ -42,15 +57,15 @@ impl Tmux {
                  export HOME='{home}' AWS_CONFIG_FILE='{home}/aws-config' AWS_SHARED_CREDENTIALS_FILE='{home}/aws-config'\n\
                  export AWS_EC2_METADATA_DISABLED=true AWS_REGION=us-east-1\n\
                  export AWS_ENDPOINT_URL='{endpoint}' AWS_ACCESS_KEY_ID='{key}' AWS_SECRET_ACCESS_KEY='{secret}'\n\
-                 export ROLECALL_CONFIG='{config}' ROLECALL_LOG=debug\n\
+                 export ROLECALL_CONFIG='{config}' ROLECALL_LOG=trace\n\
                  unset AWS_PROFILE AWS_SESSION_TOKEN NO_COLOR\n\
-                 '{bin}'\n\
+                 {command}\n\
                  echo \"rolecall exited $?\"\n\
+                 printf 'tty: '; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo\n\
                  exec sleep 600\n",
                 home = home.display(),
                 endpoint = endpoint,
                 config = config.display(),
-                bin = env!("CARGO_BIN_EXE_rolecall"),
             ),
         )
         .unwrap();
@@ -129,6 +144,34 @@ impl Tmux {
             == "1"
     }
 
+    /// Waits for the program in the pane to end with `code`, then checks the terminal is the
+    /// shell's again: alternate screen off, mouse reporting off, line editing and echo on.
+    #[track_caller]
+    fn assert_exited_cleanly(&self, code: i32) -> String {
+        let screen = self.wait_for(&[&format!("rolecall exited {code}\n"), "tty: "]);
+        assert!(
+            !self.alternate_screen(),
+            "alternate screen left on:\n{screen}"
+        );
+        let mouse = self.tmux(&["display", "-p", "-t", "rc", "#{mouse_any_flag}"]);
+        assert_eq!(mouse.trim(), "0", "mouse reporting left on");
+        assert!(
+            screen.contains("tty: icanon echo"),
+            "the terminal is left in raw mode:\n{screen}"
+        );
+        screen
+    }
+
+    /// Sends `signal` to the rolecall running under the pane's shell.
+    fn signal(&self, signal: &str) {
+        let shell = self.tmux(&["display", "-p", "-t", "rc", "#{pane_pid}"]);
+        let out = Command::new("pkill")
+            .args([signal, "-P", shell.trim(), "rolecall"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "no rolecall under the pane's shell");
+    }
+
     fn log(&self) -> PathBuf {
         self.dir
             .path()
@@ -149,7 +192,9 @@ impl Drop for Tmux {
 #[test]
 fn filter_assume_browse_copy_and_quit() {
     let emu = emulator();
-    let t = Tmux::start("flow", emu);
+    // Through a recording proxy: it sees the credentials the emulator issues.
+    let proxy = FaultProxy::start(&emu.endpoint);
+    let t = Tmux::start_at("flow", emu, &proxy.endpoint, &common::demo_config());
     t.wait_for(&[
         "arn:aws:iam::111111111111:user/responder",
         "staging-auditor",
@@ -197,33 +242,160 @@ fn filter_assume_browse_copy_and_quit() {
     t.keys("q");
     t.wait_for(&["roles /stag", "active (expires in"]);
     t.keys("q");
-    let screen = t.wait_for(&["rolecall exited 0"]);
-    assert!(
-        !t.alternate_screen(),
-        "the alternate screen is left:\n{screen}"
-    );
+    let screen = t.assert_exited_cleanly(0);
 
-    // The log went to the data dir, and holds no secret.
+    // The trace log went to the data dir; no secret is in it, on screen, or in any file.
     let log = std::fs::read_to_string(t.log()).unwrap_or_default();
-    let (_, secret) = emu.primary_key();
-    assert!(
-        !log.contains(secret),
-        "the primary secret leaked into the log"
-    );
+    assert!(log.contains(" TRACE "), "trace logging was on:\n{log}");
+    let mut secrets = proxy.recorded_values("SecretAccessKey");
+    secrets.extend(proxy.recorded_values("SessionToken"));
+    assert_eq!(secrets.len(), 2, "one session was issued");
+    secrets.push(emu.primary_key().1.to_string());
+    for secret in &secrets {
+        assert!(!screen.contains(secret.as_str()), "a secret on screen");
+        for (path, text) in files_under(&t.dir.path().join("home")) {
+            assert!(
+                !text.contains(secret.as_str()),
+                "a secret was written to {}",
+                path.display()
+            );
+        }
+    }
 }
 
 #[test]
 fn sigterm_restores_the_terminal() {
     let t = Tmux::start("term", emulator());
     t.wait_for(&["staging-auditor"]);
-    let shell = t.tmux(&["display", "-p", "-t", "rc", "#{pane_pid}"]);
-    let out = Command::new("pkill")
-        .args(["-TERM", "-P", shell.trim(), "rolecall"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "no rolecall under the pane's shell");
-    let screen = t.wait_for(&["rolecall exited 143"]);
-    assert!(!t.alternate_screen(), "{screen}");
+    t.signal("-TERM");
+    t.assert_exited_cleanly(143);
+}
+
+#[test]
+fn sighup_restores_the_terminal() {
+    let t = Tmux::start("hup", emulator());
+    t.wait_for(&["staging-auditor"]);
+    t.signal("-HUP");
+    t.assert_exited_cleanly(129);
+}
+
+#[test]
+fn ctrl_c_quits_from_anywhere_and_restores_the_terminal() {
+    let t = Tmux::start("ctrlc", emulator());
+    t.wait_for(&["staging-auditor"]);
+    // Even in the middle of typing a filter.
+    t.keys("/sta");
+    t.wait_for(&["roles /sta"]);
+    t.key("C-c");
+    t.assert_exited_cleanly(0);
+}
+
+/// Not a test of its own: `a_panic_restores_the_terminal` runs this test binary again with
+/// ROLECALL_PANIC_CHILD set, to panic while the terminal guard holds the screen.
+#[test]
+fn panic_child() {
+    if std::env::var_os("ROLECALL_PANIC_CHILD").is_none() {
+        return;
+    }
+    use std::io::Read;
+    let mut tui = rolecall::tui::Tui::enter().unwrap();
+    tui.draw(|f| {
+        f.render_widget(
+            ratatui::widgets::Paragraph::new("inside the TUI; any key panics"),
+            f.area(),
+        )
+    })
+    .unwrap();
+    let mut byte = [0u8; 1];
+    let _ = std::io::stdin().read(&mut byte);
+    panic!("a deliberate panic inside the TUI");
+}
+
+#[test]
+fn a_panic_restores_the_terminal() {
+    let emu = emulator();
+    let command = format!(
+        "ROLECALL_PANIC_CHILD=1 '{}' --exact panic_child --nocapture --test-threads=1",
+        std::env::current_exe().unwrap().display()
+    );
+    let t = Tmux::start_cmd(
+        "panic",
+        emu,
+        &emu.endpoint,
+        &common::demo_config(),
+        &command,
+    );
+    t.wait_for(&["inside the TUI; any key panics"]);
+    assert!(t.alternate_screen());
+    t.keys("x");
+    // libtest reports the failed test with 101; the panic message is readable after the restore.
+    let screen = t.assert_exited_cleanly(101);
+    assert!(
+        screen.contains("a deliberate panic inside the TUI"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn a_hung_endpoint_recovers_with_r_and_a_failed_reload_keeps_the_view() {
+    let emu = emulator();
+    let proxy = FaultProxy::start(&emu.endpoint);
+    proxy.set(Fault::Hang);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("flaky.toml");
+    let text = std::fs::read_to_string(common::demo_config()).unwrap();
+    std::fs::write(
+        &config,
+        text.replace(
+            "[defaults]\n",
+            "[defaults]\ntimeout_seconds = 3\nmax_attempts = 1\n",
+        ),
+    )
+    .unwrap();
+    let t = Tmux::start_at("recover", emu, &proxy.endpoint, &config);
+    t.wait_for(&["primary identity unknown", "no answer in time"]);
+
+    // The endpoint comes back: r asks again, no restart.
+    proxy.set(Fault::Pass);
+    t.key("Escape");
+    t.keys("r");
+    t.wait_for(&["arn:aws:iam::111111111111:user/responder"]);
+    t.keys("/prod-resp");
+    t.key("Enter");
+    t.key("Enter");
+    t.wait_for(&["instances of prod-responder", "web-1", "db-1"]);
+
+    // It fails again: a reload that fails says so and keeps the rows on screen.
+    proxy.set(Fault::Reply {
+        status: 503,
+        body: aws_error("Unavailable", "Service is unavailable"),
+    });
+    t.keys("r");
+    let screen = t.wait_for(&[
+        "2 regions failed; keeping 5 earlier rows of them",
+        "failed: us-east-1, eu-west-1 (Unavailable); 5 earlier rows kept",
+    ]);
+    assert!(screen.contains("web-1"), "the view was dropped:\n{screen}");
+
+    // An expired session is named as such, and the rows stay too.
+    proxy.set(Fault::Reply {
+        status: 400,
+        body: aws_error(
+            "ExpiredToken",
+            "The security token included in the request is expired",
+        ),
+    });
+    t.key("Escape");
+    t.keys("r");
+    let screen = t.wait_for(&["failed: us-east-1, eu-west-1 (ExpiredToken); 5 earlier rows kept"]);
+    assert!(screen.contains("web-1"), "the view was dropped:\n{screen}");
+    proxy.set(Fault::Pass);
+    t.key("Escape");
+    t.keys("r");
+    t.wait_for(&["web-1"]);
+    t.key("Escape");
+    t.keys("q");
+    t.assert_exited_cleanly(0);
 }
 
 #[test]

@@ -446,6 +446,62 @@ fn every_region_failing_shows_the_error() {
 }
 
 #[test]
+fn a_failed_reload_keeps_the_rows_of_the_failed_regions() {
+    let mut s = state((100, 30));
+    let request = open_prod(&mut s);
+    update(
+        &mut s,
+        Msg::Instances {
+            request,
+            role: arn(PROD),
+            listing: listing(prod_instances()),
+        },
+    );
+    // r: us-east-1 answers with one instance fewer, eu-west-1 times out.
+    let fx = update(&mut s, key('r'));
+    let [Effect::ListInstances { request, .. }] = fx[..] else {
+        panic!("{fx:?}")
+    };
+    let mut fresh = prod_instances()[..2].to_vec();
+    fresh[0].state = "stopping".into();
+    update(
+        &mut s,
+        Msg::Instances {
+            request,
+            role: arn(PROD),
+            listing: Listing {
+                items: fresh,
+                failures: vec![RegionFailure {
+                    region: "eu-west-1".into(),
+                    error: AwsError::new(
+                        ErrorKind::Timeout,
+                        "DescribeInstances",
+                        "region eu-west-1",
+                    ),
+                }],
+            },
+        },
+    );
+    let names: Vec<&str> = s.instances.items.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["web-1", "web-2", "eu-web-1"],
+        "db-1 went, eu-web-1 kept"
+    );
+    assert_eq!(
+        s.instances.items[0].state, "stopping",
+        "answered regions are fresh"
+    );
+    assert_eq!(s.instances.kept, 1);
+    assert!(s.instances.error.is_none());
+    let status = &s.status.as_ref().unwrap().text;
+    assert!(
+        status.starts_with("1 region failed; keeping 1 earlier row of it."),
+        "{status}"
+    );
+}
+
+#[test]
 fn command_line() {
     let mut s = state((100, 30));
     open_prod(&mut s);
@@ -527,7 +583,7 @@ fn quitting() {
     update(&mut s, key('q'));
     assert!(s.should_quit);
     let mut s = state((100, 30));
-    update(&mut s, Msg::Terminate);
+    update(&mut s, Msg::Terminate(15));
     assert!(s.should_quit);
 }
 

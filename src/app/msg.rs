@@ -19,8 +19,8 @@ pub enum Msg {
     Resize(u16, u16),
     /// The clock, for countdowns and the spinner; the only source of time for `update`.
     Tick(DateTime<Utc>),
-    /// SIGTERM, SIGHUP: leave cleanly.
-    Terminate,
+    /// A signal (SIGTERM, SIGHUP, SIGINT; its number) or a lost terminal: leave cleanly.
+    Terminate(i32),
     Identity(Result<Identity, AwsError>),
     Assumed {
         role: RoleArn,

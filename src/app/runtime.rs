@@ -207,8 +207,8 @@ pub async fn run(config: Config, opts: AwsOptions, theme: Theme) -> anyhow::Resu
             batch.push(m);
         }
         for msg in batch {
-            if let Msg::Terminate = msg {
-                exit = Exit::Signal(15);
+            if let Msg::Terminate(signal) = msg {
+                exit = Exit::Signal(signal);
             }
             for effect in update(&mut state, msg) {
                 runtime.run(effect, &mut std::io::stdout());
@@ -236,7 +236,7 @@ async fn read_input(tx: mpsc::UnboundedSender<Msg>) {
             Ok(_) => continue,
             Err(e) => {
                 tracing::error!("reading the terminal failed: {e}");
-                Msg::Terminate
+                Msg::Terminate(HANGUP)
             }
         };
         if tx.send(msg).is_err() {
@@ -256,20 +256,28 @@ async fn tick(tx: mpsc::UnboundedSender<Msg>) {
     }
 }
 
+/// SIGHUP's number: the terminal went away.
+const HANGUP: i32 = 1;
+
+/// Turns SIGTERM, SIGHUP and SIGINT into a clean exit (the exit status says which: 128 + n).
+/// In raw mode Ctrl-C is a key, not SIGINT; a SIGINT still comes from `kill -INT`.
 #[cfg(unix)]
 async fn watch_signals(tx: mpsc::UnboundedSender<Msg>) {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut hup)) = (
+    let (Ok(mut term), Ok(mut hup), Ok(mut int)) = (
         signal(SignalKind::terminate()),
         signal(SignalKind::hangup()),
+        signal(SignalKind::interrupt()),
     ) else {
+        tracing::warn!("cannot watch for signals; the terminal is still restored on exit");
         return;
     };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = hup.recv() => {}
-    }
-    let _ = tx.send(Msg::Terminate);
+    let n = tokio::select! {
+        _ = term.recv() => 15,
+        _ = hup.recv() => HANGUP,
+        _ = int.recv() => 2,
+    };
+    let _ = tx.send(Msg::Terminate(n));
 }
 
 #[cfg(not(unix))]

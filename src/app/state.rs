@@ -131,6 +131,8 @@ pub struct TableView<T> {
     pub role: Option<RoleArn>,
     pub regions: Vec<String>,
     pub error: Option<AwsError>,
+    /// Rows kept from an earlier listing because their region failed this time.
+    pub kept: usize,
     pub list: ListState,
     /// 0-based column and descending.
     pub sort: Option<(usize, bool)>,
@@ -152,6 +154,7 @@ impl<T> Default for TableView<T> {
             sort: None,
             visible: Vec::new(),
             detail: false,
+            kept: 0,
         }
     }
 }

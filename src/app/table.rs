@@ -14,6 +14,8 @@ pub trait Row {
     const COLUMNS: &'static [&'static str];
     /// What `Y` copies.
     fn id(&self) -> &str;
+    /// The region the row lives in.
+    fn region(&self) -> &str;
     /// Whether the row matches a filter (already lower-case): id, name, IPs, tags and so on.
     fn matches(&self, needle: &str) -> bool;
     /// Orders two rows by a 0-based column.
@@ -44,6 +46,10 @@ impl Row for Instance {
 
     fn id(&self) -> &str {
         &self.instance_id
+    }
+
+    fn region(&self) -> &str {
+        &self.region
     }
 
     fn matches(&self, needle: &str) -> bool {
@@ -116,6 +122,10 @@ impl Row for Volume {
 
     fn id(&self) -> &str {
         &self.volume_id
+    }
+
+    fn region(&self) -> &str {
+        &self.region
     }
 
     fn matches(&self, needle: &str) -> bool {

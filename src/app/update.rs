@@ -46,7 +46,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.spinner = state.spinner.wrapping_add(1);
             vec![]
         }
-        Msg::Terminate => {
+        Msg::Terminate(_) => {
             state.should_quit = true;
             vec![]
         }
@@ -95,6 +95,8 @@ fn error_line(e: &AwsError) -> String {
 }
 
 /// Shows a listing's answer; false (and nothing changes) when it answers a stale request.
+/// A reload of the same role keeps the earlier rows of the regions that failed this time: a
+/// flaky endpoint never empties a view that was already on screen.
 fn finish_listing<T: Row>(
     table: &mut TableView<T>,
     request: u64,
@@ -106,16 +108,23 @@ fn finish_listing<T: Row>(
         return false;
     }
     table.loading = None;
-    if table.role.as_ref() != Some(&role) {
+    let mut items = listing.items;
+    table.kept = 0;
+    if table.role.as_ref() == Some(&role) {
+        let before = items.len();
+        let failed = |row: &T| listing.failures.iter().any(|f| f.region == row.region());
+        items.extend(std::mem::take(&mut table.items).into_iter().filter(failed));
+        table.kept = items.len() - before;
+    } else {
         table.list = Default::default();
     }
-    // Every region failed: the table shows the error instead of "no instances".
-    table.error = if listing.items.is_empty() && listing.failures.len() == table.regions.len() {
+    // Every region failed and nothing to show: the table shows the error, not "no instances".
+    table.error = if items.is_empty() && listing.failures.len() == table.regions.len() {
         listing.failures.first().map(|f| f.error.clone())
     } else {
         None
     };
-    table.items = listing.items;
+    table.items = items;
     table.failures = listing.failures;
     table.role = Some(role);
     table.refresh(rows);
@@ -123,18 +132,35 @@ fn finish_listing<T: Row>(
 }
 
 fn report_failures(state: &mut State, view: View) {
-    let (failures, error) = match view {
-        View::Instances => (&state.instances.failures, &state.instances.error),
-        _ => (&state.volumes.failures, &state.volumes.error),
+    let (failures, error, kept) = match view {
+        View::Instances => (
+            &state.instances.failures,
+            &state.instances.error,
+            state.instances.kept,
+        ),
+        _ => (
+            &state.volumes.failures,
+            &state.volumes.error,
+            state.volumes.kept,
+        ),
     };
     if let Some(e) = error {
         let line = error_line(e);
         state.set_error(line);
     } else if let Some(first) = failures.first() {
         let n = failures.len();
+        let shown = if kept > 0 {
+            format!(
+                "keeping {kept} earlier {} of {}",
+                plural(kept, "row", "rows"),
+                plural(n, "it", "them")
+            )
+        } else {
+            "showing the rest".to_string()
+        };
         let line = format!(
-            "{n} region{} failed; showing the rest. {}",
-            if n == 1 { "" } else { "s" },
+            "{n} region{} failed; {shown}. {}",
+            plural(n, "", "s"),
             error_line(&first.error)
         );
         state.set_error(line);
@@ -255,8 +281,21 @@ fn on_refresh(state: &mut State, event: RefreshEvent) -> Vec<Effect> {
     vec![]
 }
 
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+/// The role could not be assumed: the table says why, unless it already shows this role's rows,
+/// which stay (the status line has the error).
 fn fail_table<T: Row>(table: &mut TableView<T>, role: &RoleArn, e: &AwsError) {
     table.loading = None;
+    if table.role.as_ref() == Some(role) && !table.items.is_empty() {
+        return;
+    }
     table.items.clear();
     table.visible.clear();
     table.failures.clear();

@@ -140,7 +140,9 @@ impl FromStr for RoleArn {
                 "\"{s}\" is not a role ARN (expected arn:aws:iam::123456789012:role/NAME)"
             )));
         }
-        let partition: Partition = parts[1].parse()?;
+        let partition: Partition = parts[1]
+            .parse()
+            .map_err(|e| ArnError::new(format!("\"{s}\": {e}")))?;
         if parts[2] != "iam" {
             return Err(ArnError::new(format!(
                 "\"{s}\": service is \"{}\", a role ARN has \"iam\"",
@@ -169,10 +171,9 @@ impl FromStr for RoleArn {
                 "\"{s}\": role name \"{name}\" must be 1 to 64 characters of letters, digits and _+=,.@-"
             )));
         }
+        let has_path = rest.contains('/');
         if path.len() > 510
-            || path
-                .split('/')
-                .any(|seg| seg.is_empty() && !path.is_empty())
+            || (has_path && path.split('/').any(str::is_empty))
             || !path.chars().all(|c| ('!'..='~').contains(&c))
         {
             return Err(ArnError::new(format!(

@@ -208,8 +208,11 @@ fn default_hint(e: &AwsError) -> Option<String> {
             "the credentials used for {} are not allowed to call {}: check the identity policy of the caller",
             e.target, e.operation
         ),
+        ErrorKind::ExpiredToken if matches!(e.operation, "AssumeRole" | "GetCallerIdentity") => {
+            "the primary credentials have expired: renew them (aws sso login, a new MFA session, fresh keys in the environment) and try again".into()
+        }
         ErrorKind::ExpiredToken => {
-            "the credentials have expired: refresh them (aws sso login, or a new session) and try again".into()
+            "the role's session has expired: assume the role again (in the TUI, Enter on the role; the CLI assumes anew each run)".into()
         }
         ErrorKind::InvalidCredentials => {
             "the credentials are not valid here: check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), and that the key was not deleted or rotated".into()

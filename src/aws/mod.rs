@@ -12,6 +12,7 @@ pub mod sessions;
 
 use std::time::Duration;
 
+use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
@@ -26,6 +27,8 @@ pub struct AwsOptions {
     pub region: Option<String>,
     pub timeout: Option<Duration>,
     pub connect_timeout: Option<Duration>,
+    /// Attempts per call, retries included (the SDK's standard retry: backoff with jitter).
+    pub max_attempts: Option<u32>,
 }
 
 /// The primary SDK configuration, loaded on first use (by a background task, never the UI).
@@ -107,6 +110,9 @@ pub async fn load_config(opts: &AwsOptions) -> SdkConfig {
     }
     if let Some(t) = opts.connect_timeout {
         timeouts = timeouts.connect_timeout(t);
+    }
+    if let Some(n) = opts.max_attempts {
+        loader = loader.retry_config(RetryConfig::standard().with_max_attempts(n.max(1)));
     }
     let config = loader.timeout_config(timeouts.build()).load().await;
     if config.region().is_some() {

@@ -120,8 +120,20 @@ fn draw_table<T: Row>(
         .title(Span::styled(title(what, table, state), theme.title()));
     if !table.failures.is_empty() {
         let failed: Vec<&str> = table.failures.iter().map(|f| f.region.as_str()).collect();
+        let kept = if table.kept > 0 {
+            let rows = if table.kept == 1 { "row" } else { "rows" };
+            format!("; {} earlier {rows} kept", table.kept)
+        } else {
+            String::new()
+        };
+        // What went wrong, in a word: the status line has the whole story but may be cut.
+        let why = table.failures[0]
+            .error
+            .code
+            .clone()
+            .unwrap_or_else(|| format!("{:?}", table.failures[0].error.kind));
         block = block.title_bottom(Span::styled(
-            format!(" failed: {} ", failed.join(", ")),
+            format!(" failed: {} ({why}){kept} ", failed.join(", ")),
             theme.error(),
         ));
     }

@@ -1,0 +1,206 @@
+//! Reliability against a real emulator behind a fault-injecting proxy: hung endpoints, throttling,
+//! expired tokens, and credentials that must never reach a log, an error or a file.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::proxy::{aws_error, Fault, FaultProxy};
+use common::{emulator, files_under, run, Emulator, Run};
+
+/// The demo config with `extra` added to `[defaults]`, in a temp dir kept by the caller.
+fn config_with(dir: &Path, extra: &str) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(common::demo_config()).unwrap();
+    let path = dir.join("config.toml");
+    std::fs::write(
+        &path,
+        text.replace("[defaults]\n", &format!("[defaults]\n{extra}\n")),
+    )
+    .unwrap();
+    path
+}
+
+/// `rolecall ARGS` as the primary identity, through `proxy`, with `config`.
+fn through(emu: &Emulator, proxy: &FaultProxy, config: &Path, args: &[&str]) -> Run {
+    run(emu
+        .rolecall()
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+        .env("ROLECALL_CONFIG", config)
+        .args(args))
+}
+
+#[test]
+fn a_hung_endpoint_ends_in_a_clear_error_within_the_timeout() {
+    let emu = emulator();
+    let proxy = FaultProxy::start(&emu.endpoint);
+    proxy.set(Fault::Hang);
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with(dir.path(), "timeout_seconds = 2");
+    let started = Instant::now();
+    let out = through(emu, &proxy, &config, &["instances", "prod-responder"]).fails();
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(8),
+        "a 2 s timeout took {took:?} to give up"
+    );
+    assert!(
+        out.stderr.contains(
+            "AssumeRole on arn:aws:iam::222222222222:role/ResponderRole failed: no answer in time"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("hint: "), "{}", out.stderr);
+    assert!(out.stderr.contains("timeout_seconds"), "{}", out.stderr);
+
+    // The endpoint comes back: the same command works, no state to clear.
+    proxy.set(Fault::Pass);
+    let out = through(
+        emu,
+        &proxy,
+        &config,
+        &["instances", "prod-responder", "--json"],
+    )
+    .ok();
+    assert!(out.stdout.contains("web-1"), "{}", out.stdout);
+}
+
+#[test]
+fn throttling_is_retried_with_backoff_up_to_max_attempts() {
+    let emu = emulator();
+    let proxy = FaultProxy::start(&emu.endpoint);
+    let throttled = Fault::Reply {
+        status: 400,
+        body: aws_error("Throttling", "Rate exceeded"),
+    };
+    let dir = tempfile::tempdir().unwrap();
+
+    // Two throttled answers, three attempts (the default): the third gets through.
+    let config = config_with(dir.path(), "");
+    proxy.fail_next(2, throttled.clone());
+    let out = through(
+        emu,
+        &proxy,
+        &config,
+        &["assume", "prod-responder", "--format", "credential-process"],
+    )
+    .ok();
+    assert!(out.stdout.contains("SecretAccessKey"), "{}", out.stdout);
+    assert_eq!(
+        proxy.requests(),
+        3,
+        "two throttled attempts and one success"
+    );
+
+    // One attempt allowed: the throttling is reported, with what to do.
+    let config = config_with(dir.path(), "max_attempts = 1");
+    proxy.fail_next(1, throttled);
+    let out = through(emu, &proxy, &config, &["instances", "prod-responder"]).fails();
+    assert!(
+        out.stderr
+            .contains("AssumeRole on arn:aws:iam::222222222222:role/ResponderRole failed: Throttling: Rate exceeded"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("throttling"), "{}", out.stderr);
+    assert_eq!(proxy.requests(), 4);
+}
+
+#[test]
+fn an_expired_token_is_explained_with_the_role() {
+    let emu = emulator();
+    let proxy = FaultProxy::start(&emu.endpoint);
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with(dir.path(), "");
+    // Every answer says so, as it would until the credentials are renewed.
+    proxy.set(Fault::Reply {
+        status: 400,
+        body: aws_error(
+            "ExpiredToken",
+            "The security token included in the request is expired",
+        ),
+    });
+    let out = through(emu, &proxy, &config, &["volumes", "staging-auditor"]).fails();
+    assert!(
+        out.stderr.contains(
+            "AssumeRole on arn:aws:iam::333333333333:role/audit/Auditor failed: ExpiredToken"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("hint: the primary credentials have expired"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn secrets_never_reach_logs_errors_or_disk_even_at_trace() {
+    let emu = emulator();
+    let proxy = FaultProxy::start(&emu.endpoint);
+    let home = tempfile::tempdir().unwrap();
+    let config = config_with(home.path(), "");
+    let trace = |args: &[&str]| {
+        run(emu
+            .rolecall()
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join(".config"))
+            .env("XDG_DATA_HOME", home.path().join(".local/share"))
+            .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+            .env("ROLECALL_CONFIG", &config)
+            .env("ROLECALL_LOG", "trace")
+            .args(args))
+    };
+    let mut quiet = vec![
+        trace(&["roles"]).ok(),
+        trace(&["instances", "prod-responder", "--json"]).ok(),
+        trace(&["volumes", "staging-auditor"]).ok(),
+        trace(&["exec", "prod-responder", "--", "true"]).ok(),
+        // Failures print errors: none may carry a credential either.
+        trace(&["instances", "prod-responder", "--region", "ap-nowhere-9"]),
+        trace(&["instances", "prod-breakglass"]).fails(),
+    ];
+    // Asked for: credentials on stdout, and only there.
+    let asked = trace(&["assume", "staging-auditor", "--format", "env"]).ok();
+    quiet.push(Run {
+        code: asked.code,
+        stdout: String::new(),
+        stderr: asked.stderr.clone(),
+    });
+
+    let mut secrets = proxy.recorded_values("SecretAccessKey");
+    secrets.extend(proxy.recorded_values("SessionToken"));
+    assert!(
+        secrets.len() >= 8,
+        "the proxy saw the issued credentials: {secrets:?}"
+    );
+    assert!(
+        secrets.iter().any(|s| asked.stdout.contains(s.as_str())),
+        "assume --format env prints the session it got"
+    );
+    secrets.push(emu.primary_key().1.to_string());
+    let logged: usize = quiet.iter().map(|r| r.stderr.lines().count()).sum();
+    assert!(logged > 50, "trace logging was on ({logged} lines)");
+    for secret in &secrets {
+        for (i, r) in quiet.iter().enumerate() {
+            assert!(
+                !r.stderr.contains(secret.as_str()),
+                "run {i}: a secret in stderr"
+            );
+            assert!(
+                !r.stdout.contains(secret.as_str()),
+                "run {i}: a secret in stdout"
+            );
+        }
+        for (path, text) in files_under(home.path()) {
+            assert!(
+                !text.contains(secret.as_str()),
+                "a secret was written to {}",
+                path.display()
+            );
+        }
+    }
+}
