@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
         The primary identity comes from the standard AWS chain (environment, --profile / AWS_PROFILE, \
         SSO, instance role); AWS_ENDPOINT_URL is honoured. A ROLE argument is a full role ARN or the \
         name of a [[role]] in the config file.",
-    after_help = "Examples:\n  rolecall                  (the TUI: ? lists its keys)\n  rolecall roles\n  eval \"$(rolecall assume prod-responder)\"\n  rolecall instances prod-responder --region eu-west-1 --json\n  rolecall exec prod-responder -- aws ec2 describe-instances\n  rolecall link arn:aws:iam::222222222222:role/ResponderRole"
+    after_help = "Examples:\n  rolecall                  (the TUI: ? lists its keys)\n  rolecall roles\n  eval \"$(rolecall assume prod-responder)\"\n  rolecall instances prod-responder --region eu-west-1 --json\n  rolecall exec prod-responder -- aws ec2 describe-instances\n  rolecall link arn:aws:iam::222222222222:role/ResponderRole\n  rolecall console prod-responder --region eu-west-1 --instance i-0123456789abcdef0"
 )]
 pub struct Cli {
     /// Config file [default: config.toml in the platform config dir, e.g. ~/.config/rolecall/]
@@ -91,14 +91,56 @@ pub enum Command {
         #[arg(required = true, last = true, value_name = "CMD")]
         command: Vec<String>,
     },
-    /// Print the console's switch-role link for a role
+    /// Print the console's switch-role link for a role (no credentials: sign in to the primary
+    /// account in the browser first)
     Link {
         /// Role name from the config, or a full role ARN
         role: String,
         /// Print JSON instead of the bare link
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        target: ConsoleTarget,
     },
+    /// Open the AWS console signed in as the role (federated sign-in), on a region, service,
+    /// instance or volume
+    #[command(
+        long_about = "Open the AWS console signed in as the role, through the partition's federation endpoint \
+        (getSigninToken, then an Action=login link), landing on the page for --region, --service, \
+        --instance or --volume. The browser is $BROWSER if set, else the platform's opener.\n\n\
+        The sign-in link is a credential: anyone who has it is signed in as the role until the \
+        session ends. --print prints it instead of opening it; keep it out of chats and tickets."
+    )]
+    Console {
+        /// Role name from the config, or a full role ARN
+        role: String,
+        /// Print the sign-in link instead of opening a browser (it grants the role's access)
+        #[arg(long)]
+        print: bool,
+        #[command(flatten)]
+        target: ConsoleTarget,
+        /// Session length to ask for (the console session ends with it), e.g. 3600, 1h
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        duration: Option<u32>,
+        /// Current code of the MFA device named by the role's mfa_serial
+        #[arg(long, value_name = "CODE")]
+        token_code: Option<String>,
+    },
+}
+
+/// Where in the console a link lands; the region is the global --region (else the role's first).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConsoleTarget {
+    /// Console service page, e.g. ec2, cloudtrail, s3 (default: the console home; ec2 with
+    /// --instance/--volume)
+    #[arg(long, value_name = "SERVICE")]
+    pub service: Option<String>,
+    /// Land on this instance's details page
+    #[arg(long, value_name = "ID", conflicts_with = "volume")]
+    pub instance: Option<String>,
+    /// Land on this volume's details page
+    #[arg(long, value_name = "ID")]
+    pub volume: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

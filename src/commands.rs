@@ -49,12 +49,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         });
     };
     match command {
-        Command::Link { role, json } => {
+        Command::Link { role, json, target } => {
             let role = roles::resolve(&config, &role)?;
+            let destination = destination(&config, &role, &cli.regions, &target, false)?;
             let account = config.account(role.arn.account_id());
             let display = role.display_name(account.and_then(|a| a.name.as_deref()));
             let color = account.and_then(|a| a.color.as_deref());
-            let url = console::switch_role_url(&role.arn, &display, color);
+            let url = console::switch_role_url(&role.arn, &display, color, destination.as_ref());
             if json {
                 println!(
                     "{}",
@@ -62,6 +63,50 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             } else {
                 println!("{url}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Console {
+            role,
+            print,
+            target,
+            duration,
+            token_code,
+        } => {
+            let role = roles::resolve(&config, &role)?;
+            let destination =
+                destination(&config, &role, &cli.regions, &target, true)?.unwrap_or_default();
+            let sdk = load_config(&opts).await;
+            let session = assume(&sdk, &config, &role, duration, token_code).await?;
+            let endpoint = config
+                .console
+                .federation_endpoint
+                .clone()
+                .unwrap_or_else(|| console::federation_endpoint(role.arn.partition()));
+            let link = console::federated_login_url(
+                &endpoint,
+                &session.credentials,
+                &destination.url(role.arn.partition()),
+                Duration::from_secs(config.defaults.timeout_seconds.into()),
+            )
+            .await?;
+            let expires = output::rfc3339(&session.expiration);
+            if print {
+                eprintln!(
+                    "rolecall: this link signs anyone who opens it in as {} until {expires}; do not share it",
+                    role.arn
+                );
+                println!("{}", link.expose());
+            } else {
+                let url = link.expose().to_string();
+                tokio::task::spawn_blocking(move || console::open_in_browser(&url))
+                    .await
+                    .context("opening the browser")?
+                    .map_err(anyhow::Error::msg)?;
+                eprintln!(
+                    "rolecall: opened the console as {} (session until {expires})",
+                    role.arn
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -160,6 +205,37 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )
         }
     }
+}
+
+/// Where a console link lands: `--region` (else the role's first region), `--service`,
+/// `--instance` / `--volume`. `None` for a bare switch-role link with none of them.
+fn destination(
+    config: &Config,
+    role: &Role,
+    cli_regions: &[String],
+    target: &crate::cli::ConsoleTarget,
+    always: bool,
+) -> anyhow::Result<Option<console::Destination>> {
+    let resource = match (&target.instance, &target.volume) {
+        (Some(id), _) => Some(console::Resource::Instance(id.clone())),
+        (None, Some(id)) => Some(console::Resource::Volume(id.clone())),
+        (None, None) => None,
+    };
+    let asked = !cli_regions.is_empty() || target.service.is_some() || resource.is_some();
+    if !asked && !always {
+        return Ok(None);
+    }
+    let region = cli_regions
+        .first()
+        .cloned()
+        .or_else(|| role.regions(&config.defaults).into_iter().next());
+    let d = console::Destination {
+        region,
+        service: target.service.clone(),
+        resource,
+    };
+    d.validate().map_err(anyhow::Error::msg)?;
+    Ok(Some(d))
 }
 
 /// Resolves a role, assumes it, and says where to list: its regions unless `--region` overrides.

@@ -28,6 +28,15 @@ pub struct Config {
     pub defaults: Defaults,
     pub accounts: Vec<Account>,
     pub roles: Vec<RoleConfig>,
+    pub console: ConsoleConfig,
+}
+
+/// `[console]`: how console links are made.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ConsoleConfig {
+    /// Replaces the partition's federation endpoint (`https://signin.aws.amazon.com/federation`)
+    /// for federated sign-in links: a private endpoint, or a local one in tests.
+    pub federation_endpoint: Option<url::Url>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -136,6 +145,14 @@ struct RawConfig {
     account: Vec<Spanned<RawAccount>>,
     #[serde(default)]
     role: Vec<Spanned<RawRole>>,
+    #[serde(default)]
+    console: RawConsole,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawConsole {
+    federation_endpoint: Option<Spanned<String>>,
 }
 
 type SpannedList = Spanned<Vec<Spanned<String>>>;
@@ -466,11 +483,30 @@ pub fn parse(src: &str, path: &Path) -> Result<Config, ConfigError> {
         });
     }
 
+    let mut console = ConsoleConfig::default();
+    if let Some(v) = &raw.console.federation_endpoint {
+        let url = url::Url::parse(v.get_ref()).ok().filter(|u| {
+            matches!(u.scheme(), "https" | "http") && u.has_host() && u.query().is_none()
+        });
+        match url {
+            Some(u) => console.federation_endpoint = Some(u),
+            None => {
+                return Err(loc.err(
+                    v.span(),
+                    format!(
+                        "console.federation_endpoint = \"{}\" is not an http(s) URL without a query, like https://signin.aws.amazon.com/federation",
+                        v.get_ref()
+                    ),
+                ))
+            }
+        }
+    }
     Ok(Config {
         source: Some(path.to_path_buf()),
         defaults,
         accounts,
         roles,
+        console,
     })
 }
 
@@ -551,6 +587,12 @@ regions = ["us-east-1"]
             ("[defaults]\nduration_seconds = 60\n", "defaults.duration_seconds = 60", 2),
             ("[defaults]\nduration_seconds = 50000\n", "between 900 and 43200", 2),
             ("[defaults]\nmax_attempts = 0\n", "defaults.max_attempts = 0", 2),
+            (
+                "[console]\nfederation_endpoint = \"ftp://x/federation\"\n",
+                "console.federation_endpoint = \"ftp://x/federation\" is not an http(s) URL",
+                2,
+            ),
+            ("[console]\nendpoint = \"https://x\"\n", "unknown field `endpoint`", 2),
             (
                 "[[role]]\narn = \"arn:aws:iam::222222222222:role/R\"\nduration_seconds = 100\n",
                 "role.duration_seconds",

@@ -60,7 +60,8 @@ fn log_path() -> Option<PathBuf> {
 /// warnings about each credential source it tried repeat what rolecall's own error says.
 ///
 /// The SDK's HTTP layers are capped below debug whatever `ROLECALL_LOG` says: at debug and trace
-/// they log request headers and response bodies, which hold credentials.
+/// they log request headers and response bodies, which hold credentials; so is the browser
+/// opener, which logs the sign-in link it opens.
 fn init_logging(file: Option<&Path>) -> std::io::Result<()> {
     let mut filter = EnvFilter::try_from_env("ROLECALL_LOG")
         .unwrap_or_else(|_| EnvFilter::new("error,rolecall=warn"));
@@ -75,6 +76,8 @@ fn init_logging(file: Option<&Path>) -> std::io::Result<()> {
         "hyper_util",
         "h2",
         "rustls",
+        // Logs the command line it starts, sign-in links included.
+        "webbrowser",
     ] {
         if let Ok(d) = format!("{target}=info").parse() {
             filter = filter.add_directive(d);

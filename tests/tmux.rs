@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::federation::{recording_browser, Federation, TOKEN};
 use common::proxy::{aws_error, Fault, FaultProxy};
 use common::{emulator, enforced_emulator, files_under, Emulator};
 
@@ -22,7 +23,22 @@ impl Tmux {
 
     /// Like `start`, with AWS calls going to `endpoint` and another config file.
     fn start_at(name: &str, emu: &Emulator, endpoint: &str, config: &std::path::Path) -> Tmux {
-        let bin = format!("'{}'", env!("CARGO_BIN_EXE_rolecall"));
+        Tmux::start_env(name, emu, endpoint, config, &[])
+    }
+
+    /// Like `start_at`, with more environment variables.
+    fn start_env(
+        name: &str,
+        emu: &Emulator,
+        endpoint: &str,
+        config: &std::path::Path,
+        env: &[(&str, &str)],
+    ) -> Tmux {
+        let exports: String = env
+            .iter()
+            .map(|(k, v)| format!("export {k}='{v}'; "))
+            .collect();
+        let bin = format!("{exports}'{}'", env!("CARGO_BIN_EXE_rolecall"));
         Tmux::start_cmd(name, emu, endpoint, config, &bin)
     }
 
@@ -532,4 +548,87 @@ fn sessions_are_refreshed_in_the_background() {
     t.key("Escape");
     t.keys("q");
     t.wait_for(&["rolecall exited 0"]);
+}
+
+#[test]
+fn o_opens_the_console_on_the_selected_instance_and_shift_o_copies_the_link() {
+    let emu = emulator();
+    let federation = Federation::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (browser, opened) = recording_browser(dir.path());
+    let config = dir.path().join("console.toml");
+    let text = std::fs::read_to_string(common::demo_config()).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "{text}\n[console]\nfederation_endpoint = \"{}\"\n",
+            federation.endpoint
+        ),
+    )
+    .unwrap();
+    let browser = browser.to_str().unwrap();
+    let t = Tmux::start_env(
+        "console",
+        emu,
+        &emu.endpoint,
+        &config,
+        &[("BROWSER", browser)],
+    );
+    t.wait_for(&["staging-auditor"]);
+
+    // Not assumed yet: o says what to do.
+    t.keys("/prod-resp");
+    t.key("Enter");
+    t.keys("o");
+    t.wait_for(&["has no live session: assume it first"]);
+    t.key("Enter");
+    t.wait_for(&["instances of prod-responder", "web-1"]);
+    // Sort by name (db-1, eu-batch-1, eu-web-1, web-1, web-2) and take the third: eu-web-1.
+    t.keys("1");
+    t.keys("jj");
+    let screen = t.wait_for(&["eu-web-1"]);
+    let id = screen
+        .lines()
+        .find(|l| l.contains("eu-web-1 "))
+        .and_then(|l| l.split_whitespace().find(|w| w.starts_with("i-")))
+        .unwrap_or_else(|| panic!("no eu-web-1 row:\n{screen}"))
+        .to_string();
+    t.keys("o");
+    t.wait_for(&["opened the console as prod-responder"]);
+    let link = std::fs::read_to_string(&opened).unwrap();
+    let q: Vec<(String, String)> = url::Url::parse(link.trim())
+        .unwrap()
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    assert_eq!(q[0].1, "login");
+    assert_eq!(
+        q[2].1,
+        format!("https://console.aws.amazon.com/ec2/home?region=eu-west-1#InstanceDetails:instanceId={id}")
+    );
+    assert_eq!(q[3].1, TOKEN);
+    // The session the TUI holds is the one it signs in with: a single AssumeRole so far.
+    assert_eq!(federation.requests().len(), 1);
+
+    // O copies the link instead, with a warning; the screen never shows it.
+    t.keys("O");
+    let screen = t.wait_for(&["copied a sign-in link for prod-responder"]);
+    assert!(!screen.contains(TOKEN), "{screen}");
+    let buffer = t.tmux(&["show-buffer"]);
+    assert!(
+        buffer.starts_with(&format!("{}?Action=login&", federation.endpoint)),
+        "{buffer}"
+    );
+    // The log holds neither link.
+    let log = std::fs::read_to_string(t.log()).unwrap_or_default();
+    for line in log.lines() {
+        assert!(
+            !line.contains("SigninToken") && !line.contains("fixture-signin-token"),
+            "the link was logged: {line}"
+        );
+    }
+    t.key("Escape");
+    t.keys("q");
+    t.keys("q");
+    t.assert_exited_cleanly(0);
 }

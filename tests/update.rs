@@ -759,3 +759,98 @@ fn role_chaining_caps_the_duration() {
         "{fx:?}"
     );
 }
+
+#[test]
+fn o_signs_in_on_the_selected_row_and_shift_o_copies_a_redacted_link() {
+    use rolecall::app::msg::ConsoleDone;
+    use rolecall::aws::console::Resource;
+    use rolecall::aws::credentials::Secret;
+
+    let mut s = state((100, 30));
+    // No session yet: say so, do nothing.
+    select_role(&mut s, PROD);
+    assert!(update(&mut s, key('o')).is_empty());
+    assert!(s.status.as_ref().unwrap().text.contains("no live session"));
+
+    let request = open_prod(&mut s);
+    update(
+        &mut s,
+        Msg::Instances {
+            request,
+            role: arn(PROD),
+            listing: listing(prod_instances()),
+        },
+    );
+    // The last row: eu-web-1 in eu-west-1.
+    update(&mut s, key('G'));
+    let fx = update(&mut s, key('o'));
+    match &fx[..] {
+        [Effect::Console {
+            role,
+            destination,
+            open: true,
+        }] => {
+            assert_eq!(role.to_string(), PROD);
+            assert_eq!(destination.region.as_deref(), Some("eu-west-1"));
+            assert_eq!(
+                destination.resource,
+                Some(Resource::Instance("i-0000000000000000d".into()))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // In the tree: the role's first region's EC2 page.
+    update(&mut s, code(KeyCode::Esc));
+    let fx = update(&mut s, key('O'));
+    match &fx[..] {
+        [Effect::Console {
+            destination,
+            open: false,
+            ..
+        }] => {
+            assert_eq!(destination.service.as_deref(), Some("ec2"));
+            assert_eq!(destination.region.as_deref(), Some("us-east-1"));
+            assert!(destination.resource.is_none());
+        }
+        other => panic!("{other:?}"),
+    }
+    let link = "https://signin.aws.amazon.com/federation?Action=login&SigninToken=secret-token";
+    let fx = update(
+        &mut s,
+        Msg::Console {
+            role: arn(PROD),
+            result: Ok(ConsoleDone::Link(Secret::new(link))),
+        },
+    );
+    assert!(matches!(&fx[..], [Effect::CopySecret(l)] if l.expose() == link));
+    assert!(
+        !format!("{fx:?}").contains("secret-token"),
+        "Debug shows the link"
+    );
+    let status = &s.status.as_ref().unwrap().text;
+    assert!(
+        status.contains("whoever opens it is signed in as the role"),
+        "{status}"
+    );
+    assert!(!status.contains("secret-token"));
+
+    // A failure is explained.
+    update(
+        &mut s,
+        Msg::Console {
+            role: arn(PROD),
+            result: Err(AwsError::new(
+                ErrorKind::Timeout,
+                "getSigninToken",
+                "https://signin.aws.amazon.com/federation",
+            )),
+        },
+    );
+    assert!(s
+        .status
+        .as_ref()
+        .unwrap()
+        .text
+        .starts_with("getSigninToken on https://signin.aws.amazon.com/federation failed"));
+}

@@ -27,6 +27,10 @@ pub enum Action {
     Detail,
     CopyLink,
     CopyId,
+    /// Open the console signed in as the role (federated sign-in).
+    OpenConsole,
+    /// Copy the federated sign-in link.
+    CopyConsole,
     Reload,
     Regions,
     /// Sort by the column with this 1-based number (pressed again: reverse).
@@ -107,7 +111,9 @@ pub const BINDINGS: &[Binding] = &[
     b(&[C(Enter)], "⏎", "assume the role and open its instances (on an account: fold)", Action::Open, Scope::Tree, Some("open")),
     b(&[C(Char('h')), C(Left)], "h/←", "fold the account", Action::Collapse, Scope::Tree, None),
     b(&[C(Char('l')), C(Right)], "l/→", "unfold the account", Action::Expand, Scope::Tree, None),
-    b(&[C(Char('y'))], "y", "copy the role's switch-role console link", Action::CopyLink, Scope::Global, Some("copy link")),
+    b(&[C(Char('y'))], "y", "copy the role's switch-role console link", Action::CopyLink, Scope::Global, Some("link")),
+    b(&[C(Char('o'))], "o", "console signed in as the role, on the selected row", Action::OpenConsole, Scope::Global, Some("console")),
+    b(&[C(Char('O'))], "O", "copy that sign-in link (it grants access!)", Action::CopyConsole, Scope::Global, None),
     b(&[C(Char('i'))], "i", "instances of the current role", Action::Instances, Scope::Volumes, Some("instances")),
     b(&[C(Char('v'))], "v", "volumes of the current role", Action::Volumes, Scope::Instances, Some("volumes")),
     b(&[C(Enter), C(Char('d'))], "⏎/d", "details of the selected row", Action::Detail, Scope::Tables, Some("details")),

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use crossterm::event::{KeyEvent, MouseEvent};
 
 use crate::aws::arn::RoleArn;
+use crate::aws::console::Destination;
 use crate::aws::credentials::Secret;
 use crate::aws::ec2::{Instance, Listing, Volume};
 use crate::aws::identity::Identity;
@@ -38,6 +39,19 @@ pub enum Msg {
     },
     /// What the session refresher did.
     Refresh(RefreshEvent),
+    /// A federated console sign-in was opened, or its link made.
+    Console {
+        role: RoleArn,
+        result: Result<ConsoleDone, AwsError>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum ConsoleDone {
+    /// The browser was started on the sign-in link.
+    Opened,
+    /// The sign-in link, to copy.
+    Link(Secret),
 }
 
 /// What the UI knows of a session: never the credentials themselves.
@@ -71,4 +85,13 @@ pub enum Effect {
     CancelListing,
     /// Put text on the clipboard (OSC 52).
     Copy(String),
+    /// Put a credential on the clipboard (OSC 52); redacted in `Debug`.
+    CopySecret(Secret),
+    /// Sign in to the console as `role` (its live session) and open `destination` in the
+    /// browser, or (`open: false`) send the link back to copy.
+    Console {
+        role: RoleArn,
+        destination: Destination,
+        open: bool,
+    },
 }

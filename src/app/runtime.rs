@@ -10,7 +10,7 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
-use super::msg::{Effect, Msg, SessionMeta};
+use super::msg::{ConsoleDone, Effect, Msg, SessionMeta};
 use super::state::State;
 use super::update::{init, update};
 use crate::aws::arn::RoleArn;
@@ -19,8 +19,8 @@ use crate::aws::ec2::{list_instances, list_volumes, Ec2Target};
 use crate::aws::identity::caller_identity;
 use crate::aws::refresh::{self, RefreshPolicy, StsAssumer, SystemClock};
 use crate::aws::sessions::SessionStore;
-use crate::aws::{AwsOptions, LazyConfig};
-use crate::config::{Config, Defaults};
+use crate::aws::{console, AwsError, AwsOptions, ErrorKind, LazyConfig};
+use crate::config::{Config, ConsoleConfig, Defaults};
 use crate::tui::Tui;
 use crate::ui::{self, Theme};
 
@@ -29,13 +29,14 @@ pub struct Runtime {
     tx: mpsc::UnboundedSender<Msg>,
     config: LazyConfig,
     defaults: Defaults,
+    console: ConsoleConfig,
     store: SessionStore,
     listing: Option<AbortHandle>,
 }
 
 impl Runtime {
     /// Also starts the session refresher, whose reports arrive as `Msg::Refresh`.
-    pub fn new(tx: mpsc::UnboundedSender<Msg>, opts: AwsOptions, defaults: Defaults) -> Self {
+    pub fn new(tx: mpsc::UnboundedSender<Msg>, opts: AwsOptions, settings: &Config) -> Self {
         let config = LazyConfig::new(opts);
         let store = SessionStore::default();
         let (events_tx, mut events) = mpsc::unbounded_channel();
@@ -59,7 +60,8 @@ impl Runtime {
         Runtime {
             tx,
             config,
-            defaults,
+            defaults: settings.defaults.clone(),
+            console: settings.console.clone(),
             store,
             listing: None,
         }
@@ -138,11 +140,55 @@ impl Runtime {
                     h.abort();
                 }
             }
-            Effect::Copy(text) => {
-                let copy = crossterm::clipboard::CopyToClipboard::to_clipboard_from(text);
-                if let Err(e) = crossterm::execute!(out, copy) {
-                    tracing::warn!("could not write the clipboard sequence: {e}");
-                }
+            Effect::Copy(text) => copy(out, text),
+            Effect::CopySecret(secret) => copy(out, secret.expose().to_string()),
+            Effect::Console {
+                role,
+                destination,
+                open,
+            } => {
+                let store = self.store.clone();
+                let endpoint = self.console.federation_endpoint.clone();
+                let timeout = Duration::from_secs(self.defaults.timeout_seconds.into());
+                tokio::spawn(async move {
+                    let result = async {
+                        let Some(session) = store.get(&role) else {
+                            return Err(AwsError::new(
+                                ErrorKind::ExpiredToken,
+                                "getSigninToken",
+                                role.to_string(),
+                            )
+                            .with_message("the role has no session"));
+                        };
+                        let partition = role.partition();
+                        let endpoint =
+                            endpoint.unwrap_or_else(|| console::federation_endpoint(partition));
+                        let link = console::federated_login_url(
+                            &endpoint,
+                            &session.credentials,
+                            &destination.url(partition),
+                            timeout,
+                        )
+                        .await?;
+                        if !open {
+                            return Ok(ConsoleDone::Link(link));
+                        }
+                        let url = link.expose().to_string();
+                        let opened =
+                            tokio::task::spawn_blocking(move || console::open_in_browser(&url))
+                                .await
+                                .unwrap_or_else(|e| Err(format!("the opener failed: {e}")));
+                        opened.map(|()| ConsoleDone::Opened).map_err(|message| {
+                            AwsError::new(ErrorKind::Other, "opening the browser", role.to_string())
+                                .with_message(message)
+                                .with_hint(
+                                    "set BROWSER to your browser's command, or press O to copy the link",
+                                )
+                        })
+                    }
+                    .await;
+                    let _ = tx.send(Msg::Console { role, result });
+                });
             }
         }
     }
@@ -180,6 +226,14 @@ pub enum Exit {
     Signal(i32),
 }
 
+/// Writes `text` to the clipboard with OSC 52 (the terminal, or tmux, keeps it).
+fn copy(out: &mut impl Write, text: String) {
+    let copy = crossterm::clipboard::CopyToClipboard::to_clipboard_from(text);
+    if let Err(e) = crossterm::execute!(out, copy) {
+        tracing::warn!("could not write the clipboard sequence: {e}");
+    }
+}
+
 /// Runs the TUI until the user quits or a signal arrives.
 pub async fn run(config: Config, opts: AwsOptions, theme: Theme) -> anyhow::Result<Exit> {
     let mut tui = Tui::enter()?;
@@ -187,7 +241,7 @@ pub async fn run(config: Config, opts: AwsOptions, theme: Theme) -> anyhow::Resu
     let size = tui.size()?;
     let tz = *chrono::Local::now().offset();
     let mut state = State::new(&config, Utc::now(), tz, size);
-    let mut runtime = Runtime::new(tx.clone(), opts, config.defaults.clone());
+    let mut runtime = Runtime::new(tx.clone(), opts, &config);
 
     // The first frame, before any answer.
     tui.draw(|f| ui::draw(f, &state, &theme))?;

@@ -5,7 +5,7 @@ use crossterm::event::{
 };
 
 use super::keys::{action_for, Action};
-use super::msg::{Effect, Msg, SessionMeta};
+use super::msg::{ConsoleDone, Effect, Msg, SessionMeta};
 use super::state::{
     Loadable, Phase, Popup, SessionInfo, SessionStatus, State, TableView, TreeRow, View,
     KNOWN_REGIONS,
@@ -13,7 +13,7 @@ use super::state::{
 use super::table::Row;
 use crate::aws::arn::{validate_region, RoleArn};
 use crate::aws::assume::chained_cap;
-use crate::aws::console::switch_role_url;
+use crate::aws::console::{switch_role_url, Destination, Resource};
 use crate::aws::credentials::Secret;
 use crate::aws::ec2::Listing;
 use crate::aws::refresh::RefreshEvent;
@@ -62,6 +62,25 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Assumed { role, result } => on_assumed(state, role, result),
         Msg::Refresh(event) => on_refresh(state, event),
+        Msg::Console { role, result } => {
+            let title = state.role_title(&role);
+            match result {
+                Ok(ConsoleDone::Opened) => {
+                    state.set_info(format!("opened the console as {title} in the browser"));
+                    vec![]
+                }
+                Ok(ConsoleDone::Link(link)) => {
+                    state.set_info(format!(
+                        "copied a sign-in link for {title}: whoever opens it is signed in as the role; paste it only into your browser"
+                    ));
+                    vec![Effect::CopySecret(link)]
+                }
+                Err(e) => {
+                    state.set_error(error_line(&e));
+                    vec![]
+                }
+            }
+        }
         Msg::Instances {
             request,
             role,
@@ -578,6 +597,8 @@ fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             _ => {}
         },
         Action::CopyLink => return copy_link(state),
+        Action::OpenConsole => return console(state, true),
+        Action::CopyConsole => return console(state, false),
         Action::CopyId => {
             let id = match state.view {
                 View::Instances => state.instances.selected_item().map(|i| i.id().to_string()),
@@ -766,16 +787,70 @@ fn switch_table(state: &mut State, view: View) -> Vec<Effect> {
     vec![]
 }
 
-fn copy_link(state: &mut State) -> Vec<Effect> {
-    let arn = match state.view {
+/// The role the keys `y`, `o` and `O` act on: the selected one in the tree and sessions views,
+/// the current one in the tables.
+fn focused_role(state: &State) -> Option<RoleArn> {
+    match state.view {
         View::Tree => state.selected_role().map(|r| r.arn.clone()),
         View::Sessions => state
             .session_roles()
             .get(state.sessions_list.selected)
             .cloned(),
         _ => state.current.clone(),
+    }
+}
+
+/// `o` / `O`: a federated sign-in as the focused role, landing on the selected instance or
+/// volume (else the role's first region's EC2 page). Needs a live session to sign in with.
+fn console(state: &mut State, open: bool) -> Vec<Effect> {
+    let Some(arn) = focused_role(state) else {
+        state.set_error("no role selected: move to a role to open its console");
+        return vec![];
     };
-    let Some(arn) = arn else {
+    let title = state.role_title(&arn);
+    if !matches!(state.session_status(&arn), SessionStatus::Active { .. }) {
+        state.set_error(format!(
+            "{title} has no live session: assume it first (Enter), then o opens its console"
+        ));
+        return vec![];
+    }
+    let selected = match state.view {
+        View::Instances => state
+            .instances
+            .selected_item()
+            .map(|i| (i.region.clone(), Resource::Instance(i.instance_id.clone()))),
+        View::Volumes => state
+            .volumes
+            .selected_item()
+            .map(|v| (v.region.clone(), Resource::Volume(v.volume_id.clone()))),
+        _ => None,
+    };
+    let destination = match selected {
+        Some((region, resource)) => Destination {
+            region: Some(region),
+            service: None,
+            resource: Some(resource),
+        },
+        None => Destination {
+            region: state.regions_for(&arn).into_iter().next(),
+            service: Some("ec2".into()),
+            resource: None,
+        },
+    };
+    state.set_info(if open {
+        format!("signing in to the console as {title}…")
+    } else {
+        format!("making a sign-in link for {title}…")
+    });
+    vec![Effect::Console {
+        role: arn,
+        destination,
+        open,
+    }]
+}
+
+fn copy_link(state: &mut State) -> Vec<Effect> {
+    let Some(arn) = focused_role(state) else {
         state.set_error("no role selected: move to a role to copy its link");
         return vec![];
     };
@@ -785,7 +860,7 @@ fn copy_link(state: &mut State) -> Vec<Effect> {
         None => arn.name_with_path(),
     };
     let color = account.and_then(|a| a.color.as_deref());
-    let url = switch_role_url(&arn, &display, color);
+    let url = switch_role_url(&arn, &display, color, None);
     state.set_info(format!("copied {url}"));
     vec![Effect::Copy(url)]
 }

@@ -1,18 +1,113 @@
-//! Console links: the Switch Role page of the role's partition.
+//! Console links: the Switch Role page, and federated sign-in (the AWS federation endpoint's
+//! `getSigninToken` / `login`), both landing on a console page for a region, service, instance or
+//! volume, in the role's partition.
+
+use std::time::Duration;
 
 use url::Url;
 
-use super::arn::RoleArn;
+use super::arn::{Partition, RoleArn};
+use super::credentials::{Credentials, Secret};
+use super::{AwsError, ErrorKind};
 use crate::config::CONSOLE_COLORS;
 
 /// The console limits a switch-role display name to 64 characters.
 const MAX_DISPLAY_NAME: usize = 64;
 
-/// `https://signin.aws.amazon.com/switchrole?roleName=…&account=…&displayName=…[&color=…]`.
+/// What `Issuer` says in a federated sign-in link: the console shows it on sign-out.
+pub const ISSUER: &str = "https://github.com/rolecall";
+
+/// A resource to open in the console.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resource {
+    Instance(String),
+    Volume(String),
+}
+
+/// Where in the console to land.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Destination {
+    pub region: Option<String>,
+    /// The console's name for a service: `ec2`, `s3`, `cloudtrail`… (`ec2` for a resource).
+    pub service: Option<String>,
+    pub resource: Option<Resource>,
+}
+
+impl Destination {
+    /// The console page in `partition`: the service's home in the region, or the resource's
+    /// details page (`#InstanceDetails:instanceId=…`, `#VolumeDetails:volumeId=…`).
+    pub fn url(&self, partition: Partition) -> String {
+        let host = partition.console_host();
+        let service = match (&self.resource, &self.service) {
+            (Some(_), _) => "ec2",
+            (None, Some(s)) => s.as_str(),
+            (None, None) => "console",
+        };
+        let mut url = format!("https://{host}/{service}/home");
+        if let Some(r) = &self.region {
+            url.push_str("?region=");
+            url.push_str(r);
+        }
+        match &self.resource {
+            Some(Resource::Instance(id)) => {
+                url.push_str(&format!("#InstanceDetails:instanceId={id}"))
+            }
+            Some(Resource::Volume(id)) => url.push_str(&format!("#VolumeDetails:volumeId={id}")),
+            None => {}
+        }
+        url
+    }
+
+    /// Checks what a user typed: region, service and resource id, each named in the error.
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(r) = &self.region {
+            super::arn::validate_region(r).map_err(|e| format!("--region: {e}"))?;
+        }
+        if let Some(s) = &self.service {
+            let ok = !s.is_empty()
+                && s.len() <= 64
+                && s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !ok {
+                return Err(format!(
+                    "--service \"{s}\" is not a console service name (lower-case, like ec2, s3, cloudtrail)"
+                ));
+            }
+            if self.resource.is_some() && s != "ec2" {
+                return Err(format!(
+                    "--service {s} with --instance/--volume: instances and volumes are in the ec2 console"
+                ));
+            }
+        }
+        match &self.resource {
+            Some(Resource::Instance(id)) if !is_ec2_id(id, "i-") => Err(format!(
+                "--instance \"{id}\" is not an instance id (i- and 8 or 17 hex digits)"
+            )),
+            Some(Resource::Volume(id)) if !is_ec2_id(id, "vol-") => Err(format!(
+                "--volume \"{id}\" is not a volume id (vol- and 8 or 17 hex digits)"
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn is_ec2_id(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix).is_some_and(|hex| {
+        matches!(hex.len(), 8 | 17) && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    })
+}
+
+/// `https://signin.aws.amazon.com/switchrole?roleName=…&account=…&displayName=…[&color=…][&redirect_uri=…]`.
 ///
 /// `roleName` keeps the role's path (`audit/Auditor`); the colour is only sent when it is one the
-/// console offers, since others are ignored or rejected by the page.
-pub fn switch_role_url(arn: &RoleArn, display_name: &str, color: Option<&str>) -> String {
+/// console offers, since others are ignored or rejected by the page. With a destination, the page
+/// sends the browser there once the role is switched.
+pub fn switch_role_url(
+    arn: &RoleArn,
+    display_name: &str,
+    color: Option<&str>,
+    destination: Option<&Destination>,
+) -> String {
     let display: String = display_name.chars().take(MAX_DISPLAY_NAME).collect();
     let base = format!("https://{}/switchrole", arn.partition().signin_host());
     let mut params: Vec<(&str, String)> = vec![
@@ -26,11 +121,158 @@ pub fn switch_role_url(arn: &RoleArn, display_name: &str, color: Option<&str>) -
     {
         params.push(("color", c));
     }
+    if let Some(d) = destination {
+        params.push(("redirect_uri", d.url(arn.partition())));
+    }
     match Url::parse_with_params(&base, &params) {
         Ok(u) => u.to_string(),
         // The base is built from fixed hosts; this cannot fail, but never panic over a link.
         Err(_) => base,
     }
+}
+
+/// The partition's federation endpoint: `https://signin.aws.amazon.com/federation` and the like.
+pub fn federation_endpoint(partition: Partition) -> Url {
+    let text = format!("https://{}/federation", partition.signin_host());
+    Url::parse(&text).expect("a fixed, valid URL")
+}
+
+/// The `getSigninToken` request for a role session. It carries the credentials, so it is a
+/// [`Secret`]. No `SessionDuration`: the endpoint refuses it for AssumeRole credentials, and the
+/// console session then lasts as long as the role session.
+pub fn signin_token_request(endpoint: &Url, credentials: &Credentials) -> Result<Secret, String> {
+    let Some(token) = &credentials.session_token else {
+        return Err(
+            "federated sign-in needs temporary credentials with a session token (a role session)"
+                .into(),
+        );
+    };
+    let session = serde_json::json!({
+        "sessionId": credentials.access_key_id,
+        "sessionKey": credentials.secret_access_key.expose(),
+        "sessionToken": token.expose(),
+    })
+    .to_string();
+    let mut url = endpoint.clone();
+    url.query_pairs_mut()
+        .append_pair("Action", "getSigninToken")
+        .append_pair("Session", &session);
+    Ok(Secret::new(url.to_string()))
+}
+
+/// The sign-in link: `…/federation?Action=login&Issuer=…&Destination=…&SigninToken=…`. Whoever
+/// has it is signed in as the role until it expires, so it is a [`Secret`] too.
+pub fn login_url(endpoint: &Url, destination: &str, token: &Secret) -> Secret {
+    let mut url = endpoint.clone();
+    url.query_pairs_mut()
+        .append_pair("Action", "login")
+        .append_pair("Issuer", ISSUER)
+        .append_pair("Destination", destination)
+        .append_pair("SigninToken", token.expose());
+    Secret::new(url.to_string())
+}
+
+/// Asks the federation endpoint for a sign-in token for `credentials` and returns the sign-in
+/// link to `destination`. `timeout` bounds the whole exchange.
+pub async fn federated_login_url(
+    endpoint: &Url,
+    credentials: &Credentials,
+    destination: &str,
+    timeout: Duration,
+) -> Result<Secret, AwsError> {
+    let target = endpoint_name(endpoint);
+    let fail = |kind, message: String| {
+        AwsError::new(kind, "getSigninToken", target.clone()).with_message(message)
+    };
+    let request = signin_token_request(endpoint, credentials)
+        .map_err(|m| fail(ErrorKind::InvalidCredentials, m))?;
+    let (status, body) = match tokio::time::timeout(timeout, http_get(request.expose())).await {
+        Err(_) => return Err(fail(ErrorKind::Timeout, "no answer in time".into())),
+        Ok(Err(e)) => return Err(fail(ErrorKind::Network, e)),
+        Ok(Ok(answer)) => answer,
+    };
+    if status != 200 {
+        return Err(fail(
+            ErrorKind::Other,
+            format!("the federation endpoint answered HTTP {status}"),
+        )
+        .with_hint(
+            "the endpoint refuses sessions that expired, that come from long-term user keys, or \
+             that it cannot verify: assume the role again, and check [console] federation_endpoint",
+        ));
+    }
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        #[serde(rename = "SigninToken")]
+        signin_token: String,
+    }
+    let answer: Answer = serde_json::from_slice(&body).map_err(|_| {
+        fail(
+            ErrorKind::Other,
+            "the federation endpoint's answer has no SigninToken".into(),
+        )
+    })?;
+    let token = Secret::new(answer.signin_token);
+    Ok(login_url(endpoint, destination, &token))
+}
+
+/// Opens `url` in the browser: `$BROWSER` (a `:`-separated list; `%s` stands for the URL) if
+/// set, else the platform's opener. Nothing the browser prints reaches the terminal.
+pub fn open_in_browser(url: &str) -> Result<(), String> {
+    webbrowser::open(url).map_err(|e| {
+        format!(
+            "cannot open a browser ({e}); set BROWSER, or use --print and open the link yourself"
+        )
+    })
+}
+
+/// `scheme://host[:port]/path` of an endpoint, for messages (never its query).
+fn endpoint_name(endpoint: &Url) -> String {
+    let mut shown = endpoint.clone();
+    shown.set_query(None);
+    shown.to_string()
+}
+
+/// One GET, over HTTPS (the system's roots) or, for local endpoints, plain HTTP. Errors are
+/// described without the URL, which holds credentials.
+async fn http_get(url: &str) -> Result<(u16, Vec<u8>), String> {
+    use http_body_util::{BodyExt, Empty};
+    use hyper::body::Bytes;
+    use hyper_util::client::legacy::{connect::HttpConnector, Client};
+    use hyper_util::rt::TokioExecutor;
+
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|_| "the federation endpoint is not a valid URL".to_string())?;
+    let response = if uri.scheme_str() == Some("http") {
+        let client: Client<_, Empty<Bytes>> =
+            Client::builder(TokioExecutor::new()).build(HttpConnector::new());
+        client.get(uri).await
+    } else {
+        let provider = tokio_rustls::rustls::crypto::aws_lc_rs::default_provider();
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_native_roots(provider)
+            .map_err(|e| format!("no TLS roots to check the endpoint with: {e}"))?
+            .https_only()
+            .enable_http1()
+            .build();
+        let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(https);
+        client.get(uri).await
+    }
+    .map_err(|e| {
+        format!(
+            "cannot reach the federation endpoint: {}",
+            super::error::error_chain(&e)
+        )
+    })?;
+    let status = response.status().as_u16();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| format!("the answer was cut off: {e}"))?
+        .to_bytes();
+    Ok((status, body.to_vec()))
 }
 
 #[cfg(test)]
@@ -47,6 +289,7 @@ mod tests {
             &arn("arn:aws:iam::222222222222:role/ResponderRole"),
             "prod-responder",
             Some("b7ca9d"),
+            None,
         );
         assert_eq!(
             u,
@@ -59,6 +302,7 @@ mod tests {
         let u = switch_role_url(
             &arn("arn:aws:iam::333333333333:role/audit/Auditor"),
             "Auditor @ staging & co",
+            None,
             None,
         );
         assert_eq!(
@@ -73,18 +317,24 @@ mod tests {
             &arn("arn:aws:iam::222222222222:role/R"),
             "x",
             Some("123456"),
+            None,
         );
         assert!(!u.contains("color="), "{u}");
     }
 
     #[test]
     fn partitions_use_their_own_host() {
-        let gov = switch_role_url(&arn("arn:aws-us-gov:iam::222222222222:role/R"), "x", None);
+        let gov = switch_role_url(
+            &arn("arn:aws-us-gov:iam::222222222222:role/R"),
+            "x",
+            None,
+            None,
+        );
         assert!(
             gov.starts_with("https://signin.amazonaws-us-gov.com/switchrole?"),
             "{gov}"
         );
-        let cn = switch_role_url(&arn("arn:aws-cn:iam::222222222222:role/R"), "x", None);
+        let cn = switch_role_url(&arn("arn:aws-cn:iam::222222222222:role/R"), "x", None, None);
         assert!(
             cn.starts_with("https://signin.amazonaws.cn/switchrole?"),
             "{cn}"
@@ -94,7 +344,7 @@ mod tests {
     #[test]
     fn display_name_is_cut_to_64_chars() {
         let long = "é".repeat(100);
-        let u = switch_role_url(&arn("arn:aws:iam::222222222222:role/R"), &long, None);
+        let u = switch_role_url(&arn("arn:aws:iam::222222222222:role/R"), &long, None, None);
         let parsed = Url::parse(&u).unwrap();
         let dn = parsed
             .query_pairs()
@@ -103,5 +353,146 @@ mod tests {
             .1
             .to_string();
         assert_eq!(dn.chars().count(), 64);
+    }
+
+    fn query(u: &str) -> Vec<(String, String)> {
+        Url::parse(u)
+            .unwrap()
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
+    }
+
+    fn instance(id: &str, region: &str) -> Destination {
+        Destination {
+            region: Some(region.into()),
+            service: None,
+            resource: Some(Resource::Instance(id.into())),
+        }
+    }
+
+    #[test]
+    fn destinations_in_every_partition() {
+        let i = instance("i-0123456789abcdef0", "eu-west-1");
+        assert_eq!(
+            i.url(Partition::Aws),
+            "https://console.aws.amazon.com/ec2/home?region=eu-west-1#InstanceDetails:instanceId=i-0123456789abcdef0"
+        );
+        let v = Destination {
+            region: Some("us-gov-west-1".into()),
+            service: None,
+            resource: Some(Resource::Volume("vol-0123456789abcdef0".into())),
+        };
+        assert_eq!(
+            v.url(Partition::AwsUsGov),
+            "https://console.amazonaws-us-gov.com/ec2/home?region=us-gov-west-1#VolumeDetails:volumeId=vol-0123456789abcdef0"
+        );
+        let s = Destination {
+            region: Some("cn-north-1".into()),
+            service: Some("cloudtrail".into()),
+            resource: None,
+        };
+        assert_eq!(
+            s.url(Partition::AwsCn),
+            "https://console.amazonaws.cn/cloudtrail/home?region=cn-north-1"
+        );
+        assert_eq!(
+            Destination::default().url(Partition::Aws),
+            "https://console.aws.amazon.com/console/home"
+        );
+    }
+
+    #[test]
+    fn destinations_are_checked() {
+        assert!(instance("i-0123456789abcdef0", "eu-west-1")
+            .validate()
+            .is_ok());
+        assert!(instance("i-01234567", "eu-west-1").validate().is_ok());
+        let e = instance("i-xyz", "eu-west-1").validate().unwrap_err();
+        assert!(e.contains("--instance \"i-xyz\""), "{e}");
+        let e = instance("i-01234567", "Europe").validate().unwrap_err();
+        assert!(e.starts_with("--region"), "{e}");
+        let mut d = instance("i-01234567", "eu-west-1");
+        d.service = Some("s3".into());
+        assert!(d.validate().unwrap_err().contains("ec2 console"));
+        d.service = Some("EC2!".into());
+        assert!(d.validate().unwrap_err().contains("--service"));
+        let v = Destination {
+            resource: Some(Resource::Volume("i-01234567".into())),
+            ..Default::default()
+        };
+        assert!(v.validate().unwrap_err().contains("--volume"));
+    }
+
+    #[test]
+    fn switch_role_link_carries_the_destination() {
+        let d = instance("i-0123456789abcdef0", "eu-west-1");
+        let u = switch_role_url(
+            &arn("arn:aws:iam::222222222222:role/ResponderRole"),
+            "prod",
+            None,
+            Some(&d),
+        );
+        let q = query(&u);
+        assert_eq!(
+            q.last().unwrap(),
+            &("redirect_uri".to_string(), d.url(Partition::Aws))
+        );
+        // Encoded once: the fragment and query of the console URL do not leak into the link's.
+        assert!(u.contains("redirect_uri=https%3A%2F%2Fconsole.aws.amazon.com%2Fec2%2Fhome%3Fregion%3Deu-west-1%23InstanceDetails"), "{u}");
+        assert!(!u.contains('#'), "{u}");
+    }
+
+    fn creds(token: Option<&str>) -> Credentials {
+        Credentials {
+            access_key_id: "ASIAEXAMPLE".into(),
+            secret_access_key: Secret::new("se/cr+et=key"),
+            session_token: token.map(Secret::new),
+            expiration: None,
+        }
+    }
+
+    #[test]
+    fn signin_token_request_holds_the_session_as_json() {
+        let endpoint = federation_endpoint(Partition::Aws);
+        let req = signin_token_request(&endpoint, &creds(Some("tok&en=="))).unwrap();
+        assert_eq!(format!("{req:?}"), "Secret(** redacted **)");
+        let url = req.expose();
+        assert!(
+            url.starts_with(
+                "https://signin.aws.amazon.com/federation?Action=getSigninToken&Session="
+            ),
+            "{url}"
+        );
+        assert!(!url.contains("SessionDuration"), "{url}");
+        let q = query(url);
+        let session: serde_json::Value = serde_json::from_str(&q[1].1).unwrap();
+        assert_eq!(
+            session,
+            serde_json::json!({"sessionId": "ASIAEXAMPLE", "sessionKey": "se/cr+et=key", "sessionToken": "tok&en=="})
+        );
+        let e = signin_token_request(&endpoint, &creds(None)).unwrap_err();
+        assert!(e.contains("session token"), "{e}");
+    }
+
+    #[test]
+    fn login_url_per_partition() {
+        for (p, host) in [
+            (Partition::Aws, "signin.aws.amazon.com"),
+            (Partition::AwsUsGov, "signin.amazonaws-us-gov.com"),
+            (Partition::AwsCn, "signin.amazonaws.cn"),
+        ] {
+            let dest = instance("i-01234567", "us-east-1").url(p);
+            let link = login_url(&federation_endpoint(p), &dest, &Secret::new("T0k+/="));
+            let url = link.expose();
+            assert!(
+                url.starts_with(&format!("https://{host}/federation?Action=login&")),
+                "{url}"
+            );
+            let q = query(url);
+            assert_eq!(q[1], ("Issuer".into(), ISSUER.into()));
+            assert_eq!(q[2], ("Destination".into(), dest));
+            assert_eq!(q[3], ("SigninToken".into(), "T0k+/=".into()));
+        }
     }
 }

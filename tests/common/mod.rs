@@ -6,6 +6,7 @@
 //! sets it to the project's venv); the default is `python3`.
 #![allow(dead_code)]
 
+pub mod federation;
 pub mod proxy;
 
 use std::io::{BufRead, BufReader};
