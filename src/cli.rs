@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
         The primary identity comes from the standard AWS chain (environment, --profile / AWS_PROFILE, \
         SSO, instance role); AWS_ENDPOINT_URL is honoured. A ROLE argument is a full role ARN or the \
         name of a [[role]] in the config file.",
-    after_help = "Examples:\n  rolecall                  (the TUI: ? lists its keys)\n  rolecall roles\n  eval \"$(rolecall assume prod-responder)\"\n  rolecall instances prod-responder --region eu-west-1 --json\n  rolecall exec prod-responder -- aws ec2 describe-instances\n  rolecall link arn:aws:iam::222222222222:role/ResponderRole\n  rolecall console prod-responder --region eu-west-1 --instance i-0123456789abcdef0"
+    after_help = "Examples:\n  rolecall                  (the TUI: ? lists its keys)\n  rolecall roles\n  eval \"$(rolecall assume prod-responder)\"\n  rolecall instances prod-responder --region eu-west-1 --json\n  rolecall exec prod-responder -- aws ec2 describe-instances\n  rolecall link arn:aws:iam::222222222222:role/ResponderRole\n  rolecall doctor prod-responder\n  rolecall policy --json\n  rolecall console prod-responder --region eu-west-1 --instance i-0123456789abcdef0"
 )]
 pub struct Cli {
     /// Config file [default: config.toml in the platform config dir, e.g. ~/.config/rolecall/]
@@ -101,6 +101,27 @@ pub enum Command {
         json: bool,
         #[command(flatten)]
         target: ConsoleTarget,
+    },
+    /// Print the IAM policies cross-account access needs: the primary side's permission to
+    /// assume each role (ARNs in full), and each role's trust policy
+    Policy {
+        /// Only this role (name or ARN); default: every known role
+        role: Option<String>,
+        /// Print {"primary_policy": …, "trust_policies": {ARN: …}} as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check each step of assuming a role and say what to fix: credentials, identity, identity
+    /// policies, AssumeRole (external ID, MFA), a read in the account, session duration
+    Doctor {
+        /// Only this role (name or ARN); default: every known role
+        role: Option<String>,
+        /// Current code of the MFA device, for roles with mfa_serial
+        #[arg(long, value_name = "CODE")]
+        token_code: Option<String>,
+        /// Print the checks as JSON
+        #[arg(long)]
+        json: bool,
     },
     /// Open the AWS console signed in as the role (federated sign-in), on a region, service,
     /// instance or volume

@@ -50,7 +50,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     match command {
         Command::Link { role, json, target } => {
-            let role = roles::resolve(&config, &role)?;
+            let role = roles::resolve_with_profiles(&config, &role).await?;
             let destination = destination(&config, &role, &cli.regions, &target, false)?;
             let account = config.account(role.arn.account_id());
             let display = role.display_name(account.and_then(|a| a.name.as_deref()));
@@ -73,7 +73,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             duration,
             token_code,
         } => {
-            let role = roles::resolve(&config, &role)?;
+            let role = roles::resolve_with_profiles(&config, &role).await?;
             let destination =
                 destination(&config, &role, &cli.regions, &target, true)?.unwrap_or_default();
             let sdk = load_config(&opts).await;
@@ -110,19 +110,41 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Policy { role, json } => {
+            let sdk = load_config(&opts).await;
+            crate::doctor::policy(&config, &sdk, role.as_deref(), json).await
+        }
+        Command::Doctor {
+            role,
+            token_code,
+            json,
+        } => {
+            let sdk = load_config(&opts).await;
+            crate::doctor::doctor(
+                &config,
+                &sdk,
+                cli.profile.as_deref(),
+                role.as_deref(),
+                token_code,
+                json,
+            )
+            .await
+        }
         Command::Roles { json } => {
             let sdk = load_config(&opts).await;
             let primary = caller_identity(&sdk).await?;
-            let groups = roles::catalog(&config);
+            let known = roles::discover(&config, &sdk, &primary).await;
+            let warnings = known.warnings;
+            let groups = roles::group(&config, known.roles);
             if json {
                 println!(
                     "{}",
-                    output::roles_json(&primary, &groups, &config.defaults)
+                    output::roles_json(&primary, &groups, &config.defaults, &warnings)
                 );
             } else {
                 print!(
                     "{}",
-                    output::roles_table(&primary, &groups, &config.defaults)
+                    output::roles_table(&primary, &groups, &config.defaults, &warnings)
                 );
             }
             Ok(ExitCode::SUCCESS)
@@ -133,7 +155,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             duration,
             token_code,
         } => {
-            let role = roles::resolve(&config, &role)?;
+            let role = roles::resolve_with_profiles(&config, &role).await?;
             let sdk = load_config(&opts).await;
             let session = assume(&sdk, &config, &role, duration, token_code).await?;
             eprintln!(
@@ -156,7 +178,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             token_code,
             command,
         } => {
-            let role = roles::resolve(&config, &role)?;
+            let role = roles::resolve_with_profiles(&config, &role).await?;
             let sdk = load_config(&opts).await;
             let session = assume(&sdk, &config, &role, duration, token_code).await?;
             let region = cli
@@ -246,7 +268,7 @@ async fn role_target(
     cli_regions: &[String],
     token_code: Option<String>,
 ) -> anyhow::Result<(Role, Ec2Target, Vec<String>)> {
-    let role = roles::resolve(config, arg)?;
+    let role = roles::resolve_with_profiles(config, arg).await?;
     let sdk = load_config(opts).await;
     let session = assume(&sdk, config, &role, None, token_code).await?;
     let regions = if cli_regions.is_empty() {

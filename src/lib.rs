@@ -8,6 +8,7 @@ pub mod aws;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod doctor;
 pub mod output;
 pub mod roles;
 pub mod tui;

@@ -74,6 +74,7 @@ pub fn roles_json(
     primary: &Identity,
     groups: &[AccountRoles],
     defaults: &crate::config::Defaults,
+    warnings: &[String],
 ) -> String {
     let doc = RolesJson {
         primary,
@@ -98,7 +99,7 @@ pub fn roles_json(
                     .collect(),
             })
             .collect(),
-        warnings: Vec::new(),
+        warnings: warnings.to_vec(),
     };
     to_json(&doc)
 }
@@ -107,16 +108,23 @@ pub fn roles_table(
     primary: &Identity,
     groups: &[AccountRoles],
     defaults: &crate::config::Defaults,
+    warnings: &[String],
 ) -> String {
     let mut out = format!(
         "Primary identity: {} (account {})\n\n",
         primary.arn, primary.account
     );
+    let mut notes = String::new();
+    for w in warnings {
+        notes.push_str(&format!("warning: {w}\n"));
+    }
     if groups.is_empty() {
         out.push_str(
-            "No roles configured. Add [[role]] tables to the config (see config.example.toml), \
-             or pass a full role ARN to assume, instances, volumes or link.\n",
+            "No roles found: none in the config, no role profiles in the AWS config file, and none \
+             listed in full in your IAM policies. Add [[role]] tables to the config (see \
+             config.example.toml), or pass a full role ARN to assume, instances, volumes or link.\n",
         );
+        out.push_str(&notes);
         return out;
     }
     let mut t = table(&["ACCOUNT", "ROLE", "NAME", "REGIONS", "NEEDS", "SOURCE"]);
@@ -143,15 +151,15 @@ pub fn roles_table(
                 } else {
                     needs.join(",")
                 },
-                match r.source {
-                    RoleSource::Config => "config",
-                    RoleSource::Argument => "argument",
-                }
-                .to_string(),
+                r.source.as_str().to_string(),
             ]);
         }
     }
     out.push_str(&render(&t));
+    if !notes.is_empty() {
+        out.push('\n');
+        out.push_str(&notes);
+    }
     out
 }
 

@@ -5,6 +5,7 @@ use serde::Serialize;
 use crate::aws::arn::RoleArn;
 use crate::aws::assume::AssumeParams;
 use crate::aws::credentials::Secret;
+use crate::aws::profiles::ProfileRole;
 use crate::config::{Config, Defaults, RoleConfig};
 
 /// Where rolecall learned of a role.
@@ -13,8 +14,23 @@ use crate::config::{Config, Defaults, RoleConfig};
 pub enum RoleSource {
     /// rolecall's own config file.
     Config,
+    /// A profile with `role_arn` in the AWS config file.
+    AwsConfig,
+    /// Listed in full in the caller's own IAM policies.
+    Policy,
     /// Named on the command line by its ARN, configured nowhere.
     Argument,
+}
+
+impl RoleSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoleSource::Config => "config",
+            RoleSource::AwsConfig => "aws-config",
+            RoleSource::Policy => "policy",
+            RoleSource::Argument => "argument",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +58,27 @@ impl Role {
             regions: r.regions.clone(),
             session_name: r.session_name.clone(),
             refresh_before_seconds: r.refresh_before_seconds,
+        }
+    }
+
+    pub fn from_profile(p: &ProfileRole) -> Self {
+        Role {
+            arn: p.arn.clone(),
+            name: Some(p.profile.clone()),
+            source: RoleSource::AwsConfig,
+            external_id: p.external_id.clone(),
+            mfa_serial: p.mfa_serial.clone(),
+            duration_seconds: p.duration_seconds,
+            regions: p.region.clone().map(|r| vec![r]),
+            session_name: p.session_name.clone(),
+            refresh_before_seconds: None,
+        }
+    }
+
+    pub fn from_policy(arn: RoleArn) -> Self {
+        Role {
+            source: RoleSource::Policy,
+            ..Role::from_arn(arn)
         }
     }
 
@@ -124,10 +161,45 @@ pub struct AccountRoles {
     pub roles: Vec<Role>,
 }
 
+/// Every known role, one per ARN: rolecall's config first, then AWS config profiles, then roles
+/// found in the caller's policies. Where an ARN appears twice the config wins (its name, regions
+/// and settings), taking from the profile only what it leaves unset. A profile name that is
+/// already a role's name is dropped, so names stay unique.
+pub fn merge(config: &Config, profiles: &[ProfileRole], discovered: &[RoleArn]) -> Vec<Role> {
+    let mut roles: Vec<Role> = config.roles.iter().map(Role::from_config).collect();
+    for p in profiles {
+        let from = Role::from_profile(p);
+        if let Some(r) = roles.iter_mut().find(|r| r.arn == p.arn) {
+            r.external_id = r.external_id.take().or(from.external_id);
+            r.mfa_serial = r.mfa_serial.take().or(from.mfa_serial);
+            r.duration_seconds = r.duration_seconds.or(from.duration_seconds);
+            r.session_name = r.session_name.take().or(from.session_name);
+            r.regions = r.regions.take().or(from.regions);
+            continue;
+        }
+        let mut from = from;
+        if roles.iter().any(|r| r.name == from.name) {
+            from.name = None;
+        }
+        roles.push(from);
+    }
+    for arn in discovered {
+        if !roles.iter().any(|r| &r.arn == arn) {
+            roles.push(Role::from_policy(arn.clone()));
+        }
+    }
+    roles
+}
+
 /// The configured roles grouped by account: named accounts first (by name), then by id.
 pub fn catalog(config: &Config) -> Vec<AccountRoles> {
+    group(config, merge(config, &[], &[]))
+}
+
+/// Roles grouped by account, with the account names and colours of the config.
+pub fn group(config: &Config, roles: Vec<Role>) -> Vec<AccountRoles> {
     let mut groups: Vec<AccountRoles> = Vec::new();
-    for r in &config.roles {
+    for r in roles {
         let id = r.arn.account_id();
         let i = match groups.iter().position(|g| g.id == id) {
             Some(i) => i,
@@ -142,12 +214,47 @@ pub fn catalog(config: &Config) -> Vec<AccountRoles> {
                 groups.len() - 1
             }
         };
-        groups[i].roles.push(Role::from_config(r));
+        groups[i].roles.push(r);
     }
     groups.sort_by(|a, b| {
         (a.name.is_none(), &a.name, &a.id).cmp(&(b.name.is_none(), &b.name, &b.id))
     });
     groups
+}
+
+/// Every role the primary identity can reach, with what discovery had to say.
+pub struct Known {
+    pub roles: Vec<Role>,
+    pub warnings: Vec<String>,
+    pub discovery: crate::aws::discovery::Discovery,
+}
+
+/// The config's roles, the AWS config file's role profiles and the roles listed in the caller's
+/// own IAM policies, merged (see `merge`).
+pub async fn discover(
+    config: &Config,
+    sdk: &aws_config::SdkConfig,
+    identity: &crate::aws::identity::Identity,
+) -> Known {
+    let (profiles, mut warnings) = crate::aws::profiles::role_profiles().await;
+    let discovery = crate::aws::discovery::discover(sdk, identity).await;
+    warnings.extend(discovery.warnings.iter().cloned());
+    let found: Vec<RoleArn> = discovery
+        .analysis
+        .as_ref()
+        .map(|a| a.assumable().into_iter().map(|(arn, _)| arn).collect())
+        .unwrap_or_default();
+    Known {
+        roles: merge(config, &profiles, &found),
+        warnings,
+        discovery,
+    }
+}
+
+/// Like `resolve`, knowing the AWS config file's role profiles too (a local read, no AWS call).
+pub async fn resolve_with_profiles(config: &Config, arg: &str) -> Result<Role, ResolveError> {
+    let (profiles, _) = crate::aws::profiles::role_profiles().await;
+    resolve_in(config, &merge(config, &profiles, &[]), arg)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -165,6 +272,12 @@ pub enum ResolveError {
 /// Finds the role a ROLE argument means: a configured `name`, or a full role ARN (configured or
 /// not; a configured one brings its external id, MFA serial, duration and regions).
 pub fn resolve(config: &Config, arg: &str) -> Result<Role, ResolveError> {
+    resolve_in(config, &merge(config, &[], &[]), arg)
+}
+
+/// Like `resolve`, among `roles` (the config's and the AWS config's, say): names are rolecall
+/// role names or AWS profile names.
+pub fn resolve_in(config: &Config, roles: &[Role], arg: &str) -> Result<Role, ResolveError> {
     if arg.starts_with("arn:") {
         let arn: RoleArn =
             arg.parse()
@@ -172,30 +285,25 @@ pub fn resolve(config: &Config, arg: &str) -> Result<Role, ResolveError> {
                     arg: arg.to_string(),
                     reason: e.to_string(),
                 })?;
-        return Ok(config
-            .roles
+        return Ok(roles
             .iter()
             .find(|r| r.arn == arn)
-            .map(Role::from_config)
+            .cloned()
             .unwrap_or_else(|| Role::from_arn(arn)));
     }
-    if let Some(r) = config.roles.iter().find(|r| r.name.as_deref() == Some(arg)) {
-        return Ok(Role::from_config(r));
+    if let Some(r) = roles.iter().find(|r| r.name.as_deref() == Some(arg)) {
+        return Ok(r.clone());
     }
     let where_ = match &config.source {
         Some(p) => format!("in {}", p.display()),
         None => "(no config file was found)".to_string(),
     };
-    let names: Vec<&str> = config
-        .roles
-        .iter()
-        .filter_map(|r| r.name.as_deref())
-        .collect();
+    let names: Vec<&str> = roles.iter().filter_map(|r| r.name.as_deref()).collect();
     let known = if names.is_empty() {
-        "give a full role ARN (arn:aws:iam::123456789012:role/NAME), or add a [[role]] with a name to the config".to_string()
+        "give a full role ARN (arn:aws:iam::123456789012:role/NAME), or add a [[role]] with a name to the config (or a profile with role_arn to ~/.aws/config)".to_string()
     } else {
         format!(
-            "configured names: {}; or give a full role ARN",
+            "known names (config and AWS config profiles): {}; or give a full role ARN",
             names.join(", ")
         )
     };
@@ -268,7 +376,10 @@ arn = "arn:aws:iam::222222222222:role/BreakGlass"
         let e = resolve(&config(), "prdo").unwrap_err().to_string();
         assert!(e.contains("\"prdo\""), "{e}");
         assert!(e.contains("/c.toml"), "{e}");
-        assert!(e.contains("configured names: prod"), "{e}");
+        assert!(
+            e.contains("known names (config and AWS config profiles): prod"),
+            "{e}"
+        );
         let e = resolve(&config(), "arn:aws:iam::1:role/X")
             .unwrap_err()
             .to_string();
@@ -285,5 +396,59 @@ arn = "arn:aws:iam::222222222222:role/BreakGlass"
         let p = r.assume_params(&c.defaults, Some(900), Some(Secret::new("123456")));
         assert_eq!(p.duration_seconds, 900);
         assert_eq!(p.token_code.unwrap().expose(), "123456");
+    }
+
+    #[test]
+    fn config_wins_over_profiles_and_policies() {
+        let c = config();
+        let profile = |name: &str, arn: &str| ProfileRole {
+            profile: name.into(),
+            arn: arn.parse().unwrap(),
+            external_id: Some("from-profile".into()),
+            mfa_serial: None,
+            duration_seconds: Some(900),
+            session_name: Some("alice".into()),
+            region: Some("eu-central-1".into()),
+        };
+        let profiles = vec![
+            profile("prod-ro", "arn:aws:iam::222222222222:role/ResponderRole"),
+            profile("prod", "arn:aws:iam::444444444444:role/Other"),
+            profile("lab", "arn:aws:iam::555555555555:role/Lab"),
+        ];
+        let discovered: Vec<RoleArn> = [
+            "arn:aws:iam::555555555555:role/Lab",
+            "arn:aws:iam::666666666666:role/Found",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+        let roles = merge(&c, &profiles, &discovered);
+        let by = |arn: &str| roles.iter().find(|r| r.arn.to_string() == arn).unwrap();
+        let prod = by("arn:aws:iam::222222222222:role/ResponderRole");
+        assert_eq!(prod.source, RoleSource::Config);
+        assert_eq!(prod.name.as_deref(), Some("prod"), "the config's name");
+        assert_eq!(prod.duration_seconds, Some(1800), "the config's duration");
+        assert_eq!(
+            prod.external_id.as_deref(),
+            Some("from-profile"),
+            "filled from the profile"
+        );
+        let other = by("arn:aws:iam::444444444444:role/Other");
+        assert_eq!(other.name, None, "\"prod\" is taken by the config");
+        let lab = by("arn:aws:iam::555555555555:role/Lab");
+        assert_eq!(lab.source, RoleSource::AwsConfig);
+        assert_eq!(lab.regions(&c.defaults), vec!["eu-central-1"]);
+        assert_eq!(
+            by("arn:aws:iam::666666666666:role/Found").source,
+            RoleSource::Policy
+        );
+        assert_eq!(roles.len(), 6);
+        // Profile names resolve.
+        let r = resolve_in(&c, &roles, "lab").unwrap();
+        assert_eq!(r.session_name.as_deref(), Some("alice"));
+        assert_eq!(
+            serde_json::to_value(RoleSource::AwsConfig).unwrap(),
+            serde_json::json!("aws-config")
+        );
     }
 }

@@ -28,11 +28,27 @@ fn roles_json_has_primary_and_roles_grouped_by_account() {
         out["primary"]["arn"],
         "arn:aws:iam::111111111111:user/responder"
     );
-    assert_eq!(out["warnings"], serde_json::json!([]));
+    // The responder's group allows a pattern, which is not a role.
+    let warnings = out["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0]
+        .as_str()
+        .unwrap()
+        .contains("arn:aws:iam::*:role/ReadOnly*"));
     let accounts = out["accounts"].as_array().unwrap();
     let account_ids: Vec<&str> = accounts.iter().map(|a| a["id"].as_str().unwrap()).collect();
-    // Named accounts, sorted by name.
-    assert_eq!(account_ids, ["444444444444", PROD, "555555555555", STAGING]);
+    // Named accounts, sorted by name, then the account of a role found in the group's policy.
+    assert_eq!(
+        account_ids,
+        [
+            "444444444444",
+            PROD,
+            "555555555555",
+            STAGING,
+            "666666666666"
+        ]
+    );
+    assert_eq!(accounts[4]["roles"][0]["source"], "policy");
     let prod = &accounts[1];
     assert_eq!(prod["name"], "prod");
     assert_eq!(prod["color"], "F2B0A9");
@@ -78,12 +94,24 @@ fn roles_table_is_readable() {
 }
 
 #[test]
-fn roles_without_config_says_how_to_add_roles() {
+fn roles_without_any_source_says_how_to_add_roles() {
+    // The empty account's role may read EC2 and assume nothing: no config, no profiles, no policy.
     let emu = emulator();
-    let mut cmd = emu.rolecall();
-    cmd.env_remove("ROLECALL_CONFIG");
+    let creds = run(emu
+        .rolecall()
+        .args(["assume", "empty", "--format", "credential-process"]))
+    .ok()
+    .json();
+    let mut cmd = emu.bare_command();
+    cmd.env("AWS_ACCESS_KEY_ID", creds["AccessKeyId"].as_str().unwrap())
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            creds["SecretAccessKey"].as_str().unwrap(),
+        )
+        .env("AWS_SESSION_TOKEN", creds["SessionToken"].as_str().unwrap());
     let out = run(cmd.arg("roles")).ok();
-    assert!(out.stdout.contains("No roles configured"), "{}", out.stdout);
+    assert!(out.stdout.contains("No roles found"), "{}", out.stdout);
+    assert!(out.stdout.contains("[[role]]"), "{}", out.stdout);
 }
 
 /// `eval "$(rolecall assume ROLE)"` in a real shell, then the exported credentials act in the

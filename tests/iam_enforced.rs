@@ -20,6 +20,68 @@ fn assume_denied_explains_both_sides() {
     );
     assert!(err.contains("trust policy of role ResponderRole"), "{err}");
     assert!(err.contains("account 555555555555"), "{err}");
+    assert!(
+        err.contains(
+            "`rolecall doctor arn:aws:iam::555555555555:role/ResponderRole` checks each step"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn discovery_without_iam_read_says_so_once_and_goes_on() {
+    // The responder may assume roles but not read its own IAM policies.
+    let emu = enforced_emulator();
+    let out = run(emu.rolecall().args(["roles", "--json"])).ok();
+    let doc = out.json();
+    let warnings = doc["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let w = warnings[0].as_str().unwrap();
+    assert!(
+        w.starts_with("cannot read the IAM policies of user responder to find assumable roles: ListUserPolicies on user responder failed: AccessDenied"),
+        "{w}"
+    );
+    // The configured roles are all there.
+    let n: usize = doc["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["roles"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(n, 5);
+}
+
+#[test]
+fn doctor_under_enforcement_names_the_failing_step() {
+    let emu = enforced_emulator();
+    let out = run(emu.rolecall().args(["doctor", "sandbox"]));
+    assert_eq!(out.code, Some(1), "{}\n{}", out.stdout, out.stderr);
+    let text = &out.stdout;
+    assert!(text.contains("ok    primary identity"), "{text}");
+    assert!(
+        text.contains(
+            "warn  identity policies      cannot read the IAM policies of user responder"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("FAIL  AssumeRole             AssumeRole on arn:aws:iam::555555555555:role/ResponderRole failed: AccessDenied"), "{text}");
+    assert!(text.contains("fix: check both sides"), "{text}");
+
+    // The allowed role gets through AssumeRole and the read; its own GetRole is not allowed.
+    let out = run(emu.rolecall().args(["doctor", "prod-responder"])).ok();
+    assert!(out.stdout.contains("ok    AssumeRole"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("ok    read in the account"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(
+            "warn  session duration       the role's maximum could not be read (AccessDenied)"
+        ),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]

@@ -854,3 +854,58 @@ fn o_signs_in_on_the_selected_row_and_shift_o_copies_a_redacted_link() {
         .text
         .starts_with("getSigninToken on https://signin.aws.amazon.com/federation failed"));
 }
+
+#[test]
+fn discovered_roles_join_the_tree_and_keep_the_cursor() {
+    use rolecall::roles::{group, merge};
+
+    let mut s = state((100, 30));
+    let fx = update(
+        &mut s,
+        Msg::Identity(Ok(rolecall::aws::identity::Identity {
+            account: "111111111111".into(),
+            arn: "arn:aws:iam::111111111111:user/responder".into(),
+            user_id: "AIDA".into(),
+        })),
+    );
+    assert!(
+        matches!(&fx[..], [Effect::Discover(id)] if id.account == "111111111111"),
+        "{fx:?}"
+    );
+
+    select_role(&mut s, PROD);
+    let before: usize = s.accounts.iter().map(|a| a.roles.len()).sum();
+    let found = vec![
+        arn("arn:aws:iam::666666666666:role/Forensics"),
+        arn(PROD), // already configured: stays as configured
+    ];
+    let groups = group(&config(), merge(&config(), &[], &found));
+    update(
+        &mut s,
+        Msg::Discovered {
+            groups,
+            warnings: vec!["inline policy p of user responder allows sts:AssumeRole on the pattern arn:aws:iam::*:role/ReadOnly*".into()],
+        },
+    );
+    let after: usize = s.accounts.iter().map(|a| a.roles.len()).sum();
+    assert_eq!(after, before + 1);
+    let forensics = s
+        .role(&arn("arn:aws:iam::666666666666:role/Forensics"))
+        .unwrap();
+    assert_eq!(forensics.source, rolecall::roles::RoleSource::Policy);
+    assert_eq!(
+        s.role(&arn(PROD)).unwrap().source,
+        rolecall::roles::RoleSource::Config
+    );
+    // The cursor is still on prod's role.
+    assert_eq!(
+        s.selected_role().map(|r| r.arn.to_string()).as_deref(),
+        Some(PROD)
+    );
+    let status = &s.status.as_ref().unwrap().text;
+    assert!(
+        status.starts_with("1 discovery warning: inline policy p"),
+        "{status}"
+    );
+    assert_eq!(s.warnings.len(), 1);
+}

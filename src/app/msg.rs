@@ -39,6 +39,12 @@ pub enum Msg {
     },
     /// What the session refresher did.
     Refresh(RefreshEvent),
+    /// Every role found: the config's, the AWS config file's role profiles and those listed in
+    /// the caller's IAM policies, grouped by account; and what discovery warns about.
+    Discovered {
+        groups: Vec<crate::roles::AccountRoles>,
+        warnings: Vec<String>,
+    },
     /// A federated console sign-in was opened, or its link made.
     Console {
         role: RoleArn,
@@ -65,6 +71,8 @@ pub struct SessionMeta {
 #[derive(Debug, Clone)]
 pub enum Effect {
     LoadIdentity,
+    /// Find the roles the identity may assume (policies, AWS config profiles).
+    Discover(Identity),
     Assume {
         role: Role,
         token_code: Option<Secret>,

@@ -30,6 +30,8 @@ pub struct Runtime {
     config: LazyConfig,
     defaults: Defaults,
     console: ConsoleConfig,
+    /// The config file, for merging discovered roles with it.
+    settings: Config,
     store: SessionStore,
     listing: Option<AbortHandle>,
 }
@@ -62,6 +64,7 @@ impl Runtime {
             config,
             defaults: settings.defaults.clone(),
             console: settings.console.clone(),
+            settings: settings.clone(),
             store,
             listing: None,
         }
@@ -80,6 +83,17 @@ impl Runtime {
                 tokio::spawn(async move {
                     let result = caller_identity(&config().await).await;
                     let _ = tx.send(Msg::Identity(result));
+                });
+            }
+            Effect::Discover(identity) => {
+                let settings = self.settings.clone();
+                tokio::spawn(async move {
+                    let known = crate::roles::discover(&settings, &config().await, &identity).await;
+                    let groups = crate::roles::group(&settings, known.roles);
+                    let _ = tx.send(Msg::Discovered {
+                        groups,
+                        warnings: known.warnings,
+                    });
                 });
             }
             Effect::Assume {

@@ -236,6 +236,8 @@ pub struct State {
     pub defaults: Defaults,
     pub primary: Loadable<Identity>,
     pub accounts: Vec<AccountNode>,
+    /// What role discovery warned about (wildcard patterns, unreadable policies…).
+    pub warnings: Vec<String>,
     pub sessions: HashMap<RoleArn, SessionInfo>,
     pub view: View,
     /// Where Esc goes back to from the sessions view.
@@ -273,6 +275,7 @@ impl State {
             defaults: config.defaults.clone(),
             primary: Loadable::Loading,
             accounts,
+            warnings: Vec::new(),
             sessions: HashMap::new(),
             view: View::Tree,
             previous_view: View::Tree,
@@ -293,6 +296,44 @@ impl State {
             s.tree.selected = 1;
         }
         s
+    }
+
+    /// Replaces the tree's roles (discovery found more), keeping folded accounts folded and the
+    /// cursor on the same role or account.
+    pub fn set_roles(&mut self, groups: Vec<crate::roles::AccountRoles>) {
+        let rows = self.tree_rows();
+        let selected = rows.get(self.tree.selected).map(|r| match r {
+            TreeRow::Role(a, i) => (
+                self.accounts[*a].id.clone(),
+                Some(self.accounts[*a].roles[*i].arn.clone()),
+            ),
+            TreeRow::Account(a) => (self.accounts[*a].id.clone(), None),
+        });
+        let folded: Vec<String> = self
+            .accounts
+            .iter()
+            .filter(|a| !a.expanded)
+            .map(|a| a.id.clone())
+            .collect();
+        self.accounts = groups
+            .into_iter()
+            .map(|g| AccountNode {
+                expanded: !folded.contains(&g.id),
+                id: g.id,
+                name: g.name,
+                color: g.color,
+                roles: g.roles,
+            })
+            .collect();
+        if let Some((account, role)) = selected {
+            let rows = self.tree_rows();
+            if let Some(i) = rows.iter().position(|r| match r {
+                TreeRow::Role(a, i) => Some(&self.accounts[*a].roles[*i].arn) == role.as_ref(),
+                TreeRow::Account(a) => role.is_none() && self.accounts[*a].id == account,
+            }) {
+                self.tree.selected = i;
+            }
+        }
     }
 
     pub fn role(&self, arn: &RoleArn) -> Option<&Role> {

@@ -50,14 +50,35 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.should_quit = true;
             vec![]
         }
-        Msg::Identity(result) => {
-            match result {
-                Ok(id) => state.primary = Loadable::Ready(id),
-                Err(e) => {
-                    state.set_error(error_line(&e));
-                    state.primary = Loadable::Failed(e);
-                }
+        Msg::Identity(result) => match result {
+            Ok(id) => {
+                state.primary = Loadable::Ready(id.clone());
+                vec![Effect::Discover(id)]
             }
+            Err(e) => {
+                state.set_error(error_line(&e));
+                state.primary = Loadable::Failed(e);
+                vec![]
+            }
+        },
+        Msg::Discovered { groups, warnings } => {
+            let before = state.accounts.iter().map(|a| a.roles.len()).sum::<usize>();
+            state.set_roles(groups);
+            let after = state.accounts.iter().map(|a| a.roles.len()).sum::<usize>();
+            let found = after.saturating_sub(before);
+            match warnings.first() {
+                Some(first) => state.set_error(format!(
+                    "{} discovery warning{}: {first}",
+                    warnings.len(),
+                    plural(warnings.len(), "", "s")
+                )),
+                None if found > 0 => state.set_info(format!(
+                    "found {found} more role{} in your IAM policies and ~/.aws/config",
+                    plural(found, "", "s")
+                )),
+                None => {}
+            }
+            state.warnings = warnings;
             vec![]
         }
         Msg::Assumed { role, result } => on_assumed(state, role, result),

@@ -110,5 +110,9 @@ pub fn access_denied_hint(p: &AssumeParams) -> String {
         s.push_str(", and ");
         s.push_str(&conditions.join("; "));
     }
+    s.push_str(&format!(
+        ". `rolecall doctor {}` checks each step, and `rolecall policy {}` prints both policies",
+        p.role_arn, p.role_arn
+    ));
     s
 }

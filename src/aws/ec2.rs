@@ -162,6 +162,22 @@ where
     }
 }
 
+/// The regions the target account sees (ec2:DescribeRegions in `region`): a harmless read that
+/// proves a session works.
+pub async fn describe_regions(target: &Ec2Target, region: &str) -> Result<Vec<String>, AwsError> {
+    let out = target
+        .client(region)
+        .describe_regions()
+        .send()
+        .await
+        .map_err(|e| region_error(e, "DescribeRegions", region))?;
+    Ok(out
+        .regions()
+        .iter()
+        .filter_map(|r| r.region_name().map(str::to_string))
+        .collect())
+}
+
 /// Every instance in `regions` (all pages), sorted by region, then name, then id.
 pub async fn list_instances(target: &Ec2Target, regions: &[String]) -> Listing<Instance> {
     let mut listing = per_region(target, regions, |client, region, page_size| async move {

@@ -205,7 +205,7 @@ pub fn kind_from_code(code: Option<&str>) -> ErrorKind {
 fn default_hint(e: &AwsError) -> Option<String> {
     let s = match e.kind {
         ErrorKind::AccessDenied => format!(
-            "the credentials used for {} are not allowed to call {}: check the identity policy of the caller",
+            "the credentials used for {} are not allowed to call {}: check the identity policy of the caller (`rolecall doctor ROLE` checks each step)",
             e.target, e.operation
         ),
         ErrorKind::ExpiredToken if matches!(e.operation, "AssumeRole" | "GetCallerIdentity") => {

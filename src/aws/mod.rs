@@ -4,9 +4,12 @@ pub mod arn;
 pub mod assume;
 pub mod console;
 pub mod credentials;
+pub mod discovery;
 pub mod ec2;
 pub mod error;
 pub mod identity;
+pub mod policy;
+pub mod profiles;
 pub mod refresh;
 pub mod sessions;
 

@@ -35,6 +35,8 @@ ROLES = {
 # The primary's identity policy allows every role but the sandbox one.
 ALLOWED = [arn for name, arn in ROLES.items() if name != "sandbox"]
 EXTERNAL_ID = "rolecall-demo-4242"
+# A role in the primary account, as on an EC2 instance: its policies are what discovery reads.
+PRIMARY_ROLE = f"arn:aws:iam::{PRIMARY}:role/incident/ResponderInstanceRole"
 
 
 def parse_args():
@@ -144,6 +146,42 @@ def run(ec2, name, instance_type="t3.micro", **extra):
     return r["Instances"][0]
 
 
+def policy(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def seed_discovery(iam):
+    """Identity policies in every shape discovery must read: inline and managed (default
+    version only), strings and lists, sts:* and *, a wildcard pattern, an unrelated action, a Deny;
+    for the user, a group with its own inline and attached policies."""
+    iam.create_group(GroupName="responders")
+    iam.add_user_to_group(GroupName="responders", UserName="responder")
+    iam.put_group_policy(GroupName="responders", PolicyName="read-only-anywhere", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": ["sts:AssumeRole"], "Resource": "arn:aws:iam::*:role/ReadOnly*"}))
+    tools = iam.create_policy(PolicyName="incident-tools", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": ["ec2:Describe*", "sts:AssumeRole"],
+         "Resource": "arn:aws:iam::666666666666:role/Forensics"}))["Policy"]["Arn"]
+    iam.attach_group_policy(GroupName="responders", PolicyArn=tools)
+
+    name = PRIMARY_ROLE.split("/")[-1]
+    iam.create_role(RoleName=name, Path="/incident/",
+                    AssumeRolePolicyDocument=trust_policy(f"arn:aws:iam::{PRIMARY}:user/responder"))
+    iam.put_role_policy(RoleName=name, PolicyName="assume-secondary", PolicyDocument=policy(
+        {"Sid": "Listed", "Effect": "Allow", "Action": "sts:AssumeRole",
+         "Resource": [ROLES["prod-responder"], ROLES["staging-auditor"]]},
+        {"Sid": "AllSts", "Effect": "Allow", "Action": ["sts:*"], "Resource": ROLES["sandbox"]},
+        {"Sid": "NotSts", "Effect": "Allow", "Action": "s3:GetObject",
+         "Resource": "arn:aws:iam::777777777777:role/NotThis"},
+        {"Sid": "NoSandbox", "Effect": "Deny", "Action": "sts:AssumeRole",
+         "Resource": f"arn:aws:iam::{SANDBOX}:role/*"}))
+    more = iam.create_policy(PolicyName="assume-more", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "sts:AssumeRole",
+         "Resource": "arn:aws:iam::888888888888:role/Retired"}))["Policy"]["Arn"]
+    iam.create_policy_version(PolicyArn=more, SetAsDefault=True, PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "*", "Resource": [ROLES["empty"], "arn:aws:iam::*:role/ReadOnly*"]}))
+    iam.attach_role_policy(RoleName=name, PolicyArn=more)
+
+
 def seed(endpoint):
     # Primary account: the responder's IAM user and its identity policy.
     primary = account_creds(endpoint, PRIMARY)
@@ -154,6 +192,7 @@ def seed(endpoint):
         "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": ALLOWED}],
     }))
     key = iam.create_access_key(UserName="responder")["AccessKey"]
+    seed_discovery(iam)
 
     world = {
         "primary": {
@@ -163,6 +202,7 @@ def seed(endpoint):
             "secret_access_key": key["SecretAccessKey"],
         },
         "roles": ROLES,
+        "primary_role": PRIMARY_ROLE,
         "external_id": EXTERNAL_ID,
         "instances": {},
         "volumes": {},

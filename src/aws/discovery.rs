@@ -1,0 +1,363 @@
+//! Discovery: which roles the primary identity may assume, read from its own IAM policies (the
+//! way Cado Response lists assumable roles), and its IAM principal for trust policies.
+
+use aws_config::SdkConfig;
+use aws_sdk_iam::Client;
+
+use super::identity::Identity;
+use super::policy::{analyze, decode_document, Analysis, PolicyDoc};
+use super::{AwsError, ErrorKind};
+
+/// The IAM principal behind a caller identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// An IAM user, by name (its path is not needed for IAM calls).
+    User { name: String },
+    /// An IAM role, from an assumed-role session `arn:aws:sts::ACCT:assumed-role/NAME/SESSION`.
+    Role { name: String },
+    /// The account's root user: no identity policies, may assume any role trusting the account.
+    Root,
+    /// Federated users and anything else without IAM policies of its own.
+    Other,
+}
+
+impl Caller {
+    pub fn from_arn(arn: &str) -> Caller {
+        let resource = arn.splitn(6, ':').nth(5).unwrap_or("");
+        if resource == "root" {
+            return Caller::Root;
+        }
+        if let Some(rest) = resource.strip_prefix("assumed-role/") {
+            if let Some((name, _session)) = rest.split_once('/') {
+                return Caller::Role {
+                    name: name.to_string(),
+                };
+            }
+        }
+        if arn.contains(":iam::") {
+            if let Some(rest) = resource.strip_prefix("user/") {
+                return Caller::User {
+                    name: rest.rsplit('/').next().unwrap_or(rest).to_string(),
+                };
+            }
+        }
+        Caller::Other
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Caller::User { name } => format!("user {name}"),
+            Caller::Role { name } => format!("role {name}"),
+            Caller::Root => "the root user".into(),
+            Caller::Other => "this identity".into(),
+        }
+    }
+}
+
+/// What the identity policies allowed, or why they could not be read.
+#[derive(Debug, Clone)]
+pub struct Discovery {
+    pub caller: Caller,
+    /// `None` when the policies could not be read (the reason is in `warnings`).
+    pub analysis: Option<Analysis>,
+    pub warnings: Vec<String>,
+}
+
+/// Reads the caller's identity policies and analyses them. Never fails: a caller who may not
+/// read its own policies gets one warning saying so, and discovery carries on without them.
+pub async fn discover(config: &SdkConfig, identity: &Identity) -> Discovery {
+    let caller = Caller::from_arn(&identity.arn);
+    let mut warnings = Vec::new();
+    let analysis = match &caller {
+        Caller::Root | Caller::Other => {
+            warnings.push(format!(
+                "{} has no IAM policies of its own to read roles from ({})",
+                caller.describe(),
+                identity.arn
+            ));
+            None
+        }
+        _ => match read_policies(config, &caller).await {
+            Ok(docs) => {
+                let a = analyze(&docs);
+                warnings.extend(a.warnings());
+                Some(a)
+            }
+            Err(e) => {
+                warnings.push(format!(
+                    "cannot read the IAM policies of {} to find assumable roles: {e}",
+                    caller.describe()
+                ));
+                None
+            }
+        },
+    };
+    Discovery {
+        caller,
+        analysis,
+        warnings,
+    }
+}
+
+fn iam_err<E>(
+    e: aws_sdk_iam::error::SdkError<E, aws_sdk_iam::config::http::HttpResponse>,
+    op: &'static str,
+    target: &str,
+) -> AwsError
+where
+    E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let mut err = AwsError::from_sdk(e, op, target.to_string());
+    if err.kind == ErrorKind::AccessDenied {
+        err.hint = Some(format!(
+            "allow iam:{op} on the caller itself to let rolecall read its policies (or list the roles in the config)"
+        ));
+    }
+    err
+}
+
+/// Every identity policy of the caller: inline and attached managed ones (their default
+/// version), and for a user those of its groups too.
+pub async fn read_policies(
+    config: &SdkConfig,
+    caller: &Caller,
+) -> Result<Vec<PolicyDoc>, AwsError> {
+    let iam = Client::new(config);
+    let mut docs = Vec::new();
+    match caller {
+        Caller::Role { name } => {
+            let target = format!("role {name}");
+            let names = iam
+                .list_role_policies()
+                .role_name(name)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| iam_err(e, "ListRolePolicies", &target))?;
+            for policy in names {
+                let out = iam
+                    .get_role_policy()
+                    .role_name(name)
+                    .policy_name(&policy)
+                    .send()
+                    .await
+                    .map_err(|e| iam_err(e, "GetRolePolicy", &target))?;
+                docs.push(inline(&policy, &target, out.policy_document())?);
+            }
+            let attached = iam
+                .list_attached_role_policies()
+                .role_name(name)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| iam_err(e, "ListAttachedRolePolicies", &target))?;
+            for p in attached {
+                docs.push(managed(&iam, p.policy_arn().unwrap_or_default(), &target).await?);
+            }
+        }
+        Caller::User { name } => {
+            let target = format!("user {name}");
+            let names = iam
+                .list_user_policies()
+                .user_name(name)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| iam_err(e, "ListUserPolicies", &target))?;
+            for policy in names {
+                let out = iam
+                    .get_user_policy()
+                    .user_name(name)
+                    .policy_name(&policy)
+                    .send()
+                    .await
+                    .map_err(|e| iam_err(e, "GetUserPolicy", &target))?;
+                docs.push(inline(&policy, &target, out.policy_document())?);
+            }
+            let attached = iam
+                .list_attached_user_policies()
+                .user_name(name)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| iam_err(e, "ListAttachedUserPolicies", &target))?;
+            for p in attached {
+                docs.push(managed(&iam, p.policy_arn().unwrap_or_default(), &target).await?);
+            }
+            let groups = iam
+                .list_groups_for_user()
+                .user_name(name)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| iam_err(e, "ListGroupsForUser", &target))?;
+            for g in groups {
+                let group = g.group_name();
+                let gtarget = format!("group {group} (of {target})");
+                let names = iam
+                    .list_group_policies()
+                    .group_name(group)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .try_collect()
+                    .await
+                    .map_err(|e| iam_err(e, "ListGroupPolicies", &gtarget))?;
+                for policy in names {
+                    let out = iam
+                        .get_group_policy()
+                        .group_name(group)
+                        .policy_name(&policy)
+                        .send()
+                        .await
+                        .map_err(|e| iam_err(e, "GetGroupPolicy", &gtarget))?;
+                    docs.push(inline(&policy, &gtarget, out.policy_document())?);
+                }
+                let attached = iam
+                    .list_attached_group_policies()
+                    .group_name(group)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .try_collect()
+                    .await
+                    .map_err(|e| iam_err(e, "ListAttachedGroupPolicies", &gtarget))?;
+                for p in attached {
+                    docs.push(managed(&iam, p.policy_arn().unwrap_or_default(), &gtarget).await?);
+                }
+            }
+        }
+        Caller::Root | Caller::Other => {}
+    }
+    Ok(docs)
+}
+
+fn inline(policy: &str, owner: &str, document: &str) -> Result<PolicyDoc, AwsError> {
+    let source = format!("inline policy {policy} of {owner}");
+    let document = decode_document(document).map_err(|m| {
+        AwsError::new(ErrorKind::Other, "GetPolicy", source.clone()).with_message(m)
+    })?;
+    Ok(PolicyDoc { source, document })
+}
+
+/// A managed policy's default version.
+async fn managed(iam: &Client, arn: &str, owner: &str) -> Result<PolicyDoc, AwsError> {
+    let policy = iam
+        .get_policy()
+        .policy_arn(arn)
+        .send()
+        .await
+        .map_err(|e| iam_err(e, "GetPolicy", arn))?;
+    let version = policy
+        .policy()
+        .and_then(|p| p.default_version_id())
+        .unwrap_or("v1")
+        .to_string();
+    let out = iam
+        .get_policy_version()
+        .policy_arn(arn)
+        .version_id(&version)
+        .send()
+        .await
+        .map_err(|e| iam_err(e, "GetPolicyVersion", arn))?;
+    let text = out
+        .policy_version()
+        .and_then(|v| v.document())
+        .unwrap_or_default();
+    let source = format!("managed policy {arn} ({version}, attached to {owner})");
+    let document = decode_document(text).map_err(|m| {
+        AwsError::new(ErrorKind::Other, "GetPolicyVersion", source.clone()).with_message(m)
+    })?;
+    Ok(PolicyDoc { source, document })
+}
+
+/// The IAM ARN a trust policy names for this caller: the role's ARN (with its path, read with
+/// iam:GetRole when allowed) rather than the STS session ARN, or the user's ARN.
+pub async fn principal_arn(config: &SdkConfig, identity: &Identity) -> (String, Option<String>) {
+    let partition = identity.arn.split(':').nth(1).unwrap_or("aws");
+    match Caller::from_arn(&identity.arn) {
+        Caller::Role { name } => {
+            let iam = Client::new(config);
+            match iam.get_role().role_name(&name).send().await {
+                Ok(out) => match out.role() {
+                    Some(r) => (r.arn().to_string(), None),
+                    None => (format!("arn:{partition}:iam::{}:role/{name}", identity.account), None),
+                },
+                Err(e) => (
+                    format!("arn:{partition}:iam::{}:role/{name}", identity.account),
+                    Some(format!(
+                        "cannot read role {name} ({}): if it has a path, add it to the Principal ARN",
+                        AwsError::from_sdk(e, "GetRole", format!("role {name}"))
+                    )),
+                ),
+            }
+        }
+        Caller::Root => (
+            format!("arn:{partition}:iam::{}:root", identity.account),
+            None,
+        ),
+        _ => (identity.arn.clone(), None),
+    }
+}
+
+/// A role's maximum session duration, read in its own account with its own session
+/// (iam:GetRole on itself; often not allowed, hence the error).
+pub async fn max_session_duration(
+    config: &SdkConfig,
+    credentials: aws_credential_types::provider::SharedCredentialsProvider,
+    role: &super::arn::RoleArn,
+) -> Result<u32, AwsError> {
+    let conf = aws_sdk_iam::config::Builder::from(config)
+        .credentials_provider(credentials)
+        .build();
+    let out = Client::from_conf(conf)
+        .get_role()
+        .role_name(role.name())
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk(e, "GetRole", role.to_string()))?;
+    Ok(out
+        .role()
+        .and_then(|r| r.max_session_duration())
+        .map_or(3600, |d| d as u32))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callers_from_arns() {
+        assert_eq!(
+            Caller::from_arn("arn:aws:sts::111111111111:assumed-role/Responder/i-0abc"),
+            Caller::Role {
+                name: "Responder".into()
+            }
+        );
+        assert_eq!(
+            Caller::from_arn("arn:aws:iam::111111111111:user/team/alice"),
+            Caller::User {
+                name: "alice".into()
+            }
+        );
+        assert_eq!(
+            Caller::from_arn("arn:aws:iam::111111111111:root"),
+            Caller::Root
+        );
+        assert_eq!(
+            Caller::from_arn("arn:aws:sts::111111111111:federated-user/bob"),
+            Caller::Other
+        );
+        assert_eq!(Caller::from_arn("garbage"), Caller::Other);
+    }
+}

@@ -1,0 +1,508 @@
+//! `rolecall policy` (what to paste into IAM on both sides) and `rolecall doctor` (each step of
+//! assuming a role, checked, with what to fix).
+
+use std::process::ExitCode;
+
+use anyhow::bail;
+use aws_config::SdkConfig;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::aws::assume::{access_denied_hint, assume_role, chained_cap, CHAINED_MAX_SECONDS};
+use crate::aws::credentials::Secret;
+use crate::aws::discovery::{max_session_duration, principal_arn};
+use crate::aws::ec2::{describe_regions, Ec2Target};
+use crate::aws::identity::{caller_identity, Identity};
+use crate::aws::policy::{primary_policy, trust_policy, Verdict};
+use crate::aws::{ErrorKind, FALLBACK_REGION};
+use crate::config::Config;
+use crate::output;
+use crate::roles::{self, Known, Role};
+
+/// The roles a command is about: one named, or every known role.
+fn chosen(config: &Config, known: &Known, role: Option<&str>) -> anyhow::Result<Vec<Role>> {
+    Ok(match role {
+        Some(arg) => vec![roles::resolve_in(config, &known.roles, arg)?],
+        None => known.roles.clone(),
+    })
+}
+
+/// `rolecall policy [ROLE] [--json]`
+pub async fn policy(
+    config: &Config,
+    sdk: &SdkConfig,
+    role: Option<&str>,
+    as_json: bool,
+) -> anyhow::Result<ExitCode> {
+    let primary = caller_identity(sdk).await?;
+    let known = roles::discover(config, sdk, &primary).await;
+    let roles = chosen(config, &known, role)?;
+    if roles.is_empty() {
+        bail!(
+            "no roles to write policies for: name one (rolecall policy arn:aws:iam::123456789012:role/NAME), \
+             or add [[role]] tables to the config"
+        );
+    }
+    let (principal, note) = principal_arn(sdk, &primary).await;
+    let arns: Vec<_> = roles.iter().map(|r| r.arn.clone()).collect();
+    let permission = primary_policy(&arns);
+    let trusts: Vec<(String, Value)> = roles
+        .iter()
+        .map(|r| {
+            (
+                r.arn.to_string(),
+                trust_policy(&principal, r.external_id.as_deref(), r.mfa_serial.is_some()),
+            )
+        })
+        .collect();
+    if as_json {
+        let trust_map: serde_json::Map<String, Value> = trusts.into_iter().collect();
+        println!(
+            "{}",
+            output::to_json(&json!({
+                "primary": primary.arn,
+                "principal": principal,
+                "primary_policy": permission,
+                "trust_policies": trust_map,
+                "warnings": note.into_iter().collect::<Vec<_>>(),
+            }))
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "# 1. In the primary account {}: a permission policy for {principal}\n\
+         #    (IAM > {} > Permissions > Add inline policy, JSON tab)\n",
+        primary.account,
+        if principal.contains(":role/") {
+            "Roles"
+        } else {
+            "Users"
+        },
+    );
+    println!("{}\n", pretty(&permission));
+    for (i, (arn, trust)) in trusts.iter().enumerate() {
+        let role = &roles[i];
+        println!(
+            "# {}. In account {}: the trust policy of role {}\n\
+             #    (IAM > Roles > {} > Trust relationships > Edit trust policy)\n",
+            i + 2,
+            role.arn.account_id(),
+            arn,
+            role.arn.name(),
+        );
+        println!("{}\n", pretty(trust));
+    }
+    if let Some(n) = note {
+        eprintln!("warning: {n}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn pretty(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Warn,
+    Fail,
+}
+
+/// One step of `rolecall doctor`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// The role it is about; `None` for the primary side.
+    pub role: Option<String>,
+    pub check: &'static str,
+    pub status: Status,
+    pub detail: String,
+    pub fix: Option<String>,
+}
+
+struct Report {
+    checks: Vec<Check>,
+    role: Option<String>,
+}
+
+impl Report {
+    fn add(
+        &mut self,
+        check: &'static str,
+        status: Status,
+        detail: impl Into<String>,
+        fix: Option<String>,
+    ) {
+        self.checks.push(Check {
+            role: self.role.clone(),
+            check,
+            status,
+            detail: detail.into(),
+            fix,
+        });
+    }
+}
+
+/// Where the primary credentials come from, as far as the environment tells.
+fn credential_source(profile: Option<&str>) -> String {
+    if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
+        "the environment (AWS_ACCESS_KEY_ID)".into()
+    } else if let Some(p) = profile {
+        format!("profile {p} of the AWS config files")
+    } else if std::env::var_os("AWS_WEB_IDENTITY_TOKEN_FILE").is_some() {
+        "web identity (AWS_WEB_IDENTITY_TOKEN_FILE)".into()
+    } else if std::env::var_os("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").is_some()
+        || std::env::var_os("AWS_CONTAINER_CREDENTIALS_FULL_URI").is_some()
+    {
+        "the container's credentials endpoint".into()
+    } else {
+        "the default chain (default profile, SSO, or the instance role)".into()
+    }
+}
+
+/// `rolecall doctor [ROLE]`: exit 1 when any check fails.
+pub async fn doctor(
+    config: &Config,
+    sdk: &SdkConfig,
+    profile: Option<&str>,
+    role: Option<&str>,
+    token_code: Option<String>,
+    as_json: bool,
+) -> anyhow::Result<ExitCode> {
+    let checks = run_checks(config, sdk, profile, role, token_code).await;
+    if as_json {
+        println!("{}", output::to_json(&checks));
+    } else {
+        let mut current: Option<&str> = None;
+        for c in &checks {
+            if c.role.as_deref() != current {
+                current = c.role.as_deref();
+                println!("\n{}", current.unwrap_or(""));
+            }
+            let mark = match c.status {
+                Status::Ok => "ok  ",
+                Status::Warn => "warn",
+                Status::Fail => "FAIL",
+            };
+            println!("  {mark}  {:<22} {}", c.check, c.detail);
+            if let Some(fix) = &c.fix {
+                println!("        {:<22} fix: {fix}", "");
+            }
+        }
+        let failed = checks.iter().filter(|c| c.status == Status::Fail).count();
+        let warned = checks.iter().filter(|c| c.status == Status::Warn).count();
+        println!(
+            "\n{} checks: {failed} failed, {warned} warnings",
+            checks.len()
+        );
+    }
+    Ok(if checks.iter().any(|c| c.status == Status::Fail) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+async fn run_checks(
+    config: &Config,
+    sdk: &SdkConfig,
+    profile: Option<&str>,
+    role: Option<&str>,
+    token_code: Option<String>,
+) -> Vec<Check> {
+    use aws_credential_types::provider::ProvideCredentials;
+
+    let mut r = Report {
+        checks: Vec::new(),
+        role: None,
+    };
+    let source = credential_source(profile);
+    match sdk.credentials_provider() {
+        None => {
+            r.add(
+                "credentials",
+                Status::Fail,
+                "no credential provider is configured",
+                None,
+            );
+            return r.checks;
+        }
+        Some(provider) => match provider.provide_credentials().await {
+            Ok(c) => r.add(
+                "credentials",
+                Status::Ok,
+                format!(
+                    "found in {source}{}",
+                    if c.session_token().is_some() {
+                        "; temporary (session token)"
+                    } else {
+                        ""
+                    }
+                ),
+                None,
+            ),
+            Err(e) => {
+                r.add(
+                    "credentials",
+                    Status::Fail,
+                    format!("none found ({})", crate::aws::error::error_chain(&e)),
+                    Some("set AWS_PROFILE (see ~/.aws/config) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, run aws sso login, or run where an instance role is attached".into()),
+                );
+                return r.checks;
+            }
+        },
+    }
+    let primary: Identity = match caller_identity(sdk).await {
+        Ok(id) => {
+            r.add(
+                "primary identity",
+                Status::Ok,
+                format!("{} (account {})", id.arn, id.account),
+                None,
+            );
+            id
+        }
+        Err(e) => {
+            r.add(
+                "primary identity",
+                Status::Fail,
+                e.to_string(),
+                e.hint.clone(),
+            );
+            return r.checks;
+        }
+    };
+    let known = roles::discover(config, sdk, &primary).await;
+    match &known.discovery.analysis {
+        Some(a) => r.add(
+            "identity policies",
+            Status::Ok,
+            format!(
+                "read for {}: {} role(s) listed in full, {} pattern(s), {} deny(s)",
+                known.discovery.caller.describe(),
+                a.allowed.len(),
+                a.wildcards.len(),
+                a.denied.len()
+            ),
+            None,
+        ),
+        None => r.add(
+            "identity policies",
+            Status::Warn,
+            known.discovery.warnings.first().cloned().unwrap_or_default(),
+            Some("allow the caller iam:ListRolePolicies, iam:GetRolePolicy, iam:ListAttachedRolePolicies, iam:GetPolicy, iam:GetPolicyVersion on itself (users: the User and Group equivalents), or configure the roles".into()),
+        ),
+    }
+    for w in known
+        .warnings
+        .iter()
+        .filter(|w| w.contains("pattern") || w.contains("denied"))
+    {
+        r.add("identity policies", Status::Warn, w.clone(), None);
+    }
+    let roles = match chosen(config, &known, role) {
+        Ok(roles) => roles,
+        Err(e) => {
+            r.add("role", Status::Fail, e.to_string(), Some("give a full role ARN (arn:aws:iam::123456789012:role/NAME) or a known name (rolecall roles lists them)".into()));
+            return r.checks;
+        }
+    };
+    if roles.is_empty() {
+        r.add(
+            "roles",
+            Status::Warn,
+            "no roles known: none configured, in AWS config profiles, or in your policies",
+            Some("rolecall doctor arn:aws:iam::123456789012:role/NAME checks one".into()),
+        );
+    }
+    for role in roles {
+        r.role = Some(format!("{} ({})", role.arn, role.source.as_str()));
+        check_role(
+            &mut r,
+            config,
+            sdk,
+            &primary,
+            &known,
+            &role,
+            token_code.clone(),
+        )
+        .await;
+    }
+    r.checks
+}
+
+async fn check_role(
+    r: &mut Report,
+    config: &Config,
+    sdk: &SdkConfig,
+    primary: &Identity,
+    known: &Known,
+    role: &Role,
+    token_code: Option<String>,
+) {
+    r.add(
+        "role ARN",
+        Status::Ok,
+        format!(
+            "well formed: account {}, role {}",
+            role.arn.account_id(),
+            role.arn.name_with_path()
+        ),
+        None,
+    );
+    match known
+        .discovery
+        .analysis
+        .as_ref()
+        .map(|a| a.verdict(&role.arn))
+    {
+        Some(Verdict::Allowed { policy }) => r.add(
+            "identity policy",
+            Status::Ok,
+            format!("sts:AssumeRole allowed by {policy}"),
+            None,
+        ),
+        Some(Verdict::AllowedByPattern { pattern, policy }) => r.add(
+            "identity policy",
+            Status::Warn,
+            format!("allowed only by the pattern {pattern} in {policy}"),
+            Some(format!(
+                "list {} in full (rolecall policy prints the policy)",
+                role.arn
+            )),
+        ),
+        Some(Verdict::Denied { pattern, policy }) => r.add(
+            "identity policy",
+            Status::Fail,
+            format!("sts:AssumeRole is denied by {policy} ({pattern})"),
+            Some("remove or narrow that Deny statement".into()),
+        ),
+        Some(Verdict::NotAllowed) => r.add(
+            "identity policy",
+            Status::Fail,
+            format!(
+                "no identity policy of {} allows sts:AssumeRole on {}",
+                known.discovery.caller.describe(),
+                role.arn
+            ),
+            Some(format!(
+                "attach the permission policy from `rolecall policy {}`",
+                role.arn
+            )),
+        ),
+        None => r.add(
+            "identity policy",
+            Status::Warn,
+            "not checked: the caller's policies could not be read",
+            None,
+        ),
+    }
+
+    let requested = role.duration(&config.defaults);
+    let duration = match chained_cap(requested, primary.is_assumed_role()) {
+        Some(cap) => {
+            r.add(
+                "session duration",
+                Status::Warn,
+                format!("{requested} s asked, but the caller is a role session: AWS grants chained sessions at most {CHAINED_MAX_SECONDS} s, so rolecall asks for {cap} s"),
+                Some("set duration_seconds to 3600 or less for this role, or run from long-term credentials".into()),
+            );
+            cap
+        }
+        None => requested,
+    };
+
+    let token = match (&role.mfa_serial, token_code) {
+        (Some(_), Some(code)) => Some(Secret::new(code)),
+        (Some(serial), None) => {
+            r.add(
+                "AssumeRole",
+                Status::Warn,
+                format!("not tried: the role needs a code from MFA device {serial}"),
+                Some(format!("rolecall doctor {} --token-code 123456", role.arn)),
+            );
+            return;
+        }
+        (None, _) => None,
+    };
+    let params = role.assume_params(&config.defaults, Some(duration), token);
+    let session = match assume_role(sdk, &params).await {
+        Ok(s) => {
+            let mut needs = Vec::new();
+            if role.external_id.is_some() {
+                needs.push("external ID");
+            }
+            if role.mfa_serial.is_some() {
+                needs.push("MFA");
+            }
+            r.add(
+                "AssumeRole",
+                Status::Ok,
+                format!(
+                    "assumed as {}{}; expires {}",
+                    s.assumed_role_arn,
+                    if needs.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (with {})", needs.join(" and "))
+                    },
+                    output::rfc3339(&s.expiration)
+                ),
+                None,
+            );
+            s
+        }
+        Err(e) => {
+            let fix = match e.kind {
+                ErrorKind::AccessDenied => Some(access_denied_hint(&params)),
+                _ => e.hint.clone(),
+            };
+            let duration_problem =
+                e.message.contains("DurationSeconds") || e.message.contains("MaxSessionDuration");
+            r.add("AssumeRole", Status::Fail, e.to_string(), fix);
+            if duration_problem {
+                r.add(
+                    "session duration",
+                    Status::Fail,
+                    format!("{duration} s is more than the role allows"),
+                    Some(
+                        "lower duration_seconds, or raise the role's Maximum session duration"
+                            .into(),
+                    ),
+                );
+            }
+            return;
+        }
+    };
+
+    let region = role
+        .regions(&config.defaults)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| FALLBACK_REGION.into());
+    let target = Ec2Target {
+        base: sdk.clone(),
+        credentials: session.credentials.provider(),
+        page_size: config.defaults.page_size,
+    };
+    match describe_regions(&target, &region).await {
+        Ok(regions) => r.add("read in the account", Status::Ok, format!("ec2:DescribeRegions in {region}: {} regions visible", regions.len()), None),
+        Err(e) => r.add("read in the account", Status::Fail, e.to_string(), e.hint.clone().or_else(|| Some("give the role a policy allowing ec2:Describe* (the AWS managed ReadOnlyAccess covers it)".into()))),
+    }
+    match max_session_duration(sdk, session.credentials.provider(), &role.arn).await {
+        Ok(max) if duration > max => r.add(
+            "session duration",
+            Status::Fail,
+            format!("rolecall asks for {duration} s but the role's maximum session duration is {max} s"),
+            Some(format!("set duration_seconds to {max} or less, or raise the role's Maximum session duration")),
+        ),
+        Ok(max) => r.add("session duration", Status::Ok, format!("{duration} s asked; the role allows up to {max} s"), None),
+        Err(e) => r.add(
+            "session duration",
+            Status::Warn,
+            format!("the role's maximum could not be read ({}); {duration} s was granted", e.code.as_deref().unwrap_or("error")),
+            None,
+        ),
+    }
+}
