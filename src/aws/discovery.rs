@@ -3,6 +3,7 @@
 
 use aws_config::SdkConfig;
 use aws_sdk_iam::Client;
+use futures::future::try_join_all;
 
 use super::identity::Identity;
 use super::policy::{analyze, decode_document, Analysis, PolicyDoc};
@@ -117,16 +118,16 @@ where
 }
 
 /// Every identity policy of the caller: inline and attached managed ones (their default
-/// version), and for a user those of its groups too.
+/// version), and for a user those of its groups too. Inline documents are fetched in parallel.
 pub async fn read_policies(
     config: &SdkConfig,
     caller: &Caller,
 ) -> Result<Vec<PolicyDoc>, AwsError> {
-    let iam = Client::new(config);
+    let iam = &Client::new(config);
     let mut docs = Vec::new();
     match caller {
         Caller::Role { name } => {
-            let target = format!("role {name}");
+            let t = &format!("role {name}");
             let names = iam
                 .list_role_policies()
                 .role_name(name)
@@ -135,17 +136,18 @@ pub async fn read_policies(
                 .send()
                 .try_collect()
                 .await
-                .map_err(|e| iam_err(e, "ListRolePolicies", &target))?;
-            for policy in names {
+                .map_err(|e| iam_err(e, "ListRolePolicies", t))?;
+            let inline_docs = try_join_all(names.into_iter().map(|p| async move {
                 let out = iam
                     .get_role_policy()
                     .role_name(name)
-                    .policy_name(&policy)
+                    .policy_name(&p)
                     .send()
                     .await
-                    .map_err(|e| iam_err(e, "GetRolePolicy", &target))?;
-                docs.push(inline(&policy, &target, out.policy_document())?);
-            }
+                    .map_err(|e| iam_err(e, "GetRolePolicy", t))?;
+                Ok::<_, AwsError>((p, out.policy_document().to_string()))
+            }))
+            .await?;
             let attached = iam
                 .list_attached_role_policies()
                 .role_name(name)
@@ -154,13 +156,11 @@ pub async fn read_policies(
                 .send()
                 .try_collect()
                 .await
-                .map_err(|e| iam_err(e, "ListAttachedRolePolicies", &target))?;
-            for p in attached {
-                docs.push(managed(&iam, p.policy_arn().unwrap_or_default(), &target).await?);
-            }
+                .map_err(|e| iam_err(e, "ListAttachedRolePolicies", t))?;
+            docs.extend(owned_policies(iam, t, inline_docs, attached).await?);
         }
         Caller::User { name } => {
-            let target = format!("user {name}");
+            let t = &format!("user {name}");
             let names = iam
                 .list_user_policies()
                 .user_name(name)
@@ -169,17 +169,18 @@ pub async fn read_policies(
                 .send()
                 .try_collect()
                 .await
-                .map_err(|e| iam_err(e, "ListUserPolicies", &target))?;
-            for policy in names {
+                .map_err(|e| iam_err(e, "ListUserPolicies", t))?;
+            let inline_docs = try_join_all(names.into_iter().map(|p| async move {
                 let out = iam
                     .get_user_policy()
                     .user_name(name)
-                    .policy_name(&policy)
+                    .policy_name(&p)
                     .send()
                     .await
-                    .map_err(|e| iam_err(e, "GetUserPolicy", &target))?;
-                docs.push(inline(&policy, &target, out.policy_document())?);
-            }
+                    .map_err(|e| iam_err(e, "GetUserPolicy", t))?;
+                Ok::<_, AwsError>((p, out.policy_document().to_string()))
+            }))
+            .await?;
             let attached = iam
                 .list_attached_user_policies()
                 .user_name(name)
@@ -188,10 +189,8 @@ pub async fn read_policies(
                 .send()
                 .try_collect()
                 .await
-                .map_err(|e| iam_err(e, "ListAttachedUserPolicies", &target))?;
-            for p in attached {
-                docs.push(managed(&iam, p.policy_arn().unwrap_or_default(), &target).await?);
-            }
+                .map_err(|e| iam_err(e, "ListAttachedUserPolicies", t))?;
+            docs.extend(owned_policies(iam, t, inline_docs, attached).await?);
             let groups = iam
                 .list_groups_for_user()
                 .user_name(name)
@@ -200,10 +199,10 @@ pub async fn read_policies(
                 .send()
                 .try_collect()
                 .await
-                .map_err(|e| iam_err(e, "ListGroupsForUser", &target))?;
+                .map_err(|e| iam_err(e, "ListGroupsForUser", t))?;
             for g in groups {
                 let group = g.group_name();
-                let gtarget = format!("group {group} (of {target})");
+                let t = &format!("group {group} (of user {name})");
                 let names = iam
                     .list_group_policies()
                     .group_name(group)
@@ -212,17 +211,18 @@ pub async fn read_policies(
                     .send()
                     .try_collect()
                     .await
-                    .map_err(|e| iam_err(e, "ListGroupPolicies", &gtarget))?;
-                for policy in names {
+                    .map_err(|e| iam_err(e, "ListGroupPolicies", t))?;
+                let inline_docs = try_join_all(names.into_iter().map(|p| async move {
                     let out = iam
                         .get_group_policy()
                         .group_name(group)
-                        .policy_name(&policy)
+                        .policy_name(&p)
                         .send()
                         .await
-                        .map_err(|e| iam_err(e, "GetGroupPolicy", &gtarget))?;
-                    docs.push(inline(&policy, &gtarget, out.policy_document())?);
-                }
+                        .map_err(|e| iam_err(e, "GetGroupPolicy", t))?;
+                    Ok::<_, AwsError>((p, out.policy_document().to_string()))
+                }))
+                .await?;
                 let attached = iam
                     .list_attached_group_policies()
                     .group_name(group)
@@ -231,13 +231,29 @@ pub async fn read_policies(
                     .send()
                     .try_collect()
                     .await
-                    .map_err(|e| iam_err(e, "ListAttachedGroupPolicies", &gtarget))?;
-                for p in attached {
-                    docs.push(managed(&iam, p.policy_arn().unwrap_or_default(), &gtarget).await?);
-                }
+                    .map_err(|e| iam_err(e, "ListAttachedGroupPolicies", t))?;
+                docs.extend(owned_policies(iam, t, inline_docs, attached).await?);
             }
         }
         Caller::Root | Caller::Other => {}
+    }
+    Ok(docs)
+}
+
+/// The documents of one role's, user's or group's policies: its inline ones (name and
+/// document, as fetched) and the default versions of the managed ones `attached` to it.
+async fn owned_policies(
+    iam: &Client,
+    owner: &str,
+    inline_docs: Vec<(String, String)>,
+    attached: Vec<aws_sdk_iam::types::AttachedPolicy>,
+) -> Result<Vec<PolicyDoc>, AwsError> {
+    let mut docs = Vec::new();
+    for (policy, document) in inline_docs {
+        docs.push(inline(&policy, owner, &document)?);
+    }
+    for p in attached {
+        docs.push(managed(iam, p.policy_arn().unwrap_or_default(), owner).await?);
     }
     Ok(docs)
 }
