@@ -57,8 +57,13 @@ pub enum Command {
     },
     /// List the EC2 instances of the role's account in each of its regions
     Instances {
-        /// Role name from the config, or a full role ARN
-        role: String,
+        /// Role name from the config, or a full role ARN (or --all)
+        #[arg(required_unless_present = "all")]
+        role: Option<String>,
+        /// Every known account at once (one role per account, defaults.concurrency accounts in
+        /// flight); rows carry the account id and role
+        #[arg(long, conflicts_with_all = ["role", "token_code"])]
+        all: bool,
         /// Print JSON instead of a table
         #[arg(long)]
         json: bool,
@@ -68,8 +73,13 @@ pub enum Command {
     },
     /// List the EBS volumes of the role's account in each of its regions
     Volumes {
-        /// Role name from the config, or a full role ARN
-        role: String,
+        /// Role name from the config, or a full role ARN (or --all)
+        #[arg(required_unless_present = "all")]
+        role: Option<String>,
+        /// Every known account at once (one role per account, defaults.concurrency accounts in
+        /// flight); rows carry the account id and role
+        #[arg(long, conflicts_with_all = ["role", "token_code"])]
+        all: bool,
         /// Print JSON instead of a table
         #[arg(long)]
         json: bool,

@@ -191,13 +191,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Instances {
             role,
+            all,
             json,
             token_code,
         } => {
+            let now = chrono::Utc::now();
+            if all {
+                return everywhere(
+                    &opts,
+                    &config,
+                    &cli.regions,
+                    json,
+                    "instances",
+                    |t, r| async move { list_instances(&t, &r).await },
+                    |rows| {
+                        output::account_rows_table(rows, |items| {
+                            output::instances_table(items, now)
+                        })
+                    },
+                )
+                .await;
+            }
+            let role = role.unwrap_or_default();
             let (role, target, regions) =
                 role_target(&opts, &config, &role, &cli.regions, token_code).await?;
             let listing = list_instances(&target, &regions).await;
-            let now = chrono::Utc::now();
             finish_listing(
                 &role,
                 &config,
@@ -210,9 +228,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Volumes {
             role,
+            all,
             json,
             token_code,
         } => {
+            if all {
+                return everywhere(
+                    &opts,
+                    &config,
+                    &cli.regions,
+                    json,
+                    "volumes",
+                    |t, r| async move { list_volumes(&t, &r).await },
+                    |rows| output::account_rows_table(rows, output::volumes_table),
+                )
+                .await;
+            }
+            let role = role.unwrap_or_default();
             let (role, target, regions) =
                 role_target(&opts, &config, &role, &cli.regions, token_code).await?;
             let listing = list_volumes(&target, &regions).await;
@@ -227,6 +259,84 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )
         }
     }
+}
+
+/// `instances --all` / `volumes --all`: every known account, a progress bar on stderr when a
+/// person watches it, failures per account and region on stderr. Fails only when every account
+/// failed.
+#[allow(clippy::too_many_arguments)]
+async fn everywhere<T, Fut>(
+    opts: &AwsOptions,
+    config: &Config,
+    regions: &[String],
+    json: bool,
+    what: &str,
+    list: impl Fn(Ec2Target, Vec<String>) -> Fut,
+    table: impl Fn(&[crate::inventory::AccountRow<T>]) -> String,
+) -> anyhow::Result<ExitCode>
+where
+    T: serde::Serialize + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Listing<T>>,
+{
+    let sdk = load_config(opts).await;
+    let primary = caller_identity(&sdk).await?;
+    let known = roles::discover(config, &sdk, &primary).await;
+    if known.roles.is_empty() {
+        bail!("no roles known to list {what} through: add [[role]] tables to the config, or see `rolecall roles`");
+    }
+    // A bar for a person watching stderr; never when the JSON goes to a pipe.
+    let show = std::io::stderr().is_terminal() && (!json || std::io::stdout().is_terminal());
+    let bar = if show {
+        indicatif::ProgressBar::new(0)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {bar:30} {pos}/{len} accounts  {elapsed}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let inventory = crate::inventory::fan_out(
+        &sdk,
+        config,
+        &known.roles,
+        regions,
+        primary.is_assumed_role(),
+        config.defaults.concurrency as usize,
+        list,
+        |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    )
+    .await;
+    bar.finish_and_clear();
+    for f in &inventory.failures {
+        let place = match &f.region {
+            Some(r) => format!("account {} region {r}", f.account_id),
+            None => format!("account {}", f.account_id),
+        };
+        eprintln!("warning: {place}: {}", f.error);
+        if let Some(h) = &f.hint {
+            eprintln!("  hint: {h}");
+        }
+    }
+    eprintln!(
+        "rolecall: {} {what} in {} of {} accounts",
+        inventory.rows.len(),
+        inventory.accounts_ok,
+        inventory.accounts
+    );
+    if inventory.accounts_ok == 0 {
+        bail!("no account could be listed; see the warnings above");
+    }
+    if json {
+        println!("{}", output::to_json(&inventory.rows));
+    } else {
+        print!("{}", table(&inventory.rows));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Where a console link lands: `--region` (else the role's first region), `--service`,

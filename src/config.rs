@@ -53,6 +53,8 @@ pub struct Defaults {
     /// Attempts per AWS call (1 = no retry); throttling and transient errors are retried with
     /// exponential backoff and jitter by the SDK.
     pub max_attempts: u32,
+    /// Accounts listed at once by `--all` (each lists its regions in parallel too).
+    pub concurrency: u32,
 }
 
 impl Default for Defaults {
@@ -66,6 +68,7 @@ impl Default for Defaults {
             timeout_seconds: 30,
             connect_timeout_seconds: 5,
             max_attempts: 3,
+            concurrency: 16,
         }
     }
 }
@@ -168,6 +171,7 @@ struct RawDefaults {
     timeout_seconds: Option<Spanned<i64>>,
     connect_timeout_seconds: Option<Spanned<i64>>,
     max_attempts: Option<Spanned<i64>>,
+    concurrency: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -304,6 +308,9 @@ pub fn parse(src: &str, path: &Path) -> Result<Config, ConfigError> {
     if let Some(v) = &d.connect_timeout_seconds {
         defaults.connect_timeout_seconds =
             loc.int_in(v, "defaults.connect_timeout_seconds", 1..=300, " seconds")? as u32;
+    }
+    if let Some(v) = &d.concurrency {
+        defaults.concurrency = loc.int_in(v, "defaults.concurrency", 1..=128, " accounts")? as u32;
     }
     if let Some(v) = &d.max_attempts {
         defaults.max_attempts =

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod doctor;
+pub mod inventory;
 pub mod output;
 pub mod roles;
 pub mod tui;

@@ -1,0 +1,120 @@
+//! `instances --all` / `volumes --all` against the emulator: every known account at once, rows
+//! tagged with account and role, failures per account and region without losing the rest.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{emulator, enforced_emulator, run};
+use serde_json::Value;
+
+/// Rows per account id, and the role each was listed through.
+fn by_account(rows: &Value) -> BTreeMap<String, (usize, String)> {
+    let mut out: BTreeMap<String, (usize, String)> = BTreeMap::new();
+    for r in rows.as_array().unwrap() {
+        let e = out
+            .entry(r["account_id"].as_str().unwrap().to_string())
+            .or_insert((0, r["role_arn"].as_str().unwrap().to_string()));
+        e.0 += 1;
+    }
+    out
+}
+
+#[test]
+fn instances_of_every_account_at_once() {
+    let emu = emulator();
+    let out = run(emu.rolecall().args(["instances", "--all", "--json"])).ok();
+    let rows = out.json();
+    let accounts = by_account(&rows);
+    assert_eq!(
+        accounts["222222222222"],
+        (5, emu.role_arn("prod-responder")),
+        "the MFA role is not used when another role reaches the account"
+    );
+    assert_eq!(accounts["333333333333"].0, 12);
+    assert_eq!(accounts["555555555555"].0, 1);
+    assert!(
+        !accounts.contains_key("444444444444"),
+        "the empty account has no rows"
+    );
+    // Every seeded instance, each once, with its own fields.
+    let ids: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["instance_id"].as_str().unwrap())
+        .collect();
+    for account in ["222222222222", "333333333333", "555555555555"] {
+        for id in emu.instance_ids(account) {
+            assert_eq!(ids.iter().filter(|i| **i == id).count(), 1, "{id}");
+        }
+    }
+    assert!(rows[0]["state"].is_string() && rows[0]["region"].is_string());
+    assert!(
+        out.stderr
+            .contains("rolecall: 18 instances in 5 of 5 accounts"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains('\u{1b}'),
+        "no progress bar when nobody watches: {:?}",
+        out.stderr
+    );
+
+    // As text: a table per account.
+    let out = run(emu.rolecall().args(["volumes", "--all"])).ok();
+    assert!(
+        out.stdout.contains(&format!(
+            "== account 222222222222 (via {}): 7",
+            emu.role_arn("prod-responder")
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("evidence-copy"), "{}", out.stdout);
+}
+
+#[test]
+fn a_failing_region_or_account_keeps_the_rest() {
+    let emu = emulator();
+    let out = run(emu.rolecall().args([
+        "instances",
+        "--all",
+        "--json",
+        "--region",
+        "us-east-1",
+        "--region",
+        "ap-nowhere-9",
+    ]))
+    .ok();
+    let accounts = by_account(&out.json());
+    assert_eq!(accounts["333333333333"].0, 12);
+    assert_eq!(accounts["222222222222"].0, 3, "us-east-1 only");
+    assert!(out.stderr.contains("warning: account 222222222222 region ap-nowhere-9: DescribeInstances on region ap-nowhere-9 failed"), "{}", out.stderr);
+
+    // IAM enforced: the sandbox role is denied; every other account is listed.
+    let emu = enforced_emulator();
+    let out = run(emu.rolecall().args(["instances", "--all", "--json"])).ok();
+    let accounts = by_account(&out.json());
+    assert_eq!(accounts["222222222222"].0, 5);
+    assert_eq!(accounts["333333333333"].0, 12);
+    assert!(!accounts.contains_key("555555555555"));
+    assert!(
+        out.stderr.contains("warning: account 555555555555: AssumeRole on arn:aws:iam::555555555555:role/ResponderRole failed: AccessDenied"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn all_and_a_role_are_exclusive() {
+    let emu = emulator();
+    let out = run(emu
+        .rolecall()
+        .args(["instances", "prod-responder", "--all"]));
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    let out = run(emu.rolecall().args(["instances"]));
+    assert_eq!(out.code, Some(2));
+    assert!(out.stderr.contains("<ROLE>"), "{}", out.stderr);
+}
