@@ -287,6 +287,26 @@ pub fn volumes_table(items: &[Volume]) -> String {
     render(&t)
 }
 
+/// `--all` as text: one table per account, headed by the account and the role listed through.
+pub fn account_rows_table<T: Clone>(
+    rows: &[crate::inventory::AccountRow<T>],
+    table: impl Fn(&[T]) -> String,
+) -> String {
+    let mut out = String::new();
+    for chunk in rows.chunk_by(|a, b| a.account_id == b.account_id) {
+        out.push_str(&format!(
+            "== account {} (via {}): {}\n",
+            chunk[0].account_id,
+            chunk[0].role_arn,
+            chunk.len()
+        ));
+        let items: Vec<T> = chunk.iter().map(|r| r.item.clone()).collect();
+        out.push_str(&table(&items));
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,24 +329,4 @@ mod tests {
         assert_eq!(age(Some(&t("2026-11-12T12:00:00Z")), now), "10d");
         assert_eq!(age(None, now), "-");
     }
-}
-
-/// `--all` as text: one table per account, headed by the account and the role listed through.
-pub fn account_rows_table<T: Clone>(
-    rows: &[crate::inventory::AccountRow<T>],
-    table: impl Fn(&[T]) -> String,
-) -> String {
-    let mut out = String::new();
-    for chunk in rows.chunk_by(|a, b| a.account_id == b.account_id) {
-        out.push_str(&format!(
-            "== account {} (via {}): {}\n",
-            chunk[0].account_id,
-            chunk[0].role_arn,
-            chunk.len()
-        ));
-        let items: Vec<T> = chunk.iter().map(|r| r.item.clone()).collect();
-        out.push_str(&table(&items));
-        out.push('\n');
-    }
-    out
 }
