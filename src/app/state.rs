@@ -123,7 +123,10 @@ impl ListState {
 /// A resource table: the rows of the last listing and how they are shown.
 #[derive(Debug, Clone)]
 pub struct TableView<T> {
+    /// The rows; set them with `set_items`, which also computes `keys`.
     pub items: Vec<T>,
+    /// Each row's search text (`Row::search_text`), computed once when the rows arrive.
+    pub keys: Vec<String>,
     pub failures: Vec<RegionFailure>,
     /// The listing in flight; answers to any other request are stale and dropped.
     pub loading: Option<u64>,
@@ -145,6 +148,7 @@ impl<T> Default for TableView<T> {
     fn default() -> Self {
         TableView {
             items: Vec::new(),
+            keys: Vec::new(),
             failures: Vec::new(),
             loading: None,
             role: None,
@@ -160,9 +164,15 @@ impl<T> Default for TableView<T> {
 }
 
 impl<T: Row> TableView<T> {
+    /// Replaces the rows and computes what the filter searches in each.
+    pub fn set_items(&mut self, items: Vec<T>) {
+        self.keys = items.iter().map(Row::search_text).collect();
+        self.items = items;
+    }
+
     /// Recomputes the visible rows after the items, filter or sort changed.
     pub fn refresh(&mut self, height: usize) {
-        self.visible = visible(&self.items, &self.list.filter, self.sort);
+        self.visible = visible(&self.items, &self.keys, &self.list.filter, self.sort);
         self.list.scroll_into_view(self.visible.len(), height);
     }
 

@@ -16,14 +16,27 @@ pub trait Row {
     fn id(&self) -> &str;
     /// The region the row lives in.
     fn region(&self) -> &str;
-    /// Whether the row matches a filter (already lower-case): id, name, IPs, tags and so on.
-    fn matches(&self, needle: &str) -> bool;
+    /// Everything a `/` filter looks at (id, name, IPs, DNS names, tags…), lower-case, one field
+    /// per line. Tables compute it once per row, so a keystroke is one substring search a row.
+    fn search_text(&self) -> String;
     /// Orders two rows by a 0-based column.
     fn compare(&self, other: &Self, column: usize) -> Ordering;
 }
 
-fn contains(hay: &str, needle: &str) -> bool {
-    hay.to_lowercase().contains(needle)
+/// Fields and tags (keys and values) as lower-case lines: a filter never spans two of them.
+fn search_lines<'a>(
+    fields: impl Iterator<Item = &'a str>,
+    tags: &'a std::collections::BTreeMap<String, String>,
+) -> String {
+    let mut out = String::new();
+    for f in fields.chain(tags.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()])) {
+        if f.is_empty() {
+            continue;
+        }
+        out.push_str(&f.to_lowercase());
+        out.push('\n');
+    }
+    out
 }
 
 fn opt(s: &Option<String>) -> &str {
@@ -52,8 +65,8 @@ impl Row for Instance {
         &self.region
     }
 
-    fn matches(&self, needle: &str) -> bool {
-        [
+    fn search_text(&self) -> String {
+        let fields = [
             self.instance_id.as_str(),
             &self.name,
             &self.state,
@@ -66,14 +79,13 @@ impl Row for Instance {
             opt(&self.vpc_id),
             opt(&self.subnet_id),
             opt(&self.image_id),
-        ]
-        .iter()
-        .any(|h| contains(h, needle))
-            || self.volume_ids.iter().any(|v| contains(v, needle))
-            || self
-                .tags
-                .iter()
-                .any(|(k, v)| contains(k, needle) || contains(v, needle))
+        ];
+        search_lines(
+            fields
+                .into_iter()
+                .chain(self.volume_ids.iter().map(String::as_str)),
+            &self.tags,
+        )
     }
 
     fn compare(&self, o: &Self, column: usize) -> Ordering {
@@ -128,8 +140,8 @@ impl Row for Volume {
         &self.region
     }
 
-    fn matches(&self, needle: &str) -> bool {
-        [
+    fn search_text(&self) -> String {
+        let fields = [
             self.volume_id.as_str(),
             &self.name,
             &self.volume_type,
@@ -137,14 +149,13 @@ impl Row for Volume {
             &self.availability_zone,
             opt(&self.snapshot_id),
             opt(&self.kms_key_id),
-        ]
-        .iter()
-        .any(|h| contains(h, needle))
-            || self.attached_to.iter().any(|i| contains(i, needle))
-            || self
-                .tags
-                .iter()
-                .any(|(k, v)| contains(k, needle) || contains(v, needle))
+        ];
+        search_lines(
+            fields
+                .into_iter()
+                .chain(self.attached_to.iter().map(String::as_str)),
+            &self.tags,
+        )
     }
 
     fn compare(&self, o: &Self, column: usize) -> Ordering {
@@ -165,11 +176,28 @@ impl Row for Volume {
 }
 
 /// Indices of the rows that match `filter`, in `sort` order: what the table shows.
-pub fn visible<T: Row>(items: &[T], filter: &str, sort: Option<(usize, bool)>) -> Vec<usize> {
+pub fn visible<T: Row>(
+    items: &[T],
+    keys: &[String],
+    filter: &str,
+    sort: Option<(usize, bool)>,
+) -> Vec<usize> {
     let needle = filter.trim().to_lowercase();
-    let mut idx: Vec<usize> = (0..items.len())
-        .filter(|&i| needle.is_empty() || items[i].matches(&needle))
-        .collect();
+    let mut idx: Vec<usize> = if needle.is_empty() {
+        (0..items.len()).collect()
+    } else {
+        let finder = memchr::memmem::Finder::new(needle.as_bytes());
+        if keys.len() == items.len() {
+            (0..items.len())
+                .filter(|&i| finder.find(keys[i].as_bytes()).is_some())
+                .collect()
+        } else {
+            // Keys not computed (items set directly): the slow way, same answer.
+            (0..items.len())
+                .filter(|&i| finder.find(items[i].search_text().as_bytes()).is_some())
+                .collect()
+        }
+    };
     if let Some((column, descending)) = sort {
         idx.sort_by(|&a, &b| {
             let o = items[a].compare(&items[b], column);
@@ -181,4 +209,17 @@ pub fn visible<T: Row>(items: &[T], filter: &str, sort: Option<(usize, bool)>) -
         });
     }
     idx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_text_is_lower_case_lines_of_fields_and_tags() {
+        let mut tags = std::collections::BTreeMap::new();
+        tags.insert("Équipe".to_string(), "Données".to_string());
+        let text = search_lines(["Web-1", "", "10.0.3.17"].into_iter(), &tags);
+        assert_eq!(text, "web-1\n10.0.3.17\néquipe\ndonnées\n");
+    }
 }

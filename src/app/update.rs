@@ -164,7 +164,7 @@ fn finish_listing<T: Row>(
     } else {
         None
     };
-    table.items = items;
+    table.set_items(items);
     table.failures = listing.failures;
     table.role = Some(role);
     table.refresh(rows);
@@ -336,7 +336,7 @@ fn fail_table<T: Row>(table: &mut TableView<T>, role: &RoleArn, e: &AwsError) {
     if table.role.as_ref() == Some(role) && !table.items.is_empty() {
         return;
     }
-    table.items.clear();
+    table.set_items(Vec::new());
     table.visible.clear();
     table.failures.clear();
     table.error = Some(e.clone());

@@ -46,6 +46,9 @@ def parse_args():
     p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: a free one)")
     p.add_argument("--info-file", help="also write the JSON here (for scripts that run the server in the background)")
     p.add_argument("--no-seed", action="store_true", help="start empty")
+    p.add_argument("--bench-world", metavar="ACCOUNTS:REGIONS:INSTANCES",
+                   help="seed the benchmark world instead: that many secondary accounts, each with a role "
+                        "the primary user may assume and INSTANCES instances in each of REGIONS regions")
     return p.parse_args()
 
 
@@ -67,7 +70,10 @@ def main():
     endpoint = f"http://{host}:{port}"
 
     world = {"endpoint": endpoint}
-    if not args.no_seed:
+    if args.bench_world:
+        accounts, regions, per = (int(x) for x in args.bench_world.split(":"))
+        world.update(seed_bench(endpoint, accounts, regions, per))
+    elif not args.no_seed:
         world.update(seed(endpoint))
     if args.enforce_iam:
         settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
@@ -249,6 +255,36 @@ def seed(endpoint):
             ec2 = client(endpoint, "ec2", "us-east-1", creds)
             add(run(ec2, "sandbox-secret"), "us-east-1")
     return world
+
+
+BENCH_REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2", "eu-central-1"]
+
+
+def seed_bench(endpoint, accounts, regions, per):
+    """A primary user who may assume `Inventory` in each of `accounts` accounts, each with `per`
+    instances in each of its first `regions` regions."""
+    roles = [f"arn:aws:iam::{100000000000 + i:012d}:role/Inventory" for i in range(1, accounts + 1)]
+    primary = account_creds(endpoint, PRIMARY)
+    iam = client(endpoint, "iam", creds=primary)
+    iam.create_user(UserName="responder")
+    iam.put_user_policy(UserName="responder", PolicyName="inventory", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": roles}))
+    key = iam.create_access_key(UserName="responder")["AccessKey"]
+    for arn in roles:
+        creds = account_creds(endpoint, arn.split(":")[4])
+        create_role(endpoint, creds, arn)
+        for region in BENCH_REGIONS[:regions]:
+            ec2 = client(endpoint, "ec2", region, creds)
+            image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+            ec2.run_instances(ImageId=image, MinCount=per, MaxCount=per, InstanceType="t3.micro",
+                              TagSpecifications=tags("bench"))
+    return {
+        "primary": {"account": PRIMARY, "arn": f"arn:aws:iam::{PRIMARY}:user/responder",
+                    "access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]},
+        "roles": roles,
+        "regions": BENCH_REGIONS[:regions],
+        "instances_per_region": per,
+    }
 
 
 if __name__ == "__main__":

@@ -1,0 +1,172 @@
+//! The TUI at scale: filter, sort and draw a 100 000-instance table, and the heap it takes.
+//! `cargo bench --bench scale` (scripts/bench runs it and prints the figures).
+//!
+//! Targets (issue "Scale and speed"): filter under 20 ms per keystroke, a frame under 4 ms.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::{FixedOffset, TimeZone, Utc};
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+use rolecall::app::state::View;
+use rolecall::app::table::{visible, Row};
+use rolecall::app::State;
+use rolecall::aws::ec2::Instance;
+use rolecall::config::Config;
+use rolecall::ui::{draw, Theme};
+
+/// Counts live heap bytes and their peak, for the memory figure.
+struct Counting;
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            let now = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+const N: usize = 100_000;
+
+/// Instances shaped like real ones: names, tags, IPs, volumes, in four regions.
+fn instances(n: usize) -> Vec<Instance> {
+    let regions = ["us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2"];
+    let launched = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    (0..n)
+        .map(|i| {
+            let region = regions[i % regions.len()];
+            let mut tags = BTreeMap::new();
+            tags.insert("Name".to_string(), format!("node-{i:06}"));
+            tags.insert(
+                "team".to_string(),
+                ["web", "data", "batch", "ops"][i % 4].to_string(),
+            );
+            tags.insert(
+                "env".to_string(),
+                if i % 3 == 0 { "prod" } else { "staging" }.to_string(),
+            );
+            Instance {
+                instance_id: format!("i-{:017x}", i * 7919),
+                name: format!("node-{i:06}"),
+                state: if i % 10 == 0 { "stopped" } else { "running" }.into(),
+                instance_type: ["t3.micro", "m5.large", "c5.xlarge"][i % 3].into(),
+                region: region.into(),
+                availability_zone: format!("{region}a"),
+                private_ip: Some(format!(
+                    "10.{}.{}.{}",
+                    i / 65536 % 256,
+                    i / 256 % 256,
+                    i % 256
+                )),
+                public_ip: (i % 5 == 0)
+                    .then(|| format!("54.{}.{}.{}", i / 65536 % 256, i / 256 % 256, i % 256)),
+                launch_time: Some(launched + chrono::Duration::minutes(i as i64)),
+                volume_ids: vec![format!("vol-{:017x}", i * 104729)],
+                tags,
+                image_id: Some("ami-0123456789abcdef0".into()),
+                vpc_id: Some("vpc-0123456789abcdef0".into()),
+                subnet_id: Some("subnet-0123456789abcdef0".into()),
+                key_name: None,
+                platform: None,
+                architecture: Some("x86_64".into()),
+                iam_instance_profile: None,
+                private_dns_name: Some(format!(
+                    "ip-10-0-{}-{}.ec2.internal",
+                    i / 256 % 256,
+                    i % 256
+                )),
+                public_dns_name: None,
+                security_groups: vec!["sg-0123456789abcdef0".into()],
+            }
+        })
+        .collect()
+}
+
+fn state_with(items: Vec<Instance>, size: (u16, u16)) -> State {
+    let now = Utc.with_ymd_and_hms(2026, 11, 22, 18, 0, 0).unwrap();
+    let mut s = State::new(
+        &Config::default(),
+        now,
+        FixedOffset::east_opt(0).unwrap(),
+        size,
+    );
+    s.view = View::Instances;
+    s.instances.role = Some(
+        "arn:aws:iam::222222222222:role/ResponderRole"
+            .parse()
+            .unwrap(),
+    );
+    s.current = s.instances.role.clone();
+    s.instances.regions = vec!["us-east-1".into(), "eu-west-1".into()];
+    s.instances.set_items(items);
+    s.instances.refresh(usize::from(size.1));
+    s
+}
+
+fn memory_report() {
+    let before = LIVE.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    let s = state_with(instances(N), (200, 50));
+    let live = LIVE.load(Ordering::Relaxed) - before;
+    let peak = PEAK.load(Ordering::Relaxed) - before;
+    println!(
+        "memory: {N} instances in the TUI state: {:.1} MiB live ({} bytes/instance), {:.1} MiB peak while loading",
+        live as f64 / 1048576.0,
+        live / N,
+        peak as f64 / 1048576.0
+    );
+    drop(s);
+}
+
+fn benches(c: &mut Criterion) {
+    memory_report();
+    let items = instances(N);
+    let keys: Vec<String> = items.iter().map(Row::search_text).collect();
+    c.bench_function(
+        "filter 100k instances (one keystroke, \"node-0999\")",
+        |b| b.iter(|| black_box(visible(&items, &keys, black_box("node-0999"), None))),
+    );
+    c.bench_function("filter 100k instances by IP (\"10.1.2\")", |b| {
+        b.iter(|| black_box(visible(&items, &keys, black_box("10.1.2"), None)))
+    });
+    c.bench_function("sort 100k instances by name", |b| {
+        b.iter(|| black_box(visible(&items, &keys, "", Some((0, true)))))
+    });
+    c.bench_function("search keys for 100k instances (once per listing)", |b| {
+        b.iter(|| black_box(items.iter().map(Row::search_text).collect::<Vec<_>>()))
+    });
+    let mut s = state_with(items, (200, 50));
+    let theme = Theme::new(false);
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
+    c.bench_function("draw a frame of the 100k-instance table (200x50)", |b| {
+        b.iter(|| {
+            // Scroll a row each frame, as a held-down j does.
+            s.instances.list.selected = (s.instances.list.selected + 1) % N;
+            s.instances.list.scroll_into_view(N, 48);
+            terminal.draw(|f| draw(f, &s, &theme)).unwrap();
+        })
+    });
+}
+
+criterion_group! {
+    name = scale;
+    config = Criterion::default().sample_size(20).measurement_time(std::time::Duration::from_secs(4));
+    targets = benches
+}
+criterion_main!(scale);
