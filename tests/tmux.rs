@@ -679,6 +679,10 @@ fn zero_config_tree_shows_roles_found_in_the_policies() {
         !screen.contains("555555555555"),
         "the denied sandbox role:\n{screen}"
     );
+    assert!(
+        screen.contains("not assumed [policy]"),
+        "the source is shown:\n{screen}"
+    );
     // A discovered role works like a configured one.
     t.keys("/4444");
     t.key("Enter");

@@ -119,6 +119,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 if role.mfa_serial.is_some() {
                     needs.push("mfa");
                 }
+                // Where a role not in the config came from.
+                match role.source {
+                    crate::roles::RoleSource::Config => {}
+                    other => needs.push(other.as_str()),
+                }
                 let needs = if needs.is_empty() {
                     String::new()
                 } else {
