@@ -52,21 +52,8 @@ impl Setup {
 /// `rolecall` as the primary account's IAM role (as on an instance with an instance role):
 /// the user assumes it, rolecall runs with that session.
 fn as_primary_role(emu: &Emulator) -> Command {
-    let out = run(emu.rolecall().args([
-        "assume",
-        emu.world["primary_role"].as_str().unwrap(),
-        "--format",
-        "credential-process",
-    ]))
-    .ok();
-    let doc = out.json();
     let mut cmd = emu.bare_command();
-    cmd.env("AWS_ACCESS_KEY_ID", doc["AccessKeyId"].as_str().unwrap())
-        .env(
-            "AWS_SECRET_ACCESS_KEY",
-            doc["SecretAccessKey"].as_str().unwrap(),
-        )
-        .env("AWS_SESSION_TOKEN", doc["SessionToken"].as_str().unwrap());
+    cmd.envs(emu.primary_role_env());
     cmd
 }
 

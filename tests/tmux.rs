@@ -642,14 +642,7 @@ fn o_opens_the_console_on_the_selected_instance_and_shift_o_copies_the_link() {
 fn zero_config_tree_shows_roles_found_in_the_policies() {
     // As the primary account's role (as on an instance), with no rolecall config at all.
     let emu = emulator();
-    let out = common::run(emu.rolecall().args([
-        "assume",
-        emu.world["primary_role"].as_str().unwrap(),
-        "--format",
-        "credential-process",
-    ]))
-    .ok();
-    let doc = out.json();
+    let creds = emu.primary_role_env();
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().join("empty.toml");
     std::fs::write(&empty, "").unwrap();
@@ -658,14 +651,10 @@ fn zero_config_tree_shows_roles_found_in_the_policies() {
         emu,
         &emu.endpoint,
         &empty,
-        &[
-            ("AWS_ACCESS_KEY_ID", doc["AccessKeyId"].as_str().unwrap()),
-            (
-                "AWS_SECRET_ACCESS_KEY",
-                doc["SecretAccessKey"].as_str().unwrap(),
-            ),
-            ("AWS_SESSION_TOKEN", doc["SessionToken"].as_str().unwrap()),
-        ],
+        &creds
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect::<Vec<_>>(),
     );
     let screen = t.wait_for(&[
         "assumed-role/ResponderInstanceRole",

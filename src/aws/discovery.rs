@@ -117,8 +117,48 @@ where
     err
 }
 
+/// The inline and attached policies of one role, user or group: the same three IAM calls for
+/// each, on builders of different types (`$by` names the owner: `role_name`, `user_name`…).
+/// Inline documents are fetched in parallel.
+macro_rules! owned {
+    ($iam:expr, $owner:expr, $name:expr, $by:ident,
+     $list:ident / $list_op:literal, $get:ident / $get_op:literal, $attached:ident / $attached_op:literal) => {{
+        let (iam, t, name) = ($iam, $owner, $name);
+        let names = iam
+            .$list()
+            .$by(name)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| iam_err(e, $list_op, t))?;
+        let inline_docs = try_join_all(names.into_iter().map(|p| async move {
+            let out = iam
+                .$get()
+                .$by(name)
+                .policy_name(&p)
+                .send()
+                .await
+                .map_err(|e| iam_err(e, $get_op, t))?;
+            Ok::<_, AwsError>((p, out.policy_document().to_string()))
+        }))
+        .await?;
+        let attached = iam
+            .$attached()
+            .$by(name)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| iam_err(e, $attached_op, t))?;
+        owned_policies(iam, t, inline_docs, attached).await?
+    }};
+}
+
 /// Every identity policy of the caller: inline and attached managed ones (their default
-/// version), and for a user those of its groups too. Inline documents are fetched in parallel.
+/// version), and for a user those of its groups too.
 pub async fn read_policies(
     config: &SdkConfig,
     caller: &Caller,
@@ -126,71 +166,26 @@ pub async fn read_policies(
     let iam = &Client::new(config);
     let mut docs = Vec::new();
     match caller {
-        Caller::Role { name } => {
-            let t = &format!("role {name}");
-            let names = iam
-                .list_role_policies()
-                .role_name(name)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .map_err(|e| iam_err(e, "ListRolePolicies", t))?;
-            let inline_docs = try_join_all(names.into_iter().map(|p| async move {
-                let out = iam
-                    .get_role_policy()
-                    .role_name(name)
-                    .policy_name(&p)
-                    .send()
-                    .await
-                    .map_err(|e| iam_err(e, "GetRolePolicy", t))?;
-                Ok::<_, AwsError>((p, out.policy_document().to_string()))
-            }))
-            .await?;
-            let attached = iam
-                .list_attached_role_policies()
-                .role_name(name)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .map_err(|e| iam_err(e, "ListAttachedRolePolicies", t))?;
-            docs.extend(owned_policies(iam, t, inline_docs, attached).await?);
-        }
+        Caller::Role { name } => docs.extend(owned!(
+            iam,
+            &format!("role {name}"),
+            name,
+            role_name,
+            list_role_policies / "ListRolePolicies",
+            get_role_policy / "GetRolePolicy",
+            list_attached_role_policies / "ListAttachedRolePolicies"
+        )),
         Caller::User { name } => {
             let t = &format!("user {name}");
-            let names = iam
-                .list_user_policies()
-                .user_name(name)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .map_err(|e| iam_err(e, "ListUserPolicies", t))?;
-            let inline_docs = try_join_all(names.into_iter().map(|p| async move {
-                let out = iam
-                    .get_user_policy()
-                    .user_name(name)
-                    .policy_name(&p)
-                    .send()
-                    .await
-                    .map_err(|e| iam_err(e, "GetUserPolicy", t))?;
-                Ok::<_, AwsError>((p, out.policy_document().to_string()))
-            }))
-            .await?;
-            let attached = iam
-                .list_attached_user_policies()
-                .user_name(name)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .map_err(|e| iam_err(e, "ListAttachedUserPolicies", t))?;
-            docs.extend(owned_policies(iam, t, inline_docs, attached).await?);
+            docs.extend(owned!(
+                iam,
+                t,
+                name,
+                user_name,
+                list_user_policies / "ListUserPolicies",
+                get_user_policy / "GetUserPolicy",
+                list_attached_user_policies / "ListAttachedUserPolicies"
+            ));
             let groups = iam
                 .list_groups_for_user()
                 .user_name(name)
@@ -202,37 +197,15 @@ pub async fn read_policies(
                 .map_err(|e| iam_err(e, "ListGroupsForUser", t))?;
             for g in groups {
                 let group = g.group_name();
-                let t = &format!("group {group} (of user {name})");
-                let names = iam
-                    .list_group_policies()
-                    .group_name(group)
-                    .into_paginator()
-                    .items()
-                    .send()
-                    .try_collect()
-                    .await
-                    .map_err(|e| iam_err(e, "ListGroupPolicies", t))?;
-                let inline_docs = try_join_all(names.into_iter().map(|p| async move {
-                    let out = iam
-                        .get_group_policy()
-                        .group_name(group)
-                        .policy_name(&p)
-                        .send()
-                        .await
-                        .map_err(|e| iam_err(e, "GetGroupPolicy", t))?;
-                    Ok::<_, AwsError>((p, out.policy_document().to_string()))
-                }))
-                .await?;
-                let attached = iam
-                    .list_attached_group_policies()
-                    .group_name(group)
-                    .into_paginator()
-                    .items()
-                    .send()
-                    .try_collect()
-                    .await
-                    .map_err(|e| iam_err(e, "ListAttachedGroupPolicies", t))?;
-                docs.extend(owned_policies(iam, t, inline_docs, attached).await?);
+                docs.extend(owned!(
+                    iam,
+                    &format!("group {group} (of user {name})"),
+                    group,
+                    group_name,
+                    list_group_policies / "ListGroupPolicies",
+                    get_group_policy / "GetGroupPolicy",
+                    list_attached_group_policies / "ListAttachedGroupPolicies"
+                ));
             }
         }
         Caller::Root | Caller::Other => {}

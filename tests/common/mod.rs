@@ -108,6 +108,25 @@ impl Emulator {
             .collect()
     }
 
+    /// Credentials of the primary account's IAM role (as on an instance with an instance role):
+    /// the responder user assumes it with rolecall itself. As environment variables.
+    pub fn primary_role_env(&self) -> Vec<(&'static str, String)> {
+        let doc = run(self.rolecall().args([
+            "assume",
+            self.world["primary_role"].as_str().unwrap(),
+            "--format",
+            "credential-process",
+        ]))
+        .ok()
+        .json();
+        let get = |k: &str| doc[k].as_str().unwrap().to_string();
+        vec![
+            ("AWS_ACCESS_KEY_ID", get("AccessKeyId")),
+            ("AWS_SECRET_ACCESS_KEY", get("SecretAccessKey")),
+            ("AWS_SESSION_TOKEN", get("SessionToken")),
+        ]
+    }
+
     /// A clean environment: nothing of the developer's AWS setup leaks into a test.
     pub fn bare_command(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_rolecall"));
