@@ -8,15 +8,19 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{FixedOffset, TimeZone, Utc};
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
-use rolecall::app::state::View;
+use rolecall::app::state::{search_keys, View};
 use rolecall::app::table::{visible, Row};
+use rolecall::app::update::update;
 use rolecall::app::State;
+use rolecall::app::{Effect, Msg};
 use rolecall::aws::ec2::Instance;
 use rolecall::config::Config;
+use rolecall::inventory::{AccountRow, Part, Target};
 use rolecall::ui::{draw, Theme};
 
 /// Counts live heap bytes and their peak, for the memory figure.
@@ -151,6 +155,7 @@ fn benches(c: &mut Criterion) {
     c.bench_function("search keys for 100k instances (once per listing)", |b| {
         b.iter(|| black_box(items.iter().map(Row::search_text).collect::<Vec<_>>()))
     });
+    every_account(c);
     let mut s = state_with(items, (200, 50));
     let theme = Theme::new(false);
     let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
@@ -162,6 +167,138 @@ fn benches(c: &mut Criterion) {
             terminal.draw(|f| draw(f, &s, &theme)).unwrap();
         })
     });
+}
+
+/// 100k instances over 40 accounts, as the every-account view holds them.
+fn account_parts(items: Vec<Instance>, accounts: usize) -> Vec<Part<Instance>> {
+    let per = items.len() / accounts;
+    let mut items = items.into_iter();
+    (0..accounts)
+        .map(|a| {
+            let arn: rolecall::aws::arn::RoleArn = format!(
+                "arn:aws:iam::{:012}:role/Inventory",
+                100_000_000_000u64 + a as u64
+            )
+            .parse()
+            .unwrap();
+            let role = rolecall::roles::Role::from_arn(arn.clone());
+            let rows = items
+                .by_ref()
+                .take(per)
+                .map(|item| AccountRow {
+                    account_id: arn.account_id().to_string(),
+                    account_name: Some(format!("account-{a:02}")),
+                    role_arn: arn.to_string(),
+                    item,
+                })
+                .collect();
+            Part {
+                target: Target {
+                    role,
+                    account_name: Some(format!("account-{a:02}")),
+                    regions: vec!["us-east-1".into()],
+                },
+                rows,
+                failures: vec![],
+                ok: true,
+            }
+        })
+        .collect()
+}
+
+/// The every-account view: 39 of 40 accounts in, then the last one's 2 500 rows arrive (what
+/// the UI thread does per account answered), with the search keys made by the listing task or
+/// (as before) in `update`; then a keystroke of filter over all 100k.
+fn every_account(c: &mut Criterion) {
+    let mut parts = account_parts(instances(N), 40);
+    let last = parts.pop().unwrap();
+    let mut s = state_with(Vec::new(), (200, 50));
+    let request = match &update(&mut s, Msg::Key(KeyEvent::from(KeyCode::Char('a'))))[..] {
+        [Effect::ListAll { request, .. }] => *request,
+        _ => {
+            // No roles in an empty config: start the listing by hand.
+            s.view = View::AllInstances;
+            s.all_instances.table.loading = Some(1);
+            1
+        }
+    };
+    s.all_instances.accounts = 40;
+    for p in parts {
+        let keys = search_keys(&p.rows);
+        update(
+            &mut s,
+            Msg::AllInstances {
+                request,
+                part: p,
+                keys,
+            },
+        );
+    }
+    let last_keys = search_keys(&last.rows);
+    c.bench_function(
+        "every account: the 40th account's 2.5k rows arrive, keys made by the task",
+        |b| {
+            b.iter_batched(
+                || (s.clone(), last.clone(), last_keys.clone()),
+                |(mut s, part, keys)| {
+                    update(
+                        &mut s,
+                        Msg::AllInstances {
+                            request,
+                            part,
+                            keys,
+                        },
+                    );
+                    s
+                },
+                BatchSize::LargeInput,
+            )
+        },
+    );
+    c.bench_function(
+        "every account: the 40th account's 2.5k rows arrive, keys made in update",
+        |b| {
+            b.iter_batched(
+                || (s.clone(), last.clone()),
+                |(mut s, part)| {
+                    update(
+                        &mut s,
+                        Msg::AllInstances {
+                            request,
+                            part,
+                            keys: vec![],
+                        },
+                    );
+                    s
+                },
+                BatchSize::LargeInput,
+            )
+        },
+    );
+    let keys = search_keys(&last.rows);
+    update(
+        &mut s,
+        Msg::AllInstances {
+            request,
+            part: last,
+            keys,
+        },
+    );
+    let t = &s.all_instances.table;
+    assert_eq!(t.items.len(), N);
+    c.bench_function(
+        "every account: filter 100k rows of 40 accounts (\"10.1.2\")",
+        |b| {
+            b.iter(|| {
+                black_box(visible(
+                    &t.items,
+                    &t.keys,
+                    black_box("10.1.2"),
+                    Some((0, false)),
+                ))
+            })
+        },
+    );
 }
 
 criterion_group! {

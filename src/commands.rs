@@ -313,11 +313,7 @@ where
     .await;
     bar.finish_and_clear();
     for f in &inventory.failures {
-        let place = match &f.region {
-            Some(r) => format!("account {} region {r}", f.account_id),
-            None => format!("account {}", f.account_id),
-        };
-        eprintln!("warning: {place}: {}", f.error);
+        eprintln!("warning: {}: {}", f.place(), f.error);
         if let Some(h) = &f.hint {
             eprintln!("  hint: {h}");
         }

@@ -6,7 +6,8 @@
 use std::future::Future;
 
 use aws_config::SdkConfig;
-use futures::stream::{self, StreamExt};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use futures::stream::{self, Stream, StreamExt};
 use serde::Serialize;
 
 use crate::aws::assume::{assume_role, chained_cap};
@@ -19,6 +20,9 @@ use crate::roles::Role;
 #[derive(Debug, Clone, Serialize)]
 pub struct AccountRow<T> {
     pub account_id: String,
+    /// The account's name in the config, if it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
     pub role_arn: String,
     #[serde(flatten)]
     pub item: T,
@@ -32,17 +36,41 @@ pub struct Failure {
     /// `None` when the whole account failed.
     pub region: Option<String>,
     pub error: String,
+    /// The error's code (`AccessDenied`…), or its kind when AWS gave none: a word for summaries.
+    #[serde(skip)]
+    pub code: String,
     pub hint: Option<String>,
 }
 
 impl Failure {
-    fn new(role: &Role, region: Option<String>, e: &AwsError) -> Failure {
+    pub fn new(role: &Role, region: Option<String>, e: &AwsError) -> Failure {
         Failure {
             account_id: role.arn.account_id().to_string(),
             role_arn: role.arn.to_string(),
             region,
             error: e.to_string(),
+            code: e.code.clone().unwrap_or_else(|| format!("{:?}", e.kind)),
             hint: e.hint.clone(),
+        }
+    }
+
+    /// An account skipped because every role into it needs an MFA code; `hint` says what to do.
+    pub fn needs_mfa(role: &Role, hint: String) -> Failure {
+        Failure {
+            account_id: role.arn.account_id().to_string(),
+            role_arn: role.arn.to_string(),
+            region: None,
+            error: "skipped: every role into this account needs an MFA code".into(),
+            code: "MFA".into(),
+            hint: Some(hint),
+        }
+    }
+
+    /// "account 222222222222 region eu-west-1" or "account 222222222222".
+    pub fn place(&self) -> String {
+        match &self.region {
+            Some(r) => format!("account {} region {r}", self.account_id),
+            None => format!("account {}", self.account_id),
         }
     }
 }
@@ -55,6 +83,111 @@ pub struct Inventory<T> {
     /// Accounts listed (in whole or in part) out of those tried.
     pub accounts_ok: usize,
     pub accounts: usize,
+}
+
+/// One account to list: the role to list it through and the regions to look in.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub role: Role,
+    pub account_name: Option<String>,
+    pub regions: Vec<String>,
+}
+
+impl Target {
+    /// The role's own regions, or `regions_override` when not empty.
+    pub fn new(role: Role, config: &Config, regions_override: &[String]) -> Target {
+        let regions = if regions_override.is_empty() {
+            role.regions(&config.defaults)
+        } else {
+            regions_override.to_vec()
+        };
+        Target {
+            account_name: config
+                .account(role.arn.account_id())
+                .and_then(|a| a.name.clone()),
+            role,
+            regions,
+        }
+    }
+}
+
+/// One account's answer: its rows and what failed, as soon as it is in.
+#[derive(Debug, Clone)]
+pub struct Part<T> {
+    pub target: Target,
+    pub rows: Vec<AccountRow<T>>,
+    pub failures: Vec<Failure>,
+    /// Listed in whole or in part (at least one region answered).
+    pub ok: bool,
+}
+
+impl<T> Part<T> {
+    fn new(target: Target, outcome: Result<Listing<T>, AwsError>) -> Part<T> {
+        let role = &target.role;
+        match outcome {
+            Err(e) => Part {
+                failures: vec![Failure::new(role, None, &e)],
+                rows: Vec::new(),
+                ok: false,
+                target,
+            },
+            Ok(listing) => {
+                let account = role.arn.account_id().to_string();
+                let arn = role.arn.to_string();
+                let rows = listing
+                    .items
+                    .into_iter()
+                    .map(|item| AccountRow {
+                        account_id: account.clone(),
+                        account_name: target.account_name.clone(),
+                        role_arn: arn.clone(),
+                        item,
+                    })
+                    .collect();
+                let failures: Vec<Failure> = listing
+                    .failures
+                    .iter()
+                    .map(|f| Failure::new(role, Some(f.region.clone()), &f.error))
+                    .collect();
+                Part {
+                    ok: failures.len() < target.regions.len(),
+                    rows,
+                    failures,
+                    target,
+                }
+            }
+        }
+    }
+}
+
+/// Every target listed, at most `concurrency` accounts at a time, each account's answer coming
+/// out as soon as it is in. `credentials` gets a target's session (assumes the role, or reuses
+/// a live session); `list` lists with it in the target's regions.
+pub fn parts<T, C, CF, L, LF>(
+    targets: Vec<Target>,
+    concurrency: usize,
+    credentials: C,
+    list: L,
+) -> impl Stream<Item = Part<T>>
+where
+    C: Fn(&Target) -> CF,
+    CF: Future<Output = Result<SharedCredentialsProvider, AwsError>>,
+    L: Fn(SharedCredentialsProvider, Vec<String>) -> LF + Clone,
+    LF: Future<Output = Listing<T>>,
+{
+    stream::iter(targets)
+        .map(move |target| {
+            let session = credentials(&target);
+            let list = list.clone();
+            async move {
+                let outcome = match session.await {
+                    Ok(c) => Ok(list(c, target.regions.clone()).await),
+                    Err(e) => Err(e),
+                };
+                Part::new(target, outcome)
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
 }
 
 /// One role per account: the first in `roles` that needs no MFA code (an unattended run cannot
@@ -106,71 +239,52 @@ where
         rows: Vec::new(),
         failures: mfa_only
             .iter()
-            .map(|r| Failure {
-                account_id: r.arn.account_id().to_string(),
-                role_arn: r.arn.to_string(),
-                region: None,
-                error: "skipped: every role into this account needs an MFA code".into(),
-                hint: Some(format!(
-                    "list it on its own: rolecall instances {} --token-code CODE",
-                    r.arn
-                )),
+            .map(|r| {
+                Failure::needs_mfa(
+                    r,
+                    format!(
+                        "list it on its own: rolecall instances {} --token-code CODE",
+                        r.arn
+                    ),
+                )
             })
             .collect(),
         accounts_ok: 0,
         accounts: chosen.len() + mfa_only.len(),
     };
     let total = chosen.len();
-    let list = &list;
-    let mut results = stream::iter(chosen.into_iter().map(|role| async move {
-        let requested = role.duration(&config.defaults);
+    let targets: Vec<Target> = chosen
+        .into_iter()
+        .map(|role| Target::new(role, config, regions_override))
+        .collect();
+    let assume = |target: &Target| {
+        let requested = target.role.duration(&config.defaults);
         let duration = chained_cap(requested, caller_is_role).or(Some(requested));
-        let params = role.assume_params(&config.defaults, duration, None);
-        let regions = if regions_override.is_empty() {
-            role.regions(&config.defaults)
-        } else {
-            regions_override.to_vec()
+        let params = target.role.assume_params(&config.defaults, duration, None);
+        async move {
+            assume_role(sdk, &params)
+                .await
+                .map(|session| session.credentials.provider())
+        }
+    };
+    let list = &list;
+    let page_size = config.defaults.page_size;
+    let with = move |credentials, regions| {
+        let target = Ec2Target {
+            base: sdk.clone(),
+            credentials,
+            page_size,
         };
-        let outcome = match assume_role(sdk, &params).await {
-            Ok(session) => {
-                let target = Ec2Target {
-                    base: sdk.clone(),
-                    credentials: session.credentials.provider(),
-                    page_size: config.defaults.page_size,
-                };
-                Ok(list(target, regions.clone()).await)
-            }
-            Err(e) => Err(e),
-        };
-        (role, regions, outcome)
-    }))
-    .buffer_unordered(concurrency.max(1));
+        list(target, regions)
+    };
+    let mut results = std::pin::pin!(parts(targets, concurrency, assume, with));
     let mut done = 0;
-    while let Some((role, regions, outcome)) = results.next().await {
+    while let Some(part) = results.next().await {
         done += 1;
         progress(done, total);
-        match outcome {
-            Err(e) => inventory.failures.push(Failure::new(&role, None, &e)),
-            Ok(listing) => {
-                if listing.failures.len() < regions.len() {
-                    inventory.accounts_ok += 1;
-                }
-                for f in &listing.failures {
-                    inventory
-                        .failures
-                        .push(Failure::new(&role, Some(f.region.clone()), &f.error));
-                }
-                let account = role.arn.account_id().to_string();
-                let arn = role.arn.to_string();
-                inventory
-                    .rows
-                    .extend(listing.items.into_iter().map(|item| AccountRow {
-                        account_id: account.clone(),
-                        role_arn: arn.clone(),
-                        item,
-                    }));
-            }
-        }
+        inventory.accounts_ok += usize::from(part.ok);
+        inventory.failures.extend(part.failures);
+        inventory.rows.extend(part.rows);
     }
     // Stable output whatever order accounts answered in (each account's rows keep their order).
     inventory

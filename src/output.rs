@@ -294,8 +294,12 @@ pub fn account_rows_table<T: Clone>(
 ) -> String {
     let mut out = String::new();
     for chunk in rows.chunk_by(|a, b| a.account_id == b.account_id) {
+        let name = match &chunk[0].account_name {
+            Some(n) => format!(" {n}"),
+            None => String::new(),
+        };
         out.push_str(&format!(
-            "== account {} (via {}): {}\n",
+            "== account {}{name} (via {}): {}\n",
             chunk[0].account_id,
             chunk[0].role_arn,
             chunk.len()

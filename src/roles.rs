@@ -82,7 +82,8 @@ impl Role {
         }
     }
 
-    fn from_arn(arn: RoleArn) -> Self {
+    /// A role known only by its ARN (a command-line argument).
+    pub fn from_arn(arn: RoleArn) -> Self {
         Role {
             arn,
             name: None,

@@ -50,6 +50,16 @@ fn instances_of_every_account_at_once() {
         }
     }
     assert!(rows[0]["state"].is_string() && rows[0]["region"].is_string());
+    let prod = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["account_id"] == "222222222222")
+        .unwrap();
+    assert_eq!(
+        prod["account_name"], "prod",
+        "the config's name for the account"
+    );
     assert!(
         out.stderr
             .contains("rolecall: 18 instances in 5 of 5 accounts"),
@@ -66,7 +76,7 @@ fn instances_of_every_account_at_once() {
     let out = run(emu.rolecall().args(["volumes", "--all"])).ok();
     assert!(
         out.stdout.contains(&format!(
-            "== account 222222222222 (via {}): 7",
+            "== account 222222222222 prod (via {}): 7",
             emu.role_arn("prod-responder")
         )),
         "{}",

@@ -48,6 +48,7 @@ fn with_prod_instances(size: (u16, u16)) -> State {
                 items: prod_instances(),
                 failures: vec![],
             },
+            keys: vec![],
         },
     );
     s
@@ -124,6 +125,7 @@ fn instances_with_a_failed_region() {
                 items: prod_instances()[..3].to_vec(),
                 failures: vec![failure],
             },
+            keys: vec![],
         },
     );
     insta::assert_snapshot!(render(&s));
@@ -146,6 +148,7 @@ fn empty_account() {
                 items: vec![],
                 failures: vec![],
             },
+            keys: vec![],
         },
     );
     insta::assert_snapshot!(render(&s));
@@ -190,6 +193,7 @@ fn volumes_80x24() {
                 ],
                 failures: vec![],
             },
+            keys: vec![],
         },
     );
     insta::assert_snapshot!(render(&s));
@@ -243,4 +247,82 @@ fn no_color_changes_no_text() {
         .iter()
         .any(|c| c.fg != ratatui::style::Color::Reset));
     assert_eq!(plain, coloured);
+}
+
+/// The every-account view half-way: prod and staging answered, sandbox was refused, the empty
+/// account still to answer.
+fn every_account_filling_in(size: (u16, u16)) -> State {
+    let mut s = state(size);
+    let fx = update(&mut s, key('a'));
+    let request = match &fx[..] {
+        [rolecall::app::Effect::ListAll { request, .. }] => *request,
+        other => panic!("{other:?}"),
+    };
+    let prod = part(&s, PROD, prod_instances());
+    update(
+        &mut s,
+        Msg::AllInstances {
+            request,
+            part: prod,
+            keys: vec![],
+        },
+    );
+    let staging = part(&s, STAGING, staging_instances());
+    update(
+        &mut s,
+        Msg::AllInstances {
+            request,
+            part: staging,
+            keys: vec![],
+        },
+    );
+    let mut sandbox = part(&s, "arn:aws:iam::555555555555:role/ResponderRole", vec![]);
+    let e = AwsError::new(ErrorKind::AccessDenied, "AssumeRole", "sandbox")
+        .with_message("not authorized to perform: sts:AssumeRole");
+    sandbox.failures = vec![rolecall::inventory::Failure::new(
+        &sandbox.target.role,
+        None,
+        &e,
+    )];
+    sandbox.ok = false;
+    update(
+        &mut s,
+        Msg::AllInstances {
+            request,
+            part: sandbox,
+            keys: vec![],
+        },
+    );
+    s
+}
+
+#[test]
+fn every_account_filling_in_120x30() {
+    insta::assert_snapshot!(render(&every_account_filling_in((120, 30))));
+}
+
+#[test]
+fn every_account_filtered_80x24() {
+    let mut s = every_account_filling_in((80, 24));
+    update(&mut s, key('/'));
+    type_keys(&mut s, "10.0.0.2");
+    update(&mut s, code(KeyCode::Enter));
+    insta::assert_snapshot!(render(&s));
+}
+
+#[test]
+fn every_account_detail_120x30() {
+    let mut s = every_account_filling_in((120, 30));
+    update(&mut s, key('G'));
+    update(&mut s, code(KeyCode::Enter));
+    insta::assert_snapshot!(render(&s));
+}
+
+#[test]
+fn every_account_waiting_80x24() {
+    let mut s = state((80, 24));
+    update(&mut s, key(':'));
+    type_keys(&mut s, "all volumes");
+    update(&mut s, code(KeyCode::Enter));
+    insta::assert_snapshot!(render(&s));
 }

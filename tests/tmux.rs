@@ -685,3 +685,58 @@ fn zero_config_tree_shows_roles_found_in_the_policies() {
     t.keys("q");
     t.assert_exited_cleanly(0);
 }
+
+#[test]
+fn every_account_at_once_fills_in_filters_across_all_and_reports_the_refused_one() {
+    // IAM enforced: the sandbox role is refused, every other account lists.
+    let emu = enforced_emulator();
+    let t = Tmux::start("every", emu);
+    t.wait_for(&[
+        "arn:aws:iam::111111111111:user/responder",
+        "staging-auditor",
+    ]);
+    t.keys("a");
+    let screen = t.wait_for(&[
+        "instances of every account [17] · 4 accounts",
+        "failed: 555555555555 (AccessDenied)",
+        "17 instances in 3 of 4 accounts; 1 failed — account 555555555555",
+    ]);
+    assert!(
+        screen.contains("prod") && screen.contains("staging"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("sandbox-secret"),
+        "the refused account shows nothing:\n{screen}"
+    );
+
+    // Find one instance of another account by id, from the same screen.
+    let prod_id = emu.instance_ids("222222222222")[3].clone();
+    t.keys("/");
+    t.keys(&prod_id);
+    t.key("Enter");
+    let screen = t.wait_for(&[&format!("[1/17 /{prod_id}]"), "eu-web-1"]);
+    assert!(!screen.contains("stg-node"), "{screen}");
+    t.keys("Y");
+    t.wait_for(&[&format!("copied {prod_id}")]);
+    assert_eq!(t.tmux(&["show-buffer"]), prod_id);
+    t.key("Enter");
+    t.wait_for(&["listed via role", "ResponderRole", "222222222222 (prod)"]);
+    t.key("Escape");
+    t.key("Escape");
+    t.wait_for(&["instances of every account [17] ·"]);
+
+    // Every account's volumes; the sessions the listing started are in the sessions view.
+    t.keys("v");
+    t.wait_for(&["volumes of every account [", "evidence-copy", "db-1-data"]);
+    t.keys("s");
+    t.wait_for(&["prod-responder", "staging-auditor", "active", "failed"]);
+    // The first Esc dismisses the error on the status line, the second goes back.
+    t.key("Escape");
+    t.key("Escape");
+    t.wait_for(&["volumes of every account ["]);
+    t.keys("q");
+    t.wait_for(&["roles ("]);
+    t.keys("q");
+    t.assert_exited_cleanly(0);
+}

@@ -51,6 +51,7 @@ fn enter_assumes_the_role_then_lists_its_instances() {
             request,
             role: arn(PROD),
             listing: listing(prod_instances()),
+            keys: vec![],
         },
     );
     assert_eq!(s.instances.loading, None);
@@ -79,6 +80,7 @@ fn stale_answers_are_dropped() {
             request: first,
             role: arn(PROD),
             listing: listing(prod_instances()[..1].to_vec()),
+            keys: vec![],
         },
     );
     assert!(s.instances.items.is_empty(), "the older answer is ignored");
@@ -89,6 +91,7 @@ fn stale_answers_are_dropped() {
             request: second,
             role: arn(PROD),
             listing: listing(prod_instances()),
+            keys: vec![],
         },
     );
     assert_eq!(s.instances.items.len(), 4);
@@ -107,6 +110,7 @@ fn leaving_the_view_cancels_the_listing() {
             request,
             role: arn(PROD),
             listing: listing(prod_instances()),
+            keys: vec![],
         },
     );
     assert!(s.instances.items.is_empty());
@@ -123,6 +127,7 @@ fn another_role_never_shows_the_last_accounts_rows() {
             request,
             role: arn(PROD),
             listing: listing(prod_instances()),
+            keys: vec![],
         },
     );
     update(&mut s, code(KeyCode::Esc));
@@ -282,6 +287,7 @@ fn tables_sort_filter_and_copy_ids() {
             request,
             role: arn(PROD),
             listing: listing(prod_instances()),
+            keys: vec![],
         },
     );
     let names = |s: &rolecall::app::State| -> Vec<String> {
@@ -328,6 +334,7 @@ fn v_lists_volumes_and_i_goes_back_without_reloading() {
             request,
             role: arn(PROD),
             listing: listing(prod_instances()),
+            keys: vec![],
         },
     );
     let fx = update(&mut s, key('v'));
@@ -345,6 +352,7 @@ fn v_lists_volumes_and_i_goes_back_without_reloading() {
                 items: vec![volume("vol-1", "data", Some("i-0000000000000000c"), 100)],
                 failures: vec![],
             },
+            keys: vec![],
         },
     );
     assert_eq!(s.volumes.visible.len(), 1);
@@ -404,6 +412,7 @@ fn a_failed_region_keeps_the_others() {
                 items: prod_instances()[..3].to_vec(),
                 failures: vec![failure],
             },
+            keys: vec![],
         },
     );
     assert_eq!(s.instances.visible.len(), 3);
@@ -437,6 +446,7 @@ fn every_region_failing_shows_the_error() {
                 items: vec![],
                 failures: vec![fail("us-east-1"), fail("eu-west-1")],
             },
+            keys: vec![],
         },
     );
     assert_eq!(
@@ -455,6 +465,7 @@ fn a_failed_reload_keeps_the_rows_of_the_failed_regions() {
             request,
             role: arn(PROD),
             listing: listing(prod_instances()),
+            keys: vec![],
         },
     );
     // r: us-east-1 answers with one instance fewer, eu-west-1 times out.
@@ -480,6 +491,7 @@ fn a_failed_reload_keeps_the_rows_of_the_failed_regions() {
                     ),
                 }],
             },
+            keys: vec![],
         },
     );
     let names: Vec<&str> = s.instances.items.iter().map(|i| i.name.as_str()).collect();
@@ -629,6 +641,7 @@ fn refresh_events_keep_the_view_and_count() {
             request,
             role: arn(PROD),
             listing: listing(prod_instances()),
+            keys: vec![],
         },
     );
     update(
@@ -779,6 +792,7 @@ fn o_signs_in_on_the_selected_row_and_shift_o_copies_a_redacted_link() {
             request,
             role: arn(PROD),
             listing: listing(prod_instances()),
+            keys: vec![],
         },
     );
     // The last row: eu-web-1 in eu-west-1.

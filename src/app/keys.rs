@@ -24,6 +24,8 @@ pub enum Action {
     Sessions,
     Instances,
     Volumes,
+    /// Every account at once.
+    All,
     Detail,
     CopyLink,
     CopyId,
@@ -42,13 +44,15 @@ pub enum Action {
 pub enum Scope {
     Global,
     Tree,
-    /// Instances and volumes.
+    /// Instances and volumes, of one role or of every account.
     Tables,
     Instances,
     Volumes,
     Sessions,
     /// Lists with a `/` filter: the tree and the tables.
     Filterable,
+    /// A role's tables and the sessions view (not the tree, not the every-account views).
+    OneRole,
 }
 
 impl Scope {
@@ -56,11 +60,12 @@ impl Scope {
         match self {
             Scope::Global => true,
             Scope::Tree => view == View::Tree,
-            Scope::Tables => matches!(view, View::Instances | View::Volumes),
-            Scope::Instances => view == View::Instances,
-            Scope::Volumes => view == View::Volumes,
+            Scope::Tables => view.is_table(),
+            Scope::Instances => matches!(view, View::Instances | View::AllInstances),
+            Scope::Volumes => matches!(view, View::Volumes | View::AllVolumes),
             Scope::Sessions => view == View::Sessions,
             Scope::Filterable => view != View::Sessions,
+            Scope::OneRole => !view.is_all() && view != View::Tree,
         }
     }
 }
@@ -114,17 +119,19 @@ pub const BINDINGS: &[Binding] = &[
     b(&[C(Char('y'))], "y", "copy the role's switch-role console link", Action::CopyLink, Scope::Global, Some("link")),
     b(&[C(Char('o'))], "o", "console signed in as the role, on the selected row", Action::OpenConsole, Scope::Global, Some("console")),
     b(&[C(Char('O'))], "O", "copy that sign-in link (it grants access!)", Action::CopyConsole, Scope::Global, None),
-    b(&[C(Char('i'))], "i", "instances of the current role", Action::Instances, Scope::Volumes, Some("instances")),
-    b(&[C(Char('v'))], "v", "volumes of the current role", Action::Volumes, Scope::Instances, Some("volumes")),
+    b(&[C(Char('i'))], "i", "instances (of the same role, or of every account)", Action::Instances, Scope::Volumes, Some("instances")),
+    b(&[C(Char('v'))], "v", "volumes (of the same role, or of every account)", Action::Volumes, Scope::Instances, Some("volumes")),
+    b(&[C(Char('a'))], "a", "every account's instances at once (then v: volumes)", Action::All, Scope::Tree, Some("all accounts")),
+    b(&[C(Char('a'))], "a", "every account's instances at once", Action::All, Scope::OneRole, None),
     b(&[C(Enter), C(Char('d'))], "⏎/d", "details of the selected row", Action::Detail, Scope::Tables, Some("details")),
     b(&[C(Char('Y'))], "Y", "copy the selected row's id", Action::CopyId, Scope::Tables, Some("copy id")),
     b(&[Key::Digit], "1-9", "sort by that column (again: reverse)", Action::Sort(0), Scope::Tables, Some("sort")),
-    b(&[C(Char('R'))], "R", "pick regions", Action::Regions, Scope::Tables, Some("regions")),
+    b(&[C(Char('R'))], "R", "pick regions (or :region eu-west-1,us-east-1; :region resets)", Action::Regions, Scope::Tables, Some("regions")),
     b(&[C(Enter)], "⏎", "open the role's instances", Action::Open, Scope::Sessions, Some("open")),
     b(&[C(Char('/'))], "/", "filter", Action::Filter, Scope::Filterable, Some("filter")),
     b(&[C(Char('s'))], "s", "sessions", Action::Sessions, Scope::Global, Some("sessions")),
     b(&[C(Char('r'))], "r", "reload this view", Action::Reload, Scope::Global, None),
-    b(&[C(Char(':'))], ":", "command (:roles :instances :volumes :sessions :region R :q)", Action::Command, Scope::Global, None),
+    b(&[C(Char(':'))], ":", "command (:roles :instances :volumes :all :sessions :region R :q)", Action::Command, Scope::Global, None),
     b(&[C(Char('?'))], "?", "help", Action::Help, Scope::Global, Some("help")),
     b(&[C(Char('j')), C(Down)], "j/↓", "down", Action::Down, Scope::Global, None),
     b(&[C(Char('k')), C(Up)], "k/↑", "up", Action::Up, Scope::Global, None),
@@ -206,7 +213,14 @@ mod tests {
 
     #[test]
     fn no_key_is_bound_twice_in_one_view() {
-        for view in [View::Tree, View::Instances, View::Volumes, View::Sessions] {
+        for view in [
+            View::Tree,
+            View::Instances,
+            View::Volumes,
+            View::Sessions,
+            View::AllInstances,
+            View::AllVolumes,
+        ] {
             let mut keys: Vec<Key> = Vec::new();
             for bd in BINDINGS.iter().filter(|bd| bd.scope.covers(view)) {
                 for k in bd.keys {

@@ -10,6 +10,7 @@ use crate::aws::ec2::{Instance, Listing, Volume};
 use crate::aws::identity::Identity;
 use crate::aws::refresh::RefreshEvent;
 use crate::aws::AwsError;
+use crate::inventory::{Part, Target};
 use crate::roles::Role;
 
 /// Everything that can change the state.
@@ -27,15 +28,36 @@ pub enum Msg {
         role: RoleArn,
         result: Result<SessionMeta, AwsError>,
     },
+    /// A role's instances; `keys`: each row's search text, computed by the task (empty:
+    /// computed on arrival).
     Instances {
         request: u64,
         role: RoleArn,
         listing: Listing<Instance>,
+        keys: Vec<String>,
     },
     Volumes {
         request: u64,
         role: RoleArn,
         listing: Listing<Volume>,
+        keys: Vec<String>,
+    },
+    /// One account's answer to an every-account listing, with its rows' search keys.
+    AllInstances {
+        request: u64,
+        part: Part<Instance>,
+        keys: Vec<String>,
+    },
+    AllVolumes {
+        request: u64,
+        part: Part<Volume>,
+        keys: Vec<String>,
+    },
+    /// A session the every-account listing started (or could not): recorded like `Assumed`,
+    /// without a status line for each account.
+    Session {
+        role: RoleArn,
+        result: Result<SessionMeta, AwsError>,
     },
     /// What the session refresher did.
     Refresh(RefreshEvent),
@@ -58,6 +80,13 @@ pub enum ConsoleDone {
     Opened,
     /// The sign-in link, to copy.
     Link(Secret),
+}
+
+/// What a listing lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Instances,
+    Volumes,
 }
 
 /// What the UI knows of a session: never the credentials themselves.
@@ -89,8 +118,20 @@ pub enum Effect {
         role: RoleArn,
         regions: Vec<String>,
     },
+    /// List every account at once, `concurrency` accounts at a time, each answering as
+    /// `Msg::AllInstances` / `Msg::AllVolumes`. The roles in `assume` are assumed first (with
+    /// that duration, `None`: the role's own); the others have a live session.
+    ListAll {
+        request: u64,
+        kind: Kind,
+        targets: Vec<Target>,
+        assume: Vec<(RoleArn, Option<u32>)>,
+        concurrency: usize,
+    },
     /// The user left the view: stop the listing in flight.
     CancelListing,
+    /// The user left the every-account view: stop its listing.
+    CancelAll,
     /// Put text on the clipboard (OSC 52).
     Copy(String),
     /// Put a credential on the clipboard (OSC 52); redacted in `Debug`.

@@ -10,17 +10,19 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
-use super::msg::{ConsoleDone, Effect, Msg, SessionMeta};
-use super::state::State;
+use super::msg::{ConsoleDone, Effect, Kind, Msg, SessionMeta};
+use super::state::{search_keys, State};
+use super::table::InAccount;
 use super::update::{init, update};
 use crate::aws::arn::RoleArn;
 use crate::aws::assume::assume_role;
-use crate::aws::ec2::{list_instances, list_volumes, Ec2Target};
+use crate::aws::ec2::{list_instances, list_volumes, Ec2Target, Listing};
 use crate::aws::identity::caller_identity;
 use crate::aws::refresh::{self, RefreshPolicy, StsAssumer, SystemClock};
 use crate::aws::sessions::SessionStore;
 use crate::aws::{console, AwsError, AwsOptions, ErrorKind, LazyConfig};
 use crate::config::{Config, ConsoleConfig, Defaults};
+use crate::inventory::{self, Part, Target};
 use crate::tui::Tui;
 use crate::ui::{self, Theme};
 
@@ -34,6 +36,8 @@ pub struct Runtime {
     settings: Config,
     store: SessionStore,
     listing: Option<AbortHandle>,
+    /// The every-account listing, apart: it goes on while a single role's listing comes and goes.
+    all: Option<AbortHandle>,
 }
 
 impl Runtime {
@@ -67,6 +71,7 @@ impl Runtime {
             settings: settings.clone(),
             store,
             listing: None,
+            all: None,
         }
     }
 
@@ -127,10 +132,12 @@ impl Runtime {
                 let target = self.target(&role);
                 self.replace_listing(tokio::spawn(async move {
                     let listing = list_instances(&target.await, &regions).await;
+                    let keys = search_keys(&listing.items);
                     let _ = tx.send(Msg::Instances {
                         request,
                         role,
                         listing,
+                        keys,
                     });
                 }));
             }
@@ -142,15 +149,61 @@ impl Runtime {
                 let target = self.target(&role);
                 self.replace_listing(tokio::spawn(async move {
                     let listing = list_volumes(&target.await, &regions).await;
+                    let keys = search_keys(&listing.items);
                     let _ = tx.send(Msg::Volumes {
                         request,
                         role,
                         listing,
+                        keys,
                     });
                 }));
             }
+            Effect::ListAll {
+                request,
+                kind,
+                targets,
+                assume,
+                concurrency,
+            } => {
+                let every = Every {
+                    tx,
+                    config: self.config.clone(),
+                    store: self.store.clone(),
+                    defaults: self.defaults.clone(),
+                    assume,
+                    concurrency,
+                };
+                let task = match kind {
+                    Kind::Instances => tokio::spawn(every.list(
+                        targets,
+                        |t, r| async move { list_instances(&t, &r).await },
+                        move |part, keys| Msg::AllInstances {
+                            request,
+                            part,
+                            keys,
+                        },
+                    )),
+                    Kind::Volumes => tokio::spawn(every.list(
+                        targets,
+                        |t, r| async move { list_volumes(&t, &r).await },
+                        move |part, keys| Msg::AllVolumes {
+                            request,
+                            part,
+                            keys,
+                        },
+                    )),
+                };
+                if let Some(old) = self.all.replace(task.abort_handle()) {
+                    old.abort();
+                }
+            }
             Effect::CancelListing => {
                 if let Some(h) = self.listing.take() {
+                    h.abort();
+                }
+            }
+            Effect::CancelAll => {
+                if let Some(h) = self.all.take() {
                     h.abort();
                 }
             }
@@ -229,6 +282,90 @@ impl Runtime {
     fn replace_listing(&mut self, handle: tokio::task::JoinHandle<()>) {
         if let Some(old) = self.listing.replace(handle.abort_handle()) {
             old.abort();
+        }
+    }
+}
+
+/// An every-account listing: assumes the roles without a session (each new session goes to
+/// the store, where the refresher keeps it, and to the UI as `Msg::Session`), then lists each
+/// account, `concurrency` at a time, sending each account's rows as soon as they are in.
+struct Every {
+    tx: mpsc::UnboundedSender<Msg>,
+    config: LazyConfig,
+    store: SessionStore,
+    defaults: Defaults,
+    assume: Vec<(RoleArn, Option<u32>)>,
+    concurrency: usize,
+}
+
+impl Every {
+    async fn list<T, L, LF>(
+        self,
+        targets: Vec<Target>,
+        list: L,
+        message: impl Fn(Part<T>, Vec<String>) -> Msg,
+    ) where
+        T: InAccount,
+        L: Fn(Ec2Target, Vec<String>) -> LF + Clone,
+        LF: std::future::Future<Output = Listing<T>>,
+    {
+        let Every {
+            tx,
+            config,
+            store,
+            defaults,
+            assume,
+            concurrency,
+        } = self;
+        let base = config.get().await;
+        let session = |t: &Target| {
+            let plan = assume
+                .iter()
+                .find(|(arn, _)| arn == &t.role.arn)
+                .map(|a| a.1);
+            let role = t.role.clone();
+            let (store, base, tx, defaults) =
+                (store.clone(), base.clone(), tx.clone(), defaults.clone());
+            async move {
+                if let Some(duration) = plan {
+                    let params = role.assume_params(&defaults, duration, None);
+                    let result = assume_role(&base, &params).await.map(|s| {
+                        let meta = SessionMeta {
+                            assumed_arn: s.assumed_role_arn.clone(),
+                            expiration: s.expiration,
+                        };
+                        store.insert(s, &params, role.refresh_before(&defaults));
+                        meta
+                    });
+                    let failed = result.as_ref().err().cloned();
+                    let _ = tx.send(Msg::Session {
+                        role: role.arn.clone(),
+                        result,
+                    });
+                    if let Some(e) = failed {
+                        return Err(e);
+                    }
+                }
+                Ok(store.provider(&role.arn))
+            }
+        };
+        let page_size = defaults.page_size;
+        let with = |credentials, regions| {
+            list(
+                Ec2Target {
+                    base: base.clone(),
+                    credentials,
+                    page_size,
+                },
+                regions,
+            )
+        };
+        let mut parts = std::pin::pin!(inventory::parts(targets, concurrency, session, with));
+        while let Some(part) = parts.next().await {
+            let keys = search_keys(&part.rows);
+            if tx.send(message(part, keys)).is_err() {
+                break;
+            }
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::aws::ec2::{Instance, RegionFailure, Volume};
 use crate::aws::identity::Identity;
 use crate::aws::AwsError;
 use crate::config::{Config, Defaults};
+use crate::inventory::{AccountRow, Failure};
 use crate::roles::{catalog, Role};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +21,25 @@ pub enum View {
     Instances,
     Volumes,
     Sessions,
+    /// Every account's instances at once.
+    AllInstances,
+    /// Every account's volumes at once.
+    AllVolumes,
+}
+
+impl View {
+    /// The views that are resource tables.
+    pub fn is_table(self) -> bool {
+        matches!(
+            self,
+            View::Instances | View::Volumes | View::AllInstances | View::AllVolumes
+        )
+    }
+
+    /// The every-account views.
+    pub fn is_all(self) -> bool {
+        matches!(self, View::AllInstances | View::AllVolumes)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -163,11 +183,36 @@ impl<T> Default for TableView<T> {
     }
 }
 
+/// Each row's search text (`Row::search_text`): computed where the rows are made (the listing
+/// task), so that rows arriving never stall a keystroke.
+pub fn search_keys<T: Row>(items: &[T]) -> Vec<String> {
+    items.iter().map(Row::search_text).collect()
+}
+
 impl<T: Row> TableView<T> {
     /// Replaces the rows and computes what the filter searches in each.
     pub fn set_items(&mut self, items: Vec<T>) {
-        self.keys = items.iter().map(Row::search_text).collect();
+        self.keys = search_keys(&items);
         self.items = items;
+    }
+
+    /// Replaces the rows with rows whose keys were computed already (computed here if the
+    /// counts differ).
+    pub fn set_keyed(&mut self, items: Vec<T>, keys: Vec<String>) {
+        self.items = Vec::new();
+        self.keys = Vec::new();
+        self.append(items, keys);
+    }
+
+    /// Adds rows with their keys (computed here if the counts differ).
+    pub fn append(&mut self, items: Vec<T>, keys: Vec<String>) {
+        let keys = if keys.len() == items.len() {
+            keys
+        } else {
+            search_keys(&items)
+        };
+        self.items.extend(items);
+        self.keys.extend(keys);
     }
 
     /// Recomputes the visible rows after the items, filter or sort changed.
@@ -176,10 +221,55 @@ impl<T: Row> TableView<T> {
         self.list.scroll_into_view(self.visible.len(), height);
     }
 
+    /// Like `refresh`, but the cursor stays on the row it was on when rows come in above it.
+    pub fn refresh_keeping(&mut self, height: usize) {
+        let on = self.visible.get(self.list.selected).copied();
+        self.visible = visible(&self.items, &self.keys, &self.list.filter, self.sort);
+        if let Some(p) = on.and_then(|i| self.visible.iter().position(|&v| v == i)) {
+            let shift = p as isize - self.list.selected as isize;
+            self.list.selected = p;
+            // Move the window with it, so the rows on screen do not jump.
+            self.list.offset = (self.list.offset as isize + shift).max(0) as usize;
+        }
+        self.list.scroll_into_view(self.visible.len(), height);
+    }
+
     pub fn selected_item(&self) -> Option<&T> {
         self.visible
             .get(self.list.selected)
             .and_then(|&i| self.items.get(i))
+    }
+}
+
+/// Every account at once: one role per account, rows tagged with their account, filling in as
+/// accounts answer; what failed, per account and region.
+#[derive(Debug, Clone)]
+pub struct AllView<T> {
+    pub table: TableView<AccountRow<T>>,
+    pub failures: Vec<Failure>,
+    /// Accounts being listed (those skipped for MFA are in `failures`, not here).
+    pub accounts: usize,
+    /// Accounts that answered, and of those the ones listed in whole or in part.
+    pub done: usize,
+    pub ok: usize,
+    /// A listing was started: `a` shows what it found rather than listing again (`r` does).
+    pub started: bool,
+}
+
+impl<T> Default for AllView<T> {
+    fn default() -> Self {
+        AllView {
+            table: TableView {
+                // By account, then the resource's first column: a stable order as rows arrive.
+                sort: Some((0, false)),
+                ..TableView::default()
+            },
+            failures: Vec::new(),
+            accounts: 0,
+            done: 0,
+            ok: 0,
+            started: false,
+        }
     }
 }
 
@@ -258,6 +348,8 @@ pub struct State {
     pub region_override: Option<Vec<String>>,
     pub instances: TableView<Instance>,
     pub volumes: TableView<Volume>,
+    pub all_instances: AllView<Instance>,
+    pub all_volumes: AllView<Volume>,
     pub sessions_list: ListState,
     pub popup: Option<Popup>,
     pub status: Option<Status>,
@@ -294,6 +386,8 @@ impl State {
             region_override: None,
             instances: TableView::default(),
             volumes: TableView::default(),
+            all_instances: AllView::default(),
+            all_volumes: AllView::default(),
             sessions_list: ListState::default(),
             popup: None,
             status: None,
@@ -346,6 +440,18 @@ impl State {
         }
     }
 
+    /// The cursor, scroll and filter of a view's list.
+    pub fn list(&self, view: View) -> &ListState {
+        match view {
+            View::Tree => &self.tree,
+            View::Instances => &self.instances.list,
+            View::Volumes => &self.volumes.list,
+            View::Sessions => &self.sessions_list,
+            View::AllInstances => &self.all_instances.table.list,
+            View::AllVolumes => &self.all_volumes.table.list,
+        }
+    }
+
     pub fn role(&self, arn: &RoleArn) -> Option<&Role> {
         self.accounts
             .iter()
@@ -390,6 +496,8 @@ impl State {
         matches!(self.primary, Loadable::Loading)
             || self.instances.loading.is_some()
             || self.volumes.loading.is_some()
+            || self.all_instances.table.loading.is_some()
+            || self.all_volumes.table.loading.is_some()
             || self
                 .sessions
                 .values()

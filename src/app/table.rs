@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 use chrono::{DateTime, Utc};
 
 use crate::aws::ec2::{Instance, Volume};
+use crate::inventory::AccountRow;
 
 /// A resource shown as a table row.
 pub trait Row {
@@ -175,6 +176,94 @@ impl Row for Volume {
     }
 }
 
+/// A resource that also shows in the every-account view, after an ACCOUNT column.
+pub trait InAccount: Row {
+    /// "ACCOUNT", then the titles of `SHOWN`: nine at most, so 1-9 sort by each.
+    const ACCOUNT_COLUMNS: &'static [&'static str];
+    /// Which of `Row::COLUMNS` the every-account view shows, in order.
+    const SHOWN: &'static [usize];
+}
+
+impl InAccount for Instance {
+    const ACCOUNT_COLUMNS: &'static [&'static str] = &[
+        "ACCOUNT",
+        "NAME",
+        "INSTANCE ID",
+        "STATE",
+        "TYPE",
+        "AZ",
+        "PRIVATE IP",
+        "PUBLIC IP",
+        "AGE",
+    ];
+    const SHOWN: &'static [usize] = &[0, 1, 2, 3, 4, 5, 6, 7];
+}
+
+impl InAccount for Volume {
+    const ACCOUNT_COLUMNS: &'static [&'static str] = &[
+        "ACCOUNT",
+        "VOLUME ID",
+        "NAME",
+        "SIZE",
+        "TYPE",
+        "STATE",
+        "ENC",
+        "ATTACHED TO",
+        "AZ",
+    ];
+    const SHOWN: &'static [usize] = &[0, 1, 2, 3, 4, 5, 6, 8];
+}
+
+impl<T: InAccount> Row for AccountRow<T> {
+    const NOUN: &'static str = T::NOUN;
+    const COLUMNS: &'static [&'static str] = T::ACCOUNT_COLUMNS;
+
+    fn id(&self) -> &str {
+        self.item.id()
+    }
+
+    fn region(&self) -> &str {
+        self.item.region()
+    }
+
+    /// The resource's own, then the account id, the account's name and the role's ARN: `/prod`
+    /// or `/2222` narrows to one account.
+    fn search_text(&self) -> String {
+        let mut out = self.item.search_text();
+        for f in [
+            self.account_id.as_str(),
+            self.account_name.as_deref().unwrap_or(""),
+            &self.role_arn,
+        ] {
+            if !f.is_empty() {
+                out.push_str(&f.to_lowercase());
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    /// ACCOUNT sorts by the name shown (accounts without one by id, after the named ones).
+    fn compare(&self, o: &Self, column: usize) -> Ordering {
+        match column {
+            0 => (
+                self.account_name.is_none(),
+                &self.account_name,
+                &self.account_id,
+            )
+                .cmp(&(o.account_name.is_none(), &o.account_name, &o.account_id))
+                .then_with(|| self.item.compare(&o.item, 0)),
+            c => match T::SHOWN.get(c - 1) {
+                Some(&inner) => self
+                    .item
+                    .compare(&o.item, inner)
+                    .then_with(|| self.account_id.cmp(&o.account_id)),
+                None => Ordering::Equal,
+            },
+        }
+    }
+}
+
 /// Indices of the rows that match `filter`, in `sort` order: what the table shows.
 pub fn visible<T: Row>(
     items: &[T],
@@ -214,6 +303,21 @@ pub fn visible<T: Row>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn shown_titles_match<T: InAccount>() {
+        assert_eq!(T::ACCOUNT_COLUMNS[0], "ACCOUNT");
+        assert_eq!(T::ACCOUNT_COLUMNS.len(), T::SHOWN.len() + 1);
+        assert!(T::ACCOUNT_COLUMNS.len() <= 9, "1-9 sort by every column");
+        for (title, &i) in T::ACCOUNT_COLUMNS[1..].iter().zip(T::SHOWN) {
+            assert_eq!(*title, T::COLUMNS[i]);
+        }
+    }
+
+    #[test]
+    fn every_account_columns_are_the_resources_own() {
+        shown_titles_match::<Instance>();
+        shown_titles_match::<Volume>();
+    }
 
     #[test]
     fn search_text_is_lower_case_lines_of_fields_and_tags() {

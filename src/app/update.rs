@@ -5,12 +5,12 @@ use crossterm::event::{
 };
 
 use super::keys::{action_for, Action};
-use super::msg::{ConsoleDone, Effect, Msg, SessionMeta};
+use super::msg::{ConsoleDone, Effect, Kind, Msg, SessionMeta};
 use super::state::{
-    Loadable, Phase, Popup, SessionInfo, SessionStatus, State, TableView, TreeRow, View,
-    KNOWN_REGIONS,
+    search_keys, AllView, ListState, Loadable, Phase, Popup, SessionInfo, SessionStatus, State,
+    TableView, TreeRow, View, KNOWN_REGIONS,
 };
-use super::table::Row;
+use super::table::{InAccount, Row};
 use crate::aws::arn::{validate_region, RoleArn};
 use crate::aws::assume::chained_cap;
 use crate::aws::console::{switch_role_url, Destination, Resource};
@@ -18,10 +18,48 @@ use crate::aws::credentials::Secret;
 use crate::aws::ec2::Listing;
 use crate::aws::refresh::RefreshEvent;
 use crate::aws::AwsError;
+use crate::inventory::{Failure, Part, Target};
 use crate::ui::layout::{list_rows, row_at};
 
 /// A session this close to expiry is assumed again rather than reused.
 const REUSE_MARGIN_SECONDS: i64 = 60;
+
+/// Runs `$body` with `$t` bound to the resource table of `$view` (each table is its own type),
+/// or evaluates `$none` in the views without one.
+macro_rules! with_table {
+    ($state:expr, $view:expr, |$t:ident| $body:expr, $none:expr) => {
+        match $view {
+            View::Instances => {
+                let $t = &mut $state.instances;
+                $body
+            }
+            View::Volumes => {
+                let $t = &mut $state.volumes;
+                $body
+            }
+            View::AllInstances => {
+                let $t = &mut $state.all_instances.table;
+                $body
+            }
+            View::AllVolumes => {
+                let $t = &mut $state.all_volumes.table;
+                $body
+            }
+            View::Tree | View::Sessions => $none,
+        }
+    };
+}
+
+/// The cursor, scroll and filter of a view's list.
+fn list_of(state: &mut State, view: View) -> &mut ListState {
+    with_table!(state, view, |t| &mut t.list, {
+        if view == View::Tree {
+            &mut state.tree
+        } else {
+            &mut state.sessions_list
+        }
+    })
+}
 
 /// The effects to start with: who am I.
 pub fn init() -> Vec<Effect> {
@@ -39,6 +77,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.tree.scroll_into_view(tree_len, rows);
             state.instances.refresh(rows);
             state.volumes.refresh(rows);
+            state.all_instances.table.refresh(rows);
+            state.all_volumes.table.refresh(rows);
             vec![]
         }
         Msg::Tick(now) => {
@@ -106,9 +146,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             request,
             role,
             listing,
+            keys,
         } => {
             let rows = list_rows(state.size, state.view);
-            if finish_listing(&mut state.instances, request, role, listing, rows) {
+            if finish_listing(&mut state.instances, request, role, listing, keys, rows) {
                 report_failures(state, View::Instances);
             }
             vec![]
@@ -117,11 +158,39 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             request,
             role,
             listing,
+            keys,
         } => {
             let rows = list_rows(state.size, state.view);
-            if finish_listing(&mut state.volumes, request, role, listing, rows) {
+            if finish_listing(&mut state.volumes, request, role, listing, keys, rows) {
                 report_failures(state, View::Volumes);
             }
+            vec![]
+        }
+        Msg::AllInstances {
+            request,
+            part,
+            keys,
+        } => {
+            let rows = list_rows(state.size, state.view);
+            if add_part(&mut state.all_instances, request, part, keys, rows) {
+                finish_all(state, Kind::Instances);
+            }
+            vec![]
+        }
+        Msg::AllVolumes {
+            request,
+            part,
+            keys,
+        } => {
+            let rows = list_rows(state.size, state.view);
+            if add_part(&mut state.all_volumes, request, part, keys, rows) {
+                finish_all(state, Kind::Volumes);
+            }
+            vec![]
+        }
+        Msg::Session { role, result } => {
+            // Quietly: the every-account view reports per account what failed.
+            let _ = record_session(state, role, result);
             vec![]
         }
     }
@@ -142,6 +211,7 @@ fn finish_listing<T: Row>(
     request: u64,
     role: RoleArn,
     listing: Listing<T>,
+    keys: Vec<String>,
     rows: usize,
 ) -> bool {
     if table.loading != Some(request) {
@@ -149,11 +219,28 @@ fn finish_listing<T: Row>(
     }
     table.loading = None;
     let mut items = listing.items;
+    let mut keys = if keys.len() == items.len() {
+        keys
+    } else {
+        search_keys(&items)
+    };
     table.kept = 0;
     if table.role.as_ref() == Some(&role) {
         let before = items.len();
         let failed = |row: &T| listing.failures.iter().any(|f| f.region == row.region());
-        items.extend(std::mem::take(&mut table.items).into_iter().filter(failed));
+        let old_items = std::mem::take(&mut table.items);
+        let old_keys = std::mem::take(&mut table.keys);
+        let old_keys = if old_keys.len() == old_items.len() {
+            old_keys
+        } else {
+            search_keys(&old_items)
+        };
+        for (item, key) in old_items.into_iter().zip(old_keys) {
+            if failed(&item) {
+                items.push(item);
+                keys.push(key);
+            }
+        }
         table.kept = items.len() - before;
     } else {
         table.list = Default::default();
@@ -164,7 +251,7 @@ fn finish_listing<T: Row>(
     } else {
         None
     };
-    table.set_items(items);
+    table.set_keyed(items, keys);
     table.failures = listing.failures;
     table.role = Some(role);
     table.refresh(rows);
@@ -207,12 +294,14 @@ fn report_failures(state: &mut State, view: View) {
     }
 }
 
-fn on_assumed(
+/// Records a new session (or a failed attempt) in the sessions the UI knows; gives back the
+/// expiry, or the error.
+fn record_session(
     state: &mut State,
     role: RoleArn,
     result: Result<SessionMeta, AwsError>,
-) -> Vec<Effect> {
-    let entry = state.sessions.entry(role.clone()).or_insert(SessionInfo {
+) -> Result<chrono::DateTime<chrono::Utc>, AwsError> {
+    let entry = state.sessions.entry(role).or_insert(SessionInfo {
         phase: Phase::Assuming,
         assumed_arn: None,
         expiration: None,
@@ -229,7 +318,24 @@ fn on_assumed(
             entry.assumed_arn = Some(meta.assumed_arn);
             entry.expiration = Some(meta.expiration);
             entry.last_error = None;
-            let expires = meta.expiration.with_timezone(&state.tz).format("%H:%M:%S");
+            Ok(meta.expiration)
+        }
+        Err(e) => {
+            entry.phase = Phase::Failed;
+            entry.last_error = Some(e.to_string());
+            Err(e)
+        }
+    }
+}
+
+fn on_assumed(
+    state: &mut State,
+    role: RoleArn,
+    result: Result<SessionMeta, AwsError>,
+) -> Vec<Effect> {
+    match record_session(state, role.clone(), result) {
+        Ok(expiration) => {
+            let expires = expiration.with_timezone(&state.tz).format("%H:%M:%S");
             let title = state.role_title(&role);
             state.set_info(format!("assumed {title}; expires {expires}"));
             if state.current.as_ref() == Some(&role) {
@@ -242,18 +348,255 @@ fn on_assumed(
             vec![]
         }
         Err(e) => {
-            entry.phase = Phase::Failed;
-            entry.last_error = Some(e.to_string());
             if state.current.as_ref() == Some(&role) {
                 match state.view {
+                    View::Instances => fail_table(&mut state.instances, &role, &e),
                     View::Volumes => fail_table(&mut state.volumes, &role, &e),
-                    _ => fail_table(&mut state.instances, &role, &e),
+                    _ => {}
                 }
             }
             state.set_error(error_line(&e));
             vec![]
         }
     }
+}
+
+/// Adds one account's answer to an every-account view (unless it answers a stale listing);
+/// true when that was the last account.
+fn add_part<T: InAccount>(
+    all: &mut AllView<T>,
+    request: u64,
+    part: Part<T>,
+    keys: Vec<String>,
+    rows: usize,
+) -> bool {
+    if all.table.loading != Some(request) {
+        return false;
+    }
+    all.done += 1;
+    all.ok += usize::from(part.ok);
+    all.failures.extend(part.failures);
+    all.failures
+        .sort_by(|a, b| (&a.account_id, &a.region).cmp(&(&b.account_id, &b.region)));
+    all.table.append(part.rows, keys);
+    all.table.refresh_keeping(rows);
+    let done = all.done >= all.accounts;
+    if done {
+        all.table.loading = None;
+    }
+    done
+}
+
+/// The status line after an every-account listing: how much, and the first failure.
+fn finish_all(state: &mut State, kind: Kind) {
+    let (noun, items, ok, accounts, failures) = match kind {
+        Kind::Volumes => (
+            "volumes",
+            state.all_volumes.table.items.len(),
+            state.all_volumes.ok,
+            state.all_volumes.accounts,
+            &state.all_volumes.failures,
+        ),
+        Kind::Instances => (
+            "instances",
+            state.all_instances.table.items.len(),
+            state.all_instances.ok,
+            state.all_instances.accounts,
+            &state.all_instances.failures,
+        ),
+    };
+    let summary = format!(
+        "{items} {noun} in {ok} of {accounts} account{}",
+        plural(accounts, "", "s")
+    );
+    match failures.first() {
+        Some(f) => {
+            let line = format!(
+                "{summary}; {} failed — {}: {}{}",
+                failures.len(),
+                f.place(),
+                f.error,
+                f.hint
+                    .as_ref()
+                    .map(|h| format!(" — {h}"))
+                    .unwrap_or_default()
+            );
+            state.set_error(line);
+        }
+        None => state.set_info(summary),
+    }
+}
+
+/// `a` / `:all`: every account's instances (`View::AllInstances`) or volumes at once. Shows
+/// what an earlier listing found, else starts one.
+fn open_all(state: &mut State, view: View) -> Vec<Effect> {
+    state.view = view;
+    let started = match view {
+        View::AllVolumes => state.all_volumes.started,
+        _ => state.all_instances.started,
+    };
+    if started {
+        return vec![];
+    }
+    start_all(state, view)
+}
+
+/// Which role lists each account, and how to get its session: a live session first, else a
+/// role that needs no MFA code (assumed now); accounts with neither are skipped, saying so.
+/// Who lists which account in an every-account listing.
+struct Plan {
+    targets: Vec<Target>,
+    /// The roles to assume first, with the duration to ask (`None`: the role's own).
+    assume: Vec<(RoleArn, Option<u32>)>,
+    /// Accounts no role can list without an MFA code.
+    skipped: Vec<Failure>,
+}
+
+fn plan_all(state: &State) -> Plan {
+    let caller_is_role = matches!(&state.primary, Loadable::Ready(id) if id.is_assumed_role());
+    let mut targets = Vec::new();
+    let mut assume = Vec::new();
+    let mut skipped = Vec::new();
+    for account in &state.accounts {
+        let live = account
+            .roles
+            .iter()
+            .find(|r| match state.session_status(&r.arn) {
+                SessionStatus::Active { seconds_left } => seconds_left > REUSE_MARGIN_SECONDS,
+                SessionStatus::Refreshing => true,
+                _ => false,
+            });
+        let chosen = live.map(|r| (r, false)).or_else(|| {
+            account
+                .roles
+                .iter()
+                .find(|r| r.mfa_serial.is_none())
+                .map(|r| (r, true))
+        });
+        match chosen {
+            Some((role, new_session)) => {
+                if new_session {
+                    let duration = chained_cap(role.duration(&state.defaults), caller_is_role);
+                    assume.push((role.arn.clone(), duration));
+                }
+                targets.push(Target {
+                    role: role.clone(),
+                    account_name: account.name.clone(),
+                    regions: state
+                        .region_override
+                        .clone()
+                        .unwrap_or_else(|| role.regions(&state.defaults)),
+                });
+            }
+            None => {
+                if let Some(r) = account.roles.first() {
+                    skipped.push(Failure::needs_mfa(
+                        r,
+                        format!(
+                            "assume {} first (Enter on it in the tree, with its MFA code), then r here lists this account too",
+                            r.label()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Plan {
+        targets,
+        assume,
+        skipped,
+    }
+}
+
+/// Empties an every-account view for a new listing, keeping its filter and sort.
+fn reset_all<T>(
+    all: &mut AllView<T>,
+    request: Option<u64>,
+    accounts: usize,
+    skipped: Vec<Failure>,
+) {
+    let list = ListState {
+        selected: 0,
+        offset: 0,
+        ..std::mem::take(&mut all.table.list)
+    };
+    let sort = all.table.sort;
+    *all = AllView::default();
+    all.table.list = list;
+    all.table.sort = sort;
+    all.table.loading = request;
+    all.accounts = accounts;
+    all.failures = skipped;
+    all.started = true;
+}
+
+/// Lists every account (again): one role each, new sessions where there is none.
+fn start_all(state: &mut State, view: View) -> Vec<Effect> {
+    let Plan {
+        targets,
+        assume,
+        skipped,
+    } = plan_all(state);
+    let request = state.next_request;
+    state.next_request += 1;
+    let (kind, noun) = match view {
+        View::AllVolumes => (Kind::Volumes, "volumes"),
+        _ => (Kind::Instances, "instances"),
+    };
+    let loading = (!targets.is_empty()).then_some(request);
+    let skipped_n = skipped.len();
+    // One every-account listing at a time: starting one stops the other's.
+    let rows = list_rows(state.size, state.view);
+    let other_stopped = match kind {
+        Kind::Volumes => {
+            reset_all(&mut state.all_volumes, loading, targets.len(), skipped);
+            state.all_volumes.table.refresh(rows);
+            state.all_instances.table.loading.take().is_some()
+        }
+        Kind::Instances => {
+            reset_all(&mut state.all_instances, loading, targets.len(), skipped);
+            state.all_instances.table.refresh(rows);
+            state.all_volumes.table.loading.take().is_some()
+        }
+    };
+    if other_stopped {
+        match kind {
+            Kind::Volumes => state.all_instances.started = false,
+            Kind::Instances => state.all_volumes.started = false,
+        }
+    }
+    if targets.is_empty() {
+        if skipped_n == 0 {
+            state.set_error(
+                "no roles known to list through: add [[role]] tables to the config (see config.example.toml)",
+            );
+        } else {
+            state.set_error(
+                "every account's roles need an MFA code: assume one (Enter in the tree), then r here",
+            );
+        }
+        return vec![];
+    }
+    // The new sessions show as they arrive (`Msg::Session`); none is marked "assuming" here, so
+    // a listing stopped half-way leaves no role waiting for an answer that never comes.
+    let fresh = assume.len();
+    state.set_info(format!(
+        "listing {noun} in {} account{}{}…",
+        targets.len(),
+        plural(targets.len(), "", "s"),
+        if fresh > 0 {
+            format!(", assuming {fresh} role{} first", plural(fresh, "", "s"))
+        } else {
+            String::new()
+        }
+    ));
+    vec![Effect::ListAll {
+        request,
+        kind,
+        targets,
+        assume,
+        concurrency: state.defaults.concurrency as usize,
+    }]
 }
 
 fn on_refresh(state: &mut State, event: RefreshEvent) -> Vec<Effect> {
@@ -488,24 +831,16 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     }
 }
 
-fn list_editing(state: &State) -> bool {
-    match state.view {
-        View::Tree => state.tree.editing,
-        View::Instances => state.instances.list.editing,
-        View::Volumes => state.volumes.list.editing,
-        View::Sessions => false,
-    }
+fn list_editing(state: &mut State) -> bool {
+    let view = state.view;
+    view != View::Sessions && list_of(state, view).editing
 }
 
 /// Keys while the filter line has the keyboard: text, Enter keeps, Esc clears; arrows still move.
 fn on_filter_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     let rows = list_rows(state.size, state.view);
     let view = state.view;
-    let list = match view {
-        View::Tree => &mut state.tree,
-        View::Instances => &mut state.instances.list,
-        _ => &mut state.volumes.list,
-    };
+    let list = list_of(state, view);
     match key.code {
         KeyCode::Enter => list.editing = false,
         KeyCode::Esc => {
@@ -539,36 +874,30 @@ fn on_filter_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 }
 
 fn refresh_view(state: &mut State, view: View, rows: usize) {
-    match view {
-        View::Tree => {
+    with_table!(state, view, |t| t.refresh(rows), {
+        if view == View::Tree {
             let len = state.tree_rows().len();
             state.tree.scroll_into_view(len, rows);
         }
-        View::Instances => state.instances.refresh(rows),
-        View::Volumes => state.volumes.refresh(rows),
-        View::Sessions => {}
-    }
+    })
 }
 
-fn current_len(state: &State) -> usize {
-    match state.view {
-        View::Tree => state.tree_rows().len(),
-        View::Instances => state.instances.visible.len(),
-        View::Volumes => state.volumes.visible.len(),
-        View::Sessions => state.sessions.len(),
-    }
+fn current_len(state: &mut State) -> usize {
+    let view = state.view;
+    with_table!(state, view, |t| t.visible.len(), {
+        if view == View::Tree {
+            state.tree_rows().len()
+        } else {
+            state.sessions.len()
+        }
+    })
 }
 
 fn move_selection(state: &mut State, delta: isize) {
     let rows = list_rows(state.size, state.view);
     let len = current_len(state);
-    let list = match state.view {
-        View::Tree => &mut state.tree,
-        View::Instances => &mut state.instances.list,
-        View::Volumes => &mut state.volumes.list,
-        View::Sessions => &mut state.sessions_list,
-    };
-    list.move_by(delta, len, rows);
+    let view = state.view;
+    list_of(state, view).move_by(delta, len, rows);
 }
 
 fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
@@ -583,12 +912,10 @@ fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Collapse | Action::Expand => fold(state, action == Action::Expand),
         Action::Open => return open_selected(state),
         Action::Filter => {
-            match state.view {
-                View::Tree => state.tree.editing = true,
-                View::Instances => state.instances.list.editing = true,
-                View::Volumes => state.volumes.list.editing = true,
-                View::Sessions => {}
-            };
+            let view = state.view;
+            if view != View::Sessions {
+                list_of(state, view).editing = true;
+            }
         }
         Action::Back => return back(state),
         Action::Quit => state.should_quit = true,
@@ -606,26 +933,37 @@ fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
                 state.sessions_list.scroll_into_view(len, rows as usize);
             }
         }
+        Action::Instances if state.view.is_all() => return open_all(state, View::AllInstances),
+        Action::Volumes if state.view.is_all() => return open_all(state, View::AllVolumes),
         Action::Instances => return switch_table(state, View::Instances),
         Action::Volumes => return switch_table(state, View::Volumes),
-        Action::Detail => match state.view {
-            View::Instances if state.instances.selected_item().is_some() => {
-                state.instances.detail = !state.instances.detail
+        Action::All => {
+            if !state.view.is_all() {
+                return open_all(state, View::AllInstances);
             }
-            View::Volumes if state.volumes.selected_item().is_some() => {
-                state.volumes.detail = !state.volumes.detail
-            }
-            _ => {}
-        },
+        }
+        Action::Detail => {
+            let view = state.view;
+            with_table!(
+                state,
+                view,
+                |t| if t.selected_item().is_some() {
+                    t.detail = !t.detail
+                },
+                {}
+            )
+        }
         Action::CopyLink => return copy_link(state),
         Action::OpenConsole => return console(state, true),
         Action::CopyConsole => return console(state, false),
         Action::CopyId => {
-            let id = match state.view {
-                View::Instances => state.instances.selected_item().map(|i| i.id().to_string()),
-                View::Volumes => state.volumes.selected_item().map(|v| v.id().to_string()),
-                _ => None,
-            };
+            let view = state.view;
+            let id = with_table!(
+                state,
+                view,
+                |t| t.selected_item().map(|i| i.id().to_string()),
+                None
+            );
             if let Some(id) = id {
                 state.set_info(format!("copied {id}"));
                 return vec![Effect::Copy(id)];
@@ -633,8 +971,17 @@ fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Reload => return reload(state),
         Action::Regions => {
-            if let Some(role) = state.current.clone() {
-                let current = state.regions_for(&role);
+            let current = match (&state.current, state.view.is_all()) {
+                (Some(role), false) => Some(state.regions_for(role)),
+                (_, true) => Some(
+                    state
+                        .region_override
+                        .clone()
+                        .unwrap_or_else(|| state.defaults.regions.clone()),
+                ),
+                (None, false) => None,
+            };
+            if let Some(current) = current {
                 let mut names: Vec<String> = KNOWN_REGIONS.iter().map(|s| s.to_string()).collect();
                 for r in &current {
                     if !names.contains(r) {
@@ -652,12 +999,8 @@ fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             }
         }
         Action::Sort(n) => {
-            let column = n - 1;
-            match state.view {
-                View::Instances => sort(&mut state.instances, column, rows as usize),
-                View::Volumes => sort(&mut state.volumes, column, rows as usize),
-                _ => {}
-            }
+            let view = state.view;
+            with_table!(state, view, |t| sort(t, n - 1, rows as usize), {})
         }
     }
     vec![]
@@ -738,13 +1081,33 @@ fn back(state: &mut State) -> Vec<Effect> {
             state.view = state.previous_view;
             vec![]
         }
+        View::AllInstances | View::AllVolumes => {
+            let rows = list_rows(state.size, state.view);
+            let view = state.view;
+            if with_table!(state, view, |t| back_within(t, rows), false) {
+                return vec![];
+            }
+            state.view = View::Tree;
+            // A listing stopped half-way is not kept: `a` lists again.
+            let mut stopped = false;
+            if state.all_instances.table.loading.take().is_some() {
+                state.all_instances.started = false;
+                stopped = true;
+            }
+            if state.all_volumes.table.loading.take().is_some() {
+                state.all_volumes.started = false;
+                stopped = true;
+            }
+            if stopped {
+                vec![Effect::CancelAll]
+            } else {
+                vec![]
+            }
+        }
         View::Instances | View::Volumes => {
             let rows = list_rows(state.size, state.view);
-            let handled = match state.view {
-                View::Instances => back_within(&mut state.instances, rows),
-                _ => back_within(&mut state.volumes, rows),
-            };
-            if handled {
+            let view = state.view;
+            if with_table!(state, view, |t| back_within(t, rows), false) {
                 return vec![];
             }
             state.view = View::Tree;
@@ -817,7 +1180,17 @@ fn focused_role(state: &State) -> Option<RoleArn> {
             .session_roles()
             .get(state.sessions_list.selected)
             .cloned(),
-        _ => state.current.clone(),
+        View::AllInstances => state
+            .all_instances
+            .table
+            .selected_item()
+            .and_then(|r| r.role_arn.parse().ok()),
+        View::AllVolumes => state
+            .all_volumes
+            .table
+            .selected_item()
+            .and_then(|r| r.role_arn.parse().ok()),
+        View::Instances | View::Volumes => state.current.clone(),
     }
 }
 
@@ -844,7 +1217,19 @@ fn console(state: &mut State, open: bool) -> Vec<Effect> {
             .volumes
             .selected_item()
             .map(|v| (v.region.clone(), Resource::Volume(v.volume_id.clone()))),
-        _ => None,
+        View::AllInstances => state.all_instances.table.selected_item().map(|r| {
+            (
+                r.item.region.clone(),
+                Resource::Instance(r.item.instance_id.clone()),
+            )
+        }),
+        View::AllVolumes => state.all_volumes.table.selected_item().map(|r| {
+            (
+                r.item.region.clone(),
+                Resource::Volume(r.item.volume_id.clone()),
+            )
+        }),
+        View::Tree | View::Sessions => None,
     };
     let destination = match selected {
         Some((region, resource)) => Destination {
@@ -907,6 +1292,7 @@ fn reload(state: &mut State) -> Vec<Effect> {
             }
             None => vec![],
         },
+        View::AllInstances | View::AllVolumes => start_all(state, state.view),
         View::Sessions => vec![],
     }
 }
@@ -1029,9 +1415,10 @@ fn on_popup_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 fn set_regions(state: &mut State, regions: Vec<String>) -> Vec<Effect> {
     state.set_info(format!("regions: {}", regions.join(", ")));
     state.region_override = Some(regions);
-    match state.view {
-        View::Instances | View::Volumes => reload(state),
-        _ => vec![],
+    if state.view.is_table() {
+        reload(state)
+    } else {
+        vec![]
     }
 }
 
@@ -1052,6 +1439,14 @@ fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         "instances" | "inst" | "ec2" => switch_table(state, View::Instances),
         "volumes" | "vol" | "ebs" => switch_table(state, View::Volumes),
         "sessions" | "sess" => on_action(state, Action::Sessions),
+        "all" | "every" => match arg {
+            None | Some("instances" | "inst" | "ec2") => open_all(state, View::AllInstances),
+            Some("volumes" | "vol" | "ebs") => open_all(state, View::AllVolumes),
+            Some(other) => {
+                state.set_error(format!(":all {other}: say :all instances or :all volumes"));
+                vec![]
+            }
+        },
         "help" => {
             state.popup = Some(Popup::Help);
             vec![]
@@ -1060,9 +1455,10 @@ fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
             None => {
                 state.region_override = None;
                 state.set_info("regions: back to each role's own");
-                match state.view {
-                    View::Instances | View::Volumes => reload(state),
-                    _ => vec![],
+                if state.view.is_table() {
+                    reload(state)
+                } else {
+                    vec![]
                 }
             }
             Some(list) => {
@@ -1081,7 +1477,7 @@ fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         },
         other => {
             state.set_error(format!(
-                "unknown command \":{other}\": try :roles, :instances, :volumes, :sessions, :region R, :q"
+                "unknown command \":{other}\": try :roles, :instances, :volumes, :all, :sessions, :region R, :q"
             ));
             vec![]
         }
@@ -1095,12 +1491,8 @@ fn on_mouse(state: &mut State, m: crossterm::event::MouseEvent) -> Vec<Effect> {
         MouseEventKind::Down(MouseButton::Left) if state.popup.is_none() => {
             if let Some(row) = row_at(state.size, state.view, m.column, m.row) {
                 let len = current_len(state);
-                let list = match state.view {
-                    View::Tree => &mut state.tree,
-                    View::Instances => &mut state.instances.list,
-                    View::Volumes => &mut state.volumes.list,
-                    View::Sessions => &mut state.sessions_list,
-                };
+                let view = state.view;
+                let list = list_of(state, view);
                 let index = list.offset + row;
                 if index < len {
                     list.selected = index;

@@ -28,6 +28,8 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         View::Instances => tables::instances(frame, areas.body, state, theme),
         View::Volumes => tables::volumes(frame, areas.body, state, theme),
         View::Sessions => sessions::draw(frame, areas.body, state, theme),
+        View::AllInstances => tables::all_instances(frame, areas.body, state, theme),
+        View::AllVolumes => tables::all_volumes(frame, areas.body, state, theme),
     }
     footer(frame, areas.footer, state, theme);
     status(frame, areas.status, state, theme);
@@ -41,7 +43,13 @@ fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Loadable::Ready(id) => spans.push(Span::raw(format!("│ {} ", id.account))),
         Loadable::Failed(_) => spans.push(Span::styled("│ primary: unknown ", theme.error())),
     }
-    if let Some(role) = &state.current {
+    if state.view.is_all() {
+        let regions = match &state.region_override {
+            Some(r) => r.join(","),
+            None => "each role's regions".to_string(),
+        };
+        spans.push(Span::raw(format!("│ every account │ {regions} ")));
+    } else if let Some(role) = &state.current {
         if state.view != View::Tree {
             spans.push(Span::raw("│ "));
             let color = state
@@ -64,13 +72,7 @@ fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 }
 
 fn footer(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let editing = match state.view {
-        View::Tree => Some(&state.tree),
-        View::Instances => Some(&state.instances.list),
-        View::Volumes => Some(&state.volumes.list),
-        View::Sessions => None,
-    }
-    .filter(|l| l.editing);
+    let editing = Some(state.list(state.view)).filter(|l| l.editing);
     let line = if let Some(list) = editing {
         Line::from(vec![
             Span::styled(" /", theme.key()),

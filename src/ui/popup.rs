@@ -44,6 +44,8 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
                 (View::Instances, "instances"),
                 (View::Volumes, "volumes"),
                 (View::Sessions, "sessions"),
+                (View::AllInstances, "every-account instances"),
+                (View::AllVolumes, "every-account volumes"),
             ] {
                 if view != state.view {
                     continue;
@@ -59,15 +61,10 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
                     ]));
                 }
             }
-            lines.push(Line::default());
             lines.push(Line::from(vec![
                 Span::styled("  Ctrl-C  ", theme.key()),
                 Span::raw("quit from anywhere"),
             ]));
-            lines.push(Line::from(Span::styled(
-                "  commands: :roles :instances :volumes :sessions :region eu-west-1[,us-east-1] :region :q",
-                theme.dim(),
-            )));
             let height = lines.len() as u16 + 2;
             boxed(
                 frame,

@@ -10,12 +10,14 @@ use ratatui::widgets::{
 use ratatui::Frame;
 
 use super::Theme;
-use crate::app::state::{State, TableView};
-use crate::app::table::Row;
+use crate::app::state::{AllView, State, TableView};
+use crate::app::table::{InAccount, Row};
 use crate::aws::ec2::{Instance, Volume};
+use crate::inventory::AccountRow;
 use crate::output::age;
 
 /// A column: its width and how much it matters when the screen is narrow (higher goes first).
+#[derive(Clone, Copy)]
 struct Col {
     width: u16,
     drop_order: u8,
@@ -41,13 +43,9 @@ fn fit(cols: &[Col], width: u16) -> Vec<usize> {
     keep
 }
 
-fn title<T: Row>(what: &str, table: &TableView<T>, state: &State) -> String {
-    let role = table
-        .role
-        .as_ref()
-        .map(|r| state.role_title(r))
-        .unwrap_or_default();
-    let count = if table.list.filter.is_empty() {
+/// "12", or "3/12 /web" while filtered.
+fn count<T>(table: &TableView<T>) -> String {
+    if table.list.filter.is_empty() {
         format!("{}", table.items.len())
     } else {
         format!(
@@ -56,8 +54,43 @@ fn title<T: Row>(what: &str, table: &TableView<T>, state: &State) -> String {
             table.items.len(),
             table.list.filter
         )
+    }
+}
+
+fn title<T: Row>(what: &str, table: &TableView<T>, state: &State) -> String {
+    let role = table
+        .role
+        .as_ref()
+        .map(|r| state.role_title(r))
+        .unwrap_or_default();
+    format!(" {what} of {role} [{}] ", count(table))
+}
+
+/// What failed, in a word each, under a table: the status line has the whole story but may be
+/// cut.
+fn region_failures<T>(table: &TableView<T>) -> Option<String> {
+    let first = table.failures.first()?;
+    let failed: Vec<&str> = table.failures.iter().map(|f| f.region.as_str()).collect();
+    let kept = if table.kept > 0 {
+        let rows = if table.kept == 1 { "row" } else { "rows" };
+        format!("; {} earlier {rows} kept", table.kept)
+    } else {
+        String::new()
     };
-    format!(" {what} of {role} [{count}] ")
+    let why = first
+        .error
+        .code
+        .clone()
+        .unwrap_or_else(|| format!("{:?}", first.error.kind));
+    Some(format!(" failed: {} ({why}){kept} ", failed.join(", ")))
+}
+
+/// What a table is framed with: its title, a note under it, and the message shown instead of
+/// rows (`true`: an error).
+struct Chrome {
+    title: String,
+    bottom: Option<String>,
+    placeholder: Option<(String, bool)>,
 }
 
 /// The message a table shows instead of rows, if any.
@@ -105,41 +138,33 @@ fn placeholder<T: Row>(what: &str, table: &TableView<T>, state: &State) -> Optio
     None
 }
 
+/// The frame of a role's table.
+fn chrome<T: Row>(table: &TableView<T>, state: &State) -> Chrome {
+    Chrome {
+        title: title(T::NOUN, table, state),
+        bottom: region_failures(table),
+        placeholder: placeholder(T::NOUN, table, state),
+    }
+}
+
 fn draw_table<T: Row>(
     frame: &mut Frame,
     area: Rect,
     table: &TableView<T>,
-    state: &State,
+    chrome: Chrome,
     theme: &Theme,
     cols: &[Col],
     cells: impl Fn(&T) -> Vec<Span<'static>>,
 ) {
-    let what = T::NOUN;
     let mut block = Block::default()
         .borders(Borders::ALL)
-        .title(Span::styled(title(what, table, state), theme.title()));
-    if !table.failures.is_empty() {
-        let failed: Vec<&str> = table.failures.iter().map(|f| f.region.as_str()).collect();
-        let kept = if table.kept > 0 {
-            let rows = if table.kept == 1 { "row" } else { "rows" };
-            format!("; {} earlier {rows} kept", table.kept)
-        } else {
-            String::new()
-        };
-        // What went wrong, in a word: the status line has the whole story but may be cut.
-        let why = table.failures[0]
-            .error
-            .code
-            .clone()
-            .unwrap_or_else(|| format!("{:?}", table.failures[0].error.kind));
-        block = block.title_bottom(Span::styled(
-            format!(" failed: {} ({why}){kept} ", failed.join(", ")),
-            theme.error(),
-        ));
+        .title(Span::styled(chrome.title, theme.title()));
+    if let Some(note) = chrome.bottom {
+        block = block.title_bottom(Span::styled(note, theme.error()));
     }
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if let Some((text, is_error)) = placeholder(what, table, state) {
+    if let Some((text, is_error)) = chrome.placeholder {
         let style = if is_error { theme.error() } else { theme.dim() };
         frame.render_widget(
             Paragraph::new(text).style(style).wrap(Wrap { trim: false }),
@@ -254,7 +279,7 @@ pub fn instances(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         frame,
         area,
         &state.instances,
-        state,
+        chrome(&state.instances, state),
         theme,
         &INSTANCE_COLS,
         |i| instance_cells(i, now, theme),
@@ -316,33 +341,10 @@ pub fn volumes(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         frame,
         area,
         &state.volumes,
-        state,
+        chrome(&state.volumes, state),
         theme,
         &VOLUME_COLS,
-        |v| {
-            vec![
-                Span::raw(v.volume_id.clone()),
-                Span::styled(
-                    if v.name.is_empty() {
-                        "-".into()
-                    } else {
-                        v.name.clone()
-                    },
-                    Style::default().add_modifier(Modifier::BOLD),
-                ),
-                Span::raw(format!("{} GiB", v.size_gib)),
-                Span::raw(v.volume_type.clone()),
-                Span::styled(v.state.clone(), theme.state(&v.state)),
-                Span::raw(if v.encrypted { "yes" } else { "no" }.to_string()),
-                Span::raw(if v.attached_to.is_empty() {
-                    "-".into()
-                } else {
-                    v.attached_to.join(",")
-                }),
-                Span::raw(or_dash(&v.snapshot_id)),
-                Span::raw(v.availability_zone.clone()),
-            ]
-        },
+        |v| volume_cells(v, theme),
     );
     if state.volumes.detail {
         if let Some(v) = state.volumes.selected_item() {
@@ -351,6 +353,205 @@ pub fn volumes(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 area,
                 &format!(" {} {} ", v.volume_id, v.name),
                 volume_detail(v, theme),
+                theme,
+            );
+        }
+    }
+}
+
+fn volume_cells(v: &Volume, theme: &Theme) -> Vec<Span<'static>> {
+    vec![
+        Span::raw(v.volume_id.clone()),
+        Span::styled(
+            if v.name.is_empty() {
+                "-".into()
+            } else {
+                v.name.clone()
+            },
+            Style::default().add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(format!("{} GiB", v.size_gib)),
+        Span::raw(v.volume_type.clone()),
+        Span::styled(v.state.clone(), theme.state(&v.state)),
+        Span::raw(if v.encrypted { "yes" } else { "no" }.to_string()),
+        Span::raw(if v.attached_to.is_empty() {
+            "-".into()
+        } else {
+            v.attached_to.join(",")
+        }),
+        Span::raw(or_dash(&v.snapshot_id)),
+        Span::raw(v.availability_zone.clone()),
+    ]
+}
+
+/// The frame of an every-account table: how many accounts answered, and which failed.
+fn all_chrome<T: InAccount>(all: &AllView<T>) -> Chrome {
+    let what = T::NOUN;
+    let table = &all.table;
+    let accounts = format!(
+        "{} account{}",
+        all.accounts,
+        if all.accounts == 1 { "" } else { "s" }
+    );
+    let progress = if table.loading.is_some() {
+        format!("{}/{accounts} answered…", all.done)
+    } else {
+        accounts
+    };
+    let title = format!(" {what} of every account [{}] · {progress} ", count(table));
+    let bottom = (!all.failures.is_empty()).then(|| {
+        let shown: Vec<String> = all
+            .failures
+            .iter()
+            .take(3)
+            .map(|f| match &f.region {
+                Some(r) => format!("{} {r} ({})", f.account_id, f.code),
+                None => format!("{} ({})", f.account_id, f.code),
+            })
+            .collect();
+        let more = all.failures.len().saturating_sub(shown.len());
+        let more = if more > 0 {
+            format!(" +{more} more")
+        } else {
+            String::new()
+        };
+        format!(" failed: {}{more} ", shown.join(", "))
+    });
+    let placeholder = if !table.items.is_empty() {
+        table.visible.is_empty().then(|| {
+            (
+                "Nothing matches the filter (Esc clears it).".to_string(),
+                false,
+            )
+        })
+    } else if table.loading.is_some() {
+        Some((
+            format!(
+                "Listing {what} in {} accounts; rows show as each account answers…",
+                all.accounts
+            ),
+            false,
+        ))
+    } else if all.accounts == 0 && all.failures.is_empty() {
+        Some((
+            "No roles to list through: add [[role]] tables to the config (see config.example.toml), or r once the roles are discovered.".to_string(),
+            false,
+        ))
+    } else {
+        let mut text = format!("No {what} in {} of {} accounts.", all.ok, all.accounts);
+        let is_error = !all.failures.is_empty();
+        for f in &all.failures {
+            text.push_str(&format!("\n\n{}: {}", f.place(), f.error));
+            if let Some(h) = &f.hint {
+                text.push_str(&format!("\n  {h}"));
+            }
+        }
+        if is_error {
+            text.push_str("\n\nr tries again.");
+        }
+        Some((text, is_error))
+    };
+    Chrome {
+        title,
+        bottom,
+        placeholder,
+    }
+}
+
+/// The ACCOUNT column first (its name, else its id, in its colour), then the resource's own.
+fn account_cells<T: InAccount>(
+    row: &AccountRow<T>,
+    state: &State,
+    theme: &Theme,
+    cells: &[Span<'static>],
+) -> Vec<Span<'static>> {
+    let color = state
+        .account(&row.account_id)
+        .and_then(|a| a.color.as_deref());
+    let label = row
+        .account_name
+        .clone()
+        .unwrap_or_else(|| row.account_id.clone());
+    let mut out = vec![Span::styled(label, theme.account(color))];
+    out.extend(T::SHOWN.iter().map(|&c| cells[c].clone()));
+    out
+}
+
+fn account_cols<T: InAccount>(own: &[Col]) -> Vec<Col> {
+    let mut cols = vec![Col {
+        width: 12,
+        drop_order: 0,
+    }];
+    cols.extend(T::SHOWN.iter().map(|&c| own[c]));
+    cols
+}
+
+/// Which account and role a row came through, above its details.
+fn account_lines<T>(row: &AccountRow<T>, theme: &Theme) -> Vec<Line<'static>> {
+    let account = match &row.account_name {
+        Some(n) => format!("{} ({n})", row.account_id),
+        None => row.account_id.clone(),
+    };
+    vec![
+        kv("account", account, theme),
+        kv(
+            "listed via role",
+            row.role_arn
+                .split_once(":role/")
+                .map_or(row.role_arn.as_str(), |(_, name)| name)
+                .to_string(),
+            theme,
+        ),
+    ]
+}
+
+pub fn all_instances(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let all = &state.all_instances;
+    let now = state.now;
+    draw_table(
+        frame,
+        area,
+        &all.table,
+        all_chrome(all),
+        theme,
+        &account_cols::<Instance>(&INSTANCE_COLS),
+        |r| account_cells(r, state, theme, &instance_cells(&r.item, now, theme)),
+    );
+    if all.table.detail {
+        if let Some(r) = all.table.selected_item() {
+            let (mut left, right) = instance_detail(&r.item, state, theme);
+            left.splice(0..0, account_lines(r, theme));
+            detail(
+                frame,
+                area,
+                &format!(" {} {} ", r.item.instance_id, r.item.name),
+                (left, right),
+                theme,
+            );
+        }
+    }
+}
+
+pub fn all_volumes(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let all = &state.all_volumes;
+    draw_table(
+        frame,
+        area,
+        &all.table,
+        all_chrome(all),
+        theme,
+        &account_cols::<Volume>(&VOLUME_COLS),
+        |r| account_cells(r, state, theme, &volume_cells(&r.item, theme)),
+    );
+    if all.table.detail {
+        if let Some(r) = all.table.selected_item() {
+            let (mut left, right) = volume_detail(&r.item, theme);
+            left.splice(0..0, account_lines(r, theme));
+            detail(
+                frame,
+                area,
+                &format!(" {} {} ", r.item.volume_id, r.item.name),
+                (left, right),
                 theme,
             );
         }

@@ -173,3 +173,44 @@ pub fn open_prod(s: &mut rolecall::app::State) -> u64 {
         other => panic!("expected a listing, got {other:?}"),
     }
 }
+
+/// One account's answer to an every-account listing, as the runtime sends it: `items` listed
+/// through `role` in its regions.
+pub fn part<T>(s: &State, role: &str, items: Vec<T>) -> rolecall::inventory::Part<T> {
+    let role = s.role(&arn(role)).expect("known role").clone();
+    let account_id = role.arn.account_id().to_string();
+    let account_name = s.account(&account_id).and_then(|a| a.name.clone());
+    let rows = items
+        .into_iter()
+        .map(|item| rolecall::inventory::AccountRow {
+            account_id: account_id.clone(),
+            account_name: account_name.clone(),
+            role_arn: role.arn.to_string(),
+            item,
+        })
+        .collect();
+    rolecall::inventory::Part {
+        target: rolecall::inventory::Target {
+            regions: role.regions(&s.defaults),
+            account_name,
+            role,
+        },
+        rows,
+        failures: vec![],
+        ok: true,
+    }
+}
+
+/// Staging's two instances, in their own address range.
+pub fn staging_instances() -> Vec<Instance> {
+    let mut a = instance(
+        "i-0000000000000001a",
+        "audit-box",
+        "running",
+        "us-east-1",
+        21,
+    );
+    a.tags.insert("case".into(), "legal-hold".into());
+    let b = instance("i-0000000000000001b", "web-stg", "stopped", "us-east-1", 22);
+    vec![a, b]
+}

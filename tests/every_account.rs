@@ -1,0 +1,427 @@
+//! The every-account view, driven with messages alone: which role lists each account, rows filling
+//! in as accounts answer, the filter across all of them, failures per account, and what leaving
+//! or switching does to the listing in flight.
+
+#[path = "support/fixtures.rs"]
+mod fixtures;
+
+use crossterm::event::KeyCode;
+use fixtures::*;
+use rolecall::app::msg::{Kind, SessionMeta};
+use rolecall::app::state::{SessionStatus, State, View};
+use rolecall::app::update::update;
+use rolecall::app::{Effect, Msg};
+use rolecall::aws::console::Resource;
+use rolecall::aws::{AwsError, ErrorKind};
+use rolecall::inventory::{Failure, Part};
+
+const SANDBOX: &str = "arn:aws:iam::555555555555:role/ResponderRole";
+
+/// Opens the every-account view from the tree; returns the request and the ListAll effect's
+/// targets (role ARNs) and the roles it assumes first.
+fn press_a(s: &mut State) -> (u64, Vec<String>, Vec<String>) {
+    let fx = update(s, key('a'));
+    match &fx[..] {
+        [Effect::ListAll {
+            request,
+            kind: Kind::Instances,
+            targets,
+            assume,
+            concurrency,
+        }] => {
+            assert_eq!(*concurrency, s.defaults.concurrency as usize);
+            (
+                *request,
+                targets.iter().map(|t| t.role.arn.to_string()).collect(),
+                assume.iter().map(|(a, _)| a.to_string()).collect(),
+            )
+        }
+        other => panic!("expected an every-account listing, got {other:?}"),
+    }
+}
+
+fn all_instances(request: u64, part: Part<rolecall::aws::ec2::Instance>) -> Msg {
+    Msg::AllInstances {
+        request,
+        part,
+        keys: vec![],
+    }
+}
+
+/// `role`'s account answers `request` with `items`.
+fn answer(s: &mut State, request: u64, role: &str, items: Vec<rolecall::aws::ec2::Instance>) {
+    let p = part(s, role, items);
+    update(s, all_instances(request, p));
+}
+
+fn session(role: &str) -> Msg {
+    Msg::Session {
+        role: arn(role),
+        result: Ok(SessionMeta {
+            assumed_arn: format!("{role}/rolecall"),
+            expiration: now() + chrono::Duration::minutes(60),
+        }),
+    }
+}
+
+fn denied(s: &State, role: &str) -> Part<rolecall::aws::ec2::Instance> {
+    let mut p = part(s, role, vec![]);
+    let e = AwsError::new(ErrorKind::AccessDenied, "AssumeRole", role)
+        .with_message("not authorized to perform: sts:AssumeRole")
+        .with_hint("check the trust policy");
+    p.failures = vec![Failure::new(&p.target.role, None, &e)];
+    p.ok = false;
+    p
+}
+
+/// The ids shown, top to bottom.
+fn shown(s: &State) -> Vec<String> {
+    let t = &s.all_instances.table;
+    t.visible
+        .iter()
+        .map(|&i| t.items[i].item.instance_id.clone())
+        .collect()
+}
+
+#[test]
+fn one_role_per_account_reusing_live_sessions() {
+    let mut s = state((100, 30));
+    let request = open_prod(&mut s);
+    update(
+        &mut s,
+        Msg::Instances {
+            request,
+            role: arn(PROD),
+            listing: rolecall::aws::ec2::Listing::default(),
+            keys: vec![],
+        },
+    );
+    update(&mut s, code(KeyCode::Esc));
+    let (_, mut targets, mut assume) = press_a(&mut s);
+    assert_eq!(s.view, View::AllInstances);
+    targets.sort();
+    assume.sort();
+    assert_eq!(
+        targets,
+        [PROD, STAGING, EMPTY, SANDBOX],
+        "one role per account, never the MFA one"
+    );
+    assert_eq!(
+        assume,
+        [STAGING, EMPTY, SANDBOX],
+        "prod has a live session: it is reused, not assumed again"
+    );
+    assert!(s.is_loading());
+    let status = s.status.clone().unwrap();
+    assert!(
+        status
+            .text
+            .contains("listing instances in 4 accounts, assuming 3 roles first"),
+        "{status:?}"
+    );
+    // The sessions it starts arrive quietly: no status line per account.
+    update(&mut s, session(STAGING));
+    assert!(matches!(
+        s.session_status(&arn(STAGING)),
+        SessionStatus::Active { .. }
+    ));
+    assert_eq!(s.status, Some(status));
+}
+
+#[test]
+fn rows_fill_in_as_accounts_answer_and_the_cursor_stays_on_its_row() {
+    let mut s = state((100, 30));
+    let (request, ..) = press_a(&mut s);
+    answer(&mut s, request, STAGING, staging_instances());
+    assert_eq!(shown(&s), ["i-0000000000000001a", "i-0000000000000001b"]);
+    assert_eq!(s.all_instances.done, 1);
+    assert!(s.is_loading(), "three accounts still to answer");
+    update(&mut s, key('j'));
+    // Prod sorts before staging (by account name): the cursor stays on web-stg.
+    answer(&mut s, request, PROD, prod_instances());
+    assert_eq!(s.all_instances.table.items.len(), 6);
+    let t = &s.all_instances.table;
+    let accounts: Vec<&str> = t
+        .visible
+        .iter()
+        .map(|&i| t.items[i].account_name.as_deref().unwrap())
+        .collect();
+    assert_eq!(
+        accounts,
+        ["prod", "prod", "prod", "prod", "staging", "staging"]
+    );
+    let selected = s.all_instances.table.selected_item().unwrap();
+    assert_eq!(selected.item.name, "web-stg");
+    assert_eq!(selected.account_name.as_deref(), Some("staging"));
+    answer(&mut s, request, EMPTY, vec![]);
+    answer(&mut s, request, SANDBOX, vec![]);
+    assert!(!s.is_loading());
+    assert_eq!(s.all_instances.ok, 4);
+    let status = s.status.as_ref().unwrap();
+    assert!(!status.error);
+    assert_eq!(status.text, "6 instances in 4 of 4 accounts");
+}
+
+#[test]
+fn the_filter_searches_every_account_by_ip_tag_name_and_account() {
+    let mut s = state((100, 30));
+    let (request, ..) = press_a(&mut s);
+    answer(&mut s, request, PROD, prod_instances());
+    answer(&mut s, request, STAGING, staging_instances());
+    let mut filter = |text: &str| {
+        update(&mut s, key('/'));
+        type_keys(&mut s, text);
+        update(&mut s, code(KeyCode::Enter));
+        let ids = shown(&s);
+        update(&mut s, code(KeyCode::Esc));
+        ids
+    };
+    assert_eq!(filter("10.0.0.22"), ["i-0000000000000001b"], "private IP");
+    assert_eq!(filter("54.214.0.4"), ["i-0000000000000000d"], "public IP");
+    assert_eq!(filter("i-0000000000000001a"), ["i-0000000000000001a"], "id");
+    assert_eq!(filter("LEGAL-HOLD"), ["i-0000000000000001a"], "tag value");
+    assert_eq!(filter("staging").len(), 2, "account name");
+    assert_eq!(filter("2222222").len(), 4, "account id");
+    assert_eq!(filter("eu-web").len(), 1, "name");
+    assert!(filter("nothing-like-this").is_empty());
+    assert_eq!(s.all_instances.table.list.filter, "", "Esc cleared it");
+}
+
+#[test]
+fn a_failed_account_is_reported_and_the_rest_kept() {
+    let mut s = state((100, 30));
+    let (request, ..) = press_a(&mut s);
+    answer(&mut s, request, PROD, prod_instances());
+    let failed = denied(&s, SANDBOX);
+    update(&mut s, all_instances(request, failed));
+    answer(&mut s, request, STAGING, vec![]);
+    answer(&mut s, request, EMPTY, vec![]);
+    assert!(!s.is_loading());
+    assert_eq!(s.all_instances.table.items.len(), 4, "prod's rows stay");
+    assert_eq!(s.all_instances.ok, 3);
+    assert_eq!(s.all_instances.failures.len(), 1);
+    let status = s.status.as_ref().unwrap();
+    assert!(status.error);
+    assert!(
+        status
+            .text
+            .starts_with("4 instances in 3 of 4 accounts; 1 failed — account 555555555555:"),
+        "{}",
+        status.text
+    );
+    assert!(
+        status.text.contains("check the trust policy"),
+        "{}",
+        status.text
+    );
+    // `r` lists every account again, with a new request: late answers to the old one are dropped.
+    let fx = update(&mut s, key('r'));
+    let again = match &fx[..] {
+        [Effect::ListAll { request, .. }] => *request,
+        other => panic!("{other:?}"),
+    };
+    assert_ne!(again, request);
+    assert!(s.all_instances.table.items.is_empty());
+    assert!(s.all_instances.failures.is_empty());
+    answer(&mut s, request, PROD, prod_instances());
+    assert!(s.all_instances.table.items.is_empty(), "stale answer");
+}
+
+#[test]
+fn accounts_reachable_only_with_mfa_are_skipped_until_a_session_exists() {
+    let mut s = state((100, 30));
+    // Prod reachable only through the break-glass role, which needs an MFA code.
+    let prod = s
+        .accounts
+        .iter_mut()
+        .find(|a| a.id == "222222222222")
+        .unwrap();
+    prod.roles.retain(|r| r.mfa_serial.is_some());
+    let (_, mut targets, _) = press_a(&mut s);
+    targets.sort();
+    assert_eq!(targets, [STAGING, EMPTY, SANDBOX]);
+    let skipped = &s.all_instances.failures;
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0].account_id, "222222222222");
+    assert!(
+        skipped[0]
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("assume prod-breakglass first"),
+        "{skipped:?}"
+    );
+    // Once the break-glass session is live, the next listing goes through it.
+    update(&mut s, assumed(BREAKGLASS, 15));
+    let fx = update(&mut s, key('r'));
+    match &fx[..] {
+        [Effect::ListAll {
+            targets, assume, ..
+        }] => {
+            assert!(targets.iter().any(|t| t.role.arn.to_string() == BREAKGLASS));
+            assert!(!assume.iter().any(|(a, _)| a.to_string() == BREAKGLASS));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(s.all_instances.failures.is_empty());
+}
+
+#[test]
+fn leaving_stops_the_listing_and_a_lists_again() {
+    let mut s = state((100, 30));
+    let (first, ..) = press_a(&mut s);
+    answer(&mut s, first, PROD, prod_instances());
+    let fx = update(&mut s, code(KeyCode::Esc));
+    assert!(matches!(&fx[..], [Effect::CancelAll]), "{fx:?}");
+    assert_eq!(s.view, View::Tree);
+    assert!(!s.is_loading());
+    answer(&mut s, first, STAGING, staging_instances());
+    assert_eq!(s.all_instances.table.items.len(), 4, "late answer dropped");
+    // Half a listing is not kept: `a` starts over.
+    let (second, ..) = press_a(&mut s);
+    assert_ne!(first, second);
+    assert!(s.all_instances.table.items.is_empty());
+}
+
+#[test]
+fn a_finished_listing_is_shown_again_without_listing() {
+    let mut s = state((100, 30));
+    let (request, ..) = press_a(&mut s);
+    for role in [PROD, STAGING, EMPTY, SANDBOX] {
+        let items = if role == PROD {
+            prod_instances()
+        } else {
+            vec![]
+        };
+        answer(&mut s, request, role, items);
+    }
+    assert!(update(&mut s, code(KeyCode::Esc)).is_empty());
+    assert!(
+        update(&mut s, key('a')).is_empty(),
+        "shown, not listed again"
+    );
+    assert_eq!(s.view, View::AllInstances);
+    assert_eq!(s.all_instances.table.items.len(), 4);
+}
+
+#[test]
+fn v_and_i_switch_between_every_accounts_instances_and_volumes() {
+    let mut s = state((100, 30));
+    let (request, ..) = press_a(&mut s);
+    let fx = update(&mut s, key('v'));
+    assert!(
+        matches!(
+            &fx[..],
+            [Effect::ListAll {
+                kind: Kind::Volumes,
+                ..
+            }]
+        ),
+        "{fx:?}"
+    );
+    assert_eq!(s.view, View::AllVolumes);
+    // One every-account listing at a time: the instances one stopped, and starts over on `i`.
+    answer(&mut s, request, PROD, prod_instances());
+    assert!(s.all_instances.table.items.is_empty());
+    let fx = update(&mut s, key('i'));
+    assert!(
+        matches!(
+            &fx[..],
+            [Effect::ListAll {
+                kind: Kind::Instances,
+                ..
+            }]
+        ),
+        "{fx:?}"
+    );
+    assert!(
+        s.all_volumes.table.loading.is_none(),
+        "the volumes listing stopped in turn"
+    );
+}
+
+#[test]
+fn keys_act_on_the_selected_rows_account_and_role() {
+    let mut s = state((100, 30));
+    let (request, ..) = press_a(&mut s);
+    answer(&mut s, request, STAGING, staging_instances());
+    update(&mut s, session(STAGING));
+    // Y: the id.
+    let fx = update(&mut s, key('Y'));
+    assert!(
+        matches!(&fx[..], [Effect::Copy(id)] if id == "i-0000000000000001a"),
+        "{fx:?}"
+    );
+    // y: the switch-role link of the role the row was listed through.
+    let fx = update(&mut s, key('y'));
+    match &fx[..] {
+        [Effect::Copy(url)] => {
+            assert!(url.contains("account=333333333333"), "{url}");
+            assert!(
+                url.contains("roleName=audit%2FAuditor") || url.contains("roleName=audit/Auditor"),
+                "{url}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // o: the console as that role, on that instance.
+    let fx = update(&mut s, key('o'));
+    match &fx[..] {
+        [Effect::Console {
+            role,
+            destination,
+            open: true,
+        }] => {
+            assert_eq!(role.to_string(), STAGING);
+            assert_eq!(destination.region.as_deref(), Some("us-east-1"));
+            assert_eq!(
+                destination.resource,
+                Some(Resource::Instance("i-0000000000000001a".into()))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Enter: the details; 3 sorts by instance id, again reverses.
+    update(&mut s, code(KeyCode::Enter));
+    assert!(s.all_instances.table.detail);
+    update(&mut s, code(KeyCode::Esc));
+    assert!(!s.all_instances.table.detail);
+    assert_eq!(s.view, View::AllInstances, "Esc closed the details only");
+    update(&mut s, key('3'));
+    update(&mut s, key('3'));
+    assert_eq!(shown(&s), ["i-0000000000000001b", "i-0000000000000001a"]);
+}
+
+#[test]
+fn no_roles_at_all_says_what_to_do() {
+    let mut s = state((100, 30));
+    s.accounts.clear();
+    let fx = update(&mut s, key('a'));
+    assert!(fx.is_empty(), "{fx:?}");
+    assert_eq!(s.view, View::AllInstances);
+    assert!(!s.is_loading());
+    let status = s.status.as_ref().unwrap();
+    assert!(
+        status.error && status.text.contains("no roles known"),
+        "{status:?}"
+    );
+}
+
+#[test]
+fn the_command_line_opens_it_too() {
+    let mut s = state((100, 30));
+    update(&mut s, key(':'));
+    type_keys(&mut s, "all volumes");
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert!(
+        matches!(
+            &fx[..],
+            [Effect::ListAll {
+                kind: Kind::Volumes,
+                ..
+            }]
+        ),
+        "{fx:?}"
+    );
+    assert_eq!(s.view, View::AllVolumes);
+}
