@@ -6,7 +6,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config as MatcherConfig, Matcher, Utf32Str};
 
-use super::table::{visible, Row};
+use super::table::{matching, merge_sorted, visible, Row};
 use crate::aws::arn::RoleArn;
 use crate::aws::ec2::{Instance, RegionFailure, Volume};
 use crate::aws::identity::Identity;
@@ -221,10 +221,21 @@ impl<T: Row> TableView<T> {
         self.list.scroll_into_view(self.visible.len(), height);
     }
 
-    /// Like `refresh`, but the cursor stays on the row it was on when rows come in above it.
-    pub fn refresh_keeping(&mut self, height: usize) {
+    /// Adds rows as they arrive: those the filter keeps are merged into the visible order (their
+    /// own sort and one pass, not a sort of everything), and the cursor stays on the row it was
+    /// on when rows come in above it.
+    pub fn extend_keeping(&mut self, items: Vec<T>, keys: Vec<String>, height: usize) {
+        let from = self.items.len();
+        self.append(items, keys);
         let on = self.visible.get(self.list.selected).copied();
-        self.visible = visible(&self.items, &self.keys, &self.list.filter, self.sort);
+        let new = matching(
+            &self.items,
+            &self.keys,
+            &self.list.filter,
+            from..self.items.len(),
+        );
+        let shown = std::mem::take(&mut self.visible);
+        self.visible = merge_sorted(&self.items, shown, new, self.sort);
         if let Some(p) = on.and_then(|i| self.visible.iter().position(|&v| v == i)) {
             let shift = p as isize - self.list.selected as isize;
             self.list.selected = p;

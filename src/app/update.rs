@@ -378,8 +378,7 @@ fn add_part<T: InAccount>(
     all.failures.extend(part.failures);
     all.failures
         .sort_by(|a, b| (&a.account_id, &a.region).cmp(&(&b.account_id, &b.region)));
-    all.table.append(part.rows, keys);
-    all.table.refresh_keeping(rows);
+    all.table.extend_keeping(part.rows, keys, rows);
     let done = all.done >= all.accounts;
     if done {
         all.table.loading = None;
