@@ -110,14 +110,8 @@ impl Runtime {
                 let refresh_before = role.refresh_before(&self.defaults);
                 let store = self.store.clone();
                 tokio::spawn(async move {
-                    let result = assume_role(&config().await, &params).await.map(|s| {
-                        let meta = SessionMeta {
-                            assumed_arn: s.assumed_role_arn.clone(),
-                            expiration: s.expiration,
-                        };
-                        store.insert(s, &params, refresh_before);
-                        meta
-                    });
+                    let result =
+                        start_session(&store, &config().await, &params, refresh_before).await;
                     let _ = tx.send(Msg::Assumed {
                         role: params.role_arn,
                         result,
@@ -286,6 +280,23 @@ impl Runtime {
     }
 }
 
+/// Assumes a role and hands the session to the store (whose refresher keeps it alive); the UI
+/// gets what it may know of it.
+async fn start_session(
+    store: &SessionStore,
+    sdk: &aws_config::SdkConfig,
+    params: &crate::aws::assume::AssumeParams,
+    refresh_before: Duration,
+) -> Result<SessionMeta, AwsError> {
+    let session = assume_role(sdk, params).await?;
+    let meta = SessionMeta {
+        assumed_arn: session.assumed_role_arn.clone(),
+        expiration: session.expiration,
+    };
+    store.insert(session, params, refresh_before);
+    Ok(meta)
+}
+
 /// An every-account listing: assumes the roles without a session (each new session goes to
 /// the store, where the refresher keeps it, and to the UI as `Msg::Session`), then lists each
 /// account, `concurrency` at a time, sending each account's rows as soon as they are in.
@@ -329,14 +340,8 @@ impl Every {
             async move {
                 if let Some(duration) = plan {
                     let params = role.assume_params(&defaults, duration, None);
-                    let result = assume_role(&base, &params).await.map(|s| {
-                        let meta = SessionMeta {
-                            assumed_arn: s.assumed_role_arn.clone(),
-                            expiration: s.expiration,
-                        };
-                        store.insert(s, &params, role.refresh_before(&defaults));
-                        meta
-                    });
+                    let refresh_before = role.refresh_before(&defaults);
+                    let result = start_session(&store, &base, &params, refresh_before).await;
                     let failed = result.as_ref().err().cloned();
                     let _ = tx.send(Msg::Session {
                         role: role.arn.clone(),

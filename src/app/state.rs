@@ -189,6 +189,15 @@ pub fn search_keys<T: Row>(items: &[T]) -> Vec<String> {
     items.iter().map(Row::search_text).collect()
 }
 
+/// `keys` when they are `items`' (one each), else computed here.
+pub fn keys_for<T: Row>(items: &[T], keys: Vec<String>) -> Vec<String> {
+    if keys.len() == items.len() {
+        keys
+    } else {
+        search_keys(items)
+    }
+}
+
 impl<T: Row> TableView<T> {
     /// Replaces the rows and computes what the filter searches in each.
     pub fn set_items(&mut self, items: Vec<T>) {
@@ -206,11 +215,7 @@ impl<T: Row> TableView<T> {
 
     /// Adds rows with their keys (computed here if the counts differ).
     pub fn append(&mut self, items: Vec<T>, keys: Vec<String>) {
-        let keys = if keys.len() == items.len() {
-            keys
-        } else {
-            search_keys(&items)
-        };
+        let keys = keys_for(&items, keys);
         self.items.extend(items);
         self.keys.extend(keys);
     }
@@ -265,6 +270,18 @@ pub struct AllView<T> {
     pub ok: usize,
     /// A listing was started: `a` shows what it found rather than listing again (`r` does).
     pub started: bool,
+}
+
+impl<T> AllView<T> {
+    /// Stops the listing under way, if any (true then): what it found so far is not kept as a
+    /// finished listing, so opening the view lists again.
+    pub fn stop(&mut self) -> bool {
+        let stopped = self.table.loading.take().is_some();
+        if stopped {
+            self.started = false;
+        }
+        stopped
+    }
 }
 
 impl<T> Default for AllView<T> {

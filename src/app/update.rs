@@ -7,7 +7,7 @@ use crossterm::event::{
 use super::keys::{action_for, Action};
 use super::msg::{ConsoleDone, Effect, Kind, Msg, SessionMeta};
 use super::state::{
-    search_keys, AllView, ListState, Loadable, Phase, Popup, SessionInfo, SessionStatus, State,
+    keys_for, AllView, ListState, Loadable, Phase, Popup, SessionInfo, SessionStatus, State,
     TableView, TreeRow, View, KNOWN_REGIONS,
 };
 use super::table::{InAccount, Row};
@@ -219,22 +219,13 @@ fn finish_listing<T: Row>(
     }
     table.loading = None;
     let mut items = listing.items;
-    let mut keys = if keys.len() == items.len() {
-        keys
-    } else {
-        search_keys(&items)
-    };
+    let mut keys = keys_for(&items, keys);
     table.kept = 0;
     if table.role.as_ref() == Some(&role) {
         let before = items.len();
         let failed = |row: &T| listing.failures.iter().any(|f| f.region == row.region());
         let old_items = std::mem::take(&mut table.items);
-        let old_keys = std::mem::take(&mut table.keys);
-        let old_keys = if old_keys.len() == old_items.len() {
-            old_keys
-        } else {
-            search_keys(&old_items)
-        };
+        let old_keys = keys_for(&old_items, std::mem::take(&mut table.keys));
         for (item, key) in old_items.into_iter().zip(old_keys) {
             if failed(&item) {
                 items.push(item);
@@ -440,8 +431,6 @@ fn open_all(state: &mut State, view: View) -> Vec<Effect> {
     start_all(state, view)
 }
 
-/// Which role lists each account, and how to get its session: a live session first, else a
-/// role that needs no MFA code (assumed now); accounts with neither are skipped, saying so.
 /// Who lists which account in an every-account listing.
 struct Plan {
     targets: Vec<Target>,
@@ -451,8 +440,9 @@ struct Plan {
     skipped: Vec<Failure>,
 }
 
+/// Which role lists each account, and how to get its session: a live session first, else a
+/// role that needs no MFA code (assumed now); accounts with neither are skipped, saying so.
 fn plan_all(state: &State) -> Plan {
-    let caller_is_role = matches!(&state.primary, Loadable::Ready(id) if id.is_assumed_role());
     let mut targets = Vec::new();
     let mut assume = Vec::new();
     let mut skipped = Vec::new();
@@ -475,8 +465,7 @@ fn plan_all(state: &State) -> Plan {
         match chosen {
             Some((role, new_session)) => {
                 if new_session {
-                    let duration = chained_cap(role.duration(&state.defaults), caller_is_role);
-                    assume.push((role.arn.clone(), duration));
+                    assume.push((role.arn.clone(), chained_duration(state, role)));
                 }
                 targets.push(Target {
                     role: role.clone(),
@@ -546,22 +535,16 @@ fn start_all(state: &mut State, view: View) -> Vec<Effect> {
     let skipped_n = skipped.len();
     // One every-account listing at a time: starting one stops the other's.
     let rows = list_rows(state.size, state.view);
-    let other_stopped = match kind {
+    match kind {
         Kind::Volumes => {
             reset_all(&mut state.all_volumes, loading, targets.len(), skipped);
             state.all_volumes.table.refresh(rows);
-            state.all_instances.table.loading.take().is_some()
+            state.all_instances.stop();
         }
         Kind::Instances => {
             reset_all(&mut state.all_instances, loading, targets.len(), skipped);
             state.all_instances.table.refresh(rows);
-            state.all_volumes.table.loading.take().is_some()
-        }
-    };
-    if other_stopped {
-        match kind {
-            Kind::Volumes => state.all_instances.started = false,
-            Kind::Instances => state.all_volumes.started = false,
+            state.all_volumes.stop();
         }
     }
     if targets.is_empty() {
@@ -778,6 +761,13 @@ fn mark_waiting(state: &mut State, view: View, arn: &RoleArn) {
     }
 }
 
+/// The duration to ask for when the primary identity is itself a role session and the role's
+/// own is longer than AWS grants a chained session; `None`: the role's own.
+fn chained_duration(state: &State, role: &crate::roles::Role) -> Option<u32> {
+    let caller_is_role = matches!(&state.primary, Loadable::Ready(id) if id.is_assumed_role());
+    chained_cap(role.duration(&state.defaults), caller_is_role)
+}
+
 fn assume(state: &mut State, role: crate::roles::Role, token_code: Option<Secret>) -> Vec<Effect> {
     let info = state
         .sessions
@@ -790,8 +780,7 @@ fn assume(state: &mut State, role: crate::roles::Role, token_code: Option<Secret
             last_error: None,
         });
     info.phase = Phase::Assuming;
-    let caller_is_role = matches!(&state.primary, Loadable::Ready(id) if id.is_assumed_role());
-    let duration = chained_cap(role.duration(&state.defaults), caller_is_role);
+    let duration = chained_duration(state, &role);
     if let Some(cap) = duration {
         state.set_info(format!(
             "the primary identity is itself a role: AWS grants chained sessions at most {} min, so {} asks for that",
@@ -1080,42 +1069,22 @@ fn back(state: &mut State) -> Vec<Effect> {
             state.view = state.previous_view;
             vec![]
         }
-        View::AllInstances | View::AllVolumes => {
-            let rows = list_rows(state.size, state.view);
-            let view = state.view;
+        view => {
+            let rows = list_rows(state.size, view);
             if with_table!(state, view, |t| back_within(t, rows), false) {
                 return vec![];
             }
             state.view = View::Tree;
-            // A listing stopped half-way is not kept: `a` lists again.
-            let mut stopped = false;
-            if state.all_instances.table.loading.take().is_some() {
-                state.all_instances.started = false;
-                stopped = true;
-            }
-            if state.all_volumes.table.loading.take().is_some() {
-                state.all_volumes.started = false;
-                stopped = true;
-            }
-            if stopped {
-                vec![Effect::CancelAll]
+            let stopped = if view.is_all() {
+                // A listing stopped half-way is not kept: `a` lists again.
+                state.all_instances.stop() | state.all_volumes.stop()
             } else {
-                vec![]
-            }
-        }
-        View::Instances | View::Volumes => {
-            let rows = list_rows(state.size, state.view);
-            let view = state.view;
-            if with_table!(state, view, |t| back_within(t, rows), false) {
-                return vec![];
-            }
-            state.view = View::Tree;
-            let instances = state.instances.loading.take().is_some();
-            let volumes = state.volumes.loading.take().is_some();
-            if instances || volumes {
-                vec![Effect::CancelListing]
-            } else {
-                vec![]
+                state.instances.loading.take().is_some() | state.volumes.loading.take().is_some()
+            };
+            match (stopped, view.is_all()) {
+                (false, _) => vec![],
+                (true, true) => vec![Effect::CancelAll],
+                (true, false) => vec![Effect::CancelListing],
             }
         }
     }

@@ -209,20 +209,22 @@ fn draw_table<T: Row>(
     frame.render_stateful_widget(widget, inner, &mut ts);
 }
 
+/// A resource's Name tag in bold, or `-`.
+fn name_cell(name: &str) -> Span<'static> {
+    let text = if name.is_empty() { "-" } else { name };
+    Span::styled(
+        text.to_string(),
+        Style::default().add_modifier(Modifier::BOLD),
+    )
+}
+
 fn or_dash(s: &Option<String>) -> String {
     s.clone().unwrap_or_else(|| "-".into())
 }
 
 fn instance_cells(i: &Instance, now: DateTime<Utc>, theme: &Theme) -> Vec<Span<'static>> {
     vec![
-        Span::styled(
-            if i.name.is_empty() {
-                "-".into()
-            } else {
-                i.name.clone()
-            },
-            Style::default().add_modifier(Modifier::BOLD),
-        ),
+        name_cell(&i.name),
         Span::raw(i.instance_id.clone()),
         Span::styled(i.state.clone(), theme.state(&i.state)),
         Span::raw(i.instance_type.clone()),
@@ -362,14 +364,7 @@ pub fn volumes(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 fn volume_cells(v: &Volume, theme: &Theme) -> Vec<Span<'static>> {
     vec![
         Span::raw(v.volume_id.clone()),
-        Span::styled(
-            if v.name.is_empty() {
-                "-".into()
-            } else {
-                v.name.clone()
-            },
-            Style::default().add_modifier(Modifier::BOLD),
-        ),
+        name_cell(&v.name),
         Span::raw(format!("{} GiB", v.size_gib)),
         Span::raw(v.volume_type.clone()),
         Span::styled(v.state.clone(), theme.state(&v.state)),
