@@ -425,3 +425,28 @@ fn the_command_line_opens_it_too() {
     );
     assert_eq!(s.view, View::AllVolumes);
 }
+
+#[test]
+fn rows_arriving_under_a_filter_show_only_if_they_match() {
+    let mut s = state((100, 30));
+    let (request, ..) = press_a(&mut s);
+    answer(&mut s, request, PROD, prod_instances());
+    update(&mut s, key('/'));
+    type_keys(&mut s, "web");
+    update(&mut s, code(KeyCode::Enter));
+    assert_eq!(shown(&s).len(), 3, "web-1, web-2, eu-web-1");
+    answer(&mut s, request, STAGING, staging_instances());
+    assert_eq!(
+        shown(&s),
+        [
+            "i-0000000000000000d",
+            "i-0000000000000000a",
+            "i-0000000000000000b",
+            "i-0000000000000001b"
+        ],
+        "web-stg joins, in order; audit-box does not"
+    );
+    assert_eq!(s.all_instances.table.items.len(), 6);
+    update(&mut s, code(KeyCode::Esc));
+    assert_eq!(shown(&s).len(), 6, "clearing the filter shows every row");
+}

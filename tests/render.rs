@@ -326,3 +326,40 @@ fn every_account_waiting_80x24() {
     update(&mut s, code(KeyCode::Enter));
     insta::assert_snapshot!(render(&s));
 }
+
+#[test]
+fn every_account_all_failed_80x24() {
+    let mut s = state((80, 24));
+    let fx = update(&mut s, key('a'));
+    let request = match &fx[..] {
+        [rolecall::app::Effect::ListAll {
+            request, targets, ..
+        }] => {
+            assert_eq!(targets.len(), 4);
+            *request
+        }
+        other => panic!("{other:?}"),
+    };
+    for role in [
+        PROD,
+        STAGING,
+        EMPTY,
+        "arn:aws:iam::555555555555:role/ResponderRole",
+    ] {
+        let mut p = part(&s, role, vec![]);
+        let e = AwsError::new(ErrorKind::Timeout, "AssumeRole", role)
+            .with_message("no answer in time")
+            .with_hint("check the network or VPN and AWS_ENDPOINT_URL");
+        p.failures = vec![rolecall::inventory::Failure::new(&p.target.role, None, &e)];
+        p.ok = false;
+        update(
+            &mut s,
+            Msg::AllInstances {
+                request,
+                part: p,
+                keys: vec![],
+            },
+        );
+    }
+    insta::assert_snapshot!(render(&s));
+}

@@ -740,3 +740,52 @@ fn every_account_at_once_fills_in_filters_across_all_and_reports_the_refused_one
     t.keys("q");
     t.assert_exited_cleanly(0);
 }
+
+#[test]
+fn every_account_under_a_hung_endpoint_answers_keys_then_recovers_with_r() {
+    let emu = emulator();
+    let proxy = FaultProxy::start(&emu.endpoint);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("flaky.toml");
+    let text = std::fs::read_to_string(common::demo_config()).unwrap();
+    std::fs::write(
+        &config,
+        text.replace(
+            "[defaults]\n",
+            "[defaults]\ntimeout_seconds = 3\nmax_attempts = 1\n",
+        ),
+    )
+    .unwrap();
+    let t = Tmux::start_at("everyhung", emu, &proxy.endpoint, &config);
+    // Discovery has added the policy's role: five accounts.
+    t.wait_for(&["arn:aws:iam::111111111111:user/responder", "[policy]"]);
+
+    proxy.set(Fault::Hang);
+    t.keys("a");
+    t.wait_for(&[
+        "instances of every account [0] · 0/5 accounts answered…",
+        "Listing instances in 5 accounts",
+    ]);
+    // Every account hangs, and the keys still answer.
+    t.keys("?");
+    t.wait_for(&["keys in the every-account instances view"]);
+    t.key("Escape");
+    let screen = t.wait_for(&[
+        "No instances in 0 of 5 accounts.",
+        "0 instances in 0 of 5 accounts; 5 failed",
+        "r tries again",
+    ]);
+    assert!(screen.contains("no answer in time"), "{screen}");
+
+    // The endpoint is back: r lists every account again, no restart.
+    proxy.set(Fault::Pass);
+    t.key("Escape");
+    t.keys("r");
+    t.wait_for(&[
+        "instances of every account [18] · 5 accounts",
+        "18 instances in 5 of 5 accounts",
+    ]);
+    t.keys("q");
+    t.keys("q");
+    t.assert_exited_cleanly(0);
+}

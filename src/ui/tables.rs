@@ -435,14 +435,20 @@ fn all_chrome<T: InAccount>(all: &AllView<T>) -> Chrome {
     } else {
         let mut text = format!("No {what} in {} of {} accounts.", all.ok, all.accounts);
         let is_error = !all.failures.is_empty();
-        for f in &all.failures {
-            text.push_str(&format!("\n\n{}: {}", f.place(), f.error));
-            if let Some(h) = &f.hint {
-                text.push_str(&format!("\n  {h}"));
-            }
-        }
         if is_error {
-            text.push_str("\n\nr tries again.");
+            // What failed, a line each; then each distinct hint once (a hung network gives every
+            // account the same one).
+            text.push_str(" r tries again.\n");
+            let mut hints: Vec<&str> = Vec::new();
+            for f in &all.failures {
+                text.push_str(&format!("\n{}: {}", f.place(), f.error));
+                if let Some(h) = f.hint.as_deref().filter(|h| !hints.contains(h)) {
+                    hints.push(h);
+                }
+            }
+            for h in hints {
+                text.push_str(&format!("\n\n{h}"));
+            }
         }
         Some((text, is_error))
     };
