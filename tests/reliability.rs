@@ -7,19 +7,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::proxy::{aws_error, Fault, FaultProxy};
-use common::{emulator, files_under, run, Emulator, Run};
-
-/// The demo config with `extra` added to `[defaults]`, in a temp dir kept by the caller.
-fn config_with(dir: &Path, extra: &str) -> std::path::PathBuf {
-    let text = std::fs::read_to_string(common::demo_config()).unwrap();
-    let path = dir.join("config.toml");
-    std::fs::write(
-        &path,
-        text.replace("[defaults]\n", &format!("[defaults]\n{extra}\n")),
-    )
-    .unwrap();
-    path
-}
+use common::{demo_config_with, emulator, files_under, run, Emulator, Run};
 
 /// `rolecall ARGS` as the primary identity, through `proxy`, with `config`.
 fn through(emu: &Emulator, proxy: &FaultProxy, config: &Path, args: &[&str]) -> Run {
@@ -36,7 +24,7 @@ fn a_hung_endpoint_ends_in_a_clear_error_within_the_timeout() {
     let proxy = FaultProxy::start(&emu.endpoint);
     proxy.set(Fault::Hang);
     let dir = tempfile::tempdir().unwrap();
-    let config = config_with(dir.path(), "timeout_seconds = 2");
+    let config = demo_config_with(dir.path(), "timeout_seconds = 2");
     let started = Instant::now();
     let out = through(emu, &proxy, &config, &["instances", "prod-responder"]).fails();
     let took = started.elapsed();
@@ -77,7 +65,7 @@ fn throttling_is_retried_with_backoff_up_to_max_attempts() {
     let dir = tempfile::tempdir().unwrap();
 
     // Two throttled answers, three attempts (the default): the third gets through.
-    let config = config_with(dir.path(), "");
+    let config = demo_config_with(dir.path(), "");
     proxy.fail_next(2, throttled.clone());
     let out = through(
         emu,
@@ -94,7 +82,7 @@ fn throttling_is_retried_with_backoff_up_to_max_attempts() {
     );
 
     // One attempt allowed: the throttling is reported, with what to do.
-    let config = config_with(dir.path(), "max_attempts = 1");
+    let config = demo_config_with(dir.path(), "max_attempts = 1");
     proxy.fail_next(1, throttled);
     let out = through(emu, &proxy, &config, &["instances", "prod-responder"]).fails();
     assert!(
@@ -112,7 +100,7 @@ fn an_expired_token_is_explained_with_the_role() {
     let emu = emulator();
     let proxy = FaultProxy::start(&emu.endpoint);
     let dir = tempfile::tempdir().unwrap();
-    let config = config_with(dir.path(), "");
+    let config = demo_config_with(dir.path(), "");
     // Every answer says so, as it would until the credentials are renewed.
     proxy.set(Fault::Reply {
         status: 400,
@@ -142,7 +130,7 @@ fn secrets_never_reach_logs_errors_or_disk_even_at_trace() {
     let emu = emulator();
     let proxy = FaultProxy::start(&emu.endpoint);
     let home = tempfile::tempdir().unwrap();
-    let config = config_with(home.path(), "");
+    let config = demo_config_with(home.path(), "");
     let trace = |args: &[&str]| {
         run(emu
             .rolecall()

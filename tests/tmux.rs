@@ -358,16 +358,7 @@ fn a_hung_endpoint_recovers_with_r_and_a_failed_reload_keeps_the_view() {
     let proxy = FaultProxy::start(&emu.endpoint);
     proxy.set(Fault::Hang);
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("flaky.toml");
-    let text = std::fs::read_to_string(common::demo_config()).unwrap();
-    std::fs::write(
-        &config,
-        text.replace(
-            "[defaults]\n",
-            "[defaults]\ntimeout_seconds = 3\nmax_attempts = 1\n",
-        ),
-    )
-    .unwrap();
+    let config = common::demo_config_with(dir.path(), "timeout_seconds = 3\nmax_attempts = 1");
     let t = Tmux::start_at("recover", emu, &proxy.endpoint, &config);
     t.wait_for(&["primary identity unknown", "no answer in time"]);
 
@@ -746,16 +737,7 @@ fn every_account_under_a_hung_endpoint_answers_keys_then_recovers_with_r() {
     let emu = emulator();
     let proxy = FaultProxy::start(&emu.endpoint);
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("flaky.toml");
-    let text = std::fs::read_to_string(common::demo_config()).unwrap();
-    std::fs::write(
-        &config,
-        text.replace(
-            "[defaults]\n",
-            "[defaults]\ntimeout_seconds = 3\nmax_attempts = 1\n",
-        ),
-    )
-    .unwrap();
+    let config = common::demo_config_with(dir.path(), "timeout_seconds = 3\nmax_attempts = 1");
     let t = Tmux::start_at("everyhung", emu, &proxy.endpoint, &config);
     // Discovery has added the policy's role: five accounts.
     t.wait_for(&["arn:aws:iam::111111111111:user/responder", "[policy]"]);

@@ -44,6 +44,18 @@ pub fn demo_config() -> PathBuf {
     repo_path("assets/demo/config.toml")
 }
 
+/// The demo config with `extra` added to `[defaults]`, written into `dir` (kept by the caller).
+pub fn demo_config_with(dir: &Path, extra: &str) -> PathBuf {
+    let text = std::fs::read_to_string(demo_config()).unwrap();
+    let path = dir.join("config.toml");
+    std::fs::write(
+        &path,
+        text.replace("[defaults]\n", &format!("[defaults]\n{extra}\n")),
+    )
+    .unwrap();
+    path
+}
+
 impl Emulator {
     fn start(enforce: bool) -> Emulator {
         let python = std::env::var("ROLECALL_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
