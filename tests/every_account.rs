@@ -40,6 +40,14 @@ fn press_a(s: &mut State) -> (u64, Vec<String>, Vec<String>) {
     }
 }
 
+/// The kind of the one every-account listing `fx` starts.
+fn listed_kind(fx: &[Effect]) -> Kind {
+    match fx {
+        [Effect::ListAll { kind, .. }] => *kind,
+        other => panic!("expected an every-account listing, got {other:?}"),
+    }
+}
+
 fn all_instances(request: u64, part: Part<rolecall::aws::ec2::Instance>) -> Msg {
     Msg::AllInstances {
         request,
@@ -309,31 +317,13 @@ fn v_and_i_switch_between_every_accounts_instances_and_volumes() {
     let mut s = state((100, 30));
     let (request, ..) = press_a(&mut s);
     let fx = update(&mut s, key('v'));
-    assert!(
-        matches!(
-            &fx[..],
-            [Effect::ListAll {
-                kind: Kind::Volumes,
-                ..
-            }]
-        ),
-        "{fx:?}"
-    );
+    assert_eq!(listed_kind(&fx), Kind::Volumes);
     assert_eq!(s.view, View::AllVolumes);
     // One every-account listing at a time: the instances one stopped, and starts over on `i`.
     answer(&mut s, request, PROD, prod_instances());
     assert!(s.all_instances.table.items.is_empty());
     let fx = update(&mut s, key('i'));
-    assert!(
-        matches!(
-            &fx[..],
-            [Effect::ListAll {
-                kind: Kind::Instances,
-                ..
-            }]
-        ),
-        "{fx:?}"
-    );
+    assert_eq!(listed_kind(&fx), Kind::Instances);
     assert!(
         s.all_volumes.table.loading.is_none(),
         "the volumes listing stopped in turn"
@@ -413,16 +403,7 @@ fn the_command_line_opens_it_too() {
     update(&mut s, key(':'));
     type_keys(&mut s, "all volumes");
     let fx = update(&mut s, code(KeyCode::Enter));
-    assert!(
-        matches!(
-            &fx[..],
-            [Effect::ListAll {
-                kind: Kind::Volumes,
-                ..
-            }]
-        ),
-        "{fx:?}"
-    );
+    assert_eq!(listed_kind(&fx), Kind::Volumes);
     assert_eq!(s.view, View::AllVolumes);
 }
 
