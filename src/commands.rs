@@ -38,6 +38,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config.defaults.connect_timeout_seconds.into(),
         )),
         max_attempts: Some(config.defaults.max_attempts),
+        ..AwsOptions::default()
     };
 
     let Some(command) = cli.command else {

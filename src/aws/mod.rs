@@ -32,6 +32,11 @@ pub struct AwsOptions {
     pub connect_timeout: Option<Duration>,
     /// Attempts per call, retries included (the SDK's standard retry: backoff with jitter).
     pub max_attempts: Option<u32>,
+    /// The endpoint of every service (else `AWS_ENDPOINT_URL`, else AWS's own): an emulator,
+    /// a private endpoint.
+    pub endpoint_url: Option<String>,
+    /// The primary identity's credentials (else the standard chain).
+    pub credentials: Option<credentials::Credentials>,
 }
 
 /// The primary SDK configuration, loaded on first use (by a background task, never the UI).
@@ -106,6 +111,12 @@ pub async fn load_config(opts: &AwsOptions) -> SdkConfig {
     }
     if let Some(r) = &opts.region {
         loader = loader.region(Region::new(r.clone()));
+    }
+    if let Some(url) = &opts.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    if let Some(c) = &opts.credentials {
+        loader = loader.credentials_provider(c.provider());
     }
     let mut timeouts = TimeoutConfig::builder();
     if let Some(t) = opts.timeout {

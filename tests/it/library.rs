@@ -1,11 +1,9 @@
 //! The library's AWS layer used directly against the emulator: cross-account isolation, paging,
 //! partial failure, and secrets kept out of Debug output.
 
-mod common;
-
+use crate::common::emulator;
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::Credentials as SdkCredentials;
-use common::emulator;
 use rolecall::aws::arn::RoleArn;
 use rolecall::aws::assume::{assume_role, AssumeParams};
 use rolecall::aws::ec2::{list_instances, list_volumes, Ec2Target};
@@ -129,13 +127,15 @@ async fn the_refresher_renews_a_session_for_real() {
     let (key, secret) = emu.primary_key();
     let opts = rolecall::aws::AwsOptions {
         region: Some("us-east-1".into()),
+        endpoint_url: Some(emu.endpoint.clone()),
+        credentials: Some(rolecall::aws::credentials::Credentials {
+            access_key_id: key.into(),
+            secret_access_key: rolecall::aws::credentials::Secret::new(secret),
+            session_token: None,
+            expiration: None,
+        }),
         ..Default::default()
     };
-    // LazyConfig reads the environment; give it the emulator and the primary's keys.
-    std::env::set_var("AWS_ENDPOINT_URL", &emu.endpoint);
-    std::env::set_var("AWS_ACCESS_KEY_ID", key);
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", secret);
-    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
     let lazy = rolecall::aws::LazyConfig::new(opts);
     let base = lazy.get().await;
     let p = params(&emu.role_arn("prod-responder"));

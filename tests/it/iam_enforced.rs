@@ -1,9 +1,7 @@
 //! With IAM enforcement on (moto's INITIAL_NO_AUTH_ACTION_COUNT): the identity policy of the
 //! primary decides which roles it may assume, and the role's policy what it may read.
 
-mod common;
-
-use common::{enforced_emulator, run};
+use crate::common::{enforced_emulator, run};
 
 #[test]
 fn assume_denied_explains_both_sides() {

@@ -1,11 +1,9 @@
 //! `instances --all` / `volumes --all` against the emulator: every known account at once, rows
 //! tagged with account and role, failures per account and region without losing the rest.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::{emulator, enforced_emulator, run};
+use crate::common::{emulator, enforced_emulator, run};
 use serde_json::Value;
 
 /// Rows per account id, and the role each was listed through.

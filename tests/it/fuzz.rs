@@ -1,8 +1,8 @@
 //! Fuzzing, as property tests: the config loader and the role ARN parser take any input and give
 //! a value or a clear, located error — never a panic.
 //!
-//! The seed corpus is in tests/corpus (config files and ARNs, each replayed as is and mutated);
-//! proptest keeps every input that ever failed in tests/fuzz.proptest-regressions and replays
+//! The seed corpus is in tests/it/corpus (config files and ARNs, each replayed as is and mutated);
+//! proptest keeps every input that ever failed in tests/it/fuzz.proptest-regressions and replays
 //! those first. `PROPTEST_CASES=100000 cargo test --test fuzz` runs a longer campaign.
 
 use std::path::{Path, PathBuf};
@@ -14,13 +14,13 @@ use rolecall::aws::arn::{validate_mfa_serial, validate_region, validate_session_
 const PATH: &str = "/etc/rolecall/fuzz.toml";
 
 fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/corpus")
 }
 
 /// The seed config files, by name.
 fn seeds() -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = std::fs::read_dir(corpus_dir().join("config"))
-        .expect("tests/corpus/config")
+        .expect("tests/it/corpus/config")
         .flatten()
         .map(|e| {
             (
@@ -36,7 +36,7 @@ fn seeds() -> Vec<(String, String)> {
 
 fn arn_seeds() -> Vec<String> {
     std::fs::read_to_string(corpus_dir().join("arns.txt"))
-        .expect("tests/corpus/arns.txt")
+        .expect("tests/it/corpus/arns.txt")
         .lines()
         .map(str::to_string)
         .collect()

@@ -1,11 +1,9 @@
 //! The real binary against the moto emulator: every subcommand, every JSON field, errors.
 
-mod common;
-
 use std::collections::BTreeSet;
 
+use crate::common::{emulator, run};
 use chrono::{DateTime, Utc};
-use common::{emulator, run};
 use serde_json::Value;
 
 const PROD: &str = "222222222222";
@@ -338,13 +336,7 @@ fn instances_region_flag_overrides_the_roles_regions() {
 fn instances_follow_every_page() {
     let emu = emulator();
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("small-pages.toml");
-    let text = std::fs::read_to_string(common::demo_config()).unwrap();
-    std::fs::write(
-        &config,
-        text.replace("[defaults]\n", "[defaults]\npage_size = 5\n"),
-    )
-    .unwrap();
+    let config = crate::common::demo_config_with(dir.path(), "page_size = 5");
     let out = run(emu.rolecall().env("ROLECALL_CONFIG", &config).args([
         "instances",
         "staging-auditor",
@@ -791,7 +783,7 @@ fn credential_process_profile_works_with_the_sdk() {
     let mut cmd = emu.bare_command();
     cmd.env("AWS_SHARED_CREDENTIALS_FILE", &creds)
         .env("AWS_CONFIG_FILE", &config)
-        .env("ROLECALL_CONFIG", common::demo_config());
+        .env("ROLECALL_CONFIG", crate::common::demo_config());
     let out = run(cmd.args(["--profile", "prod", "roles", "--json"]))
         .ok()
         .json();

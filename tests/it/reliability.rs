@@ -1,13 +1,11 @@
 //! Reliability against a real emulator behind a fault-injecting proxy: hung endpoints, throttling,
 //! expired tokens, and credentials that must never reach a log, an error or a file.
 
-mod common;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::proxy::{aws_error, Fault, FaultProxy};
-use common::{demo_config_with, emulator, files_under, run, Emulator, Run};
+use crate::common::proxy::{aws_error, Fault, FaultProxy};
+use crate::common::{demo_config_with, emulator, files_under, run, Emulator, Run};
 
 /// `rolecall ARGS` as the primary identity, through `proxy`, with `config`.
 fn through(emu: &Emulator, proxy: &FaultProxy, config: &Path, args: &[&str]) -> Run {

@@ -2,13 +2,11 @@
 //! policies (a primary role with inline and managed policies; a user with a group) and from
 //! `~/.aws/config` role profiles; the policies rolecall writes, read back; doctor's verdicts.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{emulator, run, Emulator, Run};
+use crate::common::{emulator, run, Emulator, Run};
 use serde_json::Value;
 
 const AWS_CONFIG: &str = "\
@@ -221,7 +219,7 @@ fn a_user_gets_roles_from_its_own_and_its_groups_policies() {
 fn policy_writes_both_sides_and_they_read_back() {
     let emu = emulator();
     let mut cmd = as_primary_role(emu);
-    cmd.env("ROLECALL_CONFIG", common::demo_config());
+    cmd.env("ROLECALL_CONFIG", crate::common::demo_config());
     let out = run(cmd.args(["policy", "--json"])).ok();
     let doc = out.json();
     // The principal is the IAM role, with its path, not the STS session.
@@ -344,7 +342,7 @@ fn doctor_finds_what_is_wrong() {
 
     // From the primary role: the sandbox is denied, a stranger's role allowed by nothing.
     let mut cmd = as_primary_role(emu);
-    cmd.env("ROLECALL_CONFIG", common::demo_config());
+    cmd.env("ROLECALL_CONFIG", crate::common::demo_config());
     let out = run(cmd.args(["doctor", &emu.role_arn("sandbox"), "--json"]));
     assert_eq!(out.code, Some(1));
     let c = checks(&out);
@@ -360,7 +358,7 @@ fn doctor_finds_what_is_wrong() {
     assert!(status_of(&c, "session duration").contains(&"ok"), "{c:#?}");
 
     let mut cmd = as_primary_role(emu);
-    cmd.env("ROLECALL_CONFIG", common::demo_config());
+    cmd.env("ROLECALL_CONFIG", crate::common::demo_config());
     let out = run(cmd.args(["doctor", "arn:aws:iam::999999999999:role/Nobody"]));
     assert_eq!(out.code, Some(1));
     assert!(out.stdout.contains("FAIL  identity policy        no identity policy of role ResponderInstanceRole allows sts:AssumeRole on arn:aws:iam::999999999999:role/Nobody"), "{}", out.stdout);

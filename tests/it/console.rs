@@ -2,13 +2,11 @@
 //! stand-in for the federation endpoint for a sign-in token with that session, and prints or
 //! opens the sign-in link; `rolecall link` carries a destination.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::federation::{recording_browser, Federation, TOKEN};
-use common::proxy::FaultProxy;
-use common::{emulator, run, Emulator, Run};
+use crate::common::federation::{recording_browser, Federation, TOKEN};
+use crate::common::proxy::FaultProxy;
+use crate::common::{emulator, run, DemoConfig, Emulator, Run};
 
 const INSTANCE: &str = "i-0123456789abcdef0";
 
@@ -22,17 +20,9 @@ fn query(url: &str) -> Vec<(String, String)> {
 
 /// The demo config pointed at `federation`.
 fn config(dir: &Path, federation: &Federation) -> PathBuf {
-    let text = std::fs::read_to_string(common::demo_config()).unwrap();
-    let path = dir.join("config.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "{text}\n[console]\nfederation_endpoint = \"{}\"\n",
-            federation.endpoint
-        ),
-    )
-    .unwrap();
-    path
+    DemoConfig::default()
+        .federation(&federation.endpoint)
+        .write(dir)
 }
 
 fn console(emu: &Emulator, proxy: &FaultProxy, config: &Path, args: &[&str]) -> Run {
@@ -216,13 +206,10 @@ fn console_errors_are_explained() {
     assert_eq!(proxy.requests(), before, "no AWS call for bad input");
 
     // No endpoint listening.
-    let config = dir.path().join("closed.toml");
-    let text = std::fs::read_to_string(common::demo_config()).unwrap();
-    std::fs::write(
-        &config,
-        format!("{text}\n[console]\nfederation_endpoint = \"http://127.0.0.1:9/federation\"\n"),
-    )
-    .unwrap();
+    let closed = tempfile::tempdir().unwrap();
+    let config = DemoConfig::default()
+        .federation("http://127.0.0.1:9/federation")
+        .write(closed.path());
     let out = console(emu, &proxy, &config, &["prod-responder", "--print"]).fails();
     assert!(
         out.stderr.contains("cannot reach the federation endpoint"),

@@ -44,16 +44,76 @@ pub fn demo_config() -> PathBuf {
     repo_path("assets/demo/config.toml")
 }
 
-/// The demo config with `extra` added to `[defaults]`, written into `dir` (kept by the caller).
-pub fn demo_config_with(dir: &Path, extra: &str) -> PathBuf {
-    let text = std::fs::read_to_string(demo_config()).unwrap();
-    let path = dir.join("config.toml");
-    std::fs::write(
-        &path,
-        text.replace("[defaults]\n", &format!("[defaults]\n{extra}\n")),
-    )
-    .unwrap();
-    path
+/// The demo config (`assets/demo/config.toml`) changed for one test: the one way tests write a
+/// config of their own.
+pub struct DemoConfig {
+    text: String,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        DemoConfig {
+            text: std::fs::read_to_string(demo_config()).expect("the demo config"),
+        }
+    }
+}
+
+impl DemoConfig {
+    /// Sets `[defaults]` keys (`key = value` lines), replacing the demo's own values of them.
+    pub fn defaults(mut self, lines: &str) -> Self {
+        let keys: Vec<&str> = lines
+            .lines()
+            .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim()))
+            .collect();
+        let mut out = String::new();
+        let mut in_defaults = false;
+        for line in self.text.lines() {
+            if line.starts_with('[') {
+                in_defaults = line.trim() == "[defaults]";
+                out.push_str(line);
+                out.push('\n');
+                if in_defaults {
+                    out.push_str(lines.trim_end());
+                    out.push('\n');
+                }
+                continue;
+            }
+            let key = line.split_once('=').map(|(k, _)| k.trim());
+            if in_defaults && key.is_some_and(|k| keys.contains(&k)) {
+                continue;
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+        self.text = out;
+        self
+    }
+
+    /// Console sign-in through this federation endpoint.
+    pub fn federation(self, endpoint: &str) -> Self {
+        self.append(&format!(
+            "[console]\nfederation_endpoint = \"{endpoint}\"\n"
+        ))
+    }
+
+    /// Adds TOML at the end (a table of its own).
+    pub fn append(mut self, toml: &str) -> Self {
+        self.text.push('\n');
+        self.text.push_str(toml);
+        self
+    }
+
+    /// Writes it as `dir/config.toml` (the caller keeps `dir`).
+    pub fn write(&self, dir: &Path) -> PathBuf {
+        let path = dir.join("config.toml");
+        std::fs::write(&path, &self.text).expect("writing the test config");
+        path
+    }
+}
+
+/// The demo config with `[defaults]` keys set, written into `dir`.
+pub fn demo_config_with(dir: &Path, defaults: &str) -> PathBuf {
+    DemoConfig::default().defaults(defaults).write(dir)
 }
 
 impl Emulator {

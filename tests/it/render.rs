@@ -1,11 +1,8 @@
 //! Snapshots of every screen, drawn into ratatui's TestBackend from fixed states (fixed clock,
 //! UTC, no colour): what a responder sees at 80×24 and at 120×30.
 
-#[path = "support/fixtures.rs"]
-mod fixtures;
-
+use crate::fixtures::*;
 use crossterm::event::KeyCode;
-use fixtures::*;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use rolecall::app::update::update;

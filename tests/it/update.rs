@@ -1,10 +1,7 @@
 //! The TUI's update logic, driven with messages alone: no terminal, no network, a fixed clock.
 
-#[path = "support/fixtures.rs"]
-mod fixtures;
-
+use crate::fixtures::*;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
-use fixtures::*;
 use rolecall::app::state::{Phase, Popup, SessionStatus, TreeRow, View};
 use rolecall::app::update::update;
 use rolecall::app::{Effect, Msg};

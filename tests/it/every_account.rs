@@ -2,11 +2,8 @@
 //! in as accounts answer, the filter across all of them, failures per account, and what leaving
 //! or switching does to the listing in flight.
 
-#[path = "support/fixtures.rs"]
-mod fixtures;
-
+use crate::fixtures::*;
 use crossterm::event::KeyCode;
-use fixtures::*;
 use rolecall::app::msg::{Kind, SessionMeta};
 use rolecall::app::state::{SessionStatus, State, View};
 use rolecall::app::update::update;

@@ -1,0 +1,27 @@
+//! Every integration test, in one binary: it links rolecall and the AWS SDK once, and starts one
+//! emulator (and one IAM-enforcing emulator) for the whole run, shared by every module.
+//!
+//! - `cli`, `console`, `discovery`, `inventory`, `iam_enforced`, `reliability`: the real binary
+//!   against the emulator;
+//! - `library`: rolecall's AWS layer called directly against the emulator;
+//! - `update`, `every_account`: the TUI's pure update, driven by messages;
+//! - `render`: insta snapshots of every view (`snapshots/`);
+//! - `tmux`: the real TUI in tmux, as a person uses it;
+//! - `fuzz`: proptest on the config loader and the ARN parser.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+mod fixtures;
+
+mod cli;
+mod console;
+mod discovery;
+mod every_account;
+mod fuzz;
+mod iam_enforced;
+mod inventory;
+mod library;
+mod reliability;
+mod render;
+mod tmux;
+mod update;
