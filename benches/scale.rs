@@ -14,13 +14,14 @@ use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
 use rolecall::app::state::{search_keys, View};
-use rolecall::app::table::{visible, Row};
+use rolecall::app::table::{visible, Tabular};
 use rolecall::app::update::update;
 use rolecall::app::State;
 use rolecall::app::{Effect, Msg};
 use rolecall::aws::ec2::Instance;
 use rolecall::config::Config;
-use rolecall::inventory::{AccountRow, Part, Target};
+use rolecall::inventory::Part;
+use rolecall::resources::AccountRow;
 use rolecall::ui::{draw, Theme};
 
 /// Counts live heap bytes and their peak, for the memory figure.
@@ -141,7 +142,7 @@ fn memory_report() {
 fn benches(c: &mut Criterion) {
     memory_report();
     let items = instances(N);
-    let keys: Vec<String> = items.iter().map(Row::search_text).collect();
+    let keys: Vec<String> = items.iter().map(Tabular::search_text).collect();
     c.bench_function(
         "filter 100k instances (one keystroke, \"node-0999\")",
         |b| b.iter(|| black_box(visible(&items, &keys, black_box("node-0999"), None))),
@@ -153,7 +154,7 @@ fn benches(c: &mut Criterion) {
         b.iter(|| black_box(visible(&items, &keys, "", Some((0, true)))))
     });
     c.bench_function("search keys for 100k instances (once per listing)", |b| {
-        b.iter(|| black_box(items.iter().map(Row::search_text).collect::<Vec<_>>()))
+        b.iter(|| black_box(items.iter().map(Tabular::search_text).collect::<Vec<_>>()))
     });
     every_account(c);
     let mut s = state_with(items, (200, 50));
@@ -181,7 +182,6 @@ fn account_parts(items: Vec<Instance>, accounts: usize) -> Vec<Part<Instance>> {
             )
             .parse()
             .unwrap();
-            let role = rolecall::roles::Role::from_arn(arn.clone());
             let rows = items
                 .by_ref()
                 .take(per)
@@ -193,11 +193,6 @@ fn account_parts(items: Vec<Instance>, accounts: usize) -> Vec<Part<Instance>> {
                 })
                 .collect();
             Part {
-                target: Target {
-                    role,
-                    account_name: Some(format!("account-{a:02}")),
-                    regions: vec!["us-east-1".into()],
-                },
                 rows,
                 failures: vec![],
                 ok: true,

@@ -205,11 +205,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     json,
                     "instances",
                     |t, r| async move { list_instances(&t, &r).await },
-                    |rows| {
-                        output::account_rows_table(rows, |items| {
-                            output::instances_table(items, now)
-                        })
-                    },
+                    |rows| output::account_rows_table(rows, now),
                 )
                 .await;
             }
@@ -224,7 +220,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 listing,
                 json,
                 "instances",
-                |items| output::instances_table(items, now),
+                |items| output::resource_table(items, now),
             )
         }
         Command::Volumes {
@@ -241,7 +237,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     json,
                     "volumes",
                     |t, r| async move { list_volumes(&t, &r).await },
-                    |rows| output::account_rows_table(rows, output::volumes_table),
+                    |rows| output::account_rows_table(rows, chrono::Utc::now()),
                 )
                 .await;
             }
@@ -256,7 +252,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 listing,
                 json,
                 "volumes",
-                output::volumes_table,
+                |items| output::resource_table(items, chrono::Utc::now()),
             )
         }
     }
@@ -273,7 +269,7 @@ async fn everywhere<T, Fut>(
     json: bool,
     what: &str,
     list: impl Fn(Ec2Target, Vec<String>) -> Fut,
-    table: impl Fn(&[crate::inventory::AccountRow<T>]) -> String,
+    table: impl Fn(&[crate::resources::AccountRow<T>]) -> String,
 ) -> anyhow::Result<ExitCode>
 where
     T: serde::Serialize + Clone + Send + 'static,
@@ -315,7 +311,7 @@ where
     bar.finish_and_clear();
     for f in &inventory.failures {
         eprintln!("warning: {}: {}", f.place(), f.error);
-        if let Some(h) = &f.hint {
+        if let Some(h) = &f.error.hint {
             eprintln!("  hint: {h}");
         }
     }

@@ -8,75 +8,16 @@ use std::future::Future;
 use aws_config::SdkConfig;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use futures::stream::{self, Stream, StreamExt};
-use serde::Serialize;
 
 use crate::aws::assume::{assume_role, chained_cap};
 use crate::aws::ec2::{Ec2Target, Listing};
 use crate::aws::AwsError;
 use crate::config::Config;
+use crate::resources::{AccountRow, Failure};
 use crate::roles::Role;
 
-/// One row with the account and role it was listed through.
-#[derive(Debug, Clone, Serialize)]
-pub struct AccountRow<T> {
-    pub account_id: String,
-    /// The account's name in the config, if it has one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub account_name: Option<String>,
-    pub role_arn: String,
-    #[serde(flatten)]
-    pub item: T,
-}
-
-/// What could not be listed: a whole account (AssumeRole failed, MFA needed) or one region.
-#[derive(Debug, Clone, Serialize)]
-pub struct Failure {
-    pub account_id: String,
-    pub role_arn: String,
-    /// `None` when the whole account failed.
-    pub region: Option<String>,
-    pub error: String,
-    /// The error's code (`AccessDenied`…), or its kind when AWS gave none: a word for summaries.
-    #[serde(skip)]
-    pub code: String,
-    pub hint: Option<String>,
-}
-
-impl Failure {
-    pub fn new(role: &Role, region: Option<String>, e: &AwsError) -> Failure {
-        Failure {
-            account_id: role.arn.account_id().to_string(),
-            role_arn: role.arn.to_string(),
-            region,
-            error: e.to_string(),
-            code: e.code.clone().unwrap_or_else(|| format!("{:?}", e.kind)),
-            hint: e.hint.clone(),
-        }
-    }
-
-    /// An account skipped because every role into it needs an MFA code; `hint` says what to do.
-    pub fn needs_mfa(role: &Role, hint: String) -> Failure {
-        Failure {
-            account_id: role.arn.account_id().to_string(),
-            role_arn: role.arn.to_string(),
-            region: None,
-            error: "skipped: every role into this account needs an MFA code".into(),
-            code: "MFA".into(),
-            hint: Some(hint),
-        }
-    }
-
-    /// "account 222222222222 region eu-west-1" or "account 222222222222".
-    pub fn place(&self) -> String {
-        match &self.region {
-            Some(r) => format!("account {} region {r}", self.account_id),
-            None => format!("account {}", self.account_id),
-        }
-    }
-}
-
 /// Everything listed, sorted by account, and every failure.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Inventory<T> {
     pub rows: Vec<AccountRow<T>>,
     pub failures: Vec<Failure>,
@@ -114,7 +55,6 @@ impl Target {
 /// One account's answer: its rows and what failed, as soon as it is in.
 #[derive(Debug, Clone)]
 pub struct Part<T> {
-    pub target: Target,
     pub rows: Vec<AccountRow<T>>,
     pub failures: Vec<Failure>,
     /// Listed in whole or in part (at least one region answered).
@@ -123,37 +63,35 @@ pub struct Part<T> {
 
 impl<T> Part<T> {
     fn new(target: Target, outcome: Result<Listing<T>, AwsError>) -> Part<T> {
-        let role = &target.role;
+        let arn = &target.role.arn;
         match outcome {
             Err(e) => Part {
-                failures: vec![Failure::new(role, None, &e)],
+                failures: vec![Failure::new(arn, None, e)],
                 rows: Vec::new(),
                 ok: false,
-                target,
             },
             Ok(listing) => {
-                let account = role.arn.account_id().to_string();
-                let arn = role.arn.to_string();
+                let account = arn.account_id().to_string();
+                let role_arn = arn.to_string();
                 let rows = listing
                     .items
                     .into_iter()
                     .map(|item| AccountRow {
                         account_id: account.clone(),
                         account_name: target.account_name.clone(),
-                        role_arn: arn.clone(),
+                        role_arn: role_arn.clone(),
                         item,
                     })
                     .collect();
                 let failures: Vec<Failure> = listing
                     .failures
-                    .iter()
-                    .map(|f| Failure::new(role, Some(f.region.clone()), &f.error))
+                    .into_iter()
+                    .map(|f| Failure::new(arn, Some(f.region), f.error))
                     .collect();
                 Part {
                     ok: failures.len() < target.regions.len(),
                     rows,
                     failures,
-                    target,
                 }
             }
         }
@@ -241,7 +179,7 @@ where
             .iter()
             .map(|r| {
                 Failure::needs_mfa(
-                    r,
+                    &r.arn,
                     format!(
                         "list it on its own: rolecall instances {} --token-code CODE",
                         r.arn

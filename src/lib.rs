@@ -11,6 +11,7 @@ pub mod config;
 pub mod doctor;
 pub mod inventory;
 pub mod output;
+pub mod resources;
 pub mod roles;
 pub mod tui;
 pub mod ui;

@@ -5,8 +5,8 @@ use comfy_table::{presets, Table};
 use serde::Serialize;
 
 use crate::aws::assume::Session;
-use crate::aws::ec2::{Instance, Volume};
 use crate::aws::identity::Identity;
+use crate::resources::{AccountRow, Resource, Tabular};
 use crate::roles::{AccountRoles, RoleSource};
 
 /// A table's text without the padding after the last column.
@@ -215,83 +215,19 @@ pub fn to_json<T: Serialize + ?Sized>(v: &T) -> String {
     serde_json::to_string_pretty(v).unwrap_or_else(|_| "null".to_string())
 }
 
-/// "3d", "5h", "12m": how long ago, for tables.
-pub fn age(t: Option<&DateTime<Utc>>, now: DateTime<Utc>) -> String {
-    let Some(t) = t else { return "-".into() };
-    let secs = (now - *t).num_seconds().max(0);
-    match secs {
-        s if s < 120 => format!("{s}s"),
-        s if s < 7200 => format!("{}m", s / 60),
-        s if s < 172_800 => format!("{}h", s / 3600),
-        s => format!("{}d", s / 86_400),
-    }
-}
-
-pub fn instances_table(items: &[Instance], now: DateTime<Utc>) -> String {
-    let mut t = table(&[
-        "NAME",
-        "INSTANCE ID",
-        "STATE",
-        "TYPE",
-        "AZ",
-        "PRIVATE IP",
-        "PUBLIC IP",
-        "AGE",
-        "VOLUMES",
-    ]);
-    for i in items {
-        t.add_row(vec![
-            or_dash(Some(&i.name)),
-            i.instance_id.clone(),
-            i.state.clone(),
-            i.instance_type.clone(),
-            or_dash(Some(&i.availability_zone)),
-            or_dash(i.private_ip.as_deref()),
-            or_dash(i.public_ip.as_deref()),
-            age(i.launch_time.as_ref(), now),
-            i.volume_ids.len().to_string(),
-        ]);
-    }
-    render(&t)
-}
-
-pub fn volumes_table(items: &[Volume]) -> String {
-    let mut t = table(&[
-        "VOLUME ID",
-        "NAME",
-        "SIZE",
-        "TYPE",
-        "STATE",
-        "ENCRYPTED",
-        "ATTACHED TO",
-        "SNAPSHOT",
-        "AZ",
-    ]);
-    for v in items {
-        t.add_row(vec![
-            v.volume_id.clone(),
-            or_dash(Some(&v.name)),
-            format!("{} GiB", v.size_gib),
-            v.volume_type.clone(),
-            v.state.clone(),
-            if v.encrypted { "yes" } else { "no" }.to_string(),
-            if v.attached_to.is_empty() {
-                "-".to_string()
-            } else {
-                v.attached_to.join(",")
-            },
-            or_dash(v.snapshot_id.as_deref()),
-            or_dash(Some(&v.availability_zone)),
-        ]);
+/// A listing as a table, with the columns the TUI shows (`crate::resources`).
+pub fn resource_table<T: Tabular>(items: &[T], now: DateTime<Utc>) -> String {
+    let heads = T::heads();
+    let titles: Vec<&str> = heads.iter().map(|h| h.title).collect();
+    let mut t = table(&titles);
+    for item in items {
+        t.add_row((0..heads.len()).map(|c| item.cell(c, now).0));
     }
     render(&t)
 }
 
 /// `--all` as text: one table per account, headed by the account and the role listed through.
-pub fn account_rows_table<T: Clone>(
-    rows: &[crate::inventory::AccountRow<T>],
-    table: impl Fn(&[T]) -> String,
-) -> String {
+pub fn account_rows_table<T: Resource>(rows: &[AccountRow<T>], now: DateTime<Utc>) -> String {
     let mut out = String::new();
     for chunk in rows.chunk_by(|a, b| a.account_id == b.account_id) {
         let name = match &chunk[0].account_name {
@@ -305,7 +241,7 @@ pub fn account_rows_table<T: Clone>(
             chunk.len()
         ));
         let items: Vec<T> = chunk.iter().map(|r| r.item.clone()).collect();
-        out.push_str(&table(&items));
+        out.push_str(&resource_table(&items, now));
         out.push('\n');
     }
     out
@@ -319,18 +255,5 @@ mod tests {
     fn quoting_survives_quotes() {
         assert_eq!(shell_quote("a'b"), "'a'\\''b'");
         assert_eq!(shell_quote("abc/+="), "'abc/+='");
-    }
-
-    #[test]
-    fn ages() {
-        let now = DateTime::parse_from_rfc3339("2026-11-22T12:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
-        assert_eq!(age(Some(&t("2026-11-22T11:59:30Z")), now), "30s");
-        assert_eq!(age(Some(&t("2026-11-22T11:00:00Z")), now), "60m");
-        assert_eq!(age(Some(&t("2026-11-21T12:00:00Z")), now), "24h");
-        assert_eq!(age(Some(&t("2026-11-12T12:00:00Z")), now), "10d");
-        assert_eq!(age(None, now), "-");
     }
 }

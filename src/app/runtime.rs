@@ -12,7 +12,7 @@ use tokio::task::AbortHandle;
 
 use super::msg::{ConsoleDone, Effect, Kind, Msg, SessionMeta};
 use super::state::{search_keys, State};
-use super::table::InAccount;
+
 use super::update::{init, update};
 use crate::aws::arn::RoleArn;
 use crate::aws::assume::assume_role;
@@ -316,7 +316,7 @@ impl Every {
         list: L,
         message: impl Fn(Part<T>, Vec<String>) -> Msg,
     ) where
-        T: InAccount,
+        T: crate::resources::Resource,
         L: Fn(Ec2Target, Vec<String>) -> LF + Clone,
         LF: std::future::Future<Output = Listing<T>>,
     {

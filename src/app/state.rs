@@ -6,13 +6,13 @@ use chrono::{DateTime, FixedOffset, Utc};
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config as MatcherConfig, Matcher, Utf32Str};
 
-use super::table::{matching, merge_sorted, visible, Row};
+use super::table::{matching, merge_sorted, visible, Tabular};
 use crate::aws::arn::RoleArn;
 use crate::aws::ec2::{Instance, RegionFailure, Volume};
 use crate::aws::identity::Identity;
 use crate::aws::AwsError;
 use crate::config::{Config, Defaults};
-use crate::inventory::{AccountRow, Failure};
+use crate::resources::{AccountRow, Failure};
 use crate::roles::{catalog, Role};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,7 +145,7 @@ impl ListState {
 pub struct TableView<T> {
     /// The rows; set them with `set_items`, which also computes `keys`.
     pub items: Vec<T>,
-    /// Each row's search text (`Row::search_text`), computed once when the rows arrive.
+    /// Each row's search text (`Tabular::search_text`), computed once when the rows arrive.
     pub keys: Vec<String>,
     pub failures: Vec<RegionFailure>,
     /// The listing in flight; answers to any other request are stale and dropped.
@@ -183,14 +183,14 @@ impl<T> Default for TableView<T> {
     }
 }
 
-/// Each row's search text (`Row::search_text`): computed where the rows are made (the listing
+/// Each row's search text (`Tabular::search_text`): computed where the rows are made (the listing
 /// task), so that rows arriving never stall a keystroke.
-pub fn search_keys<T: Row>(items: &[T]) -> Vec<String> {
-    items.iter().map(Row::search_text).collect()
+pub fn search_keys<T: Tabular>(items: &[T]) -> Vec<String> {
+    items.iter().map(Tabular::search_text).collect()
 }
 
 /// `keys` when they are `items`' (one each), else computed here.
-pub fn keys_for<T: Row>(items: &[T], keys: Vec<String>) -> Vec<String> {
+pub fn keys_for<T: Tabular>(items: &[T], keys: Vec<String>) -> Vec<String> {
     if keys.len() == items.len() {
         keys
     } else {
@@ -198,7 +198,7 @@ pub fn keys_for<T: Row>(items: &[T], keys: Vec<String>) -> Vec<String> {
     }
 }
 
-impl<T: Row> TableView<T> {
+impl<T: Tabular> TableView<T> {
     /// Replaces the rows and computes what the filter searches in each.
     pub fn set_items(&mut self, items: Vec<T>) {
         self.keys = search_keys(&items);

@@ -10,7 +10,6 @@ use super::state::{
     keys_for, AllView, ListState, Loadable, Phase, Popup, SessionInfo, SessionStatus, State,
     TableView, TreeRow, View, KNOWN_REGIONS,
 };
-use super::table::{InAccount, Row};
 use crate::aws::arn::{validate_region, RoleArn};
 use crate::aws::assume::chained_cap;
 use crate::aws::console::{switch_role_url, Destination, Resource};
@@ -18,7 +17,8 @@ use crate::aws::credentials::Secret;
 use crate::aws::ec2::Listing;
 use crate::aws::refresh::RefreshEvent;
 use crate::aws::AwsError;
-use crate::inventory::{Failure, Part, Target};
+use crate::inventory::{Part, Target};
+use crate::resources::{Failure, Tabular};
 use crate::ui::layout::{list_rows, row_at};
 
 /// A session this close to expiry is assumed again rather than reused.
@@ -206,7 +206,7 @@ fn error_line(e: &AwsError) -> String {
 /// Shows a listing's answer; false (and nothing changes) when it answers a stale request.
 /// A reload of the same role keeps the earlier rows of the regions that failed this time: a
 /// flaky endpoint never empties a view that was already on screen.
-fn finish_listing<T: Row>(
+fn finish_listing<T: Tabular>(
     table: &mut TableView<T>,
     request: u64,
     role: RoleArn,
@@ -354,7 +354,7 @@ fn on_assumed(
 
 /// Adds one account's answer to an every-account view (unless it answers a stale listing);
 /// true when that was the last account.
-fn add_part<T: InAccount>(
+fn add_part<T: crate::resources::Resource>(
     all: &mut AllView<T>,
     request: u64,
     part: Part<T>,
@@ -406,7 +406,8 @@ fn finish_all(state: &mut State, kind: Kind) {
                 failures.len(),
                 f.place(),
                 f.error,
-                f.hint
+                f.error
+                    .hint
                     .as_ref()
                     .map(|h| format!(" — {h}"))
                     .unwrap_or_default()
@@ -479,7 +480,7 @@ fn plan_all(state: &State) -> Plan {
             None => {
                 if let Some(r) = account.roles.first() {
                     skipped.push(Failure::needs_mfa(
-                        r,
+                        &r.arn,
                         format!(
                             "assume {} first (Enter on it in the tree, with its MFA code), then r here lists this account too",
                             r.label()
@@ -656,7 +657,7 @@ fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
 
 /// The role could not be assumed: the table says why, unless it already shows this role's rows,
 /// which stay (the status line has the error).
-fn fail_table<T: Row>(table: &mut TableView<T>, role: &RoleArn, e: &AwsError) {
+fn fail_table<T: Tabular>(table: &mut TableView<T>, role: &RoleArn, e: &AwsError) {
     table.loading = None;
     if table.role.as_ref() == Some(role) && !table.items.is_empty() {
         return;
@@ -669,7 +670,7 @@ fn fail_table<T: Row>(table: &mut TableView<T>, role: &RoleArn, e: &AwsError) {
 }
 
 /// Points a table at `role`: another account's rows must not stay on screen under this title.
-fn retarget<T: Row>(table: &mut TableView<T>, role: &RoleArn, rows: usize) {
+fn retarget<T: Tabular>(table: &mut TableView<T>, role: &RoleArn, rows: usize) {
     if table.role.as_ref() != Some(role) {
         *table = TableView::default();
         table.role = Some(role.clone());
@@ -677,7 +678,7 @@ fn retarget<T: Row>(table: &mut TableView<T>, role: &RoleArn, rows: usize) {
     }
 }
 
-fn begin<T: Row>(
+fn begin<T: Tabular>(
     table: &mut TableView<T>,
     role: &RoleArn,
     request: u64,
@@ -994,8 +995,8 @@ fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
     vec![]
 }
 
-fn sort<T: Row>(table: &mut TableView<T>, column: usize, rows: usize) {
-    if column >= T::COLUMNS.len() {
+fn sort<T: Tabular>(table: &mut TableView<T>, column: usize, rows: usize) {
+    if column >= T::heads().len() {
         return;
     }
     table.sort = match table.sort {
@@ -1091,7 +1092,7 @@ fn back(state: &mut State) -> Vec<Effect> {
 }
 
 /// Esc in a table closes the details, else clears the filter; false when there was neither.
-fn back_within<T: Row>(table: &mut TableView<T>, rows: usize) -> bool {
+fn back_within<T: Tabular>(table: &mut TableView<T>, rows: usize) -> bool {
     if table.detail {
         table.detail = false;
         return true;

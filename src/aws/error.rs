@@ -17,7 +17,27 @@ pub enum ErrorKind {
     Timeout,
     Network,
     RegionDisabled,
+    /// A role that needs an MFA code, where none can be asked for.
+    NeedsMfa,
     Other,
+}
+
+impl ErrorKind {
+    /// A word for summaries when AWS gave no error code.
+    pub fn word(self) -> &'static str {
+        match self {
+            ErrorKind::AccessDenied => "AccessDenied",
+            ErrorKind::ExpiredToken => "ExpiredToken",
+            ErrorKind::InvalidCredentials => "InvalidCredentials",
+            ErrorKind::NoCredentials => "NoCredentials",
+            ErrorKind::Throttled => "Throttled",
+            ErrorKind::Timeout => "Timeout",
+            ErrorKind::Network => "Network",
+            ErrorKind::RegionDisabled => "RegionDisabled",
+            ErrorKind::NeedsMfa => "MFA",
+            ErrorKind::Other => "Other",
+        }
+    }
 }
 
 /// A failed AWS call. `Display` is one line; `hint` says what to check.
@@ -67,6 +87,18 @@ impl AwsError {
     pub fn with_message(mut self, message: impl Into<String>) -> Self {
         self.message = message.into();
         self
+    }
+
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+
+    /// The service's error code, or a word for the kind when there is none.
+    pub fn code_or_kind(&self) -> String {
+        self.code
+            .clone()
+            .unwrap_or_else(|| self.kind.word().to_string())
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
@@ -232,7 +264,7 @@ fn default_hint(e: &AwsError) -> Option<String> {
         ErrorKind::RegionDisabled => {
             "this region is not enabled for the account (opt-in region): enable it, or remove it from the role's regions".into()
         }
-        ErrorKind::Other => return None,
+        ErrorKind::Other | ErrorKind::NeedsMfa => return None,
     };
     Some(s)
 }

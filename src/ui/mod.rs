@@ -1,11 +1,14 @@
 //! Drawing: pure functions from state to a frame. No I/O, no clock (time is in the state).
 
+mod every;
+mod instances;
 pub mod layout;
 mod popup;
 mod sessions;
-mod tables;
+mod table;
 mod theme;
 mod tree;
+mod volumes;
 
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -25,11 +28,51 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     header(frame, areas.header, state, theme);
     match state.view {
         View::Tree => tree::draw(frame, areas.body, state, theme),
-        View::Instances => tables::instances(frame, areas.body, state, theme),
-        View::Volumes => tables::volumes(frame, areas.body, state, theme),
+        View::Instances => {
+            let t = &state.instances;
+            table::view(
+                frame,
+                areas.body,
+                t,
+                table::role_chrome(t, state),
+                state,
+                theme,
+            )
+        }
+        View::Volumes => {
+            let t = &state.volumes;
+            table::view(
+                frame,
+                areas.body,
+                t,
+                table::role_chrome(t, state),
+                state,
+                theme,
+            )
+        }
         View::Sessions => sessions::draw(frame, areas.body, state, theme),
-        View::AllInstances => tables::all_instances(frame, areas.body, state, theme),
-        View::AllVolumes => tables::all_volumes(frame, areas.body, state, theme),
+        View::AllInstances => {
+            let all = &state.all_instances;
+            table::view(
+                frame,
+                areas.body,
+                &all.table,
+                every::chrome(all),
+                state,
+                theme,
+            )
+        }
+        View::AllVolumes => {
+            let all = &state.all_volumes;
+            table::view(
+                frame,
+                areas.body,
+                &all.table,
+                every::chrome(all),
+                state,
+                theme,
+            )
+        }
     }
     footer(frame, areas.footer, state, theme);
     status(frame, areas.status, state, theme);

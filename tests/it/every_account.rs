@@ -10,7 +10,7 @@ use rolecall::app::update::update;
 use rolecall::app::{Effect, Msg};
 use rolecall::aws::console::Resource;
 use rolecall::aws::{AwsError, ErrorKind};
-use rolecall::inventory::{Failure, Part};
+use rolecall::inventory::Part;
 
 const SANDBOX: &str = "arn:aws:iam::555555555555:role/ResponderRole";
 
@@ -70,13 +70,11 @@ fn session(role: &str) -> Msg {
 }
 
 fn denied(s: &State, role: &str) -> Part<rolecall::aws::ec2::Instance> {
-    let mut p = part(s, role, vec![]);
+    let _ = s;
     let e = AwsError::new(ErrorKind::AccessDenied, "AssumeRole", role)
         .with_message("not authorized to perform: sts:AssumeRole")
         .with_hint("check the trust policy");
-    p.failures = vec![Failure::new(&p.target.role, None, &e)];
-    p.ok = false;
-    p
+    failed_part(role, e)
 }
 
 /// The ids shown, top to bottom.
@@ -250,6 +248,7 @@ fn accounts_reachable_only_with_mfa_are_skipped_until_a_session_exists() {
     assert_eq!(skipped[0].account_id, "222222222222");
     assert!(
         skipped[0]
+            .error
             .hint
             .as_deref()
             .unwrap()

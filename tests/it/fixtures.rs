@@ -182,7 +182,7 @@ pub fn part<T>(s: &State, role: &str, items: Vec<T>) -> rolecall::inventory::Par
     let account_name = s.account(&account_id).and_then(|a| a.name.clone());
     let rows = items
         .into_iter()
-        .map(|item| rolecall::inventory::AccountRow {
+        .map(|item| rolecall::resources::AccountRow {
             account_id: account_id.clone(),
             account_name: account_name.clone(),
             role_arn: role.arn.to_string(),
@@ -190,14 +190,18 @@ pub fn part<T>(s: &State, role: &str, items: Vec<T>) -> rolecall::inventory::Par
         })
         .collect();
     rolecall::inventory::Part {
-        target: rolecall::inventory::Target {
-            regions: role.regions(&s.defaults),
-            account_name,
-            role,
-        },
         rows,
         failures: vec![],
         ok: true,
+    }
+}
+
+/// An account's answer when it could not be listed at all.
+pub fn failed_part<T>(role: &str, error: rolecall::aws::AwsError) -> rolecall::inventory::Part<T> {
+    rolecall::inventory::Part {
+        rows: vec![],
+        failures: vec![rolecall::resources::Failure::new(&arn(role), None, error)],
+        ok: false,
     }
 }
 

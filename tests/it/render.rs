@@ -273,15 +273,9 @@ fn every_account_filling_in(size: (u16, u16)) -> State {
             keys: vec![],
         },
     );
-    let mut sandbox = part(&s, "arn:aws:iam::555555555555:role/ResponderRole", vec![]);
     let e = AwsError::new(ErrorKind::AccessDenied, "AssumeRole", "sandbox")
         .with_message("not authorized to perform: sts:AssumeRole");
-    sandbox.failures = vec![rolecall::inventory::Failure::new(
-        &sandbox.target.role,
-        None,
-        &e,
-    )];
-    sandbox.ok = false;
+    let sandbox = failed_part("arn:aws:iam::555555555555:role/ResponderRole", e);
     update(
         &mut s,
         Msg::AllInstances {
@@ -343,12 +337,10 @@ fn every_account_all_failed_80x24() {
         EMPTY,
         "arn:aws:iam::555555555555:role/ResponderRole",
     ] {
-        let mut p = part(&s, role, vec![]);
         let e = AwsError::new(ErrorKind::Timeout, "AssumeRole", role)
             .with_message("no answer in time")
             .with_hint("check the network or VPN and AWS_ENDPOINT_URL");
-        p.failures = vec![rolecall::inventory::Failure::new(&p.target.role, None, &e)];
-        p.ok = false;
+        let p = failed_part(role, e);
         update(
             &mut s,
             Msg::AllInstances {

@@ -1,0 +1,120 @@
+//! The every-account tables: how many accounts answered and which failed, and each row's
+//! account above its details.
+
+use super::table::{count, kv, Chrome, Details, Panes};
+use super::Theme;
+use crate::app::state::{AllView, State};
+use crate::resources::{AccountRow, Resource};
+use ratatui::text::Line;
+
+/// The frame of an every-account table: how many accounts answered, and which failed.
+pub fn chrome<T: Resource>(all: &AllView<T>) -> Chrome {
+    let what = T::NOUN;
+    let table = &all.table;
+    let accounts = format!(
+        "{} account{}",
+        all.accounts,
+        if all.accounts == 1 { "" } else { "s" }
+    );
+    let progress = if table.loading.is_some() {
+        format!("{}/{accounts} answered…", all.done)
+    } else {
+        accounts
+    };
+    let title = format!(" {what} of every account [{}] · {progress} ", count(table));
+    let bottom = (!all.failures.is_empty()).then(|| {
+        let shown: Vec<String> = all
+            .failures
+            .iter()
+            .take(3)
+            .map(|f| match &f.region {
+                Some(r) => format!("{} {r} ({})", f.account_id, f.code()),
+                None => format!("{} ({})", f.account_id, f.code()),
+            })
+            .collect();
+        let more = all.failures.len().saturating_sub(shown.len());
+        let more = if more > 0 {
+            format!(" +{more} more")
+        } else {
+            String::new()
+        };
+        format!(" failed: {}{more} ", shown.join(", "))
+    });
+    let placeholder = if !table.items.is_empty() {
+        table.visible.is_empty().then(|| {
+            (
+                "Nothing matches the filter (Esc clears it).".to_string(),
+                false,
+            )
+        })
+    } else if table.loading.is_some() {
+        Some((
+            format!(
+                "Listing {what} in {} accounts; rows show as each account answers…",
+                all.accounts
+            ),
+            false,
+        ))
+    } else if all.accounts == 0 && all.failures.is_empty() {
+        Some((
+            "No roles to list through: add [[role]] tables to the config (see config.example.toml), or r once the roles are discovered.".to_string(),
+            false,
+        ))
+    } else {
+        let mut text = format!("No {what} in {} of {} accounts.", all.ok, all.accounts);
+        let is_error = !all.failures.is_empty();
+        if is_error {
+            // What failed, a line each; then each distinct hint once (a hung network gives every
+            // account the same one).
+            text.push_str(" r tries again.\n");
+            let mut hints: Vec<&str> = Vec::new();
+            for f in &all.failures {
+                text.push_str(&format!("\n{}: {}", f.place(), f.error));
+                if let Some(h) = f.error.hint.as_deref().filter(|h| !hints.contains(h)) {
+                    hints.push(h);
+                }
+            }
+            for h in hints {
+                text.push_str(&format!("\n\n{h}"));
+            }
+        }
+        Some((text, is_error))
+    };
+    Chrome {
+        title,
+        bottom,
+        placeholder,
+    }
+}
+
+impl<T: Resource + Details> Details for AccountRow<T> {
+    fn title(&self) -> String {
+        self.item.title()
+    }
+
+    /// Which account and role the row came through, above the resource's own.
+    fn panes(&self, state: &State, theme: &Theme) -> Panes {
+        let (mut left, right) = self.item.panes(state, theme);
+        left.splice(0..0, account_lines(self, theme));
+        (left, right)
+    }
+}
+
+/// Which account and role a row came through, above its details.
+fn account_lines<T>(row: &AccountRow<T>, theme: &Theme) -> Vec<Line<'static>> {
+    let account = match &row.account_name {
+        Some(n) => format!("{} ({n})", row.account_id),
+        None => row.account_id.clone(),
+    };
+    vec![
+        kv("account", account, theme),
+        kv(
+            "listed via role",
+            row.role_arn
+                .split_once(":role/")
+                .map_or(row.role_arn.as_str(), |(_, name)| name)
+                .to_string(),
+            theme,
+        ),
+    ]
+}

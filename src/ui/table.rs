@@ -1,0 +1,299 @@
+//! Drawing any resource table: the columns that fit, the rows in view, the frame around them,
+//! and the details pane over it. What the columns are comes from `crate::resources`.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Block, Borders, Cell, Clear, Paragraph, Row as TableRow, Table, TableState, Wrap,
+};
+use ratatui::Frame;
+
+use super::Theme;
+use crate::app::state::{State, TableView};
+use crate::resources::{Head, Look, Tabular};
+
+/// The columns that fit in `width`, dropping the least important first.
+pub fn fit(heads: &[Head], width: u16) -> Vec<usize> {
+    let mut keep: Vec<usize> = (0..heads.len()).collect();
+    let total = |k: &[usize]| k.iter().map(|&i| heads[i].width + 1).sum::<u16>();
+    while total(&keep) > width && keep.len() > 2 {
+        let drop = keep
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, &i)| heads[i].drop)
+            .map(|(pos, _)| pos);
+        match drop {
+            Some(pos) if heads[keep[pos]].drop > 0 => {
+                keep.remove(pos);
+            }
+            _ => break,
+        }
+    }
+    keep
+}
+
+/// "12", or "3/12 /web" while filtered.
+pub fn count<T>(table: &TableView<T>) -> String {
+    if table.list.filter.is_empty() {
+        format!("{}", table.items.len())
+    } else {
+        format!(
+            "{}/{} /{}",
+            table.visible.len(),
+            table.items.len(),
+            table.list.filter
+        )
+    }
+}
+
+/// What a table is framed with: its title, a note under it, and the message shown instead of
+/// rows (`true`: an error).
+pub struct Chrome {
+    pub title: String,
+    pub bottom: Option<String>,
+    pub placeholder: Option<(String, bool)>,
+}
+
+/// A cell as the theme shows it.
+fn span(
+    text: String,
+    look: Look,
+    account: Option<&str>,
+    state: &State,
+    theme: &Theme,
+) -> Span<'static> {
+    let style = match look {
+        Look::Plain => Style::default(),
+        Look::Name => Style::default().add_modifier(Modifier::BOLD),
+        Look::State => theme.state(&text),
+        Look::Account => theme.account(
+            account
+                .and_then(|id| state.account(id))
+                .and_then(|a| a.color.as_deref()),
+        ),
+    };
+    Span::styled(text, style)
+}
+
+/// Draws `table` in `area` inside `chrome`: the header (with the sort arrow), the rows in view.
+pub fn draw<T: Tabular>(
+    frame: &mut Frame,
+    area: Rect,
+    table: &TableView<T>,
+    chrome: Chrome,
+    state: &State,
+    theme: &Theme,
+) {
+    let mut block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(chrome.title, theme.title()));
+    if let Some(note) = chrome.bottom {
+        block = block.title_bottom(Span::styled(note, theme.error()));
+    }
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if let Some((text, is_error)) = chrome.placeholder {
+        let style = if is_error { theme.error() } else { theme.dim() };
+        frame.render_widget(
+            Paragraph::new(text).style(style).wrap(Wrap { trim: false }),
+            inner,
+        );
+        return;
+    }
+    let heads = T::heads();
+    let keep = fit(&heads, inner.width);
+    let header = TableRow::new(keep.iter().map(|&i| {
+        let mut name = heads[i].title.to_string();
+        if let Some((c, desc)) = table.sort {
+            if c == i {
+                name.push(if desc { '↓' } else { '↑' });
+            }
+        }
+        Cell::from(name)
+    }))
+    .style(theme.header());
+    let height = usize::from(inner.height.saturating_sub(1));
+    let rows: Vec<TableRow> = table
+        .visible
+        .iter()
+        .skip(table.list.offset)
+        .take(height)
+        .map(|&i| {
+            let row = &table.items[i];
+            TableRow::new(keep.iter().map(|&c| {
+                let (text, look) = row.cell(c, state.now);
+                Cell::from(span(text, look, row.account_id(), state, theme))
+            }))
+        })
+        .collect();
+    let widths: Vec<Constraint> = keep
+        .iter()
+        .map(|&i| Constraint::Length(heads[i].width))
+        .collect();
+    let mut ts = TableState::default();
+    if !rows.is_empty() {
+        ts.select(Some(table.list.selected.saturating_sub(table.list.offset)));
+    }
+    let widget = Table::new(rows, widths)
+        .header(header)
+        .column_spacing(1)
+        .row_highlight_style(theme.selected());
+    frame.render_stateful_widget(widget, inner, &mut ts);
+}
+
+fn title<T: Tabular>(what: &str, table: &TableView<T>, state: &State) -> String {
+    let role = table
+        .role
+        .as_ref()
+        .map(|r| state.role_title(r))
+        .unwrap_or_default();
+    format!(" {what} of {role} [{}] ", count(table))
+}
+
+/// What failed, in a word each, under a table: the status line has the whole story but may be
+/// cut.
+fn region_failures<T>(table: &TableView<T>) -> Option<String> {
+    let first = table.failures.first()?;
+    let failed: Vec<&str> = table.failures.iter().map(|f| f.region.as_str()).collect();
+    let kept = if table.kept > 0 {
+        let rows = if table.kept == 1 { "row" } else { "rows" };
+        format!("; {} earlier {rows} kept", table.kept)
+    } else {
+        String::new()
+    };
+    let why = first.error.code_or_kind();
+    Some(format!(" failed: {} ({why}){kept} ", failed.join(", ")))
+}
+
+/// The message a table shows instead of rows, if any.
+fn placeholder<T: Tabular>(
+    what: &str,
+    table: &TableView<T>,
+    state: &State,
+) -> Option<(String, bool)> {
+    if let Some(e) = &table.error {
+        let mut text = e.to_string();
+        if let Some(h) = &e.hint {
+            text.push_str("\n\n");
+            text.push_str(h);
+        }
+        text.push_str("\n\nr tries again.");
+        return Some((text, true));
+    }
+    if table.loading.is_some() && table.items.is_empty() {
+        return Some((
+            format!("Listing {what} in {}…", table.regions.join(", ")),
+            false,
+        ));
+    }
+    if let Some(role) = &table.role {
+        if table.loading.is_none() && table.items.is_empty() {
+            let status = state.session_status(role);
+            use crate::app::state::SessionStatus::*;
+            return Some(match status {
+                Assuming => ("Assuming the role…".to_string(), false),
+                Refreshing => ("Refreshing the session…".to_string(), false),
+                _ if table.regions.is_empty() => ("Waiting for the session…".to_string(), false),
+                _ => (
+                    format!(
+                        "No {what} in account {} in {}.",
+                        role.account_id(),
+                        table.regions.join(", ")
+                    ),
+                    false,
+                ),
+            });
+        }
+    }
+    if table.visible.is_empty() && !table.items.is_empty() {
+        return Some((
+            "Nothing matches the filter (Esc clears it).".to_string(),
+            false,
+        ));
+    }
+    None
+}
+
+/// The frame of a role's table.
+pub fn role_chrome<T: Tabular>(table: &TableView<T>, state: &State) -> Chrome {
+    Chrome {
+        title: title(T::NOUN, table, state),
+        bottom: region_failures(table),
+        placeholder: placeholder(T::NOUN, table, state),
+    }
+}
+
+/// A details pane: what is on the left and on the right, side by side when there is room.
+pub type Panes = (Vec<Line<'static>>, Vec<Line<'static>>);
+
+pub fn kv(key: &str, value: impl Into<String>, theme: &Theme) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("{key:<20}"), theme.header()),
+        Span::raw(value.into()),
+    ])
+}
+
+pub fn section(title: &str, theme: &Theme) -> Line<'static> {
+    Line::from(Span::styled(title.to_string(), theme.title()))
+}
+
+pub fn or_dash(s: &Option<String>) -> String {
+    s.clone().unwrap_or_else(|| "-".into())
+}
+
+/// A pane over the table: two columns when there is room, else one after the other.
+pub fn detail(frame: &mut Frame, area: Rect, title: &str, (left, right): Panes, theme: &Theme) {
+    let pane = if area.width >= 100 {
+        Rect {
+            x: area.x + 2,
+            y: area.y + 1,
+            width: area.width.saturating_sub(4),
+            height: area.height.saturating_sub(2),
+        }
+    } else {
+        area
+    };
+    frame.render_widget(Clear, pane);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(title.to_string(), theme.title()))
+        .title_bottom(Span::styled(" Esc closes · Y copies the id ", theme.dim()));
+    let inner = block.inner(pane);
+    frame.render_widget(block, pane);
+    if inner.width >= 90 {
+        let [l, r] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+            .spacing(2)
+            .areas(inner);
+        frame.render_widget(Paragraph::new(left).wrap(Wrap { trim: false }), l);
+        frame.render_widget(Paragraph::new(right).wrap(Wrap { trim: false }), r);
+    } else {
+        let mut lines = left;
+        lines.push(Line::default());
+        lines.extend(right);
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    }
+}
+
+/// What the details pane of a row shows.
+pub trait Details {
+    fn title(&self) -> String;
+    fn panes(&self, state: &State, theme: &Theme) -> Panes;
+}
+
+/// A table view: the table, and the selected row's details over it when they are open.
+pub fn view<T: Tabular + Details>(
+    frame: &mut Frame,
+    area: Rect,
+    table: &TableView<T>,
+    chrome: Chrome,
+    state: &State,
+    theme: &Theme,
+) {
+    draw(frame, area, table, chrome, state, theme);
+    if table.detail {
+        if let Some(row) = table.selected_item() {
+            detail(frame, area, &row.title(), row.panes(state, theme), theme);
+        }
+    }
+}
