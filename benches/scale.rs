@@ -13,15 +13,16 @@ use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
+use rolecall::app::state::filter::{visible, Tabular};
 use rolecall::app::state::{search_keys, View};
-use rolecall::app::table::{visible, Tabular};
 use rolecall::app::update::update;
 use rolecall::app::State;
-use rolecall::app::{Effect, Msg};
+use rolecall::app::{Answer, Effect, Listed, Msg, Rows, Slot, Work};
 use rolecall::aws::ec2::Instance;
 use rolecall::config::Config;
 use rolecall::inventory::Part;
 use rolecall::resources::AccountRow;
+use rolecall::resources::Kind;
 use rolecall::ui::{draw, Theme};
 
 /// Counts live heap bytes and their peak, for the memory figure.
@@ -201,6 +202,20 @@ fn account_parts(items: Vec<Instance>, accounts: usize) -> Vec<Part<Instance>> {
         .collect()
 }
 
+/// One account's answer to every-account job `request`.
+fn part_msg(request: u64, part: Part<Instance>, keys: Vec<String>) -> Msg {
+    Msg::Job {
+        slot: Slot::Every(Kind::Instances),
+        id: request,
+        answer: Answer::Listed(Listed::EveryInstance(Rows {
+            rows: part.rows,
+            keys,
+            failures: part.failures,
+            ok: part.ok,
+        })),
+    }
+}
+
 /// A copy of the state whose table has room for another account's rows, as a growing `Vec`
 /// has most of the time (a clone has none, and the copy to grow it would swamp the figure).
 fn with_room(s: &State) -> State {
@@ -218,25 +233,26 @@ fn every_account(c: &mut Criterion) {
     let last = parts.pop().unwrap();
     let mut s = state_with(Vec::new(), (200, 50));
     let request = match &update(&mut s, Msg::Key(KeyEvent::from(KeyCode::Char('a'))))[..] {
-        [Effect::ListAll { request, .. }] => *request,
+        [Effect::Start(job)] => job.id,
         _ => {
             // No roles in an empty config: start the listing by hand.
             s.view = View::AllInstances;
-            s.all_instances.table.loading = Some(1);
-            1
+            let work = Work::Every {
+                kind: Kind::Instances,
+                targets: vec![],
+                assume: vec![],
+                concurrency: 1,
+            };
+            match s.jobs.start(work) {
+                Effect::Start(job) => job.id,
+                _ => unreachable!("start starts a job"),
+            }
         }
     };
     s.all_instances.accounts = 40;
     for p in parts {
         let keys = search_keys(&p.rows);
-        update(
-            &mut s,
-            Msg::AllInstances {
-                request,
-                part: p,
-                keys,
-            },
-        );
+        update(&mut s, part_msg(request, p, keys));
     }
     let last_keys = search_keys(&last.rows);
     c.bench_function(
@@ -245,14 +261,7 @@ fn every_account(c: &mut Criterion) {
             b.iter_batched(
                 || (with_room(&s), last.clone(), last_keys.clone()),
                 |(mut s, part, keys)| {
-                    update(
-                        &mut s,
-                        Msg::AllInstances {
-                            request,
-                            part,
-                            keys,
-                        },
-                    );
+                    update(&mut s, part_msg(request, part, keys));
                     s
                 },
                 BatchSize::LargeInput,
@@ -265,14 +274,7 @@ fn every_account(c: &mut Criterion) {
             b.iter_batched(
                 || (with_room(&s), last.clone()),
                 |(mut s, part)| {
-                    update(
-                        &mut s,
-                        Msg::AllInstances {
-                            request,
-                            part,
-                            keys: vec![],
-                        },
-                    );
+                    update(&mut s, part_msg(request, part, vec![]));
                     s
                 },
                 BatchSize::LargeInput,
@@ -280,14 +282,7 @@ fn every_account(c: &mut Criterion) {
         },
     );
     let keys = search_keys(&last.rows);
-    update(
-        &mut s,
-        Msg::AllInstances {
-            request,
-            part: last,
-            keys,
-        },
-    );
+    update(&mut s, part_msg(request, last, keys));
     let t = &s.all_instances.table;
     assert_eq!(t.items.len(), N);
     c.bench_function(

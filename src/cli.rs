@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::aws::credentials::TokenCode;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "rolecall",
@@ -52,8 +54,8 @@ pub enum Command {
         #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
         duration: Option<u32>,
         /// Current code of the MFA device named by the role's mfa_serial
-        #[arg(long, value_name = "CODE")]
-        token_code: Option<String>,
+        #[arg(long, value_name = "CODE", value_parser = TokenCode::parse)]
+        token_code: Option<TokenCode>,
     },
     /// List the EC2 instances of the role's account in each of its regions
     Instances {
@@ -68,8 +70,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
         /// Current code of the MFA device named by the role's mfa_serial
-        #[arg(long, value_name = "CODE")]
-        token_code: Option<String>,
+        #[arg(long, value_name = "CODE", value_parser = TokenCode::parse)]
+        token_code: Option<TokenCode>,
     },
     /// List the EBS volumes of the role's account in each of its regions
     Volumes {
@@ -84,8 +86,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
         /// Current code of the MFA device named by the role's mfa_serial
-        #[arg(long, value_name = "CODE")]
-        token_code: Option<String>,
+        #[arg(long, value_name = "CODE", value_parser = TokenCode::parse)]
+        token_code: Option<TokenCode>,
     },
     /// Run a command with the role's credentials in its environment; exits with its status
     Exec {
@@ -95,8 +97,8 @@ pub enum Command {
         #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
         duration: Option<u32>,
         /// Current code of the MFA device named by the role's mfa_serial
-        #[arg(long, value_name = "CODE")]
-        token_code: Option<String>,
+        #[arg(long, value_name = "CODE", value_parser = TokenCode::parse)]
+        token_code: Option<TokenCode>,
         /// The command and its arguments, after `--`
         #[arg(required = true, last = true, value_name = "CMD")]
         command: Vec<String>,
@@ -127,8 +129,8 @@ pub enum Command {
         /// Only this role (name or ARN); default: every known role
         role: Option<String>,
         /// Current code of the MFA device, for roles with mfa_serial
-        #[arg(long, value_name = "CODE")]
-        token_code: Option<String>,
+        #[arg(long, value_name = "CODE", value_parser = TokenCode::parse)]
+        token_code: Option<TokenCode>,
         /// Print the checks as JSON
         #[arg(long)]
         json: bool,
@@ -154,8 +156,8 @@ pub enum Command {
         #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
         duration: Option<u32>,
         /// Current code of the MFA device named by the role's mfa_serial
-        #[arg(long, value_name = "CODE")]
-        token_code: Option<String>,
+        #[arg(long, value_name = "CODE", value_parser = TokenCode::parse)]
+        token_code: Option<TokenCode>,
     },
 }
 

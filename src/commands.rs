@@ -1,6 +1,6 @@
 //! The CLI subcommands: glue between config, the AWS layer and the printers.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 
 use crate::aws::arn::validate_region;
 use crate::aws::assume::{assume_role, chained_cap, Session, CHAINED_MAX_SECONDS};
-use crate::aws::credentials::Secret;
+use crate::aws::credentials::TokenCode;
 use crate::aws::ec2::{list_instances, list_volumes, Ec2Target, Listing};
 use crate::aws::identity::caller_identity;
 use crate::aws::{console, load_config, AwsOptions};
@@ -79,35 +79,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 destination(&config, &role, &cli.regions, &target, true)?.unwrap_or_default();
             let sdk = load_config(&opts).await;
             let session = assume(&sdk, &config, &role, duration, token_code).await?;
-            let endpoint = config
-                .console
-                .federation_endpoint
-                .clone()
-                .unwrap_or_else(|| console::federation_endpoint(role.arn.partition()));
-            let link = console::federated_login_url(
-                &endpoint,
+            let timeout = Duration::from_secs(config.defaults.timeout_seconds.into());
+            let endpoint = config.console.federation_endpoint.as_ref();
+            let signed = console::sign_in(
+                &role.arn,
                 &session.credentials,
-                &destination.url(role.arn.partition()),
-                Duration::from_secs(config.defaults.timeout_seconds.into()),
+                endpoint,
+                &destination,
+                timeout,
+                !print,
             )
             .await?;
             let expires = output::rfc3339(&session.expiration);
-            if print {
-                eprintln!(
-                    "rolecall: this link signs anyone who opens it in as {} until {expires}; do not share it",
-                    role.arn
-                );
-                println!("{}", link.expose());
-            } else {
-                let url = link.expose().to_string();
-                tokio::task::spawn_blocking(move || console::open_in_browser(&url))
-                    .await
-                    .context("opening the browser")?
-                    .map_err(anyhow::Error::msg)?;
-                eprintln!(
+            match signed {
+                console::SignIn::Link(link) => {
+                    eprintln!(
+                        "rolecall: this link signs anyone who opens it in as {} until {expires}; do not share it",
+                        role.arn
+                    );
+                    println!("{}", link.expose());
+                }
+                console::SignIn::Opened => eprintln!(
                     "rolecall: opened the console as {} (session until {expires})",
                     role.arn
-                );
+                ),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -369,7 +364,7 @@ async fn role_target(
     config: &Config,
     arg: &str,
     cli_regions: &[String],
-    token_code: Option<String>,
+    token_code: Option<TokenCode>,
 ) -> anyhow::Result<(Role, Ec2Target, Vec<String>)> {
     let role = roles::resolve_with_profiles(config, arg).await?;
     let sdk = load_config(opts).await;
@@ -480,10 +475,10 @@ async fn assume(
     config: &Config,
     role: &Role,
     duration: Option<u32>,
-    token_code: Option<String>,
+    token_code: Option<TokenCode>,
 ) -> anyhow::Result<Session> {
     let token_code = match (&role.mfa_serial, token_code) {
-        (_, Some(code)) => Some(check_token_code(&code)?),
+        (_, Some(code)) => Some(code),
         (Some(serial), None) => Some(prompt_token_code(&role.arn.to_string(), serial)?),
         (None, None) => None,
     };
@@ -505,26 +500,14 @@ async fn assume(
     Ok(assume_role(sdk, &params).await?)
 }
 
-fn check_token_code(code: &str) -> anyhow::Result<Secret> {
-    let code = code.trim();
-    if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(Secret::new(code))
-    } else {
-        bail!("--token-code: an MFA code is 6 digits")
-    }
-}
-
-fn prompt_token_code(role: &str, serial: &str) -> anyhow::Result<Secret> {
+/// Asks for the MFA code on the terminal, without echoing it.
+fn prompt_token_code(role: &str, serial: &str) -> anyhow::Result<TokenCode> {
     if !std::io::stdin().is_terminal() {
         bail!(
             "{role} needs an MFA code (mfa_serial = {serial}): pass --token-code CODE with the current code from that device"
         );
     }
-    eprint!("MFA code for {serial}: ");
-    std::io::stderr().flush().ok();
-    let mut line = String::new();
-    std::io::stdin()
-        .read_line(&mut line)
+    let line = rpassword::prompt_password(format!("MFA code for {serial}: "))
         .context("reading the MFA code")?;
-    check_token_code(&line)
+    TokenCode::parse(&line).map_err(anyhow::Error::msg)
 }

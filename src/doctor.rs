@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::aws::assume::{access_denied_hint, assume_role, chained_cap, CHAINED_MAX_SECONDS};
-use crate::aws::credentials::Secret;
+use crate::aws::credentials::TokenCode;
 use crate::aws::discovery::{max_session_duration, principal_arn};
 use crate::aws::ec2::{describe_regions, Ec2Target};
 use crate::aws::identity::{caller_identity, Identity};
@@ -167,7 +167,7 @@ pub async fn doctor(
     sdk: &SdkConfig,
     profile: Option<&str>,
     role: Option<&str>,
-    token_code: Option<String>,
+    token_code: Option<TokenCode>,
     as_json: bool,
 ) -> anyhow::Result<ExitCode> {
     let checks = run_checks(config, sdk, profile, role, token_code).await;
@@ -209,7 +209,7 @@ async fn run_checks(
     sdk: &SdkConfig,
     profile: Option<&str>,
     role: Option<&str>,
-    token_code: Option<String>,
+    token_code: Option<TokenCode>,
 ) -> Vec<Check> {
     use aws_credential_types::provider::ProvideCredentials;
 
@@ -339,7 +339,7 @@ async fn check_role(
     primary: &Identity,
     known: &Known,
     role: &Role,
-    token_code: Option<String>,
+    token_code: Option<TokenCode>,
 ) {
     r.add(
         "role ARN",
@@ -414,7 +414,7 @@ async fn check_role(
     };
 
     let token = match (&role.mfa_serial, token_code) {
-        (Some(_), Some(code)) => Some(Secret::new(code)),
+        (Some(_), Some(code)) => Some(code),
         (Some(serial), None) => {
             r.add(
                 "AssumeRole",

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::aws::arn::RoleArn;
 use crate::aws::assume::AssumeParams;
-use crate::aws::credentials::Secret;
+use crate::aws::credentials::TokenCode;
 use crate::aws::profiles::ProfileRole;
 use crate::config::{Config, Defaults, RoleConfig};
 
@@ -128,7 +128,7 @@ impl Role {
         &self,
         defaults: &Defaults,
         duration: Option<u32>,
-        token_code: Option<Secret>,
+        token_code: Option<TokenCode>,
     ) -> AssumeParams {
         AssumeParams {
             role_arn: self.arn.clone(),
@@ -394,7 +394,11 @@ arn = "arn:aws:iam::222222222222:role/BreakGlass"
         let p = r.assume_params(&c.defaults, None, None);
         assert_eq!(p.duration_seconds, 1800);
         assert_eq!(p.session_name, "rolecall");
-        let p = r.assume_params(&c.defaults, Some(900), Some(Secret::new("123456")));
+        let p = r.assume_params(
+            &c.defaults,
+            Some(900),
+            Some(TokenCode::parse("123456").unwrap()),
+        );
         assert_eq!(p.duration_seconds, 900);
         assert_eq!(p.token_code.unwrap().expose(), "123456");
     }

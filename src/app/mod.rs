@@ -1,16 +1,19 @@
-//! The TUI's application core: state, messages, the pure `update`, and the runtime that turns
-//! effects into background tasks.
+//! The TUI's application core. One flow, a file for each step:
 //!
-//! One flow: a terminal event or a finished task becomes a [`Msg`]; [`update::update`] changes the
-//! [`State`] and returns [`Effect`]s; the [`runtime`] runs each effect as a tokio task whose result
-//! comes back as a `Msg`; the screen is redrawn from the state alone.
+//! key ([`keys`]: the binding table) → action → [`update`] (pure: state and the effects it asks
+//! for) → [`effect`] → job ([`runtime`]: a tokio task per job, one per [`Slot`]) → [`msg`]
+//! (the answer, tagged with its job; stale ones dropped by `update`) → draw (`crate::ui`, from
+//! [`state`] alone). [`viewport`] is the screen geometry both `update` and `ui` use.
 
+pub mod effect;
+pub mod jobs;
 pub mod keys;
 pub mod msg;
 pub mod runtime;
 pub mod state;
-pub mod table;
 pub mod update;
+pub mod viewport;
 
-pub use msg::{Effect, Msg};
+pub use effect::{Effect, Job, Slot, Work};
+pub use msg::{Answer, Listed, Msg, Rows};
 pub use state::State;

@@ -4,7 +4,7 @@ use aws_config::SdkConfig;
 use chrono::{DateTime, Utc};
 
 use super::arn::RoleArn;
-use super::credentials::{Credentials, Secret};
+use super::credentials::{Credentials, Secret, TokenCode};
 use super::{AwsError, ErrorKind};
 
 /// One AssumeRole request.
@@ -16,7 +16,7 @@ pub struct AssumeParams {
     pub external_id: Option<String>,
     pub mfa_serial: Option<String>,
     /// The current code from the MFA device.
-    pub token_code: Option<Secret>,
+    pub token_code: Option<TokenCode>,
 }
 
 /// A role session: temporary credentials for one role.

@@ -172,6 +172,48 @@ pub fn login_url(endpoint: &Url, destination: &str, token: &Secret) -> Secret {
     Secret::new(url.to_string())
 }
 
+/// What a federated sign-in gave.
+#[derive(Debug, Clone)]
+pub enum SignIn {
+    /// The browser was started on the sign-in link.
+    Opened,
+    /// The sign-in link, to copy or print: it grants the role's access.
+    Link(Secret),
+}
+
+/// Signs in to the console as a role session: asks the federation endpoint (`endpoint`, else
+/// the partition's) for a sign-in token and opens the link to `destination` in the browser, or
+/// (`open: false`) gives the link back. The one sign-in flow, for the CLI and the TUI.
+pub async fn sign_in(
+    role: &RoleArn,
+    credentials: &Credentials,
+    endpoint: Option<&Url>,
+    destination: &Destination,
+    timeout: Duration,
+    open: bool,
+) -> Result<SignIn, AwsError> {
+    let partition = role.partition();
+    let endpoint = endpoint
+        .cloned()
+        .unwrap_or_else(|| federation_endpoint(partition));
+    let link =
+        federated_login_url(&endpoint, credentials, &destination.url(partition), timeout).await?;
+    if !open {
+        return Ok(SignIn::Link(link));
+    }
+    let url = link.expose().to_string();
+    let opened = tokio::task::spawn_blocking(move || open_in_browser(&url))
+        .await
+        .unwrap_or_else(|e| Err(format!("the opener failed: {e}")));
+    opened.map(|()| SignIn::Opened).map_err(|message| {
+        AwsError::new(ErrorKind::Other, "opening the browser", role.to_string())
+            .with_message(message)
+            .with_hint(
+                "set BROWSER to your browser's command, or take the link instead (O in the TUI, --print on the command line)",
+            )
+    })
+}
+
 /// Asks the federation endpoint for a sign-in token for `credentials` and returns the sign-in
 /// link to `destination`. `timeout` bounds the whole exchange.
 pub async fn federated_login_url(
@@ -186,11 +228,28 @@ pub async fn federated_login_url(
     };
     let request = signin_token_request(endpoint, credentials)
         .map_err(|m| fail(ErrorKind::InvalidCredentials, m))?;
-    let (status, body) = match tokio::time::timeout(timeout, http_get(request.expose())).await {
-        Err(_) => return Err(fail(ErrorKind::Timeout, "no answer in time".into())),
-        Ok(Err(e)) => return Err(fail(ErrorKind::Network, e)),
-        Ok(Ok(answer)) => answer,
-    };
+    let client = super::http::client().map_err(|m| fail(ErrorKind::Other, m))?;
+    let answer = client
+        .get(request.expose())
+        .timeout(timeout)
+        .send()
+        .await
+        .map_err(|e| {
+            // The error names no URL: the request's holds the credentials.
+            let e = e.without_url();
+            if e.is_timeout() {
+                fail(ErrorKind::Timeout, "no answer in time".into())
+            } else {
+                fail(
+                    ErrorKind::Network,
+                    format!(
+                        "cannot reach the federation endpoint: {}",
+                        super::error::error_chain(&e)
+                    ),
+                )
+            }
+        })?;
+    let status = answer.status().as_u16();
     if status != 200 {
         return Err(fail(
             ErrorKind::Other,
@@ -201,6 +260,10 @@ pub async fn federated_login_url(
              that it cannot verify: assume the role again, and check [console] federation_endpoint",
         ));
     }
+    let body = answer
+        .bytes()
+        .await
+        .map_err(|_| fail(ErrorKind::Network, "the answer was cut off".into()))?;
     #[derive(serde::Deserialize)]
     struct Answer {
         #[serde(rename = "SigninToken")]
@@ -219,11 +282,7 @@ pub async fn federated_login_url(
 /// Opens `url` in the browser: `$BROWSER` (a `:`-separated list; `%s` stands for the URL) if
 /// set, else the platform's opener. Nothing the browser prints reaches the terminal.
 pub fn open_in_browser(url: &str) -> Result<(), String> {
-    webbrowser::open(url).map_err(|e| {
-        format!(
-            "cannot open a browser ({e}); set BROWSER, or use --print and open the link yourself"
-        )
-    })
+    webbrowser::open(url).map_err(|e| format!("cannot open a browser ({e})"))
 }
 
 /// `scheme://host[:port]/path` of an endpoint, for messages (never its query).
@@ -231,48 +290,6 @@ fn endpoint_name(endpoint: &Url) -> String {
     let mut shown = endpoint.clone();
     shown.set_query(None);
     shown.to_string()
-}
-
-/// One GET, over HTTPS (the system's roots) or, for local endpoints, plain HTTP. Errors are
-/// described without the URL, which holds credentials.
-async fn http_get(url: &str) -> Result<(u16, Vec<u8>), String> {
-    use http_body_util::{BodyExt, Empty};
-    use hyper::body::Bytes;
-    use hyper_util::client::legacy::{connect::HttpConnector, Client};
-    use hyper_util::rt::TokioExecutor;
-
-    let uri: http::Uri = url
-        .parse()
-        .map_err(|_| "the federation endpoint is not a valid URL".to_string())?;
-    let response = if uri.scheme_str() == Some("http") {
-        let client: Client<_, Empty<Bytes>> =
-            Client::builder(TokioExecutor::new()).build(HttpConnector::new());
-        client.get(uri).await
-    } else {
-        let provider = tokio_rustls::rustls::crypto::aws_lc_rs::default_provider();
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(provider)
-            .map_err(|e| format!("no TLS roots to check the endpoint with: {e}"))?
-            .https_only()
-            .enable_http1()
-            .build();
-        let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(https);
-        client.get(uri).await
-    }
-    .map_err(|e| {
-        format!(
-            "cannot reach the federation endpoint: {}",
-            super::error::error_chain(&e)
-        )
-    })?;
-    let status = response.status().as_u16();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| format!("the answer was cut off: {e}"))?
-        .to_bytes();
-    Ok((status, body.to_vec()))
 }
 
 #[cfg(test)]

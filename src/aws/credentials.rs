@@ -6,7 +6,7 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use chrono::{DateTime, Utc};
 
 /// A secret string. `Debug` and `Display` print a placeholder; `expose` is the only way in.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {
@@ -16,6 +16,54 @@ impl Secret {
     /// The secret itself: call only where it leaves rolecall on purpose (an SDK call, `--format env`).
     pub fn expose(&self) -> &str {
         &self.0
+    }
+    /// For a secret being typed.
+    pub fn push(&mut self, c: char) {
+        self.0.push(c);
+    }
+    pub fn pop(&mut self) {
+        self.0.pop();
+    }
+    /// Its length in characters (how many to mask).
+    pub fn len(&self) -> usize {
+        self.0.chars().count()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The current code of an MFA device: six digits, checked once here for the CLI, the TUI and
+/// doctor alike. A secret like any other: never shown, never logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenCode(Secret);
+
+impl TokenCode {
+    /// How many digits a code has.
+    pub const LEN: usize = 6;
+
+    /// A code as typed (surrounding spaces are dropped), or what is wrong with it.
+    pub fn parse(text: &str) -> Result<TokenCode, String> {
+        let code = text.trim();
+        if code.len() == Self::LEN && code.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(TokenCode(Secret::new(code)))
+        } else {
+            Err(format!(
+                "an MFA code is {} digits (the current one from the device named by mfa_serial)",
+                Self::LEN
+            ))
+        }
+    }
+
+    /// For the AssumeRole call.
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+}
+
+impl fmt::Debug for TokenCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenCode(** redacted **)")
     }
 }
 
@@ -74,5 +122,24 @@ mod tests {
         assert!(!dbg.contains("FwoGZXIvYXdz"), "{dbg}");
         assert!(dbg.contains("ASIAEXAMPLE"));
         assert_eq!(c.secret_access_key.to_string(), "** redacted **");
+    }
+
+    #[test]
+    fn token_codes_are_six_digits_and_never_shown() {
+        let code = TokenCode::parse(" 123456\n").unwrap();
+        assert_eq!(code.expose(), "123456");
+        assert_eq!(format!("{code:?}"), "TokenCode(** redacted **)");
+        for bad in ["12345", "1234567", "12a456", "", "１２３４５６"] {
+            let e = TokenCode::parse(bad).unwrap_err();
+            assert!(e.starts_with("an MFA code is 6 digits"), "{bad}: {e}");
+        }
+        let mut typed = Secret::default();
+        typed.push('4');
+        typed.push('2');
+        typed.pop();
+        assert_eq!(
+            (typed.len(), format!("{typed:?}")),
+            (1, "Secret(** redacted **)".into())
+        );
     }
 }

@@ -91,12 +91,38 @@ pub struct Ec2Target {
 }
 
 impl Ec2Target {
+    pub fn new(base: SdkConfig, credentials: SharedCredentialsProvider, page_size: i32) -> Self {
+        Ec2Target {
+            base,
+            credentials,
+            page_size,
+        }
+    }
+
     fn client(&self, region: &str) -> aws_sdk_ec2::Client {
         let conf = aws_sdk_ec2::config::Builder::from(&self.base)
             .region(Region::new(region.to_string()))
             .credentials_provider(self.credentials.clone())
             .build();
         aws_sdk_ec2::Client::from_conf(conf)
+    }
+}
+
+/// What rolecall lists in an account's regions: instances, volumes.
+pub trait Listable: Sized + Send + 'static {
+    /// Every one in `regions` (all pages, regions in parallel), and the regions that failed.
+    fn list(target: &Ec2Target, regions: &[String]) -> impl Future<Output = Listing<Self>> + Send;
+}
+
+impl Listable for Instance {
+    fn list(target: &Ec2Target, regions: &[String]) -> impl Future<Output = Listing<Self>> + Send {
+        list_instances(target, regions)
+    }
+}
+
+impl Listable for Volume {
+    fn list(target: &Ec2Target, regions: &[String]) -> impl Future<Output = Listing<Self>> + Send {
+        list_volumes(target, regions)
     }
 }
 

@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod discovery;
 pub mod ec2;
 pub mod error;
+pub mod http;
 pub mod identity;
 pub mod policy;
 pub mod profiles;

@@ -110,7 +110,7 @@ mod tests {
             duration_seconds: 900,
             external_id: None,
             mfa_serial: None,
-            token_code: Some(Secret::new("123456")),
+            token_code: Some(crate::aws::credentials::TokenCode::parse("123456").unwrap()),
         }
     }
 

@@ -27,7 +27,7 @@ fn every<T: Resource>() -> impl Iterator<Item = &'static super::Column<T>> {
 }
 
 impl<T: Resource> Tabular for AccountRow<T> {
-    const NOUN: &'static str = <T as Resource>::NOUN;
+    const KIND: super::Kind = <T as Resource>::KIND;
 
     fn heads() -> Vec<Head> {
         let mut heads = vec![Head {
@@ -102,6 +102,10 @@ impl<T: Resource> Tabular for AccountRow<T> {
 
     fn account_id(&self) -> Option<&str> {
         Some(&self.account_id)
+    }
+
+    fn role_arn(&self) -> Option<&str> {
+        Some(&self.role_arn)
     }
 
     fn csv_header() -> Vec<&'static str> {

@@ -46,7 +46,7 @@ const fn field(name: &'static str, value: fn(&Instance) -> String) -> Field<Inst
 }
 
 impl Resource for Instance {
-    const NOUN: &'static str = "instances";
+    const KIND: super::Kind = super::Kind::Instances;
 
     #[rustfmt::skip]
     const FIELDS: &'static [Field<Instance>] = &[

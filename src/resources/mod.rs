@@ -16,6 +16,23 @@ use serde::Serialize;
 pub use crate::aws::ec2::{Instance, Volume};
 pub use account::{AccountRow, Failure};
 
+/// What a listing lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Instances,
+    Volumes,
+}
+
+impl Kind {
+    /// "instances", "volumes".
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::Instances => "instances",
+            Kind::Volumes => "volumes",
+        }
+    }
+}
+
 /// How a cell looks; `ui/` chooses the colours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Look {
@@ -56,8 +73,7 @@ pub struct Field<T> {
 
 /// A resource rolecall lists (an EC2 instance, an EBS volume).
 pub trait Resource: Serialize + Clone + Send + Sync + 'static {
-    /// What the rows are, in the plural: "instances".
-    const NOUN: &'static str;
+    const KIND: Kind;
     /// Every field, the table's columns first, in table order.
     const FIELDS: &'static [Field<Self>];
     /// What `Y` copies, and what the tie-break of every sort compares.
@@ -80,7 +96,7 @@ pub struct Head {
 /// account it came from (the every-account view). Columns are numbered from 0; keys 1-9 sort by
 /// the first nine.
 pub trait Tabular: Clone + Send + Sync + 'static {
-    const NOUN: &'static str;
+    const KIND: Kind;
     fn heads() -> Vec<Head>;
     /// Cell `column` of this row.
     fn cell(&self, column: usize, now: DateTime<Utc>) -> (String, Look);
@@ -90,6 +106,10 @@ pub trait Tabular: Clone + Send + Sync + 'static {
     fn search_text(&self) -> String;
     /// The account a row came from, for rows that carry one.
     fn account_id(&self) -> Option<&str> {
+        None
+    }
+    /// The role a row was listed through, for rows that carry one.
+    fn role_arn(&self) -> Option<&str> {
         None
     }
     /// The CSV export's header: the JSON field names.
@@ -111,7 +131,7 @@ fn head<T>(c: &Column<T>) -> Head {
 }
 
 impl<T: Resource> Tabular for T {
-    const NOUN: &'static str = <T as Resource>::NOUN;
+    const KIND: Kind = <T as Resource>::KIND;
 
     fn heads() -> Vec<Head> {
         columns::<T>().map(head).collect()

@@ -50,7 +50,7 @@ fn yes_no(b: bool) -> String {
 }
 
 impl Resource for Volume {
-    const NOUN: &'static str = "volumes";
+    const KIND: super::Kind = super::Kind::Volumes;
 
     #[rustfmt::skip]
     const FIELDS: &'static [Field<Volume>] = &[

@@ -8,22 +8,23 @@ use crate::resources::{AccountRow, Resource};
 use ratatui::text::Line;
 
 /// The frame of an every-account table: how many accounts answered, and which failed.
-pub fn chrome<T: Resource>(all: &AllView<T>) -> Chrome {
-    let what = T::NOUN;
+pub fn chrome<T: Resource>(all: &AllView<T>, loading: bool) -> Chrome {
+    let what = T::KIND.noun();
     let table = &all.table;
     let accounts = format!(
         "{} account{}",
         all.accounts,
         if all.accounts == 1 { "" } else { "s" }
     );
-    let progress = if table.loading.is_some() {
+    let progress = if loading {
         format!("{}/{accounts} answered…", all.done)
     } else {
         accounts
     };
     let title = format!(" {what} of every account [{}] · {progress} ", count(table));
-    let bottom = (!all.failures.is_empty()).then(|| {
+    let bottom = (!all.table.failures.is_empty()).then(|| {
         let shown: Vec<String> = all
+            .table
             .failures
             .iter()
             .take(3)
@@ -32,7 +33,7 @@ pub fn chrome<T: Resource>(all: &AllView<T>) -> Chrome {
                 None => format!("{} ({})", f.account_id, f.code()),
             })
             .collect();
-        let more = all.failures.len().saturating_sub(shown.len());
+        let more = all.table.failures.len().saturating_sub(shown.len());
         let more = if more > 0 {
             format!(" +{more} more")
         } else {
@@ -47,7 +48,7 @@ pub fn chrome<T: Resource>(all: &AllView<T>) -> Chrome {
                 false,
             )
         })
-    } else if table.loading.is_some() {
+    } else if loading {
         Some((
             format!(
                 "Listing {what} in {} accounts; rows show as each account answers…",
@@ -55,20 +56,20 @@ pub fn chrome<T: Resource>(all: &AllView<T>) -> Chrome {
             ),
             false,
         ))
-    } else if all.accounts == 0 && all.failures.is_empty() {
+    } else if all.accounts == 0 && all.table.failures.is_empty() {
         Some((
             "No roles to list through: add [[role]] tables to the config (see config.example.toml), or r once the roles are discovered.".to_string(),
             false,
         ))
     } else {
         let mut text = format!("No {what} in {} of {} accounts.", all.ok, all.accounts);
-        let is_error = !all.failures.is_empty();
+        let is_error = !all.table.failures.is_empty();
         if is_error {
             // What failed, a line each; then each distinct hint once (a hung network gives every
             // account the same one).
             text.push_str(" r tries again.\n");
             let mut hints: Vec<&str> = Vec::new();
-            for f in &all.failures {
+            for f in &all.table.failures {
                 text.push_str(&format!("\n{}: {}", f.place(), f.error));
                 if let Some(h) = f.error.hint.as_deref().filter(|h| !hints.contains(h)) {
                     hints.push(h);

@@ -2,7 +2,6 @@
 
 mod every;
 mod instances;
-pub mod layout;
 mod popup;
 mod sessions;
 mod table;
@@ -24,7 +23,7 @@ use crate::app::state::{Loadable, State, View};
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
 pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
-    let areas = layout::areas(frame.area());
+    let areas = crate::app::viewport::areas(frame.area());
     header(frame, areas.header, state, theme);
     match state.view {
         View::Tree => tree::draw(frame, areas.body, state, theme),
@@ -34,7 +33,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
                 frame,
                 areas.body,
                 t,
-                table::role_chrome(t, state),
+                table::role_chrome(t, state, state.is_listing(state.view)),
                 state,
                 theme,
             )
@@ -45,7 +44,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
                 frame,
                 areas.body,
                 t,
-                table::role_chrome(t, state),
+                table::role_chrome(t, state, state.is_listing(state.view)),
                 state,
                 theme,
             )
@@ -57,7 +56,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
                 frame,
                 areas.body,
                 &all.table,
-                every::chrome(all),
+                every::chrome(all, state.is_listing(state.view)),
                 state,
                 theme,
             )
@@ -68,7 +67,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
                 frame,
                 areas.body,
                 &all.table,
-                every::chrome(all),
+                every::chrome(all, state.is_listing(state.view)),
                 state,
                 theme,
             )

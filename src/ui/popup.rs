@@ -99,7 +99,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
                 .role(role)
                 .and_then(|r| r.mfa_serial.clone())
                 .unwrap_or_default();
-            let masked: String = input.chars().map(|_| '•').collect();
+            let masked = "•".repeat(input.len());
             let why = if *renew {
                 "needs a new MFA code to renew its session."
             } else {

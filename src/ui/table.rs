@@ -155,7 +155,11 @@ fn title<T: Tabular>(what: &str, table: &TableView<T>, state: &State) -> String 
 /// cut.
 fn region_failures<T>(table: &TableView<T>) -> Option<String> {
     let first = table.failures.first()?;
-    let failed: Vec<&str> = table.failures.iter().map(|f| f.region.as_str()).collect();
+    let failed: Vec<&str> = table
+        .failures
+        .iter()
+        .map(|f| f.region.as_deref().unwrap_or("?"))
+        .collect();
     let kept = if table.kept > 0 {
         let rows = if table.kept == 1 { "row" } else { "rows" };
         format!("; {} earlier {rows} kept", table.kept)
@@ -171,6 +175,7 @@ fn placeholder<T: Tabular>(
     what: &str,
     table: &TableView<T>,
     state: &State,
+    loading: bool,
 ) -> Option<(String, bool)> {
     if let Some(e) = &table.error {
         let mut text = e.to_string();
@@ -181,14 +186,14 @@ fn placeholder<T: Tabular>(
         text.push_str("\n\nr tries again.");
         return Some((text, true));
     }
-    if table.loading.is_some() && table.items.is_empty() {
+    if loading && table.items.is_empty() {
         return Some((
             format!("Listing {what} in {}…", table.regions.join(", ")),
             false,
         ));
     }
     if let Some(role) = &table.role {
-        if table.loading.is_none() && table.items.is_empty() {
+        if !loading && table.items.is_empty() {
             let status = state.session_status(role);
             use crate::app::state::SessionStatus::*;
             return Some(match status {
@@ -216,11 +221,11 @@ fn placeholder<T: Tabular>(
 }
 
 /// The frame of a role's table.
-pub fn role_chrome<T: Tabular>(table: &TableView<T>, state: &State) -> Chrome {
+pub fn role_chrome<T: Tabular>(table: &TableView<T>, state: &State, loading: bool) -> Chrome {
     Chrome {
-        title: title(T::NOUN, table, state),
+        title: title(T::KIND.noun(), table, state),
         bottom: region_failures(table),
-        placeholder: placeholder(T::NOUN, table, state),
+        placeholder: placeholder(T::KIND.noun(), table, state, loading),
     }
 }
 

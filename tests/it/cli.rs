@@ -223,8 +223,8 @@ fn mfa_role_needs_a_code() {
     assert!(out.stderr.contains("--token-code"), "{}", out.stderr);
     let out = run(emu
         .rolecall()
-        .args(["assume", "prod-breakglass", "--token-code", "12ab"]))
-    .fails();
+        .args(["assume", "prod-breakglass", "--token-code", "12ab"]));
+    assert_eq!(out.code, Some(2), "a usage error: {}", out.stderr);
     assert!(out.stderr.contains("6 digits"), "{}", out.stderr);
     let out = run(emu.rolecall().args([
         "assume",

@@ -4,10 +4,8 @@
 
 use crate::fixtures::*;
 use crossterm::event::KeyCode;
-use rolecall::app::msg::{Kind, SessionMeta};
 use rolecall::app::state::{SessionStatus, State, View};
 use rolecall::app::update::update;
-use rolecall::app::{Effect, Msg};
 use rolecall::aws::console::Resource;
 use rolecall::aws::{AwsError, ErrorKind};
 use rolecall::inventory::Part;
@@ -19,16 +17,19 @@ const SANDBOX: &str = "arn:aws:iam::555555555555:role/ResponderRole";
 fn press_a(s: &mut State) -> (u64, Vec<String>, Vec<String>) {
     let fx = update(s, key('a'));
     match &fx[..] {
-        [Effect::ListAll {
-            request,
-            kind: Kind::Instances,
-            targets,
-            assume,
-            concurrency,
-        }] => {
+        [Effect::Start(Job {
+            id,
+            work:
+                Work::Every {
+                    kind: Kind::Instances,
+                    targets,
+                    assume,
+                    concurrency,
+                },
+        })] => {
             assert_eq!(*concurrency, s.defaults.concurrency as usize);
             (
-                *request,
+                *id,
                 targets.iter().map(|t| t.role.arn.to_string()).collect(),
                 assume.iter().map(|(a, _)| a.to_string()).collect(),
             )
@@ -37,20 +38,27 @@ fn press_a(s: &mut State) -> (u64, Vec<String>, Vec<String>) {
     }
 }
 
-/// The kind of the one every-account listing `fx` starts.
+/// The kind of the every-account listing `fx` starts (stopping the other kind's, if one runs).
 fn listed_kind(fx: &[Effect]) -> Kind {
-    match fx {
-        [Effect::ListAll { kind, .. }] => *kind,
-        other => panic!("expected an every-account listing, got {other:?}"),
+    let kinds: Vec<Kind> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Start(Job {
+                work: Work::Every { kind, .. },
+                ..
+            }) => Some(*kind),
+            Effect::Cancel(Slot::Every(_)) => None,
+            other => panic!("expected an every-account listing, got {other:?}"),
+        })
+        .collect();
+    match kinds[..] {
+        [kind] => kind,
+        _ => panic!("expected one every-account listing, got {fx:?}"),
     }
 }
 
 fn all_instances(request: u64, part: Part<rolecall::aws::ec2::Instance>) -> Msg {
-    Msg::AllInstances {
-        request,
-        part,
-        keys: vec![],
-    }
+    every_instances(request, part)
 }
 
 /// `role`'s account answers `request` with `items`.
@@ -62,10 +70,7 @@ fn answer(s: &mut State, request: u64, role: &str, items: Vec<rolecall::aws::ec2
 fn session(role: &str) -> Msg {
     Msg::Session {
         role: arn(role),
-        result: Ok(SessionMeta {
-            assumed_arn: format!("{role}/rolecall"),
-            expiration: now() + chrono::Duration::minutes(60),
-        }),
+        result: Ok(session_meta(role, 60)),
     }
 }
 
@@ -90,15 +95,7 @@ fn shown(s: &State) -> Vec<String> {
 fn one_role_per_account_reusing_live_sessions() {
     let mut s = state((100, 30));
     let request = open_prod(&mut s);
-    update(
-        &mut s,
-        Msg::Instances {
-            request,
-            role: arn(PROD),
-            listing: rolecall::aws::ec2::Listing::default(),
-            keys: vec![],
-        },
-    );
+    update(&mut s, listed_instances(request, vec![]));
     update(&mut s, code(KeyCode::Esc));
     let (_, mut targets, mut assume) = press_a(&mut s);
     assert_eq!(s.view, View::AllInstances);
@@ -202,7 +199,7 @@ fn a_failed_account_is_reported_and_the_rest_kept() {
     assert!(!s.is_loading());
     assert_eq!(s.all_instances.table.items.len(), 4, "prod's rows stay");
     assert_eq!(s.all_instances.ok, 3);
-    assert_eq!(s.all_instances.failures.len(), 1);
+    assert_eq!(s.all_instances.table.failures.len(), 1);
     let status = s.status.as_ref().unwrap();
     assert!(status.error);
     assert!(
@@ -219,13 +216,10 @@ fn a_failed_account_is_reported_and_the_rest_kept() {
     );
     // `r` lists every account again, with a new request: late answers to the old one are dropped.
     let fx = update(&mut s, key('r'));
-    let again = match &fx[..] {
-        [Effect::ListAll { request, .. }] => *request,
-        other => panic!("{other:?}"),
-    };
+    let again = started(&fx).id;
     assert_ne!(again, request);
     assert!(s.all_instances.table.items.is_empty());
-    assert!(s.all_instances.failures.is_empty());
+    assert!(s.all_instances.table.failures.is_empty());
     answer(&mut s, request, PROD, prod_instances());
     assert!(s.all_instances.table.items.is_empty(), "stale answer");
 }
@@ -243,7 +237,7 @@ fn accounts_reachable_only_with_mfa_are_skipped_until_a_session_exists() {
     let (_, mut targets, _) = press_a(&mut s);
     targets.sort();
     assert_eq!(targets, [STAGING, EMPTY, SANDBOX]);
-    let skipped = &s.all_instances.failures;
+    let skipped = &s.all_instances.table.failures;
     assert_eq!(skipped.len(), 1);
     assert_eq!(skipped[0].account_id, "222222222222");
     assert!(
@@ -256,18 +250,21 @@ fn accounts_reachable_only_with_mfa_are_skipped_until_a_session_exists() {
         "{skipped:?}"
     );
     // Once the break-glass session is live, the next listing goes through it.
-    update(&mut s, assumed(BREAKGLASS, 15));
+    answer_assume(&mut s, BREAKGLASS, 15);
     let fx = update(&mut s, key('r'));
     match &fx[..] {
-        [Effect::ListAll {
-            targets, assume, ..
-        }] => {
+        [Effect::Start(Job {
+            work: Work::Every {
+                targets, assume, ..
+            },
+            ..
+        })] => {
             assert!(targets.iter().any(|t| t.role.arn.to_string() == BREAKGLASS));
             assert!(!assume.iter().any(|(a, _)| a.to_string() == BREAKGLASS));
         }
         other => panic!("{other:?}"),
     }
-    assert!(s.all_instances.failures.is_empty());
+    assert!(s.all_instances.table.failures.is_empty());
 }
 
 #[test]
@@ -276,7 +273,10 @@ fn leaving_stops_the_listing_and_a_lists_again() {
     let (first, ..) = press_a(&mut s);
     answer(&mut s, first, PROD, prod_instances());
     let fx = update(&mut s, code(KeyCode::Esc));
-    assert!(matches!(&fx[..], [Effect::CancelAll]), "{fx:?}");
+    assert!(
+        matches!(&fx[..], [Effect::Cancel(Slot::Every(_))]),
+        "{fx:?}"
+    );
     assert_eq!(s.view, View::Tree);
     assert!(!s.is_loading());
     answer(&mut s, first, STAGING, staging_instances());
@@ -321,7 +321,7 @@ fn v_and_i_switch_between_every_accounts_instances_and_volumes() {
     let fx = update(&mut s, key('i'));
     assert_eq!(listed_kind(&fx), Kind::Instances);
     assert!(
-        s.all_volumes.table.loading.is_none(),
+        s.jobs.running(&Slot::Every(Kind::Volumes)).is_none(),
         "the volumes listing stopped in turn"
     );
 }
@@ -353,11 +353,15 @@ fn keys_act_on_the_selected_rows_account_and_role() {
     // o: the console as that role, on that instance.
     let fx = update(&mut s, key('o'));
     match &fx[..] {
-        [Effect::Console {
-            role,
-            destination,
-            open: true,
-        }] => {
+        [Effect::Start(Job {
+            work:
+                Work::Console {
+                    role,
+                    destination,
+                    open: true,
+                },
+            ..
+        })] => {
             assert_eq!(role.to_string(), STAGING);
             assert_eq!(destination.region.as_deref(), Some("us-east-1"));
             assert_eq!(

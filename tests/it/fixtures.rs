@@ -8,11 +8,14 @@ use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use rolecall::app::msg::SessionMeta;
 use rolecall::app::state::TreeRow;
-use rolecall::app::{update::update, Effect, Msg, State};
+use rolecall::app::update::{init, update};
+pub use rolecall::app::{Answer, Effect, Job, Listed, Msg, Rows, Slot, State, Work};
 use rolecall::aws::arn::RoleArn;
 use rolecall::aws::ec2::{Instance, Volume};
 use rolecall::aws::identity::Identity;
 use rolecall::config::Config;
+use rolecall::inventory::Part;
+pub use rolecall::resources::{Failure, Kind};
 
 pub const PROD: &str = "arn:aws:iam::222222222222:role/ResponderRole";
 pub const BREAKGLASS: &str = "arn:aws:iam::222222222222:role/BreakGlass";
@@ -35,15 +38,28 @@ pub fn arn(s: &str) -> RoleArn {
 /// A state as after start-up: the primary identity known.
 pub fn state(size: (u16, u16)) -> State {
     let mut s = State::new(&config(), now(), FixedOffset::east_opt(0).unwrap(), size);
-    update(
-        &mut s,
-        Msg::Identity(Ok(Identity {
-            account: "111111111111".into(),
-            arn: "arn:aws:iam::111111111111:user/responder".into(),
-            user_id: "AIDAEXAMPLE".into(),
-        })),
-    );
+    let fx = init(&mut s);
+    let id = started(&fx).id;
+    update(&mut s, identity_answer(id, Ok(responder())));
     s
+}
+
+/// The primary identity of the demo: the responder's IAM user.
+pub fn responder() -> Identity {
+    Identity {
+        account: "111111111111".into(),
+        arn: "arn:aws:iam::111111111111:user/responder".into(),
+        user_id: "AIDAEXAMPLE".into(),
+    }
+}
+
+/// The identity job's answer.
+pub fn identity_answer(id: u64, result: Result<Identity, rolecall::aws::AwsError>) -> Msg {
+    Msg::Job {
+        slot: Slot::Identity,
+        id,
+        answer: Answer::Identity(result),
+    }
 }
 
 pub fn key(c: char) -> Msg {
@@ -59,17 +75,132 @@ pub fn type_keys(s: &mut State, keys: &str) -> Vec<Effect> {
     keys.chars().flat_map(|c| update(s, key(c))).collect()
 }
 
-pub fn assumed(role: &str, minutes: i64) -> Msg {
-    Msg::Assumed {
-        role: arn(role),
-        result: Ok(SessionMeta {
-            assumed_arn: format!(
-                "{}/rolecall",
-                role.replace(":iam:", ":sts:")
-                    .replace(":role/", ":assumed-role/")
-            ),
-            expiration: now() + chrono::Duration::minutes(minutes),
-        }),
+/// A session of `role` that ends in `minutes`, as the store would report it.
+pub fn session_meta(role: &str, minutes: i64) -> SessionMeta {
+    SessionMeta {
+        assumed_arn: format!(
+            "{}/rolecall",
+            role.replace(":iam:", ":sts:")
+                .replace(":role/", ":assumed-role/")
+        ),
+        expiration: now() + chrono::Duration::minutes(minutes),
+    }
+}
+
+/// Answers the job assuming `role` with a session that ends in `minutes` (starting one first
+/// when none runs, as when the session came some other way); returns the effects.
+pub fn answer_assume(s: &mut State, role: &str, minutes: i64) -> Vec<Effect> {
+    let slot = Slot::Assume(arn(role));
+    let id = match s.jobs.running(&slot) {
+        Some(id) => id,
+        None => {
+            let role = s.role(&arn(role)).expect("known role").clone();
+            match s.jobs.start(Work::Assume {
+                role,
+                token_code: None,
+                duration: None,
+            }) {
+                Effect::Start(job) => job.id,
+                other => panic!("{other:?}"),
+            }
+        }
+    };
+    update(
+        s,
+        Msg::Job {
+            slot,
+            id,
+            answer: Answer::Assumed {
+                role: arn(role),
+                result: Ok(session_meta(role, minutes)),
+            },
+        },
+    )
+}
+
+/// Listed rows, nothing failed unless `failures` says so.
+pub fn rows<T>(items: Vec<T>, failures: Vec<Failure>) -> Rows<T> {
+    Rows {
+        rows: items,
+        keys: vec![],
+        ok: true,
+        failures,
+    }
+}
+
+/// The answer of role listing job `request`.
+pub fn listed(kind: Kind, request: u64, listed: Listed) -> Msg {
+    Msg::Job {
+        slot: Slot::List(kind),
+        id: request,
+        answer: Answer::Listed(listed),
+    }
+}
+
+pub fn listed_instances(request: u64, items: Vec<Instance>) -> Msg {
+    listed(
+        Kind::Instances,
+        request,
+        Listed::Instances(rows(items, vec![])),
+    )
+}
+
+pub fn listed_volumes(request: u64, items: Vec<Volume>) -> Msg {
+    listed(Kind::Volumes, request, Listed::Volumes(rows(items, vec![])))
+}
+
+/// A region of `role` that failed with `error`.
+pub fn region_failure(role: &str, region: &str, error: rolecall::aws::AwsError) -> Failure {
+    Failure::new(&arn(role), Some(region.into()), error)
+}
+
+/// One account's answer to every-account job `request` (of instances).
+pub fn every_instances(request: u64, part: Part<Instance>) -> Msg {
+    Msg::Job {
+        slot: Slot::Every(Kind::Instances),
+        id: request,
+        answer: Answer::Listed(Listed::EveryInstance(part_rows(part))),
+    }
+}
+
+pub fn every_volumes(request: u64, part: Part<Volume>) -> Msg {
+    Msg::Job {
+        slot: Slot::Every(Kind::Volumes),
+        id: request,
+        answer: Answer::Listed(Listed::EveryVolume(part_rows(part))),
+    }
+}
+
+fn part_rows<T>(part: Part<T>) -> Rows<rolecall::resources::AccountRow<T>> {
+    Rows {
+        rows: part.rows,
+        keys: vec![],
+        failures: part.failures,
+        ok: part.ok,
+    }
+}
+
+/// The job a set of effects starts, when it is the only effect.
+pub fn started(fx: &[Effect]) -> &Job {
+    match fx {
+        [Effect::Start(job)] => job,
+        other => panic!("expected one job, got {other:?}"),
+    }
+}
+
+/// The role listing a set of effects starts: its id, kind, role and regions.
+pub fn listing_job(fx: &[Effect]) -> (u64, Kind, String, Vec<String>) {
+    match fx {
+        [Effect::Start(Job {
+            id,
+            work:
+                Work::List {
+                    kind,
+                    role,
+                    regions,
+                },
+        })] => (*id, *kind, role.to_string(), regions.clone()),
+        other => panic!("expected a listing, got {other:?}"),
     }
 }
 
@@ -156,27 +287,19 @@ pub fn open_prod(s: &mut rolecall::app::State) -> u64 {
     select_role(s, PROD);
     let fx = update(s, code(KeyCode::Enter));
     assert!(
-        matches!(&fx[..], [Effect::Assume { role, token_code: None, duration: None }] if role.arn.to_string() == PROD),
+        matches!(&fx[..], [Effect::Start(Job { work: Work::Assume { role, token_code: None, duration: None }, .. })] if role.arn.to_string() == PROD),
         "{fx:?}"
     );
-    let fx = update(s, assumed(PROD, 60));
-    match &fx[..] {
-        [Effect::ListInstances {
-            request,
-            role,
-            regions,
-        }] => {
-            assert_eq!(role.to_string(), PROD);
-            assert_eq!(regions, &["us-east-1", "eu-west-1"]);
-            *request
-        }
-        other => panic!("expected a listing, got {other:?}"),
-    }
+    let fx = answer_assume(s, PROD, 60);
+    let (request, kind, role, regions) = listing_job(&fx);
+    assert_eq!((kind, role.as_str()), (Kind::Instances, PROD));
+    assert_eq!(regions, ["us-east-1", "eu-west-1"]);
+    request
 }
 
 /// One account's answer to an every-account listing, as the runtime sends it: `items` listed
 /// through `role` in its regions.
-pub fn part<T>(s: &State, role: &str, items: Vec<T>) -> rolecall::inventory::Part<T> {
+pub fn part<T>(s: &State, role: &str, items: Vec<T>) -> Part<T> {
     let role = s.role(&arn(role)).expect("known role").clone();
     let account_id = role.arn.account_id().to_string();
     let account_name = s.account(&account_id).and_then(|a| a.name.clone());
@@ -189,7 +312,7 @@ pub fn part<T>(s: &State, role: &str, items: Vec<T>) -> rolecall::inventory::Par
             item,
         })
         .collect();
-    rolecall::inventory::Part {
+    Part {
         rows,
         failures: vec![],
         ok: true,
@@ -197,8 +320,8 @@ pub fn part<T>(s: &State, role: &str, items: Vec<T>) -> rolecall::inventory::Par
 }
 
 /// An account's answer when it could not be listed at all.
-pub fn failed_part<T>(role: &str, error: rolecall::aws::AwsError) -> rolecall::inventory::Part<T> {
-    rolecall::inventory::Part {
+pub fn failed_part<T>(role: &str, error: rolecall::aws::AwsError) -> Part<T> {
+    Part {
         rows: vec![],
         failures: vec![rolecall::resources::Failure::new(&arn(role), None, error)],
         ok: false,

@@ -6,8 +6,6 @@ use crossterm::event::KeyCode;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use rolecall::app::update::update;
-use rolecall::app::{Msg, State};
-use rolecall::aws::ec2::{Listing, RegionFailure};
 use rolecall::aws::{AwsError, ErrorKind};
 use rolecall::ui::{draw, Theme};
 
@@ -36,18 +34,7 @@ fn render(s: &State) -> String {
 fn with_prod_instances(size: (u16, u16)) -> State {
     let mut s = state(size);
     let request = open_prod(&mut s);
-    update(
-        &mut s,
-        Msg::Instances {
-            request,
-            role: arn(PROD),
-            listing: Listing {
-                items: prod_instances(),
-                failures: vec![],
-            },
-            keys: vec![],
-        },
-    );
+    update(&mut s, listed_instances(request, prod_instances()));
     s
 }
 
@@ -71,7 +58,7 @@ fn tree_loading_identity() {
 #[test]
 fn tree_filtered_with_an_active_session() {
     let mut s = state((80, 24));
-    update(&mut s, assumed(STAGING, 90));
+    answer_assume(&mut s, STAGING, 90);
     type_keys(&mut s, "/stag");
     insta::assert_snapshot!(render(&s));
 }
@@ -107,24 +94,15 @@ fn instance_detail_120x30() {
 fn instances_with_a_failed_region() {
     let mut s = with_prod_instances((100, 24));
     update(&mut s, key('r'));
-    let request = s.instances.loading.unwrap();
-    let failure = RegionFailure {
-        region: "eu-west-1".into(),
-        error: AwsError::new(ErrorKind::Timeout, "DescribeInstances", "region eu-west-1")
+    let request = s.jobs.running(&Slot::List(Kind::Instances)).unwrap();
+    let failure = region_failure(
+        PROD,
+        "eu-west-1",
+        AwsError::new(ErrorKind::Timeout, "DescribeInstances", "region eu-west-1")
             .with_message("no answer in time"),
-    };
-    update(
-        &mut s,
-        Msg::Instances {
-            request,
-            role: arn(PROD),
-            listing: Listing {
-                items: prod_instances()[..3].to_vec(),
-                failures: vec![failure],
-            },
-            keys: vec![],
-        },
     );
+    let answer = Listed::Instances(rows(prod_instances()[..3].to_vec(), vec![failure]));
+    update(&mut s, listed(Kind::Instances, request, answer));
     insta::assert_snapshot!(render(&s));
 }
 
@@ -132,22 +110,8 @@ fn instances_with_a_failed_region() {
 fn empty_account() {
     let mut s = state((80, 24));
     update(&mut s, code(KeyCode::Enter));
-    let request = match &update(&mut s, assumed(EMPTY, 60))[..] {
-        [rolecall::app::Effect::ListInstances { request, .. }] => *request,
-        other => panic!("{other:?}"),
-    };
-    update(
-        &mut s,
-        Msg::Instances {
-            request,
-            role: arn(EMPTY),
-            listing: Listing {
-                items: vec![],
-                failures: vec![],
-            },
-            keys: vec![],
-        },
-    );
+    let request = listing_job(&answer_assume(&mut s, EMPTY, 60)).0;
+    update(&mut s, listed_instances(request, vec![]));
     insta::assert_snapshot!(render(&s));
 }
 
@@ -158,11 +122,17 @@ fn assume_denied() {
     let err = AwsError::new(ErrorKind::AccessDenied, "AssumeRole", EMPTY)
         .with_message("User: arn:aws:iam::111111111111:user/responder is not authorized to perform: sts:AssumeRole")
         .with_hint("check both sides: the identity policy of the caller, and the trust policy of the role");
+    let slot = Slot::Assume(arn(EMPTY));
+    let id = s.jobs.running(&slot).unwrap();
     update(
         &mut s,
-        Msg::Assumed {
-            role: arn(EMPTY),
-            result: Err(err),
+        Msg::Job {
+            slot,
+            id,
+            answer: Answer::Assumed {
+                role: arn(EMPTY),
+                result: Err(err),
+            },
         },
     );
     insta::assert_snapshot!(render(&s));
@@ -172,26 +142,21 @@ fn assume_denied() {
 fn volumes_80x24() {
     let mut s = with_prod_instances((80, 24));
     update(&mut s, key('v'));
-    let request = s.volumes.loading.unwrap();
+    let request = s.jobs.running(&Slot::List(Kind::Volumes)).unwrap();
     update(
         &mut s,
-        Msg::Volumes {
+        listed_volumes(
             request,
-            role: arn(PROD),
-            listing: Listing {
-                items: vec![
-                    volume(
-                        "vol-0000000000000000a",
-                        "db-1-data",
-                        Some("i-0000000000000000c"),
-                        100,
-                    ),
-                    volume("vol-0000000000000000b", "evidence-copy", None, 8),
-                ],
-                failures: vec![],
-            },
-            keys: vec![],
-        },
+            vec![
+                volume(
+                    "vol-0000000000000000a",
+                    "db-1-data",
+                    Some("i-0000000000000000c"),
+                    100,
+                ),
+                volume("vol-0000000000000000b", "evidence-copy", None, 8),
+            ],
+        ),
     );
     insta::assert_snapshot!(render(&s));
 }
@@ -199,7 +164,7 @@ fn volumes_80x24() {
 #[test]
 fn sessions_view() {
     let mut s = with_prod_instances((100, 24));
-    update(&mut s, assumed(STAGING, 120));
+    answer_assume(&mut s, STAGING, 120);
     update(&mut s, Msg::Tick(now() + chrono::Duration::minutes(15)));
     update(&mut s, key('s'));
     insta::assert_snapshot!(render(&s));
@@ -251,39 +216,15 @@ fn no_color_changes_no_text() {
 fn every_account_filling_in(size: (u16, u16)) -> State {
     let mut s = state(size);
     let fx = update(&mut s, key('a'));
-    let request = match &fx[..] {
-        [rolecall::app::Effect::ListAll { request, .. }] => *request,
-        other => panic!("{other:?}"),
-    };
+    let request = started(&fx).id;
     let prod = part(&s, PROD, prod_instances());
-    update(
-        &mut s,
-        Msg::AllInstances {
-            request,
-            part: prod,
-            keys: vec![],
-        },
-    );
+    update(&mut s, every_instances(request, prod));
     let staging = part(&s, STAGING, staging_instances());
-    update(
-        &mut s,
-        Msg::AllInstances {
-            request,
-            part: staging,
-            keys: vec![],
-        },
-    );
+    update(&mut s, every_instances(request, staging));
     let e = AwsError::new(ErrorKind::AccessDenied, "AssumeRole", "sandbox")
         .with_message("not authorized to perform: sts:AssumeRole");
     let sandbox = failed_part("arn:aws:iam::555555555555:role/ResponderRole", e);
-    update(
-        &mut s,
-        Msg::AllInstances {
-            request,
-            part: sandbox,
-            keys: vec![],
-        },
-    );
+    update(&mut s, every_instances(request, sandbox));
     s
 }
 
@@ -322,12 +263,13 @@ fn every_account_waiting_80x24() {
 fn every_account_all_failed_80x24() {
     let mut s = state((80, 24));
     let fx = update(&mut s, key('a'));
-    let request = match &fx[..] {
-        [rolecall::app::Effect::ListAll {
-            request, targets, ..
-        }] => {
+    let request = match started(&fx) {
+        Job {
+            id,
+            work: Work::Every { targets, .. },
+        } => {
             assert_eq!(targets.len(), 4);
-            *request
+            *id
         }
         other => panic!("{other:?}"),
     };
@@ -341,14 +283,7 @@ fn every_account_all_failed_80x24() {
             .with_message("no answer in time")
             .with_hint("check the network or VPN and AWS_ENDPOINT_URL");
         let p = failed_part(role, e);
-        update(
-            &mut s,
-            Msg::AllInstances {
-                request,
-                part: p,
-                keys: vec![],
-            },
-        );
+        update(&mut s, every_instances(request, p));
     }
     insta::assert_snapshot!(render(&s));
 }

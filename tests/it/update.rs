@@ -4,30 +4,18 @@ use crate::fixtures::*;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use rolecall::app::state::{Phase, Popup, SessionStatus, TreeRow, View};
 use rolecall::app::update::update;
-use rolecall::app::{Effect, Msg};
-use rolecall::aws::ec2::{Listing, RegionFailure};
 use rolecall::aws::{AwsError, ErrorKind};
-
-fn listing(items: Vec<rolecall::aws::ec2::Instance>) -> Listing<rolecall::aws::ec2::Instance> {
-    Listing {
-        items,
-        failures: vec![],
-    }
-}
 
 #[test]
 fn starts_on_the_first_role_and_asks_who_am_i() {
-    let s = rolecall::app::State::new(
+    let mut s = rolecall::app::State::new(
         &config(),
         now(),
         chrono::FixedOffset::east_opt(0).unwrap(),
         (100, 30),
     );
-    assert_eq!(rolecall::app::update::init().len(), 1);
-    assert!(matches!(
-        rolecall::app::update::init()[0],
-        Effect::LoadIdentity
-    ));
+    let fx = rolecall::app::update::init(&mut s);
+    assert!(matches!(started(&fx).work, Work::Identity), "{fx:?}");
     assert!(matches!(s.selected_tree_row(), Some(TreeRow::Role(..))));
     assert!(s.is_loading());
 }
@@ -41,17 +29,9 @@ fn enter_assumes_the_role_then_lists_its_instances() {
         s.session_status(&arn(PROD)),
         SessionStatus::Active { seconds_left: 3600 }
     ));
-    assert_eq!(s.instances.loading, Some(request));
-    update(
-        &mut s,
-        Msg::Instances {
-            request,
-            role: arn(PROD),
-            listing: listing(prod_instances()),
-            keys: vec![],
-        },
-    );
-    assert_eq!(s.instances.loading, None);
+    assert_eq!(s.jobs.running(&Slot::List(Kind::Instances)), Some(request));
+    update(&mut s, listed_instances(request, prod_instances()));
+    assert_eq!(s.jobs.running(&Slot::List(Kind::Instances)), None);
     assert_eq!(s.instances.visible.len(), 4);
     assert!(s
         .status
@@ -66,31 +46,15 @@ fn stale_answers_are_dropped() {
     let mut s = state((100, 30));
     let first = open_prod(&mut s);
     let fx = update(&mut s, key('r'));
-    let second = match &fx[..] {
-        [Effect::ListInstances { request, .. }] => *request,
-        other => panic!("{other:?}"),
-    };
+    let second = listing_job(&fx).0;
     assert_ne!(first, second);
     update(
         &mut s,
-        Msg::Instances {
-            request: first,
-            role: arn(PROD),
-            listing: listing(prod_instances()[..1].to_vec()),
-            keys: vec![],
-        },
+        listed_instances(first, prod_instances()[..1].to_vec()),
     );
     assert!(s.instances.items.is_empty(), "the older answer is ignored");
-    assert_eq!(s.instances.loading, Some(second));
-    update(
-        &mut s,
-        Msg::Instances {
-            request: second,
-            role: arn(PROD),
-            listing: listing(prod_instances()),
-            keys: vec![],
-        },
-    );
+    assert_eq!(s.jobs.running(&Slot::List(Kind::Instances)), Some(second));
+    update(&mut s, listed_instances(second, prod_instances()));
     assert_eq!(s.instances.items.len(), 4);
 }
 
@@ -99,17 +63,9 @@ fn leaving_the_view_cancels_the_listing() {
     let mut s = state((100, 30));
     let request = open_prod(&mut s);
     let fx = update(&mut s, code(KeyCode::Esc));
-    assert!(matches!(&fx[..], [Effect::CancelListing]), "{fx:?}");
+    assert!(matches!(&fx[..], [Effect::Cancel(Slot::List(_))]), "{fx:?}");
     assert_eq!(s.view, View::Tree);
-    update(
-        &mut s,
-        Msg::Instances {
-            request,
-            role: arn(PROD),
-            listing: listing(prod_instances()),
-            keys: vec![],
-        },
-    );
+    update(&mut s, listed_instances(request, prod_instances()));
     assert!(s.instances.items.is_empty());
     assert!(!s.is_loading());
 }
@@ -118,19 +74,17 @@ fn leaving_the_view_cancels_the_listing() {
 fn another_role_never_shows_the_last_accounts_rows() {
     let mut s = state((100, 30));
     let request = open_prod(&mut s);
-    update(
-        &mut s,
-        Msg::Instances {
-            request,
-            role: arn(PROD),
-            listing: listing(prod_instances()),
-            keys: vec![],
-        },
-    );
+    update(&mut s, listed_instances(request, prod_instances()));
     update(&mut s, code(KeyCode::Esc));
     select_role(&mut s, STAGING);
     let fx = update(&mut s, code(KeyCode::Enter));
-    assert!(matches!(&fx[..], [Effect::Assume { .. }]));
+    assert!(matches!(
+        &fx[..],
+        [Effect::Start(Job {
+            work: Work::Assume { .. },
+            ..
+        })]
+    ));
     assert_eq!(
         s.instances.role.as_ref().map(|r| r.to_string()).as_deref(),
         Some(STAGING)
@@ -145,7 +99,13 @@ fn a_live_session_is_reused_and_a_nearly_expired_one_is_not() {
     update(&mut s, code(KeyCode::Esc));
     let fx = update(&mut s, code(KeyCode::Enter));
     assert!(
-        matches!(&fx[..], [Effect::ListInstances { .. }]),
+        matches!(
+            &fx[..],
+            [Effect::Start(Job {
+                work: Work::List { .. },
+                ..
+            })]
+        ),
         "reuses the session: {fx:?}"
     );
     update(&mut s, code(KeyCode::Esc));
@@ -155,7 +115,13 @@ fn a_live_session_is_reused_and_a_nearly_expired_one_is_not() {
     );
     let fx = update(&mut s, code(KeyCode::Enter));
     assert!(
-        matches!(&fx[..], [Effect::Assume { .. }]),
+        matches!(
+            &fx[..],
+            [Effect::Start(Job {
+                work: Work::Assume { .. },
+                ..
+            })]
+        ),
         "30 s left: assume again: {fx:?}"
     );
 }
@@ -180,7 +146,9 @@ fn tree_filter_is_incremental_and_lands_on_a_role() {
     assert!(!s.tree.editing);
     assert_eq!(s.tree.filter, "stag");
     let fx = update(&mut s, code(KeyCode::Enter));
-    assert!(matches!(&fx[..], [Effect::Assume { role, .. }] if role.arn.to_string() == STAGING));
+    assert!(
+        matches!(&fx[..], [Effect::Start(Job { work: Work::Assume { role, .. }, .. })] if role.arn.to_string() == STAGING)
+    );
     update(&mut s, code(KeyCode::Esc));
     update(&mut s, code(KeyCode::Esc));
     assert_eq!(s.tree.filter, "");
@@ -230,11 +198,15 @@ fn mfa_roles_ask_for_a_code_first() {
     assert!(fx.is_empty());
     let fx = update(&mut s, code(KeyCode::Enter));
     match &fx[..] {
-        [Effect::Assume {
-            role,
-            token_code: Some(code),
+        [Effect::Start(Job {
+            work:
+                Work::Assume {
+                    role,
+                    token_code: Some(code),
+                    ..
+                },
             ..
-        }] => {
+        })] => {
             assert_eq!(role.arn.to_string(), BREAKGLASS);
             assert_eq!(code.expose(), "123456");
             assert!(
@@ -278,15 +250,7 @@ fn y_copies_the_switch_role_link() {
 fn tables_sort_filter_and_copy_ids() {
     let mut s = state((100, 30));
     let request = open_prod(&mut s);
-    update(
-        &mut s,
-        Msg::Instances {
-            request,
-            role: arn(PROD),
-            listing: listing(prod_instances()),
-            keys: vec![],
-        },
-    );
+    update(&mut s, listed_instances(request, prod_instances()));
     let names = |s: &rolecall::app::State| -> Vec<String> {
         s.instances
             .visible
@@ -325,32 +289,17 @@ fn tables_sort_filter_and_copy_ids() {
 fn v_lists_volumes_and_i_goes_back_without_reloading() {
     let mut s = state((100, 30));
     let request = open_prod(&mut s);
-    update(
-        &mut s,
-        Msg::Instances {
-            request,
-            role: arn(PROD),
-            listing: listing(prod_instances()),
-            keys: vec![],
-        },
-    );
+    update(&mut s, listed_instances(request, prod_instances()));
     let fx = update(&mut s, key('v'));
-    let vreq = match &fx[..] {
-        [Effect::ListVolumes { request, role, .. }] if role.to_string() == PROD => *request,
-        other => panic!("{other:?}"),
-    };
+    let (vreq, kind, role, _) = listing_job(&fx);
+    assert_eq!((kind, role.as_str()), (Kind::Volumes, PROD));
     assert_eq!(s.view, View::Volumes);
     update(
         &mut s,
-        Msg::Volumes {
-            request: vreq,
-            role: arn(PROD),
-            listing: Listing {
-                items: vec![volume("vol-1", "data", Some("i-0000000000000000c"), 100)],
-                failures: vec![],
-            },
-            keys: vec![],
-        },
+        listed_volumes(
+            vreq,
+            vec![volume("vol-1", "data", Some("i-0000000000000000c"), 100)],
+        ),
     );
     assert_eq!(s.volumes.visible.len(), 1);
     let fx = update(&mut s, key('i'));
@@ -366,11 +315,16 @@ fn assume_failures_are_explained() {
     let err = AwsError::new(ErrorKind::AccessDenied, "AssumeRole", PROD)
         .with_message("User is not authorized to perform: sts:AssumeRole")
         .with_hint("check both sides");
+    let id = s.jobs.running(&Slot::Assume(arn(PROD))).unwrap();
     update(
         &mut s,
-        Msg::Assumed {
-            role: arn(PROD),
-            result: Err(err),
+        Msg::Job {
+            slot: Slot::Assume(arn(PROD)),
+            id,
+            answer: Answer::Assumed {
+                role: arn(PROD),
+                result: Err(err),
+            },
         },
     );
     assert_eq!(s.sessions[&arn(PROD)].phase, Phase::Failed);
@@ -389,29 +343,29 @@ fn assume_failures_are_explained() {
     assert_eq!(s.view, View::Instances);
     // r tries again.
     let fx = update(&mut s, key('r'));
-    assert!(matches!(&fx[..], [Effect::Assume { .. }]), "{fx:?}");
+    assert!(
+        matches!(
+            &fx[..],
+            [Effect::Start(Job {
+                work: Work::Assume { .. },
+                ..
+            })]
+        ),
+        "{fx:?}"
+    );
 }
 
 #[test]
 fn a_failed_region_keeps_the_others() {
     let mut s = state((100, 30));
     let request = open_prod(&mut s);
-    let failure = RegionFailure {
-        region: "eu-west-1".into(),
-        error: AwsError::new(ErrorKind::Timeout, "DescribeInstances", "region eu-west-1"),
-    };
-    update(
-        &mut s,
-        Msg::Instances {
-            request,
-            role: arn(PROD),
-            listing: Listing {
-                items: prod_instances()[..3].to_vec(),
-                failures: vec![failure],
-            },
-            keys: vec![],
-        },
+    let failure = region_failure(
+        PROD,
+        "eu-west-1",
+        AwsError::new(ErrorKind::Timeout, "DescribeInstances", "region eu-west-1"),
     );
+    let answer = Listed::Instances(rows(prod_instances()[..3].to_vec(), vec![failure]));
+    update(&mut s, listed(Kind::Instances, request, answer));
     assert_eq!(s.instances.visible.len(), 3);
     assert!(s.instances.error.is_none());
     assert!(s
@@ -426,26 +380,16 @@ fn a_failed_region_keeps_the_others() {
 fn every_region_failing_shows_the_error() {
     let mut s = state((100, 30));
     let request = open_prod(&mut s);
-    let fail = |r: &str| RegionFailure {
-        region: r.into(),
-        error: AwsError::new(
+    let fail = |r: &str| {
+        let e = AwsError::new(
             ErrorKind::AccessDenied,
             "DescribeInstances",
             format!("region {r}"),
-        ),
+        );
+        region_failure(PROD, r, e)
     };
-    update(
-        &mut s,
-        Msg::Instances {
-            request,
-            role: arn(PROD),
-            listing: Listing {
-                items: vec![],
-                failures: vec![fail("us-east-1"), fail("eu-west-1")],
-            },
-            keys: vec![],
-        },
-    );
+    let answer = Listed::Instances(rows(vec![], vec![fail("us-east-1"), fail("eu-west-1")]));
+    update(&mut s, listed(Kind::Instances, request, answer));
     assert_eq!(
         s.instances.error.as_ref().unwrap().kind,
         ErrorKind::AccessDenied
@@ -456,41 +400,18 @@ fn every_region_failing_shows_the_error() {
 fn a_failed_reload_keeps_the_rows_of_the_failed_regions() {
     let mut s = state((100, 30));
     let request = open_prod(&mut s);
-    update(
-        &mut s,
-        Msg::Instances {
-            request,
-            role: arn(PROD),
-            listing: listing(prod_instances()),
-            keys: vec![],
-        },
-    );
+    update(&mut s, listed_instances(request, prod_instances()));
     // r: us-east-1 answers with one instance fewer, eu-west-1 times out.
     let fx = update(&mut s, key('r'));
-    let [Effect::ListInstances { request, .. }] = fx[..] else {
-        panic!("{fx:?}")
-    };
+    let request = listing_job(&fx).0;
     let mut fresh = prod_instances()[..2].to_vec();
     fresh[0].state = "stopping".into();
-    update(
-        &mut s,
-        Msg::Instances {
-            request,
-            role: arn(PROD),
-            listing: Listing {
-                items: fresh,
-                failures: vec![RegionFailure {
-                    region: "eu-west-1".into(),
-                    error: AwsError::new(
-                        ErrorKind::Timeout,
-                        "DescribeInstances",
-                        "region eu-west-1",
-                    ),
-                }],
-            },
-            keys: vec![],
-        },
-    );
+    let timeout = AwsError::new(ErrorKind::Timeout, "DescribeInstances", "region eu-west-1");
+    let answer = Listed::Instances(rows(
+        fresh,
+        vec![region_failure(PROD, "eu-west-1", timeout)],
+    ));
+    update(&mut s, listed(Kind::Instances, request, answer));
     let names: Vec<&str> = s.instances.items.iter().map(|i| i.name.as_str()).collect();
     assert_eq!(
         names,
@@ -518,7 +439,7 @@ fn command_line() {
     type_keys(&mut s, "region eu-west-1");
     let fx = update(&mut s, code(KeyCode::Enter));
     assert!(
-        matches!(&fx[..], [Effect::ListInstances { regions, .. }] if regions == &["eu-west-1"]),
+        matches!(&fx[..], [Effect::Start(Job { work: Work::List { regions, .. }, .. })] if regions == &["eu-west-1"]),
         "{fx:?}"
     );
     assert_eq!(
@@ -575,7 +496,7 @@ fn region_picker() {
     update(&mut s, key(' '));
     let fx = update(&mut s, code(KeyCode::Enter));
     assert!(
-        matches!(&fx[..], [Effect::ListInstances { regions, .. }] if regions == &["eu-west-1"]),
+        matches!(&fx[..], [Effect::Start(Job { work: Work::List { regions, .. }, .. })] if regions == &["eu-west-1"]),
         "{fx:?}"
     );
 }
@@ -604,7 +525,7 @@ fn scrolling_keeps_the_cursor_on_screen() {
     assert_eq!(s.tree.selected, 8);
     assert_eq!(
         s.tree.offset,
-        8 + 1 - rolecall::ui::layout::list_rows((80, 10), View::Tree)
+        8 + 1 - rolecall::app::viewport::list_rows((80, 10))
     );
     update(&mut s, key('g'));
     assert_eq!((s.tree.selected, s.tree.offset), (0, 0));
@@ -632,15 +553,7 @@ fn refresh_events_keep_the_view_and_count() {
     use rolecall::aws::refresh::RefreshEvent;
     let mut s = state((100, 30));
     let request = open_prod(&mut s);
-    update(
-        &mut s,
-        Msg::Instances {
-            request,
-            role: arn(PROD),
-            listing: listing(prod_instances()),
-            keys: vec![],
-        },
-    );
+    update(&mut s, listed_instances(request, prod_instances()));
     update(
         &mut s,
         Msg::Refresh(RefreshEvent::Refreshing { role: arn(PROD) }),
@@ -702,7 +615,7 @@ fn mfa_renewal_asks_for_a_new_code() {
     update(&mut s, code(KeyCode::Enter));
     type_keys(&mut s, "111111");
     update(&mut s, code(KeyCode::Enter));
-    update(&mut s, assumed(BREAKGLASS, 15));
+    answer_assume(&mut s, BREAKGLASS, 15);
     update(&mut s, code(KeyCode::Esc));
     update(
         &mut s,
@@ -715,10 +628,10 @@ fn mfa_renewal_asks_for_a_new_code() {
     type_keys(&mut s, "222222");
     let fx = update(&mut s, code(KeyCode::Enter));
     assert!(
-        matches!(&fx[..], [Effect::Assume { token_code: Some(c), .. }] if c.expose() == "222222"),
+        matches!(&fx[..], [Effect::Start(Job { work: Work::Assume { token_code: Some(c), .. }, .. })] if c.expose() == "222222"),
         "{fx:?}"
     );
-    update(&mut s, assumed(BREAKGLASS, 15));
+    answer_assume(&mut s, BREAKGLASS, 15);
     assert_eq!(s.sessions[&arn(BREAKGLASS)].refresh_count, 1);
 
     // Esc on a renewal keeps the session (and the view) until it runs out.
@@ -738,13 +651,17 @@ fn mfa_renewal_asks_for_a_new_code() {
 #[test]
 fn role_chaining_caps_the_duration() {
     let mut s = state((100, 30));
+    let id = started(&update(&mut s, key('r'))).id;
     update(
         &mut s,
-        Msg::Identity(Ok(rolecall::aws::identity::Identity {
-            account: "111111111111".into(),
-            arn: "arn:aws:sts::111111111111:assumed-role/ec2-responder/i-0abc".into(),
-            user_id: "AROAEXAMPLE:i-0abc".into(),
-        })),
+        identity_answer(
+            id,
+            Ok(rolecall::aws::identity::Identity {
+                account: "111111111111".into(),
+                arn: "arn:aws:sts::111111111111:assumed-role/ec2-responder/i-0abc".into(),
+                user_id: "AROAEXAMPLE:i-0abc".into(),
+            }),
+        ),
     );
     // staging-auditor asks for 7200 s.
     select_role(&mut s, STAGING);
@@ -752,10 +669,13 @@ fn role_chaining_caps_the_duration() {
     assert!(
         matches!(
             &fx[..],
-            [Effect::Assume {
-                duration: Some(3600),
+            [Effect::Start(Job {
+                work: Work::Assume {
+                    duration: Some(3600),
+                    ..
+                },
                 ..
-            }]
+            })]
         ),
         "{fx:?}"
     );
@@ -765,15 +685,20 @@ fn role_chaining_caps_the_duration() {
     select_role(&mut s, PROD);
     let fx = update(&mut s, code(KeyCode::Enter));
     assert!(
-        matches!(&fx[..], [Effect::Assume { duration: None, .. }]),
+        matches!(
+            &fx[..],
+            [Effect::Start(Job {
+                work: Work::Assume { duration: None, .. },
+                ..
+            })]
+        ),
         "{fx:?}"
     );
 }
 
 #[test]
 fn o_signs_in_on_the_selected_row_and_shift_o_copies_a_redacted_link() {
-    use rolecall::app::msg::ConsoleDone;
-    use rolecall::aws::console::Resource;
+    use rolecall::aws::console::{Resource, SignIn};
     use rolecall::aws::credentials::Secret;
 
     let mut s = state((100, 30));
@@ -783,24 +708,20 @@ fn o_signs_in_on_the_selected_row_and_shift_o_copies_a_redacted_link() {
     assert!(s.status.as_ref().unwrap().text.contains("no live session"));
 
     let request = open_prod(&mut s);
-    update(
-        &mut s,
-        Msg::Instances {
-            request,
-            role: arn(PROD),
-            listing: listing(prod_instances()),
-            keys: vec![],
-        },
-    );
+    update(&mut s, listed_instances(request, prod_instances()));
     // The last row: eu-web-1 in eu-west-1.
     update(&mut s, key('G'));
     let fx = update(&mut s, key('o'));
     match &fx[..] {
-        [Effect::Console {
-            role,
-            destination,
-            open: true,
-        }] => {
+        [Effect::Start(Job {
+            work:
+                Work::Console {
+                    role,
+                    destination,
+                    open: true,
+                },
+            ..
+        })] => {
             assert_eq!(role.to_string(), PROD);
             assert_eq!(destination.region.as_deref(), Some("eu-west-1"));
             assert_eq!(
@@ -815,11 +736,15 @@ fn o_signs_in_on_the_selected_row_and_shift_o_copies_a_redacted_link() {
     update(&mut s, code(KeyCode::Esc));
     let fx = update(&mut s, key('O'));
     match &fx[..] {
-        [Effect::Console {
-            destination,
-            open: false,
+        [Effect::Start(Job {
+            work:
+                Work::Console {
+                    destination,
+                    open: false,
+                    ..
+                },
             ..
-        }] => {
+        })] => {
             assert_eq!(destination.service.as_deref(), Some("ec2"));
             assert_eq!(destination.region.as_deref(), Some("us-east-1"));
             assert!(destination.resource.is_none());
@@ -827,13 +752,15 @@ fn o_signs_in_on_the_selected_row_and_shift_o_copies_a_redacted_link() {
         other => panic!("{other:?}"),
     }
     let link = "https://signin.aws.amazon.com/federation?Action=login&SigninToken=secret-token";
-    let fx = update(
-        &mut s,
-        Msg::Console {
+    let console = |result| Msg::Job {
+        slot: Slot::Console,
+        id: started(&fx).id,
+        answer: Answer::Console {
             role: arn(PROD),
-            result: Ok(ConsoleDone::Link(Secret::new(link))),
+            result,
         },
-    );
+    };
+    let fx = update(&mut s, console(Ok(SignIn::Link(Secret::new(link)))));
     assert!(matches!(&fx[..], [Effect::CopySecret(l)] if l.expose() == link));
     assert!(
         !format!("{fx:?}").contains("secret-token"),
@@ -847,15 +774,21 @@ fn o_signs_in_on_the_selected_row_and_shift_o_copies_a_redacted_link() {
     assert!(!status.contains("secret-token"));
 
     // A failure is explained.
+    let fx = update(&mut s, key('O'));
+    let id = started(&fx).id;
     update(
         &mut s,
-        Msg::Console {
-            role: arn(PROD),
-            result: Err(AwsError::new(
-                ErrorKind::Timeout,
-                "getSigninToken",
-                "https://signin.aws.amazon.com/federation",
-            )),
+        Msg::Job {
+            slot: Slot::Console,
+            id,
+            answer: Answer::Console {
+                role: arn(PROD),
+                result: Err(AwsError::new(
+                    ErrorKind::Timeout,
+                    "getSigninToken",
+                    "https://signin.aws.amazon.com/federation",
+                )),
+            },
         },
     );
     assert!(s
@@ -871,18 +804,8 @@ fn discovered_roles_join_the_tree_and_keep_the_cursor() {
     use rolecall::roles::{group, merge};
 
     let mut s = state((100, 30));
-    let fx = update(
-        &mut s,
-        Msg::Identity(Ok(rolecall::aws::identity::Identity {
-            account: "111111111111".into(),
-            arn: "arn:aws:iam::111111111111:user/responder".into(),
-            user_id: "AIDA".into(),
-        })),
-    );
-    assert!(
-        matches!(&fx[..], [Effect::Discover(id)] if id.account == "111111111111"),
-        "{fx:?}"
-    );
+    // The identity answered: discovery is the slot's job now.
+    let discovery = s.jobs.running(&Slot::Identity).unwrap();
 
     select_role(&mut s, PROD);
     let before: usize = s.accounts.iter().map(|a| a.roles.len()).sum();
@@ -893,9 +816,13 @@ fn discovered_roles_join_the_tree_and_keep_the_cursor() {
     let groups = group(&config(), merge(&config(), &[], &found));
     update(
         &mut s,
-        Msg::Discovered {
-            groups,
-            warnings: vec!["inline policy p of user responder allows sts:AssumeRole on the pattern arn:aws:iam::*:role/ReadOnly*".into()],
+        Msg::Job {
+            slot: Slot::Identity,
+            id: discovery,
+            answer: Answer::Discovered {
+                groups,
+                warnings: vec!["inline policy p of user responder allows sts:AssumeRole on the pattern arn:aws:iam::*:role/ReadOnly*".into()],
+            },
         },
     );
     let after: usize = s.accounts.iter().map(|a| a.roles.len()).sum();
@@ -919,4 +846,53 @@ fn discovered_roles_join_the_tree_and_keep_the_cursor() {
         "{status}"
     );
     assert_eq!(s.warnings.len(), 1);
+}
+
+#[test]
+fn r_twice_in_the_tree_drops_the_first_identity_and_discovery() {
+    let mut s = state((100, 30));
+    let first = started(&update(&mut s, key('r'))).id;
+    let second = started(&update(&mut s, key('r'))).id;
+    assert_ne!(first, second);
+    // The first ask answers late: nothing follows from it (no discovery, no identity shown).
+    let fx = update(&mut s, identity_answer(first, Ok(responder())));
+    assert!(fx.is_empty(), "{fx:?}");
+    assert!(matches!(s.primary, rolecall::app::state::Loadable::Loading));
+    // The second one counts, and starts discovery in the same slot.
+    let fx = update(&mut s, identity_answer(second, Ok(responder())));
+    assert!(matches!(&started(&fx).work, Work::Discover(id) if id.account == "111111111111"));
+    // A third r while discovery runs replaces it: its late answer is dropped too.
+    let discovery = started(&fx).id;
+    update(&mut s, key('r'));
+    let stale = Msg::Job {
+        slot: Slot::Identity,
+        id: discovery,
+        answer: Answer::Discovered {
+            groups: vec![],
+            warnings: vec!["should not show".into()],
+        },
+    };
+    update(&mut s, stale);
+    assert!(s.warnings.is_empty());
+    assert!(!s.accounts.is_empty(), "the tree keeps its roles");
+}
+
+#[test]
+fn sessions_started_by_another_job_are_recorded_even_after_it_was_replaced() {
+    let mut s = state((100, 30));
+    // The every-account listing assumed prod's role, then was replaced (r): the session is in
+    // the store all the same, so the sessions view shows it.
+    update(&mut s, key('a'));
+    update(&mut s, key('r'));
+    update(
+        &mut s,
+        Msg::Session {
+            role: arn(PROD),
+            result: Ok(session_meta(PROD, 60)),
+        },
+    );
+    assert!(matches!(
+        s.session_status(&arn(PROD)),
+        SessionStatus::Active { .. }
+    ));
 }

@@ -1,8 +1,7 @@
-//! Screen geometry, shared by drawing and by `update` (scrolling, mouse clicks).
+//! Screen geometry: where the header, body, footer and status line go, and how many list rows
+//! fit. `update` scrolls and places clicks with it; `ui` draws into the same areas.
 
 use ratatui::layout::{Constraint, Layout, Rect};
-
-use crate::app::state::View;
 
 pub struct Areas {
     pub header: Rect,
@@ -33,13 +32,13 @@ const TOP: u16 = 2;
 const BOTTOM: u16 = 1;
 
 /// How many rows of a list fit on a screen of `size` (at least one).
-pub fn list_rows(size: (u16, u16), _view: View) -> usize {
+pub fn list_rows(size: (u16, u16)) -> usize {
     let body = areas(Rect::new(0, 0, size.0, size.1)).body;
     usize::from(body.height.saturating_sub(TOP + BOTTOM)).max(1)
 }
 
 /// The row of the visible window that a click at (`x`, `y`) hits.
-pub fn row_at(size: (u16, u16), view: View, x: u16, y: u16) -> Option<usize> {
+pub fn row_at(size: (u16, u16), x: u16, y: u16) -> Option<usize> {
     let body = areas(Rect::new(0, 0, size.0, size.1)).body;
     let first = body.y + TOP;
     let inside_x = x > body.x && x + 1 < body.x + body.width;
@@ -47,5 +46,5 @@ pub fn row_at(size: (u16, u16), view: View, x: u16, y: u16) -> Option<usize> {
         return None;
     }
     let row = usize::from(y - first);
-    (row < list_rows(size, view)).then_some(row)
+    (row < list_rows(size)).then_some(row)
 }

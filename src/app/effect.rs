@@ -1,0 +1,101 @@
+//! What `update` asks for: jobs to start or stop, and the clipboard. The runtime does it.
+
+use crate::aws::arn::RoleArn;
+use crate::aws::console::Destination;
+use crate::aws::credentials::{Secret, TokenCode};
+use crate::aws::identity::Identity;
+use crate::inventory::Target;
+use crate::resources::Kind;
+use crate::roles::Role;
+
+/// Work `update` asks for.
+#[derive(Debug, Clone)]
+pub enum Effect {
+    /// Start a job; the job already in its slot is stopped (its answers are stale anyway).
+    Start(Job),
+    /// Stop the job in a slot: the user left what it was for.
+    Cancel(Slot),
+    /// Put text on the clipboard (OSC 52).
+    Copy(String),
+    /// Put a credential on the clipboard (OSC 52); redacted in `Debug`.
+    CopySecret(Secret),
+}
+
+/// Where a job runs: one job per slot, a new one replaces the one before. Answers carry the
+/// slot and the job's id; `update` drops those of a job that is no longer the slot's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Slot {
+    /// Who am I, then which roles can I reach.
+    Identity,
+    /// One role's session being assumed.
+    Assume(RoleArn),
+    /// One role's instances or volumes.
+    List(Kind),
+    /// Every account's instances or volumes.
+    Every(Kind),
+    /// A federated console sign-in.
+    Console,
+}
+
+/// A job: an id (unique in the run), and its work.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: u64,
+    pub work: Work,
+}
+
+impl Job {
+    pub fn slot(&self) -> Slot {
+        self.work.slot()
+    }
+}
+
+/// What a job does.
+#[derive(Debug, Clone)]
+pub enum Work {
+    /// GetCallerIdentity with the primary credentials.
+    Identity,
+    /// Find the roles the identity may assume (policies, AWS config profiles).
+    Discover(Identity),
+    /// Assume a role; its session goes to the store (the refresher keeps it).
+    Assume {
+        role: Role,
+        token_code: Option<TokenCode>,
+        /// Overrides the role's duration (role chaining caps it at one hour).
+        duration: Option<u32>,
+    },
+    /// List a role's instances or volumes with its live session.
+    List {
+        kind: Kind,
+        role: RoleArn,
+        regions: Vec<String>,
+    },
+    /// List every account at once, `concurrency` accounts at a time, each account's rows
+    /// answered as soon as they are in. The roles in `assume` are assumed first (with that
+    /// duration, `None`: the role's own); the others have a live session.
+    Every {
+        kind: Kind,
+        targets: Vec<Target>,
+        assume: Vec<(RoleArn, Option<u32>)>,
+        concurrency: usize,
+    },
+    /// Sign in to the console as `role` (its live session) and open `destination` in the
+    /// browser, or (`open: false`) answer with the link to copy.
+    Console {
+        role: RoleArn,
+        destination: Destination,
+        open: bool,
+    },
+}
+
+impl Work {
+    pub fn slot(&self) -> Slot {
+        match self {
+            Work::Identity | Work::Discover(_) => Slot::Identity,
+            Work::Assume { role, .. } => Slot::Assume(role.arn.clone()),
+            Work::List { kind, .. } => Slot::List(*kind),
+            Work::Every { kind, .. } => Slot::Every(*kind),
+            Work::Console { .. } => Slot::Console,
+        }
+    }
+}

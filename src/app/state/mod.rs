@@ -1,0 +1,367 @@
+//! Everything the screen shows, and nothing that does I/O.
+
+pub mod filter;
+mod session;
+mod table;
+mod tree;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, FixedOffset, Utc};
+
+pub use session::{Phase, SessionInfo, SessionStatus};
+pub use table::{keys_for, search_keys, AllView, AnyEvery, AnyTable, ListState, Picked, TableView};
+pub use tree::{AccountNode, TreeRow};
+
+use super::effect::Slot;
+use super::jobs::Jobs;
+use crate::aws::arn::RoleArn;
+use crate::aws::credentials::Secret;
+use crate::aws::identity::Identity;
+use crate::aws::AwsError;
+use crate::config::{Config, Defaults};
+use crate::resources::{Instance, Kind, Volume};
+use crate::roles::{catalog, Role};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Tree,
+    Instances,
+    Volumes,
+    Sessions,
+    /// Every account's instances at once.
+    AllInstances,
+    /// Every account's volumes at once.
+    AllVolumes,
+}
+
+impl View {
+    /// The views that are resource tables.
+    pub fn is_table(self) -> bool {
+        self.kind().is_some()
+    }
+
+    /// The every-account views.
+    pub fn is_all(self) -> bool {
+        matches!(self, View::AllInstances | View::AllVolumes)
+    }
+
+    /// What a table view lists.
+    pub fn kind(self) -> Option<Kind> {
+        match self {
+            View::Instances | View::AllInstances => Some(Kind::Instances),
+            View::Volumes | View::AllVolumes => Some(Kind::Volumes),
+            View::Tree | View::Sessions => None,
+        }
+    }
+
+    /// The job that fills a table view.
+    pub fn slot(self) -> Option<Slot> {
+        let kind = self.kind()?;
+        Some(if self.is_all() {
+            Slot::Every(kind)
+        } else {
+            Slot::List(kind)
+        })
+    }
+
+    /// A role's table of `kind`.
+    pub fn of_role(kind: Kind) -> View {
+        match kind {
+            Kind::Instances => View::Instances,
+            Kind::Volumes => View::Volumes,
+        }
+    }
+
+    /// The every-account table of `kind`.
+    pub fn every(kind: Kind) -> View {
+        match kind {
+            Kind::Instances => View::AllInstances,
+            Kind::Volumes => View::AllVolumes,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Loadable<T> {
+    Loading,
+    Ready(T),
+    Failed(AwsError),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Popup {
+    Help,
+    /// The `:` command line.
+    Command {
+        input: String,
+    },
+    /// The MFA code for a role whose trust policy wants one; `renew`: for a session about to
+    /// end rather than a new one. The code being typed is a secret.
+    Mfa {
+        role: RoleArn,
+        input: Secret,
+        renew: bool,
+    },
+    /// Region picker: every known region, ticked or not.
+    Regions {
+        choices: Vec<(String, bool)>,
+        cursor: usize,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub text: String,
+    pub error: bool,
+}
+
+/// Regions offered by the picker besides those in the config.
+pub const KNOWN_REGIONS: &[&str] = &[
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ca-central-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-central-1",
+    "eu-north-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-south-1",
+    "sa-east-1",
+];
+
+#[derive(Debug, Clone)]
+pub struct State {
+    pub now: DateTime<Utc>,
+    /// The local time zone, for clock times (passed in so rendering is reproducible).
+    pub tz: FixedOffset,
+    pub spinner: usize,
+    pub defaults: Defaults,
+    pub primary: Loadable<Identity>,
+    pub accounts: Vec<AccountNode>,
+    /// What role discovery warned about (wildcard patterns, unreadable policies…).
+    pub warnings: Vec<String>,
+    pub sessions: HashMap<RoleArn, SessionInfo>,
+    pub view: View,
+    /// Where Esc goes back to from the sessions view.
+    pub previous_view: View,
+    pub tree: ListState,
+    /// The role whose instances and volumes are shown.
+    pub current: Option<RoleArn>,
+    pub region_override: Option<Vec<String>>,
+    pub instances: TableView<Instance>,
+    pub volumes: TableView<Volume>,
+    pub all_instances: AllView<Instance>,
+    pub all_volumes: AllView<Volume>,
+    pub sessions_list: ListState,
+    pub popup: Option<Popup>,
+    pub status: Option<Status>,
+    /// The job each slot runs: answers of any other are stale.
+    pub jobs: Jobs,
+    pub size: (u16, u16),
+    pub should_quit: bool,
+}
+
+impl State {
+    pub fn new(config: &Config, now: DateTime<Utc>, tz: FixedOffset, size: (u16, u16)) -> Self {
+        let accounts: Vec<AccountNode> = catalog(config)
+            .into_iter()
+            .map(|g| AccountNode {
+                id: g.id,
+                name: g.name,
+                color: g.color,
+                roles: g.roles,
+                expanded: true,
+            })
+            .collect();
+        let mut s = State {
+            now,
+            tz,
+            spinner: 0,
+            defaults: config.defaults.clone(),
+            primary: Loadable::Loading,
+            accounts,
+            warnings: Vec::new(),
+            sessions: HashMap::new(),
+            view: View::Tree,
+            previous_view: View::Tree,
+            tree: ListState::default(),
+            current: None,
+            region_override: None,
+            instances: TableView::default(),
+            volumes: TableView::default(),
+            all_instances: AllView::default(),
+            all_volumes: AllView::default(),
+            sessions_list: ListState::default(),
+            popup: None,
+            status: None,
+            jobs: Jobs::default(),
+            size,
+            should_quit: false,
+        };
+        // Start on the first role, so Enter assumes it straight away.
+        if s.tree_rows().len() > 1 {
+            s.tree.selected = 1;
+        }
+        s
+    }
+
+    /// The resource table of a view, whatever its rows.
+    pub fn table(&self, view: View) -> Option<&dyn AnyTable> {
+        Some(match view {
+            View::Instances => &self.instances,
+            View::Volumes => &self.volumes,
+            View::AllInstances => &self.all_instances.table,
+            View::AllVolumes => &self.all_volumes.table,
+            View::Tree | View::Sessions => return None,
+        })
+    }
+
+    pub fn table_mut(&mut self, view: View) -> Option<&mut dyn AnyTable> {
+        Some(match view {
+            View::Instances => &mut self.instances,
+            View::Volumes => &mut self.volumes,
+            View::AllInstances => &mut self.all_instances.table,
+            View::AllVolumes => &mut self.all_volumes.table,
+            View::Tree | View::Sessions => return None,
+        })
+    }
+
+    /// The every-account view of `kind`, whatever its rows.
+    pub fn every(&self, kind: Kind) -> &dyn AnyEvery {
+        match kind {
+            Kind::Instances => &self.all_instances,
+            Kind::Volumes => &self.all_volumes,
+        }
+    }
+
+    pub fn every_mut(&mut self, kind: Kind) -> &mut dyn AnyEvery {
+        match kind {
+            Kind::Instances => &mut self.all_instances,
+            Kind::Volumes => &mut self.all_volumes,
+        }
+    }
+
+    /// The cursor, scroll and filter of a view's list.
+    pub fn list(&self, view: View) -> &ListState {
+        match view {
+            View::Tree => &self.tree,
+            View::Sessions => &self.sessions_list,
+            table => self.table(table).map_or(&self.sessions_list, |t| t.list()),
+        }
+    }
+
+    pub fn list_mut(&mut self, view: View) -> &mut ListState {
+        match view {
+            View::Tree => &mut self.tree,
+            View::Sessions => &mut self.sessions_list,
+            table => match table {
+                View::Instances => &mut self.instances.list,
+                View::Volumes => &mut self.volumes.list,
+                View::AllInstances => &mut self.all_instances.table.list,
+                _ => &mut self.all_volumes.table.list,
+            },
+        }
+    }
+
+    /// How many lines the view's list has.
+    pub fn list_len(&self, view: View) -> usize {
+        match view {
+            View::Tree => self.tree_rows().len(),
+            View::Sessions => self.sessions.len(),
+            table => self.table(table).map_or(0, |t| t.visible_len()),
+        }
+    }
+
+    /// Whether the job that fills a table view runs.
+    pub fn is_listing(&self, view: View) -> bool {
+        view.slot()
+            .is_some_and(|slot| self.jobs.running(&slot).is_some())
+    }
+
+    pub fn role(&self, arn: &RoleArn) -> Option<&Role> {
+        self.accounts
+            .iter()
+            .flat_map(|a| a.roles.iter())
+            .find(|r| &r.arn == arn)
+    }
+
+    pub fn account(&self, id: &str) -> Option<&AccountNode> {
+        self.accounts.iter().find(|a| a.id == id)
+    }
+
+    /// "prod-responder @ 222222222222 (prod)"
+    pub fn role_title(&self, arn: &RoleArn) -> String {
+        let label = self
+            .role(arn)
+            .map(Role::label)
+            .unwrap_or_else(|| arn.name_with_path());
+        let account = match self.account(arn.account_id()).and_then(|a| a.name.clone()) {
+            Some(n) => format!("{} ({n})", arn.account_id()),
+            None => arn.account_id().to_string(),
+        };
+        format!("{label} @ {account}")
+    }
+
+    pub fn session_status(&self, arn: &RoleArn) -> SessionStatus {
+        self.sessions
+            .get(arn)
+            .map_or(SessionStatus::NotAssumed, |s| s.status(self.now))
+    }
+
+    /// The regions listed for the current role.
+    pub fn regions_for(&self, arn: &RoleArn) -> Vec<String> {
+        if let Some(r) = &self.region_override {
+            return r.clone();
+        }
+        self.role(arn)
+            .map(|r| r.regions(&self.defaults))
+            .unwrap_or_else(|| self.defaults.regions.clone())
+    }
+
+    /// Anything under way: the spinner turns.
+    pub fn is_loading(&self) -> bool {
+        matches!(self.primary, Loadable::Loading)
+            || self
+                .jobs
+                .any(|s| matches!(s, Slot::List(_) | Slot::Every(_)))
+            || self
+                .sessions
+                .values()
+                .any(|s| matches!(s.phase, Phase::Assuming | Phase::Refreshing))
+    }
+
+    /// Roles with a session, in the sessions view's order (by account, then role).
+    pub fn session_roles(&self) -> Vec<RoleArn> {
+        let mut arns: Vec<RoleArn> = self.sessions.keys().cloned().collect();
+        arns.sort_by(|a, b| (a.account_id(), a.name()).cmp(&(b.account_id(), b.name())));
+        arns
+    }
+
+    pub fn set_error(&mut self, text: impl Into<String>) {
+        self.status = Some(Status {
+            text: text.into(),
+            error: true,
+        });
+    }
+
+    pub fn set_info(&mut self, text: impl Into<String>) {
+        self.status = Some(Status {
+            text: text.into(),
+            error: false,
+        });
+    }
+}
+
+impl State {
+    /// How many list rows fit on the screen: a page.
+    pub fn page(&self) -> usize {
+        super::viewport::list_rows(self.size)
+    }
+}

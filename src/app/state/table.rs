@@ -1,0 +1,373 @@
+//! A list's cursor, and a resource table's rows and how they are shown; the accessor through
+//! which `update` handles any table without knowing its row type.
+
+use super::filter::{matching, merge_sorted, visible};
+use crate::aws::arn::RoleArn;
+use crate::aws::AwsError;
+use crate::resources::{AccountRow, Failure, Kind, Tabular};
+
+/// Selection, scroll position and filter of a list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListState {
+    pub selected: usize,
+    pub offset: usize,
+    pub filter: String,
+    /// The filter line has the keyboard.
+    pub editing: bool,
+}
+
+impl ListState {
+    /// Moves the selection by `delta` within `len` rows and keeps it in a `height`-row window.
+    pub fn move_by(&mut self, delta: isize, len: usize, height: usize) {
+        if len == 0 {
+            self.selected = 0;
+        } else {
+            let max = len as isize - 1;
+            self.selected = (self.selected as isize + delta).clamp(0, max) as usize;
+        }
+        self.scroll_into_view(len, height);
+    }
+
+    pub fn scroll_into_view(&mut self, len: usize, height: usize) {
+        let height = height.max(1);
+        if len == 0 {
+            self.selected = 0;
+            self.offset = 0;
+            return;
+        }
+        self.selected = self.selected.min(len - 1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + height {
+            self.offset = self.selected + 1 - height;
+        }
+        self.offset = self.offset.min(len.saturating_sub(height));
+    }
+}
+
+/// A resource table: the rows of the last listing and how they are shown.
+#[derive(Debug, Clone)]
+pub struct TableView<T> {
+    /// The rows; set them with `set_items`, which also computes `keys`.
+    pub items: Vec<T>,
+    /// Each row's search text (`Tabular::search_text`), computed once when the rows arrive.
+    pub keys: Vec<String>,
+    /// What failed in the last listing (regions, or whole accounts).
+    pub failures: Vec<Failure>,
+    /// Whose rows these are (a role's table).
+    pub role: Option<RoleArn>,
+    pub regions: Vec<String>,
+    /// Why there are no rows: the role could not be assumed, or every region failed.
+    pub error: Option<AwsError>,
+    /// Rows kept from an earlier listing because their region failed this time.
+    pub kept: usize,
+    pub list: ListState,
+    /// 0-based column and descending.
+    pub sort: Option<(usize, bool)>,
+    /// Indices into `items` after filter and sort (kept in step by `refresh`).
+    pub visible: Vec<usize>,
+    pub detail: bool,
+}
+
+impl<T> Default for TableView<T> {
+    fn default() -> Self {
+        TableView {
+            items: Vec::new(),
+            keys: Vec::new(),
+            failures: Vec::new(),
+            role: None,
+            regions: Vec::new(),
+            error: None,
+            list: ListState::default(),
+            sort: None,
+            visible: Vec::new(),
+            detail: false,
+            kept: 0,
+        }
+    }
+}
+
+/// Each row's search text (`Tabular::search_text`): computed where the rows are made (the
+/// listing job), so that rows arriving never stall a keystroke.
+pub fn search_keys<T: Tabular>(items: &[T]) -> Vec<String> {
+    items.iter().map(Tabular::search_text).collect()
+}
+
+/// `keys` when they are `items`' (one each), else computed here.
+pub fn keys_for<T: Tabular>(items: &[T], keys: Vec<String>) -> Vec<String> {
+    if keys.len() == items.len() {
+        keys
+    } else {
+        search_keys(items)
+    }
+}
+
+impl<T: Tabular> TableView<T> {
+    /// Replaces the rows and computes what the filter searches in each.
+    pub fn set_items(&mut self, items: Vec<T>) {
+        self.keys = search_keys(&items);
+        self.items = items;
+    }
+
+    /// Replaces the rows with rows whose keys were computed already (computed here if the
+    /// counts differ).
+    pub fn set_keyed(&mut self, items: Vec<T>, keys: Vec<String>) {
+        self.items = Vec::new();
+        self.keys = Vec::new();
+        self.append(items, keys);
+    }
+
+    /// Adds rows with their keys (computed here if the counts differ).
+    pub fn append(&mut self, items: Vec<T>, keys: Vec<String>) {
+        let keys = keys_for(&items, keys);
+        self.items.extend(items);
+        self.keys.extend(keys);
+    }
+
+    /// Recomputes the visible rows after the items, filter or sort changed.
+    pub fn refresh(&mut self, height: usize) {
+        self.visible = visible(&self.items, &self.keys, &self.list.filter, self.sort);
+        self.list.scroll_into_view(self.visible.len(), height);
+    }
+
+    /// Adds rows as they arrive: those the filter keeps are merged into the visible order (their
+    /// own sort and one pass, not a sort of everything), and the cursor stays on the row it was
+    /// on when rows come in above it.
+    pub fn extend_keeping(&mut self, items: Vec<T>, keys: Vec<String>, height: usize) {
+        let from = self.items.len();
+        self.append(items, keys);
+        let on = self.visible.get(self.list.selected).copied();
+        let new = matching(
+            &self.items,
+            &self.keys,
+            &self.list.filter,
+            from..self.items.len(),
+        );
+        let shown = std::mem::take(&mut self.visible);
+        self.visible = merge_sorted(&self.items, shown, new, self.sort);
+        if let Some(p) = on.and_then(|i| self.visible.iter().position(|&v| v == i)) {
+            let shift = p as isize - self.list.selected as isize;
+            self.list.selected = p;
+            // Move the window with it, so the rows on screen do not jump.
+            self.list.offset = (self.list.offset as isize + shift).max(0) as usize;
+        }
+        self.list.scroll_into_view(self.visible.len(), height);
+    }
+
+    pub fn selected_item(&self) -> Option<&T> {
+        self.visible
+            .get(self.list.selected)
+            .and_then(|&i| self.items.get(i))
+    }
+}
+
+/// Every account at once: one role per account, rows tagged with their account, filling in as
+/// accounts answer; what failed, per account and region (in `table.failures`).
+#[derive(Debug, Clone)]
+pub struct AllView<T> {
+    pub table: TableView<AccountRow<T>>,
+    /// Accounts being listed (those skipped for MFA are in the failures, not here).
+    pub accounts: usize,
+    /// Accounts that answered, and of those the ones listed in whole or in part.
+    pub done: usize,
+    pub ok: usize,
+    /// A listing was started and not stopped half-way: `a` shows what it found rather than
+    /// listing again (`r` does).
+    pub started: bool,
+}
+
+impl<T> Default for AllView<T> {
+    fn default() -> Self {
+        AllView {
+            table: TableView {
+                // By account, then the resource's first column: a stable order as rows arrive.
+                sort: Some((0, false)),
+                ..TableView::default()
+            },
+            accounts: 0,
+            done: 0,
+            ok: 0,
+            started: false,
+        }
+    }
+}
+
+/// The selected row, as far as `update` needs to know it whatever its type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picked {
+    pub kind: Kind,
+    pub id: String,
+    pub region: String,
+    /// The role it was listed through, for rows of the every-account view.
+    pub role_arn: Option<String>,
+}
+
+/// Any resource table, whatever its rows: what keys and mouse do to a table.
+pub trait AnyTable {
+    fn list(&self) -> &ListState;
+    fn list_mut(&mut self) -> &mut ListState;
+    /// Recomputes the visible rows (filter or sort changed) for a window of `height` rows.
+    fn refresh(&mut self, height: usize);
+    fn visible_len(&self) -> usize;
+    fn picked(&self) -> Option<Picked>;
+    /// Whose rows these are (a role's table).
+    fn role(&self) -> Option<&RoleArn>;
+    /// Nothing to show yet: no rows and no error.
+    fn is_blank(&self) -> bool;
+    /// Opens or closes the selected row's details (only with a row selected).
+    fn toggle_detail(&mut self);
+    /// Esc inside the table: closes the details, else clears the filter; false when there
+    /// was neither.
+    fn back(&mut self, height: usize) -> bool;
+    /// Sorts by a 0-based column (again: reverse); false when there is no such column.
+    fn sort_by(&mut self, column: usize, height: usize) -> bool;
+    /// Points the table at `role`: another account's rows must not stay on screen under this
+    /// role's title. Rows of the same role stay (a reload keeps what it cannot list again).
+    fn retarget(&mut self, role: &RoleArn, height: usize);
+    /// A listing of `role` in `regions` starts.
+    fn begin(&mut self, role: &RoleArn, regions: &[String], height: usize) {
+        self.retarget(role, height);
+        self.set_regions(regions);
+    }
+    fn set_regions(&mut self, regions: &[String]);
+    /// The role could not be assumed: the table says why, unless it already shows this role's
+    /// rows, which stay (the status line has the error).
+    fn fail(&mut self, role: &RoleArn, error: &AwsError);
+}
+
+impl<T: Tabular> AnyTable for TableView<T> {
+    fn list(&self) -> &ListState {
+        &self.list
+    }
+
+    fn list_mut(&mut self) -> &mut ListState {
+        &mut self.list
+    }
+
+    fn refresh(&mut self, height: usize) {
+        TableView::refresh(self, height)
+    }
+
+    fn visible_len(&self) -> usize {
+        self.visible.len()
+    }
+
+    fn picked(&self) -> Option<Picked> {
+        self.selected_item().map(|r| Picked {
+            kind: T::KIND,
+            id: r.id().to_string(),
+            region: r.region().to_string(),
+            role_arn: r.role_arn().map(str::to_string),
+        })
+    }
+
+    fn role(&self) -> Option<&RoleArn> {
+        self.role.as_ref()
+    }
+
+    fn is_blank(&self) -> bool {
+        self.items.is_empty() && self.error.is_none()
+    }
+
+    fn toggle_detail(&mut self) {
+        if self.selected_item().is_some() {
+            self.detail = !self.detail;
+        }
+    }
+
+    fn back(&mut self, height: usize) -> bool {
+        if self.detail {
+            self.detail = false;
+            return true;
+        }
+        if !self.list.filter.is_empty() {
+            self.list.filter.clear();
+            TableView::refresh(self, height);
+            return true;
+        }
+        false
+    }
+
+    fn sort_by(&mut self, column: usize, height: usize) -> bool {
+        if column >= T::heads().len() {
+            return false;
+        }
+        self.sort = match self.sort {
+            Some((c, desc)) if c == column => Some((c, !desc)),
+            _ => Some((column, false)),
+        };
+        TableView::refresh(self, height);
+        true
+    }
+
+    fn retarget(&mut self, role: &RoleArn, height: usize) {
+        if self.role.as_ref() != Some(role) {
+            *self = TableView::default();
+            self.role = Some(role.clone());
+            TableView::refresh(self, height);
+        }
+    }
+
+    fn set_regions(&mut self, regions: &[String]) {
+        self.error = None;
+        self.regions = regions.to_vec();
+    }
+
+    fn fail(&mut self, role: &RoleArn, error: &AwsError) {
+        if self.role.as_ref() == Some(role) && !self.items.is_empty() {
+            return;
+        }
+        self.set_items(Vec::new());
+        self.visible.clear();
+        self.failures.clear();
+        self.error = Some(error.clone());
+        self.role = Some(role.clone());
+    }
+}
+
+/// Any every-account view, whatever its rows.
+pub trait AnyEvery {
+    fn started(&self) -> bool;
+    /// A listing stopped half-way is not kept as a finished one: opening the view lists again.
+    fn forget(&mut self);
+    /// Empties the view for a new listing of `accounts` accounts (`skipped`: those no role can
+    /// list), keeping its filter and sort.
+    fn reset(&mut self, accounts: usize, skipped: Vec<Failure>, height: usize);
+    /// Rows, accounts listed in whole or in part, and accounts tried.
+    fn counts(&self) -> (usize, usize, usize);
+    fn failures(&self) -> &[Failure];
+}
+
+impl<T: crate::resources::Resource> AnyEvery for AllView<T> {
+    fn started(&self) -> bool {
+        self.started
+    }
+
+    fn forget(&mut self) {
+        self.started = false;
+    }
+
+    fn reset(&mut self, accounts: usize, skipped: Vec<Failure>, height: usize) {
+        let list = ListState {
+            selected: 0,
+            offset: 0,
+            ..std::mem::take(&mut self.table.list)
+        };
+        let sort = self.table.sort;
+        *self = AllView::default();
+        self.table.list = list;
+        self.table.sort = sort;
+        self.table.failures = skipped;
+        self.accounts = accounts;
+        self.started = true;
+        self.table.refresh(height);
+    }
+
+    fn counts(&self) -> (usize, usize, usize) {
+        (self.table.items.len(), self.ok, self.accounts)
+    }
+
+    fn failures(&self) -> &[Failure] {
+        &self.table.failures
+    }
+}

@@ -1,0 +1,142 @@
+//! The `:` command line: the text is parsed into a [`Command`] first, then run.
+
+use super::super::effect::Effect;
+use super::super::keys::Action;
+use super::super::state::{Popup, State, View};
+use super::{every, input, listing, popup};
+use crate::aws::arn::validate_region;
+use crate::resources::Kind;
+
+/// What a `:` line asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Quit,
+    /// Back to the tree of roles.
+    Roles,
+    /// The current role's instances or volumes.
+    Table(Kind),
+    Sessions,
+    /// Every account's instances or volumes.
+    All(Kind),
+    Help,
+    /// Regions to list (`None`: back to each role's own).
+    Regions(Option<Vec<String>>),
+}
+
+const USAGE: &str = "try :roles, :instances, :volumes, :all, :sessions, :region R, :q";
+
+fn kind(word: &str) -> Option<Kind> {
+    match word {
+        "instances" | "inst" | "ec2" => Some(Kind::Instances),
+        "volumes" | "vol" | "ebs" => Some(Kind::Volumes),
+        _ => None,
+    }
+}
+
+/// Parses a `:` line; `Ok(None)` for an empty one.
+pub fn parse(line: &str) -> Result<Option<Command>, String> {
+    let mut words = line.split_whitespace();
+    let Some(cmd) = words.next() else {
+        return Ok(None);
+    };
+    let arg = words.next();
+    let command = match cmd {
+        "q" | "q!" | "quit" | "exit" => Command::Quit,
+        "roles" | "tree" | "role" => Command::Roles,
+        "sessions" | "sess" => Command::Sessions,
+        "help" => Command::Help,
+        "all" | "every" => match arg {
+            None => Command::All(Kind::Instances),
+            Some(a) => Command::All(
+                kind(a).ok_or_else(|| format!(":all {a}: say :all instances or :all volumes"))?,
+            ),
+        },
+        "region" | "regions" => match arg {
+            None => Command::Regions(None),
+            Some(list) => {
+                let regions: Vec<String> = list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect();
+                if let Some(bad) = regions.iter().find_map(|r| validate_region(r).err()) {
+                    return Err(format!(":region: {bad}"));
+                }
+                Command::Regions(Some(regions))
+            }
+        },
+        other => match kind(other) {
+            Some(k) => Command::Table(k),
+            None => return Err(format!("unknown command \":{other}\": {USAGE}")),
+        },
+    };
+    Ok(Some(command))
+}
+
+/// Runs a `:` line.
+pub fn run_line(state: &mut State, line: &str) -> Vec<Effect> {
+    match parse(line) {
+        Ok(Some(command)) => run(state, command),
+        Ok(None) => vec![],
+        Err(e) => {
+            state.set_error(e);
+            vec![]
+        }
+    }
+}
+
+pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
+    match command {
+        Command::Quit => {
+            state.should_quit = true;
+            vec![]
+        }
+        Command::Roles => {
+            state.view = View::Tree;
+            vec![]
+        }
+        Command::Table(kind) => listing::switch(state, kind),
+        Command::Sessions => input::on_action(state, Action::Sessions),
+        Command::All(kind) => every::open(state, kind),
+        Command::Help => {
+            state.popup = Some(Popup::Help);
+            vec![]
+        }
+        Command::Regions(Some(regions)) => popup::set_regions(state, regions),
+        Command::Regions(None) => {
+            state.region_override = None;
+            state.set_info("regions: back to each role's own");
+            if state.view.is_table() {
+                input::reload(state)
+            } else {
+                vec![]
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_become_commands() {
+        assert_eq!(parse("  "), Ok(None));
+        assert_eq!(parse("q"), Ok(Some(Command::Quit)));
+        assert_eq!(parse("ebs"), Ok(Some(Command::Table(Kind::Volumes))));
+        assert_eq!(parse("all"), Ok(Some(Command::All(Kind::Instances))));
+        assert_eq!(parse("all vol"), Ok(Some(Command::All(Kind::Volumes))));
+        assert_eq!(
+            parse("region eu-west-1,us-east-1"),
+            Ok(Some(Command::Regions(Some(vec![
+                "eu-west-1".into(),
+                "us-east-1".into()
+            ]))))
+        );
+        assert_eq!(parse("region"), Ok(Some(Command::Regions(None))));
+        assert!(parse("region Europe").unwrap_err().starts_with(":region:"));
+        assert!(parse("all things").unwrap_err().contains(":all things"));
+        assert!(parse("frobnicate").unwrap_err().contains("unknown command"));
+    }
+}

@@ -1,0 +1,189 @@
+//! One role's instances and volumes: opening a role (assuming it first when needed), listing,
+//! and showing what came back.
+
+use super::super::effect::{Effect, Slot, Work};
+use super::super::msg::Rows;
+use super::super::state::{keys_for, SessionStatus, State, TableView, View};
+use super::{error_line, plural, sessions, REUSE_MARGIN_SECONDS};
+use crate::aws::arn::RoleArn;
+use crate::resources::{Kind, Tabular};
+
+/// Lists the current role's instances or volumes; an earlier listing of the same kind is
+/// replaced.
+pub fn start(state: &mut State, kind: Kind) -> Vec<Effect> {
+    let Some(role) = state.current.clone() else {
+        return vec![];
+    };
+    let regions = state.regions_for(&role);
+    let height = state.page();
+    if let Some(t) = state.table_mut(View::of_role(kind)) {
+        t.begin(&role, &regions, height);
+    }
+    vec![state.jobs.start(Work::List {
+        kind,
+        role,
+        regions,
+    })]
+}
+
+/// Stops the role listings under way (the user left the tables).
+pub fn stop(state: &mut State) -> Vec<Effect> {
+    [Kind::Instances, Kind::Volumes]
+        .iter()
+        .filter_map(|k| state.jobs.cancel(&Slot::List(*k)))
+        .collect()
+}
+
+/// Opens a role's resources: reuses a live session, else assumes it (asking for MFA first).
+pub fn open_role(state: &mut State, arn: RoleArn, kind: Kind) -> Vec<Effect> {
+    let Some(role) = state.role(&arn).cloned() else {
+        return vec![];
+    };
+    state.current = Some(arn.clone());
+    state.view = View::of_role(kind);
+    state.instances.detail = false;
+    state.volumes.detail = false;
+    match state.session_status(&arn) {
+        SessionStatus::Active { seconds_left } if seconds_left > REUSE_MARGIN_SECONDS => {
+            start(state, kind)
+        }
+        SessionStatus::Assuming | SessionStatus::Refreshing => {
+            wait_for_session(state, kind, &arn);
+            vec![]
+        }
+        _ => {
+            wait_for_session(state, kind, &arn);
+            if role.mfa_serial.is_some() {
+                sessions::ask_mfa(state, arn, false);
+                vec![]
+            } else {
+                sessions::assume(state, role, None)
+            }
+        }
+    }
+}
+
+/// The table shows this role's title and a spinner while its session comes.
+fn wait_for_session(state: &mut State, kind: Kind, arn: &RoleArn) {
+    let height = state.page();
+    if let Some(t) = state.table_mut(View::of_role(kind)) {
+        t.retarget(arn, height);
+    }
+}
+
+/// `v` / `i`: the other table of the current role; lists it when it has not been yet.
+pub fn switch(state: &mut State, kind: Kind) -> Vec<Effect> {
+    let Some(role) = state.current.clone() else {
+        state.set_error("pick a role in the tree first (Enter on a role)");
+        return vec![];
+    };
+    let view = View::of_role(kind);
+    if state.view == view {
+        return vec![];
+    }
+    let listing = state.is_listing(view);
+    let (stale, blank) = match state.table(view) {
+        Some(t) => (t.role() != Some(&role), t.is_blank()),
+        None => (true, true),
+    };
+    let status = state.session_status(&role);
+    let no_session = matches!(
+        status,
+        SessionStatus::NotAssumed | SessionStatus::Failed | SessionStatus::Expired
+    );
+    if stale || (!listing && no_session) {
+        return open_role(state, role, kind);
+    }
+    state.view = view;
+    if !listing && status != SessionStatus::Assuming && blank {
+        return start(state, kind);
+    }
+    vec![]
+}
+
+/// `r` in a role's table: lists again with the live session, or assumes the role again.
+pub fn reload(state: &mut State, kind: Kind) -> Vec<Effect> {
+    let Some(role) = state.current.clone() else {
+        return vec![];
+    };
+    match state.session_status(&role) {
+        SessionStatus::Active { seconds_left } if seconds_left > REUSE_MARGIN_SECONDS => {
+            start(state, kind)
+        }
+        SessionStatus::Assuming | SessionStatus::Refreshing => vec![],
+        _ => open_role(state, role, kind),
+    }
+}
+
+/// Shows a role's listing. A reload keeps the earlier rows of the regions that failed this
+/// time: a flaky endpoint never empties a view that was already on screen.
+pub fn on_listed<T: Tabular>(
+    state: &mut State,
+    kind: Kind,
+    answer: Rows<T>,
+    table: fn(&mut State) -> &mut TableView<T>,
+) -> Vec<Effect> {
+    state.jobs.finish(&Slot::List(kind));
+    let height = state.page();
+    let t = table(state);
+    let Rows {
+        rows: mut items,
+        keys,
+        failures,
+        ..
+    } = answer;
+    let mut keys = keys_for(&items, keys);
+    let before = items.len();
+    let failed = |row: &T| {
+        failures
+            .iter()
+            .any(|f| f.region.as_deref() == Some(row.region()))
+    };
+    let old_items = std::mem::take(&mut t.items);
+    let old_keys = keys_for(&old_items, std::mem::take(&mut t.keys));
+    for (item, key) in old_items.into_iter().zip(old_keys) {
+        if failed(&item) {
+            items.push(item);
+            keys.push(key);
+        }
+    }
+    t.kept = items.len() - before;
+    // Every region failed and nothing to show: the table shows the error, not "no instances".
+    t.error = if items.is_empty() && failures.len() == t.regions.len() {
+        failures.first().map(|f| f.error.clone())
+    } else {
+        None
+    };
+    t.set_keyed(items, keys);
+    t.failures = failures;
+    t.refresh(height);
+    let line = failure_line(t);
+    if let Some(line) = line {
+        state.set_error(line);
+    }
+    vec![]
+}
+
+/// What the status line says of a listing that failed in some regions (or all).
+fn failure_line<T>(t: &TableView<T>) -> Option<String> {
+    if let Some(e) = &t.error {
+        return Some(error_line(e));
+    }
+    let first = t.failures.first()?;
+    let n = t.failures.len();
+    let shown = if t.kept > 0 {
+        format!(
+            "keeping {} earlier {} of {}",
+            t.kept,
+            plural(t.kept, "row", "rows"),
+            plural(n, "it", "them")
+        )
+    } else {
+        "showing the rest".to_string()
+    };
+    Some(format!(
+        "{n} region{} failed; {shown}. {}",
+        plural(n, "", "s"),
+        error_line(&first.error)
+    ))
+}

@@ -1,0 +1,103 @@
+//! The pure heart of the TUI: `update(state, msg) -> effects`. No clock, no network, no
+//! terminal. This file dispatches each message, and is the one place where the answers of a
+//! job that was replaced or stopped are dropped; each feature has a file of its own.
+
+mod command;
+mod console;
+mod every;
+mod identity;
+mod input;
+mod listing;
+mod popup;
+mod sessions;
+
+use super::effect::{Effect, Work};
+use super::msg::{Answer, Listed, Msg};
+use super::state::State;
+use crate::aws::AwsError;
+use crate::resources::Kind;
+
+/// A session this close to expiry is assumed again rather than reused.
+const REUSE_MARGIN_SECONDS: i64 = 60;
+
+/// The effects to start with: who am I.
+pub fn init(state: &mut State) -> Vec<Effect> {
+    vec![state.jobs.start(Work::Identity)]
+}
+
+pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(key) => input::on_key(state, key),
+        Msg::Mouse(m) => input::on_mouse(state, m),
+        Msg::Resize(w, h) => {
+            state.size = (w, h);
+            let rows = state.page();
+            let tree_len = state.tree_rows().len();
+            state.tree.scroll_into_view(tree_len, rows);
+            state.instances.refresh(rows);
+            state.volumes.refresh(rows);
+            state.all_instances.table.refresh(rows);
+            state.all_volumes.table.refresh(rows);
+            vec![]
+        }
+        Msg::Tick(now) => {
+            state.now = now;
+            state.spinner = state.spinner.wrapping_add(1);
+            vec![]
+        }
+        Msg::Terminate(_) => {
+            state.should_quit = true;
+            vec![]
+        }
+        Msg::Job { slot, id, answer } => {
+            if !state.jobs.accepts(&slot, id) {
+                // A job that was replaced or stopped answered after all: nobody asks any more.
+                return vec![];
+            }
+            match answer {
+                Answer::Identity(result) => identity::on_identity(state, result),
+                Answer::Discovered { groups, warnings } => {
+                    identity::on_discovered(state, groups, warnings)
+                }
+                Answer::Assumed { role, result } => sessions::on_assumed(state, role, result),
+                Answer::Listed(listed) => match listed {
+                    Listed::Instances(rows) => {
+                        listing::on_listed(state, Kind::Instances, rows, |s| &mut s.instances)
+                    }
+                    Listed::Volumes(rows) => {
+                        listing::on_listed(state, Kind::Volumes, rows, |s| &mut s.volumes)
+                    }
+                    Listed::EveryInstance(rows) => {
+                        every::on_part(state, Kind::Instances, rows, |s| &mut s.all_instances)
+                    }
+                    Listed::EveryVolume(rows) => {
+                        every::on_part(state, Kind::Volumes, rows, |s| &mut s.all_volumes)
+                    }
+                },
+                Answer::Console { role, result } => console::on_console(state, role, result),
+            }
+        }
+        Msg::Session { role, result } => {
+            // Quietly: the every-account view reports per account what failed.
+            let _ = sessions::record(state, role, result);
+            vec![]
+        }
+        Msg::Refresh(event) => sessions::on_refresh(state, event),
+    }
+}
+
+/// An error for the status line: what failed, then what to check.
+fn error_line(e: &AwsError) -> String {
+    match &e.hint {
+        Some(h) => format!("{e} — {h}"),
+        None => e.to_string(),
+    }
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}

@@ -1,0 +1,116 @@
+//! Keys while a popup is open: help, the `:` line, the MFA code, the region picker.
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::super::effect::Effect;
+use super::super::state::{Popup, State, View};
+use super::{command, input, sessions};
+use crate::aws::credentials::TokenCode;
+
+pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    let Some(popup) = state.popup.take() else {
+        return vec![];
+    };
+    match popup {
+        Popup::Help => match key.code {
+            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Enter => vec![],
+            _ => keep(state, Popup::Help),
+        },
+        Popup::Command { mut input } => match key.code {
+            KeyCode::Esc => vec![],
+            KeyCode::Enter => command::run_line(state, input.trim()),
+            KeyCode::Backspace => {
+                input.pop();
+                keep(state, Popup::Command { input })
+            }
+            KeyCode::Char(c) => {
+                input.push(c);
+                keep(state, Popup::Command { input })
+            }
+            _ => keep(state, Popup::Command { input }),
+        },
+        Popup::Mfa {
+            role,
+            mut input,
+            renew,
+        } => match key.code {
+            KeyCode::Esc if renew => {
+                state.set_info("no new MFA code: the session ends at its expiry");
+                vec![]
+            }
+            KeyCode::Esc => {
+                state.set_info("MFA cancelled; the role was not assumed");
+                if state.current.as_ref() == Some(&role) {
+                    state.view = View::Tree;
+                }
+                vec![]
+            }
+            KeyCode::Enter => match TokenCode::parse(input.expose()) {
+                Ok(code) => match state.role(&role).cloned() {
+                    Some(r) => sessions::assume(state, r, Some(code)),
+                    None => vec![],
+                },
+                Err(e) => {
+                    state.set_error(e);
+                    keep(state, Popup::Mfa { role, input, renew })
+                }
+            },
+            KeyCode::Backspace => {
+                input.pop();
+                keep(state, Popup::Mfa { role, input, renew })
+            }
+            KeyCode::Char(c) if c.is_ascii_digit() && input.len() < TokenCode::LEN => {
+                input.push(c);
+                keep(state, Popup::Mfa { role, input, renew })
+            }
+            _ => keep(state, Popup::Mfa { role, input, renew }),
+        },
+        Popup::Regions {
+            mut choices,
+            mut cursor,
+        } => match key.code {
+            KeyCode::Esc | KeyCode::Char('q') => vec![],
+            KeyCode::Up | KeyCode::Char('k') => {
+                cursor = cursor.saturating_sub(1);
+                keep(state, Popup::Regions { choices, cursor })
+            }
+            KeyCode::Down | KeyCode::Char('j') => {
+                cursor = (cursor + 1).min(choices.len().saturating_sub(1));
+                keep(state, Popup::Regions { choices, cursor })
+            }
+            KeyCode::Char(' ') | KeyCode::Char('x') => {
+                if let Some(c) = choices.get_mut(cursor) {
+                    c.1 = !c.1;
+                }
+                keep(state, Popup::Regions { choices, cursor })
+            }
+            KeyCode::Enter => {
+                let picked: Vec<String> =
+                    choices.into_iter().filter(|c| c.1).map(|c| c.0).collect();
+                if picked.is_empty() {
+                    state.set_error("pick at least one region (space ticks one)");
+                    return vec![];
+                }
+                set_regions(state, picked)
+            }
+            _ => keep(state, Popup::Regions { choices, cursor }),
+        },
+    }
+}
+
+/// A popup that stays open is put back; one that closes is not.
+fn keep(state: &mut State, popup: Popup) -> Vec<Effect> {
+    state.popup = Some(popup);
+    vec![]
+}
+
+/// Lists these regions from now on (in every table), and lists again if a table is open.
+pub fn set_regions(state: &mut State, regions: Vec<String>) -> Vec<Effect> {
+    state.set_info(format!("regions: {}", regions.join(", ")));
+    state.region_override = Some(regions);
+    if state.view.is_table() {
+        input::reload(state)
+    } else {
+        vec![]
+    }
+}
