@@ -3,6 +3,8 @@
 //!
 //! Targets (issue "Scale and speed"): filter under 20 ms per keystroke, a frame under 4 ms.
 
+#![allow(clippy::unwrap_used)]
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

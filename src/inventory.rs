@@ -5,13 +5,12 @@
 
 use std::future::Future;
 
-use aws_config::SdkConfig;
-use aws_credential_types::provider::SharedCredentialsProvider;
 use futures::stream::{self, Stream, StreamExt};
 
 use crate::aws::assume::{assume_role, chained_cap};
-use crate::aws::ec2::{Ec2Target, Listing};
-use crate::aws::AwsError;
+use crate::aws::credentials::RoleCredentials;
+use crate::aws::ec2::{Ec2Target, Listable, Listing};
+use crate::aws::{Aws, AwsError};
 use crate::config::Config;
 use crate::resources::{AccountRow, Failure};
 use crate::roles::Role;
@@ -109,8 +108,8 @@ pub fn parts<T, C, CF, L, LF>(
 ) -> impl Stream<Item = Part<T>>
 where
     C: Fn(&Target) -> CF,
-    CF: Future<Output = Result<SharedCredentialsProvider, AwsError>>,
-    L: Fn(SharedCredentialsProvider, Vec<String>) -> LF + Clone,
+    CF: Future<Output = Result<RoleCredentials, AwsError>>,
+    L: Fn(RoleCredentials, Vec<String>) -> LF + Clone,
     LF: Future<Output = Listing<T>>,
 {
     stream::iter(targets)
@@ -154,24 +153,17 @@ pub fn one_role_per_account(roles: &[Role]) -> (Vec<Role>, Vec<Role>) {
     (chosen, mfa_only)
 }
 
-/// Lists every account through `roles` with `list`, at most `concurrency` accounts at a time.
+/// Lists every account through `roles`, at most `concurrency` accounts at a time.
 /// `progress(done, total)` is called as accounts finish.
-#[allow(clippy::too_many_arguments)]
-pub async fn fan_out<T, F, Fut>(
-    sdk: &SdkConfig,
+pub async fn fan_out<T: Listable>(
+    aws: &Aws,
     config: &Config,
     roles: &[Role],
     regions_override: &[String],
     caller_is_role: bool,
-    concurrency: usize,
-    list: F,
     progress: impl Fn(usize, usize),
-) -> Inventory<T>
-where
-    T: Send + 'static,
-    F: Fn(Ec2Target, Vec<String>) -> Fut,
-    Fut: Future<Output = Listing<T>>,
-{
+) -> Inventory<T> {
+    let concurrency = config.defaults.concurrency as usize;
     let (chosen, mfa_only) = one_role_per_account(roles);
     let mut inventory = Inventory {
         rows: Vec::new(),
@@ -200,20 +192,15 @@ where
         let duration = chained_cap(requested, caller_is_role).or(Some(requested));
         let params = target.role.assume_params(&config.defaults, duration, None);
         async move {
-            assume_role(sdk, &params)
+            assume_role(aws, &params)
                 .await
                 .map(|session| session.credentials.provider())
         }
     };
-    let list = &list;
     let page_size = config.defaults.page_size;
-    let with = move |credentials, regions| {
-        let target = Ec2Target {
-            base: sdk.clone(),
-            credentials,
-            page_size,
-        };
-        list(target, regions)
+    let with = move |credentials, regions: Vec<String>| {
+        let target = Ec2Target::new(aws.clone(), credentials, page_size);
+        async move { T::list(&target, &regions).await }
     };
     let mut results = std::pin::pin!(parts(targets, concurrency, assume, with));
     let mut done = 0;

@@ -37,7 +37,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(rolecall::commands::run(cli)) {
+    match runtime.block_on(rolecall::cli::run(cli)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -53,6 +53,35 @@ fn main() -> ExitCode {
 fn log_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "rolecall")
         .map(|d| d.data_local_dir().join("rolecall.log"))
+}
+
+/// Opens the TUI's log for appending, readable by its owner only (the folder too): it names
+/// roles, accounts and errors, which are nobody else's business.
+fn private_log(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut dir = std::fs::DirBuilder::new();
+    dir.recursive(true);
+    let mut file = std::fs::OpenOptions::new();
+    file.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+        dir.mode(0o700);
+        file.mode(0o600);
+        if let Some(parent) = path.parent() {
+            dir.create(parent)?;
+        }
+        let f = file.open(path)?;
+        // A log made before (or by another umask) is narrowed too.
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(f)
+    }
+    #[cfg(not(unix))]
+    {
+        if let Some(parent) = path.parent() {
+            dir.create(parent)?;
+        }
+        file.open(path)
+    }
 }
 
 /// Logs go to stderr (CLI) or `file` (TUI), filtered by `ROLECALL_LOG` (e.g. `debug`,
@@ -78,6 +107,8 @@ fn init_logging(file: Option<&Path>) -> std::io::Result<()> {
         "rustls",
         // Logs the command line it starts, sign-in links included.
         "webbrowser",
+        // Its debug logs name the URLs it fetches; a sign-in request carries credentials.
+        "reqwest",
     ] {
         if let Ok(d) = format!("{target}=info").parse() {
             filter = filter.add_directive(d);
@@ -86,13 +117,7 @@ fn init_logging(file: Option<&Path>) -> std::io::Result<()> {
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match file {
         Some(path) => {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            let f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)?;
+            let f = private_log(path)?;
             builder.with_writer(Mutex::new(f)).with_ansi(false).init();
         }
         None => builder

@@ -234,11 +234,11 @@ pub struct Known {
 /// own IAM policies, merged (see `merge`).
 pub async fn discover(
     config: &Config,
-    sdk: &aws_config::SdkConfig,
+    aws: &crate::aws::Aws,
     identity: &crate::aws::identity::Identity,
 ) -> Known {
-    let (profiles, mut warnings) = crate::aws::profiles::role_profiles().await;
-    let discovery = crate::aws::discovery::discover(sdk, identity).await;
+    let (profiles, mut warnings) = crate::aws::profiles::role_profiles();
+    let discovery = crate::aws::discovery::discover(aws, identity).await;
     warnings.extend(discovery.warnings.iter().cloned());
     let found: Vec<RoleArn> = discovery
         .analysis
@@ -253,8 +253,8 @@ pub async fn discover(
 }
 
 /// Like `resolve`, knowing the AWS config file's role profiles too (a local read, no AWS call).
-pub async fn resolve_with_profiles(config: &Config, arg: &str) -> Result<Role, ResolveError> {
-    let (profiles, _) = crate::aws::profiles::role_profiles().await;
+pub fn resolve_with_profiles(config: &Config, arg: &str) -> Result<Role, ResolveError> {
+    let (profiles, _) = crate::aws::profiles::role_profiles();
     resolve_in(config, &merge(config, &profiles, &[]), arg)
 }
 

@@ -1,11 +1,10 @@
 //! sts:AssumeRole with everything a cross-account setup may ask for: external id, MFA, duration.
 
-use aws_config::SdkConfig;
 use chrono::{DateTime, Utc};
 
 use super::arn::RoleArn;
 use super::credentials::{Credentials, Secret, TokenCode};
-use super::{AwsError, ErrorKind};
+use super::{Aws, AwsError, ErrorKind};
 
 /// One AssumeRole request.
 #[derive(Debug, Clone)]
@@ -42,8 +41,8 @@ pub(crate) fn to_chrono(t: &aws_sdk_sts::primitives::DateTime) -> Option<DateTim
     DateTime::from_timestamp(t.secs(), t.subsec_nanos())
 }
 
-pub async fn assume_role(config: &SdkConfig, p: &AssumeParams) -> Result<Session, AwsError> {
-    let sts = aws_sdk_sts::Client::new(config);
+pub async fn assume_role(aws: &Aws, p: &AssumeParams) -> Result<Session, AwsError> {
+    let sts = aws_sdk_sts::Client::new(aws.sdk());
     let target = p.role_arn.to_string();
     let out = sts
         .assume_role()

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use chrono::{DateTime, Utc};
 
 /// A secret string. `Debug` and `Display` print a placeholder; `expose` is the only way in.
@@ -100,8 +100,25 @@ impl Credentials {
         )
     }
 
-    pub fn provider(&self) -> SharedCredentialsProvider {
-        SharedCredentialsProvider::new(self.to_sdk())
+    /// For calls made with these credentials.
+    pub fn provider(&self) -> RoleCredentials {
+        RoleCredentials::new(self.to_sdk())
+    }
+}
+
+/// Where the calls made as a role get their credentials: fixed ones (a session the CLI just
+/// assumed), or the session store's current one (the TUI, through refreshes). What the SDK's
+/// clients are given; nothing outside `aws/` sees the SDK type.
+#[derive(Clone, Debug)]
+pub struct RoleCredentials(SharedCredentialsProvider);
+
+impl RoleCredentials {
+    pub(crate) fn new(provider: impl ProvideCredentials + 'static) -> Self {
+        RoleCredentials(SharedCredentialsProvider::new(provider))
+    }
+
+    pub(in crate::aws) fn sdk(&self) -> SharedCredentialsProvider {
+        self.0.clone()
     }
 }
 

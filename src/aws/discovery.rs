@@ -1,13 +1,13 @@
 //! Discovery: which roles the primary identity may assume, read from its own IAM policies (the
 //! way Cado Response lists assumable roles), and its IAM principal for trust policies.
 
-use aws_config::SdkConfig;
 use aws_sdk_iam::Client;
 use futures::future::try_join_all;
 
+use super::credentials::RoleCredentials;
 use super::identity::Identity;
 use super::policy::{analyze, decode_document, Analysis, PolicyDoc};
-use super::{AwsError, ErrorKind};
+use super::{Aws, AwsError, ErrorKind};
 
 /// The IAM principal behind a caller identity.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +66,7 @@ pub struct Discovery {
 
 /// Reads the caller's identity policies and analyses them. Never fails: a caller who may not
 /// read its own policies gets one warning saying so, and discovery carries on without them.
-pub async fn discover(config: &SdkConfig, identity: &Identity) -> Discovery {
+pub async fn discover(aws: &Aws, identity: &Identity) -> Discovery {
     let caller = Caller::from_arn(&identity.arn);
     let mut warnings = Vec::new();
     let analysis = match &caller {
@@ -78,7 +78,7 @@ pub async fn discover(config: &SdkConfig, identity: &Identity) -> Discovery {
             ));
             None
         }
-        _ => match read_policies(config, &caller).await {
+        _ => match read_policies(aws, &caller).await {
             Ok(docs) => {
                 let a = analyze(&docs);
                 warnings.extend(a.warnings());
@@ -159,11 +159,8 @@ macro_rules! owned {
 
 /// Every identity policy of the caller: inline and attached managed ones (their default
 /// version), and for a user those of its groups too.
-pub async fn read_policies(
-    config: &SdkConfig,
-    caller: &Caller,
-) -> Result<Vec<PolicyDoc>, AwsError> {
-    let iam = &Client::new(config);
+pub async fn read_policies(aws: &Aws, caller: &Caller) -> Result<Vec<PolicyDoc>, AwsError> {
+    let iam = &Client::new(aws.sdk());
     let mut docs = Vec::new();
     match caller {
         Caller::Role { name } => docs.extend(owned!(
@@ -272,11 +269,11 @@ async fn managed(iam: &Client, arn: &str, owner: &str) -> Result<PolicyDoc, AwsE
 
 /// The IAM ARN a trust policy names for this caller: the role's ARN (with its path, read with
 /// iam:GetRole when allowed) rather than the STS session ARN, or the user's ARN.
-pub async fn principal_arn(config: &SdkConfig, identity: &Identity) -> (String, Option<String>) {
+pub async fn principal_arn(aws: &Aws, identity: &Identity) -> (String, Option<String>) {
     let partition = identity.arn.split(':').nth(1).unwrap_or("aws");
     match Caller::from_arn(&identity.arn) {
         Caller::Role { name } => {
-            let iam = Client::new(config);
+            let iam = Client::new(aws.sdk());
             match iam.get_role().role_name(&name).send().await {
                 Ok(out) => match out.role() {
                     Some(r) => (r.arn().to_string(), None),
@@ -302,12 +299,12 @@ pub async fn principal_arn(config: &SdkConfig, identity: &Identity) -> (String, 
 /// A role's maximum session duration, read in its own account with its own session
 /// (iam:GetRole on itself; often not allowed, hence the error).
 pub async fn max_session_duration(
-    config: &SdkConfig,
-    credentials: aws_credential_types::provider::SharedCredentialsProvider,
+    aws: &Aws,
+    credentials: &RoleCredentials,
     role: &super::arn::RoleArn,
 ) -> Result<u32, AwsError> {
-    let conf = aws_sdk_iam::config::Builder::from(config)
-        .credentials_provider(credentials)
+    let conf = aws_sdk_iam::config::Builder::from(aws.sdk())
+        .credentials_provider(credentials.sdk())
         .build();
     let out = Client::from_conf(conf)
         .get_role()

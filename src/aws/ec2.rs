@@ -3,15 +3,15 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
-use aws_config::{Region, SdkConfig};
-use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_config::Region;
 use aws_sdk_ec2::types::Tag;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
 use super::assume::to_chrono;
-use super::{AwsError, ErrorKind};
+use super::credentials::RoleCredentials;
+use super::{Aws, AwsError, ErrorKind};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Instance {
@@ -81,28 +81,29 @@ impl<T> Default for Listing<T> {
     }
 }
 
-/// Where and as whom to list: the base config (endpoint, timeouts), the role's credentials.
+/// Where and as whom to call EC2: the primary setup (endpoint, timeouts, retries) and a role's
+/// credentials.
 #[derive(Clone)]
 pub struct Ec2Target {
-    pub base: SdkConfig,
-    pub credentials: SharedCredentialsProvider,
+    aws: Aws,
+    credentials: RoleCredentials,
     /// MaxResults per page (5..=1000).
-    pub page_size: i32,
+    page_size: i32,
 }
 
 impl Ec2Target {
-    pub fn new(base: SdkConfig, credentials: SharedCredentialsProvider, page_size: i32) -> Self {
+    pub fn new(aws: Aws, credentials: RoleCredentials, page_size: i32) -> Self {
         Ec2Target {
-            base,
+            aws,
             credentials,
             page_size,
         }
     }
 
     fn client(&self, region: &str) -> aws_sdk_ec2::Client {
-        let conf = aws_sdk_ec2::config::Builder::from(&self.base)
+        let conf = aws_sdk_ec2::config::Builder::from(self.aws.sdk())
             .region(Region::new(region.to_string()))
-            .credentials_provider(self.credentials.clone())
+            .credentials_provider(self.credentials.sdk())
             .build();
         aws_sdk_ec2::Client::from_conf(conf)
     }

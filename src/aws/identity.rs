@@ -1,9 +1,8 @@
 //! Who am I: the primary identity behind the default credential chain.
 
-use aws_config::SdkConfig;
 use serde::Serialize;
 
-use super::AwsError;
+use super::{Aws, AwsError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Identity {
@@ -21,8 +20,8 @@ impl Identity {
     }
 }
 
-pub async fn caller_identity(config: &SdkConfig) -> Result<Identity, AwsError> {
-    let sts = aws_sdk_sts::Client::new(config);
+pub async fn caller_identity(aws: &Aws) -> Result<Identity, AwsError> {
+    let sts = aws_sdk_sts::Client::new(aws.sdk());
     let out =
         sts.get_caller_identity().send().await.map_err(|e| {
             AwsError::from_sdk(e, "GetCallerIdentity", "the primary identity".into())

@@ -40,24 +40,68 @@ pub struct AwsOptions {
     pub credentials: Option<credentials::Credentials>,
 }
 
-/// The primary SDK configuration, loaded on first use (by a background task, never the UI).
-#[derive(Clone)]
-pub struct LazyConfig {
-    opts: AwsOptions,
-    cell: std::sync::Arc<tokio::sync::OnceCell<SdkConfig>>,
+/// The primary identity's AWS setup: where calls go (endpoint, region), how (timeouts,
+/// retries), and as whom (the standard credential chain, or the credentials given). Every call
+/// rolecall makes starts from one; nothing outside `aws/` sees the SDK's configuration.
+#[derive(Clone, Debug)]
+pub struct Aws {
+    sdk: SdkConfig,
 }
 
-impl LazyConfig {
+impl Aws {
+    /// Loads it from the standard chain: environment, profiles (SSO and `credential_process`
+    /// included), container and instance roles. `AWS_ENDPOINT_URL` is honoured. No network call
+    /// happens here: credentials are resolved on first use.
+    pub async fn load(opts: &AwsOptions) -> Aws {
+        Aws {
+            sdk: load_sdk(opts).await,
+        }
+    }
+
+    pub(in crate::aws) fn sdk(&self) -> &SdkConfig {
+        &self.sdk
+    }
+
+    /// Whether the primary credentials can be found, and if they are temporary ones (a session
+    /// token): the first thing `doctor` checks.
+    pub async fn find_credentials(&self) -> Result<FoundCredentials, String> {
+        use aws_credential_types::provider::ProvideCredentials;
+        let Some(provider) = self.sdk.credentials_provider() else {
+            return Err("no credential provider is configured".into());
+        };
+        match provider.provide_credentials().await {
+            Ok(c) => Ok(FoundCredentials {
+                temporary: c.session_token().is_some(),
+            }),
+            Err(e) => Err(error::error_chain(&e)),
+        }
+    }
+}
+
+/// What `Aws::find_credentials` found (never the credentials themselves).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FoundCredentials {
+    pub temporary: bool,
+}
+
+/// The primary AWS setup, loaded on first use (by a background task, never the UI).
+#[derive(Clone)]
+pub struct LazyAws {
+    opts: AwsOptions,
+    cell: std::sync::Arc<tokio::sync::OnceCell<Aws>>,
+}
+
+impl LazyAws {
     pub fn new(opts: AwsOptions) -> Self {
-        LazyConfig {
+        LazyAws {
             opts,
             cell: Default::default(),
         }
     }
 
-    pub async fn get(&self) -> SdkConfig {
+    pub async fn get(&self) -> Aws {
         self.cell
-            .get_or_init(|| load_config(&self.opts))
+            .get_or_init(|| Aws::load(&self.opts))
             .await
             .clone()
     }
@@ -65,34 +109,18 @@ impl LazyConfig {
 
 /// Checks that a profile named with `--profile` / `AWS_PROFILE` exists, since the SDK would
 /// otherwise fall through to other credential sources and fail with a confusing message.
-pub async fn check_profile(name: &str) -> Result<(), String> {
-    use aws_runtime::env_config::file::EnvConfigFiles;
-    use aws_types::os_shim_internal::{Env, Fs};
-
-    let set = aws_config::profile::load(
-        &Fs::real(),
-        &Env::real(),
-        &EnvConfigFiles::default(),
-        Some(name.to_string().into()),
-    )
-    .await
-    .map_err(|e| {
-        format!(
-            "cannot read the AWS config files: {}",
-            error::error_chain(&e)
-        )
-    })?;
-    if set.get_profile(name).is_some() {
+pub fn check_profile(name: &str) -> Result<(), String> {
+    let files = profiles::ProfileFiles::read()?;
+    if files.has(name) {
         return Ok(());
     }
-    let mut known: Vec<&str> = set.profiles().collect();
-    known.sort_unstable();
-    let files = "~/.aws/config or ~/.aws/credentials (or the files in AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE)";
+    let known = files.names();
+    let where_ = "~/.aws/config or ~/.aws/credentials (or the files in AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE)";
     Err(if known.is_empty() {
-        format!("AWS profile \"{name}\" is not in {files}, which define no profiles")
+        format!("AWS profile \"{name}\" is not in {where_}, which define no profiles")
     } else {
         format!(
-            "AWS profile \"{name}\" is not in {files}; profiles there: {}",
+            "AWS profile \"{name}\" is not in {where_}; profiles there: {}",
             known.join(", ")
         )
     })
@@ -102,10 +130,7 @@ pub async fn check_profile(name: &str) -> Result<(), String> {
 /// region, so any works for the primary identity; this is the one the global endpoint lives in.
 pub const FALLBACK_REGION: &str = "us-east-1";
 
-/// Loads the primary SDK configuration from the standard chain: environment, profiles (SSO and
-/// `credential_process` included), container and instance roles. `AWS_ENDPOINT_URL` is honoured.
-/// No network call happens here: credentials are resolved on first use.
-pub async fn load_config(opts: &AwsOptions) -> SdkConfig {
+async fn load_sdk(opts: &AwsOptions) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(p) = &opts.profile {
         loader = loader.profile_name(p);
@@ -117,7 +142,7 @@ pub async fn load_config(opts: &AwsOptions) -> SdkConfig {
         loader = loader.endpoint_url(url);
     }
     if let Some(c) = &opts.credentials {
-        loader = loader.credentials_provider(c.provider());
+        loader = loader.credentials_provider(c.provider().sdk());
     }
     let mut timeouts = TimeoutConfig::builder();
     if let Some(t) = opts.timeout {

@@ -1,5 +1,11 @@
-//! Role profiles in the AWS config file (`~/.aws/config`, or `AWS_CONFIG_FILE`): profiles that
-//! set `role_arn`, as the AWS CLI uses them.
+//! The AWS config files (`~/.aws/config` and `~/.aws/credentials`, or `AWS_CONFIG_FILE` and
+//! `AWS_SHARED_CREDENTIALS_FILE`), read as the AWS CLI reads them: which profiles exist, and
+//! the profiles that assume a role (`role_arn`).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use ini::{Ini, ParseOption};
 
 use super::arn::RoleArn;
 
@@ -15,73 +21,172 @@ pub struct ProfileRole {
     pub region: Option<String>,
 }
 
+/// Every profile of both files, by name, with its keys (the config file's win).
+#[derive(Debug, Default)]
+pub struct ProfileFiles {
+    profiles: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// `var`, else `~/.aws/NAME`; a leading `~/` is the home directory, as the AWS CLI reads it.
+fn location(var: &str, name: &str) -> Option<PathBuf> {
+    let home = || directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf());
+    match std::env::var(var) {
+        Ok(p) if p == "~" => home(),
+        Ok(p) => match p.strip_prefix("~/") {
+            Some(rest) => home().map(|h| h.join(rest)),
+            None => Some(PathBuf::from(p)),
+        },
+        Err(_) => home().map(|h| h.join(".aws").join(name)),
+    }
+}
+
+impl ProfileFiles {
+    /// Reads both files; a missing file has no profiles, an unreadable one is an error naming it.
+    pub fn read() -> Result<ProfileFiles, String> {
+        let mut files = ProfileFiles::default();
+        // Credentials first: the config file's keys win where both set one.
+        if let Some(path) = location("AWS_SHARED_CREDENTIALS_FILE", "credentials") {
+            files.add(&path, false)?;
+        }
+        if let Some(path) = location("AWS_CONFIG_FILE", "config") {
+            files.add(&path, true)?;
+        }
+        Ok(files)
+    }
+
+    /// Parses one file's text (`config`: sections are `[profile NAME]` and `[default]`; else
+    /// every section is a profile).
+    pub fn parse(&mut self, text: &str, config: bool) -> Result<(), String> {
+        let options = ParseOption {
+            enabled_quote: false,
+            enabled_escape: false,
+            enabled_indented_mutiline_value: true,
+            enabled_preserve_key_leading_whitespace: false,
+        };
+        let ini = Ini::load_from_str_opt(text, options).map_err(|e| e.to_string())?;
+        for (section, props) in ini.iter() {
+            let Some(section) = section.map(str::trim) else {
+                continue;
+            };
+            let name = if config {
+                match section.strip_prefix("profile") {
+                    Some(rest) if rest.starts_with(char::is_whitespace) => rest.trim(),
+                    _ if section == "default" => "default",
+                    // sso-session, services and the like are not profiles.
+                    _ => continue,
+                }
+            } else {
+                section
+            };
+            let keys = self.profiles.entry(name.to_string()).or_default();
+            for (k, v) in props.iter() {
+                keys.insert(k.trim().to_string(), v.trim().to_string());
+            }
+        }
+        Ok(())
+    }
+
+    fn add(&mut self, path: &std::path::Path, config: bool) -> Result<(), String> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => self
+                .parse(&text, config)
+                .map_err(|e| format!("cannot read the AWS config file {}: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(format!(
+                "cannot read the AWS config file {}: {e}",
+                path.display()
+            )),
+        }
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.profiles.contains_key(name)
+    }
+
+    /// The profile names, sorted.
+    pub fn names(&self) -> Vec<&str> {
+        self.profiles.keys().map(String::as_str).collect()
+    }
+
+    /// The profiles that set `role_arn`, by name, and a warning for each one rolecall cannot use.
+    pub fn roles(&self) -> (Vec<ProfileRole>, Vec<String>) {
+        let mut roles = Vec::new();
+        let mut warnings = Vec::new();
+        for (name, keys) in &self.profiles {
+            let Some(arn) = keys.get("role_arn") else {
+                continue;
+            };
+            let arn: RoleArn = match arn.parse() {
+                Ok(a) => a,
+                Err(e) => {
+                    warnings.push(format!("AWS config profile {name}: role_arn {e}"));
+                    continue;
+                }
+            };
+            let duration_seconds = match keys.get("duration_seconds").map(|d| d.parse::<u32>()) {
+                None => None,
+                Some(Ok(d))
+                    if (crate::config::MIN_DURATION..=crate::config::MAX_DURATION).contains(&d) =>
+                {
+                    Some(d)
+                }
+                Some(_) => {
+                    warnings.push(format!(
+                        "AWS config profile {name}: duration_seconds must be 900 to 43200; using the default"
+                    ));
+                    None
+                }
+            };
+            let owned = |k: &str| keys.get(k).filter(|v| !v.is_empty()).cloned();
+            roles.push(ProfileRole {
+                profile: name.clone(),
+                arn,
+                external_id: owned("external_id"),
+                mfa_serial: owned("mfa_serial"),
+                duration_seconds,
+                session_name: owned("role_session_name"),
+                region: owned("region"),
+            });
+        }
+        (roles, warnings)
+    }
+}
+
 /// The role profiles, by profile name, and a warning for each one rolecall cannot use. A missing
 /// file is no error: there are just no such profiles.
-pub async fn role_profiles() -> (Vec<ProfileRole>, Vec<String>) {
-    use aws_runtime::env_config::file::EnvConfigFiles;
-    use aws_types::os_shim_internal::{Env, Fs};
-
-    let set = match aws_config::profile::load(
-        &Fs::real(),
-        &Env::real(),
-        &EnvConfigFiles::default(),
-        None,
-    )
-    .await
-    {
-        Ok(set) => set,
-        Err(e) => {
-            return (
-                Vec::new(),
-                vec![format!(
-                    "cannot read the AWS config file for role profiles: {}",
-                    super::error::error_chain(&e)
-                )],
-            )
-        }
-    };
-    let mut names: Vec<&str> = set.profiles().collect();
-    names.sort_unstable();
-    let mut roles = Vec::new();
-    let mut warnings = Vec::new();
-    for name in names {
-        let Some(p) = set.get_profile(name) else {
-            continue;
-        };
-        let Some(arn) = p.get("role_arn") else {
-            continue;
-        };
-        let arn: RoleArn = match arn.parse() {
-            Ok(a) => a,
-            Err(e) => {
-                warnings.push(format!("AWS config profile {name}: role_arn {e}"));
-                continue;
-            }
-        };
-        let duration_seconds = match p.get("duration_seconds").map(str::parse::<u32>) {
-            None => None,
-            Some(Ok(d))
-                if (crate::config::MIN_DURATION..=crate::config::MAX_DURATION).contains(&d) =>
-            {
-                Some(d)
-            }
-            Some(_) => {
-                warnings.push(format!(
-                    "AWS config profile {name}: duration_seconds must be 900 to 43200; using the default"
-                ));
-                None
-            }
-        };
-        let owned = |k: &str| p.get(k).map(str::to_string);
-        roles.push(ProfileRole {
-            profile: name.to_string(),
-            arn,
-            external_id: owned("external_id"),
-            mfa_serial: owned("mfa_serial"),
-            duration_seconds,
-            session_name: owned("role_session_name"),
-            region: owned("region"),
-        });
+pub fn role_profiles() -> (Vec<ProfileRole>, Vec<String>) {
+    match ProfileFiles::read() {
+        Ok(files) => files.roles(),
+        Err(e) => (Vec::new(), vec![format!("role profiles not read: {e}")]),
     }
-    (roles, warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profiles_as_the_aws_cli_reads_them() {
+        let mut f = ProfileFiles::default();
+        f.parse(
+            "[default]\nregion = us-east-1\n\n[profile prod]\nrole_arn = arn:aws:iam::222222222222:role/R\n\
+             source_profile = default\nexternal_id = x-1\nduration_seconds = 1800\n\
+             s3 =\n  max_concurrent_requests = 20\n\n[sso-session corp]\nsso_region = us-east-1\n\
+             [profile bad]\nrole_arn = arn:aws:iam::2222:role/R\n# a comment\n; another\n",
+            true,
+        )
+        .unwrap();
+        f.parse("[ci]\naws_access_key_id = AKIA\n", false).unwrap();
+        assert_eq!(f.names(), ["bad", "ci", "default", "prod"]);
+        let (roles, warnings) = f.roles();
+        assert_eq!(roles.len(), 1);
+        assert_eq!(roles[0].profile, "prod");
+        assert_eq!(roles[0].external_id.as_deref(), Some("x-1"));
+        assert_eq!(roles[0].duration_seconds, Some(1800));
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].starts_with("AWS config profile bad: role_arn"),
+            "{warnings:?}"
+        );
+    }
 }

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use super::arn::RoleArn;
 use super::assume::{assume_role, AssumeParams, Session};
 use super::sessions::SessionStore;
-use super::{AwsError, LazyConfig};
+use super::{AwsError, LazyAws};
 
 /// Where "now" comes from: the system clock, or tokio's (pausable) one in tests.
 pub trait Clock: Send + Sync + 'static {
@@ -62,12 +62,12 @@ pub trait Assumer: Send + Sync + 'static {
 
 /// Assumes roles through STS with the primary identity.
 pub struct StsAssumer {
-    pub config: LazyConfig,
+    pub aws: LazyAws,
 }
 
 impl Assumer for StsAssumer {
     async fn assume(&self, params: &AssumeParams) -> Result<Session, AwsError> {
-        assume_role(&self.config.get().await, params).await
+        assume_role(&self.aws.get().await, params).await
     }
 }
 

@@ -8,12 +8,13 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use aws_credential_types::provider::error::CredentialsError;
-use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::provider::{future, ProvideCredentials};
 
 use tokio::sync::Notify;
 
 use super::arn::RoleArn;
 use super::assume::{AssumeParams, Session};
+use super::credentials::RoleCredentials;
 
 /// A session with what it takes to renew it.
 #[derive(Clone, Debug)]
@@ -69,8 +70,8 @@ impl SessionStore {
     }
 
     /// Credentials for `arn` as the SDK asks for them: always the store's current session.
-    pub fn provider(&self, arn: &RoleArn) -> SharedCredentialsProvider {
-        SharedCredentialsProvider::new(StoreProvider {
+    pub fn provider(&self, arn: &RoleArn) -> RoleCredentials {
+        RoleCredentials::new(StoreProvider {
             store: self.clone(),
             arn: arn.clone(),
         })
@@ -133,7 +134,7 @@ mod tests {
     async fn provider_follows_the_store() {
         let store = SessionStore::default();
         let arn: RoleArn = "arn:aws:iam::222222222222:role/R".parse().unwrap();
-        let provider = store.provider(&arn);
+        let provider = store.provider(&arn).sdk();
         assert!(provider.provide_credentials().await.is_err());
         store.insert(session("ASIAFIRST"), &params(), Duration::from_secs(60));
         assert_eq!(

@@ -2,22 +2,33 @@
 //! partial failure, and secrets kept out of Debug output.
 
 use crate::common::emulator;
-use aws_config::{BehaviorVersion, Region};
-use aws_credential_types::Credentials as SdkCredentials;
 use rolecall::aws::arn::RoleArn;
 use rolecall::aws::assume::{assume_role, AssumeParams};
+use rolecall::aws::credentials::{Credentials, Secret};
 use rolecall::aws::ec2::{list_instances, list_volumes, Ec2Target};
 use rolecall::aws::identity::caller_identity;
+use rolecall::aws::{Aws, AwsOptions};
 
-async fn primary_config() -> aws_config::SdkConfig {
+/// The emulator's endpoint and the primary's keys, passed in: nothing read from the
+/// environment.
+fn primary_options() -> AwsOptions {
     let emu = emulator();
     let (key, secret) = emu.primary_key();
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(&emu.endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(SdkCredentials::new(key, secret, None, None, "test"))
-        .load()
-        .await
+    AwsOptions {
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(emu.endpoint.clone()),
+        credentials: Some(Credentials {
+            access_key_id: key.into(),
+            secret_access_key: Secret::new(secret),
+            session_token: None,
+            expiration: None,
+        }),
+        ..Default::default()
+    }
+}
+
+async fn primary_config() -> Aws {
+    Aws::load(&primary_options()).await
 }
 
 fn params(arn: &str) -> AssumeParams {
@@ -49,11 +60,7 @@ async fn each_role_sees_only_its_own_account() {
         assert!(session
             .assumed_role_arn
             .contains(&format!("::{account}:assumed-role/")));
-        let target = Ec2Target {
-            base: base.clone(),
-            credentials: session.credentials.provider(),
-            page_size: 5,
-        };
+        let target = Ec2Target::new(base.clone(), session.credentials.provider(), 5);
         let listing = list_instances(&target, &["us-east-1".into(), "eu-west-1".into()]).await;
         assert!(listing.failures.is_empty(), "{:?}", listing.failures);
         let mut got: Vec<String> = listing
@@ -98,11 +105,7 @@ async fn a_bad_region_fails_alone() {
     let session = assume_role(&base, &params(&emu.role_arn("prod-responder")))
         .await
         .unwrap();
-    let target = Ec2Target {
-        base,
-        credentials: session.credentials.provider(),
-        page_size: 1000,
-    };
+    let target = Ec2Target::new(base, session.credentials.provider(), 1000);
     let listing = list_volumes(&target, &["ap-nowhere-9".into(), "us-east-1".into()]).await;
     assert_eq!(listing.failures.len(), 1);
     assert_eq!(listing.failures[0].region, "ap-nowhere-9");
@@ -124,19 +127,7 @@ async fn the_refresher_renews_a_session_for_real() {
     use std::time::Duration;
 
     let emu = emulator();
-    let (key, secret) = emu.primary_key();
-    let opts = rolecall::aws::AwsOptions {
-        region: Some("us-east-1".into()),
-        endpoint_url: Some(emu.endpoint.clone()),
-        credentials: Some(rolecall::aws::credentials::Credentials {
-            access_key_id: key.into(),
-            secret_access_key: rolecall::aws::credentials::Secret::new(secret),
-            session_token: None,
-            expiration: None,
-        }),
-        ..Default::default()
-    };
-    let lazy = rolecall::aws::LazyConfig::new(opts);
+    let lazy = rolecall::aws::LazyAws::new(primary_options());
     let base = lazy.get().await;
     let p = params(&emu.role_arn("prod-responder"));
     let first = assume_role(&base, &p).await.unwrap();
@@ -146,9 +137,7 @@ async fn the_refresher_renews_a_session_for_real() {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(refresh::run(
         store.clone(),
-        StsAssumer {
-            config: lazy.clone(),
-        },
+        StsAssumer { aws: lazy.clone() },
         SystemClock,
         RefreshPolicy::default(),
         tx,
@@ -172,11 +161,7 @@ async fn the_refresher_renews_a_session_for_real() {
         first.credentials.access_key_id
     );
 
-    let target = Ec2Target {
-        base,
-        credentials: store.provider(&p.role_arn),
-        page_size: 1000,
-    };
+    let target = Ec2Target::new(base, store.provider(&p.role_arn), 1000);
     let listing = list_instances(&target, &["us-east-1".into()]).await;
     assert!(listing.failures.is_empty(), "{:?}", listing.failures);
     assert_eq!(listing.items.len(), 3);

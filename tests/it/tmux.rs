@@ -261,6 +261,11 @@ fn filter_assume_browse_copy_and_quit() {
     // The trace log went to the data dir; no secret is in it, on screen, or in any file.
     let log = std::fs::read_to_string(t.log()).unwrap_or_default();
     assert!(log.contains(" TRACE "), "trace logging was on:\n{log}");
+    // Readable by its owner only, in a folder only its owner can list.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&t.log()), 0o600);
+    assert_eq!(mode(t.log().parent().unwrap()), 0o700);
     let mut secrets = proxy.recorded_values("SecretAccessKey");
     secrets.extend(proxy.recorded_values("SessionToken"));
     assert_eq!(secrets.len(), 2, "one session was issued");
@@ -745,4 +750,29 @@ fn every_account_under_a_hung_endpoint_answers_keys_then_recovers_with_r() {
     t.keys("q");
     t.keys("q");
     t.assert_exited_cleanly(0);
+}
+
+#[test]
+fn the_cli_asks_for_an_mfa_code_without_echoing_it() {
+    let emu = emulator();
+    let command = format!(
+        "'{}' assume prod-breakglass --format credential-process | grep -c AccessKeyId",
+        env!("CARGO_BIN_EXE_rolecall")
+    );
+    let t = Tmux::start_cmd(
+        "mfa-prompt",
+        emu,
+        &emu.endpoint,
+        &crate::common::demo_config(),
+        &command,
+    );
+    t.wait_for(&["MFA code for arn:aws:iam::111111111111:mfa/responder:"]);
+    t.keys("314159");
+    // Typed, not shown.
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!t.screen().contains("314159"), "{}", t.screen());
+    t.key("Enter");
+    let screen = t.wait_for(&["rolecall exited 0"]);
+    assert!(screen.contains("\n1\n"), "one set of credentials: {screen}");
+    assert!(!screen.contains("314159"), "{screen}");
 }

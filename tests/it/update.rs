@@ -896,3 +896,23 @@ fn sessions_started_by_another_job_are_recorded_even_after_it_was_replaced() {
         SessionStatus::Active { .. }
     ));
 }
+
+#[test]
+fn the_mfa_code_being_typed_never_shows_in_debug_output() {
+    let mut s = state((100, 30));
+    select_role(&mut s, BREAKGLASS);
+    update(&mut s, code(KeyCode::Enter));
+    type_keys(&mut s, "271828");
+    assert!(matches!(&s.popup, Some(Popup::Mfa { input, .. }) if input.len() == 6));
+    let shown = format!("{s:?}");
+    assert!(
+        !shown.contains("271828"),
+        "the state's Debug shows the code"
+    );
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert!(!format!("{fx:?}").contains("271828"), "{fx:?}");
+    assert!(matches!(
+        &fx[..],
+        [Effect::Start(Job { work: Work::Assume { token_code: Some(c), .. }, .. })] if c.expose() == "271828"
+    ));
+}

@@ -18,12 +18,12 @@ use super::state::State;
 use super::update::{init, update};
 use crate::aws::refresh::{self, RefreshPolicy, StsAssumer, SystemClock};
 use crate::aws::sessions::SessionStore;
-use crate::aws::{AwsOptions, LazyConfig};
+use crate::aws::{AwsOptions, LazyAws};
 use crate::config::Config;
 use crate::tui::Tui;
 use crate::ui::{self, Theme};
 
-/// Runs effects. Holds what the UI must not: the SDK config and the credentials.
+/// Runs effects. Holds what the UI must not: the AWS setup and the credentials.
 pub struct Runtime {
     jobs: jobs::Jobs,
 }
@@ -31,14 +31,12 @@ pub struct Runtime {
 impl Runtime {
     /// Also starts the session refresher, whose reports arrive as `Msg::Refresh`.
     pub fn new(tx: mpsc::UnboundedSender<Msg>, opts: AwsOptions, settings: &Config) -> Self {
-        let config = LazyConfig::new(opts);
+        let aws = LazyAws::new(opts);
         let store = SessionStore::default();
         let (events_tx, mut events) = mpsc::unbounded_channel();
         tokio::spawn(refresh::run(
             store.clone(),
-            StsAssumer {
-                config: config.clone(),
-            },
+            StsAssumer { aws: aws.clone() },
             SystemClock,
             RefreshPolicy::default(),
             events_tx,
@@ -52,7 +50,7 @@ impl Runtime {
             }
         });
         let context = work::Context {
-            config,
+            aws,
             store,
             settings: settings.clone(),
         };

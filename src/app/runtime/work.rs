@@ -15,16 +15,16 @@ use crate::aws::console::{self, Destination, SignIn};
 use crate::aws::ec2::{Ec2Target, Listable};
 use crate::aws::identity::caller_identity;
 use crate::aws::sessions::SessionStore;
-use crate::aws::{AwsError, ErrorKind, LazyConfig};
+use crate::aws::{AwsError, ErrorKind, LazyAws};
 use crate::config::Config;
 use crate::inventory::{self, Part, Target};
 use crate::resources::{AccountRow, Failure, Instance, Kind, Resource, Volume};
 
-/// What jobs work with: the primary identity's SDK config (loaded once, by the first job that
+/// What jobs work with: the primary identity's AWS setup (loaded once, by the first job that
 /// needs it), the sessions, and the settings.
 #[derive(Clone)]
 pub struct Context {
-    pub config: LazyConfig,
+    pub aws: LazyAws,
     pub store: SessionStore,
     pub settings: Config,
 }
@@ -34,7 +34,7 @@ impl Context {
     /// every call, so a refresh in the middle of a listing is picked up.
     async fn target(&self, role: &RoleArn) -> Ec2Target {
         Ec2Target::new(
-            self.config.get().await,
+            self.aws.get().await,
             self.store.provider(role),
             self.settings.defaults.page_size,
         )
@@ -47,7 +47,7 @@ impl Context {
         params: &AssumeParams,
         refresh_before: Duration,
     ) -> Result<SessionMeta, AwsError> {
-        let session = assume_role(&self.config.get().await, params).await?;
+        let session = assume_role(&self.aws.get().await, params).await?;
         let meta = SessionMeta {
             assumed_arn: session.assumed_role_arn.clone(),
             expiration: session.expiration,
@@ -60,12 +60,12 @@ impl Context {
 pub async fn run(ctx: Context, work: Work, reply: Reply) {
     match work {
         Work::Identity => {
-            let result = caller_identity(&ctx.config.get().await).await;
+            let result = caller_identity(&ctx.aws.get().await).await;
             reply.answer(Answer::Identity(result));
         }
         Work::Discover(identity) => {
             let known =
-                crate::roles::discover(&ctx.settings, &ctx.config.get().await, &identity).await;
+                crate::roles::discover(&ctx.settings, &ctx.aws.get().await, &identity).await;
             let groups = crate::roles::group(&ctx.settings, known.roles);
             reply.answer(Answer::Discovered {
                 groups,
@@ -196,7 +196,7 @@ impl Every {
             assume,
             concurrency,
         } = self;
-        let base = ctx.config.get().await;
+        let base = ctx.aws.get().await;
         let defaults = &ctx.settings.defaults;
         let session = |t: &Target| {
             let plan = assume

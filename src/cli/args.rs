@@ -1,4 +1,4 @@
-//! Command-line definitions.
+//! Command-line definitions (clap).
 
 use std::path::PathBuf;
 

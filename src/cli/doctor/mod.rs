@@ -1,106 +1,23 @@
-//! `rolecall policy` (what to paste into IAM on both sides) and `rolecall doctor` (each step of
-//! assuming a role, checked, with what to fix).
+//! `rolecall doctor`: each step of assuming a role checked, with what to fix. The checks are
+//! here; `report` prints them.
 
-use std::process::ExitCode;
+mod report;
 
-use anyhow::bail;
-use aws_config::SdkConfig;
 use serde::Serialize;
-use serde_json::{json, Value};
+
+pub use report::doctor;
 
 use crate::aws::assume::{access_denied_hint, assume_role, chained_cap, CHAINED_MAX_SECONDS};
 use crate::aws::credentials::TokenCode;
-use crate::aws::discovery::{max_session_duration, principal_arn};
+use crate::aws::discovery::max_session_duration;
 use crate::aws::ec2::{describe_regions, Ec2Target};
 use crate::aws::identity::{caller_identity, Identity};
-use crate::aws::policy::{primary_policy, trust_policy, Verdict};
-use crate::aws::{ErrorKind, FALLBACK_REGION};
+use crate::aws::policy::Verdict;
+use crate::aws::{Aws, ErrorKind, FALLBACK_REGION};
+use crate::cli::print::rfc3339;
+use crate::cli::roles::chosen;
 use crate::config::Config;
-use crate::output;
 use crate::roles::{self, Known, Role};
-
-/// The roles a command is about: one named, or every known role.
-fn chosen(config: &Config, known: &Known, role: Option<&str>) -> anyhow::Result<Vec<Role>> {
-    Ok(match role {
-        Some(arg) => vec![roles::resolve_in(config, &known.roles, arg)?],
-        None => known.roles.clone(),
-    })
-}
-
-/// `rolecall policy [ROLE] [--json]`
-pub async fn policy(
-    config: &Config,
-    sdk: &SdkConfig,
-    role: Option<&str>,
-    as_json: bool,
-) -> anyhow::Result<ExitCode> {
-    let primary = caller_identity(sdk).await?;
-    let known = roles::discover(config, sdk, &primary).await;
-    let roles = chosen(config, &known, role)?;
-    if roles.is_empty() {
-        bail!(
-            "no roles to write policies for: name one (rolecall policy arn:aws:iam::123456789012:role/NAME), \
-             or add [[role]] tables to the config"
-        );
-    }
-    let (principal, note) = principal_arn(sdk, &primary).await;
-    let arns: Vec<_> = roles.iter().map(|r| r.arn.clone()).collect();
-    let permission = primary_policy(&arns);
-    let trusts: Vec<(String, Value)> = roles
-        .iter()
-        .map(|r| {
-            (
-                r.arn.to_string(),
-                trust_policy(&principal, r.external_id.as_deref(), r.mfa_serial.is_some()),
-            )
-        })
-        .collect();
-    if as_json {
-        let trust_map: serde_json::Map<String, Value> = trusts.into_iter().collect();
-        println!(
-            "{}",
-            output::to_json(&json!({
-                "primary": primary.arn,
-                "principal": principal,
-                "primary_policy": permission,
-                "trust_policies": trust_map,
-                "warnings": note.into_iter().collect::<Vec<_>>(),
-            }))
-        );
-        return Ok(ExitCode::SUCCESS);
-    }
-    println!(
-        "# 1. In the primary account {}: a permission policy for {principal}\n\
-         #    (IAM > {} > Permissions > Add inline policy, JSON tab)\n",
-        primary.account,
-        if principal.contains(":role/") {
-            "Roles"
-        } else {
-            "Users"
-        },
-    );
-    println!("{}\n", pretty(&permission));
-    for (i, (arn, trust)) in trusts.iter().enumerate() {
-        let role = &roles[i];
-        println!(
-            "# {}. In account {}: the trust policy of role {}\n\
-             #    (IAM > Roles > {} > Trust relationships > Edit trust policy)\n",
-            i + 2,
-            role.arn.account_id(),
-            arn,
-            role.arn.name(),
-        );
-        println!("{}\n", pretty(trust));
-    }
-    if let Some(n) = note {
-        eprintln!("warning: {n}");
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn pretty(v: &Value) -> String {
-    serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -161,99 +78,44 @@ fn credential_source(profile: Option<&str>) -> String {
     }
 }
 
-/// `rolecall doctor [ROLE]`: exit 1 when any check fails.
-pub async fn doctor(
+/// Every check, in order; a failed step stops the ones that need it.
+pub async fn run_checks(
     config: &Config,
-    sdk: &SdkConfig,
-    profile: Option<&str>,
-    role: Option<&str>,
-    token_code: Option<TokenCode>,
-    as_json: bool,
-) -> anyhow::Result<ExitCode> {
-    let checks = run_checks(config, sdk, profile, role, token_code).await;
-    if as_json {
-        println!("{}", output::to_json(&checks));
-    } else {
-        let mut current: Option<&str> = None;
-        for c in &checks {
-            if c.role.as_deref() != current {
-                current = c.role.as_deref();
-                println!("\n{}", current.unwrap_or(""));
-            }
-            let mark = match c.status {
-                Status::Ok => "ok  ",
-                Status::Warn => "warn",
-                Status::Fail => "FAIL",
-            };
-            println!("  {mark}  {:<22} {}", c.check, c.detail);
-            if let Some(fix) = &c.fix {
-                println!("        {:<22} fix: {fix}", "");
-            }
-        }
-        let failed = checks.iter().filter(|c| c.status == Status::Fail).count();
-        let warned = checks.iter().filter(|c| c.status == Status::Warn).count();
-        println!(
-            "\n{} checks: {failed} failed, {warned} warnings",
-            checks.len()
-        );
-    }
-    Ok(if checks.iter().any(|c| c.status == Status::Fail) {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-async fn run_checks(
-    config: &Config,
-    sdk: &SdkConfig,
+    aws: &Aws,
     profile: Option<&str>,
     role: Option<&str>,
     token_code: Option<TokenCode>,
 ) -> Vec<Check> {
-    use aws_credential_types::provider::ProvideCredentials;
-
     let mut r = Report {
         checks: Vec::new(),
         role: None,
     };
     let source = credential_source(profile);
-    match sdk.credentials_provider() {
-        None => {
+    match aws.find_credentials().await {
+        Ok(found) => r.add(
+            "credentials",
+            Status::Ok,
+            format!(
+                "found in {source}{}",
+                if found.temporary {
+                    "; temporary (session token)"
+                } else {
+                    ""
+                }
+            ),
+            None,
+        ),
+        Err(e) => {
             r.add(
                 "credentials",
                 Status::Fail,
-                "no credential provider is configured",
-                None,
+                format!("none found ({e})"),
+                Some("set AWS_PROFILE (see ~/.aws/config) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, run aws sso login, or run where an instance role is attached".into()),
             );
             return r.checks;
         }
-        Some(provider) => match provider.provide_credentials().await {
-            Ok(c) => r.add(
-                "credentials",
-                Status::Ok,
-                format!(
-                    "found in {source}{}",
-                    if c.session_token().is_some() {
-                        "; temporary (session token)"
-                    } else {
-                        ""
-                    }
-                ),
-                None,
-            ),
-            Err(e) => {
-                r.add(
-                    "credentials",
-                    Status::Fail,
-                    format!("none found ({})", crate::aws::error::error_chain(&e)),
-                    Some("set AWS_PROFILE (see ~/.aws/config) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, run aws sso login, or run where an instance role is attached".into()),
-                );
-                return r.checks;
-            }
-        },
     }
-    let primary: Identity = match caller_identity(sdk).await {
+    let primary: Identity = match caller_identity(aws).await {
         Ok(id) => {
             r.add(
                 "primary identity",
@@ -273,7 +135,7 @@ async fn run_checks(
             return r.checks;
         }
     };
-    let known = roles::discover(config, sdk, &primary).await;
+    let known = roles::discover(config, aws, &primary).await;
     match &known.discovery.analysis {
         Some(a) => r.add(
             "identity policies",
@@ -321,7 +183,7 @@ async fn run_checks(
         check_role(
             &mut r,
             config,
-            sdk,
+            aws,
             &primary,
             &known,
             &role,
@@ -335,7 +197,7 @@ async fn run_checks(
 async fn check_role(
     r: &mut Report,
     config: &Config,
-    sdk: &SdkConfig,
+    aws: &Aws,
     primary: &Identity,
     known: &Known,
     role: &Role,
@@ -427,7 +289,7 @@ async fn check_role(
         (None, _) => None,
     };
     let params = role.assume_params(&config.defaults, Some(duration), token);
-    let session = match assume_role(sdk, &params).await {
+    let session = match assume_role(aws, &params).await {
         Ok(s) => {
             let mut needs = Vec::new();
             if role.external_id.is_some() {
@@ -447,7 +309,7 @@ async fn check_role(
                     } else {
                         format!(" (with {})", needs.join(" and "))
                     },
-                    output::rfc3339(&s.expiration)
+                    rfc3339(&s.expiration)
                 ),
                 None,
             );
@@ -481,16 +343,13 @@ async fn check_role(
         .into_iter()
         .next()
         .unwrap_or_else(|| FALLBACK_REGION.into());
-    let target = Ec2Target {
-        base: sdk.clone(),
-        credentials: session.credentials.provider(),
-        page_size: config.defaults.page_size,
-    };
+    let credentials = session.credentials.provider();
+    let target = Ec2Target::new(aws.clone(), credentials.clone(), config.defaults.page_size);
     match describe_regions(&target, &region).await {
         Ok(regions) => r.add("read in the account", Status::Ok, format!("ec2:DescribeRegions in {region}: {} regions visible", regions.len()), None),
         Err(e) => r.add("read in the account", Status::Fail, e.to_string(), e.hint.clone().or_else(|| Some("give the role a policy allowing ec2:Describe* (the AWS managed ReadOnlyAccess covers it)".into()))),
     }
-    match max_session_duration(sdk, session.credentials.provider(), &role.arn).await {
+    match max_session_duration(aws, &credentials, &role.arn).await {
         Ok(max) if duration > max => r.add(
             "session duration",
             Status::Fail,

@@ -1,0 +1,97 @@
+//! `rolecall link` (the console's Switch Role page) and `rolecall console` (federated sign-in).
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use super::assume::assume_for;
+use super::print::{rfc3339, to_json};
+use super::{ConsoleTarget, Ctx};
+use crate::aws::console::{self, Destination, Resource, SignIn};
+use crate::aws::credentials::TokenCode;
+use crate::roles::Role;
+
+/// `rolecall link ROLE`: no credentials in it; it works in a browser signed in to the primary
+/// account.
+pub fn link(ctx: &Ctx, role: &str, json: bool, target: &ConsoleTarget) -> anyhow::Result<ExitCode> {
+    let role = crate::roles::resolve_with_profiles(&ctx.config, role)?;
+    let destination = destination(ctx, &role, target, false)?;
+    let account = ctx.config.account(role.arn.account_id());
+    let display = role.display_name(account.and_then(|a| a.name.as_deref()));
+    let color = account.and_then(|a| a.color.as_deref());
+    let url = console::switch_role_url(&role.arn, &display, color, destination.as_ref());
+    if json {
+        println!(
+            "{}",
+            to_json(&serde_json::json!({"role_arn": role.arn, "url": url}))
+        );
+    } else {
+        println!("{url}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `rolecall console ROLE`: assumes it, signs in through the federation endpoint, and opens
+/// the console (or prints the link, which is a credential, with `--print`).
+pub async fn console(
+    ctx: &Ctx,
+    role: &str,
+    print: bool,
+    target: &ConsoleTarget,
+    duration: Option<u32>,
+    token_code: Option<TokenCode>,
+) -> anyhow::Result<ExitCode> {
+    let role = crate::roles::resolve_with_profiles(&ctx.config, role)?;
+    let destination = destination(ctx, &role, target, true)?.unwrap_or_default();
+    let session = assume_for(ctx, &ctx.aws().await, &role, duration, token_code).await?;
+    let signed = console::sign_in(
+        &role.arn,
+        &session.credentials,
+        ctx.config.console.federation_endpoint.as_ref(),
+        &destination,
+        Duration::from_secs(ctx.config.defaults.timeout_seconds.into()),
+        !print,
+    )
+    .await?;
+    let expires = rfc3339(&session.expiration);
+    match signed {
+        SignIn::Link(link) => {
+            eprintln!(
+                "rolecall: this link signs anyone who opens it in as {} until {expires}; do not share it",
+                role.arn
+            );
+            println!("{}", link.expose());
+        }
+        SignIn::Opened => eprintln!(
+            "rolecall: opened the console as {} (session until {expires})",
+            role.arn
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where a console link lands: `--region` (else the role's first region), `--service`,
+/// `--instance` / `--volume`. `None` for a bare switch-role link with none of them (`always`:
+/// a destination even then).
+fn destination(
+    ctx: &Ctx,
+    role: &Role,
+    target: &ConsoleTarget,
+    always: bool,
+) -> anyhow::Result<Option<Destination>> {
+    let resource = match (&target.instance, &target.volume) {
+        (Some(id), _) => Some(Resource::Instance(id.clone())),
+        (None, Some(id)) => Some(Resource::Volume(id.clone())),
+        (None, None) => None,
+    };
+    let asked = !ctx.regions.is_empty() || target.service.is_some() || resource.is_some();
+    if !asked && !always {
+        return Ok(None);
+    }
+    let d = Destination {
+        region: ctx.region_for(role),
+        service: target.service.clone(),
+        resource,
+    };
+    d.validate().map_err(anyhow::Error::msg)?;
+    Ok(Some(d))
+}

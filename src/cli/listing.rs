@@ -1,0 +1,137 @@
+//! `rolecall instances` and `rolecall volumes`: one role's, or every account's (`--all`).
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use anyhow::bail;
+
+use super::assume::assume_for;
+use super::print::{account_rows_table, resource_table, to_json};
+use super::Ctx;
+use crate::aws::credentials::TokenCode;
+use crate::aws::ec2::{Ec2Target, Listable};
+use crate::aws::identity::caller_identity;
+use crate::aws::AwsError;
+use crate::resources::Resource;
+
+/// Lists `T` through `role`, or in every account (`all`).
+pub async fn list<T: Resource + Listable>(
+    ctx: &Ctx,
+    role: Option<&str>,
+    all: bool,
+    json: bool,
+    token_code: Option<TokenCode>,
+) -> anyhow::Result<ExitCode> {
+    if all {
+        return everywhere::<T>(ctx, json).await;
+    }
+    let role = crate::roles::resolve_with_profiles(&ctx.config, role.unwrap_or_default())?;
+    let aws = ctx.aws().await;
+    let session = assume_for(ctx, &aws, &role, None, token_code).await?;
+    let regions = ctx.regions_for(&role);
+    let target = Ec2Target::new(
+        aws,
+        session.credentials.provider(),
+        ctx.config.defaults.page_size,
+    );
+    let listing = T::list(&target, &regions).await;
+    for f in &listing.failures {
+        eprintln!("warning: {}", f.error);
+        if let Some(h) = &f.error.hint {
+            eprintln!("  hint: {h}");
+        }
+    }
+    if !listing.failures.is_empty() && listing.failures.len() == regions.len() {
+        let first = &listing.failures[0].error;
+        bail!(AwsError {
+            target: format!("every region of {}", role.arn),
+            ..first.clone()
+        });
+    }
+    if json {
+        println!("{}", to_json(&listing.items));
+    } else if listing.items.is_empty() {
+        let account = ctx
+            .config
+            .account(role.arn.account_id())
+            .and_then(|a| a.name.clone())
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
+        let ok: Vec<&str> = regions
+            .iter()
+            .filter(|r| !listing.failures.iter().any(|f| &f.region == *r))
+            .map(String::as_str)
+            .collect();
+        println!(
+            "No {} in account {}{account} in {}.",
+            T::KIND.noun(),
+            role.arn.account_id(),
+            ok.join(", ")
+        );
+    } else {
+        print!("{}", resource_table(&listing.items, chrono::Utc::now()));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--all`: every known account, a progress bar on stderr when a person watches it, failures per
+/// account and region on stderr. Fails only when every account failed.
+async fn everywhere<T: Resource + Listable>(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
+    let what = T::KIND.noun();
+    let aws = ctx.aws().await;
+    let primary = caller_identity(&aws).await?;
+    let known = crate::roles::discover(&ctx.config, &aws, &primary).await;
+    if known.roles.is_empty() {
+        bail!("no roles known to list {what} through: add [[role]] tables to the config, or see `rolecall roles`");
+    }
+    // A bar for a person watching stderr; never when the JSON goes to a pipe.
+    let show = std::io::stderr().is_terminal() && (!json || std::io::stdout().is_terminal());
+    let bar = if show {
+        indicatif::ProgressBar::new(0)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {bar:30} {pos}/{len} accounts  {elapsed}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let inventory = crate::inventory::fan_out::<T>(
+        &aws,
+        &ctx.config,
+        &known.roles,
+        &ctx.regions,
+        primary.is_assumed_role(),
+        |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    )
+    .await;
+    bar.finish_and_clear();
+    for f in &inventory.failures {
+        eprintln!("warning: {}: {}", f.place(), f.error);
+        if let Some(h) = &f.error.hint {
+            eprintln!("  hint: {h}");
+        }
+    }
+    eprintln!(
+        "rolecall: {} {what} in {} of {} accounts",
+        inventory.rows.len(),
+        inventory.accounts_ok,
+        inventory.accounts
+    );
+    if inventory.accounts_ok == 0 {
+        bail!("no account could be listed; see the warnings above");
+    }
+    if json {
+        println!("{}", to_json(&inventory.rows));
+    } else {
+        print!(
+            "{}",
+            account_rows_table(&inventory.rows, chrono::Utc::now())
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

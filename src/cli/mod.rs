@@ -1,0 +1,132 @@
+//! The command line: clap's definitions (`args`), a file for each group of subcommands, and the
+//! printers (`print`). Without a subcommand, the TUI opens.
+
+mod args;
+mod assume;
+mod console;
+mod doctor;
+mod listing;
+pub mod print;
+mod roles;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+pub use args::{parse_duration, AssumeFormat, Cli, Command, ConsoleTarget};
+
+use crate::aws::arn::validate_region;
+use crate::aws::{Aws, AwsOptions};
+use crate::config::{self, Config};
+use crate::resources::{Instance, Volume};
+
+/// What every subcommand works from: the config, the AWS options, the global flags.
+pub struct Ctx {
+    pub config: Config,
+    pub opts: AwsOptions,
+    /// `--region`, in order (empty: each role's own).
+    pub regions: Vec<String>,
+    pub profile: Option<String>,
+}
+
+impl Ctx {
+    /// The primary identity's AWS setup (no network call yet).
+    pub async fn aws(&self) -> Aws {
+        Aws::load(&self.opts).await
+    }
+
+    /// `--region` when given, else the role's regions.
+    pub fn regions_for(&self, role: &crate::roles::Role) -> Vec<String> {
+        if self.regions.is_empty() {
+            role.regions(&self.config.defaults)
+        } else {
+            self.regions.clone()
+        }
+    }
+
+    /// The first `--region`, else the role's first region.
+    pub fn region_for(&self, role: &crate::roles::Role) -> Option<String> {
+        self.regions_for(role).into_iter().next()
+    }
+}
+
+/// The AWS options the config and flags ask for.
+fn aws_options(config: &Config, profile: Option<String>, region: Option<String>) -> AwsOptions {
+    let d = &config.defaults;
+    AwsOptions {
+        profile,
+        region,
+        timeout: Some(Duration::from_secs(d.timeout_seconds.into())),
+        connect_timeout: Some(Duration::from_secs(d.connect_timeout_seconds.into())),
+        max_attempts: Some(d.max_attempts),
+        ..AwsOptions::default()
+    }
+}
+
+/// Runs one subcommand (or the TUI); the result's error is printed by `main`.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = config::load(cli.config.as_deref())?;
+    for r in &cli.regions {
+        validate_region(r).map_err(|e| anyhow::anyhow!("--region: {e}"))?;
+    }
+    if let Some(p) = &cli.profile {
+        if !matches!(cli.command, Some(Command::Link { .. })) {
+            crate::aws::check_profile(p).map_err(|e| anyhow::anyhow!("--profile: {e}"))?;
+        }
+    }
+    let opts = aws_options(&config, cli.profile.clone(), cli.regions.first().cloned());
+    let Some(command) = cli.command else {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let theme = crate::ui::Theme::new(no_color);
+        return Ok(match crate::app::runtime::run(config, opts, theme).await? {
+            crate::app::runtime::Exit::Quit => ExitCode::SUCCESS,
+            crate::app::runtime::Exit::Signal(n) => ExitCode::from(128 + n as u8),
+        });
+    };
+    let ctx = Ctx {
+        config,
+        opts,
+        regions: cli.regions,
+        profile: cli.profile,
+    };
+    match command {
+        Command::Roles { json } => roles::roles(&ctx, json).await,
+        Command::Policy { role, json } => roles::policy(&ctx, role.as_deref(), json).await,
+        Command::Doctor {
+            role,
+            token_code,
+            json,
+        } => doctor::doctor(&ctx, role.as_deref(), token_code, json).await,
+        Command::Assume {
+            role,
+            format,
+            duration,
+            token_code,
+        } => assume::assume(&ctx, &role, format, duration, token_code).await,
+        Command::Exec {
+            role,
+            duration,
+            token_code,
+            command,
+        } => assume::exec(&ctx, &role, duration, token_code, &command).await,
+        Command::Instances {
+            role,
+            all,
+            json,
+            token_code,
+        } => listing::list::<Instance>(&ctx, role.as_deref(), all, json, token_code).await,
+        Command::Volumes {
+            role,
+            all,
+            json,
+            token_code,
+        } => listing::list::<Volume>(&ctx, role.as_deref(), all, json, token_code).await,
+        Command::Link { role, json, target } => console::link(&ctx, &role, json, &target),
+        Command::Console {
+            role,
+            print,
+            target,
+            duration,
+            token_code,
+        } => console::console(&ctx, &role, print, &target, duration, token_code).await,
+    }
+}

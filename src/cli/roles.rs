@@ -1,0 +1,117 @@
+//! `rolecall roles` (who am I, which roles can I reach) and `rolecall policy` (what to paste
+//! into IAM on both sides).
+
+use std::process::ExitCode;
+
+use anyhow::bail;
+use serde_json::{json, Value};
+
+use super::print::{roles_json, roles_table, to_json};
+use super::Ctx;
+use crate::aws::discovery::principal_arn;
+use crate::aws::identity::caller_identity;
+use crate::aws::policy::{primary_policy, trust_policy};
+use crate::config::Config;
+use crate::roles::{self, Known, Role};
+
+/// `rolecall roles [--json]`
+pub async fn roles(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
+    let config = &ctx.config;
+    let aws = ctx.aws().await;
+    let primary = caller_identity(&aws).await?;
+    let known = roles::discover(config, &aws, &primary).await;
+    let warnings = known.warnings;
+    let groups = roles::group(config, known.roles);
+    if json {
+        println!(
+            "{}",
+            roles_json(&primary, &groups, &config.defaults, &warnings)
+        );
+    } else {
+        print!(
+            "{}",
+            roles_table(&primary, &groups, &config.defaults, &warnings)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The roles a command is about: one named, or every known role.
+pub fn chosen(config: &Config, known: &Known, role: Option<&str>) -> anyhow::Result<Vec<Role>> {
+    Ok(match role {
+        Some(arg) => vec![roles::resolve_in(config, &known.roles, arg)?],
+        None => known.roles.clone(),
+    })
+}
+
+/// `rolecall policy [ROLE] [--json]`
+pub async fn policy(ctx: &Ctx, role: Option<&str>, as_json: bool) -> anyhow::Result<ExitCode> {
+    let config = &ctx.config;
+    let aws = ctx.aws().await;
+    let primary = caller_identity(&aws).await?;
+    let known = roles::discover(config, &aws, &primary).await;
+    let roles = chosen(config, &known, role)?;
+    if roles.is_empty() {
+        bail!(
+            "no roles to write policies for: name one (rolecall policy arn:aws:iam::123456789012:role/NAME), \
+             or add [[role]] tables to the config"
+        );
+    }
+    let (principal, note) = principal_arn(&aws, &primary).await;
+    let arns: Vec<_> = roles.iter().map(|r| r.arn.clone()).collect();
+    let permission = primary_policy(&arns);
+    let trusts: Vec<(String, Value)> = roles
+        .iter()
+        .map(|r| {
+            (
+                r.arn.to_string(),
+                trust_policy(&principal, r.external_id.as_deref(), r.mfa_serial.is_some()),
+            )
+        })
+        .collect();
+    if as_json {
+        let trust_map: serde_json::Map<String, Value> = trusts.into_iter().collect();
+        println!(
+            "{}",
+            to_json(&json!({
+                "primary": primary.arn,
+                "principal": principal,
+                "primary_policy": permission,
+                "trust_policies": trust_map,
+                "warnings": note.into_iter().collect::<Vec<_>>(),
+            }))
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "# 1. In the primary account {}: a permission policy for {principal}\n\
+         #    (IAM > {} > Permissions > Add inline policy, JSON tab)\n",
+        primary.account,
+        if principal.contains(":role/") {
+            "Roles"
+        } else {
+            "Users"
+        },
+    );
+    println!("{}\n", pretty(&permission));
+    for (i, (arn, trust)) in trusts.iter().enumerate() {
+        let role = &roles[i];
+        println!(
+            "# {}. In account {}: the trust policy of role {}\n\
+             #    (IAM > Roles > {} > Trust relationships > Edit trust policy)\n",
+            i + 2,
+            role.arn.account_id(),
+            arn,
+            role.arn.name(),
+        );
+        println!("{}\n", pretty(trust));
+    }
+    if let Some(n) = note {
+        eprintln!("warning: {n}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn pretty(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+}

@@ -1,0 +1,61 @@
+//! The config file as TOML gives it: every value with its place in the file, so that validation
+//! can say `file:line:column`. Unknown keys are errors.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub defaults: RawDefaults,
+    #[serde(default)]
+    pub account: Vec<Spanned<RawAccount>>,
+    #[serde(default)]
+    pub role: Vec<Spanned<RawRole>>,
+    #[serde(default)]
+    pub console: RawConsole,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawConsole {
+    pub federation_endpoint: Option<Spanned<String>>,
+}
+
+pub type SpannedList = Spanned<Vec<Spanned<String>>>;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawDefaults {
+    pub regions: Option<SpannedList>,
+    pub session_name: Option<Spanned<String>>,
+    pub duration_seconds: Option<Spanned<i64>>,
+    pub refresh_before_seconds: Option<Spanned<i64>>,
+    pub page_size: Option<Spanned<i64>>,
+    pub timeout_seconds: Option<Spanned<i64>>,
+    pub connect_timeout_seconds: Option<Spanned<i64>>,
+    pub max_attempts: Option<Spanned<i64>>,
+    pub concurrency: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccount {
+    pub id: Spanned<String>,
+    pub name: Option<Spanned<String>>,
+    pub color: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRole {
+    pub arn: Spanned<String>,
+    pub name: Option<Spanned<String>>,
+    pub external_id: Option<Spanned<String>>,
+    pub mfa_serial: Option<Spanned<String>>,
+    pub duration_seconds: Option<Spanned<i64>>,
+    pub regions: Option<SpannedList>,
+    pub session_name: Option<Spanned<String>>,
+    pub refresh_before_seconds: Option<Spanned<i64>>,
+}

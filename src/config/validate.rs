@@ -1,0 +1,380 @@
+//! Checks the raw config and turns it into [`Config`]: every error names the key and its
+//! `file:line:column`, and says what would be right.
+
+use std::collections::{BTreeSet, HashMap};
+use std::ops::Range;
+use std::path::Path;
+
+use toml::Spanned;
+
+use super::raw::{RawAccount, RawConfig, RawConsole, RawDefaults, RawRole, SpannedList};
+use super::{
+    Account, Config, ConfigError, ConsoleConfig, Defaults, RoleConfig, MAX_DURATION, MIN_DURATION,
+};
+use crate::aws::arn::{
+    validate_account_id, validate_mfa_serial, validate_region, validate_session_name, RoleArn,
+};
+
+/// Turns byte offsets into `file:line:column` errors.
+struct Locator<'a> {
+    src: &'a str,
+    path: &'a Path,
+}
+
+impl Locator<'_> {
+    fn err(&self, span: Range<usize>, message: impl Into<String>) -> ConfigError {
+        let mut start = span.start.min(self.src.len());
+        while !self.src.is_char_boundary(start) {
+            start -= 1;
+        }
+        let before = &self.src[..start];
+        let line = before.matches('\n').count() + 1;
+        // Columns count characters, as editors do, not bytes.
+        let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+            .chars()
+            .count()
+            + 1;
+        ConfigError::Invalid {
+            path: self.path.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    fn int_in(
+        &self,
+        v: &Spanned<i64>,
+        key: &str,
+        range: std::ops::RangeInclusive<i64>,
+        unit: &str,
+    ) -> Result<i64, ConfigError> {
+        let n = *v.get_ref();
+        if range.contains(&n) {
+            Ok(n)
+        } else {
+            Err(self.err(
+                v.span(),
+                format!(
+                    "{key} = {n}: must be between {} and {}{unit}",
+                    range.start(),
+                    range.end()
+                ),
+            ))
+        }
+    }
+
+    fn regions(&self, v: &SpannedList, key: &str) -> Result<Vec<String>, ConfigError> {
+        if v.get_ref().is_empty() {
+            return Err(self.err(
+                v.span(),
+                format!("{key} is empty: list at least one region, e.g. [\"us-east-1\"]"),
+            ));
+        }
+        let mut out: Vec<String> = Vec::new();
+        for r in v.get_ref() {
+            validate_region(r.get_ref()).map_err(|e| self.err(r.span(), format!("{key}: {e}")))?;
+            if !out.contains(r.get_ref()) {
+                out.push(r.get_ref().clone());
+            }
+        }
+        Ok(out)
+    }
+
+    fn session_name(&self, v: &Spanned<String>, key: &str) -> Result<String, ConfigError> {
+        validate_session_name(v.get_ref())
+            .map_err(|e| self.err(v.span(), format!("{key}: {e}")))?;
+        Ok(v.get_ref().clone())
+    }
+}
+
+/// Parses and validates config text; `path` is only used in error messages.
+pub fn parse(src: &str, path: &Path) -> Result<Config, ConfigError> {
+    let loc = Locator { src, path };
+    let raw: RawConfig = toml::from_str(src).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        let message = e.message().trim();
+        let message = if message.is_empty() {
+            "this is not valid TOML (see https://toml.io)"
+        } else {
+            message
+        };
+        loc.err(span, message.to_string())
+    })?;
+
+    let defaults = defaults(&loc, &raw.defaults)?;
+    let accounts = accounts(&loc, &raw.account)?;
+    let mut roles: Vec<RoleConfig> = Vec::new();
+    let mut names: HashMap<String, usize> = HashMap::new();
+    let mut arns: BTreeSet<String> = BTreeSet::new();
+    for r in &raw.role {
+        roles.push(role(&loc, r.get_ref(), &defaults, &mut names, &mut arns)?);
+    }
+    let console = console(&loc, &raw.console)?;
+    Ok(Config {
+        source: Some(path.to_path_buf()),
+        defaults,
+        accounts,
+        roles,
+        console,
+    })
+}
+
+fn defaults(loc: &Locator, d: &RawDefaults) -> Result<Defaults, ConfigError> {
+    let mut defaults = Defaults::default();
+    if let Some(r) = &d.regions {
+        defaults.regions = loc.regions(r, "defaults.regions")?;
+    }
+    if let Some(s) = &d.session_name {
+        defaults.session_name = loc.session_name(s, "defaults.session_name")?;
+    }
+    if let Some(v) = &d.duration_seconds {
+        defaults.duration_seconds = loc.int_in(
+            v,
+            "defaults.duration_seconds",
+            MIN_DURATION.into()..=MAX_DURATION.into(),
+            " seconds (15 minutes to 12 hours)",
+        )? as u32;
+    }
+    if let Some(v) = &d.page_size {
+        defaults.page_size = loc.int_in(v, "defaults.page_size", 5..=1000, "")? as i32;
+    }
+    if let Some(v) = &d.timeout_seconds {
+        defaults.timeout_seconds =
+            loc.int_in(v, "defaults.timeout_seconds", 1..=3600, " seconds")? as u32;
+    }
+    if let Some(v) = &d.connect_timeout_seconds {
+        defaults.connect_timeout_seconds =
+            loc.int_in(v, "defaults.connect_timeout_seconds", 1..=300, " seconds")? as u32;
+    }
+    if let Some(v) = &d.concurrency {
+        defaults.concurrency = loc.int_in(v, "defaults.concurrency", 1..=128, " accounts")? as u32;
+    }
+    if let Some(v) = &d.max_attempts {
+        defaults.max_attempts =
+            loc.int_in(v, "defaults.max_attempts", 1..=10, " (1 means no retry)")? as u32;
+    }
+    if let Some(v) = &d.refresh_before_seconds {
+        let max = i64::from(defaults.duration_seconds) - 1;
+        defaults.refresh_before_seconds = loc
+            .int_in(
+                v,
+                "defaults.refresh_before_seconds",
+                0..=max,
+                " seconds (less than defaults.duration_seconds)",
+            )
+            .map(|n| n as u32)?;
+    }
+
+    Ok(defaults)
+}
+
+fn accounts(loc: &Locator, raw: &[Spanned<RawAccount>]) -> Result<Vec<Account>, ConfigError> {
+    let mut accounts: Vec<Account> = Vec::new();
+    for a in raw {
+        let a = a.get_ref();
+        validate_account_id(a.id.get_ref())
+            .map_err(|e| loc.err(a.id.span(), format!("account.id: {e}")))?;
+        if accounts.iter().any(|x| &x.id == a.id.get_ref()) {
+            return Err(loc.err(
+                a.id.span(),
+                format!(
+                    "account.id: account {} is listed twice; merge the two [[account]] tables",
+                    a.id.get_ref()
+                ),
+            ));
+        }
+        let name = match &a.name {
+            Some(n) if n.get_ref().trim().is_empty() => {
+                return Err(loc.err(n.span(), "account.name: must not be empty"))
+            }
+            Some(n) => Some(n.get_ref().clone()),
+            None => None,
+        };
+        let color = match &a.color {
+            Some(c) => {
+                let hex = c.get_ref();
+                if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(loc.err(
+                        c.span(),
+                        format!(
+                            "account.color = \"{hex}\": must be 6 hex digits without '#', e.g. \"B7CA9D\""
+                        ),
+                    ));
+                }
+                Some(hex.to_ascii_uppercase())
+            }
+            None => None,
+        };
+        accounts.push(Account {
+            id: a.id.get_ref().clone(),
+            name,
+            color,
+        });
+    }
+
+    Ok(accounts)
+}
+
+/// One `[[role]]`; `names` (name → line) and `arns` are the roles before it, for duplicates.
+fn role(
+    loc: &Locator,
+    r: &RawRole,
+    defaults: &Defaults,
+    names: &mut HashMap<String, usize>,
+    arns: &mut BTreeSet<String>,
+) -> Result<RoleConfig, ConfigError> {
+    let arn: RoleArn = r
+        .arn
+        .get_ref()
+        .parse()
+        .map_err(|e| loc.err(r.arn.span(), format!("role.arn: {e}")))?;
+    if !arns.insert(arn.to_string()) {
+        return Err(loc.err(
+            r.arn.span(),
+            format!("role.arn: {arn} is configured twice; keep one [[role]] table for it"),
+        ));
+    }
+    let name = match &r.name {
+        Some(n) => {
+            let s = n.get_ref();
+            if s.is_empty()
+                || s.len() > 64
+                || s.starts_with("arn:")
+                || s.chars().any(|c| c.is_whitespace() || c.is_control())
+            {
+                return Err(loc.err(
+                    n.span(),
+                    format!("role.name = \"{s}\": must be 1 to 64 characters without spaces, and not an ARN"),
+                ));
+            }
+            if let Some(first) = names.get(s) {
+                return Err(loc.err(
+                    n.span(),
+                    format!("role.name = \"{s}\": already used by the role at line {first}; names must be unique"),
+                ));
+            }
+            let line = loc.src[..n.span().start].matches('\n').count() + 1;
+            names.insert(s.clone(), line);
+            Some(s.clone())
+        }
+        None => None,
+    };
+    let external_id = match &r.external_id {
+        Some(x) => {
+            let s = x.get_ref();
+            if !(2..=1224).contains(&s.len())
+                || !s
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@:/-_".contains(c))
+            {
+                return Err(loc.err(
+                    x.span(),
+                    "role.external_id: must be 2 to 1224 characters of letters, digits and +=,.@:/-_",
+                ));
+            }
+            Some(s.clone())
+        }
+        None => None,
+    };
+    let mfa_serial = match &r.mfa_serial {
+        Some(m) => {
+            validate_mfa_serial(m.get_ref())
+                .map_err(|e| loc.err(m.span(), format!("role.mfa_serial: {e}")))?;
+            Some(m.get_ref().clone())
+        }
+        None => None,
+    };
+    let duration_seconds = match &r.duration_seconds {
+        Some(v) => {
+            let n = loc.int_in(
+                v,
+                "role.duration_seconds",
+                MIN_DURATION.into()..=MAX_DURATION.into(),
+                " seconds (15 minutes to 12 hours)",
+            )? as u32;
+            if n <= defaults.refresh_before_seconds && r.refresh_before_seconds.is_none() {
+                return Err(loc.err(
+                    v.span(),
+                    format!(
+                        "role.duration_seconds = {n}: must be longer than defaults.refresh_before_seconds ({})",
+                        defaults.refresh_before_seconds
+                    ),
+                ));
+            }
+            Some(n)
+        }
+        None => None,
+    };
+    let regions = match &r.regions {
+        Some(v) => Some(loc.regions(v, "role.regions")?),
+        None => None,
+    };
+    let session_name = match &r.session_name {
+        Some(s) => Some(loc.session_name(s, "role.session_name")?),
+        None => None,
+    };
+    let refresh_before_seconds = match &r.refresh_before_seconds {
+        Some(v) => {
+            let duration = duration_seconds.unwrap_or(defaults.duration_seconds);
+            Some(loc.int_in(
+                v,
+                "role.refresh_before_seconds",
+                0..=i64::from(duration) - 1,
+                " seconds (less than the role's duration_seconds)",
+            )? as u32)
+        }
+        None => None,
+    };
+    Ok(RoleConfig {
+        arn,
+        name,
+        external_id,
+        mfa_serial,
+        duration_seconds,
+        regions,
+        session_name,
+        refresh_before_seconds,
+    })
+}
+
+fn console(loc: &Locator, raw: &RawConsole) -> Result<ConsoleConfig, ConfigError> {
+    let mut console = ConsoleConfig::default();
+    if let Some(v) = &raw.federation_endpoint {
+        let url = url::Url::parse(v.get_ref()).ok().filter(|u| {
+            matches!(u.scheme(), "https" | "http") && u.has_host() && u.query().is_none()
+        });
+        match url {
+            Some(u) if u.scheme() == "http" && !is_loopback(&u) => {
+                return Err(loc.err(
+                    v.span(),
+                    format!(
+                        "console.federation_endpoint = \"{}\": plain http is allowed only to this machine (127.0.0.1, ::1, localhost), because the sign-in request carries the role's credentials; use https",
+                        v.get_ref()
+                    ),
+                ))
+            }
+            Some(u) => console.federation_endpoint = Some(u),
+            None => {
+                return Err(loc.err(
+                    v.span(),
+                    format!(
+                        "console.federation_endpoint = \"{}\" is not an http(s) URL without a query, like https://signin.aws.amazon.com/federation",
+                        v.get_ref()
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(console)
+}
+
+/// Whether a URL points at this machine: the only place plain http may carry credentials.
+fn is_loopback(u: &url::Url) -> bool {
+    match u.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
