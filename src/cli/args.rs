@@ -58,37 +58,9 @@ pub enum Command {
         token_code: Option<TokenCode>,
     },
     /// List the EC2 instances of the role's account in each of its regions
-    Instances {
-        /// Role name from the config, or a full role ARN (or --all)
-        #[arg(required_unless_present = "all")]
-        role: Option<String>,
-        /// Every known account at once (one role per account, defaults.concurrency accounts in
-        /// flight); rows carry the account id and role
-        #[arg(long, conflicts_with_all = ["role", "token_code"])]
-        all: bool,
-        /// Print JSON instead of a table
-        #[arg(long)]
-        json: bool,
-        /// Current code of the MFA device named by the role's mfa_serial
-        #[arg(long, value_name = "CODE", value_parser = TokenCode::parse)]
-        token_code: Option<TokenCode>,
-    },
+    Instances(ListArgs),
     /// List the EBS volumes of the role's account in each of its regions
-    Volumes {
-        /// Role name from the config, or a full role ARN (or --all)
-        #[arg(required_unless_present = "all")]
-        role: Option<String>,
-        /// Every known account at once (one role per account, defaults.concurrency accounts in
-        /// flight); rows carry the account id and role
-        #[arg(long, conflicts_with_all = ["role", "token_code"])]
-        all: bool,
-        /// Print JSON instead of a table
-        #[arg(long)]
-        json: bool,
-        /// Current code of the MFA device named by the role's mfa_serial
-        #[arg(long, value_name = "CODE", value_parser = TokenCode::parse)]
-        token_code: Option<TokenCode>,
-    },
+    Volumes(ListArgs),
     /// Run a command with the role's credentials in its environment; exits with its status
     Exec {
         /// Role name from the config, or a full role ARN
@@ -159,6 +131,24 @@ pub enum Command {
         #[arg(long, value_name = "CODE", value_parser = TokenCode::parse)]
         token_code: Option<TokenCode>,
     },
+}
+
+/// What `instances` and `volumes` take.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ListArgs {
+    /// Role name from the config, or a full role ARN (or --all)
+    #[arg(required_unless_present = "all")]
+    pub role: Option<String>,
+    /// Every known account at once (one role per account, defaults.concurrency accounts in
+    /// flight); rows carry the account id and role
+    #[arg(long, conflicts_with_all = ["role", "token_code"])]
+    pub all: bool,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+    /// Current code of the MFA device named by the role's mfa_serial
+    #[arg(long, value_name = "CODE", value_parser = TokenCode::parse)]
+    pub token_code: Option<TokenCode>,
 }
 
 /// Where in the console a link lands; the region is the global --region (else the role's first).

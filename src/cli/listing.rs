@@ -7,25 +7,24 @@ use anyhow::bail;
 
 use super::assume::assume_for;
 use super::print::{account_rows_table, resource_table, to_json};
-use super::Ctx;
-use crate::aws::credentials::TokenCode;
+use super::{Ctx, ListArgs};
 use crate::aws::ec2::{Ec2Target, Listable};
 use crate::aws::identity::caller_identity;
 use crate::aws::AwsError;
 use crate::resources::Resource;
 
-/// Lists `T` through `role`, or in every account (`all`).
-pub async fn list<T: Resource + Listable>(
-    ctx: &Ctx,
-    role: Option<&str>,
-    all: bool,
-    json: bool,
-    token_code: Option<TokenCode>,
-) -> anyhow::Result<ExitCode> {
+/// Lists `T` through a role, or in every account (`--all`).
+pub async fn list<T: Resource + Listable>(ctx: &Ctx, args: ListArgs) -> anyhow::Result<ExitCode> {
+    let ListArgs {
+        role,
+        all,
+        json,
+        token_code,
+    } = args;
     if all {
         return everywhere::<T>(ctx, json).await;
     }
-    let role = crate::roles::resolve_with_profiles(&ctx.config, role.unwrap_or_default())?;
+    let role = crate::roles::resolve_with_profiles(&ctx.config, &role.unwrap_or_default())?;
     let aws = ctx.aws().await;
     let session = assume_for(ctx, &aws, &role, None, token_code).await?;
     let regions = ctx.regions_for(&role);

@@ -12,7 +12,7 @@ mod roles;
 use std::process::ExitCode;
 use std::time::Duration;
 
-pub use args::{parse_duration, AssumeFormat, Cli, Command, ConsoleTarget};
+pub use args::{parse_duration, AssumeFormat, Cli, Command, ConsoleTarget, ListArgs};
 
 use crate::aws::arn::validate_region;
 use crate::aws::{Aws, AwsOptions};
@@ -108,18 +108,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             token_code,
             command,
         } => assume::exec(&ctx, &role, duration, token_code, &command).await,
-        Command::Instances {
-            role,
-            all,
-            json,
-            token_code,
-        } => listing::list::<Instance>(&ctx, role.as_deref(), all, json, token_code).await,
-        Command::Volumes {
-            role,
-            all,
-            json,
-            token_code,
-        } => listing::list::<Volume>(&ctx, role.as_deref(), all, json, token_code).await,
+        Command::Instances(args) => listing::list::<Instance>(&ctx, args).await,
+        Command::Volumes(args) => listing::list::<Volume>(&ctx, args).await,
         Command::Link { role, json, target } => console::link(&ctx, &role, json, &target),
         Command::Console {
             role,

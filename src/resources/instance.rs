@@ -1,49 +1,7 @@
 //! An EC2 instance's fields and columns.
 
-use std::cmp::Ordering;
-
-use super::{age, ip_key, joined, opt, or_dash, search_lines, tags_text, time_text};
-use super::{Column, Field, Instance, Look, Resource};
-
-const fn column(
-    title: &'static str,
-    width: u16,
-    drop: u8,
-    cell: fn(&Instance, chrono::DateTime<chrono::Utc>) -> String,
-    cmp: fn(&Instance, &Instance) -> Ordering,
-) -> Option<Column<Instance>> {
-    Some(Column {
-        title,
-        width,
-        drop,
-        every: true,
-        look: Look::Plain,
-        cell,
-        cmp,
-    })
-}
-
-const fn look(c: Option<Column<Instance>>, look: Look) -> Option<Column<Instance>> {
-    match c {
-        Some(c) => Some(Column { look, ..c }),
-        None => None,
-    }
-}
-
-const fn one_role_only(c: Option<Column<Instance>>) -> Option<Column<Instance>> {
-    match c {
-        Some(c) => Some(Column { every: false, ..c }),
-        None => None,
-    }
-}
-
-const fn field(name: &'static str, value: fn(&Instance) -> String) -> Field<Instance> {
-    Field {
-        name,
-        value,
-        column: None,
-    }
-}
+use super::{age, ip_key, joined, opt, or_dash, or_empty, search_lines, tags_text, time_text};
+use super::{column, field, look, one_role_only, Field, Instance, Look, Resource};
 
 impl Resource for Instance {
     const KIND: super::Kind = super::Kind::Instances;
@@ -92,22 +50,19 @@ impl Resource for Instance {
     }
 
     fn search_text(&self) -> String {
-        fn o(s: &Option<String>) -> &str {
-            s.as_deref().unwrap_or("")
-        }
         let fields = [
             self.instance_id.as_str(),
             &self.name,
             &self.state,
             &self.instance_type,
             &self.availability_zone,
-            o(&self.private_ip),
-            o(&self.public_ip),
-            o(&self.private_dns_name),
-            o(&self.public_dns_name),
-            o(&self.vpc_id),
-            o(&self.subnet_id),
-            o(&self.image_id),
+            or_empty(&self.private_ip),
+            or_empty(&self.public_ip),
+            or_empty(&self.private_dns_name),
+            or_empty(&self.public_dns_name),
+            or_empty(&self.vpc_id),
+            or_empty(&self.subnet_id),
+            or_empty(&self.image_id),
         ];
         search_lines(
             fields

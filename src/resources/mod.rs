@@ -61,6 +61,50 @@ pub struct Column<T> {
     pub cmp: fn(&T, &T) -> Ordering,
 }
 
+/// A column shown in both tables, plain; `look` and `one_role_only` adjust it.
+pub const fn column<T>(
+    title: &'static str,
+    width: u16,
+    drop: u8,
+    cell: fn(&T, DateTime<Utc>) -> String,
+    cmp: fn(&T, &T) -> Ordering,
+) -> Option<Column<T>> {
+    Some(Column {
+        title,
+        width,
+        drop,
+        every: true,
+        look: Look::Plain,
+        cell,
+        cmp,
+    })
+}
+
+/// The column, looking like `look`.
+pub const fn look<T>(c: Option<Column<T>>, look: Look) -> Option<Column<T>> {
+    match c {
+        Some(c) => Some(Column { look, ..c }),
+        None => None,
+    }
+}
+
+/// The column, left out of the every-account table (which has less room).
+pub const fn one_role_only<T>(c: Option<Column<T>>) -> Option<Column<T>> {
+    match c {
+        Some(c) => Some(Column { every: false, ..c }),
+        None => None,
+    }
+}
+
+/// A field no table shows (only JSON and CSV).
+pub const fn field<T>(name: &'static str, value: fn(&T) -> String) -> Field<T> {
+    Field {
+        name,
+        value,
+        column: None,
+    }
+}
+
 /// One field of a resource: named as in its JSON, with its value for a CSV export and, when
 /// tables show it, its column.
 pub struct Field<T> {
@@ -188,6 +232,11 @@ pub fn to_csv<R: Tabular>(rows: &[R]) -> Result<String, csv::Error> {
 /// The text of an optional value: `""` for none.
 pub fn opt(s: &Option<String>) -> String {
     s.clone().unwrap_or_default()
+}
+
+/// An optional field as searched: `""` for none.
+pub fn or_empty(s: &Option<String>) -> &str {
+    s.as_deref().unwrap_or("")
 }
 
 /// A cell: the text, or `-` for nothing.

@@ -1,49 +1,7 @@
 //! An EBS volume's fields and columns.
 
-use std::cmp::Ordering;
-
-use super::{joined, opt, or_dash, search_lines, tags_text, time_text};
-use super::{Column, Field, Look, Resource, Volume};
-
-const fn column(
-    title: &'static str,
-    width: u16,
-    drop: u8,
-    cell: fn(&Volume, chrono::DateTime<chrono::Utc>) -> String,
-    cmp: fn(&Volume, &Volume) -> Ordering,
-) -> Option<Column<Volume>> {
-    Some(Column {
-        title,
-        width,
-        drop,
-        every: true,
-        look: Look::Plain,
-        cell,
-        cmp,
-    })
-}
-
-const fn look(c: Option<Column<Volume>>, look: Look) -> Option<Column<Volume>> {
-    match c {
-        Some(c) => Some(Column { look, ..c }),
-        None => None,
-    }
-}
-
-const fn one_role_only(c: Option<Column<Volume>>) -> Option<Column<Volume>> {
-    match c {
-        Some(c) => Some(Column { every: false, ..c }),
-        None => None,
-    }
-}
-
-const fn field(name: &'static str, value: fn(&Volume) -> String) -> Field<Volume> {
-    Field {
-        name,
-        value,
-        column: None,
-    }
-}
+use super::{column, field, look, one_role_only, Field, Look, Resource, Volume};
+use super::{joined, opt, or_dash, or_empty, search_lines, tags_text, time_text};
 
 fn yes_no(b: bool) -> String {
     if b { "yes" } else { "no" }.to_string()
@@ -88,17 +46,14 @@ impl Resource for Volume {
     }
 
     fn search_text(&self) -> String {
-        fn o(s: &Option<String>) -> &str {
-            s.as_deref().unwrap_or("")
-        }
         let fields = [
             self.volume_id.as_str(),
             &self.name,
             &self.volume_type,
             &self.state,
             &self.availability_zone,
-            o(&self.snapshot_id),
-            o(&self.kms_key_id),
+            or_empty(&self.snapshot_id),
+            or_empty(&self.kms_key_id),
         ];
         search_lines(
             fields

@@ -1,7 +1,10 @@
 //! The every-account tables: how many accounts answered and which failed, and each row's
 //! account above its details.
 
-use super::table::{count, kv, Chrome, Details, Panes};
+use ratatui::layout::Rect;
+use ratatui::Frame;
+
+use super::table::{count, kv, view, Chrome, Details, Panes};
 use super::Theme;
 use crate::app::state::{AllView, State};
 use crate::resources::{AccountRow, Resource};
@@ -118,4 +121,16 @@ fn account_lines<T>(row: &AccountRow<T>, theme: &Theme) -> Vec<Line<'static>> {
             theme,
         ),
     ]
+}
+
+/// An every-account table view.
+pub fn draw<T: Resource + Details>(
+    frame: &mut Frame,
+    area: Rect,
+    all: &AllView<T>,
+    state: &State,
+    theme: &Theme,
+) {
+    let chrome = chrome(all, state.is_listing(state.view));
+    view(frame, area, &all.table, chrome, state, theme);
 }

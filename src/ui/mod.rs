@@ -27,51 +27,11 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     header(frame, areas.header, state, theme);
     match state.view {
         View::Tree => tree::draw(frame, areas.body, state, theme),
-        View::Instances => {
-            let t = &state.instances;
-            table::view(
-                frame,
-                areas.body,
-                t,
-                table::role_chrome(t, state, state.is_listing(state.view)),
-                state,
-                theme,
-            )
-        }
-        View::Volumes => {
-            let t = &state.volumes;
-            table::view(
-                frame,
-                areas.body,
-                t,
-                table::role_chrome(t, state, state.is_listing(state.view)),
-                state,
-                theme,
-            )
-        }
+        View::Instances => table::of_role(frame, areas.body, &state.instances, state, theme),
+        View::Volumes => table::of_role(frame, areas.body, &state.volumes, state, theme),
         View::Sessions => sessions::draw(frame, areas.body, state, theme),
-        View::AllInstances => {
-            let all = &state.all_instances;
-            table::view(
-                frame,
-                areas.body,
-                &all.table,
-                every::chrome(all, state.is_listing(state.view)),
-                state,
-                theme,
-            )
-        }
-        View::AllVolumes => {
-            let all = &state.all_volumes;
-            table::view(
-                frame,
-                areas.body,
-                &all.table,
-                every::chrome(all, state.is_listing(state.view)),
-                state,
-                theme,
-            )
-        }
+        View::AllInstances => every::draw(frame, areas.body, &state.all_instances, state, theme),
+        View::AllVolumes => every::draw(frame, areas.body, &state.all_volumes, state, theme),
     }
     footer(frame, areas.footer, state, theme);
     status(frame, areas.status, state, theme);

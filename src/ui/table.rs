@@ -302,3 +302,15 @@ pub fn view<T: Tabular + Details>(
         }
     }
 }
+
+/// A role's table view (instances or volumes).
+pub fn of_role<T: Tabular + Details>(
+    frame: &mut Frame,
+    area: Rect,
+    table: &TableView<T>,
+    state: &State,
+    theme: &Theme,
+) {
+    let chrome = role_chrome(table, state, state.is_listing(state.view));
+    view(frame, area, table, chrome, state, theme);
+}
