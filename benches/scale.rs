@@ -196,6 +196,8 @@ fn account_parts(items: Vec<Instance>, accounts: usize) -> Vec<Part<Instance>> {
                 })
                 .collect();
             Part {
+                role: arn,
+                regions: vec!["us-east-1".into()],
                 rows,
                 failures: vec![],
                 ok: true,

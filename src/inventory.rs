@@ -7,10 +7,12 @@ use std::future::Future;
 
 use futures::stream::{self, Stream, StreamExt};
 
+use crate::aws::arn::RoleArn;
 use crate::aws::assume::{assume_role, chained_cap};
 use crate::aws::credentials::RoleCredentials;
 use crate::aws::ec2::{Ec2Target, Listable, Listing};
 use crate::aws::{Aws, AwsError};
+use crate::case::{records, Journal};
 use crate::config::Config;
 use crate::resources::{AccountRow, Failure};
 use crate::roles::Role;
@@ -54,6 +56,9 @@ impl Target {
 /// One account's answer: its rows and what failed, as soon as it is in.
 #[derive(Debug, Clone)]
 pub struct Part<T> {
+    /// The role the account was listed through, and in which regions.
+    pub role: RoleArn,
+    pub regions: Vec<String>,
     pub rows: Vec<AccountRow<T>>,
     pub failures: Vec<Failure>,
     /// Listed in whole or in part (at least one region answered).
@@ -68,6 +73,8 @@ impl<T> Part<T> {
                 failures: vec![Failure::new(arn, None, e)],
                 rows: Vec::new(),
                 ok: false,
+                role: arn.clone(),
+                regions: target.regions,
             },
             Ok(listing) => {
                 let account = arn.account_id().to_string();
@@ -91,6 +98,8 @@ impl<T> Part<T> {
                     ok: failures.len() < target.regions.len(),
                     rows,
                     failures,
+                    role: arn.clone(),
+                    regions: target.regions,
                 }
             }
         }
@@ -154,10 +163,14 @@ pub fn one_role_per_account(roles: &[Role]) -> (Vec<Role>, Vec<Role>) {
 }
 
 /// Lists every account through `roles`, at most `concurrency` accounts at a time.
-/// `progress(done, total)` is called as accounts finish.
-pub async fn fan_out<T: Listable>(
+/// `progress(done, total)` is called as accounts finish. Each AssumeRole and each account's
+/// listing is recorded through `journal` (when a case is open) before it counts; an account
+/// whose record cannot be written is reported failed with that error.
+#[allow(clippy::too_many_arguments)]
+pub async fn fan_out<T: Listable + crate::resources::Resource>(
     aws: &Aws,
     config: &Config,
+    journal: &Journal,
     roles: &[Role],
     regions_override: &[String],
     caller_is_role: bool,
@@ -192,9 +205,12 @@ pub async fn fan_out<T: Listable>(
         let duration = chained_cap(requested, caller_is_role).or(Some(requested));
         let params = target.role.assume_params(&config.defaults, duration, None);
         async move {
-            assume_role(aws, &params)
+            let result = assume_role(aws, &params).await;
+            journal
+                .record(aws, records::assumed("assume", &params, &result))
                 .await
-                .map(|session| session.credentials.provider())
+                .map_err(|e| unrecorded(&params.role_arn, e))?;
+            result.map(|session| session.credentials.provider())
         }
     };
     let page_size = config.defaults.page_size;
@@ -204,9 +220,24 @@ pub async fn fan_out<T: Listable>(
     };
     let mut results = std::pin::pin!(parts(targets, concurrency, assume, with));
     let mut done = 0;
-    while let Some(part) = results.next().await {
+    while let Some(mut part) = results.next().await {
         done += 1;
         progress(done, total);
+        // An account never listed (its AssumeRole failed) has that failure recorded already.
+        if part.failures.iter().all(|f| f.region.is_some()) {
+            let record = records::listed(
+                &part.role,
+                T::KIND.noun(),
+                &part.regions,
+                part.rows.len(),
+                &part.failures,
+            );
+            if let Err(e) = journal.record(aws, record).await {
+                part.rows.clear();
+                part.ok = false;
+                part.failures = vec![Failure::new(&part.role, None, unrecorded(&part.role, e))];
+            }
+        }
         inventory.accounts_ok += usize::from(part.ok);
         inventory.failures.extend(part.failures);
         inventory.rows.extend(part.rows);
@@ -219,6 +250,13 @@ pub async fn fan_out<T: Listable>(
         .failures
         .sort_by(|a, b| (&a.account_id, &a.region).cmp(&(&b.account_id, &b.region)));
     inventory
+}
+
+/// A record that could not be written, as the account's failure.
+fn unrecorded(role: &RoleArn, e: crate::case::CaseError) -> AwsError {
+    AwsError::new(crate::aws::ErrorKind::Other, "writing the case log", role.to_string())
+        .with_message(e.to_string())
+        .with_hint("what was not recorded is not reported: free disk space or fix the case folder's permissions")
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use crate::aws::console::Destination;
 use crate::aws::credentials::{Secret, TokenCode};
 use crate::aws::identity::Identity;
 use crate::inventory::Target;
-use crate::resources::Kind;
+use crate::resources::{AccountRow, Instance, Kind, Volume};
 use crate::roles::Role;
 
 /// Work `update` asks for.
@@ -35,6 +35,14 @@ pub enum Slot {
     Every(Kind),
     /// A federated console sign-in.
     Console,
+    /// A switch-role link being recorded before it is copied.
+    Copy,
+    /// An export being written.
+    Export,
+    /// A case being opened or closed.
+    Case,
+    /// The case log being read.
+    Log,
 }
 
 /// A job: an id (unique in the run), and its work.
@@ -86,6 +94,30 @@ pub enum Work {
         destination: Destination,
         open: bool,
     },
+    /// Record a switch-role link in the case log, then answer with it to copy.
+    CopyLink { role: RoleArn, url: String },
+    /// Write `rows` as `name.csv` and `name.json` (in the case's exports, else the data dir's)
+    /// and record them; `view` says what they are.
+    Export {
+        view: String,
+        name: String,
+        rows: ExportRows,
+    },
+    /// Open (or reopen) a case and record in it from now on.
+    OpenCase { id: String, title: Option<String> },
+    /// Close the open case.
+    CloseCase,
+    /// Read the case's log.
+    ReadLog,
+}
+
+/// Rows to export, as a table shows them (filter and sort applied).
+#[derive(Debug, Clone)]
+pub enum ExportRows {
+    Instances(Vec<Instance>),
+    Volumes(Vec<Volume>),
+    EveryInstance(Vec<AccountRow<Instance>>),
+    EveryVolume(Vec<AccountRow<Volume>>),
 }
 
 impl Work {
@@ -96,6 +128,10 @@ impl Work {
             Work::List { kind, .. } => Slot::List(*kind),
             Work::Every { kind, .. } => Slot::Every(*kind),
             Work::Console { .. } => Slot::Console,
+            Work::CopyLink { .. } => Slot::Copy,
+            Work::Export { .. } => Slot::Export,
+            Work::OpenCase { .. } | Work::CloseCase => Slot::Case,
+            Work::ReadLog => Slot::Log,
         }
     }
 }

@@ -37,6 +37,10 @@ pub enum Action {
     Regions,
     /// Sort by the column with this 1-based number (pressed again: reverse).
     Sort(usize),
+    /// The case log view.
+    CaseLog,
+    /// Export what the table shows.
+    Export,
 }
 
 /// Where a binding applies.
@@ -53,6 +57,8 @@ pub enum Scope {
     Filterable,
     /// A role's tables and the sessions view (not the tree, not the every-account views).
     OneRole,
+    /// The case log view.
+    CaseLog,
 }
 
 impl Scope {
@@ -65,7 +71,8 @@ impl Scope {
             Scope::Volumes => matches!(view, View::Volumes | View::AllVolumes),
             Scope::Sessions => view == View::Sessions,
             Scope::Filterable => view != View::Sessions,
-            Scope::OneRole => !view.is_all() && view != View::Tree,
+            Scope::OneRole => !view.is_all() && !matches!(view, View::Tree | View::CaseLog),
+            Scope::CaseLog => view == View::CaseLog,
         }
     }
 }
@@ -126,12 +133,15 @@ pub const BINDINGS: &[Binding] = &[
     b(&[C(Enter), C(Char('d'))], "⏎/d", "details of the selected row", Action::Detail, Scope::Tables, Some("details")),
     b(&[C(Char('Y'))], "Y", "copy the selected row's id", Action::CopyId, Scope::Tables, Some("copy id")),
     b(&[Key::Digit], "1-9", "sort by that column (again: reverse)", Action::Sort(0), Scope::Tables, Some("sort")),
+    b(&[C(Char('e'))], "e", "export what the table shows (CSV and JSON, every field) to the case folder", Action::Export, Scope::Tables, Some("export")),
+    b(&[C(Enter), C(Char('d'))], "⏎/d", "the whole entry", Action::Detail, Scope::CaseLog, Some("entry")),
     b(&[C(Char('R'))], "R", "pick regions (or :region eu-west-1,us-east-1; :region resets)", Action::Regions, Scope::Tables, Some("regions")),
     b(&[C(Enter)], "⏎", "open the role's instances", Action::Open, Scope::Sessions, Some("open")),
     b(&[C(Char('/'))], "/", "filter", Action::Filter, Scope::Filterable, Some("filter")),
     b(&[C(Char('s'))], "s", "sessions", Action::Sessions, Scope::Global, Some("sessions")),
+    b(&[C(Char('L'))], "L", "the case log: what was recorded (:case open ID starts a case)", Action::CaseLog, Scope::Global, None),
     b(&[C(Char('r'))], "r", "reload this view", Action::Reload, Scope::Global, None),
-    b(&[C(Char(':'))], ":", "command (:roles :instances :volumes :all :sessions :region R :q)", Action::Command, Scope::Global, None),
+    b(&[C(Char(':'))], ":", "command (:roles :instances :all :sessions :region R :case :log :q)", Action::Command, Scope::Global, None),
     b(&[C(Char('?'))], "?", "help", Action::Help, Scope::Global, Some("help")),
     b(&[C(Char('j')), C(Down)], "j/↓", "down", Action::Down, Scope::Global, None),
     b(&[C(Char('k')), C(Up)], "k/↑", "up", Action::Up, Scope::Global, None),
@@ -143,6 +153,7 @@ pub const BINDINGS: &[Binding] = &[
     b(&[C(Esc)], "Esc", "clear the filter", Action::Back, Scope::Tree, None),
     b(&[C(Esc), C(Char('q'))], "Esc/q", "back (first closes details, clears the filter)", Action::Back, Scope::Tables, Some("back")),
     b(&[C(Esc), C(Char('q'))], "Esc/q", "back", Action::Back, Scope::Sessions, Some("back")),
+    b(&[C(Esc), C(Char('q'))], "Esc/q", "back (first closes the entry, clears the filter)", Action::Back, Scope::CaseLog, Some("back")),
 ];
 
 /// The action a key means in a view, if any. Only plain or shifted keys are bound.
@@ -220,6 +231,7 @@ mod tests {
             View::Sessions,
             View::AllInstances,
             View::AllVolumes,
+            View::CaseLog,
         ] {
             let mut keys: Vec<Key> = Vec::new();
             for bd in BINDINGS.iter().filter(|bd| bd.scope.covers(view)) {

@@ -9,6 +9,8 @@ use crate::aws::console::SignIn;
 use crate::aws::identity::Identity;
 use crate::aws::refresh::RefreshEvent;
 use crate::aws::AwsError;
+use crate::case::export::Exported;
+use crate::case::Entry;
 use crate::resources::{AccountRow, Failure, Instance, Volume};
 
 /// Everything that can change the state.
@@ -35,6 +37,8 @@ pub enum Msg {
     },
     /// What the session refresher did.
     Refresh(RefreshEvent),
+    /// An entry a job wrote to the case log.
+    Logged(Entry),
 }
 
 /// What a job answers.
@@ -59,6 +63,32 @@ pub enum Answer {
         role: RoleArn,
         result: Result<SignIn, AwsError>,
     },
+    /// The job could not do its work (the case log could not be written); nothing was shown.
+    Failed(AwsError),
+    /// A switch-role link, recorded, to copy.
+    Copied(Result<String, AwsError>),
+    /// An export's files.
+    Exported(Result<Exported, String>),
+    /// The case now open (`None`: closed).
+    Case(Result<Option<CaseInfo>, String>),
+    /// The case log's entries.
+    Log(Result<Vec<Entry>, String>),
+}
+
+/// What the UI shows of the open case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseInfo {
+    pub id: String,
+    pub dir: std::path::PathBuf,
+}
+
+impl CaseInfo {
+    pub fn of(case: &crate::case::Case) -> CaseInfo {
+        CaseInfo {
+            id: case.id.to_string(),
+            dir: case.dir.clone(),
+        }
+    }
 }
 
 /// Rows of some kind, with what failed.

@@ -181,31 +181,30 @@ pub enum SignIn {
     Link(Secret),
 }
 
-/// Signs in to the console as a role session: asks the federation endpoint (`endpoint`, else
-/// the partition's) for a sign-in token and opens the link to `destination` in the browser, or
-/// (`open: false`) gives the link back. The one sign-in flow, for the CLI and the TUI.
+/// A sign-in link for a role session: asks the federation endpoint (`endpoint`, else the
+/// partition's) for a sign-in token, for a link landing on `destination`. The one sign-in flow,
+/// for the CLI and the TUI; [`open`] then opens it.
 pub async fn sign_in(
     role: &RoleArn,
     credentials: &Credentials,
     endpoint: Option<&Url>,
     destination: &Destination,
     timeout: Duration,
-    open: bool,
-) -> Result<SignIn, AwsError> {
+) -> Result<Secret, AwsError> {
     let partition = role.partition();
     let endpoint = endpoint
         .cloned()
         .unwrap_or_else(|| federation_endpoint(partition));
-    let link =
-        federated_login_url(&endpoint, credentials, &destination.url(partition), timeout).await?;
-    if !open {
-        return Ok(SignIn::Link(link));
-    }
+    federated_login_url(&endpoint, credentials, &destination.url(partition), timeout).await
+}
+
+/// Opens a sign-in link in the browser (off the async threads: the opener may block).
+pub async fn open(role: &RoleArn, link: &Secret) -> Result<(), AwsError> {
     let url = link.expose().to_string();
     let opened = tokio::task::spawn_blocking(move || open_in_browser(&url))
         .await
         .unwrap_or_else(|e| Err(format!("the opener failed: {e}")));
-    opened.map(|()| SignIn::Opened).map_err(|message| {
+    opened.map_err(|message| {
         AwsError::new(ErrorKind::Other, "opening the browser", role.to_string())
             .with_message(message)
             .with_hint(

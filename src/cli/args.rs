@@ -26,6 +26,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "AWS_PROFILE", value_name = "NAME")]
     pub profile: Option<String>,
 
+    /// The case to record this run in (else the current one: rolecall case open)
+    #[arg(long, global = true, env = "ROLECALL_CASE", value_name = "ID")]
+    pub case: Option<String>,
+
     /// Region to work in; repeat it to list several (instances, volumes)
     #[arg(long = "region", global = true, value_name = "REGION")]
     pub regions: Vec<String>,
@@ -107,6 +111,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The case file: a verifiable log of what was done, and where exports go
+    Case {
+        #[command(subcommand)]
+        command: CaseCommand,
+    },
     /// Open the AWS console signed in as the role (federated sign-in), on a region, service,
     /// instance or volume
     #[command(
@@ -133,6 +142,44 @@ pub enum Command {
     },
 }
 
+/// The case file's subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CaseCommand {
+    /// Open a case (or reopen one) and make it the current one: from now on what rolecall does
+    /// is recorded in its log
+    Open {
+        /// Letters, digits, '-', '_' and '.', 1 to 64 characters (e.g. IR-2026-0042)
+        id: String,
+        /// What the case is about
+        #[arg(long)]
+        title: Option<String>,
+    },
+    /// Close a case (default: the current one); nothing is recorded in it any more
+    Close {
+        /// The case (default: --case, else the current one)
+        id: Option<String>,
+    },
+    /// List the cases
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a case: its folder, log, entries and the last entry's hash (for the ticket)
+    Show {
+        /// The case (default: --case, else the current one)
+        id: Option<String>,
+        /// Print JSON: {"id","title","dir","log","opened_at","entries","last_hash",…}
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the log's chain: exits 0 when it holds, 1 naming the first entry that does not
+    Verify {
+        /// The case (default: --case, else the current one)
+        id: Option<String>,
+    },
+}
+
 /// What `instances` and `volumes` take.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ListArgs {
@@ -146,6 +193,10 @@ pub struct ListArgs {
     /// Print JSON instead of a table
     #[arg(long)]
     pub json: bool,
+    /// Print CSV instead of a table: a header of the JSON field names, a row per resource,
+    /// lists joined with ';', tags as key=value;key=value
+    #[arg(long, conflicts_with = "json")]
+    pub csv: bool,
     /// Current code of the MFA device named by the role's mfa_serial
     #[arg(long, value_name = "CODE", value_parser = TokenCode::parse)]
     pub token_code: Option<TokenCode>,

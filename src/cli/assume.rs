@@ -12,6 +12,7 @@ use crate::aws::assume::{assume_role, chained_cap, Session, CHAINED_MAX_SECONDS}
 use crate::aws::credentials::TokenCode;
 use crate::aws::identity::caller_identity;
 use crate::aws::Aws;
+use crate::case::records;
 use crate::roles::Role;
 
 /// `rolecall assume ROLE`: the credentials on stdout, what was assumed on stderr.
@@ -115,7 +116,12 @@ pub async fn assume_for(
         }
     }
     let params = role.assume_params(defaults, duration, token_code);
-    Ok(assume_role(aws, &params).await?)
+    // A case log that cannot be written stops the action before it starts.
+    ctx.journal.check()?;
+    let result = assume_role(aws, &params).await;
+    ctx.record(aws, records::assumed("assume", &params, &result))
+        .await?;
+    Ok(result?)
 }
 
 /// Asks for the MFA code on the terminal, without echoing it.

@@ -6,19 +6,30 @@ use std::time::Duration;
 use super::assume::assume_for;
 use super::print::{rfc3339, to_json};
 use super::{ConsoleTarget, Ctx};
-use crate::aws::console::{self, Destination, Resource, SignIn};
+use crate::aws::console::{self, Destination, Resource};
 use crate::aws::credentials::TokenCode;
+use crate::case::records;
 use crate::roles::Role;
 
 /// `rolecall link ROLE`: no credentials in it; it works in a browser signed in to the primary
 /// account.
-pub fn link(ctx: &Ctx, role: &str, json: bool, target: &ConsoleTarget) -> anyhow::Result<ExitCode> {
+pub async fn link(
+    ctx: &Ctx,
+    role: &str,
+    json: bool,
+    target: &ConsoleTarget,
+) -> anyhow::Result<ExitCode> {
     let role = crate::roles::resolve_with_profiles(&ctx.config, role)?;
     let destination = destination(ctx, &role, target, false)?;
     let account = ctx.config.account(role.arn.account_id());
     let display = role.display_name(account.and_then(|a| a.name.as_deref()));
     let color = account.and_then(|a| a.color.as_deref());
     let url = console::switch_role_url(&role.arn, &display, color, destination.as_ref());
+    if ctx.journal.case().is_some() {
+        let aws = ctx.aws().await;
+        ctx.record(&aws, records::switch_link(&role.arn, &url))
+            .await?;
+    }
     if json {
         println!(
             "{}",
@@ -42,29 +53,37 @@ pub async fn console(
 ) -> anyhow::Result<ExitCode> {
     let role = crate::roles::resolve_with_profiles(&ctx.config, role)?;
     let destination = destination(ctx, &role, target, true)?.unwrap_or_default();
-    let session = assume_for(ctx, &ctx.aws().await, &role, duration, token_code).await?;
-    let signed = console::sign_in(
+    let aws = ctx.aws().await;
+    let session = assume_for(ctx, &aws, &role, duration, token_code).await?;
+    let link = console::sign_in(
         &role.arn,
         &session.credentials,
         ctx.config.console.federation_endpoint.as_ref(),
         &destination,
         Duration::from_secs(ctx.config.defaults.timeout_seconds.into()),
-        !print,
     )
     .await?;
+    let how = if print { "printed" } else { "opened" };
+    let record = records::signed_in(
+        &role.arn,
+        Some(&session.assumed_role_arn),
+        &destination,
+        how,
+    );
+    ctx.record(&aws, record).await?;
     let expires = rfc3339(&session.expiration);
-    match signed {
-        SignIn::Link(link) => {
-            eprintln!(
-                "rolecall: this link signs anyone who opens it in as {} until {expires}; do not share it",
-                role.arn
-            );
-            println!("{}", link.expose());
-        }
-        SignIn::Opened => eprintln!(
+    if print {
+        eprintln!(
+            "rolecall: this link signs anyone who opens it in as {} until {expires}; do not share it",
+            role.arn
+        );
+        println!("{}", link.expose());
+    } else {
+        console::open(&role.arn, &link).await?;
+        eprintln!(
             "rolecall: opened the console as {} (session until {expires})",
             role.arn
-        ),
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

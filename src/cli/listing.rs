@@ -11,7 +11,26 @@ use super::{Ctx, ListArgs};
 use crate::aws::ec2::{Ec2Target, Listable};
 use crate::aws::identity::caller_identity;
 use crate::aws::AwsError;
-use crate::resources::Resource;
+use crate::case::records;
+use crate::resources::{to_csv, Failure, Resource, Tabular};
+
+/// How rows are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+impl Format {
+    /// The rows as JSON or CSV (the same fields, by the same names).
+    fn rows<R: Tabular + serde::Serialize>(self, rows: &[R]) -> anyhow::Result<String> {
+        Ok(match self {
+            Format::Csv => to_csv(rows)?,
+            _ => format!("{}\n", to_json(rows)),
+        })
+    }
+}
 
 /// Lists `T` through a role, or in every account (`--all`).
 pub async fn list<T: Resource + Listable>(ctx: &Ctx, args: ListArgs) -> anyhow::Result<ExitCode> {
@@ -19,21 +38,36 @@ pub async fn list<T: Resource + Listable>(ctx: &Ctx, args: ListArgs) -> anyhow::
         role,
         all,
         json,
+        csv,
         token_code,
     } = args;
+    let format = match (json, csv) {
+        (true, _) => Format::Json,
+        (_, true) => Format::Csv,
+        _ => Format::Table,
+    };
     if all {
-        return everywhere::<T>(ctx, json).await;
+        return everywhere::<T>(ctx, format).await;
     }
     let role = crate::roles::resolve_with_profiles(&ctx.config, &role.unwrap_or_default())?;
     let aws = ctx.aws().await;
     let session = assume_for(ctx, &aws, &role, None, token_code).await?;
     let regions = ctx.regions_for(&role);
+    let aws_for_log = aws.clone();
     let target = Ec2Target::new(
         aws,
         session.credentials.provider(),
         ctx.config.defaults.page_size,
     );
     let listing = T::list(&target, &regions).await;
+    let failures: Vec<Failure> = listing
+        .failures
+        .iter()
+        .map(|f| Failure::new(&role.arn, Some(f.region.clone()), f.error.clone()))
+        .collect();
+    let rows = listing.items.len();
+    let record = records::listed(&role.arn, T::KIND.noun(), &regions, rows, &failures);
+    ctx.record(&aws_for_log, record).await?;
     for f in &listing.failures {
         eprintln!("warning: {}", f.error);
         if let Some(h) = &f.error.hint {
@@ -47,8 +81,8 @@ pub async fn list<T: Resource + Listable>(ctx: &Ctx, args: ListArgs) -> anyhow::
             ..first.clone()
         });
     }
-    if json {
-        println!("{}", to_json(&listing.items));
+    if format != Format::Table {
+        print!("{}", format.rows(&listing.items)?);
     } else if listing.items.is_empty() {
         let account = ctx
             .config
@@ -75,7 +109,8 @@ pub async fn list<T: Resource + Listable>(ctx: &Ctx, args: ListArgs) -> anyhow::
 
 /// `--all`: every known account, a progress bar on stderr when a person watches it, failures per
 /// account and region on stderr. Fails only when every account failed.
-async fn everywhere<T: Resource + Listable>(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
+async fn everywhere<T: Resource + Listable>(ctx: &Ctx, format: Format) -> anyhow::Result<ExitCode> {
+    let machine = format != Format::Table;
     let what = T::KIND.noun();
     let aws = ctx.aws().await;
     let primary = caller_identity(&aws).await?;
@@ -84,7 +119,7 @@ async fn everywhere<T: Resource + Listable>(ctx: &Ctx, json: bool) -> anyhow::Re
         bail!("no roles known to list {what} through: add [[role]] tables to the config, or see `rolecall roles`");
     }
     // A bar for a person watching stderr; never when the JSON goes to a pipe.
-    let show = std::io::stderr().is_terminal() && (!json || std::io::stdout().is_terminal());
+    let show = std::io::stderr().is_terminal() && (!machine || std::io::stdout().is_terminal());
     let bar = if show {
         indicatif::ProgressBar::new(0)
     } else {
@@ -96,9 +131,11 @@ async fn everywhere<T: Resource + Listable>(ctx: &Ctx, json: bool) -> anyhow::Re
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
+    ctx.journal.check()?;
     let inventory = crate::inventory::fan_out::<T>(
         &aws,
         &ctx.config,
+        &ctx.journal,
         &known.roles,
         &ctx.regions,
         primary.is_assumed_role(),
@@ -124,13 +161,12 @@ async fn everywhere<T: Resource + Listable>(ctx: &Ctx, json: bool) -> anyhow::Re
     if inventory.accounts_ok == 0 {
         bail!("no account could be listed; see the warnings above");
     }
-    if json {
-        println!("{}", to_json(&inventory.rows));
-    } else {
-        print!(
+    match format {
+        Format::Table => print!(
             "{}",
             account_rows_table(&inventory.rows, chrono::Utc::now())
-        );
+        ),
+        _ => print!("{}", format.rows(&inventory.rows)?),
     }
     Ok(ExitCode::SUCCESS)
 }

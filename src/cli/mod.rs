@@ -3,6 +3,7 @@
 
 mod args;
 mod assume;
+mod case;
 mod console;
 mod doctor;
 mod listing;
@@ -12,10 +13,11 @@ mod roles;
 use std::process::ExitCode;
 use std::time::Duration;
 
-pub use args::{parse_duration, AssumeFormat, Cli, Command, ConsoleTarget, ListArgs};
+pub use args::{parse_duration, AssumeFormat, CaseCommand, Cli, Command, ConsoleTarget, ListArgs};
 
 use crate::aws::arn::validate_region;
 use crate::aws::{Aws, AwsOptions};
+use crate::case::{Cases, Journal};
 use crate::config::{self, Config};
 use crate::resources::{Instance, Volume};
 
@@ -26,6 +28,10 @@ pub struct Ctx {
     /// `--region`, in order (empty: each role's own).
     pub regions: Vec<String>,
     pub profile: Option<String>,
+    /// `--case` / `ROLECALL_CASE`.
+    pub case: Option<String>,
+    /// Where this run's actions are recorded (nowhere without a case).
+    pub journal: Journal,
 }
 
 impl Ctx {
@@ -46,6 +52,20 @@ impl Ctx {
     /// The first `--region`, else the role's first region.
     pub fn region_for(&self, role: &crate::roles::Role) -> Option<String> {
         self.regions_for(role).into_iter().next()
+    }
+}
+
+impl Ctx {
+    /// Records what was just done in the case's log, before it is reported (nothing without a
+    /// case); when the log cannot be written, says so and what was done.
+    pub async fn record(&self, aws: &Aws, record: crate::case::Record) -> anyhow::Result<()> {
+        let action = record.action.clone();
+        self.journal.record(aws, record).await.map_err(|e| {
+            anyhow::anyhow!(
+                "{action} was done but could not be recorded, so it is not reported: {e}"
+            )
+        })?;
+        Ok(())
     }
 }
 
@@ -77,18 +97,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let Some(command) = cli.command else {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let theme = crate::ui::Theme::new(no_color);
-        return Ok(match crate::app::runtime::run(config, opts, theme).await? {
-            crate::app::runtime::Exit::Quit => ExitCode::SUCCESS,
-            crate::app::runtime::Exit::Signal(n) => ExitCode::from(128 + n as u8),
-        });
+        let journal = Journal::new(Cases::locate(&config)?.pick(cli.case.as_deref())?);
+        return Ok(
+            match crate::app::runtime::run(config, opts, theme, journal).await? {
+                crate::app::runtime::Exit::Quit => ExitCode::SUCCESS,
+                crate::app::runtime::Exit::Signal(n) => ExitCode::from(128 + n as u8),
+            },
+        );
+    };
+    // The case this run records in: named, else the current one. `case` manages cases itself.
+    let journal = match &command {
+        Command::Case { .. } => Journal::default(),
+        _ => Journal::new(Cases::locate(&config)?.pick(cli.case.as_deref())?),
     };
     let ctx = Ctx {
         config,
         opts,
         regions: cli.regions,
         profile: cli.profile,
+        case: cli.case,
+        journal,
     };
     match command {
+        Command::Case { command } => case::run(&ctx, command).await,
         Command::Roles { json } => roles::roles(&ctx, json).await,
         Command::Policy { role, json } => roles::policy(&ctx, role.as_deref(), json).await,
         Command::Doctor {
@@ -110,7 +141,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => assume::exec(&ctx, &role, duration, token_code, &command).await,
         Command::Instances(args) => listing::list::<Instance>(&ctx, args).await,
         Command::Volumes(args) => listing::list::<Volume>(&ctx, args).await,
-        Command::Link { role, json, target } => console::link(&ctx, &role, json, &target),
+        Command::Link { role, json, target } => console::link(&ctx, &role, json, &target).await,
         Command::Console {
             role,
             print,

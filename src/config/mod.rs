@@ -27,6 +27,14 @@ pub struct Config {
     pub accounts: Vec<Account>,
     pub roles: Vec<RoleConfig>,
     pub console: ConsoleConfig,
+    pub case: CaseConfig,
+}
+
+/// `[case]`: where cases are kept.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CaseConfig {
+    /// Instead of `cases/` in the platform data dir (e.g. on an encrypted volume).
+    pub dir: Option<PathBuf>,
 }
 
 /// `[console]`: how console links are made.

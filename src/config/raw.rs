@@ -15,6 +15,14 @@ pub struct RawConfig {
     pub role: Vec<Spanned<RawRole>>,
     #[serde(default)]
     pub console: RawConsole,
+    #[serde(default)]
+    pub case: RawCase,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawCase {
+    pub dir: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]

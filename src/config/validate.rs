@@ -7,9 +7,10 @@ use std::path::Path;
 
 use toml::Spanned;
 
-use super::raw::{RawAccount, RawConfig, RawConsole, RawDefaults, RawRole, SpannedList};
+use super::raw::{RawAccount, RawCase, RawConfig, RawConsole, RawDefaults, RawRole, SpannedList};
 use super::{
-    Account, Config, ConfigError, ConsoleConfig, Defaults, RoleConfig, MAX_DURATION, MIN_DURATION,
+    Account, CaseConfig, Config, ConfigError, ConsoleConfig, Defaults, RoleConfig, MAX_DURATION,
+    MIN_DURATION,
 };
 use crate::aws::arn::{
     validate_account_id, validate_mfa_serial, validate_region, validate_session_name, RoleArn,
@@ -111,12 +112,14 @@ pub fn parse(src: &str, path: &Path) -> Result<Config, ConfigError> {
         roles.push(role(&loc, r.get_ref(), &defaults, &mut names, &mut arns)?);
     }
     let console = console(&loc, &raw.console)?;
+    let case = case(&loc, &raw.case)?;
     Ok(Config {
         source: Some(path.to_path_buf()),
         defaults,
         accounts,
         roles,
         console,
+        case,
     })
 }
 
@@ -377,4 +380,26 @@ fn is_loopback(u: &url::Url) -> bool {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         None => false,
     }
+}
+
+fn case(loc: &Locator, raw: &RawCase) -> Result<CaseConfig, ConfigError> {
+    let mut case = CaseConfig::default();
+    if let Some(v) = &raw.dir {
+        let text = v.get_ref();
+        let home = || directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf());
+        let dir = match text.strip_prefix("~/") {
+            Some(rest) => home().map(|h| h.join(rest)),
+            None => Some(std::path::PathBuf::from(text)),
+        };
+        match dir {
+            Some(d) if d.is_absolute() => case.dir = Some(d),
+            _ => {
+                return Err(loc.err(
+                    v.span(),
+                    format!("case.dir = \"{text}\": give an absolute path (or one starting with ~/), e.g. \"/mnt/evidence/cases\""),
+                ))
+            }
+        }
+    }
+    Ok(case)
 }

@@ -1,5 +1,6 @@
 //! Drawing: pure functions from state to a frame. No I/O, no clock (time is in the state).
 
+mod case_log;
 mod every;
 mod instances;
 mod popup;
@@ -32,6 +33,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         View::Sessions => sessions::draw(frame, areas.body, state, theme),
         View::AllInstances => every::draw(frame, areas.body, &state.all_instances, state, theme),
         View::AllVolumes => every::draw(frame, areas.body, &state.all_volumes, state, theme),
+        View::CaseLog => case_log::draw(frame, areas.body, state, theme),
     }
     footer(frame, areas.footer, state, theme);
     status(frame, areas.status, state, theme);
@@ -45,6 +47,11 @@ fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Loadable::Ready(id) => spans.push(Span::raw(format!("│ {} ", id.account))),
         Loadable::Failed(_) => spans.push(Span::styled("│ primary: unknown ", theme.error())),
     }
+    if let Some(c) = &state.case {
+        spans.push(Span::raw("│ "));
+        spans.push(Span::styled(format!("case {}", c.id), theme.key()));
+        spans.push(Span::raw(" "));
+    }
     if state.view.is_all() {
         let regions = match &state.region_override {
             Some(r) => r.join(","),
@@ -52,7 +59,7 @@ fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         };
         spans.push(Span::raw(format!("│ every account │ {regions} ")));
     } else if let Some(role) = &state.current {
-        if state.view != View::Tree {
+        if !matches!(state.view, View::Tree | View::CaseLog) {
             spans.push(Span::raw("│ "));
             let color = state
                 .account(role.account_id())

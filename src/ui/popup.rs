@@ -46,6 +46,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
                 (View::Sessions, "sessions"),
                 (View::AllInstances, "every-account instances"),
                 (View::AllVolumes, "every-account volumes"),
+                (View::CaseLog, "case log"),
             ] {
                 if view != state.view {
                     continue;

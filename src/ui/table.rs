@@ -247,8 +247,16 @@ pub fn or_dash(s: &Option<String>) -> String {
     s.clone().unwrap_or_else(|| "-".into())
 }
 
-/// A pane over the table: two columns when there is room, else one after the other.
-pub fn detail(frame: &mut Frame, area: Rect, title: &str, (left, right): Panes, theme: &Theme) {
+/// A pane over the table: two columns when there is room (and a right one), else one after the
+/// other; `hint` names the keys under it.
+pub fn detail(
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    (left, right): Panes,
+    hint: &str,
+    theme: &Theme,
+) {
     let pane = if area.width >= 100 {
         Rect {
             x: area.x + 2,
@@ -263,10 +271,10 @@ pub fn detail(frame: &mut Frame, area: Rect, title: &str, (left, right): Panes, 
     let block = Block::default()
         .borders(Borders::ALL)
         .title(Span::styled(title.to_string(), theme.title()))
-        .title_bottom(Span::styled(" Esc closes · Y copies the id ", theme.dim()));
+        .title_bottom(Span::styled(format!(" {hint} "), theme.dim()));
     let inner = block.inner(pane);
     frame.render_widget(block, pane);
-    if inner.width >= 90 {
+    if inner.width >= 90 && !right.is_empty() {
         let [l, r] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
             .spacing(2)
             .areas(inner);
@@ -298,7 +306,15 @@ pub fn view<T: Tabular + Details>(
     draw(frame, area, table, chrome, state, theme);
     if table.detail {
         if let Some(row) = table.selected_item() {
-            detail(frame, area, &row.title(), row.panes(state, theme), theme);
+            let hint = "Esc closes · Y copies the id";
+            detail(
+                frame,
+                area,
+                &row.title(),
+                row.panes(state, theme),
+                hint,
+                theme,
+            );
         }
     }
 }

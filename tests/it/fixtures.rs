@@ -313,6 +313,8 @@ pub fn part<T>(s: &State, role: &str, items: Vec<T>) -> Part<T> {
         })
         .collect();
     Part {
+        regions: role.regions(&s.defaults),
+        role: role.arn,
         rows,
         failures: vec![],
         ok: true,
@@ -322,6 +324,8 @@ pub fn part<T>(s: &State, role: &str, items: Vec<T>) -> Part<T> {
 /// An account's answer when it could not be listed at all.
 pub fn failed_part<T>(role: &str, error: rolecall::aws::AwsError) -> Part<T> {
     Part {
+        role: arn(role),
+        regions: vec!["us-east-1".into()],
         rows: vec![],
         failures: vec![rolecall::resources::Failure::new(&arn(role), None, error)],
         ok: false,

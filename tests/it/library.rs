@@ -166,3 +166,68 @@ async fn the_refresher_renews_a_session_for_real() {
     assert!(listing.failures.is_empty(), "{:?}", listing.failures);
     assert_eq!(listing.items.len(), 3);
 }
+
+/// With a case open, the refresher records every renewal before the new session is used.
+#[tokio::test]
+async fn the_refresher_records_each_renewal_in_the_case() {
+    use rolecall::app::runtime::RecordedAssumer;
+    use rolecall::aws::refresh::{self, RefreshEvent, RefreshPolicy, SystemClock};
+    use rolecall::aws::sessions::SessionStore;
+    use rolecall::case::{CaseId, Cases, Journal};
+    use std::time::Duration;
+
+    let emu = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let cases = Cases {
+        root: dir.path().to_path_buf(),
+    };
+    let id = CaseId::parse("IR-R").unwrap();
+    let (case, _) = cases
+        .open(
+            &id,
+            None,
+            "arn:aws:iam::111111111111:user/responder",
+            chrono::Utc::now(),
+        )
+        .unwrap();
+    let journal = Journal::new(Some(case.clone()));
+    journal.set_actor("arn:aws:iam::111111111111:user/responder");
+    let lazy = rolecall::aws::LazyAws::new(primary_options());
+    let p = params(&emu.role_arn("prod-responder"));
+    let first = assume_role(&lazy.get().await, &p).await.unwrap();
+    let store = SessionStore::default();
+    store.insert(first, &p, Duration::from_secs(897));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(refresh::run(
+        store,
+        RecordedAssumer { aws: lazy, journal },
+        SystemClock,
+        RefreshPolicy::default(),
+        tx,
+    ));
+    tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            match rx.recv().await {
+                Some(RefreshEvent::Refreshed { .. }) => return,
+                Some(RefreshEvent::Failed { error, .. }) => panic!("refresh failed: {error}"),
+                Some(_) => {}
+                None => panic!("refresher stopped"),
+            }
+        }
+    })
+    .await
+    .expect("a refresh within 30 s");
+    let entries = case.log.entries().unwrap();
+    let last = entries.last().unwrap();
+    assert_eq!(last.record.action, "session.refresh");
+    assert_eq!(
+        last.record.role_arn.as_deref(),
+        Some(emu.role_arn("prod-responder").as_str())
+    );
+    assert!(last
+        .record
+        .session_arn
+        .as_deref()
+        .unwrap()
+        .contains(":assumed-role/ResponderRole/"));
+}

@@ -13,6 +13,7 @@
 mod common;
 mod fixtures;
 
+mod case;
 mod cli;
 mod console;
 mod discovery;

@@ -287,3 +287,67 @@ fn every_account_all_failed_80x24() {
     }
     insta::assert_snapshot!(render(&s));
 }
+
+#[test]
+fn case_log_120x30() {
+    use rolecall::case::{Entry, Record};
+    let mut s = with_prod_instances((120, 30));
+    s.case = Some(rolecall::app::msg::CaseInfo {
+        id: "IR-2026-0042".into(),
+        dir: "/cases/IR-2026-0042".into(),
+    });
+    let entry = |seq: u64, record: Record| Entry {
+        seq,
+        ts: format!("2026-11-22T18:0{seq}:00.000Z"),
+        case: "IR-2026-0042".into(),
+        actor: "arn:aws:iam::111111111111:user/responder".into(),
+        record,
+        host: "ir-laptop".into(),
+        rolecall: "0.1.0".into(),
+        prev: if seq == 1 {
+            String::new()
+        } else {
+            "9f2c…".into()
+        },
+    };
+    let id = started(&update(&mut s, key('L'))).id;
+    let failed = AwsError::new(ErrorKind::AccessDenied, "AssumeRole", "sandbox")
+        .with_code("AccessDenied")
+        .with_message("not authorized");
+    let entries = vec![
+        entry(
+            1,
+            Record::new("case.open").params(serde_json::json!({"title": "phishing on prod"})),
+        ),
+        entry(
+            2,
+            Record::new("assume")
+                .role(&arn(PROD))
+                .session("arn:aws:sts::222222222222:assumed-role/ResponderRole/rolecall")
+                .result(serde_json::json!({"expiration": "2026-11-22T19:00:00Z"})),
+        ),
+        entry(
+            3,
+            Record::new("list")
+                .role(&arn(PROD))
+                .result(serde_json::json!({"rows": 4, "failed": []})),
+        ),
+        entry(
+            4,
+            Record::new("assume")
+                .role(&arn("arn:aws:iam::555555555555:role/ResponderRole"))
+                .failed(&failed),
+        ),
+    ];
+    update(
+        &mut s,
+        Msg::Job {
+            slot: Slot::Log,
+            id,
+            answer: Answer::Log(Ok(entries)),
+        },
+    );
+    insta::assert_snapshot!(render(&s));
+    update(&mut s, code(KeyCode::Enter));
+    insta::assert_snapshot!("case_log_entry_120x30", render(&s));
+}

@@ -916,3 +916,169 @@ fn the_mfa_code_being_typed_never_shows_in_debug_output() {
         [Effect::Start(Job { work: Work::Assume { token_code: Some(c), .. }, .. })] if c.expose() == "271828"
     ));
 }
+
+/// A state recording in case IR-1 (as the runtime starts it with `--case IR-1`).
+fn in_case() -> rolecall::app::State {
+    let mut s = state((100, 30));
+    s.case = Some(rolecall::app::msg::CaseInfo {
+        id: "IR-1".into(),
+        dir: "/cases/IR-1".into(),
+    });
+    s
+}
+
+#[test]
+fn with_a_case_open_a_switch_role_link_is_recorded_before_it_is_copied() {
+    let mut s = state((100, 30));
+    let fx = update(&mut s, key('y'));
+    assert!(
+        matches!(&fx[..], [Effect::Copy(_)]),
+        "no case: copied at once: {fx:?}"
+    );
+
+    let mut s = in_case();
+    select_role(&mut s, PROD);
+    let fx = update(&mut s, key('y'));
+    let (id, url) = match started(&fx) {
+        Job {
+            id,
+            work: Work::CopyLink { role, url },
+        } => {
+            assert_eq!(role.to_string(), PROD);
+            (*id, url.clone())
+        }
+        other => panic!("{other:?}"),
+    };
+    let answer = |result| Msg::Job {
+        slot: Slot::Copy,
+        id,
+        answer: Answer::Copied(result),
+    };
+    let fx = update(&mut s, answer(Ok(url.clone())));
+    assert!(matches!(&fx[..], [Effect::Copy(u)] if *u == url), "{fx:?}");
+    // A log that could not be written: nothing is copied, and the status says why.
+    let fx = update(&mut s, key('y'));
+    let id = started(&fx).id;
+    let e = AwsError::new(ErrorKind::Other, "writing the case log", "the case file")
+        .with_message("No space left on device");
+    let fx = update(
+        &mut s,
+        Msg::Job {
+            slot: Slot::Copy,
+            id,
+            answer: Answer::Copied(Err(e)),
+        },
+    );
+    assert!(fx.is_empty(), "{fx:?}");
+    assert!(s.status.as_ref().unwrap().text.contains("No space left"));
+}
+
+#[test]
+fn e_exports_the_rows_shown_filtered_and_sorted() {
+    let mut s = in_case();
+    let request = open_prod(&mut s);
+    update(&mut s, listed_instances(request, prod_instances()));
+    type_keys(&mut s, "/web");
+    update(&mut s, code(KeyCode::Enter));
+    update(&mut s, key('1'));
+    update(&mut s, key('1'));
+    let fx = update(&mut s, key('e'));
+    match &started(&fx).work {
+        Work::Export {
+            name,
+            rows: rolecall::app::effect::ExportRows::Instances(rows),
+            ..
+        } => {
+            assert_eq!(name, "instances-prod-responder-20261122T180000Z");
+            let names: Vec<&str> = rows.iter().map(|i| i.name.as_str()).collect();
+            // NAME descending, and only what /web keeps.
+            assert_eq!(names, ["web-2", "web-1", "eu-web-1"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(s.status.as_ref().unwrap().text.contains("exporting 3 rows"));
+}
+
+#[test]
+fn the_case_log_view_shows_entries_as_they_are_written() {
+    use rolecall::case::{Entry, Record};
+    let entry = |seq: u64, action: &str| Entry {
+        seq,
+        ts: "2026-11-22T18:00:00.000Z".into(),
+        case: "IR-1".into(),
+        actor: "arn:aws:iam::111111111111:user/responder".into(),
+        record: Record::new(action).role(&arn(PROD)),
+        host: "h".into(),
+        rolecall: "0".into(),
+        prev: String::new(),
+    };
+    let mut s = in_case();
+    let fx = update(&mut s, key('L'));
+    assert_eq!(s.view, View::CaseLog);
+    let id = started(&fx).id;
+    update(
+        &mut s,
+        Msg::Job {
+            slot: Slot::Log,
+            id,
+            answer: Answer::Log(Ok(vec![entry(1, "case.open"), entry(2, "assume")])),
+        },
+    );
+    assert_eq!(s.log.visible.len(), 2);
+    assert_eq!(s.log.selected().unwrap().seq, 2, "the newest is selected");
+    update(&mut s, Msg::Logged(entry(3, "list")));
+    assert_eq!(
+        s.log.selected().unwrap().seq,
+        3,
+        "the cursor follows new entries"
+    );
+    type_keys(&mut s, "/assume");
+    update(&mut s, code(KeyCode::Enter));
+    assert_eq!(s.log.visible.len(), 1);
+    update(&mut s, code(KeyCode::Enter));
+    assert!(s.log.detail, "Enter shows the whole entry");
+    update(&mut s, code(KeyCode::Esc));
+    assert!(!s.log.detail);
+    update(&mut s, code(KeyCode::Esc));
+    assert_eq!(s.log.visible.len(), 3, "Esc clears the filter");
+    update(&mut s, code(KeyCode::Esc));
+    assert_eq!(s.view, View::Tree, "then goes back");
+}
+
+#[test]
+fn case_open_and_close_from_the_command_line() {
+    let mut s = state((100, 30));
+    update(&mut s, key(':'));
+    type_keys(&mut s, "case open IR-9 stolen keys");
+    let fx = update(&mut s, code(KeyCode::Enter));
+    let id = match started(&fx) {
+        Job {
+            id,
+            work: Work::OpenCase { id: case, title },
+        } => {
+            assert_eq!(
+                (case.as_str(), title.as_deref()),
+                ("IR-9", Some("stolen keys"))
+            );
+            *id
+        }
+        other => panic!("{other:?}"),
+    };
+    let info = rolecall::app::msg::CaseInfo {
+        id: "IR-9".into(),
+        dir: "/cases/IR-9".into(),
+    };
+    update(
+        &mut s,
+        Msg::Job {
+            slot: Slot::Case,
+            id,
+            answer: Answer::Case(Ok(Some(info))),
+        },
+    );
+    assert_eq!(s.case.as_ref().unwrap().id, "IR-9");
+    update(&mut s, key(':'));
+    type_keys(&mut s, "case close");
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert!(matches!(started(&fx).work, Work::CloseCase));
+}

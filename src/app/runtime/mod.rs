@@ -4,6 +4,8 @@
 mod jobs;
 mod work;
 
+pub use work::RecordedAssumer;
+
 use std::io::Write;
 use std::time::Duration;
 
@@ -13,12 +15,13 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use super::effect::Effect;
-use super::msg::Msg;
+use super::msg::{CaseInfo, Msg};
 use super::state::State;
 use super::update::{init, update};
-use crate::aws::refresh::{self, RefreshPolicy, StsAssumer, SystemClock};
+use crate::aws::refresh::{self, RefreshPolicy, SystemClock};
 use crate::aws::sessions::SessionStore;
 use crate::aws::{AwsOptions, LazyAws};
+use crate::case::Journal;
 use crate::config::Config;
 use crate::tui::Tui;
 use crate::ui::{self, Theme};
@@ -30,13 +33,21 @@ pub struct Runtime {
 
 impl Runtime {
     /// Also starts the session refresher, whose reports arrive as `Msg::Refresh`.
-    pub fn new(tx: mpsc::UnboundedSender<Msg>, opts: AwsOptions, settings: &Config) -> Self {
+    pub fn new(
+        tx: mpsc::UnboundedSender<Msg>,
+        opts: AwsOptions,
+        settings: &Config,
+        journal: Journal,
+    ) -> Self {
         let aws = LazyAws::new(opts);
         let store = SessionStore::default();
         let (events_tx, mut events) = mpsc::unbounded_channel();
         tokio::spawn(refresh::run(
             store.clone(),
-            StsAssumer { aws: aws.clone() },
+            work::RecordedAssumer {
+                aws: aws.clone(),
+                journal: journal.clone(),
+            },
             SystemClock,
             RefreshPolicy::default(),
             events_tx,
@@ -52,6 +63,7 @@ impl Runtime {
         let context = work::Context {
             aws,
             store,
+            journal,
             settings: settings.clone(),
         };
         Runtime {
@@ -85,14 +97,21 @@ fn copy(out: &mut impl Write, text: String) {
     }
 }
 
-/// Runs the TUI until the user quits or a signal arrives.
-pub async fn run(config: Config, opts: AwsOptions, theme: Theme) -> anyhow::Result<Exit> {
+/// Runs the TUI until the user quits or a signal arrives; what is done is recorded through
+/// `journal` (in the case it names, if any).
+pub async fn run(
+    config: Config,
+    opts: AwsOptions,
+    theme: Theme,
+    journal: Journal,
+) -> anyhow::Result<Exit> {
     let mut tui = Tui::enter()?;
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let size = tui.size()?;
     let tz = *chrono::Local::now().offset();
-    let mut state = State::new(&config, Utc::now(), tz, size);
-    let mut runtime = Runtime::new(tx.clone(), opts, &config);
+    let case = journal.case().as_ref().map(CaseInfo::of);
+    let mut state = State::with_case(&config, case, Utc::now(), tz, size);
+    let mut runtime = Runtime::new(tx.clone(), opts, &config, journal);
 
     // The first frame, before any answer.
     tui.draw(|f| ui::draw(f, &state, &theme))?;

@@ -1,32 +1,43 @@
-//! What each job does: the AWS calls behind a `Work`, turned into answers. All of the TUI's I/O
-//! with AWS happens here, in tasks, never in the UI loop.
+//! What each job does: the AWS calls behind a `Work`, each recorded in the case log (when a
+//! case is open) before it is answered, and turned into answers. All of the TUI's I/O with AWS
+//! and the case file happens here, in tasks, never in the UI loop.
 
 use std::time::Duration;
 
 use futures::StreamExt;
 
 use super::jobs::Reply;
-use crate::app::effect::Work;
-use crate::app::msg::{Answer, Listed, Msg, Rows, SessionMeta};
+use crate::app::effect::{ExportRows, Work};
+use crate::app::msg::{Answer, CaseInfo, Listed, Msg, Rows, SessionMeta};
 use crate::app::state::search_keys;
 use crate::aws::arn::RoleArn;
-use crate::aws::assume::{assume_role, AssumeParams};
+use crate::aws::assume::{assume_role, AssumeParams, Session};
 use crate::aws::console::{self, Destination, SignIn};
 use crate::aws::ec2::{Ec2Target, Listable};
 use crate::aws::identity::caller_identity;
+use crate::aws::refresh::Assumer;
 use crate::aws::sessions::SessionStore;
-use crate::aws::{AwsError, ErrorKind, LazyAws};
+use crate::aws::{Aws, AwsError, ErrorKind, LazyAws};
+use crate::case::{export, records, CaseError, CaseId, Cases, Journal, Record};
 use crate::config::Config;
 use crate::inventory::{self, Part, Target};
-use crate::resources::{AccountRow, Failure, Instance, Kind, Resource, Volume};
+use crate::resources::{AccountRow, Failure, Instance, Kind, Resource, Tabular, Volume};
 
 /// What jobs work with: the primary identity's AWS setup (loaded once, by the first job that
-/// needs it), the sessions, and the settings.
+/// needs it), the sessions, the case log, and the settings.
 #[derive(Clone)]
 pub struct Context {
     pub aws: LazyAws,
     pub store: SessionStore,
+    pub journal: Journal,
     pub settings: Config,
+}
+
+/// A case log that could not be written, as the UI shows errors: what failed and what to check.
+fn log_error(e: CaseError) -> AwsError {
+    AwsError::new(ErrorKind::Other, "writing the case log", "the case file")
+        .with_message(e.to_string())
+        .with_hint("nothing more was done: free disk space or fix the case folder's permissions, or :case close to go on without one")
 }
 
 impl Context {
@@ -40,14 +51,32 @@ impl Context {
         )
     }
 
-    /// Assumes a role and hands the session to the store (whose refresher keeps it alive); the
-    /// UI gets what it may know of it.
+    /// Records in the case log (nothing without a case), and tells the UI what was written.
+    async fn record(&self, reply: &Reply, record: Record) -> Result<(), AwsError> {
+        match self.journal.record(&self.aws.get().await, record).await {
+            Ok(Some(entry)) => {
+                reply.tell(Msg::Logged(entry));
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(e) => Err(log_error(e)),
+        }
+    }
+
+    /// Assumes a role, records it, and hands the session to the store (whose refresher keeps it
+    /// alive); the UI gets what it may know of it. A session that could not be recorded is not
+    /// kept.
     async fn start_session(
         &self,
+        reply: &Reply,
         params: &AssumeParams,
         refresh_before: Duration,
     ) -> Result<SessionMeta, AwsError> {
-        let session = assume_role(&self.aws.get().await, params).await?;
+        self.journal.check().map_err(log_error)?;
+        let result = assume_role(&self.aws.get().await, params).await;
+        self.record(reply, records::assumed("assume", params, &result))
+            .await?;
+        let session = result?;
         let meta = SessionMeta {
             assumed_arn: session.assumed_role_arn.clone(),
             expiration: session.expiration,
@@ -61,6 +90,9 @@ pub async fn run(ctx: Context, work: Work, reply: Reply) {
     match work {
         Work::Identity => {
             let result = caller_identity(&ctx.aws.get().await).await;
+            if let Ok(id) = &result {
+                ctx.journal.set_actor(&id.arn);
+            }
             reply.answer(Answer::Identity(result));
         }
         Work::Discover(identity) => {
@@ -80,7 +112,7 @@ pub async fn run(ctx: Context, work: Work, reply: Reply) {
             let defaults = &ctx.settings.defaults;
             let params = role.assume_params(defaults, duration, token_code);
             let result = ctx
-                .start_session(&params, role.refresh_before(defaults))
+                .start_session(&reply, &params, role.refresh_before(defaults))
                 .await;
             reply.answer(Answer::Assumed {
                 role: params.role_arn,
@@ -119,13 +151,47 @@ pub async fn run(ctx: Context, work: Work, reply: Reply) {
             destination,
             open,
         } => {
-            let result = sign_in(&ctx, &role, &destination, open).await;
+            let result = sign_in(&ctx, &reply, &role, &destination, open).await;
             reply.answer(Answer::Console { role, result });
+        }
+        Work::CopyLink { role, url } => {
+            let result = ctx
+                .record(&reply, records::switch_link(&role, &url))
+                .await
+                .map(|()| url);
+            reply.answer(Answer::Copied(result));
+        }
+        Work::Export { view, name, rows } => {
+            let result = export_rows(&ctx, &reply, &view, &name, rows).await;
+            reply.answer(Answer::Exported(result));
+        }
+        Work::OpenCase { id, title } => {
+            let result = open_case(&ctx, &reply, &id, title.as_deref()).await;
+            reply.answer(Answer::Case(result));
+        }
+        Work::CloseCase => {
+            let result = close_case(&ctx).await.map(|()| None);
+            reply.answer(Answer::Case(result));
+        }
+        Work::ReadLog => {
+            let result = match ctx.journal.case() {
+                None => Ok(Vec::new()),
+                Some(case) => tokio::task::spawn_blocking(move || case.log.entries())
+                    .await
+                    .unwrap_or_else(|e| {
+                        Err(CaseError::Io {
+                            path: Default::default(),
+                            message: e.to_string(),
+                        })
+                    })
+                    .map_err(|e| e.to_string()),
+            };
+            reply.answer(Answer::Log(result));
         }
     }
 }
 
-/// A role's resources in its regions, with its live session.
+/// A role's resources in its regions, with its live session; recorded before it is shown.
 async fn list<T: Resource + Listable>(
     ctx: &Context,
     role: RoleArn,
@@ -133,12 +199,27 @@ async fn list<T: Resource + Listable>(
     reply: &Reply,
     wrap: fn(Rows<T>) -> Listed,
 ) {
+    if let Err(e) = ctx.journal.check() {
+        reply.answer(Answer::Failed(log_error(e)));
+        return;
+    }
     let listing = T::list(&ctx.target(&role).await, &regions).await;
     let failures: Vec<Failure> = listing
         .failures
         .into_iter()
         .map(|f| Failure::new(&role, Some(f.region), f.error))
         .collect();
+    let record = records::listed(
+        &role,
+        T::KIND.noun(),
+        &regions,
+        listing.items.len(),
+        &failures,
+    );
+    if let Err(e) = ctx.record(reply, record).await {
+        reply.answer(Answer::Failed(e));
+        return;
+    }
     let keys = search_keys(&listing.items);
     reply.answer(Answer::Listed(wrap(Rows {
         ok: failures.len() < regions.len(),
@@ -148,9 +229,11 @@ async fn list<T: Resource + Listable>(
     })));
 }
 
-/// Federated sign-in with the role's live session.
+/// Federated sign-in with the role's live session, recorded before the link is opened or
+/// handed over for copying.
 async fn sign_in(
     ctx: &Context,
+    reply: &Reply,
     role: &RoleArn,
     destination: &Destination,
     open: bool,
@@ -161,22 +244,122 @@ async fn sign_in(
                 .with_message("the role has no session"),
         );
     };
+    ctx.journal.check().map_err(log_error)?;
     let timeout = Duration::from_secs(ctx.settings.defaults.timeout_seconds.into());
     let endpoint = ctx.settings.console.federation_endpoint.as_ref();
-    console::sign_in(
-        role,
-        &session.credentials,
-        endpoint,
-        destination,
-        timeout,
-        open,
-    )
-    .await
+    let link = console::sign_in(role, &session.credentials, endpoint, destination, timeout).await?;
+    let how = if open { "opened" } else { "copied" };
+    let record = records::signed_in(role, Some(&session.assumed_role_arn), destination, how);
+    ctx.record(reply, record).await?;
+    if open {
+        console::open(role, &link).await?;
+        Ok(SignIn::Opened)
+    } else {
+        Ok(SignIn::Link(link))
+    }
 }
 
-/// An every-account listing: assumes the roles without a session (each new session goes to
-/// the store, where the refresher keeps it, and to the UI as `Msg::Session`), then lists each
-/// account, `concurrency` at a time, answering with each account's rows as soon as they are in.
+/// Writes what a table shows as CSV and JSON, into the case's `exports/` (no case: the
+/// platform data dir's), and records the files and their hashes. An export that cannot be
+/// recorded is removed.
+async fn export_rows(
+    ctx: &Context,
+    reply: &Reply,
+    view: &str,
+    name: &str,
+    rows: ExportRows,
+) -> Result<export::Exported, String> {
+    ctx.journal.check().map_err(|e| e.to_string())?;
+    let dir = match ctx.journal.case() {
+        Some(case) => case.exports(),
+        None => directories::ProjectDirs::from("", "", "rolecall")
+            .map(|d| d.data_local_dir().join("exports"))
+            .ok_or("no platform data folder for exports (is HOME set?)")?,
+    };
+    let name = name.to_string();
+    let written = tokio::task::spawn_blocking(move || match rows {
+        ExportRows::Instances(r) => write(&dir, &name, &r),
+        ExportRows::Volumes(r) => write(&dir, &name, &r),
+        ExportRows::EveryInstance(r) => write(&dir, &name, &r),
+        ExportRows::EveryVolume(r) => write(&dir, &name, &r),
+    })
+    .await
+    .map_err(|e| format!("the export stopped: {e}"))?
+    .map_err(|e| e.to_string())?;
+    if let Err(e) = ctx.record(reply, records::exported(view, &written)).await {
+        export::remove(&written);
+        return Err(format!("the export was removed again: {e}"));
+    }
+    Ok(written)
+}
+
+fn write<R: Tabular + serde::Serialize>(
+    dir: &std::path::Path,
+    name: &str,
+    rows: &[R],
+) -> Result<export::Exported, CaseError> {
+    export::write(dir, name, rows)
+}
+
+/// `:case open ID [title]`: opens (or reopens) the case; from now on jobs record in it.
+async fn open_case(
+    ctx: &Context,
+    reply: &Reply,
+    id: &str,
+    title: Option<&str>,
+) -> Result<Option<CaseInfo>, String> {
+    let id = CaseId::parse(id).map_err(|e| e.to_string())?;
+    let cases = Cases::locate(&ctx.settings).map_err(|e| e.to_string())?;
+    let actor = match ctx.journal.actor() {
+        Some(a) => a,
+        None => {
+            caller_identity(&ctx.aws.get().await)
+                .await
+                .map_err(|e| format!("cannot tell who opens the case: {e}"))?
+                .arn
+        }
+    };
+    let title = title.map(str::to_string);
+    let (case, entry) = tokio::task::spawn_blocking(move || {
+        cases.open(&id, title.as_deref(), &actor, chrono::Utc::now())
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| e.to_string())?;
+    let info = CaseInfo::of(&case);
+    ctx.journal.set_case(Some(case));
+    reply.tell(Msg::Logged(entry));
+    Ok(Some(info))
+}
+
+/// `:case close`: closes the case; jobs record nothing any more.
+async fn close_case(ctx: &Context) -> Result<(), String> {
+    let Some(case) = ctx.journal.case() else {
+        return Err("no case is open".into());
+    };
+    let cases = Cases::locate(&ctx.settings).map_err(|e| e.to_string())?;
+    let actor = match ctx.journal.actor() {
+        Some(a) => a,
+        None => {
+            caller_identity(&ctx.aws.get().await)
+                .await
+                .map_err(|e| format!("cannot tell who closes the case: {e}"))?
+                .arn
+        }
+    };
+    let closing = case.clone();
+    tokio::task::spawn_blocking(move || cases.close(&closing, &actor, chrono::Utc::now()))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    ctx.journal.set_case(None);
+    Ok(())
+}
+
+/// An every-account listing: assumes the roles without a session (each new session recorded,
+/// put in the store, where the refresher keeps it, and sent to the UI as `Msg::Session`), then
+/// lists each account, `concurrency` at a time, recording and answering with each account's
+/// rows as soon as they are in.
 struct Every {
     ctx: Context,
     reply: Reply,
@@ -196,8 +379,11 @@ impl Every {
             assume,
             concurrency,
         } = self;
+        if let Err(e) = ctx.journal.check() {
+            reply.answer(Answer::Failed(log_error(e)));
+            return;
+        }
         let base = ctx.aws.get().await;
-        let defaults = &ctx.settings.defaults;
         let session = |t: &Target| {
             let plan = assume
                 .iter()
@@ -207,9 +393,10 @@ impl Every {
             let (ctx, reply) = (ctx.clone(), reply.clone());
             async move {
                 if let Some(duration) = plan {
-                    let params = role.assume_params(&ctx.settings.defaults, duration, None);
-                    let refresh_before = role.refresh_before(&ctx.settings.defaults);
-                    let result = ctx.start_session(&params, refresh_before).await;
+                    let defaults = &ctx.settings.defaults;
+                    let params = role.assume_params(defaults, duration, None);
+                    let refresh_before = role.refresh_before(defaults);
+                    let result = ctx.start_session(&reply, &params, refresh_before).await;
                     let failed = result.as_ref().err().cloned();
                     reply.tell(Msg::Session {
                         role: role.arn.clone(),
@@ -222,13 +409,30 @@ impl Every {
                 Ok(ctx.store.provider(&role.arn))
             }
         };
-        let page_size = defaults.page_size;
+        let page_size = ctx.settings.defaults.page_size;
         let with = |credentials, regions: Vec<String>| {
             let target = Ec2Target::new(base.clone(), credentials, page_size);
             async move { T::list(&target, &regions).await }
         };
         let mut parts = std::pin::pin!(inventory::parts(targets, concurrency, session, with));
-        while let Some(Part { rows, failures, ok }) = parts.next().await {
+        while let Some(part) = parts.next().await {
+            let Part {
+                role,
+                regions,
+                rows,
+                failures,
+                ok,
+            } = part;
+            // An account never listed (its AssumeRole failed) has that failure recorded already.
+            let listed = failures.iter().all(|f| f.region.is_some());
+            if listed {
+                let record =
+                    records::listed(&role, T::KIND.noun(), &regions, rows.len(), &failures);
+                if let Err(e) = ctx.record(&reply, record).await {
+                    reply.answer(Answer::Failed(e));
+                    break;
+                }
+            }
             let keys = search_keys(&rows);
             if !reply.answer(Answer::Listed(wrap(Rows {
                 rows,
@@ -239,5 +443,25 @@ impl Every {
                 break;
             }
         }
+    }
+}
+
+/// The refresher's way to assume: through STS, each renewal recorded in the case log first (a
+/// renewal that cannot be recorded fails, and is retried; the session on screen stays).
+pub struct RecordedAssumer {
+    pub aws: LazyAws,
+    pub journal: Journal,
+}
+
+impl Assumer for RecordedAssumer {
+    async fn assume(&self, params: &AssumeParams) -> Result<Session, AwsError> {
+        let aws: Aws = self.aws.get().await;
+        self.journal.check().map_err(log_error)?;
+        let result = assume_role(&aws, params).await;
+        self.journal
+            .record(&aws, records::assumed("session.refresh", params, &result))
+            .await
+            .map_err(log_error)?;
+        result
     }
 }

@@ -1,6 +1,7 @@
 //! Everything the screen shows, and nothing that does I/O.
 
 pub mod filter;
+mod log;
 mod session;
 mod table;
 mod tree;
@@ -9,12 +10,14 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, Utc};
 
+pub use log::LogView;
 pub use session::{Phase, SessionInfo, SessionStatus};
 pub use table::{keys_for, search_keys, AllView, AnyEvery, AnyTable, ListState, Picked, TableView};
 pub use tree::{AccountNode, TreeRow};
 
 use super::effect::Slot;
 use super::jobs::Jobs;
+use super::msg::CaseInfo;
 use crate::aws::arn::RoleArn;
 use crate::aws::credentials::Secret;
 use crate::aws::identity::Identity;
@@ -33,6 +36,8 @@ pub enum View {
     AllInstances,
     /// Every account's volumes at once.
     AllVolumes,
+    /// The open case's log.
+    CaseLog,
 }
 
 impl View {
@@ -51,7 +56,7 @@ impl View {
         match self {
             View::Instances | View::AllInstances => Some(Kind::Instances),
             View::Volumes | View::AllVolumes => Some(Kind::Volumes),
-            View::Tree | View::Sessions => None,
+            View::Tree | View::Sessions | View::CaseLog => None,
         }
     }
 
@@ -160,6 +165,10 @@ pub struct State {
     pub all_instances: AllView<Instance>,
     pub all_volumes: AllView<Volume>,
     pub sessions_list: ListState,
+    /// The case the TUI records in, if one is open.
+    pub case: Option<CaseInfo>,
+    /// The case log, as last read (entries written since are added as they are).
+    pub log: LogView,
     pub popup: Option<Popup>,
     pub status: Option<Status>,
     /// The job each slot runs: answers of any other are stale.
@@ -170,6 +179,17 @@ pub struct State {
 
 impl State {
     pub fn new(config: &Config, now: DateTime<Utc>, tz: FixedOffset, size: (u16, u16)) -> Self {
+        Self::with_case(config, None, now, tz, size)
+    }
+
+    /// A state whose runs record in `case`.
+    pub fn with_case(
+        config: &Config,
+        case: Option<CaseInfo>,
+        now: DateTime<Utc>,
+        tz: FixedOffset,
+        size: (u16, u16),
+    ) -> Self {
         let accounts: Vec<AccountNode> = catalog(config)
             .into_iter()
             .map(|g| AccountNode {
@@ -199,6 +219,8 @@ impl State {
             all_instances: AllView::default(),
             all_volumes: AllView::default(),
             sessions_list: ListState::default(),
+            case,
+            log: LogView::default(),
             popup: None,
             status: None,
             jobs: Jobs::default(),
@@ -219,7 +241,7 @@ impl State {
             View::Volumes => &self.volumes,
             View::AllInstances => &self.all_instances.table,
             View::AllVolumes => &self.all_volumes.table,
-            View::Tree | View::Sessions => return None,
+            View::Tree | View::Sessions | View::CaseLog => return None,
         })
     }
 
@@ -229,7 +251,7 @@ impl State {
             View::Volumes => &mut self.volumes,
             View::AllInstances => &mut self.all_instances.table,
             View::AllVolumes => &mut self.all_volumes.table,
-            View::Tree | View::Sessions => return None,
+            View::Tree | View::Sessions | View::CaseLog => return None,
         })
     }
 
@@ -253,6 +275,7 @@ impl State {
         match view {
             View::Tree => &self.tree,
             View::Sessions => &self.sessions_list,
+            View::CaseLog => &self.log.list,
             table => self.table(table).map_or(&self.sessions_list, |t| t.list()),
         }
     }
@@ -261,6 +284,7 @@ impl State {
         match view {
             View::Tree => &mut self.tree,
             View::Sessions => &mut self.sessions_list,
+            View::CaseLog => &mut self.log.list,
             table => match table {
                 View::Instances => &mut self.instances.list,
                 View::Volumes => &mut self.volumes.list,
@@ -275,6 +299,7 @@ impl State {
         match view {
             View::Tree => self.tree_rows().len(),
             View::Sessions => self.sessions.len(),
+            View::CaseLog => self.log.visible.len(),
             table => self.table(table).map_or(0, |t| t.visible_len()),
         }
     }

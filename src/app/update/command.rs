@@ -3,7 +3,7 @@
 use super::super::effect::Effect;
 use super::super::keys::Action;
 use super::super::state::{Popup, State, View};
-use super::{every, input, listing, popup};
+use super::{case, every, input, listing, popup};
 use crate::aws::arn::validate_region;
 use crate::resources::Kind;
 
@@ -21,9 +21,18 @@ pub enum Command {
     Help,
     /// Regions to list (`None`: back to each role's own).
     Regions(Option<Vec<String>>),
+    /// Open (or reopen) a case.
+    CaseOpen {
+        id: String,
+        title: Option<String>,
+    },
+    CaseClose,
+    /// The case log view.
+    Log,
 }
 
-const USAGE: &str = "try :roles, :instances, :volumes, :all, :sessions, :region R, :q";
+const USAGE: &str =
+    "try :roles, :instances, :volumes, :all, :sessions, :region R, :case open ID, :log, :q";
 
 fn kind(word: &str) -> Option<Kind> {
     match word {
@@ -40,7 +49,17 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
         return Ok(None);
     };
     let arg = words.next();
+    let rest: Vec<&str> = words.collect();
     let command = match cmd {
+        "case" => match (arg, rest.first()) {
+            (Some("open"), Some(id)) => Command::CaseOpen {
+                id: id.to_string(),
+                title: (rest.len() > 1).then(|| rest[1..].join(" ")),
+            },
+            (Some("close"), None) => Command::CaseClose,
+            _ => return Err(":case open ID [title] or :case close".to_string()),
+        },
+        "log" => Command::Log,
         "q" | "q!" | "quit" | "exit" => Command::Quit,
         "roles" | "tree" | "role" => Command::Roles,
         "sessions" | "sess" => Command::Sessions,
@@ -104,6 +123,9 @@ pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
             vec![]
         }
         Command::Regions(Some(regions)) => popup::set_regions(state, regions),
+        Command::CaseOpen { id, title } => case::open(state, id, title),
+        Command::CaseClose => case::close(state),
+        Command::Log => case::show_log(state),
         Command::Regions(None) => {
             state.region_override = None;
             state.set_info("regions: back to each role's own");
@@ -138,5 +160,14 @@ mod tests {
         assert!(parse("region Europe").unwrap_err().starts_with(":region:"));
         assert!(parse("all things").unwrap_err().contains(":all things"));
         assert!(parse("frobnicate").unwrap_err().contains("unknown command"));
+        assert_eq!(
+            parse("case open IR-7 phishing on prod"),
+            Ok(Some(Command::CaseOpen {
+                id: "IR-7".into(),
+                title: Some("phishing on prod".into())
+            }))
+        );
+        assert_eq!(parse("case close"), Ok(Some(Command::CaseClose)));
+        assert!(parse("case").unwrap_err().contains(":case open ID"));
     }
 }

@@ -23,6 +23,11 @@ fn focused_role(state: &State) -> Option<RoleArn> {
             .and_then(|t| t.picked())
             .and_then(|p| p.role_arn?.parse().ok()),
         View::Instances | View::Volumes => state.current.clone(),
+        View::CaseLog => state
+            .log
+            .selected()
+            .and_then(|e| e.record.role_arn.as_deref())
+            .and_then(|a| a.parse().ok()),
     }
 }
 
@@ -106,6 +111,5 @@ pub fn copy_link(state: &mut State) -> Vec<Effect> {
     };
     let color = account.and_then(|a| a.color.as_deref());
     let url = switch_role_url(&arn, &display, color, None);
-    state.set_info(format!("copied {url}"));
-    vec![Effect::Copy(url)]
+    super::case::copy_link(state, arn, url)
 }

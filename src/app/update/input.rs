@@ -9,7 +9,7 @@ use super::super::effect::Effect;
 use super::super::keys::{action_for, Action};
 use super::super::state::{Popup, State, TreeRow, View, KNOWN_REGIONS};
 use super::super::viewport::row_at;
-use super::{console, every, identity, listing, popup};
+use super::{case, console, every, identity, listing, popup};
 use crate::resources::Kind;
 
 pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
@@ -76,6 +76,10 @@ fn on_filter_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 /// Recomputes what a view's list shows after its filter or sort changed.
 fn refresh(state: &mut State, view: View) {
     let height = state.page();
+    if view == View::CaseLog {
+        state.log.refresh(height);
+        return;
+    }
     match state.table_mut(view) {
         Some(t) => t.refresh(height),
         None => {
@@ -163,10 +167,14 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             }
         }
         Action::Detail => {
-            if let Some(t) = state.table_mut(view) {
+            if view == View::CaseLog {
+                state.log.detail = state.log.selected().is_some() && !state.log.detail;
+            } else if let Some(t) = state.table_mut(view) {
                 t.toggle_detail();
             }
         }
+        Action::CaseLog => return case::show_log(state),
+        Action::Export => return case::export(state),
         Action::CopyLink => return console::copy_link(state),
         Action::OpenConsole => return console::sign_in(state, true),
         Action::CopyConsole => return console::sign_in(state, false),
@@ -222,6 +230,7 @@ pub fn reload(state: &mut State) -> Vec<Effect> {
         View::Volumes => listing::reload(state, Kind::Volumes),
         View::AllInstances => every::start(state, Kind::Instances),
         View::AllVolumes => every::start(state, Kind::Volumes),
+        View::CaseLog => case::show_log(state),
         View::Sessions => vec![],
     }
 }
@@ -287,6 +296,17 @@ fn back(state: &mut State) -> Vec<Effect> {
         }
         View::Sessions => {
             state.view = state.previous_view;
+            vec![]
+        }
+        View::CaseLog => {
+            if state.log.detail {
+                state.log.detail = false;
+            } else if !state.log.list.filter.is_empty() {
+                state.log.list.filter.clear();
+                refresh(state, View::CaseLog);
+            } else {
+                state.view = state.previous_view;
+            }
             vec![]
         }
         _ => {

@@ -2,6 +2,7 @@
 //! terminal. This file dispatches each message, and is the one place where the answers of a
 //! job that was replaced or stopped are dropped; each feature has a file of its own.
 
+mod case;
 mod command;
 mod console;
 mod every;
@@ -11,7 +12,7 @@ mod listing;
 mod popup;
 mod sessions;
 
-use super::effect::{Effect, Work};
+use super::effect::{Effect, Slot, Work};
 use super::msg::{Answer, Listed, Msg};
 use super::state::State;
 use crate::aws::AwsError;
@@ -75,6 +76,18 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                     }
                 },
                 Answer::Console { role, result } => console::on_console(state, role, result),
+                Answer::Failed(e) => {
+                    state.jobs.finish(&slot);
+                    if let Slot::Every(kind) = slot {
+                        state.every_mut(kind).forget();
+                    }
+                    state.set_error(error_line(&e));
+                    vec![]
+                }
+                Answer::Copied(result) => case::on_copied(state, result),
+                Answer::Exported(result) => case::on_exported(state, result),
+                Answer::Case(result) => case::on_case(state, result),
+                Answer::Log(result) => case::on_log(state, result),
             }
         }
         Msg::Session { role, result } => {
@@ -83,6 +96,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::Refresh(event) => sessions::on_refresh(state, event),
+        Msg::Logged(entry) => case::on_logged(state, entry),
     }
 }
 
