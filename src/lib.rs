@@ -4,6 +4,7 @@
 //! what the responder can reach; `resources` says what a listed thing's fields and columns are;
 //! `cli` is the command-line face, `app` + `ui` + `tui` the full-screen one.
 
+pub mod actions;
 pub mod app;
 pub mod aws;
 pub mod case;

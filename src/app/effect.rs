@@ -1,5 +1,6 @@
 //! What `update` asks for: jobs to start or stop, and the clipboard. The runtime does it.
 
+use crate::actions::{Action, Plan};
 use crate::aws::arn::RoleArn;
 use crate::aws::console::Destination;
 use crate::aws::credentials::{Secret, TokenCode};
@@ -43,6 +44,10 @@ pub enum Slot {
     Case,
     /// The case log being read.
     Log,
+    /// An action being planned (reads and DryRun checks).
+    Plan,
+    /// Responder action number n, running.
+    Action(u64),
 }
 
 /// A job: an id (unique in the run), and its work.
@@ -109,6 +114,19 @@ pub enum Work {
     CloseCase,
     /// Read the case's log.
     ReadLog,
+    /// Plan a responder action as `role` in `region` (reads, and DryRun of every change).
+    PlanAction {
+        role: RoleArn,
+        region: String,
+        action: Action,
+    },
+    /// Carry out a plan the responder said yes to; `n` numbers it in the jobs view.
+    RunAction {
+        n: u64,
+        role: RoleArn,
+        region: String,
+        plan: Box<Plan>,
+    },
 }
 
 /// Rows to export, as a table shows them (filter and sort applied).
@@ -132,6 +150,8 @@ impl Work {
             Work::Export { .. } => Slot::Export,
             Work::OpenCase { .. } | Work::CloseCase => Slot::Case,
             Work::ReadLog => Slot::Log,
+            Work::PlanAction { .. } => Slot::Plan,
+            Work::RunAction { n, .. } => Slot::Action(*n),
         }
     }
 }

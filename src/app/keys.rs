@@ -41,6 +41,14 @@ pub enum Action {
     CaseLog,
     /// Export what the table shows.
     Export,
+    /// Snapshot the selected instance's volumes (or volume).
+    Snapshot,
+    /// Isolate the selected instance (or release it).
+    Isolate,
+    /// Capture the selected instance.
+    Capture,
+    /// The jobs view.
+    Jobs,
 }
 
 /// Where a binding applies.
@@ -59,6 +67,8 @@ pub enum Scope {
     OneRole,
     /// The case log view.
     CaseLog,
+    /// The jobs view.
+    Jobs,
 }
 
 impl Scope {
@@ -70,9 +80,12 @@ impl Scope {
             Scope::Instances => matches!(view, View::Instances | View::AllInstances),
             Scope::Volumes => matches!(view, View::Volumes | View::AllVolumes),
             Scope::Sessions => view == View::Sessions,
-            Scope::Filterable => view != View::Sessions,
-            Scope::OneRole => !view.is_all() && !matches!(view, View::Tree | View::CaseLog),
+            Scope::Filterable => !matches!(view, View::Sessions | View::Jobs),
+            Scope::OneRole => {
+                !view.is_all() && !matches!(view, View::Tree | View::CaseLog | View::Jobs)
+            }
             Scope::CaseLog => view == View::CaseLog,
+            Scope::Jobs => view == View::Jobs,
         }
     }
 }
@@ -135,11 +148,16 @@ pub const BINDINGS: &[Binding] = &[
     b(&[Key::Digit], "1-9", "sort by that column (again: reverse)", Action::Sort(0), Scope::Tables, Some("sort")),
     b(&[C(Char('e'))], "e", "export what the table shows (CSV and JSON, every field) to the case folder", Action::Export, Scope::Tables, Some("export")),
     b(&[C(Enter), C(Char('d'))], "⏎/d", "the whole entry", Action::Detail, Scope::CaseLog, Some("entry")),
+    b(&[C(Enter), C(Char('d'))], "⏎/d", "every step of the action", Action::Detail, Scope::Jobs, Some("steps")),
+    b(&[C(Char('S'))], "S", "snapshot the instance's volumes (or the volume) as evidence", Action::Snapshot, Scope::Tables, Some("snapshot")),
+    b(&[C(Char('X'))], "X", "isolate the instance (on an isolated one: release it)", Action::Isolate, Scope::Instances, Some("isolate")),
+    b(&[C(Char('C'))], "C", "capture the instance: description, console output, screenshot", Action::Capture, Scope::Instances, None),
     b(&[C(Char('R'))], "R", "pick regions (or :region eu-west-1,us-east-1; :region resets)", Action::Regions, Scope::Tables, Some("regions")),
     b(&[C(Enter)], "⏎", "open the role's instances", Action::Open, Scope::Sessions, Some("open")),
     b(&[C(Char('/'))], "/", "filter", Action::Filter, Scope::Filterable, Some("filter")),
     b(&[C(Char('s'))], "s", "sessions", Action::Sessions, Scope::Global, Some("sessions")),
     b(&[C(Char('L'))], "L", "the case log: what was recorded (:case open ID starts a case)", Action::CaseLog, Scope::Global, None),
+    b(&[C(Char('J'))], "J", "jobs: the actions of this run (S, X, C), running and done", Action::Jobs, Scope::Global, None),
     b(&[C(Char('r'))], "r", "reload this view", Action::Reload, Scope::Global, None),
     b(&[C(Char(':'))], ":", "command (:roles :instances :all :sessions :region R :case :log :q)", Action::Command, Scope::Global, None),
     b(&[C(Char('?'))], "?", "help", Action::Help, Scope::Global, Some("help")),
@@ -154,6 +172,7 @@ pub const BINDINGS: &[Binding] = &[
     b(&[C(Esc), C(Char('q'))], "Esc/q", "back (first closes details, clears the filter)", Action::Back, Scope::Tables, Some("back")),
     b(&[C(Esc), C(Char('q'))], "Esc/q", "back", Action::Back, Scope::Sessions, Some("back")),
     b(&[C(Esc), C(Char('q'))], "Esc/q", "back (first closes the entry, clears the filter)", Action::Back, Scope::CaseLog, Some("back")),
+    b(&[C(Esc), C(Char('q'))], "Esc/q", "back", Action::Back, Scope::Jobs, Some("back")),
 ];
 
 /// The action a key means in a view, if any. Only plain or shifted keys are bound.
@@ -232,6 +251,7 @@ mod tests {
             View::AllInstances,
             View::AllVolumes,
             View::CaseLog,
+            View::Jobs,
         ] {
             let mut keys: Vec<Key> = Vec::new();
             for bd in BINDINGS.iter().filter(|bd| bd.scope.covers(view)) {

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use crossterm::event::{KeyEvent, MouseEvent};
 
 use super::effect::Slot;
+use crate::actions::{Outcome, Plan};
 use crate::aws::arn::RoleArn;
 use crate::aws::console::SignIn;
 use crate::aws::identity::Identity;
@@ -39,6 +40,11 @@ pub enum Msg {
     Refresh(RefreshEvent),
     /// An entry a job wrote to the case log.
     Logged(Entry),
+    /// A step of running action `n`.
+    ActionStep {
+        n: u64,
+        text: String,
+    },
 }
 
 /// What a job answers.
@@ -73,6 +79,13 @@ pub enum Answer {
     Case(Result<Option<CaseInfo>, String>),
     /// The case log's entries.
     Log(Result<Vec<Entry>, String>),
+    /// What an action would do (or why it may not).
+    Planned(Result<Box<Plan>, AwsError>),
+    /// How action `n` ended.
+    Acted {
+        n: u64,
+        outcome: Outcome,
+    },
 }
 
 /// What the UI shows of the open case.

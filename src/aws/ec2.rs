@@ -100,12 +100,23 @@ impl Ec2Target {
         }
     }
 
-    fn client(&self, region: &str) -> aws_sdk_ec2::Client {
+    pub(in crate::aws) fn client(&self, region: &str) -> aws_sdk_ec2::Client {
         let conf = aws_sdk_ec2::config::Builder::from(self.aws.sdk())
             .region(Region::new(region.to_string()))
             .credentials_provider(self.credentials.sdk())
             .build();
         aws_sdk_ec2::Client::from_conf(conf)
+    }
+}
+
+impl Ec2Target {
+    /// A KMS client in `region`, as the same role.
+    pub(in crate::aws) fn kms(&self, region: &str) -> aws_sdk_kms::Client {
+        let conf = aws_sdk_kms::config::Builder::from(self.aws.sdk())
+            .region(aws_config::Region::new(region.to_string()))
+            .credentials_provider(self.credentials.sdk())
+            .build();
+        aws_sdk_kms::Client::from_conf(conf)
     }
 }
 
@@ -169,7 +180,7 @@ fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn region_error<E>(
+pub(in crate::aws) fn region_error<E>(
     e: aws_sdk_ec2::error::SdkError<E, aws_sdk_ec2::config::http::HttpResponse>,
     op: &'static str,
     region: &str,
@@ -229,6 +240,47 @@ pub async fn list_instances(target: &Ec2Target, regions: &[String]) -> Listing<I
         (&a.region, &a.name, &a.instance_id).cmp(&(&b.region, &b.name, &b.instance_id))
     });
     listing
+}
+
+/// One instance, as the listings show it (ec2:DescribeInstances).
+pub async fn describe_instance(
+    target: &Ec2Target,
+    region: &str,
+    id: &str,
+) -> Result<Option<Instance>, AwsError> {
+    let out = target
+        .client(region)
+        .describe_instances()
+        .instance_ids(id)
+        .send()
+        .await
+        .map_err(|e| region_error(e, "DescribeInstances", region))?;
+    Ok(out
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .next()
+        .map(|i| instance_from_sdk(i, region)))
+}
+
+/// Volumes by id, as the listings show them (ec2:DescribeVolumes).
+pub async fn describe_volumes(
+    target: &Ec2Target,
+    region: &str,
+    ids: &[String],
+) -> Result<Vec<Volume>, AwsError> {
+    let out = target
+        .client(region)
+        .describe_volumes()
+        .set_volume_ids(Some(ids.to_vec()))
+        .send()
+        .await
+        .map_err(|e| region_error(e, "DescribeVolumes", region))?;
+    Ok(out
+        .volumes()
+        .iter()
+        .map(|v| volume_from_sdk(v, region))
+        .collect())
 }
 
 fn instance_from_sdk(i: &aws_sdk_ec2::types::Instance, region: &str) -> Instance {

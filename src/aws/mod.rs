@@ -1,5 +1,6 @@
 //! Everything that talks to AWS. It returns rolecall's own types and knows nothing of the screen.
 
+pub mod act;
 pub mod arn;
 pub mod assume;
 pub mod console;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::log::{file_hash, write_atomically};
+pub(crate) use super::private_dir;
 use super::CaseError;
 use crate::resources::{to_csv, Tabular};
 

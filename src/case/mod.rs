@@ -178,7 +178,7 @@ pub struct Cases {
 }
 
 /// Creates a folder (and its parents) readable by its owner only.
-fn private_dir(path: &Path) -> Result<(), CaseError> {
+pub(crate) fn private_dir(path: &Path) -> Result<(), CaseError> {
     let mut b = std::fs::DirBuilder::new();
     b.recursive(true);
     #[cfg(unix)]

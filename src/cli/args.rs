@@ -30,6 +30,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "ROLECALL_CASE", value_name = "ID")]
     pub case: Option<String>,
 
+    /// Refuse every action that changes things (snapshot, isolate, release, capture), even in
+    /// an open case ([defaults] read_only does the same)
+    #[arg(long, global = true)]
+    pub read_only: bool,
+
     /// Region to work in; repeat it to list several (instances, volumes)
     #[arg(long = "region", global = true, value_name = "REGION")]
     pub regions: Vec<String>,
@@ -98,6 +103,10 @@ pub enum Command {
         /// Print {"primary_policy": …, "trust_policies": {ARN: …}} as JSON
         #[arg(long)]
         json: bool,
+        /// Print instead what the responder actions (snapshot, share, isolate, capture) need in
+        /// the secondary accounts' roles, and the forensic account's role; calls nothing
+        #[arg(long, conflicts_with = "role")]
+        actions: bool,
     },
     /// Check each step of assuming a role and say what to fix: credentials, identity, identity
     /// policies, AssumeRole (external ID, MFA), a read in the account, session duration
@@ -115,6 +124,56 @@ pub enum Command {
     Case {
         #[command(subcommand)]
         command: CaseCommand,
+    },
+    /// Snapshot an instance's volumes (or one volume) as evidence, tagged with the case, and
+    /// share them with the forensic account (needs an open case)
+    #[command(group(clap::ArgGroup::new("what").required(true).args(["instance", "volume"])))]
+    Snapshot {
+        /// Role name from the config, or a full role ARN
+        role: String,
+        /// Every EBS volume of this instance
+        #[arg(long, value_name = "ID")]
+        instance: Option<String>,
+        /// This volume
+        #[arg(long, value_name = "ID")]
+        volume: Option<String>,
+        /// Share the snapshots with this account (else [case] forensic_account, if set)
+        #[arg(long, value_name = "ACCOUNT")]
+        share_with: Option<String>,
+        #[command(flatten)]
+        ask: ActArgs,
+    },
+    /// Isolate an instance: only a quarantine security group on every interface (originals
+    /// recorded), termination protection on, volumes kept on termination (needs an open case)
+    Isolate {
+        /// Role name from the config, or a full role ARN
+        role: String,
+        #[arg(long, value_name = "ID")]
+        instance: String,
+        #[command(flatten)]
+        ask: ActArgs,
+    },
+    /// Put back the security groups `isolate` replaced (from the instance's tag, else the log)
+    Release {
+        /// Role name from the config, or a full role ARN
+        role: String,
+        #[arg(long, value_name = "ID")]
+        instance: String,
+        #[command(flatten)]
+        ask: ActArgs,
+    },
+    /// Save an instance's description, console output and console screenshot into the case
+    /// folder, each file's SHA-256 in the log (needs an open case)
+    Capture {
+        /// Role name from the config, or a full role ARN
+        role: String,
+        #[arg(long, value_name = "ID")]
+        instance: String,
+        /// Wake a sleeping instance for the screenshot (sends it a keystroke)
+        #[arg(long)]
+        wake: bool,
+        #[command(flatten)]
+        ask: ActArgs,
     },
     /// Open the AWS console signed in as the role (federated sign-in), on a region, service,
     /// instance or volume
@@ -178,6 +237,23 @@ pub enum CaseCommand {
         /// The case (default: --case, else the current one)
         id: Option<String>,
     },
+}
+
+/// What every action takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ActArgs {
+    /// Do it without asking (needed when there is no terminal to ask on)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Check every call with DryRun and print the plan; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Current code of the MFA device named by the role's mfa_serial
+    #[arg(long, value_name = "CODE", value_parser = TokenCode::parse)]
+    pub token_code: Option<TokenCode>,
 }
 
 /// What `instances` and `volumes` take.

@@ -32,8 +32,8 @@ pub async fn assume(
         rfc3339(&session.expiration)
     );
     match format {
-        AssumeFormat::Env => print!("{}", credentials_env(&session)),
-        AssumeFormat::CredentialProcess => println!("{}", credentials_process(&session)),
+        AssumeFormat::Env => out!("{}", credentials_env(&session)),
+        AssumeFormat::CredentialProcess => outln!("{}", credentials_process(&session)),
     }
     Ok(ExitCode::SUCCESS)
 }

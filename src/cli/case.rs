@@ -63,15 +63,15 @@ pub async fn run(ctx: &Ctx, command: CaseCommand) -> anyhow::Result<ExitCode> {
         CaseCommand::List { json } => {
             let list = cases.list()?;
             if json {
-                println!("{}", to_json(&list));
+                outln!("{}", to_json(&list));
             } else if list.is_empty() {
-                println!(
+                outln!(
                     "No cases in {} yet: rolecall case open ID starts one.",
                     cases.root.display()
                 );
             } else {
                 for s in &list {
-                    println!("{}", line(s));
+                    outln!("{}", line(s));
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -81,18 +81,18 @@ pub async fn run(ctx: &Ctx, command: CaseCommand) -> anyhow::Result<ExitCode> {
             let current = cases.current()?.as_ref() == Some(&case.id);
             let s = case.summary(current)?;
             if json {
-                println!("{}", to_json(&s));
+                outln!("{}", to_json(&s));
             } else {
-                println!("{}", line(&s));
-                println!("  folder     {}", s.dir.display());
-                println!("  log        {}", s.log.display());
-                println!("  opened     {} by {}", s.opened_at, s.opened_by);
+                outln!("{}", line(&s));
+                outln!("  folder     {}", s.dir.display());
+                outln!("  log        {}", s.log.display());
+                outln!("  opened     {} by {}", s.opened_at, s.opened_by);
                 if let Some(c) = &s.closed_at {
-                    println!("  closed     {c}");
+                    outln!("  closed     {c}");
                 }
-                println!("  entries    {}", s.entries);
+                outln!("  entries    {}", s.entries);
                 if let Some(h) = &s.last_hash {
-                    println!("  last hash  {h}  (write it into the ticket)");
+                    outln!("  last hash  {h}  (write it into the ticket)");
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -105,7 +105,7 @@ pub async fn run(ctx: &Ctx, command: CaseCommand) -> anyhow::Result<ExitCode> {
                     last_hash,
                     note,
                 } => {
-                    println!(
+                    outln!(
                         "case {}: the chain of {entries} entries holds; the last entry's hash is {last_hash}",
                         case.id
                     );

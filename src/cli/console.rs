@@ -31,12 +31,12 @@ pub async fn link(
             .await?;
     }
     if json {
-        println!(
+        outln!(
             "{}",
             to_json(&serde_json::json!({"role_arn": role.arn, "url": url}))
         );
     } else {
-        println!("{url}");
+        outln!("{url}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -77,7 +77,7 @@ pub async fn console(
             "rolecall: this link signs anyone who opens it in as {} until {expires}; do not share it",
             role.arn
         );
-        println!("{}", link.expose());
+        outln!("{}", link.expose());
     } else {
         console::open(&role.arn, &link).await?;
         eprintln!(

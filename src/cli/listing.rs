@@ -82,7 +82,7 @@ pub async fn list<T: Resource + Listable>(ctx: &Ctx, args: ListArgs) -> anyhow::
         });
     }
     if format != Format::Table {
-        print!("{}", format.rows(&listing.items)?);
+        out!("{}", format.rows(&listing.items)?);
     } else if listing.items.is_empty() {
         let account = ctx
             .config
@@ -95,14 +95,14 @@ pub async fn list<T: Resource + Listable>(ctx: &Ctx, args: ListArgs) -> anyhow::
             .filter(|r| !listing.failures.iter().any(|f| &f.region == *r))
             .map(String::as_str)
             .collect();
-        println!(
+        outln!(
             "No {} in account {}{account} in {}.",
             T::KIND.noun(),
             role.arn.account_id(),
             ok.join(", ")
         );
     } else {
-        print!("{}", resource_table(&listing.items, chrono::Utc::now()));
+        out!("{}", resource_table(&listing.items, chrono::Utc::now()));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -162,11 +162,11 @@ async fn everywhere<T: Resource + Listable>(ctx: &Ctx, format: Format) -> anyhow
         bail!("no account could be listed; see the warnings above");
     }
     match format {
-        Format::Table => print!(
+        Format::Table => out!(
             "{}",
             account_rows_table(&inventory.rows, chrono::Utc::now())
         ),
-        _ => print!("{}", format.rows(&inventory.rows)?),
+        _ => out!("{}", format.rows(&inventory.rows)?),
     }
     Ok(ExitCode::SUCCESS)
 }

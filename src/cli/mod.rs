@@ -1,6 +1,24 @@
 //! The command line: clap's definitions (`args`), a file for each group of subcommands, and the
 //! printers (`print`). Without a subcommand, the TUI opens.
 
+/// `println!` that does not panic when the reader has gone (`rolecall instances | head -1`):
+/// the command goes on (an action is never cut short by a closed pipe), only its output is lost.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `print!`, as [`outln`].
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+mod act;
 mod args;
 mod assume;
 mod case;
@@ -13,8 +31,11 @@ mod roles;
 use std::process::ExitCode;
 use std::time::Duration;
 
-pub use args::{parse_duration, AssumeFormat, CaseCommand, Cli, Command, ConsoleTarget, ListArgs};
+pub use args::{
+    parse_duration, ActArgs, AssumeFormat, CaseCommand, Cli, Command, ConsoleTarget, ListArgs,
+};
 
+use crate::actions::Action;
 use crate::aws::arn::validate_region;
 use crate::aws::{Aws, AwsOptions};
 use crate::case::{Cases, Journal};
@@ -30,6 +51,8 @@ pub struct Ctx {
     pub profile: Option<String>,
     /// `--case` / `ROLECALL_CASE`.
     pub case: Option<String>,
+    /// `--read-only`.
+    pub read_only: bool,
     /// Where this run's actions are recorded (nowhere without a case).
     pub journal: Journal,
 }
@@ -84,7 +107,9 @@ fn aws_options(config: &Config, profile: Option<String>, region: Option<String>)
 
 /// Runs one subcommand (or the TUI); the result's error is printed by `main`.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let config = config::load(cli.config.as_deref())?;
+    let mut config = config::load(cli.config.as_deref())?;
+    // --read-only refuses every action, in the TUI as in the CLI.
+    config.defaults.read_only |= cli.read_only;
     for r in &cli.regions {
         validate_region(r).map_err(|e| anyhow::anyhow!("--region: {e}"))?;
     }
@@ -116,12 +141,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         regions: cli.regions,
         profile: cli.profile,
         case: cli.case,
+        read_only: cli.read_only,
         journal,
     };
     match command {
         Command::Case { command } => case::run(&ctx, command).await,
         Command::Roles { json } => roles::roles(&ctx, json).await,
-        Command::Policy { role, json } => roles::policy(&ctx, role.as_deref(), json).await,
+        Command::Policy {
+            actions: true,
+            json,
+            ..
+        } => Ok(roles::action_policy(json)),
+        Command::Policy { role, json, .. } => roles::policy(&ctx, role.as_deref(), json).await,
         Command::Doctor {
             role,
             token_code,
@@ -142,6 +173,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Instances(args) => listing::list::<Instance>(&ctx, args).await,
         Command::Volumes(args) => listing::list::<Volume>(&ctx, args).await,
         Command::Link { role, json, target } => console::link(&ctx, &role, json, &target).await,
+        Command::Snapshot {
+            role,
+            instance,
+            volume,
+            share_with,
+            ask,
+        } => {
+            let action = Action::Snapshot {
+                instance,
+                volume,
+                share_with,
+            };
+            act::act(&ctx, &role, action, ask.into()).await
+        }
+        Command::Isolate {
+            role,
+            instance,
+            ask,
+        } => act::act(&ctx, &role, Action::Isolate { instance }, ask.into()).await,
+        Command::Release {
+            role,
+            instance,
+            ask,
+        } => act::act(&ctx, &role, Action::Release { instance }, ask.into()).await,
+        Command::Capture {
+            role,
+            instance,
+            wake,
+            ask,
+        } => act::act(&ctx, &role, Action::Capture { instance, wake }, ask.into()).await,
         Command::Console {
             role,
             print,

@@ -23,12 +23,12 @@ pub async fn roles(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
     let warnings = known.warnings;
     let groups = roles::group(config, known.roles);
     if json {
-        println!(
+        outln!(
             "{}",
             roles_json(&primary, &groups, &config.defaults, &warnings)
         );
     } else {
-        print!(
+        out!(
             "{}",
             roles_table(&primary, &groups, &config.defaults, &warnings)
         );
@@ -71,7 +71,7 @@ pub async fn policy(ctx: &Ctx, role: Option<&str>, as_json: bool) -> anyhow::Res
         .collect();
     if as_json {
         let trust_map: serde_json::Map<String, Value> = trusts.into_iter().collect();
-        println!(
+        outln!(
             "{}",
             to_json(&json!({
                 "primary": primary.arn,
@@ -83,7 +83,7 @@ pub async fn policy(ctx: &Ctx, role: Option<&str>, as_json: bool) -> anyhow::Res
         );
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "# 1. In the primary account {}: a permission policy for {principal}\n\
          #    (IAM > {} > Permissions > Add inline policy, JSON tab)\n",
         primary.account,
@@ -93,10 +93,10 @@ pub async fn policy(ctx: &Ctx, role: Option<&str>, as_json: bool) -> anyhow::Res
             "Users"
         },
     );
-    println!("{}\n", pretty(&permission));
+    outln!("{}\n", pretty(&permission));
     for (i, (arn, trust)) in trusts.iter().enumerate() {
         let role = &roles[i];
-        println!(
+        outln!(
             "# {}. In account {}: the trust policy of role {}\n\
              #    (IAM > Roles > {} > Trust relationships > Edit trust policy)\n",
             i + 2,
@@ -104,12 +104,56 @@ pub async fn policy(ctx: &Ctx, role: Option<&str>, as_json: bool) -> anyhow::Res
             arn,
             role.arn.name(),
         );
-        println!("{}\n", pretty(trust));
+        outln!("{}\n", pretty(trust));
     }
     if let Some(n) = note {
         eprintln!("warning: {n}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `rolecall policy --actions`: the permission policies the responder actions need.
+pub fn action_policy(as_json: bool) -> ExitCode {
+    use crate::actions::policy::{document, Needs, ACTIONS, FORENSIC};
+    let needs = |list: &[Needs]| -> Value {
+        list.iter()
+            .map(|n| {
+                (
+                    n.action.to_string(),
+                    json!({ "why": n.why, "calls": n.calls }),
+                )
+            })
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    };
+    if as_json {
+        outln!(
+            "{}",
+            to_json(&json!({
+                "actions": needs(ACTIONS),
+                "role_policy": document(ACTIONS),
+                "forensic": needs(FORENSIC),
+                "forensic_role_policy": document(FORENSIC),
+            }))
+        );
+        return ExitCode::SUCCESS;
+    }
+    outln!(
+        "# 1. In each secondary account: a permission policy for the role rolecall acts as\n\
+         #    (IAM > Roles > NAME > Permissions > Add inline policy, JSON tab).\n\
+         #    One statement per action; leave out those the role should not do:"
+    );
+    for n in ACTIONS {
+        outln!("#      {:<9} {}", n.action, n.why);
+    }
+    outln!("\n{}\n", pretty(&document(ACTIONS)));
+    outln!(
+        "# 2. In the forensic account ([case] forensic_account): a permission policy for the role\n\
+         #    named by [case] forensic_role, which copies the shared snapshots in. Its trust policy\n\
+         #    is that of any role rolecall assumes (rolecall policy ARN prints one).\n"
+    );
+    outln!("{}", pretty(&document(FORENSIC)));
+    ExitCode::SUCCESS
 }
 
 fn pretty(v: &Value) -> String {

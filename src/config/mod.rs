@@ -30,11 +30,18 @@ pub struct Config {
     pub case: CaseConfig,
 }
 
-/// `[case]`: where cases are kept.
+/// `[case]`: where cases are kept, and where evidence goes.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CaseConfig {
     /// Instead of `cases/` in the platform data dir (e.g. on an encrypted volume).
     pub dir: Option<PathBuf>,
+    /// The account snapshots are shared with (else `--share-with`).
+    pub forensic_account: Option<String>,
+    /// The customer-managed key encrypted snapshots are re-encrypted with before sharing
+    /// (else rolecall creates one for the case, `alias/rolecall-<case>`).
+    pub kms_key_arn: Option<String>,
+    /// A role in the forensic account that copies shared snapshots there, so it owns them.
+    pub forensic_role: Option<RoleArn>,
 }
 
 /// `[console]`: how console links are made.
@@ -61,6 +68,8 @@ pub struct Defaults {
     pub max_attempts: u32,
     /// Accounts listed at once by `--all` (each lists its regions in parallel too).
     pub concurrency: u32,
+    /// Refuse every responder action (snapshot, isolate, capture), even with a case open.
+    pub read_only: bool,
 }
 
 impl Default for Defaults {
@@ -75,6 +84,7 @@ impl Default for Defaults {
             connect_timeout_seconds: 5,
             max_attempts: 3,
             concurrency: 16,
+            read_only: false,
         }
     }
 }
@@ -176,6 +186,18 @@ mod tests {
         let c = parse_str(text).unwrap();
         assert!(!c.roles.is_empty());
         assert!(!c.accounts.is_empty());
+        // The commented-out optional tables are valid too, once uncommented.
+        let uncommented: String = text
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest) if rest.starts_with('[') || rest.contains(" = ") => rest,
+                _ => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let c = parse_str(&uncommented).unwrap();
+        assert_eq!(c.case.forensic_account.as_deref(), Some("999999999999"));
+        assert!(c.case.kms_key_arn.is_some() && c.case.forensic_role.is_some());
     }
 
     #[test]

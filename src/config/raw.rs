@@ -23,6 +23,9 @@ pub struct RawConfig {
 #[serde(deny_unknown_fields)]
 pub struct RawCase {
     pub dir: Option<Spanned<String>>,
+    pub forensic_account: Option<Spanned<String>>,
+    pub kms_key_arn: Option<Spanned<String>>,
+    pub forensic_role: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -45,6 +48,7 @@ pub struct RawDefaults {
     pub connect_timeout_seconds: Option<Spanned<i64>>,
     pub max_attempts: Option<Spanned<i64>>,
     pub concurrency: Option<Spanned<i64>>,
+    pub read_only: Option<bool>,
 }
 
 #[derive(Deserialize)]

@@ -153,6 +153,9 @@ fn defaults(loc: &Locator, d: &RawDefaults) -> Result<Defaults, ConfigError> {
     if let Some(v) = &d.concurrency {
         defaults.concurrency = loc.int_in(v, "defaults.concurrency", 1..=128, " accounts")? as u32;
     }
+    if let Some(b) = d.read_only {
+        defaults.read_only = b;
+    }
     if let Some(v) = &d.max_attempts {
         defaults.max_attempts =
             loc.int_in(v, "defaults.max_attempts", 1..=10, " (1 means no retry)")? as u32;
@@ -399,6 +402,43 @@ fn case(loc: &Locator, raw: &RawCase) -> Result<CaseConfig, ConfigError> {
                     format!("case.dir = \"{text}\": give an absolute path (or one starting with ~/), e.g. \"/mnt/evidence/cases\""),
                 ))
             }
+        }
+    }
+    if let Some(v) = &raw.forensic_account {
+        validate_account_id(v.get_ref())
+            .map_err(|e| loc.err(v.span(), format!("case.forensic_account: {e}")))?;
+        case.forensic_account = Some(v.get_ref().clone());
+    }
+    if let Some(v) = &raw.kms_key_arn {
+        let arn = v.get_ref();
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        let ok = parts.len() == 6
+            && parts[0] == "arn"
+            && parts[2] == "kms"
+            && validate_account_id(parts[4]).is_ok()
+            && (parts[5].starts_with("key/") || parts[5].starts_with("alias/"));
+        if !ok {
+            return Err(loc.err(
+                v.span(),
+                format!("case.kms_key_arn = \"{arn}\": give a KMS key or alias ARN, e.g. \"arn:aws:kms:us-east-1:222222222222:key/1234abcd-…\" (in the account and region of the snapshots)"),
+            ));
+        }
+        case.kms_key_arn = Some(arn.clone());
+    }
+    if let Some(v) = &raw.forensic_role {
+        let arn: RoleArn = v
+            .get_ref()
+            .parse()
+            .map_err(|e| loc.err(v.span(), format!("case.forensic_role: {e}")))?;
+        case.forensic_role = Some(arn);
+    }
+    if let (Some(role), Some(account)) = (&case.forensic_role, &case.forensic_account) {
+        if role.account_id() != account {
+            let span = raw.forensic_role.as_ref().map(|v| v.span()).unwrap_or(0..0);
+            return Err(loc.err(
+                span,
+                format!("case.forensic_role {role} is not in case.forensic_account {account}: the role copies the shared snapshots into the forensic account, so it must be one of its roles"),
+            ));
         }
     }
     Ok(case)

@@ -110,10 +110,20 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             .style(style)
         })
         .collect();
+    // As wide as the longest action shown ("snapshot.forensic-copy"), within reason.
+    let action_width = log
+        .visible
+        .iter()
+        .skip(log.list.offset)
+        .take(height)
+        .map(|&i| log.entries[i].record.action.chars().count())
+        .max()
+        .unwrap_or(6)
+        .clamp(6, 24);
     let widths = [
         Constraint::Length(5),
         Constraint::Length(8),
-        Constraint::Length(16),
+        Constraint::Length(u16::try_from(action_width).unwrap_or(24)),
         Constraint::Length(12),
         Constraint::Length(18),
         Constraint::Min(10),

@@ -3,6 +3,7 @@
 mod case_log;
 mod every;
 mod instances;
+mod jobs;
 mod popup;
 mod sessions;
 mod table;
@@ -34,6 +35,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         View::AllInstances => every::draw(frame, areas.body, &state.all_instances, state, theme),
         View::AllVolumes => every::draw(frame, areas.body, &state.all_volumes, state, theme),
         View::CaseLog => case_log::draw(frame, areas.body, state, theme),
+        View::Jobs => jobs::draw(frame, areas.body, state, theme),
     }
     footer(frame, areas.footer, state, theme);
     status(frame, areas.status, state, theme);
@@ -59,7 +61,7 @@ fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         };
         spans.push(Span::raw(format!("│ every account │ {regions} ")));
     } else if let Some(role) = &state.current {
-        if !matches!(state.view, View::Tree | View::CaseLog) {
+        if !matches!(state.view, View::Tree | View::CaseLog | View::Jobs) {
             spans.push(Span::raw("│ "));
             let color = state
                 .account(role.account_id())

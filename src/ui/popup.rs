@@ -33,11 +33,53 @@ fn boxed(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line<'static>>, 
     );
 }
 
+/// The moving keys, which the help puts on one line.
+fn is_move(action: crate::app::keys::Action) -> bool {
+    use crate::app::keys::Action::*;
+    matches!(action, Up | Down | PageUp | PageDown | Top | Bottom)
+}
+
+/// A popup whose lines may be more than it holds: scrolled to `scroll` (as far as the wrapped
+/// lines go), saying on its bottom edge, after `bottom`, whether there is more to read.
+fn scrolling(
+    frame: &mut Frame,
+    rect: Rect,
+    title: Line<'static>,
+    mut bottom: Vec<Span<'static>>,
+    lines: Vec<Line<'static>>,
+    scroll: u16,
+    theme: &Theme,
+) {
+    frame.render_widget(Clear, rect);
+    let text = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let total = text.line_count(rect.width.saturating_sub(2));
+    let visible = usize::from(rect.height.saturating_sub(2));
+    let max_scroll = total.saturating_sub(visible);
+    let scroll = usize::from(scroll).min(max_scroll);
+    if max_scroll > 0 && scroll < max_scroll {
+        bottom.push(Span::styled(
+            format!(" ↓ more ({}/{total}): j/PgDn ", scroll + visible),
+            theme.warn(),
+        ));
+    } else if max_scroll > 0 {
+        bottom.push(Span::styled(" end (k/PgUp) ", theme.dim()));
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(title)
+        .title_bottom(Line::from(bottom));
+    frame.render_widget(
+        text.block(block)
+            .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0)),
+        rect,
+    );
+}
+
 pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     let area = frame.area();
     match &state.popup {
         None => {}
-        Some(Popup::Help) => {
+        Some(Popup::Help { scroll }) => {
             let mut lines = Vec::new();
             for (view, name) in [
                 (View::Tree, "roles tree"),
@@ -47,6 +89,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
                 (View::AllInstances, "every-account instances"),
                 (View::AllVolumes, "every-account volumes"),
                 (View::CaseLog, "case log"),
+                (View::Jobs, "jobs"),
             ] {
                 if view != state.view {
                     continue;
@@ -55,10 +98,21 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
                     format!("keys in the {name} view"),
                     theme.header(),
                 )));
+                let mut moves = Vec::new();
                 for b in bindings_for(view, false) {
+                    if is_move(b.action) {
+                        moves.push(b.label);
+                        continue;
+                    }
                     lines.push(Line::from(vec![
                         Span::styled(format!("  {:<8}", b.label), theme.key()),
                         Span::raw(b.help),
+                    ]));
+                }
+                if !moves.is_empty() {
+                    lines.push(Line::from(vec![
+                        Span::styled(format!("  {}", moves.join(" ")), theme.key()),
+                        Span::raw("  move: row, page, first, last"),
                     ]));
                 }
             }
@@ -66,12 +120,15 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
                 Span::styled("  Ctrl-C  ", theme.key()),
                 Span::raw("quit from anywhere"),
             ]));
-            let height = lines.len() as u16 + 2;
-            boxed(
+            let height = (lines.len() as u16 + 2).min(area.height);
+            let rect = centered(area, 78, height);
+            scrolling(
                 frame,
-                centered(area, 78, height),
-                "help (Esc closes)",
+                rect,
+                Line::from(Span::styled(" help (Esc closes) ", theme.title())),
+                Vec::new(),
                 lines,
+                *scroll,
                 theme,
             );
         }
@@ -119,6 +176,39 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
                 Line::from(Span::styled("⏎ assume  Esc cancel", theme.dim())),
             ];
             boxed(frame, centered(area, 64, 9), "MFA", lines, theme);
+        }
+        Some(Popup::Confirm { scroll }) => {
+            let Some(p) = &state.pending else { return };
+            let lines: Vec<Line<'static>> = p
+                .plan
+                .lines()
+                .into_iter()
+                .map(|l| {
+                    if l.starts_with("note:") {
+                        Line::from(Span::styled(l, theme.warn()))
+                    } else {
+                        Line::from(l)
+                    }
+                })
+                .collect();
+            let width = area.width.saturating_sub(4).min(120);
+            let height = area.height.saturating_sub(2);
+            // The question stays on the frame, however long the plan.
+            let question = vec![
+                Span::styled(" y ", theme.key()),
+                Span::raw("do it, logged "),
+                Span::styled(" n/Esc ", theme.key()),
+                Span::raw("change nothing "),
+            ];
+            scrolling(
+                frame,
+                centered(area, width, height),
+                Line::from(Span::styled(" confirm ", theme.title())),
+                question,
+                lines,
+                *scroll,
+                theme,
+            );
         }
         Some(Popup::Regions { choices, cursor }) => {
             let mut lines: Vec<Line> = choices

@@ -76,6 +76,7 @@ def main():
     elif not args.no_seed:
         world.update(seed(endpoint))
     if args.enforce_iam:
+        keep_raw_form_bodies()
         settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
         world["enforce_iam"] = True
 
@@ -91,6 +92,26 @@ def main():
     while os.getppid() == parent:
         time.sleep(0.5)
     server.stop()
+
+
+def keep_raw_form_bodies():
+    """moto checks a query-protocol signature against the form re-encoded by werkzeug (a space
+    becomes `+`), so a signed body with `%20` in it (as the Rust SDK and the AWS CLI v2 write it)
+    fails with AuthFailure. Real AWS hashes the bytes sent: give moto those bytes."""
+    from moto.core.responses import BaseResponse
+
+    original = BaseResponse.setup_class
+
+    def setup_class(self, request, full_url, headers, use_raw_body=False):
+        raw = None
+        if not hasattr(request, "body") and hasattr(request, "get_data"):
+            # Cached, so werkzeug still parses the form from it.
+            raw = request.get_data(cache=True)
+        original(self, request, full_url, headers, use_raw_body)
+        if raw and not self.raw_body:
+            self.raw_body = raw
+
+    BaseResponse.setup_class = setup_class
 
 
 def client(endpoint, service, region="us-east-1", creds=None):
@@ -188,6 +209,86 @@ def seed_discovery(iam):
     iam.attach_role_policy(RoleName=name, PolicyArn=more)
 
 
+LAB = "777777777777"
+FORENSICS = "999999999999"
+LAB_ROLES = {
+    "lab-ir": f"arn:aws:iam::{LAB}:role/IncidentResponder",
+    "lab-audit": f"arn:aws:iam::{LAB}:role/Auditor",
+    "forensic-copier": f"arn:aws:iam::{FORENSICS}:role/ForensicCopier",
+}
+# What the responder actions call (rolecall policy --actions lists the same, per action).
+IR_ACTIONS = [
+    "ec2:Describe*", "ec2:CreateSnapshot", "ec2:CreateSnapshots", "ec2:CreateTags", "ec2:CopySnapshot",
+    "ec2:ModifySnapshotAttribute", "ec2:CreateSecurityGroup", "ec2:RevokeSecurityGroupEgress",
+    "ec2:ModifyNetworkInterfaceAttribute", "ec2:ModifyInstanceAttribute", "ec2:GetConsoleOutput",
+    "ec2:GetConsoleScreenshot", "kms:CreateKey", "kms:CreateAlias", "kms:DescribeKey",
+    "kms:GetKeyPolicy", "kms:CreateGrant", "kms:Decrypt", "kms:ReEncrypt*",
+    "kms:GenerateDataKey*",
+]
+
+
+def seed_lab(endpoint, world):
+    """The lab: a second primary user and the accounts the responder actions work in."""
+    primary = account_creds(endpoint, PRIMARY)
+    iam = client(endpoint, "iam", creds=primary)
+    iam.create_user(UserName="lab-responder")
+    iam.put_user_policy(UserName="lab-responder", PolicyName="assume-lab-roles", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": list(LAB_ROLES.values())}))
+    key = iam.create_access_key(UserName="lab-responder")["AccessKey"]
+    lab = account_creds(endpoint, LAB)
+    liam = client(endpoint, "iam", creds=lab)
+    for name, actions in (("IncidentResponder", IR_ACTIONS), ("Auditor", ["ec2:Describe*"])):
+        liam.create_role(RoleName=name,
+                         AssumeRolePolicyDocument=trust_policy(f"arn:aws:iam::{PRIMARY}:user/lab-responder"))
+        liam.put_role_policy(RoleName=name, PolicyName="actions", PolicyDocument=policy(
+            {"Effect": "Allow", "Action": actions, "Resource": "*"}))
+    fiam = client(endpoint, "iam", creds=account_creds(endpoint, FORENSICS))
+    fiam.create_role(RoleName="ForensicCopier",
+                     AssumeRolePolicyDocument=trust_policy(f"arn:aws:iam::{PRIMARY}:user/lab-responder"))
+    fiam.put_role_policy(RoleName="ForensicCopier", PolicyName="copy", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": ["ec2:Describe*", "ec2:CopySnapshot", "ec2:CreateTags",
+                                       "kms:Decrypt", "kms:DescribeKey", "kms:ReEncrypt*",
+                                       "kms:GenerateDataKey*", "kms:CreateGrant"], "Resource": "*"}))
+
+    ec2 = client(endpoint, "ec2", "us-east-1", lab)
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    subnet = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"][0]
+    web_sg = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
+    admin_sg = ec2.create_security_group(GroupName="admin", Description="admin", VpcId=vpc)["GroupId"]
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    # Two network interfaces, each with its own groups: isolation must replace and restore each.
+    suspect = ec2.run_instances(
+        ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro",
+        NetworkInterfaces=[
+            {"DeviceIndex": 0, "SubnetId": subnet["SubnetId"], "Groups": [web_sg, admin_sg]},
+            {"DeviceIndex": 1, "SubnetId": subnet["SubnetId"], "Groups": [admin_sg]},
+        ],
+        TagSpecifications=tags("suspect-1", team="web"))["Instances"][0]
+    data = ec2.create_volume(AvailabilityZone=subnet["AvailabilityZone"], Size=20, VolumeType="gp3",
+                             Encrypted=True, TagSpecifications=[{"ResourceType": "volume",
+                                                                 "Tags": [{"Key": "Name", "Value": "suspect-1-data"}]}])
+    ec2.attach_volume(VolumeId=data["VolumeId"], InstanceId=suspect["InstanceId"], Device="/dev/sdf")
+    other = run(ec2, "suspect-2")
+    loose = ec2.create_volume(AvailabilityZone=subnet["AvailabilityZone"], Size=8, VolumeType="gp2",
+                              TagSpecifications=[{"ResourceType": "volume",
+                                                  "Tags": [{"Key": "Name", "Value": "loose"}]}])
+    enis = {e["NetworkInterfaceId"]: sorted(g["GroupId"] for g in e["Groups"])
+            for e in suspect["NetworkInterfaces"]}
+    world["lab"] = {
+        "account": LAB,
+        "forensics": FORENSICS,
+        "access_key_id": key["AccessKeyId"],
+        "secret_access_key": key["SecretAccessKey"],
+        "roles": LAB_ROLES,
+        "suspect": suspect["InstanceId"],
+        "suspect_enis": enis,
+        "suspect_data_volume": data["VolumeId"],
+        "other": other["InstanceId"],
+        "loose_volume": loose["VolumeId"],
+        "vpc": vpc,
+    }
+
+
 def seed(endpoint):
     # Primary account: the responder's IAM user and its identity policy.
     primary = account_creds(endpoint, PRIMARY)
@@ -254,6 +355,7 @@ def seed(endpoint):
         elif account == SANDBOX:
             ec2 = client(endpoint, "ec2", "us-east-1", creds)
             add(run(ec2, "sandbox-secret"), "us-east-1")
+    seed_lab(endpoint, world)
     return world
 
 

@@ -807,3 +807,82 @@ fn credential_process_profile_works_with_the_sdk() {
         "arn:aws:sts::222222222222:assumed-role/ResponderRole/rolecall-demo"
     );
 }
+
+#[test]
+fn policy_actions_prints_what_each_action_needs_without_credentials() {
+    let emu = emulator();
+    // No credentials at all: nothing is called.
+    let out = run(emu.bare_command().args(["policy", "--actions", "--json"]))
+        .ok()
+        .json();
+    let sids: Vec<&str> = out["role_policy"]["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["Sid"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        sids,
+        [
+            "RolecallSnapshot",
+            "RolecallShare",
+            "RolecallIsolate",
+            "RolecallCapture"
+        ]
+    );
+    let snapshot = out["actions"]["snapshot"]["calls"].as_array().unwrap();
+    assert!(
+        snapshot.iter().any(|c| c == "ec2:CreateSnapshot"),
+        "{snapshot:?}"
+    );
+    let copier = &out["forensic_role_policy"]["Statement"][0]["Action"];
+    assert!(
+        copier
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "ec2:CopySnapshot"),
+        "{copier}"
+    );
+    let text = run(emu.bare_command().args(["policy", "--actions"])).ok();
+    assert!(
+        text.stdout.contains("In the forensic account"),
+        "{}",
+        text.stdout
+    );
+    let both = run(emu
+        .bare_command()
+        .args(["policy", "--actions", "prod-responder"]));
+    assert_eq!(
+        both.code,
+        Some(2),
+        "--actions takes no role: {}",
+        both.stderr
+    );
+}
+
+#[test]
+fn a_reader_that_goes_away_is_not_a_panic() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let emu = emulator();
+    let mut child = emu
+        .rolecall()
+        .args(["instances", "prod-responder"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the read end before rolecall writes (as `| head -0` would).
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

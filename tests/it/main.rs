@@ -13,6 +13,7 @@
 mod common;
 mod fixtures;
 
+mod actions;
 mod case;
 mod cli;
 mod console;
@@ -26,3 +27,4 @@ mod reliability;
 mod render;
 mod tmux;
 mod update;
+mod update_actions;

@@ -351,3 +351,118 @@ fn case_log_120x30() {
     update(&mut s, code(KeyCode::Enter));
     insta::assert_snapshot!("case_log_entry_120x30", render(&s));
 }
+
+/// A case open, prod's instances listed, and a snapshot of web-1 planned as the planner writes
+/// it: the confirmation up.
+fn confirming_a_snapshot(size: (u16, u16)) -> State {
+    use rolecall::actions::{Action, Plan};
+    let mut s = with_prod_instances(size);
+    s.case = Some(rolecall::app::msg::CaseInfo {
+        id: "IR-2026-0042".into(),
+        dir: "/cases/IR-2026-0042".into(),
+    });
+    let fx = update(&mut s, key('S'));
+    let id = started(&fx).id;
+    let i = "i-0000000000000000a";
+    let tags = format!("Tags: Name=IR-2026-0042 {i}, rolecall:case=IR-2026-0042, rolecall:source-instance={i}, rolecall:taken-by=arn:aws:iam::111111111111:user/responder");
+    let plan = Plan {
+        action: Action::Snapshot {
+            instance: Some(i.into()),
+            volume: None,
+            share_with: None,
+        },
+        title: format!("Snapshot every volume of {i} (web-1)"),
+        account: "222222222222 (prod)".into(),
+        role: PROD.into(),
+        region: "us-east-1".into(),
+        resources: vec![
+            format!("vol-00000000000000001 8 GiB, not encrypted, of {i}"),
+            format!("vol-00000000000000011 100 GiB, encrypted, of {i}"),
+        ],
+        calls: vec![
+            format!("ec2:CreateSnapshots InstanceId={i} (its 2 volumes at one instant) Description=\"case IR-2026-0042: the volumes of {i}, at one instant\" {tags}"),
+            "ec2:DescribeSnapshots until every snapshot is completed".into(),
+            "kms:DescribeKey alias/rolecall-IR-2026-0042; if missing kms:CreateKey (policy: account 999999999999 may use it for EBS) and kms:CreateAlias alias/rolecall-IR-2026-0042".into(),
+            "ec2:CopySnapshot of each encrypted snapshot, Encrypted=true KmsKeyId=<that key> (the copy is what is shared; a snapshot under aws/ebs cannot be)".into(),
+            "ec2:ModifySnapshotAttribute createVolumePermission add UserId=999999999999 on each snapshot (the copies, for the encrypted ones)".into(),
+            "ec2:DescribeSnapshotAttribute to check each share".into(),
+        ],
+        notes: vec![
+            "the volumes are taken at one instant (crash-consistent), not application-consistent: what is only in memory is in none of them (C captures what the console shows)".into(),
+            "nothing is deleted: the snapshots stay, tagged with the case".into(),
+        ],
+        facts: Default::default(),
+    };
+    update(
+        &mut s,
+        Msg::Job {
+            slot: Slot::Plan,
+            id,
+            answer: Answer::Planned(Ok(Box::new(plan))),
+        },
+    );
+    s
+}
+
+#[test]
+fn confirm_snapshot_120x30() {
+    let s = confirming_a_snapshot((120, 30));
+    insta::assert_snapshot!(render(&s));
+}
+
+#[test]
+fn confirm_long_plan_scrolls_80x24() {
+    let mut s = confirming_a_snapshot((80, 24));
+    let first = render(&s);
+    assert!(first.contains("↓ more"), "{first}");
+    insta::assert_snapshot!("confirm_long_plan_top_80x24", first);
+    update(&mut s, key('G'));
+    let last = render(&s);
+    assert!(last.contains("end (k/PgUp)"), "{last}");
+    assert!(
+        last.contains("nothing is deleted"),
+        "the last note is reachable: {last}"
+    );
+    insta::assert_snapshot!("confirm_long_plan_end_80x24", last);
+}
+
+#[test]
+fn jobs_120x30() {
+    use rolecall::actions::Outcome;
+    let mut s = confirming_a_snapshot((120, 30));
+    let id = started(&update(&mut s, key('y'))).id;
+    for step in [
+        "took snap-0a1 of vol-00000000000000001, snap-0b2 of vol-00000000000000011 of i-0000000000000000a at one instant",
+        "snap-0a1 is completed",
+        "snap-0b2 is completed",
+        "made KMS key alias/rolecall-IR-2026-0042 for account 999999999999",
+    ] {
+        update(
+            &mut s,
+            Msg::ActionStep {
+                n: 1,
+                text: step.into(),
+            },
+        );
+    }
+    let outcome = Outcome {
+        ok: false,
+        done: vec!["took snap-0a1".into(), "snap-0a1 is completed".into()],
+        not_done: vec!["sharing snap-0b2 with 999999999999".into()],
+        created: vec!["snap-0a1".into(), "snap-0b2".into()],
+        error: Some("CopySnapshot on region us-east-1 failed: RequestLimitExceeded".into()),
+        ..Default::default()
+    };
+    update(
+        &mut s,
+        Msg::Job {
+            slot: Slot::Action(1),
+            id,
+            answer: Answer::Acted { n: 1, outcome },
+        },
+    );
+    update(&mut s, key('J'));
+    insta::assert_snapshot!("jobs_list_120x30", render(&s));
+    update(&mut s, code(KeyCode::Enter));
+    insta::assert_snapshot!("jobs_detail_120x30", render(&s));
+}

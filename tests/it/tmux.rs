@@ -860,3 +860,65 @@ fn a_case_opened_in_the_tui_records_the_work_and_e_exports_what_is_shown() {
         out.stdout
     );
 }
+
+#[test]
+fn s_on_an_instance_shows_the_plan_and_y_snapshots_it_in_the_case() {
+    let emu = emulator();
+    let lab = crate::common::lab::Lab::open(emu, "IR-TUI", "");
+    let (key, secret) = (lab.world("access_key_id"), lab.world("secret_access_key"));
+    let t = Tmux::start_env(
+        "act",
+        emu,
+        &emu.endpoint,
+        &lab.config,
+        &[
+            ("AWS_ACCESS_KEY_ID", &key),
+            ("AWS_SECRET_ACCESS_KEY", &secret),
+        ],
+    );
+    t.wait_for(&["lab-ir", "case IR-TUI"]);
+    t.keys("/lab-ir");
+    t.key("Enter");
+    t.key("Enter");
+    t.wait_for(&["instances of lab-ir", "suspect-2"]);
+    t.keys("/suspect-2");
+    t.key("Enter");
+    t.keys("S");
+    t.wait_for(&[
+        "confirm",
+        "Snapshot every volume of i-",
+        "ec2:CreateSnapshots",
+        "change nothing",
+    ]);
+    // Nothing is made until y.
+    assert!(lab.snapshots().is_empty());
+    t.keys("y");
+    t.wait_for(&["(suspect-2): done"]);
+    t.keys("J");
+    t.wait_for(&["jobs [1]", "done"]);
+    t.key("Enter");
+    t.wait_for(&["took snap-", "is completed"]);
+    t.key("Escape");
+    t.keys("L");
+    t.wait_for(&[
+        "log of case IR-TUI",
+        "snapshot.start",
+        "snapshot.create",
+        "snapshot.completed ",
+    ]);
+    t.key("Escape");
+    t.keys("qqq");
+    t.assert_exited_cleanly(0);
+
+    let snaps = lab.snapshots();
+    assert_eq!(snaps.len(), 1, "suspect-2 has one volume: {snaps:?}");
+    let entries = lab.entries();
+    let created = entries
+        .iter()
+        .find(|e| e["action"] == "snapshot.create")
+        .unwrap();
+    assert_eq!(
+        created["result"]["snapshots"][0]["snapshot_id"],
+        snaps[0]["SnapshotId"]
+    );
+}

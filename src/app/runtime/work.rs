@@ -7,6 +7,7 @@ use std::time::Duration;
 use futures::StreamExt;
 
 use super::jobs::Reply;
+use crate::actions;
 use crate::app::effect::{ExportRows, Work};
 use crate::app::msg::{Answer, CaseInfo, Listed, Msg, Rows, SessionMeta};
 use crate::app::state::search_keys;
@@ -172,6 +173,38 @@ pub async fn run(ctx: Context, work: Work, reply: Reply) {
         Work::CloseCase => {
             let result = close_case(&ctx).await.map(|()| None);
             reply.answer(Answer::Case(result));
+        }
+        Work::PlanAction {
+            role,
+            region,
+            action,
+        } => {
+            let result = match scope(&ctx, &role, &region).await {
+                Ok(scope) => actions::plan(&scope, action).await.map(Box::new),
+                Err(e) => Err(e),
+            };
+            reply.answer(Answer::Planned(result));
+        }
+        Work::RunAction {
+            n,
+            role,
+            region,
+            plan,
+        } => {
+            let outcome = match scope(&ctx, &role, &region).await {
+                Ok(scope) => {
+                    let steps = Steps {
+                        reply: reply.clone(),
+                        n,
+                    };
+                    actions::run(&scope, *plan, &steps).await
+                }
+                Err(e) => actions::Outcome {
+                    error: Some(format!("{e}: nothing was done")),
+                    ..Default::default()
+                },
+            };
+            reply.answer(Answer::Acted { n, outcome });
         }
         Work::ReadLog => {
             let result = match ctx.journal.case() {
@@ -443,6 +476,54 @@ impl Every {
                 break;
             }
         }
+    }
+}
+
+/// Where an action acts: the role's live session, the open case, who acts.
+async fn scope(ctx: &Context, role: &RoleArn, region: &str) -> Result<actions::Scope, AwsError> {
+    let aws = ctx.aws.get().await;
+    let Some(case) = ctx.journal.case() else {
+        return Err(AwsError::new(ErrorKind::Other, "acting", role.to_string())
+            .with_message("no case is open; :case open ID first"));
+    };
+    let actor = match ctx.journal.actor() {
+        Some(a) => a,
+        None => {
+            let me = caller_identity(&aws).await?;
+            ctx.journal.set_actor(&me.arn);
+            me.arn
+        }
+    };
+    Ok(actions::Scope {
+        target: Ec2Target::new(
+            aws.clone(),
+            ctx.store.provider(role),
+            ctx.settings.defaults.page_size,
+        ),
+        aws,
+        account_name: ctx
+            .settings
+            .account(role.account_id())
+            .and_then(|a| a.name.clone()),
+        role: role.clone(),
+        region: region.to_string(),
+        journal: ctx.journal.clone(),
+        case_id: case.id.to_string(),
+        actor,
+        case: ctx.settings.case.clone(),
+        defaults: ctx.settings.defaults.clone(),
+    })
+}
+
+/// A running action's steps, sent to the UI as they are done.
+struct Steps {
+    reply: Reply,
+    n: u64,
+}
+
+impl actions::Progress for Steps {
+    fn step(&self, text: String) {
+        self.reply.tell(Msg::ActionStep { n: self.n, text });
     }
 }
 

@@ -38,12 +38,20 @@ pub enum View {
     AllVolumes,
     /// The open case's log.
     CaseLog,
+    /// The responder actions of this run: running, done, stopped.
+    Jobs,
 }
 
 impl View {
     /// The views that are resource tables.
     pub fn is_table(self) -> bool {
         self.kind().is_some()
+    }
+
+    /// The views laid over the others (sessions, case log, jobs): going back from one returns
+    /// to the view under them all.
+    pub fn is_overlay(self) -> bool {
+        matches!(self, View::Sessions | View::CaseLog | View::Jobs)
     }
 
     /// The every-account views.
@@ -56,7 +64,7 @@ impl View {
         match self {
             View::Instances | View::AllInstances => Some(Kind::Instances),
             View::Volumes | View::AllVolumes => Some(Kind::Volumes),
-            View::Tree | View::Sessions | View::CaseLog => None,
+            View::Tree | View::Sessions | View::CaseLog | View::Jobs => None,
         }
     }
 
@@ -96,11 +104,10 @@ pub enum Loadable<T> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Popup {
-    Help,
+    /// The keys of the view; `scroll` as for `Confirm`.
+    Help { scroll: u16 },
     /// The `:` command line.
-    Command {
-        input: String,
-    },
+    Command { input: String },
     /// The MFA code for a role whose trust policy wants one; `renew`: for a session about to
     /// end rather than a new one. The code being typed is a secret.
     Mfa {
@@ -108,6 +115,9 @@ pub enum Popup {
         input: Secret,
         renew: bool,
     },
+    /// The plan in `State::pending`, waiting for yes or no; `scroll`: its first line shown (a
+    /// long plan scrolls, and the screen says when there is more to read).
+    Confirm { scroll: u16 },
     /// Region picker: every known region, ticked or not.
     Regions {
         choices: Vec<(String, bool)>,
@@ -119,6 +129,34 @@ pub enum Popup {
 pub struct Status {
     pub text: String,
     pub error: bool,
+}
+
+/// A plan shown for confirmation, and as whom and where it would run.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub plan: crate::actions::Plan,
+    pub role: RoleArn,
+    pub region: String,
+}
+
+/// How a responder action is doing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActionState {
+    Running,
+    Done,
+    Stopped,
+}
+
+/// A responder action of this run, as the jobs view shows it.
+#[derive(Debug, Clone)]
+pub struct ActionRow {
+    pub n: u64,
+    pub title: String,
+    pub account: String,
+    pub state: ActionState,
+    /// Every step reported so far, newest last.
+    pub steps: Vec<String>,
+    pub outcome: Option<crate::actions::Outcome>,
 }
 
 /// Regions offered by the picker besides those in the config.
@@ -169,15 +207,34 @@ pub struct State {
     pub case: Option<CaseInfo>,
     /// The case log, as last read (entries written since are added as they are).
     pub log: LogView,
+    /// `--read-only` / `[defaults] read_only`: every action is refused.
+    pub read_only: bool,
+    /// A plan waiting for the responder's yes (the confirmation popup shows it).
+    pub pending: Option<Pending>,
+    /// The responder actions of this run, in the order they started.
+    pub actions: Vec<ActionRow>,
+    pub jobs_list: ListState,
+    /// The selected action's steps are shown.
+    pub jobs_detail: bool,
     pub popup: Option<Popup>,
     pub status: Option<Status>,
     /// The job each slot runs: answers of any other are stale.
     pub jobs: Jobs,
     pub size: (u16, u16),
     pub should_quit: bool,
+    /// A quit was asked for while an action ran, and refused once: the next one quits.
+    pub quit_armed: bool,
 }
 
 impl State {
+    /// Shows an overlay view (sessions, case log, jobs), remembering the view to go back to.
+    pub fn open_overlay(&mut self, view: View) {
+        if !self.view.is_overlay() {
+            self.previous_view = self.view;
+        }
+        self.view = view;
+    }
+
     pub fn new(config: &Config, now: DateTime<Utc>, tz: FixedOffset, size: (u16, u16)) -> Self {
         Self::with_case(config, None, now, tz, size)
     }
@@ -221,11 +278,17 @@ impl State {
             sessions_list: ListState::default(),
             case,
             log: LogView::default(),
+            read_only: config.defaults.read_only,
+            pending: None,
+            actions: Vec::new(),
+            jobs_list: ListState::default(),
+            jobs_detail: false,
             popup: None,
             status: None,
             jobs: Jobs::default(),
             size,
             should_quit: false,
+            quit_armed: false,
         };
         // Start on the first role, so Enter assumes it straight away.
         if s.tree_rows().len() > 1 {
@@ -241,7 +304,7 @@ impl State {
             View::Volumes => &self.volumes,
             View::AllInstances => &self.all_instances.table,
             View::AllVolumes => &self.all_volumes.table,
-            View::Tree | View::Sessions | View::CaseLog => return None,
+            View::Tree | View::Sessions | View::CaseLog | View::Jobs => return None,
         })
     }
 
@@ -251,7 +314,7 @@ impl State {
             View::Volumes => &mut self.volumes,
             View::AllInstances => &mut self.all_instances.table,
             View::AllVolumes => &mut self.all_volumes.table,
-            View::Tree | View::Sessions | View::CaseLog => return None,
+            View::Tree | View::Sessions | View::CaseLog | View::Jobs => return None,
         })
     }
 
@@ -276,6 +339,7 @@ impl State {
             View::Tree => &self.tree,
             View::Sessions => &self.sessions_list,
             View::CaseLog => &self.log.list,
+            View::Jobs => &self.jobs_list,
             table => self.table(table).map_or(&self.sessions_list, |t| t.list()),
         }
     }
@@ -285,6 +349,7 @@ impl State {
             View::Tree => &mut self.tree,
             View::Sessions => &mut self.sessions_list,
             View::CaseLog => &mut self.log.list,
+            View::Jobs => &mut self.jobs_list,
             table => match table {
                 View::Instances => &mut self.instances.list,
                 View::Volumes => &mut self.volumes.list,
@@ -300,6 +365,7 @@ impl State {
             View::Tree => self.tree_rows().len(),
             View::Sessions => self.sessions.len(),
             View::CaseLog => self.log.visible.len(),
+            View::Jobs => self.actions.len(),
             table => self.table(table).map_or(0, |t| t.visible_len()),
         }
     }

@@ -58,8 +58,7 @@ pub fn on_case(state: &mut State, result: Result<Option<CaseInfo>, String>) -> V
 /// `L`: the case log view (read afresh: other runs may have written to it).
 pub fn show_log(state: &mut State) -> Vec<Effect> {
     if state.view != View::CaseLog {
-        state.previous_view = state.view;
-        state.view = View::CaseLog;
+        state.open_overlay(View::CaseLog);
     }
     if state.case.is_none() {
         state.set_error(
@@ -148,7 +147,7 @@ pub fn export(state: &mut State) -> Vec<Effect> {
             ExportRows::EveryVolume(shown(&state.all_volumes.table)),
             state.all_volumes.table.visible.len(),
         ),
-        View::Tree | View::Sessions | View::CaseLog => return vec![],
+        View::Tree | View::Sessions | View::CaseLog | View::Jobs => return vec![],
     };
     if count == 0 {
         state.set_error("nothing to export: the table shows no rows");

@@ -10,7 +10,9 @@ use crate::resources::Kind;
 /// What a `:` line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    Quit,
+    Quit {
+        force: bool,
+    },
     /// Back to the tree of roles.
     Roles,
     /// The current role's instances or volumes.
@@ -60,7 +62,8 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
             _ => return Err(":case open ID [title] or :case close".to_string()),
         },
         "log" => Command::Log,
-        "q" | "q!" | "quit" | "exit" => Command::Quit,
+        "q" | "quit" | "exit" => Command::Quit { force: false },
+        "q!" | "quit!" => Command::Quit { force: true },
         "roles" | "tree" | "role" => Command::Roles,
         "sessions" | "sess" => Command::Sessions,
         "help" => Command::Help,
@@ -107,10 +110,7 @@ pub fn run_line(state: &mut State, line: &str) -> Vec<Effect> {
 
 pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
     match command {
-        Command::Quit => {
-            state.should_quit = true;
-            vec![]
-        }
+        Command::Quit { force } => super::act::quit(state, force),
         Command::Roles => {
             state.view = View::Tree;
             vec![]
@@ -119,7 +119,7 @@ pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
         Command::Sessions => input::on_action(state, Action::Sessions),
         Command::All(kind) => every::open(state, kind),
         Command::Help => {
-            state.popup = Some(Popup::Help);
+            state.popup = Some(Popup::Help { scroll: 0 });
             vec![]
         }
         Command::Regions(Some(regions)) => popup::set_regions(state, regions),
@@ -145,7 +145,8 @@ mod tests {
     #[test]
     fn lines_become_commands() {
         assert_eq!(parse("  "), Ok(None));
-        assert_eq!(parse("q"), Ok(Some(Command::Quit)));
+        assert_eq!(parse("q"), Ok(Some(Command::Quit { force: false })));
+        assert_eq!(parse("q!"), Ok(Some(Command::Quit { force: true })));
         assert_eq!(parse("ebs"), Ok(Some(Command::Table(Kind::Volumes))));
         assert_eq!(parse("all"), Ok(Some(Command::All(Kind::Instances))));
         assert_eq!(parse("all vol"), Ok(Some(Command::All(Kind::Volumes))));

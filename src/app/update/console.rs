@@ -23,6 +23,7 @@ fn focused_role(state: &State) -> Option<RoleArn> {
             .and_then(|t| t.picked())
             .and_then(|p| p.role_arn?.parse().ok()),
         View::Instances | View::Volumes => state.current.clone(),
+        View::Jobs => None,
         View::CaseLog => state
             .log
             .selected()

@@ -9,7 +9,7 @@ use super::super::effect::Effect;
 use super::super::keys::{action_for, Action};
 use super::super::state::{Popup, State, TreeRow, View, KNOWN_REGIONS};
 use super::super::viewport::row_at;
-use super::{case, console, every, identity, listing, popup};
+use super::{act, case, console, every, identity, listing, popup};
 use crate::resources::Kind;
 
 pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
@@ -17,8 +17,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         return vec![];
     }
     if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-        state.should_quit = true;
-        return vec![];
+        return act::quit(state, false);
     }
     if state.popup.is_some() {
         return popup::on_key(state, key);
@@ -134,8 +133,8 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             }
         }
         Action::Back => return back(state),
-        Action::Quit => state.should_quit = true,
-        Action::Help => state.popup = Some(Popup::Help),
+        Action::Quit => return act::quit(state, false),
+        Action::Help => state.popup = Some(Popup::Help { scroll: 0 }),
         Action::Command => {
             state.popup = Some(Popup::Command {
                 input: String::new(),
@@ -143,8 +142,7 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Sessions => {
             if view != View::Sessions {
-                state.previous_view = view;
-                state.view = View::Sessions;
+                state.open_overlay(View::Sessions);
                 let len = state.sessions.len();
                 state.sessions_list.scroll_into_view(len, page as usize);
             }
@@ -169,11 +167,17 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Detail => {
             if view == View::CaseLog {
                 state.log.detail = state.log.selected().is_some() && !state.log.detail;
+            } else if view == View::Jobs {
+                state.jobs_detail = !state.actions.is_empty() && !state.jobs_detail;
             } else if let Some(t) = state.table_mut(view) {
                 t.toggle_detail();
             }
         }
         Action::CaseLog => return case::show_log(state),
+        Action::Jobs => return act::show_jobs(state),
+        Action::Snapshot => return act::ask(state, act::Ask::Snapshot),
+        Action::Isolate => return act::ask(state, act::Ask::Isolate),
+        Action::Capture => return act::ask(state, act::Ask::Capture),
         Action::Export => return case::export(state),
         Action::CopyLink => return console::copy_link(state),
         Action::OpenConsole => return console::sign_in(state, true),
@@ -231,7 +235,7 @@ pub fn reload(state: &mut State) -> Vec<Effect> {
         View::AllInstances => every::start(state, Kind::Instances),
         View::AllVolumes => every::start(state, Kind::Volumes),
         View::CaseLog => case::show_log(state),
-        View::Sessions => vec![],
+        View::Sessions | View::Jobs => vec![],
     }
 }
 
@@ -296,6 +300,14 @@ fn back(state: &mut State) -> Vec<Effect> {
         }
         View::Sessions => {
             state.view = state.previous_view;
+            vec![]
+        }
+        View::Jobs => {
+            if state.jobs_detail {
+                state.jobs_detail = false;
+            } else {
+                state.view = state.previous_view;
+            }
             vec![]
         }
         View::CaseLog => {

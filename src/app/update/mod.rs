@@ -2,6 +2,7 @@
 //! terminal. This file dispatches each message, and is the one place where the answers of a
 //! job that was replaced or stopped are dropped; each feature has a file of its own.
 
+mod act;
 mod case;
 mod command;
 mod console;
@@ -88,6 +89,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 Answer::Exported(result) => case::on_exported(state, result),
                 Answer::Case(result) => case::on_case(state, result),
                 Answer::Log(result) => case::on_log(state, result),
+                Answer::Planned(result) => act::on_planned(state, result),
+                Answer::Acted { n, outcome } => act::on_acted(state, n, outcome),
             }
         }
         Msg::Session { role, result } => {
@@ -97,6 +100,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Refresh(event) => sessions::on_refresh(state, event),
         Msg::Logged(entry) => case::on_logged(state, entry),
+        Msg::ActionStep { n, text } => act::on_step(state, n, text),
     }
 }
 

@@ -4,7 +4,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use super::super::effect::Effect;
 use super::super::state::{Popup, State, View};
-use super::{command, input, sessions};
+use super::{act, command, input, sessions};
 use crate::aws::credentials::TokenCode;
 
 pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
@@ -12,9 +12,25 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         return vec![];
     };
     match popup {
-        Popup::Help => match key.code {
+        Popup::Confirm { scroll } => match key.code {
+            // Only a typed y: an Enter meant for something else never starts an action.
+            KeyCode::Char('y') | KeyCode::Char('Y') => act::confirm(state, true),
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
+                act::confirm(state, false)
+            }
+            code => {
+                let last = state.pending.as_ref().map_or(0, |p| p.plan.lines().len());
+                let scroll = scrolled(state, code, scroll, last);
+                keep(state, Popup::Confirm { scroll })
+            }
+        },
+        Popup::Help { scroll } => match key.code {
             KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Enter => vec![],
-            _ => keep(state, Popup::Help),
+            code => {
+                // The help is at most as long as the list of keys.
+                let scroll = scrolled(state, code, scroll, crate::app::keys::BINDINGS.len());
+                keep(state, Popup::Help { scroll })
+            }
         },
         Popup::Command { mut input } => match key.code {
             KeyCode::Esc => vec![],
@@ -99,6 +115,23 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 }
 
 /// A popup that stays open is put back; one that closes is not.
+/// Where a scrolling key moves a popup of at most `lines` lines (the screen stops it at its
+/// last page, knowing how the lines wrap).
+fn scrolled(state: &State, code: KeyCode, scroll: u16, lines: usize) -> u16 {
+    let last = u16::try_from(lines.saturating_sub(1)).unwrap_or(u16::MAX);
+    let page = state.size.1.saturating_sub(6).max(1);
+    let to = match code {
+        KeyCode::Char('j') | KeyCode::Down => scroll.saturating_add(1),
+        KeyCode::Char('k') | KeyCode::Up => scroll.saturating_sub(1),
+        KeyCode::PageDown | KeyCode::Char(' ') => scroll.saturating_add(page),
+        KeyCode::PageUp => scroll.saturating_sub(page),
+        KeyCode::Char('g') | KeyCode::Home => 0,
+        KeyCode::Char('G') | KeyCode::End => last,
+        _ => scroll,
+    };
+    to.min(last)
+}
+
 fn keep(state: &mut State, popup: Popup) -> Vec<Effect> {
     state.popup = Some(popup);
     vec![]

@@ -19,27 +19,27 @@ pub async fn doctor(
     let profile = ctx.profile.as_deref();
     let checks = run_checks(&ctx.config, &aws, profile, role, token_code).await;
     if as_json {
-        println!("{}", to_json(&checks));
+        outln!("{}", to_json(&checks));
     } else {
         let mut current: Option<&str> = None;
         for c in &checks {
             if c.role.as_deref() != current {
                 current = c.role.as_deref();
-                println!("\n{}", current.unwrap_or(""));
+                outln!("\n{}", current.unwrap_or(""));
             }
             let mark = match c.status {
                 Status::Ok => "ok  ",
                 Status::Warn => "warn",
                 Status::Fail => "FAIL",
             };
-            println!("  {mark}  {:<22} {}", c.check, c.detail);
+            outln!("  {mark}  {:<22} {}", c.check, c.detail);
             if let Some(fix) = &c.fix {
-                println!("        {:<22} fix: {fix}", "");
+                outln!("        {:<22} fix: {fix}", "");
             }
         }
         let failed = checks.iter().filter(|c| c.status == Status::Fail).count();
         let warned = checks.iter().filter(|c| c.status == Status::Warn).count();
-        println!(
+        outln!(
             "\n{} checks: {failed} failed, {warned} warnings",
             checks.len()
         );

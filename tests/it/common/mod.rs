@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod federation;
+pub mod lab;
 pub mod proxy;
 
 use std::io::{BufRead, BufReader};

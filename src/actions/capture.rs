@@ -1,0 +1,243 @@
+//! Capture: what an instance shows of itself, saved in the case folder's `evidence/<instance>/`
+//! with each file's SHA-256 in the log: its description (JSON), its console output (decoded),
+//! and a screenshot of its console where the API gives one. Nothing about the instance changes
+//! (unless `wake`, which sends it a keystroke to take the screenshot).
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::{Action, Facts as AnyFacts, Outcome, Plan, Progress, Scope, Steps};
+use crate::aws::act::{capture, network};
+use crate::aws::ec2::describe_instance;
+use crate::aws::{AwsError, ErrorKind};
+use crate::case::log::{file_hash, write_atomically};
+use crate::case::Record;
+use crate::resources::Instance;
+
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub instance: Instance,
+    pub net: network::InstanceNet,
+    pub dir: PathBuf,
+    pub wake: bool,
+}
+
+pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
+    let Action::Capture { instance, wake } = &action else {
+        return Err(AwsError::new(ErrorKind::Other, "planning", "capture"));
+    };
+    let t = &scope.target;
+    let region = &scope.region;
+    let found = describe_instance(t, region, instance)
+        .await?
+        .ok_or_else(|| {
+            AwsError::new(
+                ErrorKind::Other,
+                "DescribeInstances",
+                format!("region {region}"),
+            )
+            .with_message(format!("no instance {instance} in this account and region"))
+        })?;
+    let net = network::describe(t, region, instance).await?;
+    let Some(case) = scope.journal.case() else {
+        return Err(AwsError::new(ErrorKind::Other, "planning", "capture")
+            .with_message("no case is open: captures go into the case folder"));
+    };
+    let dir = case.dir.join("evidence").join(instance);
+    // GetConsoleOutput takes DryRun; a refusal is explained before anything is written.
+    crate::aws::act::capture::console_output(t, region, instance)
+        .await
+        .map(|_| ())
+        .map_err(|e| scope.denied(e, "ec2:GetConsoleOutput"))?;
+    let calls = vec![
+        format!("ec2:DescribeInstances {instance} → instance.json"),
+        format!("ec2:GetConsoleOutput {instance} Latest=true → console.log (decoded)"),
+        format!(
+            "ec2:GetConsoleScreenshot {instance} WakeUp={wake} → screenshot.jpg (where the instance type gives one)"
+        ),
+        "each file's SHA-256 into the case log".into(),
+    ];
+    let mut notes = vec![format!("files go to {}", dir.display())];
+    if *wake {
+        notes
+            .push("WakeUp sends the instance a keystroke: a (small) change to it, recorded".into());
+    }
+    let title = format!(
+        "Capture {instance}{}",
+        if found.name.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", found.name)
+        }
+    );
+    let resources = vec![format!("instance {instance}, {}", found.state)];
+    let wake = *wake;
+    Ok(Plan {
+        resources,
+        calls,
+        notes,
+        facts: AnyFacts::Capture(Box::new(Facts {
+            instance: found,
+            net,
+            dir,
+            wake,
+        })),
+        ..scope.plan(action, title)
+    })
+}
+
+/// Writes one evidence file and records its hash.
+async fn save(
+    steps: &mut Steps<'_>,
+    dir: &std::path::Path,
+    name: &str,
+    bytes: &[u8],
+    instance: &str,
+    what: &str,
+) -> Result<(), AwsError> {
+    let path = dir.join(name);
+    let io = |e: std::io::Error| {
+        AwsError::new(
+            ErrorKind::Other,
+            "writing evidence",
+            path.display().to_string(),
+        )
+        .with_message(e.to_string())
+    };
+    crate::case::export::private_dir(dir).map_err(|e| {
+        AwsError::new(
+            ErrorKind::Other,
+            "writing evidence",
+            dir.display().to_string(),
+        )
+        .with_message(e.to_string())
+    })?;
+    write_atomically(&path, bytes).map_err(io)?;
+    steps.made(path.display().to_string());
+    let sha = file_hash(bytes);
+    let record = Record::new("capture.file")
+        .targets([instance.to_string()])
+        .params(json!({ "what": what }))
+        .result(json!({ "path": path, "sha256": sha, "bytes": bytes.len() }));
+    steps
+        .done(
+            format!("saved {what} as {} ({} bytes)", path.display(), bytes.len()),
+            record,
+        )
+        .await
+}
+
+pub async fn run(scope: &Scope, f: Facts, progress: &dyn Progress) -> Outcome {
+    let mut steps = Steps::new(scope, progress);
+    let t = &scope.target;
+    let region = scope.region.as_str();
+    let id = f.instance.instance_id.clone();
+    let description = json!({
+        "instance": f.instance,
+        "network": f.net,
+        "captured_at": super::now(),
+        "captured_by": scope.actor,
+        "account_id": scope.role.account_id(),
+        "role_arn": scope.role.to_string(),
+        "region": region,
+    });
+    let text = serde_json::to_vec_pretty(&description).unwrap_or_default();
+    let all = vec![
+        "instance.json".to_string(),
+        "console.log".to_string(),
+        "screenshot.jpg".to_string(),
+    ];
+    if let Err(e) = save(
+        &mut steps,
+        &f.dir,
+        "instance.json",
+        &text,
+        &id,
+        "the instance's description",
+    )
+    .await
+    {
+        return steps
+            .fail(e, Record::new("capture.file").targets([id]), all)
+            .await;
+    }
+    let mut missing = Vec::new();
+    match capture::console_output(t, region, &id).await {
+        Ok(Some(bytes)) => {
+            if let Err(e) = save(
+                &mut steps,
+                &f.dir,
+                "console.log",
+                &bytes,
+                &id,
+                "the console output",
+            )
+            .await
+            {
+                return steps
+                    .fail(
+                        e,
+                        Record::new("capture.file").targets([id]),
+                        all[1..].to_vec(),
+                    )
+                    .await;
+            }
+        }
+        Ok(None) => missing.push("console.log: the instance has no console output yet".to_string()),
+        Err(e) => missing.push(format!("console.log: {e}")),
+    }
+    match capture::console_screenshot(t, region, &id, f.wake).await {
+        Ok(bytes) => {
+            if let Err(e) = save(
+                &mut steps,
+                &f.dir,
+                "screenshot.jpg",
+                &bytes,
+                &id,
+                "a console screenshot",
+            )
+            .await
+            {
+                return steps
+                    .fail(e, Record::new("capture.file").targets([id]), vec![])
+                    .await;
+            }
+        }
+        Err(e) => missing.push(format!(
+            "screenshot.jpg: {} (not every instance type gives one)",
+            e.code.clone().unwrap_or_else(|| e.to_string())
+        )),
+    }
+    if !missing.is_empty() {
+        let record = Record::new("capture.missing")
+            .targets([id.clone()])
+            .result(json!({ "missing": missing }));
+        if let Err(e) = steps
+            .done(format!("not saved: {}", missing.join("; ")), record)
+            .await
+        {
+            return steps.fail(e, Record::new("capture.log"), vec![]).await;
+        }
+    }
+    let mut outcome = steps.finish(json!({
+        "instance_id": id,
+        "dir": f.dir,
+        "files": outcome_files(&f.dir),
+        "missing": missing,
+    }));
+    outcome.not_done = missing;
+    outcome
+}
+
+fn outcome_files(dir: &std::path::Path) -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".tmp"))
+        .collect();
+    files.sort();
+    files
+}

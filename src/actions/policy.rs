@@ -1,0 +1,135 @@
+//! The least permissions each action needs in the role's account, for `rolecall policy
+//! --actions` and for the hints of refusals. Describe calls take no resource-level permissions,
+//! so everything is `Resource: *` here; narrow it by tags where your organisation does.
+
+use serde_json::{json, Value};
+
+/// An action's name and what it calls.
+pub struct Needs {
+    pub action: &'static str,
+    pub why: &'static str,
+    pub calls: &'static [&'static str],
+}
+
+pub const ACTIONS: &[Needs] = &[
+    Needs {
+        action: "snapshot",
+        why: "snapshots of an instance's volumes, tagged with the case",
+        calls: &[
+            "ec2:DescribeInstances",
+            "ec2:DescribeVolumes",
+            "ec2:DescribeSnapshots",
+            "ec2:CreateSnapshot",
+            "ec2:CreateSnapshots",
+            "ec2:CreateTags",
+        ],
+    },
+    Needs {
+        action: "share",
+        why: "sharing snapshots with the forensic account, re-encrypted under a key it may use",
+        calls: &[
+            "ec2:ModifySnapshotAttribute",
+            "ec2:DescribeSnapshotAttribute",
+            "ec2:CopySnapshot",
+            "kms:CreateKey",
+            "kms:CreateAlias",
+            "kms:DescribeKey",
+            "kms:CreateGrant",
+            "kms:Decrypt",
+            "kms:ReEncrypt*",
+            "kms:GenerateDataKey*",
+        ],
+    },
+    Needs {
+        action: "isolate",
+        why: "the quarantine group, the interfaces' groups, termination protection (release too)",
+        calls: &[
+            "ec2:DescribeInstances",
+            "ec2:DescribeInstanceAttribute",
+            "ec2:DescribeSecurityGroups",
+            "ec2:DescribeSecurityGroupRules",
+            "ec2:CreateSecurityGroup",
+            "ec2:RevokeSecurityGroupEgress",
+            "ec2:ModifyNetworkInterfaceAttribute",
+            "ec2:ModifyInstanceAttribute",
+            "ec2:CreateTags",
+        ],
+    },
+    Needs {
+        action: "capture",
+        why: "the instance's description, console output and screenshot",
+        calls: &[
+            "ec2:DescribeInstances",
+            "ec2:GetConsoleOutput",
+            "ec2:GetConsoleScreenshot",
+        ],
+    },
+];
+
+/// What the forensic account's role (`[case] forensic_role`) does with a shared snapshot: copy
+/// it into its account, under its own key, reading the share key the other account granted it.
+pub const FORENSIC: &[Needs] = &[Needs {
+    action: "forensic-copy",
+    why: "copying a shared snapshot into the forensic account",
+    calls: &[
+        "ec2:CopySnapshot",
+        "ec2:DescribeSnapshots",
+        "ec2:CreateTags",
+        "kms:DescribeKey",
+        "kms:CreateGrant",
+        "kms:Decrypt",
+        "kms:ReEncrypt*",
+        "kms:GenerateDataKey*",
+    ],
+}];
+
+/// One `Allow` statement per action.
+pub fn statements(needs: &[Needs]) -> Vec<Value> {
+    needs
+        .iter()
+        .map(|n| {
+            let sid: String = n
+                .action
+                .split('-')
+                .map(|w| {
+                    let mut c = w.chars();
+                    c.next()
+                        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                        .unwrap_or_default()
+                })
+                .collect();
+            json!({
+                "Sid": format!("Rolecall{sid}"),
+                "Effect": "Allow",
+                "Action": n.calls,
+                "Resource": "*",
+            })
+        })
+        .collect()
+}
+
+/// A policy document of `needs`.
+pub fn document(needs: &[Needs]) -> Value {
+    json!({ "Version": "2012-10-17", "Statement": statements(needs) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_has_a_named_statement_of_its_calls() {
+        let doc = document(ACTIONS);
+        let statements = doc["Statement"].as_array().expect("statements");
+        assert_eq!(statements.len(), ACTIONS.len());
+        assert_eq!(statements[0]["Sid"], "RolecallSnapshot");
+        assert_eq!(
+            document(FORENSIC)["Statement"][0]["Sid"],
+            "RolecallForensicCopy"
+        );
+        for (s, n) in statements.iter().zip(ACTIONS) {
+            assert_eq!(s["Action"].as_array().map(Vec::len), Some(n.calls.len()));
+            assert_eq!(s["Effect"], "Allow");
+        }
+    }
+}

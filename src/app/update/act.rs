@@ -1,0 +1,250 @@
+//! Responder actions in the TUI: `S` snapshot, `X` isolate (or release), `C` capture on the
+//! selected row. A plan is made first (reads and DryRun, in a job), shown for a yes or a no,
+//! then run in the background; `J` lists what runs and what ran.
+
+use super::super::effect::{Effect, Slot, Work};
+use super::super::state::{ActionRow, ActionState, Pending, Popup, SessionStatus, State, View};
+use super::error_line;
+use crate::actions::{self, isolate, Action, Outcome, Plan};
+use crate::aws::arn::RoleArn;
+use crate::aws::AwsError;
+use crate::resources::Kind;
+
+/// What a key asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ask {
+    Snapshot,
+    /// Isolate, or release an isolated instance.
+    Isolate,
+    Capture,
+}
+
+/// The selected row: its role, region, kind and id (and its tags, for X).
+fn selected(state: &State) -> Option<(RoleArn, String, Kind, String, bool)> {
+    let view = state.view;
+    let picked = state.table(view)?.picked()?;
+    let role = match &picked.role_arn {
+        Some(arn) => arn.parse().ok()?,
+        None => state.current.clone()?,
+    };
+    let isolated = match (view, picked.kind) {
+        (View::Instances, Kind::Instances) => state
+            .instances
+            .selected_item()
+            .is_some_and(|i| is_isolated(&i.tags)),
+        (View::AllInstances, Kind::Instances) => state
+            .all_instances
+            .table
+            .selected_item()
+            .is_some_and(|r| is_isolated(&r.item.tags)),
+        _ => false,
+    };
+    Some((role, picked.region, picked.kind, picked.id, isolated))
+}
+
+/// Whether the tags say rolecall isolated the instance and has not released it since.
+fn is_isolated(tags: &std::collections::BTreeMap<String, String>) -> bool {
+    match (
+        tags.get("rolecall:isolated-at"),
+        tags.get("rolecall:released-at"),
+    ) {
+        (Some(_), None) => tags.contains_key(isolate::ORIGINAL_TAG),
+        (Some(i), Some(r)) => i > r,
+        _ => false,
+    }
+}
+
+/// `S`, `X`, `C`: plans the action on the selected row (reads and DryRun checks, in a job).
+pub fn ask(state: &mut State, ask: Ask) -> Vec<Effect> {
+    if let Some(why) = actions::refusal(state.case.is_some(), state.read_only) {
+        state.set_error(why);
+        return vec![];
+    }
+    let Some((role, region, kind, id, isolated)) = selected(state) else {
+        state.set_error("no row selected: move to an instance (or a volume, for S)");
+        return vec![];
+    };
+    let action = match (ask, kind) {
+        (Ask::Snapshot, Kind::Instances) => Action::Snapshot {
+            instance: Some(id),
+            volume: None,
+            share_with: None,
+        },
+        (Ask::Snapshot, Kind::Volumes) => Action::Snapshot {
+            instance: None,
+            volume: Some(id),
+            share_with: None,
+        },
+        (Ask::Isolate, Kind::Instances) if isolated => Action::Release { instance: id },
+        (Ask::Isolate, Kind::Instances) => Action::Isolate { instance: id },
+        (Ask::Capture, Kind::Instances) => Action::Capture {
+            instance: id,
+            wake: false,
+        },
+        (_, Kind::Volumes) => {
+            state.set_error("X and C act on an instance: switch to the instances (i)");
+            return vec![];
+        }
+    };
+    if !matches!(state.session_status(&role), SessionStatus::Active { .. }) {
+        state.set_error(format!(
+            "{} has no live session: assume it first (Enter on it in the tree)",
+            state.role_title(&role)
+        ));
+        return vec![];
+    }
+    state.set_info(format!(
+        "checking what {} of {} would do (reads and DryRun; nothing changes yet)…",
+        action.name(),
+        action.target()
+    ));
+    vec![state.jobs.start(Work::PlanAction {
+        role,
+        region,
+        action,
+    })]
+}
+
+/// The plan is made: shown for a yes or a no.
+pub fn on_planned(state: &mut State, result: Result<Box<Plan>, AwsError>) -> Vec<Effect> {
+    state.jobs.finish(&Slot::Plan);
+    match result {
+        Ok(plan) => {
+            let Ok(role) = plan.role.parse::<RoleArn>() else {
+                return vec![];
+            };
+            let region = plan.region.clone();
+            state.pending = Some(Pending {
+                plan: *plan,
+                role,
+                region,
+            });
+            state.popup = Some(Popup::Confirm { scroll: 0 });
+            state.set_info("read the plan: y does it, n or Esc leaves everything as it is");
+        }
+        Err(e) => state.set_error(error_line(&e)),
+    }
+    vec![]
+}
+
+/// The answer to the confirmation.
+pub fn confirm(state: &mut State, yes: bool) -> Vec<Effect> {
+    let Some(Pending { plan, role, region }) = state.pending.take() else {
+        return vec![];
+    };
+    if !yes {
+        state.set_info(format!(
+            "{} not done; nothing was changed",
+            plan.action.name()
+        ));
+        return vec![];
+    }
+    let n = state.actions.len() as u64 + 1;
+    // A new action is warned about afresh.
+    state.quit_armed = false;
+    state.actions.push(ActionRow {
+        n,
+        title: plan.title.clone(),
+        account: plan.account.clone(),
+        state: ActionState::Running,
+        steps: Vec::new(),
+        outcome: None,
+    });
+    state.set_info(format!("#{n} {} started (J shows it)", plan.action.name()));
+    vec![state.jobs.start(Work::RunAction {
+        n,
+        role,
+        region,
+        plan: Box::new(plan),
+    })]
+}
+
+/// A step of a running action: in the jobs view, and on the status line.
+pub fn on_step(state: &mut State, n: u64, text: String) -> Vec<Effect> {
+    if let Some(row) = state.actions.iter_mut().find(|r| r.n == n) {
+        row.steps.push(text.clone());
+        state.set_info(format!("#{n}: {text}"));
+    }
+    vec![]
+}
+
+pub fn on_acted(state: &mut State, n: u64, outcome: Outcome) -> Vec<Effect> {
+    state.jobs.finish(&Slot::Action(n));
+    let Some(row) = state.actions.iter_mut().find(|r| r.n == n) else {
+        return vec![];
+    };
+    row.state = if outcome.error.is_none() {
+        ActionState::Done
+    } else {
+        ActionState::Stopped
+    };
+    let line = format!("#{n} {}: {}", row.title, outcome_line(&outcome));
+    let failed = outcome.error.is_some();
+    row.outcome = Some(outcome);
+    if failed {
+        state.set_error(line);
+    } else {
+        state.set_info(line);
+    }
+    vec![]
+}
+
+fn outcome_line(o: &Outcome) -> String {
+    match &o.error {
+        None => format!(
+            "done ({} step{}){}",
+            o.done.len(),
+            if o.done.len() == 1 { "" } else { "s" },
+            if o.not_done.is_empty() {
+                String::new()
+            } else {
+                format!("; not done: {}", o.not_done.join("; "))
+            }
+        ),
+        Some(e) => format!(
+            "stopped after {} step{}: {e}{}",
+            o.done.len(),
+            if o.done.len() == 1 { "" } else { "s" },
+            if o.created.is_empty() {
+                String::new()
+            } else {
+                format!(" (made: {})", o.created.join(", "))
+            }
+        ),
+    }
+}
+
+/// `q`, Ctrl-C, `:q`: quits, unless an action is running: stopping it part way would leave its
+/// resources in a state nobody recorded, so the first ask says so and a second one (or `:q!`)
+/// quits all the same.
+pub fn quit(state: &mut State, force: bool) -> Vec<Effect> {
+    let running: Vec<String> = state
+        .actions
+        .iter()
+        .filter(|r| r.state == ActionState::Running)
+        .map(|r| format!("#{} {}", r.n, r.title))
+        .collect();
+    if running.is_empty() || force || state.quit_armed {
+        state.should_quit = true;
+    } else {
+        state.quit_armed = true;
+        state.set_error(format!(
+            "{} still running: quitting now stops it part way. Wait for it (J shows it), or quit again (or :q!) to stop it",
+            running.join(", ")
+        ));
+    }
+    vec![]
+}
+
+/// `J`: the jobs view.
+pub fn show_jobs(state: &mut State) -> Vec<Effect> {
+    if state.view != View::Jobs {
+        state.open_overlay(View::Jobs);
+        state.jobs_detail = false;
+        let len = state.actions.len();
+        let height = state.page();
+        state.jobs_list.selected = len.saturating_sub(1);
+        state.jobs_list.scroll_into_view(len, height);
+    }
+    vec![]
+}

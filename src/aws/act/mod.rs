@@ -1,0 +1,46 @@
+//! The calls that change things in an account: EBS snapshots and their sharing (`evidence`),
+//! the KMS key evidence is re-encrypted with (`kms`), security groups and instance attributes
+//! (`network`), and what an instance shows of itself (`capture`). Each mutating call takes
+//! `dry_run`: with it, EC2 only checks the permission (`DryRunOperation` means "allowed") and
+//! nothing changes. They return rolecall's own types; what to call and when is `crate::actions`.
+
+pub mod capture;
+pub mod evidence;
+pub mod kms;
+pub mod network;
+
+use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+
+use super::AwsError;
+
+/// An EC2 call's outcome under `dry_run`: a dry run that EC2 answers `DryRunOperation` proved
+/// the permission (`Ok(None)`); a real call gives its value.
+pub(in crate::aws) fn dry<T>(
+    result: Result<T, AwsError>,
+    dry_run: bool,
+) -> Result<Option<T>, AwsError> {
+    match result {
+        Ok(v) if dry_run => {
+            // An endpoint that ignores DryRun did the call for real: say so in the log.
+            tracing::warn!("a DryRun call was carried out by the endpoint");
+            Ok(Some(v))
+        }
+        Ok(v) => Ok(Some(v)),
+        Err(e) if dry_run && e.code.as_deref() == Some("DryRunOperation") => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Tags for a resource being created.
+pub(in crate::aws) fn tag_spec(kind: ResourceType, tags: &[(String, String)]) -> TagSpecification {
+    TagSpecification::builder()
+        .resource_type(kind)
+        .set_tags(Some(ec2_tags(tags)))
+        .build()
+}
+
+pub(in crate::aws) fn ec2_tags(tags: &[(String, String)]) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}

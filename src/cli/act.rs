@@ -1,0 +1,141 @@
+//! `rolecall snapshot`, `isolate`, `release`, `capture`: a responder action from the command
+//! line. Refused outside a case and with `--read-only`; the plan (every call, checked with
+//! DryRun) is printed and confirmed (`--yes` skips the question; without a terminal and without
+//! `--yes` nothing is done); then each step is printed as it is recorded.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+
+use super::assume::assume_for;
+use super::print::to_json;
+use super::Ctx;
+use crate::actions::{self, Action, Progress, Scope};
+use crate::aws::credentials::TokenCode;
+use crate::aws::ec2::Ec2Target;
+use crate::aws::identity::caller_identity;
+
+/// Progress lines on stderr.
+struct Stderr;
+
+impl Progress for Stderr {
+    fn step(&self, text: String) {
+        eprintln!("rolecall: {text}");
+    }
+}
+
+/// How an action is asked for.
+pub struct Ask {
+    pub yes: bool,
+    pub dry_run: bool,
+    pub json: bool,
+    pub token_code: Option<TokenCode>,
+}
+
+pub async fn act(ctx: &Ctx, role: &str, action: Action, ask: Ask) -> anyhow::Result<ExitCode> {
+    let read_only = ctx.read_only || ctx.config.defaults.read_only;
+    if let Some(why) = actions::refusal(ctx.journal.case().is_some(), read_only) {
+        bail!("{} refused: {why}", action.name());
+    }
+    ctx.journal.check()?;
+    let role = crate::roles::resolve_with_profiles(&ctx.config, role)?;
+    let aws = ctx.aws().await;
+    let me = caller_identity(&aws).await?;
+    ctx.journal.set_actor(&me.arn);
+    let session = assume_for(ctx, &aws, &role, None, ask.token_code).await?;
+    let Some(region) = ctx.region_for(&role) else {
+        bail!("no region to act in: pass --region");
+    };
+    let case = ctx
+        .journal
+        .case()
+        .map(|c| c.id.to_string())
+        .unwrap_or_default();
+    let scope = Scope {
+        target: Ec2Target::new(
+            aws.clone(),
+            session.credentials.provider(),
+            ctx.config.defaults.page_size,
+        ),
+        aws,
+        account_name: ctx
+            .config
+            .account(role.arn.account_id())
+            .and_then(|a| a.name.clone()),
+        role: role.arn.clone(),
+        region,
+        journal: ctx.journal.clone(),
+        case_id: case.clone(),
+        actor: me.arn,
+        case: ctx.config.case.clone(),
+        defaults: ctx.config.defaults.clone(),
+    };
+    let name = action.name();
+    let plan = actions::plan(&scope, action).await?;
+    for line in plan.lines() {
+        eprintln!("{line}");
+    }
+    if ask.dry_run {
+        eprintln!("\nrolecall: --dry-run: every call was checked with DryRun and allowed; nothing was changed");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !ask.yes {
+        if !std::io::stdin().is_terminal() {
+            bail!("{name} refused: no terminal to confirm on, so nothing was done; pass --yes to act without asking");
+        }
+        eprint!("\nDo this in case {case}? [y/N] ");
+        std::io::stderr().flush().ok();
+        let mut answer = String::new();
+        std::io::stdin()
+            .read_line(&mut answer)
+            .context("reading the answer")?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            eprintln!("rolecall: not done; nothing was changed");
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    let what = plan.action.clone();
+    let outcome = actions::run(&scope, plan, &Stderr).await;
+    if ask.json {
+        outln!("{}", to_json(&outcome.result));
+    }
+    if !outcome.created.is_empty() {
+        eprintln!("rolecall: made {}", outcome.created.join(", "));
+    }
+    match &outcome.error {
+        None => {
+            for n in &outcome.not_done {
+                eprintln!("rolecall: not done: {n}");
+            }
+            eprintln!("rolecall: {}", outcome.summary(&what));
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(e) => {
+            for n in &outcome.not_done {
+                eprintln!("rolecall: not done: {n}");
+            }
+            eprintln!("error: {name} stopped: {e}");
+            eprintln!(
+                "rolecall: done before it stopped: {}",
+                if outcome.done.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    outcome.done.join("; ")
+                }
+            );
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+impl From<super::ActArgs> for Ask {
+    fn from(a: super::ActArgs) -> Self {
+        Ask {
+            yes: a.yes,
+            dry_run: a.dry_run,
+            json: a.json,
+            token_code: a.token_code,
+        }
+    }
+}
