@@ -11,6 +11,7 @@
 pub mod capture;
 pub mod isolate;
 pub mod policy;
+pub mod probe;
 pub mod snapshot;
 
 use serde::Serialize;

@@ -108,12 +108,14 @@ fn snapshots_of_both_volumes_are_tagged_recorded_and_shared_re_encrypted() {
                 .find(|t| t["Key"] == k)
                 .map(|t| t["Value"].as_str().unwrap().to_string())
         };
-        // Both volumes at one instant (CreateSnapshots): tagged alike, each of its volume.
+        // Both volumes at one instant (CreateSnapshots), then each tagged with its volume.
         let row = rows
             .iter()
             .find(|r| r["snapshot_id"] == s["SnapshotId"])
             .unwrap();
         assert_eq!(s["VolumeId"], row["volume_id"]);
+        let volume = tag("rolecall:source-volume").unwrap();
+        assert_eq!(s["VolumeId"], volume.as_str());
         assert_eq!(tag("rolecall:case").as_deref(), Some("IR-SNAP"));
         assert_eq!(
             tag("rolecall:source-instance").as_deref(),
@@ -123,7 +125,9 @@ fn snapshots_of_both_volumes_are_tagged_recorded_and_shared_re_encrypted() {
             tag("rolecall:taken-by").as_deref(),
             Some("arn:aws:iam::111111111111:user/lab-responder")
         );
-        assert_eq!(tag("Name"), Some(format!("IR-SNAP {suspect}")));
+        assert_eq!(tag("Name"), Some(format!("IR-SNAP {volume}")));
+        let at = tag("rolecall:taken-at").unwrap();
+        assert!(chrono::DateTime::parse_from_rfc3339(&at).is_ok(), "{at}");
         assert_eq!(
             s["Description"],
             format!("case IR-SNAP: the volumes of {suspect}, at one instant").as_str()
@@ -195,6 +199,8 @@ fn snapshots_of_both_volumes_are_tagged_recorded_and_shared_re_encrypted() {
         [
             "snapshot.start",
             "snapshot.create",
+            "snapshot.tag",
+            "snapshot.tag",
             "snapshot.completed",
             "snapshot.completed",
             "snapshot.share",
@@ -508,4 +514,49 @@ fn a_dry_run_refusal_is_explained_and_nothing_is_made() {
         let out = lab.rolecall(&args);
         assert_eq!(out.code, Some(0), "{args:?}: {}", out.stderr);
     }
+}
+
+#[test]
+fn doctor_says_which_actions_a_role_may_run_and_changes_nothing() {
+    let emu = enforced_emulator();
+    let lab = Lab::open(emu, "", "");
+    let checks = |role: &str| -> Vec<Value> {
+        let out = lab.rolecall(&["doctor", role, "--json"]);
+        let v: Value = serde_json::from_str(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {} {}", out.stdout, out.stderr));
+        v.as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["check"].as_str().unwrap().starts_with("action "))
+            .cloned()
+            .collect()
+    };
+    let audit = checks("lab-audit");
+    assert_eq!(audit.len(), 3, "{audit:?}");
+    for c in &audit {
+        assert_eq!(c["status"], "warn", "{c}");
+        assert!(
+            c["detail"].as_str().unwrap().starts_with("may not: "),
+            "{c}"
+        );
+        assert!(
+            c["fix"].as_str().unwrap().contains("\"Sid\":\"Rolecall"),
+            "{c}"
+        );
+    }
+    let ir = checks("lab-ir");
+    let names: Vec<&str> = ir.iter().map(|c| c["check"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["action snapshot", "action isolate", "action capture"]
+    );
+    for c in &ir {
+        assert_eq!(c["status"], "ok", "{c}");
+    }
+    // DryRun only: no snapshot, no group was made.
+    let made = lab.aws(
+        "print(json.dumps({'snaps': len(ec2.describe_snapshots(Filters=[{'Name': 'tag:rolecall:doctor', 'Values': ['dry-run']}])['Snapshots']), \
+         'groups': len(ec2.describe_security_groups(Filters=[{'Name': 'group-name', 'Values': ['rolecall-doctor-check']}])['SecurityGroups'])}))",
+    );
+    assert_eq!(made, serde_json::json!({"snaps": 0, "groups": 0}));
 }

@@ -364,7 +364,7 @@ fn confirming_a_snapshot(size: (u16, u16)) -> State {
     let fx = update(&mut s, key('S'));
     let id = started(&fx).id;
     let i = "i-0000000000000000a";
-    let tags = format!("Tags: Name=IR-2026-0042 {i}, rolecall:case=IR-2026-0042, rolecall:source-instance={i}, rolecall:taken-by=arn:aws:iam::111111111111:user/responder");
+    let tags = format!("Tags: rolecall:case=IR-2026-0042, rolecall:source-instance={i}, rolecall:taken-by=arn:aws:iam::111111111111:user/responder, rolecall:taken-at=<the time it is taken>");
     let plan = Plan {
         action: Action::Snapshot {
             instance: Some(i.into()),
@@ -381,6 +381,8 @@ fn confirming_a_snapshot(size: (u16, u16)) -> State {
         ],
         calls: vec![
             format!("ec2:CreateSnapshots InstanceId={i} (its 2 volumes at one instant) Description=\"case IR-2026-0042: the volumes of {i}, at one instant\" {tags}"),
+            "ec2:CreateTags on the snapshot of vol-00000000000000001: Name=IR-2026-0042 vol-00000000000000001, rolecall:source-volume=vol-00000000000000001".into(),
+            "ec2:CreateTags on the snapshot of vol-00000000000000011: Name=IR-2026-0042 vol-00000000000000011, rolecall:source-volume=vol-00000000000000011".into(),
             "ec2:DescribeSnapshots until every snapshot is completed".into(),
             "kms:DescribeKey alias/rolecall-IR-2026-0042; if missing kms:CreateKey (policy: account 999999999999 may use it for EBS) and kms:CreateAlias alias/rolecall-IR-2026-0042".into(),
             "ec2:CopySnapshot of each encrypted snapshot, Encrypted=true KmsKeyId=<that key> (the copy is what is shared; a snapshot under aws/ebs cannot be)".into(),

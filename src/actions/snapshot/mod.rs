@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::{Action, Facts as AnyFacts, Outcome, Plan, Progress, Scope, Steps};
+use super::{now, Action, Facts as AnyFacts, Outcome, Plan, Progress, Scope, Steps};
 use crate::aws::act::evidence::{self, SnapshotInfo};
+use crate::aws::act::network;
 use crate::aws::arn::RoleArn;
 use crate::aws::ec2::{describe_instance, describe_volumes, Ec2Target};
 use crate::aws::{AwsError, ErrorKind};
@@ -59,9 +60,11 @@ fn not_found(what: &str, id: &str, region: &str) -> AwsError {
     .with_hint("check the id and --region (in the TUI, the row's own region is used)")
 }
 
-/// The tags of a snapshot of `source`, taken alone. (No time tag: the snapshot's StartTime is
-/// AWS's own, and the tags stay exactly those the confirmation showed.)
-fn tags(scope: &Scope, source: &Source) -> Vec<(String, String)> {
+/// How the plan shows the time tag: the time the snapshot is taken, not the plan's.
+const AT_TAKING: &str = "<the time it is taken>";
+
+/// The tags of a snapshot of `source`, taken alone, at `at`.
+fn tags(scope: &Scope, source: &Source, at: &str) -> Vec<(String, String)> {
     let mut t = vec![
         (
             "Name".to_string(),
@@ -70,6 +73,7 @@ fn tags(scope: &Scope, source: &Source) -> Vec<(String, String)> {
         ("rolecall:case".into(), scope.case_id.clone()),
         ("rolecall:source-volume".into(), source.volume_id.clone()),
         ("rolecall:taken-by".into(), scope.actor.clone()),
+        ("rolecall:taken-at".into(), at.to_string()),
     ];
     if let Some(i) = &source.instance_id {
         t.push(("rolecall:source-instance".into(), i.clone()));
@@ -77,14 +81,22 @@ fn tags(scope: &Scope, source: &Source) -> Vec<(String, String)> {
     t
 }
 
-/// The tags of the snapshots of an instance's volumes, taken together (each snapshot names
-/// its volume in its own VolumeId).
-fn instance_tags(scope: &Scope, instance: &str) -> Vec<(String, String)> {
+/// The tags the snapshots of an instance's volumes, taken together, share; each then gets its
+/// own [`volume_tags`].
+fn instance_tags(scope: &Scope, instance: &str, at: &str) -> Vec<(String, String)> {
     vec![
-        ("Name".to_string(), format!("{} {instance}", scope.case_id)),
         ("rolecall:case".into(), scope.case_id.clone()),
         ("rolecall:source-instance".into(), instance.to_string()),
         ("rolecall:taken-by".into(), scope.actor.clone()),
+        ("rolecall:taken-at".into(), at.to_string()),
+    ]
+}
+
+/// What tells one snapshot of an instance from the others: its volume.
+fn volume_tags(scope: &Scope, volume: &str) -> Vec<(String, String)> {
+    vec![
+        ("Name".to_string(), format!("{} {volume}", scope.case_id)),
+        ("rolecall:source-volume".into(), volume.to_string()),
     ]
 }
 
@@ -182,7 +194,7 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
             region,
             i,
             &instance_description(scope, i),
-            &instance_tags(scope, i),
+            &instance_tags(scope, i, &now()),
             true,
         )
         .await
@@ -195,7 +207,7 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
                     region,
                     &s.volume_id,
                     &description(scope, s),
-                    &tags(scope, s),
+                    &tags(scope, s, &now()),
                     true,
                 )
                 .await
@@ -230,8 +242,15 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
                 sources.len(),
                 if sources.len() == 1 { "" } else { "s" },
                 instance_description(scope, i),
-                tag_text(&instance_tags(scope, i))
+                tag_text(&instance_tags(scope, i, AT_TAKING))
             ));
+            for src in &sources {
+                calls.push(format!(
+                    "ec2:CreateTags on the snapshot of {}: {}",
+                    src.volume_id,
+                    tag_text(&volume_tags(scope, &src.volume_id))
+                ));
+            }
             notes.push(
                 "the volumes are taken at one instant (crash-consistent), not application-consistent: what is only in memory is in none of them (C captures what the console shows)".into(),
             );
@@ -242,7 +261,7 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
                     "ec2:CreateSnapshot VolumeId={} Description=\"{}\" Tags: {}",
                     s.volume_id,
                     description(scope, s),
-                    tag_text(&tags(scope, s))
+                    tag_text(&tags(scope, s, AT_TAKING))
                 ));
             }
         }
@@ -343,7 +362,7 @@ pub async fn run(scope: &Scope, f: Facts, progress: &dyn Progress) -> Outcome {
             let mut taken: Vec<(Source, String)> = Vec::new();
             for (i, s) in f.sources.iter().enumerate() {
                 let desc = description(scope, s);
-                let tags = tags(scope, s);
+                let tags = tags(scope, s, &now());
                 let record = Record::new("snapshot.create")
                     .targets([s.volume_id.clone()])
                     .params(json!({ "description": desc, "tags": tag_list(&tags) }));
@@ -498,7 +517,7 @@ async fn take_together(
     sources: &[Source],
 ) -> Result<Vec<(Source, String)>, (AwsError, Vec<String>)> {
     let desc = instance_description(scope, instance);
-    let tags = instance_tags(scope, instance);
+    let tags = instance_tags(scope, instance, &now());
     let record = Record::new("snapshot.create")
         .targets([instance.to_string()])
         .params(json!({ "instance_id": instance, "description": desc, "tags": tag_list(&tags) }));
@@ -546,6 +565,34 @@ async fn take_together(
             e,
             vec!["following the snapshots to completed, sharing them".into()],
         ));
+    }
+    // Each snapshot named by its volume. A tag that cannot be added is said, and the evidence
+    // goes on: the snapshot's own VolumeId still names the volume.
+    for (source, id) in &taken {
+        let tags = volume_tags(scope, &source.volume_id);
+        let record = Record::new("snapshot.tag")
+            .targets([id.clone()])
+            .params(json!({ "tags": tag_list(&tags) }));
+        match network::tag(&scope.target, &scope.region, id, &tags, false).await {
+            Ok(_) => {
+                if let Err(e) = steps
+                    .done(format!("tagged {id} with {}", source.volume_id), record)
+                    .await
+                {
+                    return Err((
+                        e,
+                        vec!["following the snapshots to completed, sharing them".into()],
+                    ));
+                }
+            }
+            Err(e) => {
+                let _ = scope.record(record.failed(&e)).await;
+                steps.skip(format!(
+                    "tagging {id} with its volume {}: {e}",
+                    source.volume_id
+                ));
+            }
+        }
     }
     for s in sources {
         if !infos.iter().any(|i| i.volume_id == s.volume_id) {

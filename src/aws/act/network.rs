@@ -60,12 +60,40 @@ pub async fn describe(
         .send()
         .await
         .map_err(|e| region_error(e, "DescribeInstances", region))?;
-    let i = out
+    out.reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .next()
+        .map(net_of)
+        .ok_or_else(|| not_found("DescribeInstances", instance))
+}
+
+/// One running or stopped instance of the region, if there is any (to check permissions on
+/// with DryRun): the first of a page of five.
+pub async fn sample(t: &Ec2Target, region: &str) -> Result<Option<InstanceNet>, AwsError> {
+    let out = t
+        .client(region)
+        .describe_instances()
+        .filters(
+            Filter::builder()
+                .name("instance-state-name")
+                .values("running")
+                .values("stopped")
+                .build(),
+        )
+        .max_results(5)
+        .send()
+        .await
+        .map_err(|e| region_error(e, "DescribeInstances", region))?;
+    Ok(out
         .reservations()
         .iter()
         .flat_map(|r| r.instances())
         .next()
-        .ok_or_else(|| not_found("DescribeInstances", instance))?;
+        .map(net_of))
+}
+
+fn net_of(i: &aws_sdk_ec2::types::Instance) -> InstanceNet {
     let tags: std::collections::BTreeMap<String, String> = i
         .tags()
         .iter()
@@ -96,8 +124,8 @@ pub async fn describe(
         })
         .collect();
     interfaces.sort_by_key(|n| n.device_index);
-    Ok(InstanceNet {
-        instance_id: instance.to_string(),
+    InstanceNet {
+        instance_id: i.instance_id().unwrap_or_default().to_string(),
         name: tags.get("Name").cloned().unwrap_or_default(),
         state: i
             .state()
@@ -119,7 +147,7 @@ pub async fn describe(
             .collect(),
         interfaces,
         tags,
-    })
+    }
 }
 
 /// A security group found by name in a VPC, and how many rules it has.

@@ -349,6 +349,7 @@ async fn check_role(
         Ok(regions) => r.add("read in the account", Status::Ok, format!("ec2:DescribeRegions in {region}: {} regions visible", regions.len()), None),
         Err(e) => r.add("read in the account", Status::Fail, e.to_string(), e.hint.clone().or_else(|| Some("give the role a policy allowing ec2:Describe* (the AWS managed ReadOnlyAccess covers it)".into()))),
     }
+    check_actions(r, &target, &region).await;
     match max_session_duration(aws, &credentials, &role.arn).await {
         Ok(max) if duration > max => r.add(
             "session duration",
@@ -363,5 +364,72 @@ async fn check_role(
             format!("the role's maximum could not be read ({}); {duration} s was granted", e.code.as_deref().unwrap_or("error")),
             None,
         ),
+    }
+}
+
+/// Which responder actions the role may run, tried with DryRun on one of its instances. A role
+/// that may not act is no fault (a read-only role is a choice), so refusals are warnings.
+async fn check_actions(r: &mut Report, target: &Ec2Target, region: &str) {
+    use crate::actions::probe::{probe, statement_for};
+    let probed = match probe(target, region).await {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            r.add(
+                "actions",
+                Status::Warn,
+                format!("not checked: no running or stopped instance in {region} to try DryRun on"),
+                None,
+            );
+            return;
+        }
+        Err(e) => {
+            r.add(
+                "actions",
+                Status::Warn,
+                format!("not checked: {e}"),
+                e.hint.clone(),
+            );
+            return;
+        }
+    };
+    for a in &probed.actions {
+        let check = match a.action {
+            "snapshot" => "action snapshot",
+            "isolate" => "action isolate",
+            _ => "action capture",
+        };
+        let on = format!(
+            "tried on {} in {region}, changes with DryRun",
+            probed.instance
+        );
+        let denied = a.denied();
+        let unknown = a.unknown();
+        if !denied.is_empty() {
+            r.add(
+                check,
+                Status::Warn,
+                format!("may not: {} refused ({on})", denied.join(", ")),
+                statement_for(a.action).map(|s| {
+                    format!(
+                        "add to the role's permission policy {s} (rolecall policy --actions prints them all)"
+                    )
+                }),
+            );
+        } else if let Some((api, e)) = unknown.first() {
+            r.add(
+                check,
+                Status::Warn,
+                format!("could not tell: {api}: {e}"),
+                e.hint.clone(),
+            );
+        } else {
+            let apis: Vec<&str> = a.calls.iter().map(|c| c.api).collect();
+            r.add(
+                check,
+                Status::Ok,
+                format!("may: {} allowed ({on})", apis.join(", ")),
+                None,
+            );
+        }
     }
 }
