@@ -1,9 +1,11 @@
-//! Capture: what an instance shows of itself, saved in the case folder's `evidence/<instance>/`
-//! with each file's SHA-256 in the log: its description (JSON), its console output (decoded),
-//! and a screenshot of its console where the API gives one. Nothing about the instance changes
-//! (unless `wake`, which sends it a keystroke to take the screenshot).
+//! Capture: what an instance shows of itself, saved in a folder of its own in the case folder,
+//! `evidence/<instance>/<UTC time, 20261129T213000Z>/`, with each file's SHA-256 in the log:
+//! its description (JSON, read at capture time), its console output (decoded), and a screenshot
+//! of its console where the API gives one. A capture never replaces an earlier one's files.
+//! Nothing about the instance changes (unless `wake`, which sends it a keystroke to take the
+//! screenshot).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
@@ -17,11 +19,15 @@ use crate::resources::Instance;
 
 #[derive(Debug, Clone)]
 pub struct Facts {
+    /// As the plan found it; the run describes it again, and saves that.
     pub instance: Instance,
-    pub net: network::InstanceNet,
+    /// `evidence/<instance>/` in the case folder: each capture makes a folder of its own in it.
     pub dir: PathBuf,
     pub wake: bool,
 }
+
+/// How a capture's folder is named: the UTC time it starts, to the second.
+const FOLDER_TIME: &str = "%Y%m%dT%H%M%SZ";
 
 pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
     let Action::Capture { instance, wake } = &action else {
@@ -39,7 +45,6 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
             )
             .with_message(format!("no instance {instance} in this account and region"))
         })?;
-    let net = network::describe(t, region, instance).await?;
     let Some(case) = scope.journal.case() else {
         return Err(AwsError::new(ErrorKind::Other, "planning", "capture")
             .with_message("no case is open: captures go into the case folder"));
@@ -51,14 +56,20 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
         .map(|_| ())
         .map_err(|e| scope.denied(e, "ec2:GetConsoleOutput"))?;
     let calls = vec![
-        format!("ec2:DescribeInstances {instance} → instance.json"),
+        format!(
+            "ec2:DescribeInstances {instance}, twice (its description, its network interfaces), at capture time → instance.json"
+        ),
         format!("ec2:GetConsoleOutput {instance} Latest=true → console.log (decoded)"),
         format!(
             "ec2:GetConsoleScreenshot {instance} WakeUp={wake} → screenshot.jpg (where the instance type gives one)"
         ),
         "each file's SHA-256 into the case log".into(),
     ];
-    let mut notes = vec![format!("files go to {}", dir.display())];
+    let mut notes = vec![format!(
+        "files go to a folder of this capture's own, {}/<UTC time it starts, like {}>/: earlier captures stay as they are",
+        dir.display(),
+        chrono::Utc::now().format(FOLDER_TIME)
+    )];
     if *wake {
         notes
             .push("WakeUp sends the instance a keystroke: a (small) change to it, recorded".into());
@@ -79,7 +90,6 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
         notes,
         facts: AnyFacts::Capture(Box::new(Facts {
             instance: found,
-            net,
             dir,
             wake,
         })),
@@ -105,14 +115,13 @@ async fn save(
         )
         .with_message(e.to_string())
     };
-    crate::case::export::private_dir(dir).map_err(|e| {
-        AwsError::new(
-            ErrorKind::Other,
-            "writing evidence",
-            dir.display().to_string(),
-        )
-        .with_message(e.to_string())
-    })?;
+    if path.exists() {
+        // Never over evidence already hashed in the log.
+        return Err(io(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            "a file of that name is there already; it is left as it is",
+        )));
+    }
     write_atomically(&path, bytes).map_err(io)?;
     steps.made(path.display().to_string());
     let sha = file_hash(bytes);
@@ -128,14 +137,84 @@ async fn save(
         .await
 }
 
+/// Makes the folder of one capture, `<dir>/<UTC time>/`, private; never one that exists (two
+/// captures in the same second: `…Z-2`, `…Z-3`, …).
+fn capture_dir(dir: &Path) -> Result<PathBuf, AwsError> {
+    let err = |path: &Path, e: String| {
+        AwsError::new(
+            ErrorKind::Other,
+            "writing evidence",
+            path.display().to_string(),
+        )
+        .with_message(e)
+    };
+    crate::case::export::private_dir(dir).map_err(|e| err(dir, e.to_string()))?;
+    let stamp = chrono::Utc::now().format(FOLDER_TIME).to_string();
+    for n in 1..=100 {
+        let path = if n == 1 {
+            dir.join(&stamp)
+        } else {
+            dir.join(format!("{stamp}-{n}"))
+        };
+        let mut b = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            b.mode(0o700);
+        }
+        match b.create(&path) {
+            Ok(()) => return Ok(path),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(err(&path, e.to_string())),
+        }
+    }
+    Err(err(
+        dir,
+        format!("no free folder name for {stamp}: 100 captures this second"),
+    ))
+}
+
 pub async fn run(scope: &Scope, f: Facts, progress: &dyn Progress) -> Outcome {
     let mut steps = Steps::new(scope, progress);
     let t = &scope.target;
     let region = scope.region.as_str();
     let id = f.instance.instance_id.clone();
+    let all = vec![
+        "instance.json".to_string(),
+        "console.log".to_string(),
+        "screenshot.jpg".to_string(),
+    ];
+    // The instance as it is now, not as the plan found it: that is the evidence.
+    let described = match describe_instance(t, region, &id).await {
+        Ok(Some(instance)) => network::describe(t, region, &id)
+            .await
+            .map(|net| (instance, net)),
+        Ok(None) => Err(
+            AwsError::new(ErrorKind::Other, "DescribeInstances", id.clone()).with_message(format!(
+                "instance {id} is no longer in this account and region"
+            )),
+        ),
+        Err(e) => Err(e),
+    };
+    let (instance, net) = match described {
+        Ok(d) => d,
+        Err(e) => {
+            return steps
+                .fail(e, Record::new("capture.describe").targets([id]), all)
+                .await
+        }
+    };
+    let dir = match capture_dir(&f.dir) {
+        Ok(d) => d,
+        Err(e) => {
+            return steps
+                .fail(e, Record::new("capture.file").targets([id]), all)
+                .await
+        }
+    };
     let description = json!({
-        "instance": f.instance,
-        "network": f.net,
+        "instance": instance,
+        "network": net,
         "captured_at": super::now(),
         "captured_by": scope.actor,
         "account_id": scope.role.account_id(),
@@ -143,14 +222,9 @@ pub async fn run(scope: &Scope, f: Facts, progress: &dyn Progress) -> Outcome {
         "region": region,
     });
     let text = serde_json::to_vec_pretty(&description).unwrap_or_default();
-    let all = vec![
-        "instance.json".to_string(),
-        "console.log".to_string(),
-        "screenshot.jpg".to_string(),
-    ];
     if let Err(e) = save(
         &mut steps,
-        &f.dir,
+        &dir,
         "instance.json",
         &text,
         &id,
@@ -167,7 +241,7 @@ pub async fn run(scope: &Scope, f: Facts, progress: &dyn Progress) -> Outcome {
         Ok(Some(bytes)) => {
             if let Err(e) = save(
                 &mut steps,
-                &f.dir,
+                &dir,
                 "console.log",
                 &bytes,
                 &id,
@@ -191,7 +265,7 @@ pub async fn run(scope: &Scope, f: Facts, progress: &dyn Progress) -> Outcome {
         Ok(bytes) => {
             if let Err(e) = save(
                 &mut steps,
-                &f.dir,
+                &dir,
                 "screenshot.jpg",
                 &bytes,
                 &id,
@@ -222,8 +296,8 @@ pub async fn run(scope: &Scope, f: Facts, progress: &dyn Progress) -> Outcome {
     }
     let mut outcome = steps.finish(json!({
         "instance_id": id,
-        "dir": f.dir,
-        "files": outcome_files(&f.dir),
+        "dir": dir,
+        "files": outcome_files(&dir),
         "missing": missing,
     }));
     outcome.not_done = missing;

@@ -133,6 +133,18 @@ impl Scope {
         if record.region.is_none() {
             record = record.region(&self.region);
         }
+        // The case the action was planned in, still open: a case closed (or another opened)
+        // meanwhile would take the rest of the steps unrecorded.
+        if self.journal.case().map(|c| c.id.to_string()).as_deref() != Some(&self.case_id) {
+            return Err(
+                AwsError::new(ErrorKind::Other, "writing the case log", "the case file")
+                    .with_message(format!(
+                        "case {} is no longer the open case, so this step cannot be recorded in it",
+                        self.case_id
+                    ))
+                    .with_hint("reopen the case (rolecall case open ID) and look at what was made"),
+            );
+        }
         self.journal
             .record(&self.aws, record)
             .await
@@ -155,7 +167,7 @@ impl Scope {
             "Resource": "*"
         });
         let hint = format!(
-            "role {} may not call {api} in account {}: nothing was changed. Add to its permission policy: {statement} (rolecall policy --actions prints what every action needs)",
+            "role {} may not call {api} in account {}. Add to its permission policy: {statement} (rolecall policy --actions prints what every action needs)",
             self.role,
             self.account()
         );
@@ -297,7 +309,13 @@ impl<'a> Steps<'a> {
     /// A step done: recorded, then reported. A record that cannot be written fails the step.
     async fn done(&mut self, text: impl Into<String>, record: Record) -> Result<(), AwsError> {
         let text = text.into();
-        self.scope.record(record).await?;
+        if let Err(e) = self.scope.record(record).await {
+            // Done all the same: said, so it is neither lost nor taken for not done.
+            self.outcome
+                .done
+                .push(format!("{text} (done, but not recorded in the case log)"));
+            return Err(e);
+        }
         self.progress.step(text.clone());
         self.outcome.done.push(text);
         Ok(())
@@ -338,12 +356,20 @@ impl<'a> Steps<'a> {
 
 /// Makes the plan of `action`: reads what it acts on, and checks each change with DryRun.
 pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
-    match &action {
+    let planned = match &action {
         Action::Snapshot { .. } => snapshot::plan(scope, action).await,
         Action::Isolate { .. } => isolate::plan(scope, action).await,
         Action::Release { .. } => isolate::plan_release(scope, action).await,
         Action::Capture { .. } => capture::plan(scope, action).await,
-    }
+    };
+    // A plan reads, and checks changes with DryRun: whatever stopped it, nothing changed.
+    planned.map_err(|e| {
+        let hint = match &e.hint {
+            Some(h) => format!("{h} (nothing was changed)"),
+            None => "nothing was changed".to_string(),
+        };
+        e.with_hint(hint)
+    })
 }
 
 /// Carries out a plan the responder said yes to.

@@ -31,9 +31,16 @@ pub const ACTIONS: &[Needs] = &[
             "ec2:ModifySnapshotAttribute",
             "ec2:DescribeSnapshotAttribute",
             "ec2:CopySnapshot",
+            // The copies: tagged as they are made, followed to completed.
+            "ec2:CreateTags",
+            "ec2:DescribeSnapshots",
             "kms:CreateKey",
+            // CreateKey with tags.
+            "kms:TagResource",
             "kms:CreateAlias",
             "kms:DescribeKey",
+            // A case key found by its alias: does its policy let the forensic account use it?
+            "kms:GetKeyPolicy",
             "kms:CreateGrant",
             "kms:Decrypt",
             "kms:ReEncrypt*",

@@ -38,7 +38,7 @@ pub struct CaseConfig {
     /// The account snapshots are shared with (else `--share-with`).
     pub forensic_account: Option<String>,
     /// The customer-managed key encrypted snapshots are re-encrypted with before sharing
-    /// (else rolecall creates one for the case, `alias/rolecall-<case>`).
+    /// (else rolecall creates one for the case, `alias/rolecall-<case>-<forensic account>`).
     pub kms_key_arn: Option<String>,
     /// A role in the forensic account that copies shared snapshots there, so it owns them.
     pub forensic_role: Option<RoleArn>,

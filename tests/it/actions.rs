@@ -147,7 +147,7 @@ fn snapshots_of_both_volumes_are_tagged_recorded_and_shared_re_encrypted() {
     let check = lab.aws(&format!(
         "perm = lambda s: [p['UserId'] for p in ec2.describe_snapshot_attribute(SnapshotId=s, Attribute='createVolumePermission')['CreateVolumePermissions']]\n\
          copy = ec2.describe_snapshots(SnapshotIds=[{copy:?}])['Snapshots'][0]\n\
-         key = kms.describe_key(KeyId='alias/rolecall-IR-SNAP')['KeyMetadata']['Arn']\n\
+         key = kms.describe_key(KeyId='alias/rolecall-IR-SNAP-999999999999')['KeyMetadata']['Arn']\n\
          policy = json.loads(kms.get_key_policy(KeyId=key, PolicyName='default')['Policy'])\n\
          print(json.dumps({{'plain': perm({plain:?}), 'copy': perm({copy:?}), 'original': perm({orig:?}), 'copy_key': copy.get('KmsKeyId'), 'copy_encrypted': copy['Encrypted'], 'key': key, 'policy': policy}}))",
         plain = plain["snapshot_id"].as_str().unwrap(),
@@ -205,6 +205,7 @@ fn snapshots_of_both_volumes_are_tagged_recorded_and_shared_re_encrypted() {
             "snapshot.completed",
             "snapshot.share",
             "kms.create-key",
+            "kms.create-alias",
             "snapshot.copy",
             "snapshot.share"
         ]
@@ -337,7 +338,13 @@ fn isolation_replaces_every_interfaces_groups_and_release_restores_them_exactly(
         "{}",
         out.stderr
     );
-    assert!(out.json()["from"].as_str().unwrap().contains("tag"));
+    assert!(
+        out.json()["from"]
+            .as_str()
+            .unwrap()
+            .contains("the log of case IR-ISO"),
+        "the case log, which only rolecall writes, is read first"
+    );
     let released = state(&lab);
     assert_eq!(
         released["enis"], before["enis"],
@@ -345,6 +352,68 @@ fn isolation_replaces_every_interfaces_groups_and_release_restores_them_exactly(
     );
     let log = actions(&lab.entries());
     assert!(log.contains(&"release.interface".to_string()), "{log:?}");
+    // Released: a second release has nothing to put back.
+    let out = lab.rolecall(&["release", "lab-ir", "--instance", &suspect, "--yes"]);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(out.stderr.contains("was released at"), "{}", out.stderr);
+    assert!(out.stderr.contains("nothing was changed"), "{}", out.stderr);
+}
+
+#[test]
+fn release_refuses_a_tag_that_disagrees_with_the_log_and_groups_changed_since() {
+    let emu = emulator();
+    let lab = Lab::open(emu, "IR-REL", "");
+    let other = lab.world("other");
+    let eni_groups = |lab: &Lab| -> (String, Vec<String>) {
+        let v = lab.aws(&format!(
+            "n = ec2.describe_instances(InstanceIds=[{other:?}])['Reservations'][0]['Instances'][0]['NetworkInterfaces'][0]\n\
+             print(json.dumps([n['NetworkInterfaceId'], sorted(g['GroupId'] for g in n['Groups'])]))"
+        ));
+        (
+            v[0].as_str().unwrap().to_string(),
+            v[1].as_array()
+                .unwrap()
+                .iter()
+                .map(|g| g.as_str().unwrap().to_string())
+                .collect(),
+        )
+    };
+    let (eni, original) = eni_groups(&lab);
+    let out = lab.rolecall(&["isolate", "lab-ir", "--instance", &other, "--yes"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let (_, quarantine) = eni_groups(&lab);
+    let tag = format!("{eni}={}", original.join("+"));
+    let set_tag = |value: &str| {
+        lab.aws(&format!(
+            "ec2.create_tags(Resources=[{other:?}], Tags=[{{'Key': 'rolecall:original-security-groups', 'Value': {value:?}}}])\nprint('{{}}')"
+        ));
+    };
+    // Someone who may tag the instance rewrites the originals: release believes neither.
+    set_tag(&format!("{eni}=sg-0000000000000000f"));
+    let out = lab.rolecall(&["release", "lab-ir", "--instance", &other, "--yes"]);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(out.stderr.contains("disagree"), "{}", out.stderr);
+    assert_eq!(eni_groups(&lab).1, quarantine, "nothing was changed");
+    // Groups changed by hand after isolation: release would undo that unseen, so it refuses.
+    set_tag(&tag);
+    let both: Vec<String> = quarantine.iter().chain(&original).cloned().collect();
+    lab.aws(&format!(
+        "ec2.modify_network_interface_attribute(NetworkInterfaceId={eni:?}, Groups={both:?})\nprint('{{}}')"
+    ));
+    let out = lab.rolecall(&["release", "lab-ir", "--instance", &other, "--yes"]);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("not a quarantine group alone"),
+        "{}",
+        out.stderr
+    );
+    // Put as isolation left it, release does its work.
+    lab.aws(&format!(
+        "ec2.modify_network_interface_attribute(NetworkInterfaceId={eni:?}, Groups={quarantine:?})\nprint('{{}}')"
+    ));
+    let out = lab.rolecall(&["release", "lab-ir", "--instance", &other, "--yes"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(eni_groups(&lab).1, original);
 }
 
 #[test]
@@ -360,7 +429,13 @@ fn capture_saves_the_description_and_console_and_logs_their_hashes() {
         "{}",
         out.stderr
     );
-    let dir = lab.case_dir().join("evidence").join(&suspect);
+    let base = lab.case_dir().join("evidence").join(&suspect);
+    let dir = std::fs::read_dir(&base)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let described: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("instance.json")).unwrap()).unwrap();
     assert_eq!(described["instance"]["instance_id"], suspect.as_str());

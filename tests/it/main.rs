@@ -14,6 +14,7 @@ mod common;
 mod fixtures;
 
 mod actions;
+mod actions_share;
 mod case;
 mod cli;
 mod console;
@@ -21,6 +22,7 @@ mod discovery;
 mod every_account;
 mod fuzz;
 mod iam_enforced;
+mod init;
 mod inventory;
 mod library;
 mod reliability;

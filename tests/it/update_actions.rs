@@ -282,3 +282,63 @@ fn going_back_from_stacked_overlays_returns_to_the_table_under_them() {
         "not back to the log, then the jobs, in a loop"
     );
 }
+
+#[test]
+fn a_plan_never_lands_on_an_open_prompt_and_one_instance_runs_one_action() {
+    // The plan arrives while the `:` line is open: a y typed there is not a yes.
+    let mut s = on_web_1();
+    let fx = update(&mut s, key('S'));
+    let id = started(&fx).id;
+    update(&mut s, key(':'));
+    let action = Action::Snapshot {
+        instance: Some("i-0000000000000000a".into()),
+        volume: None,
+        share_with: None,
+    };
+    update(
+        &mut s,
+        Msg::Job {
+            slot: Slot::Plan,
+            id,
+            answer: Answer::Planned(Ok(Box::new(plan_of(action)))),
+        },
+    );
+    assert!(matches!(s.popup, Some(Popup::Command { .. })));
+    assert!(s.pending.is_none());
+    assert!(status(&s).contains("not shown"), "{}", status(&s));
+    update(&mut s, code(KeyCode::Esc));
+
+    // An action runs on web-1: another one on it waits, and the case stays open meanwhile.
+    ask_and_plan(&mut s, 'X');
+    update(&mut s, key('y'));
+    assert!(update(&mut s, key('C')).is_empty());
+    assert!(
+        status(&s).contains("still running on i-0000000000000000a"),
+        "{}",
+        status(&s)
+    );
+    update(&mut s, key(':'));
+    type_keys(&mut s, "case close");
+    assert!(update(&mut s, code(KeyCode::Enter)).is_empty());
+    assert!(
+        status(&s).contains("still running and recording"),
+        "{}",
+        status(&s)
+    );
+    assert!(s.case.is_some());
+}
+
+#[test]
+fn a_quit_refused_long_ago_does_not_arm_the_next_one() {
+    let mut s = on_web_1();
+    ask_and_plan(&mut s, 'C');
+    update(&mut s, key('y'));
+    update(&mut s, ctrl_c());
+    assert!(!s.should_quit);
+    let later = s.now + chrono::Duration::minutes(5);
+    update(&mut s, Msg::Tick(later));
+    update(&mut s, ctrl_c());
+    assert!(!s.should_quit, "asked again, five minutes on");
+    update(&mut s, ctrl_c());
+    assert!(s.should_quit);
+}

@@ -4,7 +4,10 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::{encode, group_name, no_instance, quarantine_tags, Facts, GroupPlan, QUARANTINE};
+use super::{
+    encode_over, group_name, is_isolated, no_instance, quarantine_tags, Facts, GroupPlan,
+    QUARANTINE,
+};
 use crate::actions::{now, Action, Facts as AnyFacts, Outcome, Plan, Progress, Scope, Steps};
 use crate::aws::act::network::{self, Interface};
 use crate::aws::{AwsError, ErrorKind};
@@ -20,6 +23,18 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
     if net.interfaces.is_empty() {
         return Err(no_instance(instance));
     }
+    // Isolated before (in this case or another), and not released since, or stopped part way:
+    // what its interfaces hold now are not its original groups, and must not be recorded as such.
+    if is_isolated(&net.tags) {
+        return Err(AwsError::new(ErrorKind::Other, "planning", instance.clone())
+            .with_message(format!(
+                "{instance} is isolated already (tag {}{}{}): its groups now are not the originals",
+                super::ORIGINAL_TAG,
+                net.tags.get("rolecall:isolated-at").map(|t| format!(", isolated at {t}")).unwrap_or_default(),
+                net.tags.get("rolecall:case").map(|c| format!(", case {c}")).unwrap_or_default(),
+            ))
+            .with_hint(format!("rolecall release ROLE --instance {instance} puts its groups back first; a release that stopped part way can be run again")));
+    }
     let name = group_name(&scope.case_id);
     let mut vpcs: Vec<String> = net.interfaces.iter().map(|i| i.vpc_id.clone()).collect();
     vpcs.sort();
@@ -34,9 +49,9 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
                 )))
             }
             Some(g) => {
-                if net.interfaces.iter().filter(|i| &i.vpc_id == vpc).all(|i| i.groups == [g.id.clone()]) {
+                if net.interfaces.iter().filter(|i| &i.vpc_id == vpc).any(|i| i.groups.contains(&g.id)) {
                     return Err(AwsError::new(ErrorKind::Other, "planning", instance.clone())
-                        .with_message(format!("{instance} is isolated already (its interfaces have only {})", g.id))
+                        .with_message(format!("{instance} is isolated already, at least in part (an interface has the quarantine group {})", g.id))
                         .with_hint(format!("rolecall release ROLE --instance {instance} puts its groups back")));
                 }
                 groups.push(GroupPlan::Reuse {
@@ -55,14 +70,15 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
         .collect();
 
     // DryRun each change before anything changes.
-    let originals: Vec<(String, Vec<String>)> = net
-        .interfaces
-        .iter()
-        .map(|i| (i.id.clone(), i.groups.clone()))
-        .collect();
-    network::tag(t, region, instance, &encode(&originals), true)
-        .await
-        .map_err(|e| scope.denied(e, "ec2:CreateTags"))?;
+    network::tag(
+        t,
+        region,
+        instance,
+        &isolation_tags(scope, &net, "<the time it is done>"),
+        true,
+    )
+    .await
+    .map_err(|e| scope.denied(e, "ec2:CreateTags"))?;
     network::protect_from_termination(t, region, instance, true)
         .await
         .map_err(|e| scope.denied(e, "ec2:ModifyInstanceAttribute"))?;
@@ -117,17 +133,14 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
             if v.delete_on_termination { "yes" } else { "no" }
         ));
     }
-    let tag_text: Vec<String> = encode(&originals)
+    let tag_text: Vec<String> = isolation_tags(scope, &net, "<the time it is done>")
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     let mut calls = vec![
-        format!("record the original groups in the case log"),
-        format!(
-            "ec2:CreateTags {instance} {}, rolecall:case={}",
-            tag_text.join(", "),
-            scope.case_id
-        ),
+        "read the instance again: its groups must be those above, else nothing is done".to_string(),
+        "record the original groups in the case log".to_string(),
+        format!("ec2:CreateTags {instance} {}", tag_text.join(", ")),
         format!("ec2:ModifyInstanceAttribute {instance} DisableApiTermination=true"),
     ];
     if !keep.is_empty() {
@@ -173,23 +186,56 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
     })
 }
 
+/// The tags isolation writes: the original groups (over any longer list left before), the
+/// case and the time.
+fn isolation_tags(scope: &Scope, net: &network::InstanceNet, at: &str) -> Vec<(String, String)> {
+    let originals: Vec<(String, Vec<String>)> = net
+        .interfaces
+        .iter()
+        .map(|i| (i.id.clone(), i.groups.clone()))
+        .collect();
+    let mut tags = encode_over(&originals, &net.tags);
+    tags.push(("rolecall:case".into(), scope.case_id.clone()));
+    tags.push(("rolecall:isolated-at".into(), at.to_string()));
+    tags
+}
+
 pub async fn run(scope: &Scope, f: Facts, progress: &dyn Progress) -> Outcome {
     let mut steps = Steps::new(scope, progress);
     let t = &scope.target;
     let region = scope.region.as_str();
     let instance = f.net.instance_id.clone();
-    let originals: Vec<(String, Vec<String>)> = f
-        .net
-        .interfaces
-        .iter()
-        .map(|i| (i.id.clone(), i.groups.clone()))
-        .collect();
     let all_left = |from: usize| -> Vec<String> {
         f.net.interfaces[from..]
             .iter()
             .map(|i| format!("moving {} to the quarantine group", i.id))
             .collect()
     };
+    // 0. The groups now are those the plan showed (someone may have changed them since).
+    match network::describe(t, region, &instance).await {
+        Ok(now_net) if now_net.interfaces == f.net.interfaces => {}
+        Ok(now_net) => {
+            let e = AwsError::new(ErrorKind::Other, "DescribeInstances", instance.clone())
+                .with_message(format!(
+                    "{instance}'s interfaces or groups changed since the plan (now: {}): nothing was done",
+                    now_net
+                        .interfaces
+                        .iter()
+                        .map(|i| format!("{} {}", i.id, i.groups.join("+")))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+                .with_hint("isolate again, and read the new plan");
+            return steps
+                .fail(e, Record::new("isolate.check"), all_left(0))
+                .await;
+        }
+        Err(e) => {
+            return steps
+                .fail(e, Record::new("isolate.check"), all_left(0))
+                .await
+        }
+    }
     // 1. The originals, before anything changes.
     let record = Record::new("isolate.original-groups")
         .targets([instance.clone()])
@@ -203,9 +249,7 @@ pub async fn run(scope: &Scope, f: Facts, progress: &dyn Progress) -> Outcome {
     {
         return steps.fail(e, Record::new("isolate.log"), all_left(0)).await;
     }
-    let mut tags = encode(&originals);
-    tags.push(("rolecall:case".into(), scope.case_id.clone()));
-    tags.push(("rolecall:isolated-at".into(), now()));
+    let tags = isolation_tags(scope, &f.net, &now());
     let record = Record::new("isolate.tag")
         .targets([instance.clone()])
         .params(

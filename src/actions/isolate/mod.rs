@@ -58,6 +58,36 @@ pub fn encode(interfaces: &[(String, Vec<String>)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Whether the tags say rolecall isolated the instance and has not released it since.
+pub fn is_isolated(tags: &BTreeMap<String, String>) -> bool {
+    if !tags.contains_key(ORIGINAL_TAG) {
+        return false;
+    }
+    match (
+        tags.get("rolecall:isolated-at"),
+        tags.get("rolecall:released-at"),
+    ) {
+        (Some(i), Some(r)) => i > r,
+        (_, None) => true,
+        (None, Some(_)) => false,
+    }
+}
+
+/// `encode`'s tags, with the parts an earlier, longer list left on the instance emptied (a
+/// tag can only be overwritten here), so `decode` never reads them back.
+pub fn encode_over(
+    interfaces: &[(String, Vec<String>)],
+    existing: &BTreeMap<String, String>,
+) -> Vec<(String, String)> {
+    let mut tags = encode(interfaces);
+    let mut i = tags.len() + 1;
+    while existing.contains_key(&format!("{ORIGINAL_TAG}:{i}")) {
+        tags.push((format!("{ORIGINAL_TAG}:{i}"), String::new()));
+        i += 1;
+    }
+    tags
+}
+
 /// The original groups read back from the instance's tags.
 pub fn decode(tags: &BTreeMap<String, String>) -> Option<Vec<(String, Vec<String>)>> {
     let mut text = tags.get(ORIGINAL_TAG)?.clone();
@@ -144,6 +174,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn isolated_until_released_after() {
+        let tags = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert!(!is_isolated(&tags(&[])));
+        assert!(is_isolated(&tags(&[(ORIGINAL_TAG, "eni-1=sg-a")])));
+        let at = |i: &str, r: &str| {
+            tags(&[
+                (ORIGINAL_TAG, "eni-1=sg-a"),
+                ("rolecall:isolated-at", i),
+                ("rolecall:released-at", r),
+            ])
+        };
+        assert!(!is_isolated(&at(
+            "2026-11-29T10:00:00Z",
+            "2026-11-29T11:00:00Z"
+        )));
+        assert!(is_isolated(&at(
+            "2026-11-29T12:00:00Z",
+            "2026-11-29T11:00:00Z"
+        )));
+    }
+
+    #[test]
     fn original_groups_survive_the_tag_and_long_lists_split() {
         let one = vec![
             (
@@ -154,7 +211,7 @@ mod tests {
         ];
         let tags: BTreeMap<String, String> = encode(&one).into_iter().collect();
         assert_eq!(tags[ORIGINAL_TAG], "eni-1=sg-a+sg-b eni-2=sg-c");
-        assert_eq!(decode(&tags), Some(one));
+        assert_eq!(decode(&tags), Some(one.clone()));
         let many: Vec<(String, Vec<String>)> = (0..8)
             .map(|i| {
                 (
@@ -165,6 +222,14 @@ mod tests {
             .collect();
         let encoded = encode(&many);
         assert!(encoded.len() > 1);
+        // A shorter list written over a longer one empties the longer one's extra parts.
+        let existing: BTreeMap<String, String> = encoded.iter().cloned().collect();
+        let over: BTreeMap<String, String> = existing
+            .clone()
+            .into_iter()
+            .chain(encode_over(&one, &existing))
+            .collect();
+        assert_eq!(decode(&over), Some(one.clone()));
         assert!(encoded.iter().all(|(_, v)| v.len() <= TAG_MAX));
         let tags: BTreeMap<String, String> = encoded.into_iter().collect();
         assert_eq!(decode(&tags), Some(many));

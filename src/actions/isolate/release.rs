@@ -1,9 +1,10 @@
-//! Release: the groups isolation replaced, put back exactly (read from the instance's tag, or
-//! the case log when the tag is gone).
+//! Release: the groups isolation replaced, put back exactly: read from the case log (written
+//! by rolecall alone) when this case isolated the instance, else from the instance's tag, and
+//! refused when the two disagree (a tag can be changed by anyone who may tag the instance).
 
 use serde_json::json;
 
-use super::{decode, ReleaseFacts, ORIGINAL_TAG};
+use super::{decode, is_isolated, ReleaseFacts, ORIGINAL_TAG};
 use crate::actions::{now, Action, Facts as AnyFacts, Outcome, Plan, Progress, Scope, Steps};
 use crate::aws::act::network;
 use crate::aws::{AwsError, ErrorKind};
@@ -34,6 +35,13 @@ fn from_log(scope: &Scope, instance: &str) -> Option<Vec<(String, Vec<String>)>>
     )
 }
 
+fn groups_text(list: &[(String, Vec<String>)]) -> String {
+    list.iter()
+        .map(|(eni, g)| format!("{eni}={}", g.join("+")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 pub async fn plan_release(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
     let Action::Release { instance } = &action else {
         return Err(AwsError::new(ErrorKind::Other, "planning", "release"));
@@ -41,18 +49,45 @@ pub async fn plan_release(scope: &Scope, action: Action) -> Result<Plan, AwsErro
     let t = &scope.target;
     let region = &scope.region;
     let net = network::describe(t, region, instance).await?;
-    let (originals, source) = match decode(&net.tags) {
-        Some(o) => (o, format!("the tag {ORIGINAL_TAG}")),
-        None => match from_log(scope, instance) {
-            Some(o) => (o, format!("the log of case {}", scope.case_id)),
-            None => {
-                return Err(AwsError::new(ErrorKind::Other, "planning", instance.clone()).with_message(format!(
-                    "no record of {instance}'s original groups: no {ORIGINAL_TAG} tag, and no isolation of it in case {}",
-                    scope.case_id
-                )))
-            }
-        },
+    let refuse = |message: String| {
+        AwsError::new(ErrorKind::Other, "planning", instance.clone()).with_message(message)
     };
+    if !is_isolated(&net.tags) {
+        return Err(refuse(match net.tags.get("rolecall:released-at") {
+            Some(at) => format!(
+                "{instance} was released at {at} and not isolated since: nothing to put back"
+            ),
+            None => format!("{instance} has no {ORIGINAL_TAG} tag: rolecall did not isolate it"),
+        }));
+    }
+    let (originals, source) = match (from_log(scope, instance), decode(&net.tags)) {
+        (Some(log), Some(tag)) if log != tag => {
+            return Err(refuse(format!(
+                "the case log and the tag {ORIGINAL_TAG} disagree on {instance}'s original groups (log: {}; tag: {}): put them back by hand from the log, and look at who changed the tag",
+                groups_text(&log),
+                groups_text(&tag)
+            )))
+        }
+        (Some(log), _) => (log, format!("the log of case {}", scope.case_id)),
+        (None, Some(tag)) => (tag, format!("the tag {ORIGINAL_TAG}")),
+        (None, None) => {
+            return Err(refuse(format!(
+                "no record of {instance}'s original groups: the tag {ORIGINAL_TAG} cannot be read, and case {} did not isolate it",
+                scope.case_id
+            )))
+        }
+    };
+    // Each interface holds one group alone now (its quarantine group): anything else was
+    // changed by someone since, and putting the originals back would undo that unseen.
+    for i in &net.interfaces {
+        if i.groups.len() != 1 {
+            return Err(refuse(format!(
+                "interface {} has {} now, not a quarantine group alone: someone changed it after isolation; release would overwrite that, so put its groups back by hand",
+                i.id,
+                if i.groups.is_empty() { "no group".to_string() } else { i.groups.join(", ") }
+            )));
+        }
+    }
     for (eni, groups) in &originals {
         if !net.interfaces.iter().any(|i| &i.id == eni) {
             return Err(AwsError::new(ErrorKind::Other, "planning", eni.clone())
@@ -86,7 +121,7 @@ pub async fn plan_release(scope: &Scope, action: Action) -> Result<Plan, AwsErro
         })
         .collect();
     calls.push(format!(
-        "ec2:CreateTags {instance} rolecall:released-at=<now>"
+        "ec2:CreateTags {instance} rolecall:released-at=<the time it is done>"
     ));
     let title = format!("Release {instance}: put back its groups, as recorded in {source}");
     Ok(Plan {

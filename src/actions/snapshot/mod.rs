@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::{now, Action, Facts as AnyFacts, Outcome, Plan, Progress, Scope, Steps};
 use crate::aws::act::evidence::{self, SnapshotInfo};
-use crate::aws::act::network;
+use crate::aws::act::{kms, network};
 use crate::aws::arn::RoleArn;
 use crate::aws::ec2::{describe_instance, describe_volumes, Ec2Target};
 use crate::aws::{AwsError, ErrorKind};
@@ -35,7 +35,8 @@ pub struct Source {
 pub enum KeyPlan {
     /// `[case] kms_key_arn`.
     Configured(String),
-    /// The case's own key, found by its alias, or made.
+    /// The case's own key for the account shared with, found by its alias
+    /// (`alias/rolecall-<case>-<account>`, [`kms::evidence_alias`]), or made.
     Case { alias: String },
 }
 
@@ -46,7 +47,8 @@ pub struct Facts {
     pub instance: Option<String>,
     pub sources: Vec<Source>,
     pub share_with: Option<String>,
-    pub key: KeyPlan,
+    /// How encrypted snapshots get their key: `Some` whenever `share_with` is.
+    pub key: Option<KeyPlan>,
     pub forensic_role: Option<RoleArn>,
 }
 
@@ -176,16 +178,40 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
             kms_key_id: v.kms_key_id.clone(),
         });
     }
+    let given = share_with.is_some();
     let share_with = share_with
         .clone()
         .or_else(|| scope.case.forensic_account.clone());
-    let key = match &scope.case.kms_key_arn {
-        Some(arn) => KeyPlan::Configured(arn.clone()),
-        None => KeyPlan::Case {
-            alias: format!("alias/rolecall-{}", scope.case_id),
-        },
+    let key = match (&scope.case.kms_key_arn, &share_with) {
+        (Some(arn), Some(_)) => Some(KeyPlan::Configured(arn.clone())),
+        (None, Some(account)) => Some(KeyPlan::Case {
+            alias: kms::evidence_alias(&scope.case_id, account),
+        }),
+        (_, None) => None,
     };
     let forensic_role = share_with.as_ref().and(scope.case.forensic_role.clone());
+    // The forensic role copies what is shared with its own account: shared with another, its
+    // copy could only fail, after the snapshots are made and shared. Refused before anything.
+    if let (Some(role), Some(account)) = (&forensic_role, &share_with) {
+        if role.account_id() != account {
+            let from = if given {
+                "--share-with"
+            } else {
+                "[case] forensic_account"
+            };
+            return Err(AwsError::new(ErrorKind::Other, "planning", title)
+                .with_message(format!(
+                    "[case] forensic_role {role} is in account {}, but the snapshots would be shared with account {account} ({from}): the role can only copy what is shared with its own account",
+                    role.account_id()
+                ))
+                .with_hint(format!(
+                    "share with account {} (--share-with {}, or leave --share-with out when [case] forensic_account is {}), or set [case] forensic_role to a role in account {account} (or remove it, to share without copying); nothing was changed",
+                    role.account_id(),
+                    role.account_id(),
+                    role.account_id()
+                )));
+        }
+    }
 
     // DryRun the snapshots before anything changes: a refusal is explained, nothing is made.
     match &whole {
@@ -272,13 +298,17 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
         let encrypted = sources.iter().any(|s| s.encrypted);
         if encrypted {
             match &key {
-                KeyPlan::Configured(arn) => calls.push(format!("use KMS key {arn} for the encrypted ones")),
-                KeyPlan::Case { alias } => calls.push(format!(
-                    "kms:DescribeKey {alias}; if missing kms:CreateKey (policy: account {account} may use it for EBS) and kms:CreateAlias {alias}"
-                )),
+                Some(KeyPlan::Configured(arn)) => calls.push(format!("use KMS key {arn} ([case] kms_key_arn) for the encrypted ones")),
+                Some(KeyPlan::Case { alias }) => {
+                    calls.push(format!(
+                        "kms:DescribeKey {alias}; if it exists, kms:GetKeyPolicy (it is used only if account {account} may use it, else this stops); if missing, kms:CreateKey (policy: account {account} may use it for EBS; tags rolecall:case={}, rolecall:purpose=evidence, rolecall:forensic-account={account}) then kms:CreateAlias {alias}",
+                        scope.case_id
+                    ))
+                }
+                None => {}
             }
             calls.push(
-                "ec2:CopySnapshot of each encrypted snapshot, Encrypted=true KmsKeyId=<that key> (the copy is what is shared; a snapshot under aws/ebs cannot be)".to_string(),
+                "ec2:CopySnapshot of each encrypted snapshot, Encrypted=true KmsKeyId=<that key> (the copy is what is shared; a snapshot under aws/ebs cannot be), then ec2:DescribeSnapshots until the copy is completed".to_string(),
             );
         }
         calls.push(format!(
@@ -289,7 +319,7 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
         if let Some(role) = &forensic_role {
             calls.push(format!("sts:AssumeRole {role}"));
             calls.push(format!(
-                "ec2:CopySnapshot of each shared snapshot in account {account} (it owns the copy)"
+                "ec2:CopySnapshot of each shared snapshot in account {account} (it owns the copy), then ec2:DescribeSnapshots there until each copy is completed"
             ));
         }
         notes.push(
@@ -318,6 +348,10 @@ async fn follow(
     ids: &[String],
     progress: &dyn Progress,
 ) -> Result<Vec<SnapshotInfo>, AwsError> {
+    // DescribeSnapshots with no id would list every snapshot the account can see.
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut wait = Duration::from_secs(2);
     loop {
         let now = evidence::describe_snapshots(t, region, ids).await?;
@@ -450,15 +484,23 @@ pub async fn run(scope: &Scope, f: Facts, progress: &dyn Progress) -> Outcome {
             let shared_id = if source.encrypted {
                 let key_arn = match &key {
                     Some(k) => k.clone(),
-                    None => match evidence_key(scope, &mut steps, &f.key, account).await {
-                        Ok(k) => {
-                            key = Some(k.clone());
-                            k
+                    None => {
+                        let found = match &f.key {
+                            Some(plan) => evidence_key(scope, &mut steps, plan, account).await,
+                            None => Err((
+                                AwsError::new(ErrorKind::Other, "sharing", id.clone())
+                                    .with_message("no key was planned for the encrypted snapshots"),
+                                Record::new("kms.key"),
+                            )),
+                        };
+                        match found {
+                            Ok(k) => {
+                                key = Some(k.clone());
+                                k
+                            }
+                            Err((e, failed)) => return steps.fail(e, failed, left).await,
                         }
-                        Err(e) => {
-                            return steps.fail(e, Record::new("kms.key"), left).await;
-                        }
-                    },
+                    }
                 };
                 match reencrypt(scope, &mut steps, id, &key_arn, progress).await {
                     Ok(copy) => copy,

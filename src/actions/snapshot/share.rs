@@ -12,49 +12,119 @@ use crate::aws::ec2::Ec2Target;
 use crate::aws::{AwsError, ErrorKind};
 use crate::case::{records, Record};
 
-/// The key encrypted snapshots are copied under: the configured one, or the case's own (made,
-/// with a policy the forensic account may use, when there is none yet).
+/// The key encrypted snapshots are copied under: the configured one, or the case's own for
+/// `account` (made, with a policy the forensic account may use, when there is none yet). A key
+/// found by its alias is used only when its policy lets `account` use it. On failure, the
+/// record of the step that failed.
 pub(super) async fn evidence_key(
     scope: &Scope,
     steps: &mut Steps<'_>,
     plan: &KeyPlan,
     account: &str,
-) -> Result<String, AwsError> {
+) -> Result<String, (AwsError, Record)> {
     let t = &scope.target;
     let region = &scope.region;
-    match plan {
-        KeyPlan::Configured(arn) => Ok(arn.clone()),
-        KeyPlan::Case { alias } => {
-            if let Some(arn) = kms::key_by_alias(t, region, alias).await? {
-                steps.say(format!("using key {arn} ({alias})"));
-                return Ok(arn);
-            }
-            let partition = scope.role.partition().as_str().to_string();
-            let policy = kms::evidence_key_policy(scope.role.account_id(), account, &partition);
-            let description = format!(
-                "rolecall evidence key of case {}: account {account} may use it for EBS",
-                scope.case_id
-            );
-            let tags = vec![
-                ("rolecall:case".to_string(), scope.case_id.clone()),
-                ("rolecall:purpose".to_string(), "evidence".to_string()),
-            ];
-            let arn = kms::create_key(t, region, alias, &description, &policy, &tags)
-                .await
-                .map_err(|e| scope.denied(e, "kms:CreateKey"))?;
-            steps.made(arn.clone());
-            let record = Record::new("kms.create-key")
-                .targets([arn.clone()])
-                .params(json!({ "alias": alias, "policy": policy }));
-            steps
-                .done(
-                    format!("made key {arn} ({alias}) for account {account}"),
-                    record,
-                )
-                .await?;
-            Ok(arn)
-        }
+    let alias = match plan {
+        KeyPlan::Configured(arn) => return Ok(arn.clone()),
+        KeyPlan::Case { alias } => alias,
+    };
+    let found = kms::key_by_alias(t, region, alias).await.map_err(|e| {
+        (
+            scope.denied(e, "kms:DescribeKey"),
+            Record::new("kms.describe-key").targets([alias.clone()]),
+        )
+    })?;
+    if let Some(arn) = found {
+        check_grant(scope, &arn, alias, account).await?;
+        steps.say(format!(
+            "using key {arn} ({alias}): account {account} may use it"
+        ));
+        return Ok(arn);
     }
+    let partition = scope.role.partition().as_str().to_string();
+    let policy = kms::evidence_key_policy(scope.role.account_id(), account, &partition);
+    let description = format!(
+        "rolecall evidence key of case {}: account {account} may use it for EBS",
+        scope.case_id
+    );
+    let tags = vec![
+        ("rolecall:case".to_string(), scope.case_id.clone()),
+        ("rolecall:purpose".to_string(), "evidence".to_string()),
+        ("rolecall:forensic-account".to_string(), account.to_string()),
+    ];
+    let create = Record::new("kms.create-key").params(json!({
+        "alias": alias,
+        "description": description,
+        "policy": policy,
+        "tags": tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
+    }));
+    let arn = match kms::create_key(t, region, &description, &policy, &tags).await {
+        Ok(arn) => arn,
+        Err(e) => return Err((scope.denied(e, "kms:CreateKey"), create)),
+    };
+    // Named and recorded as soon as it exists: an alias that then fails leaves a known key.
+    steps.made(arn.clone());
+    let create = create
+        .targets([arn.clone()])
+        .result(json!({ "key_arn": arn }));
+    if let Err(e) = steps
+        .done(format!("made key {arn} for account {account}"), create)
+        .await
+    {
+        return Err((e, Record::new("kms.log").targets([arn])));
+    }
+    let name = Record::new("kms.create-alias")
+        .targets([alias.clone(), arn.clone()])
+        .params(json!({ "alias": alias, "key_arn": arn }));
+    if let Err(e) = kms::create_alias(t, region, alias, &arn).await {
+        // Not scope.denied: its hint says nothing was changed, and the key was made.
+        let denied = if e.kind == ErrorKind::AccessDenied {
+            format!(
+                "; role {} may not call kms:CreateAlias: add {} to its permission policy",
+                scope.role,
+                json!({ "Effect": "Allow", "Action": "kms:CreateAlias", "Resource": "*" })
+            )
+        } else {
+            String::new()
+        };
+        let hint = format!(
+            "key {arn} was made (its policy lets account {account} use it) but is not named {alias}, so a new run would not find it and would make another: name it (aws kms create-alias --alias-name {alias} --target-key-id {arn}) or set [case] kms_key_arn = \"{arn}\"{denied}"
+        );
+        let message = format!("key {arn} was made but not named {alias}: {}", e.message);
+        return Err((e.with_message(message).with_hint(hint), name));
+    }
+    steps.made(format!("{alias} (names {arn})"));
+    if let Err(e) = steps.done(format!("named key {arn} {alias}"), name).await {
+        return Err((e, Record::new("kms.log").targets([arn])));
+    }
+    Ok(arn)
+}
+
+/// A case key found by its alias is used only if its policy lets `account` use it: else the
+/// snapshot would be shared under a key the forensic account cannot read.
+async fn check_grant(
+    scope: &Scope,
+    arn: &str,
+    alias: &str,
+    account: &str,
+) -> Result<(), (AwsError, Record)> {
+    let record = || Record::new("kms.key-policy").targets([alias.to_string(), arn.to_string()]);
+    let policy = kms::key_policy(&scope.target, &scope.region, arn)
+        .await
+        .map_err(|e| (scope.denied(e, "kms:GetKeyPolicy"), record()))?;
+    let missing = kms::ungranted(&policy, account);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let e = AwsError::new(ErrorKind::Other, "checking the case key", arn.to_string())
+        .with_message(format!(
+            "key {arn} ({alias}) exists, but its policy does not let account {account} use it (not granted: {}), so a snapshot copied under it could not be used there",
+            missing.join(", ")
+        ))
+        .with_hint(format!(
+            "set [case] kms_key_arn to a key whose policy grants account {account} kms:Decrypt, kms:DescribeKey, kms:ReEncrypt*, kms:GenerateDataKey* and kms:CreateGrant, or open a new case (rolecall case open ID) and rolecall makes one; or grant account {account} those in the policy of {arn}"
+        ));
+    Err((e, record()))
 }
 
 /// Copies an encrypted snapshot re-encrypted under `key` (DryRun first); returns the copy.
@@ -84,6 +154,7 @@ pub(super) async fn reencrypt(
         .await
         .map_err(|e| scope.denied(e, "ec2:CopySnapshot"))?
         .unwrap_or_default();
+    no_id(&copy, snapshot)?;
     steps.made(copy.clone());
     let record = Record::new("snapshot.copy")
         .targets([snapshot.to_string(), copy.clone()])
@@ -96,10 +167,16 @@ pub(super) async fn reencrypt(
         )
         .await?;
     let done = follow(t, region, std::slice::from_ref(&copy), progress).await?;
-    if done.iter().any(|s| s.state == "error") {
+    if let Some(failed) = done.iter().find(|s| s.state == "error") {
         return Err(
-            AwsError::new(ErrorKind::Other, "CopySnapshot", copy.clone())
-                .with_message("the copy failed (is the key usable by this role, in this region?)"),
+            AwsError::new(ErrorKind::Other, "CopySnapshot", copy.clone()).with_message(format!(
+                "the copy {copy} failed{} (is the key usable by this role, in this region?)",
+                failed
+                    .message
+                    .as_deref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
+            )),
         );
     }
     Ok(copy)
@@ -185,6 +262,7 @@ pub(super) async fn forensic_copy(
     )
     .await?
     .unwrap_or_default();
+    no_id(&copy, snapshot)?;
     steps.made(format!("{copy} (in account {})", role.account_id()));
     let record = Record::new("snapshot.forensic-copy")
         .targets([snapshot.to_string(), copy.clone()])
@@ -199,6 +277,29 @@ pub(super) async fn forensic_copy(
             record,
         )
         .await?;
-    follow(&forensic, region, std::slice::from_ref(&copy), progress).await?;
+    let done = follow(&forensic, region, std::slice::from_ref(&copy), progress).await?;
+    if let Some(failed) = done.iter().find(|s| s.state == "error") {
+        return Err(AwsError::new(ErrorKind::Other, "CopySnapshot", copy.clone())
+            .with_message(format!(
+                "the copy {copy} in account {} failed{} (if {snapshot} is encrypted: may role {role} use its key?)",
+                role.account_id(),
+                failed
+                    .message
+                    .as_deref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
+            )));
+    }
     Ok(copy)
+}
+
+/// A CopySnapshot answer with no snapshot id: nothing to follow or name.
+fn no_id(copy: &str, snapshot: &str) -> Result<(), AwsError> {
+    if copy.is_empty() {
+        return Err(
+            AwsError::new(ErrorKind::Other, "CopySnapshot", snapshot.to_string())
+                .with_message("the answer held no snapshot id: look for a copy tagged rolecall:source-snapshot with this id"),
+        );
+    }
+    Ok(())
 }

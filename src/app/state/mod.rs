@@ -151,6 +151,8 @@ pub enum ActionState {
 #[derive(Debug, Clone)]
 pub struct ActionRow {
     pub n: u64,
+    /// The instance or volume it acts on.
+    pub target: String,
     pub title: String,
     pub account: String,
     pub state: ActionState,
@@ -222,11 +224,20 @@ pub struct State {
     pub jobs: Jobs,
     pub size: (u16, u16),
     pub should_quit: bool,
-    /// A quit was asked for while an action ran, and refused once: the next one quits.
-    pub quit_armed: bool,
+    /// When a quit was asked for while an action ran, and refused: another one soon after
+    /// quits (one much later is asked about again).
+    pub quit_armed: Option<DateTime<Utc>>,
 }
 
 impl State {
+    /// The responder actions still running.
+    pub fn running_actions(&self) -> Vec<&ActionRow> {
+        self.actions
+            .iter()
+            .filter(|r| r.state == ActionState::Running)
+            .collect()
+    }
+
     /// Shows an overlay view (sessions, case log, jobs), remembering the view to go back to.
     pub fn open_overlay(&mut self, view: View) {
         if !self.view.is_overlay() {
@@ -288,7 +299,7 @@ impl State {
             jobs: Jobs::default(),
             size,
             should_quit: false,
-            quit_armed: false,
+            quit_armed: None,
         };
         // Start on the first role, so Enter assumes it straight away.
         if s.tree_rows().len() > 1 {

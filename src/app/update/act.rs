@@ -31,27 +31,15 @@ fn selected(state: &State) -> Option<(RoleArn, String, Kind, String, bool)> {
         (View::Instances, Kind::Instances) => state
             .instances
             .selected_item()
-            .is_some_and(|i| is_isolated(&i.tags)),
+            .is_some_and(|i| isolate::is_isolated(&i.tags)),
         (View::AllInstances, Kind::Instances) => state
             .all_instances
             .table
             .selected_item()
-            .is_some_and(|r| is_isolated(&r.item.tags)),
+            .is_some_and(|r| isolate::is_isolated(&r.item.tags)),
         _ => false,
     };
     Some((role, picked.region, picked.kind, picked.id, isolated))
-}
-
-/// Whether the tags say rolecall isolated the instance and has not released it since.
-fn is_isolated(tags: &std::collections::BTreeMap<String, String>) -> bool {
-    match (
-        tags.get("rolecall:isolated-at"),
-        tags.get("rolecall:released-at"),
-    ) {
-        (Some(_), None) => tags.contains_key(isolate::ORIGINAL_TAG),
-        (Some(i), Some(r)) => i > r,
-        _ => false,
-    }
 }
 
 /// `S`, `X`, `C`: plans the action on the selected row (reads and DryRun checks, in a job).
@@ -86,6 +74,19 @@ pub fn ask(state: &mut State, ask: Ask) -> Vec<Effect> {
             return vec![];
         }
     };
+    if let Some(r) = state
+        .running_actions()
+        .into_iter()
+        .find(|r| r.target == action.target())
+    {
+        state.set_error(format!(
+            "#{} {} is still running on {}: wait for it to end (J shows it)",
+            r.n,
+            r.title,
+            action.target()
+        ));
+        return vec![];
+    }
     if !matches!(state.session_status(&role), SessionStatus::Active { .. }) {
         state.set_error(format!(
             "{} has no live session: assume it first (Enter on it in the tree)",
@@ -109,6 +110,12 @@ pub fn ask(state: &mut State, ask: Ask) -> Vec<Effect> {
 pub fn on_planned(state: &mut State, result: Result<Box<Plan>, AwsError>) -> Vec<Effect> {
     state.jobs.finish(&Slot::Plan);
     match result {
+        // A prompt is open (the `:` line, an MFA code): a y typed there must never be taken
+        // as the answer to a plan that arrived meanwhile.
+        Ok(plan) if state.popup.is_some() => state.set_error(format!(
+            "the plan of {} arrived while a prompt was open, so it is not shown: nothing was changed; ask again",
+            plan.title
+        )),
         Ok(plan) => {
             let Ok(role) = plan.role.parse::<RoleArn>() else {
                 return vec![];
@@ -141,9 +148,10 @@ pub fn confirm(state: &mut State, yes: bool) -> Vec<Effect> {
     }
     let n = state.actions.len() as u64 + 1;
     // A new action is warned about afresh.
-    state.quit_armed = false;
+    state.quit_armed = None;
     state.actions.push(ActionRow {
         n,
+        target: plan.action.target().to_string(),
         title: plan.title.clone(),
         account: plan.account.clone(),
         state: ActionState::Running,
@@ -224,12 +232,16 @@ pub fn quit(state: &mut State, force: bool) -> Vec<Effect> {
         .filter(|r| r.state == ActionState::Running)
         .map(|r| format!("#{} {}", r.n, r.title))
         .collect();
-    if running.is_empty() || force || state.quit_armed {
+    // A second ask within this long quits.
+    let soon = state
+        .quit_armed
+        .is_some_and(|at| state.now - at <= chrono::Duration::seconds(10));
+    if running.is_empty() || force || soon {
         state.should_quit = true;
     } else {
-        state.quit_armed = true;
+        state.quit_armed = Some(state.now);
         state.set_error(format!(
-            "{} still running: quitting now stops it part way. Wait for it (J shows it), or quit again (or :q!) to stop it",
+            "{} still running: quitting now stops it part way. Wait for it (J shows it), or quit again within 10 s (or :q!) to stop it",
             running.join(", ")
         ));
     }

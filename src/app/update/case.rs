@@ -18,6 +18,18 @@ pub fn open(state: &mut State, id: String, title: Option<String>) -> Vec<Effect>
 
 /// `:case close`.
 pub fn close(state: &mut State) -> Vec<Effect> {
+    let running: Vec<String> = state
+        .running_actions()
+        .iter()
+        .map(|r| format!("#{} {}", r.n, r.title))
+        .collect();
+    if !running.is_empty() {
+        state.set_error(format!(
+            "{} still running and recording in this case: close it when they end (J shows them)",
+            running.join(", ")
+        ));
+        return vec![];
+    }
     match &state.case {
         Some(c) => {
             state.set_info(format!("closing case {}…", c.id));

@@ -6,6 +6,7 @@ use aws_sdk_kms::types::{KeySpec, KeyUsageType, Tag};
 use serde_json::json;
 
 use crate::aws::ec2::Ec2Target;
+use crate::aws::policy::glob;
 use crate::aws::{AwsError, ErrorKind};
 
 fn kms_error<E>(
@@ -77,17 +78,17 @@ pub async fn key_by_alias(
     }
 }
 
-/// Creates a key with `policy` and `tags`, and names it `alias`; returns its ARN.
+/// Creates a key with `policy` and `tags`; returns its ARN as soon as KMS answers. Naming it
+/// is a call of its own ([`create_alias`]), so a key that could not be named is still known.
 pub async fn create_key(
     t: &Ec2Target,
     region: &str,
-    alias: &str,
     description: &str,
     policy: &serde_json::Value,
     tags: &[(String, String)],
 ) -> Result<String, AwsError> {
-    let kms = t.kms(region);
-    let out = kms
+    let out = t
+        .kms(region)
         .create_key()
         .description(description)
         .key_spec(KeySpec::SymmetricDefault)
@@ -105,14 +106,119 @@ pub async fn create_key(
         AwsError::new(ErrorKind::Other, "CreateKey", format!("region {region}"))
             .with_message("the answer held no key")
     })?;
-    let arn = meta.arn().unwrap_or(meta.key_id()).to_string();
-    kms.create_alias()
+    Ok(meta.arn().unwrap_or(meta.key_id()).to_string())
+}
+
+/// Names `key` `alias` (kms:CreateAlias).
+pub async fn create_alias(
+    t: &Ec2Target,
+    region: &str,
+    alias: &str,
+    key: &str,
+) -> Result<(), AwsError> {
+    t.kms(region)
+        .create_alias()
         .alias_name(alias)
-        .target_key_id(&arn)
+        .target_key_id(key)
         .send()
         .await
-        .map_err(|e| kms_error(e, "CreateAlias", alias.to_string()))?;
-    Ok(arn)
+        .map(|_| ())
+        .map_err(|e| kms_error(e, "CreateAlias", alias.to_string()))
+}
+
+/// The alias of a case's evidence key for `forensic_account`: one per case and forensic
+/// account (`alias/rolecall-<case>-<account>`). KMS alias names allow only letters, digits,
+/// `/`, `_` and `-`, and a case id may hold `.`: each `.` becomes `/`, which no case id holds, so
+/// two cases never share an alias (`IR-2026.1` → `alias/rolecall-IR-2026/1-999999999999`).
+pub fn evidence_alias(case_id: &str, forensic_account: &str) -> String {
+    let case: String = case_id
+        .chars()
+        .map(|c| match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' | '_' | '-' => c,
+            '.' => '/',
+            _ => '_',
+        })
+        .collect();
+    format!("alias/rolecall-{case}-{forensic_account}")
+}
+
+/// What the forensic account must be allowed to do with a key to copy a snapshot encrypted
+/// under it (what [`evidence_key_policy`] grants, action by action).
+pub const FORENSIC_USE: &[&str] = &[
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:CreateGrant",
+];
+
+/// The actions of [`FORENSIC_USE`] a key policy does not let `account` use: none when the
+/// account (its root, the bare id, any of its roles or users, or `*`) is allowed each one by an
+/// `Allow` statement and no unconditional `Deny` takes it back. Conditions on an `Allow` are
+/// taken as met (the one rolecall writes, `kms:GrantIsForAWSResource`, is met by EBS).
+pub fn ungranted(policy: &serde_json::Value, account: &str) -> Vec<&'static str> {
+    let statements: Vec<&serde_json::Value> = match policy.get("Statement") {
+        Some(serde_json::Value::Array(a)) => a.iter().collect(),
+        Some(s @ serde_json::Value::Object(_)) => vec![s],
+        _ => Vec::new(),
+    };
+    let effect = |s: &serde_json::Value, e: &str| {
+        s.get("Effect")
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|x| x.eq_ignore_ascii_case(e))
+    };
+    FORENSIC_USE
+        .iter()
+        .copied()
+        .filter(|action| {
+            let allowed = statements
+                .iter()
+                .any(|s| effect(s, "Allow") && names(s, account) && covers(s, action));
+            let denied = statements.iter().any(|s| {
+                effect(s, "Deny")
+                    && s.get("Condition").is_none()
+                    && names(s, account)
+                    && covers(s, action)
+            });
+            !allowed || denied
+        })
+        .collect()
+}
+
+fn strings(v: Option<&serde_json::Value>) -> Vec<&str> {
+    match v {
+        Some(serde_json::Value::String(s)) => vec![s.as_str()],
+        Some(serde_json::Value::Array(a)) => a.iter().filter_map(|x| x.as_str()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether a statement's `Principal` takes in `account` (a `NotPrincipal` never does).
+fn names(statement: &serde_json::Value, account: &str) -> bool {
+    let principals = match statement.get("Principal") {
+        Some(serde_json::Value::String(s)) => vec![s.as_str()],
+        Some(p @ serde_json::Value::Object(_)) => strings(p.get("AWS")),
+        _ => Vec::new(),
+    };
+    principals.iter().any(|p| {
+        let parts: Vec<&str> = p.split(':').collect();
+        *p == "*"
+            || *p == account
+            || (parts.len() >= 6 && parts[0] == "arn" && parts[2] == "iam" && parts[4] == account)
+    })
+}
+
+/// Whether a statement's `Action` (or `NotAction`) takes in `action`.
+fn covers(statement: &serde_json::Value, action: &str) -> bool {
+    if let Some(a) = statement.get("Action") {
+        strings(Some(a)).iter().any(|p| glob(p, action, true))
+    } else if let Some(not) = statement.get("NotAction") {
+        !strings(Some(not)).iter().any(|p| glob(p, action, true))
+    } else {
+        false
+    }
 }
 
 /// A key's policy, as JSON.
@@ -133,4 +239,63 @@ pub async fn key_policy(
         .policy()
         .and_then(|p| serde_json::from_str(p).ok())
         .unwrap_or(serde_json::Value::Null))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_alias_is_one_per_case_and_account_and_a_valid_name() {
+        assert_eq!(
+            evidence_alias("IR-SNAP", "999999999999"),
+            "alias/rolecall-IR-SNAP-999999999999"
+        );
+        let a = evidence_alias("IR-2026.1", "999999999999");
+        assert_eq!(a, "alias/rolecall-IR-2026/1-999999999999");
+        assert!(a
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-')));
+        assert_ne!(a, evidence_alias("IR-2026_1", "999999999999"));
+        assert_ne!(a, evidence_alias("IR-2026-1", "999999999999"));
+        assert_ne!(a, evidence_alias("IR-2026.1", "888888888888"));
+    }
+
+    #[test]
+    fn the_evidence_policy_grants_the_forensic_account_and_no_other() {
+        let p = evidence_key_policy("777777777777", "999999999999", "aws");
+        assert!(ungranted(&p, "999999999999").is_empty());
+        assert_eq!(ungranted(&p, "888888888888"), FORENSIC_USE);
+    }
+
+    #[test]
+    fn a_default_or_narrow_policy_is_not_a_grant() {
+        let default = json!({"Version": "2012-10-17", "Id": "key-default-1", "Statement": [{
+            "Sid": "Enable IAM User Permissions", "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::777777777777:root"}, "Action": "kms:*", "Resource": "*"}]});
+        assert_eq!(ungranted(&default, "999999999999"), FORENSIC_USE);
+        let narrow = json!({"Statement": {"Effect": "Allow",
+            "Principal": {"AWS": ["999999999999"]}, "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": "*"}});
+        assert_eq!(
+            ungranted(&narrow, "999999999999"),
+            [
+                "kms:ReEncryptFrom",
+                "kms:ReEncryptTo",
+                "kms:GenerateDataKey",
+                "kms:GenerateDataKeyWithoutPlaintext",
+                "kms:CreateGrant"
+            ]
+        );
+        let role = json!({"Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::999999999999:role/ForensicCopier"}, "Action": "kms:*", "Resource": "*"}]});
+        assert!(ungranted(&role, "999999999999").is_empty());
+        let denied = json!({"Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"},
+            {"Effect": "Deny", "Principal": {"AWS": "999999999999"}, "Action": "kms:CreateGrant", "Resource": "*"}]});
+        assert_eq!(ungranted(&denied, "999999999999"), ["kms:CreateGrant"]);
+        assert_eq!(
+            ungranted(&serde_json::Value::Null, "999999999999"),
+            FORENSIC_USE
+        );
+    }
 }

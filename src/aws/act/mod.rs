@@ -11,7 +11,7 @@ pub mod network;
 
 use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
 
-use super::AwsError;
+use super::{AwsError, ErrorKind};
 
 /// An EC2 call's outcome under `dry_run`: a dry run that EC2 answers `DryRunOperation` proved
 /// the permission (`Ok(None)`); a real call gives its value.
@@ -20,11 +20,11 @@ pub(in crate::aws) fn dry<T>(
     dry_run: bool,
 ) -> Result<Option<T>, AwsError> {
     match result {
-        Ok(v) if dry_run => {
-            // An endpoint that ignores DryRun did the call for real: say so in the log.
-            tracing::warn!("a DryRun call was carried out by the endpoint");
-            Ok(Some(v))
-        }
+        // An endpoint that ignores DryRun did the call for real: rolecall cannot know what it
+        // changed, so it stops and says so rather than going on as if it had only asked.
+        Ok(_) if dry_run => Err(AwsError::new(ErrorKind::Other, "a call with DryRun", "the endpoint")
+            .with_message("the endpoint carried out a call sent with DryRun=true, so it may have changed something")
+            .with_hint("AWS answers DryRun with DryRunOperation; check AWS_ENDPOINT_URL (an emulator or proxy that ignores DryRun), and the account for what the call made")),
         Ok(v) => Ok(Some(v)),
         Err(e) if dry_run && e.code.as_deref() == Some("DryRunOperation") => Ok(None),
         Err(e) => Err(e),
