@@ -42,6 +42,57 @@ impl Partition {
             Partition::AwsCn => "console.amazonaws.cn",
         }
     }
+
+    /// The region the partition's global sign-in and console hosts are in: it has no regional
+    /// sign-in host of its own (`signin.aws.amazon.com` is us-east-1's).
+    pub fn home_region(self) -> &'static str {
+        match self {
+            Partition::Aws => "us-east-1",
+            Partition::AwsUsGov => "us-gov-west-1",
+            Partition::AwsCn => "cn-north-1",
+        }
+    }
+
+    /// The partition a region is in, among the three rolecall knows: `None` for the regions of
+    /// other partitions (`us-iso-east-1`, `eusc-de-east-1`…) and for names it cannot place.
+    pub fn of_region(region: &str) -> Option<Partition> {
+        validate_region(region).ok()?;
+        let mut parts = region.split('-');
+        match (parts.next()?, parts.next()?) {
+            ("us", "gov") => Some(Partition::AwsUsGov),
+            ("cn", _) => Some(Partition::AwsCn),
+            (_, next) if next.starts_with("iso") => None,
+            ("us" | "ca" | "mx" | "sa" | "eu" | "il" | "me" | "af" | "ap", _) => {
+                Some(Partition::Aws)
+            }
+            _ => None,
+        }
+    }
+
+    /// `region`, when the partition has sign-in and console hosts of its own there: a region of
+    /// this partition other than its home region.
+    fn regional(self, region: Option<&str>) -> Option<&str> {
+        region.filter(|r| *r != self.home_region() && Partition::of_region(r) == Some(self))
+    }
+
+    /// The sign-in host for `region`: the region's own (`eu-west-1.signin.aws.amazon.com`,
+    /// `us-gov-east-1.signin.amazonaws-us-gov.com`), else the global [`Self::signin_host`] (the
+    /// home region, no region, or one outside the partition).
+    pub fn signin_host_in(self, region: Option<&str>) -> String {
+        match self.regional(region) {
+            Some(r) => format!("{r}.{}", self.signin_host()),
+            None => self.signin_host().to_string(),
+        }
+    }
+
+    /// The console host for `region`, chosen as [`Self::signin_host_in`] chooses:
+    /// `eu-west-1.console.aws.amazon.com`, else the global [`Self::console_host`].
+    pub fn console_host_in(self, region: Option<&str>) -> String {
+        match self.regional(region) {
+            Some(r) => format!("{r}.{}", self.console_host()),
+            None => self.console_host().to_string(),
+        }
+    }
 }
 
 impl FromStr for Partition {
@@ -368,5 +419,37 @@ mod tests {
         assert!(validate_session_name("x").is_err());
         assert!(validate_session_name("has space").is_err());
         assert!(validate_session_name(&"a".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn regions_are_placed_in_their_partition() {
+        for (region, partition) in [
+            ("us-east-1", Some(Partition::Aws)),
+            ("eu-west-1", Some(Partition::Aws)),
+            ("ap-southeast-7", Some(Partition::Aws)),
+            ("mx-central-1", Some(Partition::Aws)),
+            ("il-central-1", Some(Partition::Aws)),
+            ("us-gov-west-1", Some(Partition::AwsUsGov)),
+            ("us-gov-east-1", Some(Partition::AwsUsGov)),
+            ("cn-north-1", Some(Partition::AwsCn)),
+            ("cn-northwest-1", Some(Partition::AwsCn)),
+            ("us-iso-east-1", None),
+            ("us-isob-east-1", None),
+            ("eu-isoe-west-1", None),
+            ("eusc-de-east-1", None),
+            ("xx-west-1", None),
+            ("Europe", None),
+            ("eu.evil.com-1", None),
+        ] {
+            assert_eq!(Partition::of_region(region), partition, "{region}");
+        }
+        assert_eq!(
+            Partition::Aws.signin_host_in(Some("eu-west-1")),
+            "eu-west-1.signin.aws.amazon.com"
+        );
+        assert_eq!(
+            Partition::Aws.console_host_in(Some("us-east-1")),
+            "console.aws.amazon.com"
+        );
     }
 }

@@ -1,6 +1,12 @@
 //! Console links: the Switch Role page, and federated sign-in (the AWS federation endpoint's
 //! `getSigninToken` / `login`), both landing on a console page for a region, service, instance or
 //! volume, in the role's partition.
+//!
+//! Sign-in and the console page follow the link's region, as granted does: the region's own hosts
+//! (`eu-west-1.signin.aws.amazon.com`, `eu-west-1.console.aws.amazon.com`), so console access does
+//! not hang on us-east-1 during an outage there; the global hosts for a partition's home region
+//! (us-east-1, us-gov-west-1, cn-north-1), which has no regional sign-in host, and for a link with
+//! no region. The Switch Role page itself stays on the global sign-in host.
 
 use std::time::Duration;
 
@@ -35,9 +41,14 @@ pub struct Destination {
 
 impl Destination {
     /// The console page in `partition`: the service's home in the region, or the resource's
-    /// details page (`#InstanceDetails:instanceId=…`, `#VolumeDetails:volumeId=…`).
+    /// details page (`#InstanceDetails:instanceId=…`, `#VolumeDetails:volumeId=…`), on the
+    /// region's console host ([`Partition::console_host_in`]).
     pub fn url(&self, partition: Partition) -> String {
-        let host = partition.console_host();
+        self.url_on(&partition.console_host_in(self.region.as_deref()))
+    }
+
+    /// The same page on the console host `host`.
+    fn url_on(&self, host: &str) -> String {
         let service = match (&self.resource, &self.service) {
             (Some(_), _) => "ec2",
             (None, Some(s)) => s.as_str(),
@@ -101,7 +112,9 @@ fn is_ec2_id(id: &str, prefix: &str) -> bool {
 ///
 /// `roleName` keeps the role's path (`audit/Auditor`); the colour is only sent when it is one the
 /// console offers, since others are ignored or rejected by the page. With a destination, the page
-/// sends the browser there once the role is switched.
+/// sends the browser there once the role is switched (on the region's console host). The page is
+/// on the partition's global sign-in host: the browser is signed in there already, and the link
+/// asks no endpoint for anything.
 pub fn switch_role_url(
     arn: &RoleArn,
     display_name: &str,
@@ -131,10 +144,36 @@ pub fn switch_role_url(
     }
 }
 
-/// The partition's federation endpoint: `https://signin.aws.amazon.com/federation` and the like.
-pub fn federation_endpoint(partition: Partition) -> Url {
-    let text = format!("https://{}/federation", partition.signin_host());
+/// The partition's federation endpoint for a sign-in in `region`: the region's own
+/// (`https://eu-west-1.signin.aws.amazon.com/federation`), else the global one
+/// (`https://signin.aws.amazon.com/federation` and the like) for the partition's home region, no
+/// region, or a region outside the partition ([`Partition::signin_host_in`]).
+pub fn federation_endpoint(partition: Partition, region: Option<&str>) -> Url {
+    let text = format!("https://{}/federation", partition.signin_host_in(region));
+    // The host is a fixed one, prefixed only with a region name that passed `validate_region`.
     Url::parse(&text).expect("a fixed, valid URL")
+}
+
+/// The federation endpoint and the console page (`Destination`) of a sign-in landing on
+/// `destination`: both in the destination's region ([`federation_endpoint`], [`Destination::url`]).
+/// A configured endpoint (`[console] federation_endpoint`) is used as it is, for every region; the
+/// link then lands on the partition's global console host, since rolecall cannot tell which
+/// region such an endpoint serves.
+pub fn sign_in_target(
+    partition: Partition,
+    endpoint: Option<&Url>,
+    destination: &Destination,
+) -> (Url, String) {
+    match endpoint {
+        Some(endpoint) => (
+            endpoint.clone(),
+            destination.url_on(partition.console_host()),
+        ),
+        None => (
+            federation_endpoint(partition, destination.region.as_deref()),
+            destination.url(partition),
+        ),
+    }
 }
 
 /// The `getSigninToken` request for a role session. It carries the credentials, so it is a
@@ -182,8 +221,9 @@ pub enum SignIn {
 }
 
 /// A sign-in link for a role session: asks the federation endpoint (`endpoint`, else the
-/// partition's) for a sign-in token, for a link landing on `destination`. The one sign-in flow,
-/// for the CLI and the TUI; [`open`] then opens it.
+/// partition's in the destination's region, see [`sign_in_target`]) for a sign-in token, for a
+/// link on the same endpoint landing on `destination`. The one sign-in flow, for the CLI and the
+/// TUI; [`open`] then opens it.
 pub async fn sign_in(
     role: &RoleArn,
     credentials: &Credentials,
@@ -191,11 +231,8 @@ pub async fn sign_in(
     destination: &Destination,
     timeout: Duration,
 ) -> Result<Secret, AwsError> {
-    let partition = role.partition();
-    let endpoint = endpoint
-        .cloned()
-        .unwrap_or_else(|| federation_endpoint(partition));
-    federated_login_url(&endpoint, credentials, &destination.url(partition), timeout).await
+    let (endpoint, destination) = sign_in_target(role.partition(), endpoint, destination);
+    federated_login_url(&endpoint, credentials, &destination, timeout).await
 }
 
 /// Opens a sign-in link in the browser (off the async threads: the opener may block).
@@ -392,7 +429,7 @@ mod tests {
         let i = instance("i-0123456789abcdef0", "eu-west-1");
         assert_eq!(
             i.url(Partition::Aws),
-            "https://console.aws.amazon.com/ec2/home?region=eu-west-1#InstanceDetails:instanceId=i-0123456789abcdef0"
+            "https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#InstanceDetails:instanceId=i-0123456789abcdef0"
         );
         let v = Destination {
             region: Some("us-gov-west-1".into()),
@@ -455,7 +492,12 @@ mod tests {
             &("redirect_uri".to_string(), d.url(Partition::Aws))
         );
         // Encoded once: the fragment and query of the console URL do not leak into the link's.
-        assert!(u.contains("redirect_uri=https%3A%2F%2Fconsole.aws.amazon.com%2Fec2%2Fhome%3Fregion%3Deu-west-1%23InstanceDetails"), "{u}");
+        assert!(u.contains("redirect_uri=https%3A%2F%2Feu-west-1.console.aws.amazon.com%2Fec2%2Fhome%3Fregion%3Deu-west-1%23InstanceDetails"), "{u}");
+        // The Switch Role page itself stays on the global sign-in host.
+        assert!(
+            u.starts_with("https://signin.aws.amazon.com/switchrole?"),
+            "{u}"
+        );
         assert!(!u.contains('#'), "{u}");
     }
 
@@ -470,7 +512,7 @@ mod tests {
 
     #[test]
     fn signin_token_request_holds_the_session_as_json() {
-        let endpoint = federation_endpoint(Partition::Aws);
+        let endpoint = federation_endpoint(Partition::Aws, None);
         let req = signin_token_request(&endpoint, &creds(Some("tok&en=="))).unwrap();
         assert_eq!(format!("{req:?}"), "Secret(** redacted **)");
         let url = req.expose();
@@ -499,7 +541,7 @@ mod tests {
             (Partition::AwsCn, "signin.amazonaws.cn"),
         ] {
             let dest = instance("i-01234567", "us-east-1").url(p);
-            let link = login_url(&federation_endpoint(p), &dest, &Secret::new("T0k+/="));
+            let link = login_url(&federation_endpoint(p, None), &dest, &Secret::new("T0k+/="));
             let url = link.expose();
             assert!(
                 url.starts_with(&format!("https://{host}/federation?Action=login&")),
@@ -509,6 +551,203 @@ mod tests {
             assert_eq!(q[1], ("Issuer".into(), ISSUER.into()));
             assert_eq!(q[2], ("Destination".into(), dest));
             assert_eq!(q[3], ("SigninToken".into(), "T0k+/=".into()));
+        }
+    }
+
+    /// The federation endpoint and console host of a sign-in in `region`, and the sign-in host of
+    /// a switch-role link to it.
+    fn hosts(p: Partition, region: Option<&str>) -> (String, String, String) {
+        let d = Destination {
+            region: region.map(String::from),
+            service: Some("ec2".into()),
+            resource: None,
+        };
+        let (endpoint, page) = sign_in_target(p, None, &d);
+        let arn = arn(&format!("arn:{p}:iam::222222222222:role/R"));
+        let switch = switch_role_url(&arn, "x", None, Some(&d));
+        let host = |u: &str| Url::parse(u).unwrap().host_str().unwrap().to_string();
+        assert_eq!(endpoint.path(), "/federation");
+        assert_eq!(endpoint.scheme(), "https");
+        (host(endpoint.as_str()), host(&page), host(&switch))
+    }
+
+    #[test]
+    fn sign_in_follows_the_region() {
+        for (p, region, signin, console) in [
+            // aws: us-east-1 is the global hosts' region; every other region has its own.
+            (
+                Partition::Aws,
+                Some("us-east-1"),
+                "signin.aws.amazon.com",
+                "console.aws.amazon.com",
+            ),
+            (
+                Partition::Aws,
+                Some("eu-west-1"),
+                "eu-west-1.signin.aws.amazon.com",
+                "eu-west-1.console.aws.amazon.com",
+            ),
+            (
+                Partition::Aws,
+                Some("ap-southeast-2"),
+                "ap-southeast-2.signin.aws.amazon.com",
+                "ap-southeast-2.console.aws.amazon.com",
+            ),
+            (
+                Partition::Aws,
+                Some("us-west-2"),
+                "us-west-2.signin.aws.amazon.com",
+                "us-west-2.console.aws.amazon.com",
+            ),
+            (
+                Partition::Aws,
+                None,
+                "signin.aws.amazon.com",
+                "console.aws.amazon.com",
+            ),
+            // aws-us-gov: US-West is served by the global hosts, US-East has its own.
+            (
+                Partition::AwsUsGov,
+                Some("us-gov-west-1"),
+                "signin.amazonaws-us-gov.com",
+                "console.amazonaws-us-gov.com",
+            ),
+            (
+                Partition::AwsUsGov,
+                Some("us-gov-east-1"),
+                "us-gov-east-1.signin.amazonaws-us-gov.com",
+                "us-gov-east-1.console.amazonaws-us-gov.com",
+            ),
+            // aws-cn: Beijing is served by the global hosts, Ningxia has its own.
+            (
+                Partition::AwsCn,
+                Some("cn-north-1"),
+                "signin.amazonaws.cn",
+                "console.amazonaws.cn",
+            ),
+            (
+                Partition::AwsCn,
+                Some("cn-northwest-1"),
+                "cn-northwest-1.signin.amazonaws.cn",
+                "cn-northwest-1.console.amazonaws.cn",
+            ),
+            // A region outside the role's partition, or of a partition rolecall does not
+            // know: no regional host is made up, the partition's global ones are used.
+            (
+                Partition::Aws,
+                Some("us-gov-east-1"),
+                "signin.aws.amazon.com",
+                "console.aws.amazon.com",
+            ),
+            (
+                Partition::Aws,
+                Some("cn-northwest-1"),
+                "signin.aws.amazon.com",
+                "console.aws.amazon.com",
+            ),
+            (
+                Partition::AwsUsGov,
+                Some("eu-west-1"),
+                "signin.amazonaws-us-gov.com",
+                "console.amazonaws-us-gov.com",
+            ),
+            (
+                Partition::AwsCn,
+                Some("us-east-2"),
+                "signin.amazonaws.cn",
+                "console.amazonaws.cn",
+            ),
+            (
+                Partition::Aws,
+                Some("us-iso-east-1"),
+                "signin.aws.amazon.com",
+                "console.aws.amazon.com",
+            ),
+            (
+                Partition::Aws,
+                Some("eusc-de-east-1"),
+                "signin.aws.amazon.com",
+                "console.aws.amazon.com",
+            ),
+            (
+                Partition::Aws,
+                Some("Europe"),
+                "signin.aws.amazon.com",
+                "console.aws.amazon.com",
+            ),
+        ] {
+            let (endpoint, page, switch) = hosts(p, region);
+            assert_eq!(endpoint, signin, "{p} {region:?}");
+            assert_eq!(page, console, "{p} {region:?}");
+            assert_eq!(
+                switch,
+                p.signin_host(),
+                "{p} {region:?}: switch role stays global"
+            );
+        }
+    }
+
+    #[test]
+    fn whole_regional_urls() {
+        let d = instance("i-0123456789abcdef0", "eu-west-1");
+        let (endpoint, page) = sign_in_target(Partition::Aws, None, &d);
+        assert_eq!(
+            endpoint.as_str(),
+            "https://eu-west-1.signin.aws.amazon.com/federation"
+        );
+        assert_eq!(
+            page,
+            "https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#InstanceDetails:instanceId=i-0123456789abcdef0"
+        );
+        // getSigninToken and the login link go to the same regional endpoint.
+        let req = signin_token_request(&endpoint, &creds(Some("t"))).unwrap();
+        assert!(
+            req.expose().starts_with(
+                "https://eu-west-1.signin.aws.amazon.com/federation?Action=getSigninToken&"
+            ),
+            "{}",
+            req.expose()
+        );
+        let link = login_url(&endpoint, &page, &Secret::new("T"));
+        assert!(
+            link.expose()
+                .starts_with("https://eu-west-1.signin.aws.amazon.com/federation?Action=login&"),
+            "{}",
+            link.expose()
+        );
+        assert_eq!(query(link.expose())[2], ("Destination".into(), page));
+
+        let home = instance("i-0123456789abcdef0", "us-east-1");
+        let (endpoint, page) = sign_in_target(Partition::Aws, None, &home);
+        assert_eq!(
+            endpoint.as_str(),
+            "https://signin.aws.amazon.com/federation"
+        );
+        assert_eq!(
+            page,
+            "https://console.aws.amazon.com/ec2/home?region=us-east-1#InstanceDetails:instanceId=i-0123456789abcdef0"
+        );
+        assert_eq!(
+            federation_endpoint(Partition::AwsUsGov, Some("us-gov-east-1")).as_str(),
+            "https://us-gov-east-1.signin.amazonaws-us-gov.com/federation"
+        );
+        assert_eq!(
+            federation_endpoint(Partition::AwsCn, Some("cn-north-1")).as_str(),
+            "https://signin.amazonaws.cn/federation"
+        );
+    }
+
+    #[test]
+    fn a_configured_endpoint_overrides_every_region() {
+        let configured = Url::parse("http://127.0.0.1:8080/federation").unwrap();
+        for region in ["eu-west-1", "us-east-1"] {
+            let d = instance("i-01234567", region);
+            let (endpoint, page) = sign_in_target(Partition::Aws, Some(&configured), &d);
+            assert_eq!(endpoint, configured);
+            assert_eq!(
+                page,
+                format!("https://console.aws.amazon.com/ec2/home?region={region}#InstanceDetails:instanceId=i-01234567")
+            );
         }
     }
 }

@@ -77,7 +77,9 @@ fn console_print_signs_in_with_the_session_the_emulator_issued() {
     assert_eq!(session["sessionKey"], issued("SecretAccessKey"));
     assert_eq!(session["sessionToken"], issued("SessionToken"));
 
-    // The link: login on the same endpoint, landing on the instance in eu-west-1.
+    // The link: login on the same endpoint, landing on the instance in eu-west-1. A configured
+    // endpoint serves every region, so the page is on the global console host (without one,
+    // both would be eu-west-1's own: see the unit tests in src/aws/console.rs).
     let link = out.stdout.trim();
     assert!(
         link.starts_with(&format!("{}?Action=login&", federation.endpoint)),
@@ -235,8 +237,16 @@ fn switch_role_link_with_a_destination() {
         q.last().unwrap(),
         &(
             "redirect_uri".to_string(),
-            "https://console.aws.amazon.com/ec2/home?region=eu-west-1#VolumeDetails:volumeId=vol-0123456789abcdef0".to_string()
+            "https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#VolumeDetails:volumeId=vol-0123456789abcdef0".to_string()
         )
+    );
+    // The Switch Role page stays on the global sign-in host; the page it leads to is the
+    // region's console.
+    assert!(
+        out.stdout
+            .starts_with("https://signin.aws.amazon.com/switchrole?"),
+        "{}",
+        out.stdout
     );
     // Without a destination the link is the plain one.
     let out = run(emu.rolecall().args(["link", "staging-auditor"])).ok();
