@@ -63,6 +63,11 @@ impl Aws {
         &self.sdk
     }
 
+    /// The primary identity's region (`--region`, `AWS_REGION`, the profile's), if any.
+    pub fn region(&self) -> Option<&str> {
+        self.sdk.region().map(|r| r.as_ref())
+    }
+
     /// Whether the primary credentials can be found, and if they are temporary ones (a session
     /// token): the first thing `doctor` checks.
     pub async fn find_credentials(&self) -> Result<FoundCredentials, String> {

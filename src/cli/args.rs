@@ -46,6 +46,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Start a config from the roles found today (the caller's IAM policies, ~/.aws/config role
+    /// profiles): print it, or --write it where rolecall looks for its config
+    Init {
+        /// Write it to the config file (the platform config dir, or --config / $ROLECALL_CONFIG);
+        /// a file that exists is never written over
+        #[arg(long)]
+        write: bool,
+    },
     /// Show the primary identity and the roles it can assume, grouped by account
     Roles {
         /// Print JSON instead of a table

@@ -24,6 +24,7 @@ mod assume;
 mod case;
 mod console;
 mod doctor;
+mod init;
 mod listing;
 pub mod print;
 mod roles;
@@ -107,6 +108,7 @@ fn aws_options(config: &Config, profile: Option<String>, region: Option<String>)
 
 /// Runs one subcommand (or the TUI); the result's error is printed by `main`.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config_path = config::locate(cli.config.as_deref()).map(|(p, _)| p);
     let mut config = config::load(cli.config.as_deref())?;
     // --read-only refuses every action, in the TUI as in the CLI.
     config.defaults.read_only |= cli.read_only;
@@ -146,6 +148,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     match command {
         Command::Case { command } => case::run(&ctx, command).await,
+        Command::Init { write } => init::init(&ctx, write, config_path.as_deref()).await,
         Command::Roles { json } => roles::roles(&ctx, json).await,
         Command::Policy {
             actions: true,

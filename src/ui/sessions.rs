@@ -5,6 +5,7 @@ use ratatui::text::Span;
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
 
+use super::table::{grow, text_width};
 use super::tree::session_label;
 use super::{clock, Theme};
 use crate::app::state::{SessionStatus, State};
@@ -36,7 +37,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     ])
     .style(theme.header());
     let height = usize::from(inner.height.saturating_sub(1));
-    let rows: Vec<Row> = arns
+    let page: Vec<_> = arns
         .iter()
         .skip(state.sessions_list.offset)
         .take(height)
@@ -61,6 +62,26 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 .and_then(|a| a.name.clone())
                 .map(|n| format!("{} ({n})", arn.account_id()))
                 .unwrap_or_else(|| arn.account_id().to_string());
+            (label, account, status, expires, left, info)
+        })
+        .collect();
+    // ROLE and ACCOUNT take the room the row has left, as far as their text needs.
+    let mut widths: Vec<u16> = vec![18, 22, 11, 8, 8, 9, 10];
+    let need = [
+        page.iter().map(|p| text_width(&p.0)).max().unwrap_or(0),
+        page.iter().map(|p| text_width(&p.1)).max().unwrap_or(0),
+    ];
+    // Table's default spacing is 1 between each of the 7 columns.
+    let others = widths[2..].iter().sum::<u16>() + 5;
+    grow(
+        &mut widths[..2],
+        &need,
+        inner.width.saturating_sub(others),
+        1,
+    );
+    let rows: Vec<Row> = page
+        .into_iter()
+        .map(|(label, account, status, expires, left, info)| {
             Row::new(vec![
                 Cell::from(label),
                 Cell::from(account),
@@ -75,15 +96,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             ])
         })
         .collect();
-    let widths = [
-        Constraint::Length(18),
-        Constraint::Length(22),
-        Constraint::Length(11),
-        Constraint::Length(8),
-        Constraint::Length(8),
-        Constraint::Length(9),
-        Constraint::Min(10),
-    ];
+    let last = widths.len() - 1;
+    let widths: Vec<Constraint> = widths
+        .iter()
+        .enumerate()
+        .map(|(i, &w)| {
+            if i == last {
+                Constraint::Min(w)
+            } else {
+                Constraint::Length(w)
+            }
+        })
+        .collect();
     let mut ts = TableState::default();
     ts.select(Some(
         state

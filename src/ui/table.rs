@@ -33,6 +33,30 @@ pub fn fit(heads: &[Head], width: u16) -> Vec<usize> {
     keep
 }
 
+/// Columns' widths on screen, in cells.
+pub fn text_width(s: &str) -> u16 {
+    u16::try_from(Span::raw(s).width()).unwrap_or(u16::MAX)
+}
+
+/// Gives the room a row has left (of `total`, `spacing` between columns) to the columns whose
+/// text (`need`) is cut, left to right, up to what each needs: a long account or role name is
+/// shown whole when the screen has room, and no column is dropped for it.
+pub fn grow(widths: &mut [u16], need: &[u16], total: u16, spacing: u16) {
+    let used: u16 = widths.iter().sum::<u16>()
+        + spacing.saturating_mul(u16::try_from(widths.len().saturating_sub(1)).unwrap_or(0));
+    let mut spare = total.saturating_sub(used);
+    for (w, &n) in widths.iter_mut().zip(need) {
+        if spare == 0 {
+            break;
+        }
+        if n > *w {
+            let more = (n - *w).min(spare);
+            *w += more;
+            spare -= more;
+        }
+    }
+}
+
 /// "12", or "3/12 /web" while filtered.
 pub fn count<T>(table: &TableView<T>) -> String {
     if table.list.filter.is_empty() {
@@ -114,23 +138,35 @@ pub fn draw<T: Tabular>(
     }))
     .style(theme.header());
     let height = usize::from(inner.height.saturating_sub(1));
-    let rows: Vec<TableRow> = table
+    let page: Vec<(&T, Vec<(String, Look)>)> = table
         .visible
         .iter()
         .skip(table.list.offset)
         .take(height)
         .map(|&i| {
             let row = &table.items[i];
-            TableRow::new(keep.iter().map(|&c| {
-                let (text, look) = row.cell(c, state.now);
-                Cell::from(span(text, look, row.account_id(), state, theme))
-            }))
+            (row, keep.iter().map(|&c| row.cell(c, state.now)).collect())
         })
         .collect();
-    let widths: Vec<Constraint> = keep
-        .iter()
-        .map(|&i| Constraint::Length(heads[i].width))
+    let mut widths: Vec<u16> = keep.iter().map(|&i| heads[i].width).collect();
+    let need: Vec<u16> = (0..keep.len())
+        .map(|k| {
+            page.iter()
+                .map(|(_, cells)| text_width(&cells[k].0))
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
+    grow(&mut widths, &need, inner.width, 1);
+    let rows: Vec<TableRow> =
+        page.into_iter()
+            .map(|(row, cells)| {
+                TableRow::new(cells.into_iter().map(|(text, look)| {
+                    Cell::from(span(text, look, row.account_id(), state, theme))
+                }))
+            })
+            .collect();
+    let widths: Vec<Constraint> = widths.into_iter().map(Constraint::Length).collect();
     let mut ts = TableState::default();
     if !rows.is_empty() {
         ts.select(Some(table.list.selected.saturating_sub(table.list.offset)));

@@ -601,6 +601,7 @@ fn help_lists_every_subcommand() {
     let emu = emulator();
     let out = run(emu.rolecall().arg("--help")).ok();
     for sub in [
+        "init",
         "roles",
         "assume",
         "instances",
