@@ -201,6 +201,7 @@ fn account_parts(items: Vec<Instance>, accounts: usize) -> Vec<Part<Instance>> {
                 rows,
                 failures: vec![],
                 ok: true,
+                throttled: 0,
             }
         })
         .collect()

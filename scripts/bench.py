@@ -154,7 +154,12 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--workers", type=int, default=16, help="boto3 threads and rolecall's concurrency")
     ap.add_argument("--cli-accounts", type=int, default=4, help="accounts in the aws CLI subset")
+    ap.add_argument("--start-only", nargs="*", metavar="BINARY",
+                    help="only the start figures, for --rolecall and each BINARY side by side "
+                         "(e.g. two build profiles), the binaries taking turns")
     args = ap.parse_args()
+    if args.start_only is not None:
+        return start_only([args.rolecall] + args.start_only, args)
 
     print(f"seeding the emulator with {args.world} (accounts:regions:instances)...", file=sys.stderr)
     emu, world = start_emulator(args.python, args.world)
@@ -219,6 +224,36 @@ def main():
         ok_ident = [x[1] for x in ident if x[1] is not None]
         print(f"| tree with the primary identity (emulator) | {med(ok_ident) * 1000:.0f} ms |" if ok_ident else
               "| identity | not seen |")
+    finally:
+        emu.kill()
+
+
+def start_only(binaries, args):
+    """First frame (endpoint never answers) and the identity (emulator) for each binary, taking
+    turns, medians of --runs; with each binary's size."""
+    emu, world = start_emulator(args.python, "1:1:1")
+    try:
+        home = tempfile.mkdtemp(prefix="rolecall-bench-")
+        open(os.path.join(home, "aws-config"), "w").close()
+        config = os.path.join(home, "config.toml")
+        with open(config, "w") as f:
+            for arn in world["roles"]:
+                f.write(f'[[role]]\narn = "{arn}"\n')
+        env = base_env(home, world["endpoint"], world, config)
+        hung = dict(env, AWS_ENDPOINT_URL=hung_endpoint())
+        first = {b: [] for b in binaries}
+        ident = {b: [] for b in binaries}
+        for _ in range(args.runs):
+            for b in binaries:
+                first[b].append(tui_times(b, hung, [b"roles ("])[0])
+                ident[b].append(tui_times(b, env, [b"roles (", b"user/responder"])[1])
+        print(f"| binary | size | first frame | tree with the identity |  (medians of {args.runs}, 120x30 pty)")
+        print("|---|---|---|---|")
+        for b in binaries:
+            f = [x for x in first[b] if x is not None]
+            i = [x for x in ident[b] if x is not None]
+            size = os.path.getsize(b) / (1 << 20)
+            print(f"| {b} | {size:.1f} MiB | {med(f) * 1000:.0f} ms | {med(i) * 1000:.0f} ms |")
     finally:
         emu.kill()
 

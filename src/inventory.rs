@@ -1,11 +1,18 @@
-//! Every account at once: `rolecall instances --all` / `volumes --all`. One role per account
-//! (the first known one that needs no MFA code), assumed and listed in all its regions, with a
-//! bounded number of accounts in flight; what fails is reported per account and region, and the
-//! rest is kept.
+//! Every account at once: `rolecall instances --all` / `volumes --all` and the TUI's every-account
+//! view. One role per account (the first known one that needs no MFA code), assumed and listed in
+//! all its regions; what fails is reported per account and region, and the rest is kept.
+//!
+//! How many accounts are in flight adapts, as TCP's window does: it starts at 16, grows by one
+//! for each account listed until AWS first throttles (STS's AssumeRole quota, EC2's request
+//! limits), then halves on a throttle and grows by one per window of accounts listed, never past
+//! `defaults.concurrency`. An account throttled past the SDK's own retries is listed again later,
+//! after a pause that grows with each try: throttling costs time, never an account.
 
+use std::collections::VecDeque;
 use std::future::Future;
+use std::time::Duration;
 
-use futures::stream::{self, Stream, StreamExt};
+use futures::stream::{self, FuturesUnordered, Stream, StreamExt};
 
 use crate::aws::arn::RoleArn;
 use crate::aws::assume::{assume_role, chained_cap};
@@ -25,6 +32,8 @@ pub struct Inventory<T> {
     /// Accounts listed (in whole or in part) out of those tried.
     pub accounts_ok: usize,
     pub accounts: usize,
+    /// Accounts AWS throttled, listed again later.
+    pub throttled: usize,
 }
 
 /// One account to list: the role to list it through and the regions to look in.
@@ -63,6 +72,8 @@ pub struct Part<T> {
     pub failures: Vec<Failure>,
     /// Listed in whole or in part (at least one region answered).
     pub ok: bool,
+    /// Times the account was throttled and listed again.
+    pub throttled: u32,
 }
 
 impl<T> Part<T> {
@@ -73,6 +84,7 @@ impl<T> Part<T> {
                 failures: vec![Failure::new(arn, None, e)],
                 rows: Vec::new(),
                 ok: false,
+                throttled: 0,
                 role: arn.clone(),
                 regions: target.regions,
             },
@@ -96,6 +108,7 @@ impl<T> Part<T> {
                     .collect();
                 Part {
                     ok: failures.len() < target.regions.len(),
+                    throttled: 0,
                     rows,
                     failures,
                     role: arn.clone(),
@@ -106,12 +119,81 @@ impl<T> Part<T> {
     }
 }
 
-/// Every target listed, at most `concurrency` accounts at a time, each account's answer coming
-/// out as soon as it is in. `credentials` gets a target's session (assumes the role, or reuses
-/// a live session); `list` lists with it in the target's regions.
+/// How many accounts may be in flight: additive increase, multiplicative decrease.
+#[derive(Debug, Clone)]
+pub struct Limit {
+    ceiling: f64,
+    now: f64,
+    /// Growing by one per account until the first throttle, as TCP's slow start.
+    slow_start: bool,
+    last_cut: Option<tokio::time::Instant>,
+}
+
+/// Accounts in flight at first.
+const START: usize = 16;
+/// Never fewer in flight than this (or the ceiling): throttling that does not ease with fewer
+/// calls (a quota shared with other tools) would otherwise leave one account at a time.
+const FLOOR: f64 = 8.0;
+/// Times an account throttled past the SDK's retries is listed again.
+const MAX_RETRIES: u32 = 8;
+
+impl Limit {
+    pub fn new(ceiling: usize) -> Limit {
+        let ceiling = ceiling.max(1) as f64;
+        Limit {
+            ceiling,
+            now: (START as f64).min(ceiling),
+            slow_start: true,
+            last_cut: None,
+        }
+    }
+
+    pub fn current(&self) -> usize {
+        (self.now.floor() as usize).max(1)
+    }
+
+    /// An account listed without a throttle.
+    pub fn listed(&mut self) {
+        self.now += if self.slow_start { 1.0 } else { 1.0 / self.now };
+        self.now = self.now.min(self.ceiling);
+    }
+
+    /// An account throttled: half as many in flight, once per half second (the calls in flight
+    /// when AWS started throttling all say so; that is one signal, not many).
+    pub fn throttled(&mut self) {
+        self.slow_start = false;
+        let now = tokio::time::Instant::now();
+        if self
+            .last_cut
+            .is_some_and(|t| now.duration_since(t) < Duration::from_millis(500))
+        {
+            return;
+        }
+        self.last_cut = Some(now);
+        self.now = (self.now / 2.0).max(FLOOR.min(self.ceiling));
+    }
+}
+
+/// The pause before listing a throttled account again: 0.5 s, 1 s, 2 s… up to 8 s.
+fn retry_delay(attempt: u32) -> Duration {
+    Duration::from_millis(500u64 << attempt.saturating_sub(1).min(4))
+}
+
+fn is_throttled<T>(outcome: &Result<Listing<T>, AwsError>) -> bool {
+    use crate::aws::ErrorKind::Throttled;
+    match outcome {
+        Err(e) => e.kind == Throttled,
+        Ok(l) => l.failures.iter().any(|f| f.error.kind == Throttled),
+    }
+}
+
+/// Every target listed, at most `ceiling` accounts at a time (fewer while AWS throttles, see
+/// [`Limit`]), each account's answer coming out as soon as it is in. `credentials` gets a
+/// target's session (assumes the role, or reuses a live session); `list` lists with it in the
+/// target's regions. A throttled account is listed again later; its part says how often.
 pub fn parts<T, C, CF, L, LF>(
     targets: Vec<Target>,
-    concurrency: usize,
+    ceiling: usize,
     credentials: C,
     list: L,
 ) -> impl Stream<Item = Part<T>>
@@ -121,19 +203,46 @@ where
     L: Fn(RoleCredentials, Vec<String>) -> LF + Clone,
     LF: Future<Output = Listing<T>>,
 {
-    stream::iter(targets)
-        .map(move |target| {
-            let session = credentials(&target);
-            let list = list.clone();
-            async move {
-                let outcome = match session.await {
-                    Ok(c) => Ok(list(c, target.regions.clone()).await),
-                    Err(e) => Err(e),
-                };
-                Part::new(target, outcome)
+    let job = move |target: Target, attempt: u32| {
+        let session = credentials(&target);
+        let list = list.clone();
+        async move {
+            if attempt > 0 {
+                tokio::time::sleep(retry_delay(attempt)).await;
             }
-        })
-        .buffer_unordered(concurrency.max(1))
+            let outcome = match session.await {
+                Ok(c) => Ok(list(c, target.regions.clone()).await),
+                Err(e) => Err(e),
+            };
+            (target, attempt, outcome)
+        }
+    };
+    let queue: VecDeque<(Target, u32)> = targets.into_iter().map(|t| (t, 0)).collect();
+    let running = FuturesUnordered::new();
+    stream::unfold(
+        (queue, running, Limit::new(ceiling), job),
+        |(mut queue, mut running, mut limit, job)| async move {
+            loop {
+                while running.len() < limit.current() {
+                    match queue.pop_front() {
+                        Some((target, attempt)) => running.push(job(target, attempt)),
+                        None => break,
+                    }
+                }
+                let (target, attempt, outcome) = running.next().await?;
+                if is_throttled(&outcome) && attempt < MAX_RETRIES {
+                    limit.throttled();
+                    tracing::debug!(role = %target.role.arn, attempt, limit = limit.current(), "throttled: listed again later");
+                    queue.push_back((target, attempt + 1));
+                    continue;
+                }
+                limit.listed();
+                let mut part = Part::new(target, outcome);
+                part.throttled = attempt;
+                return Some((part, (queue, running, limit, job)));
+            }
+        },
+    )
 }
 
 /// One role per account: the first in `roles` that needs no MFA code (an unattended run cannot
@@ -194,6 +303,7 @@ pub async fn fan_out<T: Listable + crate::resources::Resource>(
             .collect(),
         accounts_ok: 0,
         accounts: chosen.len() + mfa_only.len(),
+        throttled: 0,
     };
     let total = chosen.len();
     let targets: Vec<Target> = chosen
@@ -239,6 +349,7 @@ pub async fn fan_out<T: Listable + crate::resources::Resource>(
             }
         }
         inventory.accounts_ok += usize::from(part.ok);
+        inventory.throttled += usize::from(part.throttled > 0);
         inventory.failures.extend(part.failures);
         inventory.rows.extend(part.rows);
     }
@@ -269,6 +380,44 @@ mod tests {
             r.mfa_serial = Some("arn:aws:iam::111111111111:mfa/me".into());
         }
         r
+    }
+
+    #[test]
+    fn the_limit_grows_until_throttled_then_halves_to_its_floor() {
+        let mut l = Limit::new(128);
+        assert_eq!(l.current(), 16);
+        for _ in 0..200 {
+            l.listed();
+        }
+        assert_eq!(l.current(), 128, "slow start, up to the ceiling");
+        l.throttled();
+        assert_eq!(l.current(), 64);
+        l.throttled();
+        assert_eq!(l.current(), 64, "one cut for the calls throttled at once");
+        l.last_cut = None;
+        for _ in 0..10 {
+            l.throttled();
+            l.last_cut = None;
+        }
+        assert_eq!(l.current(), 8, "never below the floor");
+        for _ in 0..8 {
+            l.listed();
+        }
+        assert_eq!(
+            l.current(),
+            8,
+            "after a throttle, one more per window of accounts"
+        );
+        for _ in 0..20 {
+            l.listed();
+        }
+        assert_eq!(l.current(), 10, "about one per window: 8 + 9 + 10 accounts");
+        let mut small = Limit::new(4);
+        assert_eq!(small.current(), 4);
+        small.throttled();
+        assert_eq!(small.current(), 4, "a ceiling under the floor is the floor");
+        assert_eq!(retry_delay(1), Duration::from_millis(500));
+        assert_eq!(retry_delay(9), Duration::from_millis(8000));
     }
 
     #[test]

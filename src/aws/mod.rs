@@ -136,8 +136,29 @@ pub fn check_profile(name: &str) -> Result<(), String> {
 /// region, so any works for the primary identity; this is the one the global endpoint lives in.
 pub const FALLBACK_REGION: &str = "us-east-1";
 
+/// The HTTP client every SDK client of the process shares. Each SDK client would otherwise make
+/// its own, with its own connection pool: a fan-out over a thousand accounts then opens a new
+/// connection (a TCP and TLS handshake, two round trips more against AWS) for every call. One
+/// client keeps one pool (per timeout setting), so connections are reused across accounts and
+/// regions, and at most as many are open as calls are in flight.
+fn shared_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    static CLIENT: std::sync::OnceLock<aws_smithy_runtime_api::client::http::SharedHttpClient> =
+        std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            use aws_smithy_http_client::tls;
+            aws_smithy_http_client::Builder::new()
+                .tls_provider(tls::Provider::Rustls(
+                    tls::rustls_provider::CryptoMode::AwsLc,
+                ))
+                .build_https()
+        })
+        .clone()
+}
+
 async fn load_sdk(opts: &AwsOptions) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).http_client(shared_http_client());
     if let Some(p) = &opts.profile {
         loader = loader.profile_name(p);
     }

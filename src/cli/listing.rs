@@ -153,10 +153,14 @@ async fn everywhere<T: Resource + Listable>(ctx: &Ctx, format: Format) -> anyhow
         }
     }
     eprintln!(
-        "rolecall: {} {what} in {} of {} accounts",
+        "rolecall: {} {what} in {} of {} accounts{}",
         inventory.rows.len(),
         inventory.accounts_ok,
-        inventory.accounts
+        inventory.accounts,
+        match inventory.throttled {
+            0 => String::new(),
+            n => format!(" ({n} throttled by AWS, listed again after a pause)"),
+        }
     );
     if inventory.accounts_ok == 0 {
         bail!("no account could be listed; see the warnings above");

@@ -83,7 +83,7 @@ impl Default for Defaults {
             timeout_seconds: 30,
             connect_timeout_seconds: 5,
             max_attempts: 3,
-            concurrency: 16,
+            concurrency: 128,
             read_only: false,
         }
     }

@@ -465,7 +465,7 @@ fn link_prints_the_switch_role_url() {
         out["url"],
         "https://signin.aws.amazon.com/switchrole?roleName=audit%2FAuditor&account=333333333333&displayName=staging-auditor&color=B7CA9D"
     );
-    // sandbox's colour (123456) is not one the console offers.
+    // sandbox's colour (D7A5F0) is not one the console offers.
     let out = run(emu.rolecall().args(["link", "sandbox"])).ok();
     assert!(!out.stdout.contains("color="), "{}", out.stdout);
     let out = run(emu

@@ -318,6 +318,7 @@ pub fn part<T>(s: &State, role: &str, items: Vec<T>) -> Part<T> {
         rows,
         failures: vec![],
         ok: true,
+        throttled: 0,
     }
 }
 
@@ -329,6 +330,7 @@ pub fn failed_part<T>(role: &str, error: rolecall::aws::AwsError) -> Part<T> {
         rows: vec![],
         failures: vec![rolecall::resources::Failure::new(&arn(role), None, error)],
         ok: false,
+        throttled: 0,
     }
 }
 

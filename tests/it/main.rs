@@ -30,3 +30,4 @@ mod render;
 mod tmux;
 mod update;
 mod update_actions;
+mod wan;

@@ -455,6 +455,7 @@ impl Every {
                 rows,
                 failures,
                 ok,
+                ..
             } = part;
             // An account never listed (its AssumeRole failed) has that failure recorded already.
             let listed = failures.iter().all(|f| f.region.is_some());

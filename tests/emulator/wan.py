@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+"""An endpoint that answers a fan-out's STS and EC2 calls the way AWS does over a WAN, for the
+benchmarks and the connection tests: many requests in flight, each slow.
+
+- every answer waits --latency seconds (plus up to --jitter), the first on a connection
+  --handshake seconds more (the TCP and TLS handshakes a new connection costs against AWS);
+- HTTP/1.1 keep-alive, so a client that reuses connections pays the handshake once;
+- AssumeRole is limited to --assume-rate calls per second per caller account (AWS's STS quota),
+  answered `Throttling` past it; --throttle-every N also throttles every Nth AssumeRole;
+- GetCallerIdentity, AssumeRole, DescribeInstances, DescribeVolumes and DescribeRegions are
+  answered with generated data: ACCOUNTS secondary accounts, each with one role
+  (arn:aws:iam::<account>:role/Responder) and INSTANCES instances in each of REGIONS regions;
+- `GET /_stats` returns {"connections" (opened in all), "open_max" (open at once), "requests",
+  "in_flight_max", "throttled", "actions"}
+  and `POST /_stats/reset` zeroes them.
+
+It prints one JSON line ({"endpoint", "roles", "regions", "instances_per_region", "primary"})
+and serves until its parent goes away. Signatures are not checked: this measures the client.
+
+Usage: wan.py --world ACCOUNTS:REGIONS:INSTANCES [--latency 0.15] [--handshake 0.2] ...
+"""
+import argparse
+import json
+import os
+import random
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+PRIMARY = "111111111111"
+REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2", "eu-central-1", "ap-northeast-1"]
+STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
+EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
+
+
+class Stats:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        with getattr(self, "lock", threading.Lock()):
+            self.connections = 0
+            self.open = 0
+            self.open_max = 0
+            self.requests = 0
+            self.in_flight = 0
+            self.in_flight_max = 0
+            self.throttled = 0
+            self.actions = {}
+            self.assume_times = {}
+            self.assume_count = 0
+
+    def snapshot(self):
+        with self.lock:
+            return {"connections": self.connections, "open_max": self.open_max, "requests": self.requests,
+                    "in_flight_max": self.in_flight_max, "throttled": self.throttled,
+                    "actions": dict(self.actions)}
+
+
+def account_of_key(key):
+    """The account a generated access key belongs to: ASIA<account>XXXX, else the primary."""
+    if key.startswith("ASIA") and len(key) >= 16 and key[4:16].isdigit():
+        return key[4:16]
+    return PRIMARY
+
+
+def sts_error(code, message):
+    return 400, (f"<ErrorResponse xmlns=\"{STS_NS}\"><Error><Type>Sender</Type><Code>{code}</Code>"
+                 f"<Message>{message}</Message></Error><RequestId>wan</RequestId></ErrorResponse>")
+
+
+def ec2_error(status, code, message):
+    return status, (f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error>"
+                    f"</Errors><RequestID>wan</RequestID></Response>")
+
+
+def make_handler(args, stats, world):
+    accounts = set(world["accounts"])
+    regions = world["regions"]
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def setup(self):
+            super().setup()
+            self.fresh = True
+            with stats.lock:
+                stats.connections += 1
+                stats.open += 1
+                stats.open_max = max(stats.open_max, stats.open)
+
+        def finish(self):
+            super().finish()
+            with stats.lock:
+                stats.open -= 1
+
+        def do_GET(self):
+            if self.path.startswith("/_stats"):
+                return self.reply(200, json.dumps(stats.snapshot()), "application/json")
+            self.reply(404, "not found")
+
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length).decode()
+            if self.path.startswith("/_stats/reset"):
+                stats.reset()
+                return self.reply(200, "{}", "application/json")
+            form = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
+            action = form.get("Action", "")
+            auth = self.headers.get("Authorization", "")
+            scope = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/") if "Credential=" in auth else []
+            key = scope[0] if scope else ""
+            region = scope[2] if len(scope) > 2 else "us-east-1"
+            with stats.lock:
+                stats.requests += 1
+                stats.in_flight += 1
+                stats.in_flight_max = max(stats.in_flight_max, stats.in_flight)
+                stats.actions[action] = stats.actions.get(action, 0) + 1
+            try:
+                wait = args.latency + random.uniform(0, args.jitter)
+                if self.fresh:
+                    wait += args.handshake
+                    self.fresh = False
+                time.sleep(wait)
+                status, text = self.answer(action, form, key, region)
+            finally:
+                with stats.lock:
+                    stats.in_flight -= 1
+            self.reply(status, text)
+
+        def answer(self, action, form, key, region):
+            caller = account_of_key(key)
+            if action == "GetCallerIdentity":
+                arn = (f"arn:aws:iam::{PRIMARY}:user/responder" if caller == PRIMARY
+                       else f"arn:aws:sts::{caller}:assumed-role/Responder/rolecall")
+                return 200, (f"<GetCallerIdentityResponse xmlns=\"{STS_NS}\"><GetCallerIdentityResult>"
+                             f"<Arn>{arn}</Arn><UserId>AIDAWAN</UserId><Account>{caller}</Account>"
+                             f"</GetCallerIdentityResult><ResponseMetadata><RequestId>wan</RequestId>"
+                             f"</ResponseMetadata></GetCallerIdentityResponse>")
+            if action == "AssumeRole":
+                return self.assume(form, caller)
+            if caller not in accounts:
+                return ec2_error(401, "AuthFailure", "AWS was not able to validate the provided access credentials")
+            if region not in regions:
+                return ec2_error(401, "AuthFailure", f"not enabled in {region}")
+            if action == "DescribeInstances":
+                return 200, describe_instances(caller, region, args.instances)
+            if action == "DescribeVolumes":
+                return 200, (f"<DescribeVolumesResponse xmlns=\"{EC2_NS}\"><requestId>wan</requestId>"
+                             f"<volumeSet/></DescribeVolumesResponse>")
+            if action == "DescribeRegions":
+                items = "".join(f"<item><regionName>{r}</regionName><regionEndpoint>ec2.{r}.amazonaws.com"
+                                f"</regionEndpoint><optInStatus>opt-in-not-required</optInStatus></item>"
+                                for r in regions)
+                return 200, (f"<DescribeRegionsResponse xmlns=\"{EC2_NS}\"><requestId>wan</requestId>"
+                             f"<regionInfo>{items}</regionInfo></DescribeRegionsResponse>")
+            return ec2_error(400, "InvalidAction", f"the WAN endpoint does not answer {action}")
+
+        def assume(self, form, caller):
+            arn = form.get("RoleArn", "")
+            parts = arn.split(":")
+            account = parts[4] if len(parts) > 5 else ""
+            now = time.monotonic()
+            with stats.lock:
+                stats.assume_count += 1
+                count = stats.assume_count
+                times = stats.assume_times.setdefault(caller, [])
+                while times and now - times[0] > 1.0:
+                    times.pop(0)
+                over = len(times) >= args.assume_rate
+                forced = args.throttle_every and count % args.throttle_every == 0
+                if over or forced:
+                    stats.throttled += 1
+                else:
+                    times.append(now)
+            if over or forced:
+                return sts_error("Throttling", "Rate exceeded")
+            if account not in accounts:
+                return sts_error("AccessDenied", f"not authorized to perform: sts:AssumeRole on {arn}")
+            name = form.get("RoleSessionName", "rolecall")
+            expires = (datetime.now(timezone.utc) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            key = f"ASIA{account}{random.randrange(16 ** 4):04X}"
+            return 200, (f"<AssumeRoleResponse xmlns=\"{STS_NS}\"><AssumeRoleResult><Credentials>"
+                         f"<AccessKeyId>{key}</AccessKeyId><SecretAccessKey>wan-secret-{account}</SecretAccessKey>"
+                         f"<SessionToken>wan-token-{account}</SessionToken><Expiration>{expires}</Expiration>"
+                         f"</Credentials><AssumedRoleUser><AssumedRoleId>AROAWAN:{name}</AssumedRoleId>"
+                         f"<Arn>arn:aws:sts::{account}:assumed-role/Responder/{name}</Arn></AssumedRoleUser>"
+                         f"</AssumeRoleResult><ResponseMetadata><RequestId>wan</RequestId></ResponseMetadata>"
+                         f"</AssumeRoleResponse>")
+
+        def reply(self, status, text, kind="text/xml"):
+            data = text.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    return Handler
+
+
+def describe_instances(account, region, n):
+    items = []
+    for i in range(n):
+        iid = f"i-{int(account) % 10 ** 9:09x}{REGIONS.index(region):02x}{i:06x}"[:19]
+        items.append(
+            f"<item><instanceId>{iid}</instanceId><imageId>ami-12345678</imageId>"
+            f"<instanceState><code>16</code><name>running</name></instanceState>"
+            f"<privateDnsName>ip-10-0-{i // 250}-{i % 250}.ec2.internal</privateDnsName>"
+            f"<instanceType>t3.micro</instanceType><launchTime>2026-11-01T00:00:00.000Z</launchTime>"
+            f"<placement><availabilityZone>{region}a</availabilityZone></placement>"
+            f"<privateIpAddress>10.0.{i // 250}.{i % 250}</privateIpAddress>"
+            f"<tagSet><item><key>Name</key><value>node-{i}</value></item></tagSet></item>")
+    return (f"<DescribeInstancesResponse xmlns=\"{EC2_NS}\"><requestId>wan</requestId><reservationSet>"
+            f"<item><reservationId>r-{account}</reservationId><ownerId>{account}</ownerId>"
+            f"<instancesSet>{''.join(items)}</instancesSet></item></reservationSet></DescribeInstancesResponse>")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--world", default="40:3:3", help="ACCOUNTS:REGIONS:INSTANCES")
+    p.add_argument("--latency", type=float, default=0.150)
+    p.add_argument("--jitter", type=float, default=0.010)
+    p.add_argument("--handshake", type=float, default=0.200)
+    p.add_argument("--assume-rate", type=int, default=600)
+    p.add_argument("--throttle-every", type=int, default=0)
+    p.add_argument("--port", type=int, default=0)
+    args = p.parse_args()
+    n_accounts, n_regions, args.instances = (int(x) for x in args.world.split(":"))
+    accounts = [f"{900000000000 + i:012d}" for i in range(n_accounts)]
+    world = {"accounts": accounts, "regions": REGIONS[:n_regions]}
+    stats = Stats()
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        # A thousand accounts' connections may arrive at once.
+        request_queue_size = 4096
+
+    server = Server(("127.0.0.1", args.port), make_handler(args, stats, world))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(json.dumps({
+        "endpoint": f"http://127.0.0.1:{server.server_address[1]}",
+        "roles": [f"arn:aws:iam::{a}:role/Responder" for a in accounts],
+        "regions": world["regions"],
+        "instances_per_region": args.instances,
+        "primary": {"access_key_id": "AKIAWANPRIMARY000001", "secret_access_key": "wan-primary-secret"},
+    }), flush=True)
+    parent = os.getppid()
+    while os.getppid() == parent:
+        time.sleep(0.5)
+
+
+if __name__ == "__main__":
+    main()
