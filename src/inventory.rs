@@ -2,7 +2,7 @@
 //! view. One role per account (the first known one that needs no MFA code), assumed and listed in
 //! all its regions; what fails is reported per account and region, and the rest is kept.
 //!
-//! How many accounts are in flight adapts, as TCP's window does: it starts at 16, grows by one
+//! How many accounts are in flight adapts, as TCP's window does: it starts at 128, grows by one
 //! for each account listed until AWS first throttles (STS's AssumeRole quota, EC2's request
 //! limits), then halves on a throttle and grows by one per window of accounts listed, never past
 //! `defaults.concurrency`. An account throttled past the SDK's own retries is listed again later,
@@ -129,8 +129,14 @@ pub struct Limit {
     last_cut: Option<tokio::time::Instant>,
 }
 
-/// Accounts in flight at first.
-const START: usize = 16;
+/// Accounts in flight at first (or the ceiling, if lower). The one AWS quota a fan-out shares is
+/// STS's AssumeRole rate per caller account (600 a second by default); 128 accounts, each an
+/// AssumeRole then its listings, ask about 400 a second of it over a WAN. Each account's EC2
+/// calls count against that account's own quota.
+const START: usize = 128;
+/// Never more calls in flight than this (accounts in flight × their regions): each is an open
+/// connection, and a process may hold only so many files (see [`raise_open_file_limit`]).
+pub const MAX_CALLS: usize = 1024;
 /// Never fewer in flight than this (or the ceiling): throttling that does not ease with fewer
 /// calls (a quota shared with other tools) would otherwise leave one account at a time.
 const FLOOR: f64 = 8.0;
@@ -172,6 +178,13 @@ impl Limit {
         self.last_cut = Some(now);
         self.now = (self.now / 2.0).max(FLOOR.min(self.ceiling));
     }
+}
+
+/// Raises the soft limit on open files towards the hard one (to 4 096 at most), as Go's runtime
+/// does at start: a fan-out holds a connection per call in flight ([`MAX_CALLS`]), and many
+/// systems start processes at 1 024. Returns the limit now in force.
+pub fn raise_open_file_limit() -> std::io::Result<u64> {
+    rlimit::increase_nofile_limit(4096)
 }
 
 /// The pause before listing a throttled account again: 0.5 s, 1 s, 2 s… up to 8 s.
@@ -220,16 +233,24 @@ where
     let queue: VecDeque<(Target, u32)> = targets.into_iter().map(|t| (t, 0)).collect();
     let running = FuturesUnordered::new();
     stream::unfold(
-        (queue, running, Limit::new(ceiling), job),
-        |(mut queue, mut running, mut limit, job)| async move {
+        (queue, running, Limit::new(ceiling), job, 0usize),
+        |(mut queue, mut running, mut limit, job, mut calls)| async move {
             loop {
                 while running.len() < limit.current() {
-                    match queue.pop_front() {
-                        Some((target, attempt)) => running.push(job(target, attempt)),
-                        None => break,
+                    let Some((target, _)) = queue.front() else {
+                        break;
+                    };
+                    let regions = target.regions.len().max(1);
+                    if calls > 0 && calls + regions > MAX_CALLS {
+                        break;
+                    }
+                    if let Some((target, attempt)) = queue.pop_front() {
+                        calls += regions;
+                        running.push(job(target, attempt));
                     }
                 }
                 let (target, attempt, outcome) = running.next().await?;
+                calls -= target.regions.len().max(1);
                 if is_throttled(&outcome) && attempt < MAX_RETRIES {
                     limit.throttled();
                     tracing::debug!(role = %target.role.arn, attempt, limit = limit.current(), "throttled: listed again later");
@@ -239,7 +260,7 @@ where
                 limit.listed();
                 let mut part = Part::new(target, outcome);
                 part.throttled = attempt;
-                return Some((part, (queue, running, limit, job)));
+                return Some((part, (queue, running, limit, job, calls)));
             }
         },
     )
@@ -384,16 +405,16 @@ mod tests {
 
     #[test]
     fn the_limit_grows_until_throttled_then_halves_to_its_floor() {
-        let mut l = Limit::new(128);
-        assert_eq!(l.current(), 16);
-        for _ in 0..200 {
+        let mut l = Limit::new(1024);
+        assert_eq!(l.current(), 128);
+        for _ in 0..2000 {
             l.listed();
         }
-        assert_eq!(l.current(), 128, "slow start, up to the ceiling");
+        assert_eq!(l.current(), 1024, "slow start, up to the ceiling");
         l.throttled();
-        assert_eq!(l.current(), 64);
+        assert_eq!(l.current(), 512);
         l.throttled();
-        assert_eq!(l.current(), 64, "one cut for the calls throttled at once");
+        assert_eq!(l.current(), 512, "one cut for the calls throttled at once");
         l.last_cut = None;
         for _ in 0..10 {
             l.throttled();

@@ -1,3 +1,8 @@
+/// mimalloc rather than the system's: a fan-out's CPU went a quarter to glibc's malloc and free
+/// (perf, 1 000 accounts), as the SDK allocates per call; see the README's scale benchmark.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -10,6 +15,9 @@ use rolecall::aws::AwsError;
 use rolecall::cli::Cli;
 
 fn main() -> ExitCode {
+    // A shell asking for completions (COMPLETE=bash rolecall -- …) is answered here, before
+    // anything else runs.
+    rolecall::cli::shell::answer_completion_request();
     let cli = Cli::parse();
     let log_file = if cli.command.is_none() {
         // The TUI owns the screen: logs go to a file.
@@ -26,6 +34,11 @@ fn main() -> ExitCode {
     if let Err(e) = init_logging(log_file.as_deref()) {
         eprintln!("error: cannot open the log file: {e}");
         return ExitCode::FAILURE;
+    }
+    // A fan-out holds a connection per call in flight; 1 024 open files is not enough for it.
+    match rolecall::inventory::raise_open_file_limit() {
+        Ok(n) => tracing::debug!(open_files = n, "open file limit"),
+        Err(e) => tracing::debug!("open file limit not raised: {e}"),
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -20,6 +20,15 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::{
+    RuntimeComponents, RuntimeComponentsBuilder,
+};
+use aws_smithy_types::config_bag::ConfigBag;
 
 pub use error::{AwsError, ErrorKind};
 
@@ -141,19 +150,69 @@ pub const FALLBACK_REGION: &str = "us-east-1";
 /// connection (a TCP and TLS handshake, two round trips more against AWS) for every call. One
 /// client keeps one pool (per timeout setting), so connections are reused across accounts and
 /// regions, and at most as many are open as calls are in flight.
-fn shared_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
-    static CLIENT: std::sync::OnceLock<aws_smithy_runtime_api::client::http::SharedHttpClient> =
-        std::sync::OnceLock::new();
+fn shared_http_client() -> SharedHttpClient {
+    static CLIENT: std::sync::OnceLock<SharedHttpClient> = std::sync::OnceLock::new();
     CLIENT
         .get_or_init(|| {
             use aws_smithy_http_client::tls;
-            aws_smithy_http_client::Builder::new()
-                .tls_provider(tls::Provider::Rustls(
-                    tls::rustls_provider::CryptoMode::AwsLc,
-                ))
-                .build_https()
+            SharedHttpClient::new(CheckedOnce {
+                inner: aws_smithy_http_client::Builder::new()
+                    .tls_provider(tls::Provider::Rustls(
+                        tls::rustls_provider::CryptoMode::AwsLc,
+                    ))
+                    .build_https(),
+                checked: std::sync::OnceLock::new(),
+            })
         })
         .clone()
+}
+
+/// The shared HTTP client, checked once rather than by every SDK client made from it. The SDK
+/// checks a client's HTTP client each time one is made (`Client::from_conf`), and the hyper client
+/// answers by building a TLS connector — parsing every root certificate — that it throws away, only
+/// to load the certificates early. A fan-out makes an STS client per account and an EC2 client per
+/// account and region: that check was a quarter of its CPU (perf, 1 000 accounts).
+#[derive(Debug)]
+struct CheckedOnce {
+    inner: SharedHttpClient,
+    checked: std::sync::OnceLock<Result<(), String>>,
+}
+
+impl HttpClient for CheckedOnce {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.inner.http_connector(settings, components)
+    }
+
+    fn validate_base_client_config(
+        &self,
+        components: &RuntimeComponentsBuilder,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.checked
+            .get_or_init(|| {
+                self.inner
+                    .validate_base_client_config(components, cfg)
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
+            .map_err(BoxError::from)
+    }
+
+    fn validate_final_config(
+        &self,
+        components: &RuntimeComponents,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.inner.validate_final_config(components, cfg)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.inner.connector_metadata()
+    }
 }
 
 async fn load_sdk(opts: &AwsOptions) -> SdkConfig {

@@ -3,6 +3,9 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use clap_complete::engine::ArgValueCandidates;
+
+use crate::cli::shell::role_candidates;
 
 use crate::aws::credentials::TokenCode;
 
@@ -54,6 +57,14 @@ pub enum Command {
         #[arg(long)]
         write: bool,
     },
+    /// Print the script that completes rolecall's commands and ROLE arguments (role names and
+    /// ARNs from the config and ~/.aws/config) in a shell: eval "$(rolecall completions bash)"
+    Completions {
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+    /// Print rolecall's man page (roff): rolecall man > ~/.local/share/man/man1/rolecall.1
+    Man,
     /// Show the primary identity and the roles it can assume, grouped by account
     Roles {
         /// Print JSON instead of a table
@@ -63,6 +74,7 @@ pub enum Command {
     /// Assume a role and print its temporary credentials
     Assume {
         /// Role name from the config, or a full role ARN
+        #[arg(add = ArgValueCandidates::new(role_candidates))]
         role: String,
         /// How to print the credentials
         #[arg(long, value_enum, default_value_t = AssumeFormat::Env)]
@@ -81,6 +93,7 @@ pub enum Command {
     /// Run a command with the role's credentials in its environment; exits with its status
     Exec {
         /// Role name from the config, or a full role ARN
+        #[arg(add = ArgValueCandidates::new(role_candidates))]
         role: String,
         /// Session duration, in seconds or as "1h", "90m" (900s to 12h)
         #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
@@ -96,6 +109,7 @@ pub enum Command {
     /// account in the browser first)
     Link {
         /// Role name from the config, or a full role ARN
+        #[arg(add = ArgValueCandidates::new(role_candidates))]
         role: String,
         /// Print JSON instead of the bare link
         #[arg(long)]
@@ -107,6 +121,7 @@ pub enum Command {
     /// assume each role (ARNs in full), and each role's trust policy
     Policy {
         /// Only this role (name or ARN); default: every known role
+        #[arg(add = ArgValueCandidates::new(role_candidates))]
         role: Option<String>,
         /// Print {"primary_policy": …, "trust_policies": {ARN: …}} as JSON
         #[arg(long)]
@@ -120,6 +135,7 @@ pub enum Command {
     /// policies, AssumeRole (external ID, MFA), a read in the account, session duration
     Doctor {
         /// Only this role (name or ARN); default: every known role
+        #[arg(add = ArgValueCandidates::new(role_candidates))]
         role: Option<String>,
         /// Current code of the MFA device, for roles with mfa_serial
         #[arg(long, value_name = "CODE", value_parser = TokenCode::parse)]
@@ -138,6 +154,7 @@ pub enum Command {
     #[command(group(clap::ArgGroup::new("what").required(true).args(["instance", "volume"])))]
     Snapshot {
         /// Role name from the config, or a full role ARN
+        #[arg(add = ArgValueCandidates::new(role_candidates))]
         role: String,
         /// Every EBS volume of this instance
         #[arg(long, value_name = "ID")]
@@ -155,6 +172,7 @@ pub enum Command {
     /// recorded), termination protection on, volumes kept on termination (needs an open case)
     Isolate {
         /// Role name from the config, or a full role ARN
+        #[arg(add = ArgValueCandidates::new(role_candidates))]
         role: String,
         #[arg(long, value_name = "ID")]
         instance: String,
@@ -164,6 +182,7 @@ pub enum Command {
     /// Put back the security groups `isolate` replaced (from the instance's tag, else the log)
     Release {
         /// Role name from the config, or a full role ARN
+        #[arg(add = ArgValueCandidates::new(role_candidates))]
         role: String,
         #[arg(long, value_name = "ID")]
         instance: String,
@@ -174,6 +193,7 @@ pub enum Command {
     /// folder, each file's SHA-256 in the log (needs an open case)
     Capture {
         /// Role name from the config, or a full role ARN
+        #[arg(add = ArgValueCandidates::new(role_candidates))]
         role: String,
         #[arg(long, value_name = "ID")]
         instance: String,
@@ -194,6 +214,7 @@ pub enum Command {
     )]
     Console {
         /// Role name from the config, or a full role ARN
+        #[arg(add = ArgValueCandidates::new(role_candidates))]
         role: String,
         /// Print the sign-in link instead of opening a browser (it grants the role's access)
         #[arg(long)]
@@ -269,6 +290,7 @@ pub struct ActArgs {
 pub struct ListArgs {
     /// Role name from the config, or a full role ARN (or --all)
     #[arg(required_unless_present = "all")]
+    #[arg(add = ArgValueCandidates::new(role_candidates))]
     pub role: Option<String>,
     /// Every known account at once (one role per account, defaults.concurrency accounts in
     /// flight); rows carry the account id and role
@@ -351,4 +373,14 @@ mod tests {
             .unwrap_err()
             .contains("not a duration"));
     }
+}
+
+/// The shells `rolecall completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
 }

@@ -28,6 +28,7 @@ mod init;
 mod listing;
 pub mod print;
 mod roles;
+pub mod shell;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -106,8 +107,22 @@ fn aws_options(config: &Config, profile: Option<String>, region: Option<String>)
     }
 }
 
+/// The commands that need neither config nor AWS.
+fn offline(command: &Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Completions { shell } => shell::completions(*shell)?,
+        Command::Man => shell::man()?,
+        _ => anyhow::bail!("this command needs the config and AWS"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Runs one subcommand (or the TUI); the result's error is printed by `main`.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // These read no config: a broken one must not keep the shell from completing.
+    if let Some(c @ (Command::Completions { .. } | Command::Man)) = &cli.command {
+        return offline(c);
+    }
     let config_path = config::locate(cli.config.as_deref()).map(|(p, _)| p);
     let mut config = config::load(cli.config.as_deref())?;
     // --read-only refuses every action, in the TUI as in the CLI.
@@ -147,6 +162,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         journal,
     };
     match command {
+        c @ (Command::Completions { .. } | Command::Man) => offline(&c),
         Command::Case { command } => case::run(&ctx, command).await,
         Command::Init { write } => init::init(&ctx, write, config_path.as_deref()).await,
         Command::Roles { json } => roles::roles(&ctx, json).await,

@@ -151,7 +151,7 @@ fn defaults(loc: &Locator, d: &RawDefaults) -> Result<Defaults, ConfigError> {
             loc.int_in(v, "defaults.connect_timeout_seconds", 1..=300, " seconds")? as u32;
     }
     if let Some(v) = &d.concurrency {
-        defaults.concurrency = loc.int_in(v, "defaults.concurrency", 1..=128, " accounts")? as u32;
+        defaults.concurrency = loc.int_in(v, "defaults.concurrency", 1..=1024, " accounts")? as u32;
     }
     if let Some(b) = d.read_only {
         defaults.read_only = b;

@@ -887,3 +887,120 @@ fn a_reader_that_goes_away_is_not_a_panic() {
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// What the shell gets back from rolecall on a TAB (fish's format: one `value<TAB>help` a line).
+fn completions_for(cmd: &mut std::process::Command, line: &[&str]) -> Vec<(String, String)> {
+    let out = run(cmd.env("COMPLETE", "fish").arg("--").args(line)).ok();
+    out.stdout
+        .lines()
+        .map(|l| {
+            let (v, h) = l.split_once('\t').unwrap_or((l, ""));
+            (v.to_string(), h.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn completions_offer_role_names_and_arns_from_the_config_and_aws_profiles() {
+    let emu = emulator();
+    let home = tempfile::tempdir().unwrap();
+    let aws_config = home.path().join("aws-config");
+    std::fs::write(
+        &aws_config,
+        "[profile ir-audit]\nrole_arn = arn:aws:iam::777777777777:role/Audit\nsource_profile = default\n",
+    )
+    .unwrap();
+    let mut cmd = emu.rolecall();
+    cmd.env("AWS_CONFIG_FILE", &aws_config);
+    let got = completions_for(&mut cmd, &["rolecall", "assume", ""]);
+    let values: Vec<&str> = got.iter().map(|(v, _)| v.as_str()).collect();
+    for want in [
+        "prod-responder",
+        "prod-breakglass",
+        "staging-auditor",
+        "ir-audit",
+        "arn:aws:iam::222222222222:role/ResponderRole",
+        "arn:aws:iam::777777777777:role/Audit",
+    ] {
+        assert!(values.contains(&want), "{want} not in {values:?}");
+    }
+    let help = &got.iter().find(|(v, _)| v == "prod-responder").unwrap().1;
+    assert_eq!(
+        help,
+        "prod (222222222222): arn:aws:iam::222222222222:role/ResponderRole"
+    );
+    // A prefix narrows them, in every command taking a ROLE.
+    let mut cmd = emu.rolecall();
+    let got = completions_for(&mut cmd, &["rolecall", "instances", "staging"]);
+    assert_eq!(
+        got.iter().map(|(v, _)| v.as_str()).collect::<Vec<_>>(),
+        ["staging-auditor"]
+    );
+    let mut cmd = emu.rolecall();
+    let got = completions_for(&mut cmd, &["rolecall", "doctor", "arn:aws:iam::3"]);
+    assert_eq!(
+        got.iter().map(|(v, _)| v.as_str()).collect::<Vec<_>>(),
+        ["arn:aws:iam::333333333333:role/audit/Auditor"]
+    );
+    // Subcommands complete too.
+    let mut cmd = emu.rolecall();
+    let got = completions_for(&mut cmd, &["rolecall", "comp"]);
+    assert_eq!(got[0].0, "completions");
+    // A config that does not load gives no candidates and no error text on the command line.
+    let bad = home.path().join("bad.toml");
+    std::fs::write(&bad, "[[role]]\narn = 3\n").unwrap();
+    let mut cmd = emu.rolecall();
+    cmd.env("ROLECALL_CONFIG", &bad);
+    assert!(completions_for(&mut cmd, &["rolecall", "assume", ""])
+        .iter()
+        .all(|(v, _)| !v.starts_with("arn:aws:iam::2222")));
+}
+
+#[test]
+fn completion_scripts_and_the_man_page() {
+    let emu = emulator();
+    let bin = env!("CARGO_BIN_EXE_rolecall");
+    for (shell, marker) in [
+        (
+            "bash",
+            "complete -o nospace -o bashdefault -o nosort -F _clap_complete_rolecall rolecall",
+        ),
+        ("zsh", "#compdef rolecall"),
+        (
+            "fish",
+            "complete --keep-order --exclusive --command rolecall",
+        ),
+        (
+            "powershell",
+            "Register-ArgumentCompleter -Native -CommandName rolecall",
+        ),
+        ("elvish", "set edit:completion:arg-completer[rolecall]"),
+    ] {
+        // Even with a config that does not load: the shell's start-up must not fail on it.
+        let out = run(emu
+            .rolecall()
+            .env("ROLECALL_CONFIG", "/nonexistent/rolecall.toml")
+            .args(["completions", shell]))
+        .ok();
+        assert!(out.stdout.contains(marker), "{shell}: {}", out.stdout);
+        assert!(
+            out.stdout.contains(bin),
+            "{shell} calls this binary back: {}",
+            out.stdout
+        );
+        assert!(out.stdout.contains("COMPLETE"), "{shell}: {}", out.stdout);
+    }
+    let out = run(emu.rolecall().args(["completions", "tcsh"]));
+    assert_eq!(out.code, Some(2), "a usage error");
+    assert!(
+        out.stderr.contains("bash, zsh, fish, powershell, elvish"),
+        "{}",
+        out.stderr
+    );
+    let out = run(emu.rolecall().arg("man")).ok();
+    assert!(out.stdout.starts_with(".ie"), "{}", out.stdout);
+    assert!(out.stdout.contains(".TH rolecall 1"), "{}", out.stdout);
+    for sub in ["assume", "instances", "snapshot", "completions", "case"] {
+        assert!(out.stdout.contains(sub), "{sub} in the man page");
+    }
+}

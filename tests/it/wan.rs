@@ -25,8 +25,9 @@ impl Drop for Wan {
 }
 
 impl Wan {
-    /// `world`: ACCOUNTS:REGIONS:INSTANCES; `args`: more of wan.py's flags.
-    fn start(world: &str, args: &[&str]) -> Wan {
+    /// `world`: ACCOUNTS:REGIONS:INSTANCES; `args`: more of wan.py's flags; `defaults`: more
+    /// lines of the config's `[defaults]`.
+    fn start(world: &str, args: &[&str], defaults: &str) -> Wan {
         let python =
             std::env::var("ROLECALL_TEST_PYTHON").unwrap_or_else(|_| "python3".to_string());
         let mut child = Command::new(python)
@@ -43,7 +44,7 @@ impl Wan {
             .unwrap();
         let world: Value = serde_json::from_str(&line).expect("wan.py prints JSON");
         let dir = tempfile::tempdir().unwrap();
-        let mut config = format!("[defaults]\nregions = {}\n", world["regions"]);
+        let mut config = format!("[defaults]\nregions = {}\n{defaults}\n", world["regions"]);
         for role in world["roles"].as_array().unwrap() {
             config.push_str(&format!("\n[[role]]\narn = {role}\n"));
         }
@@ -90,31 +91,40 @@ impl Wan {
 #[test]
 fn a_fan_out_opens_no_more_connections_than_it_has_calls_in_flight() {
     let emu = crate::common::emulator();
-    let wan = Wan::start("50:3:2", &[]);
-    let out = run(wan.rolecall(emu).args(["instances", "--all", "--json"])).ok();
-    assert_eq!(out.json().as_array().unwrap().len(), 50 * 3 * 2);
-    let stats = wan.stats();
-    let connections = stats["connections"].as_u64().unwrap();
-    let requests = stats["requests"].as_u64().unwrap();
-    let open = stats["open_max"].as_u64().unwrap();
-    assert!(requests >= 200, "{stats}");
-    // One pool for every account and region: a connection, once open, serves call after call;
-    // new ones are opened only while all are busy (so the total is the most open at once).
-    assert!(
-        connections <= open + 2,
-        "{connections} connections opened, at most {open} open at once: {stats}"
-    );
-    assert!(
-        connections * 3 <= requests,
-        "{connections} connections for {requests} calls"
-    );
+    // At the default settings all 50 accounts are in flight at once; with `concurrency = 10`,
+    // 10 at a time, so connections must serve call after call.
+    for (defaults, reused) in [("", false), ("concurrency = 10", true)] {
+        let wan = Wan::start("50:3:2", &[], defaults);
+        let out = run(wan.rolecall(emu).args(["instances", "--all", "--json"])).ok();
+        assert_eq!(out.json().as_array().unwrap().len(), 50 * 3 * 2);
+        let stats = wan.stats();
+        let connections = stats["connections"].as_u64().unwrap();
+        let requests = stats["requests"].as_u64().unwrap();
+        let open = stats["open_max"].as_u64().unwrap();
+        assert!(requests >= 200, "{stats}");
+        // One pool for every account and region: a connection, once open, serves call after
+        // call and is never thrown away; new ones are opened only while all are busy, so the
+        // total is the most open at once. (Against a release build that is also the most calls
+        // in flight at the endpoint; a debug build holds a connection a while after its answer,
+        // so the endpoint's count of calls in flight is no bound for it.)
+        assert!(
+            connections <= open + 2,
+            "{defaults:?}: {connections} connections opened, at most {open} open at once: {stats}"
+        );
+        if reused {
+            assert!(
+                connections * 3 <= requests,
+                "{connections} connections for {requests} calls"
+            );
+        }
+    }
 }
 
 #[test]
 fn throttling_costs_time_never_an_account() {
     let emu = crate::common::emulator();
     // STS answers Throttling to every second AssumeRole, whatever the rate.
-    let wan = Wan::start("40:2:1", &["--throttle-every", "2"]);
+    let wan = Wan::start("40:2:1", &["--throttle-every", "2"], "");
     let out = run(wan.rolecall(emu).args(["instances", "--all", "--json"])).ok();
     assert_eq!(
         out.json().as_array().unwrap().len(),

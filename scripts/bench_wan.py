@@ -1,0 +1,252 @@
+#!/usr/bin/env python3
+"""rolecall's cross-account fan-out over a WAN-like endpoint, against the best boto3 script.
+
+For each size (ACCOUNTS), one tests/emulator/wan.py serves ACCOUNTS accounts x --regions regions x
+--instances instances, every answer --latency seconds late and the first on each connection
+--handshake seconds more, AssumeRole limited to --assume-rate a second. Each run, the clients
+take turns: `rolecall --config FILE instances --all --json` (its default concurrency) and
+scripts/bench_boto3_wan.py at each of --threads. For each: wall time, the child's CPU (user + sys)
+and peak RSS (os.wait4), and the endpoint's count of connections opened, requests and throttled
+AssumeRoles (/_stats, reset before each). A run that lists fewer instances than the world holds is
+marked LOST.
+
+The floor is what no client can beat: one handshake, three round trips one after the other
+(identity, AssumeRole, DescribeInstances), and the AssumeRole quota:
+    floor = handshake + 3 x latency + accounts / assume_rate
+
+Usage: scripts/bench_wan.py [--sizes 40,200,1000] [--runs 3] [--threads 4,8,16,64]
+Prints markdown tables (medians of --runs) on stdout, progress on stderr.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import datetime, timezone
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+DEFAULT_ROLECALL = "/root/.cache/rolecall/target-release/release/rolecall"
+DEFAULT_PYTHON = os.path.join(ROOT, ".venv/bin/python")
+
+
+def start_wan(python, world, args):
+    cmd = [python, os.path.join(ROOT, "tests/emulator/wan.py"), "--world", world,
+           "--latency", str(args.latency), "--jitter", str(args.jitter), "--handshake", str(args.handshake),
+           "--assume-rate", str(args.assume_rate)]
+    if args.throttle_every:
+        cmd += ["--throttle-every", str(args.throttle_every)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    line = proc.stdout.readline()
+    if not line:
+        sys.exit("wan.py did not start")
+    return proc, json.loads(line)
+
+
+def base_env(home, endpoint, world):
+    """As scripts/bench.py's, with the XDG directories inside the temporary HOME and no colour."""
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": home,
+        "AWS_CONFIG_FILE": os.path.join(home, "aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": os.path.join(home, "aws-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": world["primary"]["access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": world["primary"]["secret_access_key"],
+        "XDG_CONFIG_HOME": os.path.join(home, ".config"),
+        "XDG_DATA_HOME": os.path.join(home, ".local/share"),
+        "XDG_CACHE_HOME": os.path.join(home, ".cache"),
+        "NO_COLOR": "1",
+        "TERM": "dumb",
+    }
+
+
+def stats(endpoint, reset=False):
+    req = urllib.request.Request(endpoint + ("/_stats/reset" if reset else "/_stats"),
+                                 data=b"" if reset else None, method="POST" if reset else "GET")
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def measured(cmd, env, workdir, timeout):
+    """Runs `cmd` to its end; returns (wall s, CPU s, peak RSS bytes, exit status, stdout, stderr).
+    CPU and peak RSS are the child's own, from os.wait4 (RUSAGE_CHILDREN's ru_maxrss is the max
+    over every child ever)."""
+    out_path, err_path = os.path.join(workdir, "out"), os.path.join(workdir, "err")
+    with open(out_path, "w") as out, open(err_path, "w") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        killer = threading.Timer(timeout, proc.kill)
+        killer.start()
+        _, status, ru = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        killer.cancel()
+    proc.returncode = os.waitstatus_to_exitcode(status)  # keeps Popen from waiting again
+    with open(out_path) as f:
+        stdout = f.read()
+    with open(err_path) as f:
+        stderr = f.read()
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss * 1024, proc.returncode, stdout, stderr
+
+
+def count_rolecall(stdout):
+    try:
+        return len(json.loads(stdout))
+    except ValueError:
+        return None
+
+
+def count_boto3(stdout):
+    try:
+        return int(stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return None
+
+
+def summary_line(stderr, prefix):
+    lines = [l for l in stderr.splitlines() if l.startswith(prefix)]
+    return lines[-1] if lines else (stderr.strip().splitlines() or [""])[-1]
+
+
+def med(xs):
+    return statistics.median(xs)
+
+
+def bench_size(accounts, args):
+    world_arg = f"{accounts}:{args.regions}:{args.instances}"
+    print(f"# {world_arg}: starting wan.py", file=sys.stderr)
+    emu, world = start_wan(args.python, world_arg, args)
+    try:
+        home = tempfile.mkdtemp(prefix="rolecall-bench-wan-")
+        for name in ("aws-config", "aws-credentials"):
+            open(os.path.join(home, name), "w").close()
+        for d in (".config", ".local/share", ".cache"):
+            os.makedirs(os.path.join(home, d), exist_ok=True)
+        config = os.path.join(home, "config.toml")
+        with open(config, "w") as f:
+            f.write(f"[defaults]\nregions = {json.dumps(world['regions'])}\n")
+            for arn in world["roles"]:
+                f.write(f'\n[[role]]\narn = "{arn}"\n')
+        env = base_env(home, world["endpoint"], world)
+        expected = len(world["roles"]) * len(world["regions"]) * world["instances_per_region"]
+
+        clients = [("rolecall", [args.rolecall, "--config", config, "instances", "--all", "--json"],
+                    count_rolecall, "rolecall:")]
+        for t in args.threads:
+            spec = json.dumps({"endpoint": world["endpoint"], "key": world["primary"]["access_key_id"],
+                               "secret": world["primary"]["secret_access_key"], "roles": world["roles"],
+                               "regions": world["regions"], "threads": t, "retry_mode": args.retry_mode})
+            clients.append((f"boto3, {t} threads", [args.python, os.path.join(HERE, "bench_boto3_wan.py"), spec],
+                            count_boto3, "boto3:"))
+
+        results = {name: [] for name, *_ in clients}
+        summaries = {name: [] for name, *_ in clients}
+        for run in range(args.runs):
+            # The tools take turns; every other run in the reverse order, so neither always goes first.
+            order = clients if run % 2 == 0 else clients[::-1]
+            for name, cmd, counter, prefix in order:
+                stats(world["endpoint"], reset=True)
+                wall, cpu, rss, rc, out, err = measured(cmd, env, home, args.timeout)
+                st = stats(world["endpoint"])
+                n = counter(out) if rc == 0 else None
+                lost = n != expected
+                line = summary_line(err, prefix)
+                warnings = sum(1 for l in err.splitlines() if l.startswith("warning:"))
+                results[name].append({"wall": wall, "cpu": cpu, "rss": rss, "connections": st["connections"],
+                                      "open_max": st["open_max"], "requests": st["requests"],
+                                      "in_flight_max": st["in_flight_max"], "throttled": st["throttled"],
+                                      "n": n, "lost": lost, "rc": rc, "warnings": warnings})
+                summaries[name].append(line)
+                print(f"  run {run + 1} {name}: {wall:.2f} s wall, {cpu:.2f} s cpu, {rss / 2 ** 20:.0f} MiB, "
+                      f"{st['connections']} conn, {st['requests']} req, {st['throttled']} throttled, "
+                      f"{n if n is not None else '?'}/{expected}{' LOST' if lost else ''}"
+                      f"{f' (exit {rc})' if rc else ''}{f', {warnings} warnings' if warnings else ''} | {line}",
+                      file=sys.stderr)
+                if lost and rc != 0:
+                    print("    " + "\n    ".join(err.strip().splitlines()[-5:]), file=sys.stderr)
+    finally:
+        emu.kill()
+        emu.wait()
+
+    floor = args.handshake + 3 * args.latency + accounts / args.assume_rate
+    print()
+    print(f"## {accounts} accounts x {args.regions} regions x {args.instances} instances = {expected} instances "
+          f"(medians of {args.runs} run{'s' if args.runs != 1 else ''})")
+    print()
+    print(f"floor = handshake + 3 x latency + accounts / assume_rate = {args.handshake:g} + 3 x {args.latency:g} + "
+          f"{accounts} / {args.assume_rate} = {floor:.3f} s")
+    print()
+    print("| client | wall | wall/floor | connections | open at once | requests | throttled | client CPU "
+          "| CPU per call | peak RSS | complete |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    meds = {}
+    for name, *_ in clients:
+        rs = results[name]
+        m = {k: med([r[k] for r in rs]) for k in ("wall", "cpu", "rss", "connections", "open_max", "requests",
+                                                  "throttled")}
+        m["per_call"] = med([r["cpu"] / r["requests"] * 1000 if r["requests"] else float("nan") for r in rs])
+        m["lost"] = sum(r["lost"] for r in rs)
+        meds[name] = m
+        complete = "yes" if not m["lost"] else f"LOST in {m['lost']} of {len(rs)}"
+        print(f"| {name} | {m['wall']:.2f} s | {m['wall'] / floor:.2f}x | {m['connections']:.0f} | "
+              f"{m['open_max']:.0f} | {m['requests']:.0f} | {m['throttled']:.0f} | {m['cpu']:.2f} s | "
+              f"{m['per_call']:.2f} ms | {m['rss'] / 2 ** 20:.0f} MiB | {complete} |")
+    b3 = [n for n, *_ in clients if n != "rolecall"]
+    complete_b3 = [n for n in b3 if not meds[n]["lost"]] or b3
+    best = min(complete_b3, key=lambda n: meds[n]["wall"])
+    r, b = meds["rolecall"], meds[best]
+    print()
+    print(f"rolecall / fastest boto3 ({best}): wall {r['wall'] / b['wall']:.2f}x, "
+          f"client CPU {r['cpu'] / b['cpu']:.2f}x, CPU per call {r['per_call'] / b['per_call']:.2f}x, "
+          f"peak RSS {r['rss'] / b['rss']:.2f}x")
+    print()
+    print(f"rolecall's summary (stderr): {summaries['rolecall'][-1]}")
+    sys.stdout.flush()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rolecall", default=DEFAULT_ROLECALL)
+    ap.add_argument("--python", default=DEFAULT_PYTHON, help="a Python with boto3, for wan.py and the boto3 script")
+    ap.add_argument("--sizes", default="40,200,1000", help="accounts, comma-separated (default 40,200,1000)")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--threads", default="4,8,16,64", help="boto3 thread counts (default 4,8,16,64)")
+    ap.add_argument("--regions", type=int, default=3)
+    ap.add_argument("--instances", type=int, default=3)
+    ap.add_argument("--latency", type=float, default=0.15)
+    ap.add_argument("--jitter", type=float, default=0.01)
+    ap.add_argument("--handshake", type=float, default=0.2)
+    ap.add_argument("--assume-rate", type=int, default=600)
+    ap.add_argument("--throttle-every", type=int, default=0)
+    ap.add_argument("--retry-mode", default="standard", choices=["standard", "adaptive"],
+                    help="botocore retry mode for the boto3 script (max_attempts 10)")
+    ap.add_argument("--timeout", type=float, default=900, help="seconds before a client is killed")
+    args = ap.parse_args()
+    args.threads = [int(x) for x in args.threads.split(",")]
+    sizes = [int(x) for x in args.sizes.split(",")]
+
+    version = subprocess.run([args.rolecall, "--version"], capture_output=True, text=True).stdout.strip()
+    b3 = subprocess.run([args.python, "-c", "import boto3, botocore; print(boto3.__version__, botocore.__version__)"],
+                        capture_output=True, text=True).stdout.split()
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    print(f"# WAN fan-out: {now}; {platform.node()} {platform.machine()}, nproc {os.cpu_count()}, "
+          f"load {os.getloadavg()[0]:.2f}; wan.py --latency {args.latency:g} --jitter {args.jitter:g} "
+          f"--handshake {args.handshake:g} --assume-rate {args.assume_rate}"
+          f"{f' --throttle-every {args.throttle_every}' if args.throttle_every else ''}; {version}"
+          f" (default concurrency); boto3 {b3[0] if b3 else '?'} / botocore {b3[1] if len(b3) > 1 else '?'}, "
+          f"retries {args.retry_mode} x10")
+    for accounts in sizes:
+        bench_size(accounts, args)
+
+
+if __name__ == "__main__":
+    main()
