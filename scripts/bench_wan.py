@@ -14,7 +14,7 @@ The floor is what no client can beat: one handshake, three round trips one after
 (identity, AssumeRole, DescribeInstances), and the AssumeRole quota:
     floor = handshake + 3 x latency + accounts / assume_rate
 
-Usage: scripts/bench_wan.py [--sizes 40,200,1000] [--runs 3] [--threads 4,8,16,64]
+Usage: scripts/bench_wan.py [--sizes 40,200,1000] [--runs 3] [--threads 4,8,16,64] [--before BIN]
 Prints markdown tables (medians of --runs) on stdout, progress on stderr.
 """
 import argparse
@@ -30,9 +30,12 @@ import time
 import urllib.request
 from datetime import datetime, timezone
 
+import bench  # scripts/bench.py
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-DEFAULT_ROLECALL = "/root/.cache/rolecall/target-release/release/rolecall"
+DEFAULT_ROLECALL = os.path.join(os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target"),
+                                "release", "rolecall")
 DEFAULT_PYTHON = os.path.join(ROOT, ".venv/bin/python")
 
 
@@ -50,24 +53,18 @@ def start_wan(python, world, args):
 
 
 def base_env(home, endpoint, world):
-    """As scripts/bench.py's, with the XDG directories inside the temporary HOME and no colour."""
-    return {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": home,
-        "AWS_CONFIG_FILE": os.path.join(home, "aws-config"),
+    """scripts/bench.py's, with the XDG directories inside the temporary HOME and no colour."""
+    env = bench.base_env(home, endpoint, world, os.path.join(home, "config.toml"))
+    env.update({
         "AWS_SHARED_CREDENTIALS_FILE": os.path.join(home, "aws-credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": world["primary"]["access_key_id"],
-        "AWS_SECRET_ACCESS_KEY": world["primary"]["secret_access_key"],
         "XDG_CONFIG_HOME": os.path.join(home, ".config"),
         "XDG_DATA_HOME": os.path.join(home, ".local/share"),
         "XDG_CACHE_HOME": os.path.join(home, ".cache"),
         "NO_COLOR": "1",
         "TERM": "dumb",
-    }
+    })
+    del env["ROLECALL_CONFIG"]
+    return env
 
 
 def stats(endpoint, reset=False):
@@ -141,6 +138,10 @@ def bench_size(accounts, args):
 
         clients = [("rolecall", [args.rolecall, "--config", config, "instances", "--all", "--json"],
                     count_rolecall, "rolecall:")]
+        if args.before:
+            # An earlier build, side by side: what a change bought.
+            clients.append(("rolecall, before", [args.before, "--config", config, "instances", "--all", "--json"],
+                            count_rolecall, "rolecall:"))
         for t in args.threads:
             spec = json.dumps({"endpoint": world["endpoint"], "key": world["primary"]["access_key_id"],
                                "secret": world["primary"]["secret_access_key"], "roles": world["roles"],
@@ -200,7 +201,7 @@ def bench_size(accounts, args):
         print(f"| {name} | {m['wall']:.2f} s | {m['wall'] / floor:.2f}x | {m['connections']:.0f} | "
               f"{m['open_max']:.0f} | {m['requests']:.0f} | {m['throttled']:.0f} | {m['cpu']:.2f} s | "
               f"{m['per_call']:.2f} ms | {m['rss'] / 2 ** 20:.0f} MiB | {complete} |")
-    b3 = [n for n, *_ in clients if n != "rolecall"]
+    b3 = [n for n, *_ in clients if not n.startswith("rolecall")]
     complete_b3 = [n for n in b3 if not meds[n]["lost"]] or b3
     best = min(complete_b3, key=lambda n: meds[n]["wall"])
     r, b = meds["rolecall"], meds[best]
@@ -216,6 +217,7 @@ def bench_size(accounts, args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rolecall", default=DEFAULT_ROLECALL)
+    ap.add_argument("--before", help="an earlier rolecall build, measured beside --rolecall")
     ap.add_argument("--python", default=DEFAULT_PYTHON, help="a Python with boto3, for wan.py and the boto3 script")
     ap.add_argument("--sizes", default="40,200,1000", help="accounts, comma-separated (default 40,200,1000)")
     ap.add_argument("--runs", type=int, default=3)
