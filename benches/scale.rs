@@ -217,6 +217,7 @@ fn part_msg(request: u64, part: Part<Instance>, keys: Vec<String>) -> Msg {
             keys,
             failures: part.failures,
             ok: part.ok,
+            throttled: false,
         })),
     }
 }

@@ -122,6 +122,8 @@ pub struct Rows<R> {
     pub failures: Vec<Failure>,
     /// Listed in whole or in part (at least one region answered).
     pub ok: bool,
+    /// AWS throttled it and it was listed again after a pause (every-account listings).
+    pub throttled: bool,
 }
 
 /// What the UI knows of a session: never the credentials themselves.

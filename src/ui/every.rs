@@ -19,10 +19,14 @@ pub fn chrome<T: Resource>(all: &AllView<T>, loading: bool) -> Chrome {
         all.accounts,
         if all.accounts == 1 { "" } else { "s" }
     );
+    let throttled = match all.throttled {
+        0 => String::new(),
+        n => format!(" · {n} throttled, listed again"),
+    };
     let progress = if loading {
-        format!("{}/{accounts} answered…", all.done)
+        format!("{}/{accounts} answered…{throttled}", all.done)
     } else {
-        accounts
+        format!("{accounts}{throttled}")
     };
     let title = format!(" {what} of every account [{}] · {progress} ", count(table));
     let bottom = (!all.table.failures.is_empty()).then(|| {

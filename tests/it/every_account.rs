@@ -431,3 +431,42 @@ fn rows_arriving_under_a_filter_show_only_if_they_match() {
     update(&mut s, code(KeyCode::Esc));
     assert_eq!(shown(&s).len(), 6, "clearing the filter shows every row");
 }
+
+#[test]
+fn accounts_aws_throttled_are_counted_in_the_title_and_the_summary() {
+    let mut s = state((120, 30));
+    let (request, ..) = press_a(&mut s);
+    let mut p = part(&s, STAGING, staging_instances());
+    p.throttled = 2;
+    update(&mut s, all_instances(request, p));
+    answer(&mut s, request, PROD, prod_instances());
+    assert_eq!(s.all_instances.throttled, 1, "an account, however often");
+    let screen = screen_text(&s);
+    assert!(
+        screen.contains("2/4 accounts answered… · 1 throttled, listed again"),
+        "{screen}"
+    );
+    answer(&mut s, request, EMPTY, vec![]);
+    answer(&mut s, request, SANDBOX, vec![]);
+    let status = s.status.as_ref().unwrap();
+    assert_eq!(
+        status.text,
+        "6 instances in 4 of 4 accounts (1 throttled by AWS, listed again after a pause)"
+    );
+    // Listing again starts the count afresh.
+    update(&mut s, key('r'));
+    assert_eq!(s.all_instances.throttled, 0);
+}
+
+/// The screen as text, drawn into ratatui's TestBackend.
+fn screen_text(s: &State) -> String {
+    let (w, h) = s.size;
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+    terminal
+        .draw(|f| rolecall::ui::draw(f, s, &rolecall::ui::Theme::new(true)))
+        .unwrap();
+    let buffer = terminal.backend().buffer();
+    (0..h)
+        .map(|y| (0..w).map(|x| buffer[(x, y)].symbol()).collect::<String>() + "\n")
+        .collect()
+}

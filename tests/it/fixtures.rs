@@ -125,6 +125,7 @@ pub fn rows<T>(items: Vec<T>, failures: Vec<Failure>) -> Rows<T> {
         keys: vec![],
         ok: true,
         failures,
+        throttled: false,
     }
 }
 
@@ -177,6 +178,7 @@ fn part_rows<T>(part: Part<T>) -> Rows<rolecall::resources::AccountRow<T>> {
         keys: vec![],
         failures: part.failures,
         ok: part.ok,
+        throttled: part.throttled > 0,
     }
 }
 

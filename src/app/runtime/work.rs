@@ -259,6 +259,7 @@ async fn list<T: Resource + Listable>(
         rows: listing.items,
         keys,
         failures,
+        throttled: false,
     })));
 }
 
@@ -455,7 +456,7 @@ impl Every {
                 rows,
                 failures,
                 ok,
-                ..
+                throttled,
             } = part;
             // An account never listed (its AssumeRole failed) has that failure recorded already.
             let listed = failures.iter().all(|f| f.region.is_some());
@@ -473,6 +474,7 @@ impl Every {
                 keys,
                 failures,
                 ok,
+                throttled: throttled > 0,
             }))) {
                 break;
             }

@@ -171,6 +171,8 @@ pub struct AllView<T> {
     /// Accounts that answered, and of those the ones listed in whole or in part.
     pub done: usize,
     pub ok: usize,
+    /// Accounts AWS throttled, listed again after a pause.
+    pub throttled: usize,
     /// A listing was started and not stopped half-way: `a` shows what it found rather than
     /// listing again (`r` does).
     pub started: bool,
@@ -187,6 +189,7 @@ impl<T> Default for AllView<T> {
             accounts: 0,
             done: 0,
             ok: 0,
+            throttled: 0,
             started: false,
         }
     }
@@ -336,6 +339,8 @@ pub trait AnyEvery {
     /// Rows, accounts listed in whole or in part, and accounts tried.
     fn counts(&self) -> (usize, usize, usize);
     fn failures(&self) -> &[Failure];
+    /// Accounts AWS throttled, listed again after a pause.
+    fn throttled(&self) -> usize;
 }
 
 impl<T: crate::resources::Resource> AnyEvery for AllView<T> {
@@ -369,5 +374,9 @@ impl<T: crate::resources::Resource> AnyEvery for AllView<T> {
 
     fn failures(&self) -> &[Failure] {
         &self.table.failures
+    }
+
+    fn throttled(&self) -> usize {
+        self.throttled
     }
 }

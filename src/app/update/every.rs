@@ -151,6 +151,7 @@ pub fn on_part<T: Resource>(
     let all = view(state);
     all.done += 1;
     all.ok += usize::from(part.ok);
+    all.throttled += usize::from(part.throttled);
     all.table.failures.extend(part.failures);
     all.table
         .failures
@@ -168,9 +169,13 @@ fn finish(state: &mut State, kind: Kind) {
     let every = state.every(kind);
     let (rows, ok, accounts) = every.counts();
     let summary = format!(
-        "{rows} {} in {ok} of {accounts} account{}",
+        "{rows} {} in {ok} of {accounts} account{}{}",
         kind.noun(),
-        plural(accounts, "", "s")
+        plural(accounts, "", "s"),
+        match every.throttled() {
+            0 => String::new(),
+            n => format!(" ({n} throttled by AWS, listed again after a pause)"),
+        }
     );
     let line = every.failures().first().map(|f| {
         format!(
