@@ -154,13 +154,25 @@ fn shared_http_client() -> SharedHttpClient {
     static CLIENT: std::sync::OnceLock<SharedHttpClient> = std::sync::OnceLock::new();
     CLIENT
         .get_or_init(|| {
-            use aws_smithy_http_client::tls;
-            SharedHttpClient::new(CheckedOnce {
-                inner: aws_smithy_http_client::Builder::new()
+            use aws_smithy_http_client::{proxy::ProxyConfig, tls, Builder, Connector};
+            // The SDK's own client ignores HTTPS_PROXY; rolecall's honours HTTP_PROXY,
+            // HTTPS_PROXY and NO_PROXY (either case), as the AWS CLI and the console sign-in do.
+            let inner = Builder::new().build_with_connector_fn(|settings, components| {
+                let mut connector = Connector::builder();
+                connector.set_connector_settings(settings.cloned());
+                // (The time source is for the SDK's request telemetry only: the system's will do.)
+                if let Some(components) = components {
+                    connector.set_sleep_impl(components.sleep_impl());
+                }
+                connector
+                    .proxy_config(ProxyConfig::from_env())
                     .tls_provider(tls::Provider::Rustls(
                         tls::rustls_provider::CryptoMode::AwsLc,
                     ))
-                    .build_https(),
+                    .build()
+            });
+            SharedHttpClient::new(CheckedOnce {
+                inner,
                 checked: std::sync::OnceLock::new(),
             })
         })

@@ -252,3 +252,45 @@ fn switch_role_link_with_a_destination() {
     let out = run(emu.rolecall().args(["link", "staging-auditor"])).ok();
     assert!(!out.stdout.contains("redirect_uri"), "{}", out.stdout);
 }
+
+#[test]
+fn console_sign_in_goes_through_https_proxy_settings_too() {
+    let emu = emulator();
+    let aws = FaultProxy::start(&emu.endpoint);
+    let federation = Federation::start();
+    // A forward proxy in front of the federation stand-in; nothing listens where the config
+    // says the federation endpoint is, so the sign-in can only succeed through the proxy.
+    let origin = federation.endpoint.trim_end_matches("/federation");
+    let proxy = FaultProxy::start(origin);
+    let dir = tempfile::tempdir().unwrap();
+    let config = DemoConfig::default()
+        .federation("http://localhost:9/federation")
+        .write(dir.path());
+    let out = run(emu
+        .rolecall()
+        .env("AWS_ENDPOINT_URL", &aws.endpoint)
+        .env("ROLECALL_CONFIG", &config)
+        // The AWS calls (127.0.0.1) go to the emulator directly; the sign-in (localhost)
+        // through the proxy.
+        .env("HTTP_PROXY", &proxy.endpoint)
+        .env("NO_PROXY", "127.0.0.1")
+        .args(["console", "prod-responder", "--print"]))
+    .ok();
+    // The link carries the token the stand-in gave (URL-encoded).
+    assert!(
+        out.stdout.contains("SigninToken=fixture-signin-token"),
+        "{}",
+        out.stdout
+    );
+    let lines = proxy.request_lines();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains("http://localhost:9/federation?Action=getSigninToken"),
+        "{lines:?}"
+    );
+    let direct = aws.request_lines();
+    assert!(
+        !direct.is_empty() && direct.iter().all(|l| l.starts_with("POST / ")),
+        "the AWS calls went direct (origin form), not through the proxy: {direct:?}"
+    );
+}

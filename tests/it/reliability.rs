@@ -190,3 +190,56 @@ fn secrets_never_reach_logs_errors_or_disk_even_at_trace() {
         }
     }
 }
+
+#[test]
+fn aws_calls_go_through_http_proxy_and_no_proxy_is_honoured() {
+    let emu = emulator();
+    // The proxy forwards whatever it gets to the emulator: the endpoint rolecall is given does
+    // not exist, so the listing can only succeed through the proxy.
+    let proxy = FaultProxy::start(&emu.endpoint);
+    let direct = run(emu
+        .rolecall()
+        .args(["instances", "prod-responder", "--json"]))
+    .ok();
+    let n = direct.json().as_array().unwrap().len();
+    assert!(n > 0);
+    let out = run(emu
+        .rolecall()
+        .env("AWS_ENDPOINT_URL", "http://aws-endpoint.invalid:4566")
+        .env("HTTP_PROXY", &proxy.endpoint)
+        .args(["instances", "prod-responder", "--json"]))
+    .ok();
+    assert_eq!(out.json().as_array().unwrap().len(), n, "{}", out.stderr);
+    let lines = proxy.request_lines();
+    assert!(lines.len() >= 3, "identity, assume, listings: {lines:?}");
+    for line in &lines {
+        assert!(
+            line.starts_with("POST http://aws-endpoint.invalid:4566/"),
+            "absolute form, as a forward proxy gets it: {line}"
+        );
+    }
+    // The lower-case name works too; NO_PROXY sends the emulator's own host around the proxy.
+    let before = proxy.request_lines().len();
+    let out = run(emu
+        .rolecall()
+        .env("http_proxy", &proxy.endpoint)
+        .env("NO_PROXY", "127.0.0.1")
+        .args(["instances", "prod-responder", "--json"]))
+    .ok();
+    assert_eq!(out.json().as_array().unwrap().len(), n, "{}", out.stderr);
+    assert_eq!(
+        proxy.request_lines().len(),
+        before,
+        "nothing went through the proxy"
+    );
+    // A proxy that does not answer is named like any unreachable endpoint.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_port = dead.local_addr().unwrap().port();
+    drop(dead);
+    let out = run(emu
+        .rolecall()
+        .env("HTTP_PROXY", format!("http://127.0.0.1:{dead_port}"))
+        .args(["instances", "prod-responder"]))
+    .fails();
+    assert!(out.stderr.contains("proxy"), "{}", out.stderr);
+}

@@ -29,6 +29,9 @@ struct State {
     remaining: Option<usize>,
     recorded: Vec<u8>,
     requests: usize,
+    /// Each request's first line (`POST / HTTP/1.1`, or in absolute form when rolecall used
+    /// it as its HTTP_PROXY).
+    request_lines: Vec<String>,
 }
 
 pub struct FaultProxy {
@@ -66,6 +69,11 @@ impl FaultProxy {
             }
         });
         FaultProxy { endpoint, state }
+    }
+
+    /// The first line of every request so far.
+    pub fn request_lines(&self) -> Vec<String> {
+        self.state.lock().unwrap().request_lines.clone()
     }
 
     /// Applies `fault` to every request from now on.
@@ -157,6 +165,12 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Re
     let Some(request) = read_request(&mut reader)? else {
         return Ok(());
     };
+    let first = String::from_utf8_lossy(&request)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    state.lock().unwrap().request_lines.push(first);
     let mut client = client;
     match next_fault(state) {
         Fault::Pass => {
