@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{FixedOffset, TimeZone, Utc};
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
@@ -306,9 +306,80 @@ fn every_account(c: &mut Criterion) {
     );
 }
 
+/// A config of `n` accounts, each with a name and one role, as an organization's would be.
+fn thousand_accounts_config(n: usize) -> Config {
+    let mut text = String::new();
+    for i in 0..n {
+        let id = 900_000_000_000u64 + i as u64;
+        text.push_str(&format!(
+            "[[account]]\nid = \"{id}\"\nname = \"acct-{i:04}-{}\"\n\n[[role]]\narn = \"arn:aws:iam::{id}:role/IR/Responder\"\nname = \"responder-{i:04}\"\n\n",
+            ["prod", "staging", "dev", "sandbox"][i % 4]
+        ));
+    }
+    rolecall::config::parse(&text, std::path::Path::new("bench.toml")).unwrap()
+}
+
+/// The tree at a thousand accounts × one role: the first frame's state, a filter keystroke, a
+/// frame.
+fn thousand_accounts(c: &mut Criterion) {
+    let config = thousand_accounts_config(1000);
+    let now = Utc.with_ymd_and_hms(2026, 11, 22, 18, 0, 0).unwrap();
+    let offset = FixedOffset::east_opt(0).unwrap();
+    c.bench_function(
+        "tree of 1 000 accounts: the state of the first frame",
+        |b| b.iter(|| black_box(State::new(&config, now, offset, (120, 30)))),
+    );
+    let theme = Theme::new(false);
+    let mut terminal = Terminal::new(TestBackend::new(120, 30)).unwrap();
+    let mut s = State::new(&config, now, offset, (120, 30));
+    c.bench_function("tree of 1 000 accounts: draw a frame (120x30)", |b| {
+        b.iter(|| {
+            terminal.draw(|f| draw(f, &s, &theme)).unwrap();
+        })
+    });
+    update(&mut s, key('/'));
+    for ch in "acct-07".chars() {
+        update(&mut s, key(ch));
+    }
+    // One more character and back: two keystrokes on a 1 000-account tree already filtered.
+    c.bench_function(
+        "tree of 1 000 accounts: filter, two keystrokes (\"acct-07\" + \"5\", backspace)",
+        |b| {
+            b.iter(|| {
+                update(&mut s, key('5'));
+                update(
+                    &mut s,
+                    Msg::Key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE)),
+                );
+            })
+        },
+    );
+    update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)),
+    );
+    update(&mut s, key('/'));
+    c.bench_function(
+        "tree of 1 000 accounts: filter, first keystroke (\"p\", backspace)",
+        |b| {
+            b.iter(|| {
+                update(&mut s, key('p'));
+                update(
+                    &mut s,
+                    Msg::Key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE)),
+                );
+            })
+        },
+    );
+}
+
+fn key(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
 criterion_group! {
     name = scale;
     config = Criterion::default().sample_size(20).measurement_time(std::time::Duration::from_secs(4));
-    targets = benches
+    targets = benches, thousand_accounts
 }
 criterion_main!(scale);
