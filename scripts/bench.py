@@ -2,8 +2,10 @@
 """rolecall's benchmarks, measured side by side in one run and printed as a table.
 
 1. Fan-out: `rolecall instances --all --json` against the emulator seeded with ACCOUNTS accounts x
-   REGIONS regions x INSTANCES instances, beside a threaded boto3 script doing the same work and a
-   sequential `aws` CLI loop on a subset. Wall time and client CPU time (user + sys of the child
+   REGIONS regions x INSTANCES instances (rolecall at its default concurrency), beside the best
+   boto3 script we could write (scripts/bench_boto3_wan.py: one Session, one STS client, clients
+   made once per account and region, --workers threads) and a sequential `aws` CLI loop on a
+   subset. Wall time and client CPU time (user + sys of the child
    process), medians of --runs runs, the tools taking turns.
 2. Start: time to the first frame of the TUI (with an endpoint that never answers, so no network
    call can have returned) and to the tree showing the primary identity (the emulator).
@@ -152,7 +154,7 @@ def main():
     ap.add_argument("--aws", help="the aws CLI (v1), for the sequential loop")
     ap.add_argument("--world", default="40:3:25", help="ACCOUNTS:REGIONS:INSTANCES (default 40:3:25)")
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--workers", type=int, default=16, help="boto3 threads and rolecall's concurrency")
+    ap.add_argument("--workers", type=int, default=16, help="boto3 threads (scripts/bench_boto3_wan.py)")
     ap.add_argument("--cli-accounts", type=int, default=4, help="accounts in the aws CLI subset")
     ap.add_argument("--start-only", nargs="*", metavar="BINARY",
                     help="only the start figures, for --rolecall and each BINARY side by side "
@@ -168,21 +170,22 @@ def main():
         open(os.path.join(home, "aws-config"), "w").close()
         config = os.path.join(home, "config.toml")
         with open(config, "w") as f:
-            f.write(f"[defaults]\nregions = {json.dumps(world['regions'])}\nconcurrency = {args.workers}\n")
+            # rolecall at its default concurrency, as a user runs it.
+            f.write(f"[defaults]\nregions = {json.dumps(world['regions'])}\n")
             for arn in world["roles"]:
                 f.write(f'\n[[role]]\narn = "{arn}"\n')
         env = base_env(home, world["endpoint"], world, config)
         expected = len(world["roles"]) * len(world["regions"]) * world["instances_per_region"]
         spec = json.dumps({"endpoint": world["endpoint"], "key": world["primary"]["access_key_id"],
                            "secret": world["primary"]["secret_access_key"], "roles": world["roles"],
-                           "regions": world["regions"], "workers": args.workers})
+                           "regions": world["regions"], "threads": args.workers})
 
         rc, b3 = [], []
         for i in range(args.runs):
             w, c, out = timed([args.rolecall, "instances", "--all", "--json"], env)
             assert rolecall_count(out) == expected, f"rolecall found {rolecall_count(out)}, expected {expected}"
             rc.append((w, c))
-            w, c, out = timed([args.python, os.path.join(HERE, "bench_boto3.py"), spec], env)
+            w, c, out = timed([args.python, os.path.join(HERE, "bench_boto3_wan.py"), spec], env)
             assert int(out) == expected, f"boto3 found {out}, expected {expected}"
             b3.append((w, c))
             print(f"run {i + 1}: rolecall {rc[-1][0]:.2f} s wall {rc[-1][1]:.2f} s cpu; "

@@ -55,7 +55,8 @@ impl Target {
         Target {
             account_name: config
                 .account(role.arn.account_id())
-                .and_then(|a| a.name.clone()),
+                .and_then(|a| a.name.clone())
+                .or_else(|| role.account_name.clone()),
             role,
             regions,
         }

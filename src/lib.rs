@@ -11,6 +11,7 @@ pub mod case;
 pub mod cli;
 pub mod config;
 pub mod inventory;
+pub mod organization;
 pub mod resources;
 pub mod roles;
 pub mod tui;

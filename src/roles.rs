@@ -20,6 +20,8 @@ pub enum RoleSource {
     Policy,
     /// Named on the command line by its ARN, configured nowhere.
     Argument,
+    /// `[[organization]]`: the role in an account of the organization.
+    Organization,
 }
 
 impl RoleSource {
@@ -29,6 +31,7 @@ impl RoleSource {
             RoleSource::AwsConfig => "aws-config",
             RoleSource::Policy => "policy",
             RoleSource::Argument => "argument",
+            RoleSource::Organization => "organization",
         }
     }
 }
@@ -44,6 +47,9 @@ pub struct Role {
     pub regions: Option<Vec<String>>,
     pub session_name: Option<String>,
     pub refresh_before_seconds: Option<u32>,
+    /// The account's name where it came with the role (AWS Organizations); an `[[account]]`
+    /// name wins over it.
+    pub account_name: Option<String>,
 }
 
 impl Role {
@@ -58,6 +64,7 @@ impl Role {
             regions: r.regions.clone(),
             session_name: r.session_name.clone(),
             refresh_before_seconds: r.refresh_before_seconds,
+            account_name: None,
         }
     }
 
@@ -72,6 +79,7 @@ impl Role {
             regions: p.region.clone().map(|r| vec![r]),
             session_name: p.session_name.clone(),
             refresh_before_seconds: None,
+            account_name: None,
         }
     }
 
@@ -94,6 +102,7 @@ impl Role {
             regions: None,
             session_name: None,
             refresh_before_seconds: None,
+            account_name: None,
         }
     }
 
@@ -162,25 +171,42 @@ pub struct AccountRoles {
     pub roles: Vec<Role>,
 }
 
-/// Every known role, one per ARN: rolecall's config first, then AWS config profiles, then roles
-/// found in the caller's policies. Where an ARN appears twice the config wins (its name, regions
-/// and settings), taking from the profile only what it leaves unset. A profile name that is
-/// already a role's name is dropped, so names stay unique.
-pub fn merge(config: &Config, profiles: &[ProfileRole], discovered: &[RoleArn]) -> Vec<Role> {
+/// Every known role, one per ARN: rolecall's config first, then AWS config profiles, then the
+/// roles of `[[organization]]`s, then roles found in the caller's policies. Where an ARN appears
+/// twice the first wins (its name, regions and settings), taking from the later ones only what it
+/// leaves unset. A later role's name that is already taken is dropped (an organization's gets
+/// its account id added), so names stay unique.
+pub fn merge(
+    config: &Config,
+    profiles: &[ProfileRole],
+    organization: &[Role],
+    discovered: &[RoleArn],
+) -> Vec<Role> {
     let mut roles: Vec<Role> = config.roles.iter().map(Role::from_config).collect();
-    for p in profiles {
-        let from = Role::from_profile(p);
-        if let Some(r) = roles.iter_mut().find(|r| r.arn == p.arn) {
+    let later = profiles
+        .iter()
+        .map(Role::from_profile)
+        .chain(organization.iter().cloned());
+    for from in later {
+        if let Some(r) = roles.iter_mut().find(|r| r.arn == from.arn) {
             r.external_id = r.external_id.take().or(from.external_id);
             r.mfa_serial = r.mfa_serial.take().or(from.mfa_serial);
             r.duration_seconds = r.duration_seconds.or(from.duration_seconds);
             r.session_name = r.session_name.take().or(from.session_name);
             r.regions = r.regions.take().or(from.regions);
+            r.account_name = r.account_name.take().or(from.account_name);
             continue;
         }
         let mut from = from;
-        if roles.iter().any(|r| r.name == from.name) {
-            from.name = None;
+        let taken = |name: &Option<String>| roles.iter().any(|r| &r.name == name);
+        if taken(&from.name) {
+            from.name = match (&from.source, &from.name) {
+                (RoleSource::Organization, Some(n)) => {
+                    Some(format!("{n}-{}", from.arn.account_id()))
+                        .filter(|n| !taken(&Some(n.clone())))
+                }
+                _ => None,
+            };
         }
         roles.push(from);
     }
@@ -194,10 +220,18 @@ pub fn merge(config: &Config, profiles: &[ProfileRole], discovered: &[RoleArn]) 
 
 /// The configured roles grouped by account: named accounts first (by name), then by id.
 pub fn catalog(config: &Config) -> Vec<AccountRoles> {
-    group(config, merge(config, &[], &[]))
+    group(config, merge(config, &[], &[], &[]))
 }
 
-/// Roles grouped by account, with the account names and colours of the config.
+/// What the tree shows before any AWS call: the config's roles and the organizations' cached
+/// lists (`scope`: see `AwsOptions::scope`).
+pub fn at_start(config: &Config, scope: &str) -> Vec<AccountRoles> {
+    let organization = crate::organization::cached(config, scope);
+    group(config, merge(config, &[], &organization, &[]))
+}
+
+/// Roles grouped by account, with the account names and colours of the config (else the names
+/// the roles came with, from Organizations).
 pub fn group(config: &Config, roles: Vec<Role>) -> Vec<AccountRoles> {
     let mut groups: Vec<AccountRoles> = Vec::new();
     for r in roles {
@@ -208,7 +242,9 @@ pub fn group(config: &Config, roles: Vec<Role>) -> Vec<AccountRoles> {
                 let account = config.account(id);
                 groups.push(AccountRoles {
                     id: id.to_string(),
-                    name: account.and_then(|a| a.name.clone()),
+                    name: account
+                        .and_then(|a| a.name.clone())
+                        .or_else(|| r.account_name.clone()),
                     color: account.and_then(|a| a.color.clone()),
                     roles: Vec::new(),
                 });
@@ -228,34 +264,45 @@ pub struct Known {
     pub roles: Vec<Role>,
     pub warnings: Vec<String>,
     pub discovery: crate::aws::discovery::Discovery,
+    /// What each `[[organization]]` gave.
+    pub organizations: Vec<crate::organization::Report>,
 }
 
-/// The config's roles, the AWS config file's role profiles and the roles listed in the caller's
-/// own IAM policies, merged (see `merge`).
-pub async fn discover(
-    config: &Config,
-    aws: &crate::aws::Aws,
-    identity: &crate::aws::identity::Identity,
-) -> Known {
+/// The config's roles, the AWS config file's role profiles, the organizations' roles and the
+/// roles listed in the caller's own IAM policies, merged (see `merge`). The IAM policies and the
+/// organizations are read at once.
+pub async fn discover(config: &Config, orgs: &crate::organization::Reader<'_>) -> Known {
     let (profiles, mut warnings) = crate::aws::profiles::role_profiles();
-    let discovery = crate::aws::discovery::discover(aws, identity).await;
+    let before = merge(config, &profiles, &[], &[]);
+    let (discovery, organization) = futures::join!(
+        crate::aws::discovery::discover(orgs.aws, orgs.identity),
+        orgs.read(config, &before)
+    );
     warnings.extend(discovery.warnings.iter().cloned());
+    warnings.extend(organization.warnings);
     let found: Vec<RoleArn> = discovery
         .analysis
         .as_ref()
         .map(|a| a.assumable().into_iter().map(|(arn, _)| arn).collect())
         .unwrap_or_default();
     Known {
-        roles: merge(config, &profiles, &found),
+        roles: merge(config, &profiles, &organization.roles, &found),
         warnings,
         discovery,
+        organizations: organization.reports,
     }
 }
 
-/// Like `resolve`, knowing the AWS config file's role profiles too (a local read, no AWS call).
-pub fn resolve_with_profiles(config: &Config, arg: &str) -> Result<Role, ResolveError> {
+/// Like `resolve`, knowing the AWS config file's role profiles and the organizations' cached
+/// roles too (local reads, no AWS call; `scope`: see `AwsOptions::scope`).
+pub fn resolve_with_profiles(
+    config: &Config,
+    scope: &str,
+    arg: &str,
+) -> Result<Role, ResolveError> {
     let (profiles, _) = crate::aws::profiles::role_profiles();
-    resolve_in(config, &merge(config, &profiles, &[]), arg)
+    let organization = crate::organization::cached(config, scope);
+    resolve_in(config, &merge(config, &profiles, &organization, &[]), arg)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -273,7 +320,7 @@ pub enum ResolveError {
 /// Finds the role a ROLE argument means: a configured `name`, or a full role ARN (configured or
 /// not; a configured one brings its external id, MFA serial, duration and regions).
 pub fn resolve(config: &Config, arg: &str) -> Result<Role, ResolveError> {
-    resolve_in(config, &merge(config, &[], &[]), arg)
+    resolve_in(config, &merge(config, &[], &[], &[]), arg)
 }
 
 /// Like `resolve`, among `roles` (the config's and the AWS config's, say): names are rolecall
@@ -294,6 +341,21 @@ pub fn resolve_in(config: &Config, roles: &[Role], arg: &str) -> Result<Role, Re
     }
     if let Some(r) = roles.iter().find(|r| r.name.as_deref() == Some(arg)) {
         return Ok(r.clone());
+    }
+    // An account's name (the config's or the organization's) means its role, if it has one.
+    let in_account: Vec<&Role> = roles
+        .iter()
+        .filter(|r| {
+            let id = r.arn.account_id();
+            config
+                .account(id)
+                .and_then(|a| a.name.as_deref())
+                .or(r.account_name.as_deref())
+                == Some(arg)
+        })
+        .collect();
+    if let [only] = in_account[..] {
+        return Ok(only.clone());
     }
     let where_ = match &config.source {
         Some(p) => format!("in {}", p.display()),
@@ -427,7 +489,7 @@ arn = "arn:aws:iam::222222222222:role/BreakGlass"
         .iter()
         .map(|s| s.parse().unwrap())
         .collect();
-        let roles = merge(&c, &profiles, &discovered);
+        let roles = merge(&c, &profiles, &[], &discovered);
         let by = |arn: &str| roles.iter().find(|r| r.arn.to_string() == arn).unwrap();
         let prod = by("arn:aws:iam::222222222222:role/ResponderRole");
         assert_eq!(prod.source, RoleSource::Config);

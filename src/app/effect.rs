@@ -69,10 +69,12 @@ pub enum Work {
     /// GetCallerIdentity with the primary credentials.
     Identity,
     /// Find the roles the identity may assume (policies, AWS config profiles).
-    Discover(Identity),
+    /// Which roles it reaches; `reread`: the organizations from AWS now, not a fresh cache.
+    Discover { identity: Identity, reread: bool },
     /// Assume a role; its session goes to the store (the refresher keeps it).
     Assume {
-        role: Role,
+        /// (Boxed: a role is the largest thing an effect carries.)
+        role: Box<Role>,
         token_code: Option<TokenCode>,
         /// Overrides the role's duration (role chaining caps it at one hour).
         duration: Option<u32>,
@@ -141,7 +143,7 @@ pub enum ExportRows {
 impl Work {
     pub fn slot(&self) -> Slot {
         match self {
-            Work::Identity | Work::Discover(_) => Slot::Identity,
+            Work::Identity | Work::Discover { .. } => Slot::Identity,
             Work::Assume { role, .. } => Slot::Assume(role.arn.clone()),
             Work::List { kind, .. } => Slot::List(*kind),
             Work::Every { kind, .. } => Slot::Every(*kind),

@@ -153,6 +153,20 @@ pub struct RoleArn {
 }
 
 impl RoleArn {
+    /// The role `name_with_path` (`IR/Responder`) in `account`.
+    pub fn new(
+        partition: Partition,
+        account: &str,
+        name_with_path: &str,
+    ) -> Result<RoleArn, ArnError> {
+        format!(
+            "arn:{}:iam::{account}:role/{}",
+            partition.as_str(),
+            name_with_path.trim_matches('/')
+        )
+        .parse()
+    }
+
     pub fn partition(&self) -> Partition {
         self.partition
     }

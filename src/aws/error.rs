@@ -140,14 +140,27 @@ impl AwsError {
                     });
                 (kind_from_code(code.as_deref()), code, message)
             }
-            SdkError::ResponseError(re) => (
-                ErrorKind::Other,
-                None,
-                format!(
-                    "the answer (HTTP {}) could not be read",
-                    re.raw().status().as_u16()
-                ),
-            ),
+            SdkError::ResponseError(re) => {
+                // An endpoint that answers a JSON-protocol service (Organizations) with an XML
+                // error, as moto does for IAM refusals: its Code and Message still say what
+                // happened.
+                let raw = re.raw().body().bytes().map(String::from_utf8_lossy);
+                let code = raw.as_deref().and_then(|b| xml_element(b, "Code"));
+                let message = raw.as_deref().and_then(|b| xml_element(b, "Message"));
+                match (code, message) {
+                    (Some(code), Some(message)) => {
+                        (kind_from_code(Some(&code)), Some(code), message)
+                    }
+                    _ => (
+                        ErrorKind::Other,
+                        None,
+                        format!(
+                            "the answer (HTTP {}) could not be read",
+                            re.raw().status().as_u16()
+                        ),
+                    ),
+                }
+            }
             SdkError::TimeoutError(_) => (ErrorKind::Timeout, None, "no answer in time".into()),
             SdkError::DispatchFailure(d) if d.is_timeout() => {
                 (ErrorKind::Timeout, None, "connection timed out".into())

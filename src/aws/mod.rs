@@ -10,6 +10,7 @@ pub mod ec2;
 pub mod error;
 pub mod http;
 pub mod identity;
+pub mod organizations;
 pub mod policy;
 pub mod profiles;
 pub mod refresh;
@@ -48,6 +49,33 @@ pub struct AwsOptions {
     pub endpoint_url: Option<String>,
     /// The primary identity's credentials (else the standard chain).
     pub credentials: Option<credentials::Credentials>,
+}
+
+impl AwsOptions {
+    /// Which primary identity and endpoint these options mean, as far as can be told without a
+    /// call: the profile, the access key id given in the environment (an identifier, not a
+    /// secret) and the endpoint. Keys what rolecall caches of what that identity read (an
+    /// organization's accounts), so another profile or an emulator keeps lists of its own.
+    pub fn scope(&self) -> String {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let profile = self
+            .profile
+            .clone()
+            .or_else(|| env("AWS_PROFILE"))
+            .unwrap_or_else(|| "default".into());
+        let key = self
+            .credentials
+            .as_ref()
+            .map(|c| c.access_key_id.clone())
+            .or_else(|| env("AWS_ACCESS_KEY_ID"))
+            .unwrap_or_default();
+        let endpoint = self
+            .endpoint_url
+            .clone()
+            .or_else(|| env("AWS_ENDPOINT_URL"))
+            .unwrap_or_default();
+        format!("profile={profile};key={key};endpoint={endpoint}")
+    }
 }
 
 /// The primary identity's AWS setup: where calls go (endpoint, region), how (timeouts,

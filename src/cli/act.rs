@@ -39,7 +39,7 @@ pub async fn act(ctx: &Ctx, role: &str, action: Action, ask: Ask) -> anyhow::Res
         bail!("{} refused: {why}", action.name());
     }
     ctx.journal.check()?;
-    let role = crate::roles::resolve_with_profiles(&ctx.config, role)?;
+    let role = crate::roles::resolve_with_profiles(&ctx.config, &ctx.opts.scope(), role)?;
     let aws = ctx.aws().await;
     let me = caller_identity(&aws).await?;
     ctx.journal.set_actor(&me.arn);

@@ -89,6 +89,7 @@ fn source_text(r: &Role) -> &'static str {
         RoleSource::AwsConfig => "a role profile in ~/.aws/config",
         RoleSource::Policy => "the caller's IAM policies",
         RoleSource::Argument => "the command line",
+        RoleSource::Organization => "an [[organization]]",
     }
 }
 
@@ -179,14 +180,15 @@ fn write_new(path: &Path, text: &str) -> anyhow::Result<()> {
 pub async fn init(ctx: &Ctx, write: bool, path: Option<&Path>) -> anyhow::Result<ExitCode> {
     let aws = ctx.aws().await;
     let primary = caller_identity(&aws).await?;
-    let known = roles::discover(&ctx.config, &aws, &primary).await;
+    let known = roles::discover(&ctx.config, &ctx.orgs(&aws, &primary)).await;
     for w in &known.warnings {
         eprintln!("warning: {w}");
     }
     let found: Vec<Role> = known
         .roles
         .into_iter()
-        .filter(|r| r.source != RoleSource::Argument)
+        // An organization's roles come from its [[organization]] table, not [[role]]s.
+        .filter(|r| !matches!(r.source, RoleSource::Argument | RoleSource::Organization))
         .collect();
     let count = found.len();
     let groups = roles::group(&ctx.config, found);

@@ -49,7 +49,11 @@ pub async fn list<T: Resource + Listable>(ctx: &Ctx, args: ListArgs) -> anyhow::
     if all {
         return everywhere::<T>(ctx, format).await;
     }
-    let role = crate::roles::resolve_with_profiles(&ctx.config, &role.unwrap_or_default())?;
+    let role = crate::roles::resolve_with_profiles(
+        &ctx.config,
+        &ctx.opts.scope(),
+        &role.unwrap_or_default(),
+    )?;
     let aws = ctx.aws().await;
     let session = assume_for(ctx, &aws, &role, None, token_code).await?;
     let regions = ctx.regions_for(&role);
@@ -114,7 +118,7 @@ async fn everywhere<T: Resource + Listable>(ctx: &Ctx, format: Format) -> anyhow
     let what = T::KIND.noun();
     let aws = ctx.aws().await;
     let primary = caller_identity(&aws).await?;
-    let known = crate::roles::discover(&ctx.config, &aws, &primary).await;
+    let known = crate::roles::discover(&ctx.config, &ctx.orgs(&aws, &primary)).await;
     if known.roles.is_empty() {
         bail!("no roles known to list {what} through: add [[role]] tables to the config, or see `rolecall roles`");
     }

@@ -65,6 +65,23 @@ impl Ctx {
         Aws::load(&self.opts).await
     }
 
+    /// How the CLI reads `[[organization]]`s: the cache while it is fresh, the case log for
+    /// a `via` role's AssumeRole.
+    pub fn orgs<'a>(
+        &'a self,
+        aws: &'a Aws,
+        primary: &'a crate::aws::identity::Identity,
+    ) -> crate::organization::Reader<'a> {
+        crate::organization::Reader {
+            aws,
+            identity: primary,
+            scope: self.opts.scope(),
+            freshness: crate::organization::Freshness::CacheIfFresh,
+            journal: &self.journal,
+            live: None,
+        }
+    }
+
     /// `--region` when given, else the role's regions.
     pub fn regions_for(&self, role: &crate::roles::Role) -> Vec<String> {
         if self.regions.is_empty() {

@@ -19,7 +19,7 @@ pub async fn roles(ctx: &Ctx, json: bool) -> anyhow::Result<ExitCode> {
     let config = &ctx.config;
     let aws = ctx.aws().await;
     let primary = caller_identity(&aws).await?;
-    let known = roles::discover(config, &aws, &primary).await;
+    let known = roles::discover(config, &ctx.orgs(&aws, &primary)).await;
     let warnings = known.warnings;
     let groups = roles::group(config, known.roles);
     if json {
@@ -49,7 +49,7 @@ pub async fn policy(ctx: &Ctx, role: Option<&str>, as_json: bool) -> anyhow::Res
     let config = &ctx.config;
     let aws = ctx.aws().await;
     let primary = caller_identity(&aws).await?;
-    let known = roles::discover(config, &aws, &primary).await;
+    let known = roles::discover(config, &ctx.orgs(&aws, &primary)).await;
     let roles = chosen(config, &known, role)?;
     if roles.is_empty() {
         bail!(

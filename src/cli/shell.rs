@@ -69,11 +69,14 @@ pub fn role_candidates() -> Vec<CompletionCandidate> {
         return Vec::new();
     };
     let (profiles, _) = crate::aws::profiles::role_profiles();
-    let roles = crate::roles::merge(&config, &profiles, &[]);
+    let scope = crate::aws::AwsOptions::default().scope();
+    let organization = crate::organization::cached(&config, &scope);
+    let roles = crate::roles::merge(&config, &profiles, &organization, &[]);
     let mut out = Vec::new();
     for role in &roles {
         let account = role.arn.account_id();
-        let label = match config.account(account).and_then(|a| a.name.as_deref()) {
+        let name = config.account(account).and_then(|a| a.name.as_deref());
+        let label = match name.or(role.account_name.as_deref()) {
             Some(name) => format!("{name} ({account})"),
             None => account.to_string(),
         };

@@ -26,6 +26,8 @@ pub struct Config {
     pub defaults: Defaults,
     pub accounts: Vec<Account>,
     pub roles: Vec<RoleConfig>,
+    /// `[[organization]]`: a role in every account of an AWS organization.
+    pub organizations: Vec<OrganizationConfig>,
     pub console: ConsoleConfig,
     pub case: CaseConfig,
 }
@@ -107,6 +109,36 @@ pub struct RoleConfig {
     pub regions: Option<Vec<String>>,
     pub session_name: Option<String>,
     pub refresh_before_seconds: Option<u32>,
+}
+
+/// What a role's AssumeRole request may set, where the config sets it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RoleSettings {
+    pub external_id: Option<String>,
+    pub mfa_serial: Option<String>,
+    pub duration_seconds: Option<u32>,
+    pub regions: Option<Vec<String>>,
+    pub session_name: Option<String>,
+}
+
+/// How long an organization's account list read from AWS is used before it is read again.
+pub const DEFAULT_ORGANIZATION_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// `[[organization]]`: the role deployed under one name to every account of an organization
+/// (StackSets, Control Tower); the accounts come from `organizations:ListAccounts`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganizationConfig {
+    /// The role's name with its path, without outer slashes (`IR/Responder`).
+    pub role_name: String,
+    /// The role the organization is read as (in the management or a delegated administrator
+    /// account); `None`: the primary identity.
+    pub via: Option<RoleArn>,
+    /// What every account's role is assumed with.
+    pub settings: RoleSettings,
+    /// Accounts left out.
+    pub exclude: Vec<String>,
+    /// How long a list read from AWS is used before it is read again.
+    pub max_age: std::time::Duration,
 }
 
 impl Config {
@@ -198,6 +230,13 @@ mod tests {
         let c = parse_str(&uncommented).unwrap();
         assert_eq!(c.case.forensic_account.as_deref(), Some("999999999999"));
         assert!(c.case.kms_key_arn.is_some() && c.case.forensic_role.is_some());
+        let org = &c.organizations[0];
+        assert_eq!(org.role_name, "IR/Responder");
+        assert_eq!(org.max_age, std::time::Duration::from_secs(6 * 3600));
+        assert_eq!(
+            org.via.as_ref().map(|v| v.to_string()).as_deref(),
+            Some("arn:aws:iam::123123123123:role/OrgReader")
+        );
     }
 
     #[test]
@@ -256,6 +295,32 @@ regions = ["us-east-1"]
                 2,
             ),
             ("[console]\nendpoint = \"https://x\"\n", "unknown field `endpoint`", 2),
+            ("[[organization]]\nvia = \"x\"\n", "missing field `role_name`", 1),
+            (
+                "[[organization]]\nrole_name = \"IR/Resp onder\"\n",
+                "organization.role_name = \"IR/Resp onder\": role name \"Resp onder\" must be 1 to 64 characters",
+                2,
+            ),
+            (
+                "[[role]]\narn = \"arn:aws:iam::222222222222:role/R\"\nname = \"mgmt\"\n[[organization]]\nrole_name = \"R\"\nvia = \"mgt\"\n",
+                "organization.via = \"mgt\": no [[role]] has that name (names: mgmt)",
+                6,
+            ),
+            (
+                "[[organization]]\nrole_name = \"R\"\nexclude = [\"123\"]\n",
+                "organization.exclude: ",
+                3,
+            ),
+            (
+                "[[organization]]\nrole_name = \"R\"\nmax_age = \"soon\"\n",
+                "organization.max_age = \"soon\"",
+                3,
+            ),
+            (
+                "[[organization]]\nrole_name = \"R\"\nexternal_id = \"x\"\n",
+                "organization.external_id: must be 2 to 1224",
+                3,
+            ),
             (
                 "[console]\nfederation_endpoint = \"http://signin.example.com/federation\"\n",
                 "plain http is allowed only to this machine",

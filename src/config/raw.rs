@@ -14,6 +14,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub role: Vec<Spanned<RawRole>>,
     #[serde(default)]
+    pub organization: Vec<Spanned<RawOrganization>>,
+    #[serde(default)]
     pub console: RawConsole,
     #[serde(default)]
     pub case: RawCase,
@@ -70,4 +72,18 @@ pub struct RawRole {
     pub regions: Option<SpannedList>,
     pub session_name: Option<Spanned<String>>,
     pub refresh_before_seconds: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOrganization {
+    pub role_name: Spanned<String>,
+    pub via: Option<Spanned<String>>,
+    pub external_id: Option<Spanned<String>>,
+    pub mfa_serial: Option<Spanned<String>>,
+    pub duration_seconds: Option<Spanned<i64>>,
+    pub regions: Option<SpannedList>,
+    pub session_name: Option<Spanned<String>>,
+    pub exclude: Option<SpannedList>,
+    pub max_age: Option<Spanned<String>>,
 }

@@ -7,10 +7,12 @@ use std::path::Path;
 
 use toml::Spanned;
 
-use super::raw::{RawAccount, RawCase, RawConfig, RawConsole, RawDefaults, RawRole, SpannedList};
+use super::raw::{
+    RawAccount, RawCase, RawConfig, RawConsole, RawDefaults, RawOrganization, RawRole, SpannedList,
+};
 use super::{
-    Account, CaseConfig, Config, ConfigError, ConsoleConfig, Defaults, RoleConfig, MAX_DURATION,
-    MIN_DURATION,
+    Account, CaseConfig, Config, ConfigError, ConsoleConfig, Defaults, OrganizationConfig,
+    RoleConfig, RoleSettings, DEFAULT_ORGANIZATION_MAX_AGE, MAX_DURATION, MIN_DURATION,
 };
 use crate::aws::arn::{
     validate_account_id, validate_mfa_serial, validate_region, validate_session_name, RoleArn,
@@ -111,6 +113,10 @@ pub fn parse(src: &str, path: &Path) -> Result<Config, ConfigError> {
     for r in &raw.role {
         roles.push(role(&loc, r.get_ref(), &defaults, &mut names, &mut arns)?);
     }
+    let mut organizations = Vec::new();
+    for o in &raw.organization {
+        organizations.push(organization(&loc, o.get_ref(), &defaults, &roles)?);
+    }
     let console = console(&loc, &raw.console)?;
     let case = case(&loc, &raw.case)?;
     Ok(Config {
@@ -118,6 +124,7 @@ pub fn parse(src: &str, path: &Path) -> Result<Config, ConfigError> {
         defaults,
         accounts,
         roles,
+        organizations,
         console,
         case,
     })
@@ -266,60 +273,20 @@ fn role(
         }
         None => None,
     };
-    let external_id = match &r.external_id {
-        Some(x) => {
-            let s = x.get_ref();
-            if !(2..=1224).contains(&s.len())
-                || !s
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@:/-_".contains(c))
-            {
-                return Err(loc.err(
-                    x.span(),
-                    "role.external_id: must be 2 to 1224 characters of letters, digits and +=,.@:/-_",
-                ));
-            }
-            Some(s.clone())
-        }
-        None => None,
-    };
-    let mfa_serial = match &r.mfa_serial {
-        Some(m) => {
-            validate_mfa_serial(m.get_ref())
-                .map_err(|e| loc.err(m.span(), format!("role.mfa_serial: {e}")))?;
-            Some(m.get_ref().clone())
-        }
-        None => None,
-    };
-    let duration_seconds = match &r.duration_seconds {
-        Some(v) => {
-            let n = loc.int_in(
-                v,
-                "role.duration_seconds",
-                MIN_DURATION.into()..=MAX_DURATION.into(),
-                " seconds (15 minutes to 12 hours)",
-            )? as u32;
-            if n <= defaults.refresh_before_seconds && r.refresh_before_seconds.is_none() {
-                return Err(loc.err(
-                    v.span(),
-                    format!(
-                        "role.duration_seconds = {n}: must be longer than defaults.refresh_before_seconds ({})",
-                        defaults.refresh_before_seconds
-                    ),
-                ));
-            }
-            Some(n)
-        }
-        None => None,
-    };
-    let regions = match &r.regions {
-        Some(v) => Some(loc.regions(v, "role.regions")?),
-        None => None,
-    };
-    let session_name = match &r.session_name {
-        Some(s) => Some(loc.session_name(s, "role.session_name")?),
-        None => None,
-    };
+    let settings = settings(
+        loc,
+        "role",
+        RawSettings {
+            external_id: &r.external_id,
+            mfa_serial: &r.mfa_serial,
+            duration_seconds: &r.duration_seconds,
+            regions: &r.regions,
+            session_name: &r.session_name,
+        },
+        defaults,
+        r.refresh_before_seconds.is_some(),
+    )?;
+    let duration_seconds = settings.duration_seconds;
     let refresh_before_seconds = match &r.refresh_before_seconds {
         Some(v) => {
             let duration = duration_seconds.unwrap_or(defaults.duration_seconds);
@@ -335,12 +302,189 @@ fn role(
     Ok(RoleConfig {
         arn,
         name,
+        external_id: settings.external_id,
+        mfa_serial: settings.mfa_serial,
+        duration_seconds,
+        regions: settings.regions,
+        session_name: settings.session_name,
+        refresh_before_seconds,
+    })
+}
+
+/// The settings a `[[role]]` and an `[[organization]]` share, as the file gives them.
+struct RawSettings<'a> {
+    external_id: &'a Option<Spanned<String>>,
+    mfa_serial: &'a Option<Spanned<String>>,
+    duration_seconds: &'a Option<Spanned<i64>>,
+    regions: &'a Option<SpannedList>,
+    session_name: &'a Option<Spanned<String>>,
+}
+
+/// Those settings checked; `what` is the table (`role`, `organization`) the errors name.
+fn settings(
+    loc: &Locator,
+    what: &str,
+    r: RawSettings,
+    defaults: &Defaults,
+    own_refresh_before: bool,
+) -> Result<RoleSettings, ConfigError> {
+    let external_id = match r.external_id {
+        Some(x) => {
+            let s = x.get_ref();
+            if !(2..=1224).contains(&s.len())
+                || !s
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@:/-_".contains(c))
+            {
+                return Err(loc.err(
+                    x.span(),
+                    format!("{what}.external_id: must be 2 to 1224 characters of letters, digits and +=,.@:/-_"),
+                ));
+            }
+            Some(s.clone())
+        }
+        None => None,
+    };
+    let mfa_serial = match r.mfa_serial {
+        Some(m) => {
+            validate_mfa_serial(m.get_ref())
+                .map_err(|e| loc.err(m.span(), format!("{what}.mfa_serial: {e}")))?;
+            Some(m.get_ref().clone())
+        }
+        None => None,
+    };
+    let duration_seconds = match r.duration_seconds {
+        Some(v) => {
+            let n = loc.int_in(
+                v,
+                &format!("{what}.duration_seconds"),
+                MIN_DURATION.into()..=MAX_DURATION.into(),
+                " seconds (15 minutes to 12 hours)",
+            )? as u32;
+            if n <= defaults.refresh_before_seconds && !own_refresh_before {
+                return Err(loc.err(
+                    v.span(),
+                    format!(
+                        "{what}.duration_seconds = {n}: must be longer than defaults.refresh_before_seconds ({})",
+                        defaults.refresh_before_seconds
+                    ),
+                ));
+            }
+            Some(n)
+        }
+        None => None,
+    };
+    let regions = match r.regions {
+        Some(v) => Some(loc.regions(v, &format!("{what}.regions"))?),
+        None => None,
+    };
+    let session_name = match r.session_name {
+        Some(s) => Some(loc.session_name(s, &format!("{what}.session_name"))?),
+        None => None,
+    };
+    Ok(RoleSettings {
         external_id,
         mfa_serial,
         duration_seconds,
         regions,
         session_name,
-        refresh_before_seconds,
+    })
+}
+
+/// One `[[organization]]`: its role name (with a path), the role it reads the organization as
+/// (a `[[role]]` name or an ARN), its role settings, the accounts left out and how long a list
+/// read from AWS is used.
+fn organization(
+    loc: &Locator,
+    o: &RawOrganization,
+    defaults: &Defaults,
+    roles: &[RoleConfig],
+) -> Result<OrganizationConfig, ConfigError> {
+    let role_name = o.role_name.get_ref().trim_matches('/').to_string();
+    // The name is checked as the ARNs it will make are.
+    if let Err(e) = RoleArn::new(crate::aws::arn::Partition::Aws, "123456789012", &role_name) {
+        let reason = e.to_string();
+        let reason = reason
+            .split_once("\": ")
+            .map_or(reason.as_str(), |(_, r)| r);
+        return Err(loc.err(
+            o.role_name.span(),
+            format!(
+                "organization.role_name = \"{}\": {reason}; give the name the role has in every account, with its path if it has one (\"IR/Responder\")",
+                o.role_name.get_ref()
+            ),
+        ));
+    }
+    let via = match &o.via {
+        None => None,
+        Some(v) if v.get_ref().starts_with("arn:") => Some(
+            v.get_ref()
+                .parse::<RoleArn>()
+                .map_err(|e| loc.err(v.span(), format!("organization.via: {e}")))?,
+        ),
+        Some(v) => match roles
+            .iter()
+            .find(|r| r.name.as_deref() == Some(v.get_ref()))
+        {
+            Some(r) => Some(r.arn.clone()),
+            None => {
+                let names: Vec<&str> = roles.iter().filter_map(|r| r.name.as_deref()).collect();
+                return Err(loc.err(
+                    v.span(),
+                    format!(
+                        "organization.via = \"{}\": no [[role]] has that name ({}); give a role's name or ARN in the management account or a delegated administrator account",
+                        v.get_ref(),
+                        if names.is_empty() {
+                            "the config names no roles".to_string()
+                        } else {
+                            format!("names: {}", names.join(", "))
+                        }
+                    ),
+                ));
+            }
+        },
+    };
+    let settings = settings(
+        loc,
+        "organization",
+        RawSettings {
+            external_id: &o.external_id,
+            mfa_serial: &o.mfa_serial,
+            duration_seconds: &o.duration_seconds,
+            regions: &o.regions,
+            session_name: &o.session_name,
+        },
+        defaults,
+        false,
+    )?;
+    let mut exclude: Vec<String> = Vec::new();
+    if let Some(list) = &o.exclude {
+        for id in list.get_ref() {
+            validate_account_id(id.get_ref())
+                .map_err(|e| loc.err(id.span(), format!("organization.exclude: {e}")))?;
+            if !exclude.contains(id.get_ref()) {
+                exclude.push(id.get_ref().clone());
+            }
+        }
+    }
+    let max_age = match &o.max_age {
+        None => DEFAULT_ORGANIZATION_MAX_AGE,
+        Some(v) => humantime::parse_duration(v.get_ref()).map_err(|e| {
+            loc.err(
+                v.span(),
+                format!(
+                    "organization.max_age = \"{}\": {e}; give a duration like \"1h\", \"30m\" or \"1day\"",
+                    v.get_ref()
+                ),
+            )
+        })?,
+    };
+    Ok(OrganizationConfig {
+        role_name,
+        via,
+        settings,
+        exclude,
+        max_age,
     })
 }
 

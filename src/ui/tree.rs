@@ -100,14 +100,24 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     spans.push(Span::raw("  "));
                     spans.push(Span::styled(n.clone(), theme.account(acc.color.as_deref())));
                 }
-                spans.push(Span::styled(
-                    format!(
-                        "  {} role{}",
-                        acc.roles.len(),
-                        if acc.roles.len() == 1 { "" } else { "s" }
-                    ),
-                    theme.dim(),
-                ));
+                match acc.only_role() {
+                    // A folded account with one role shows it, and its session.
+                    Some(role) if state.tree.filter.is_empty() => {
+                        spans.push(Span::styled(
+                            format!("  {}  ", role.arn.name_with_path()),
+                            theme.dim(),
+                        ));
+                        spans.push(session_label(state.session_status(&role.arn), false, theme));
+                    }
+                    _ => spans.push(Span::styled(
+                        format!(
+                            "  {} role{}",
+                            acc.roles.len(),
+                            if acc.roles.len() == 1 { "" } else { "s" }
+                        ),
+                        theme.dim(),
+                    )),
+                }
                 Line::from(spans)
             }
             TreeRow::Role(a, r) => {

@@ -11,6 +11,9 @@ Accounts (ids are fixed so that assets/demo/config.toml can name them):
   333333333333  staging: role with a path (audit/Auditor) and an external id; 12 instances (pagination)
   444444444444  empty: a role and nothing else
   555555555555  sandbox: a role the primary's policy does not allow (AccessDenied under enforcement)
+  123123123123  an organization's management account: OrgReader (organizations:List*) and an
+                organization of 31 accounts (random ids) with the role Responder in each; one
+                closed (SUSPENDED), one instance in "Payments Prod"
 """
 import argparse
 import json
@@ -356,7 +359,42 @@ def seed(endpoint):
             ec2 = client(endpoint, "ec2", "us-east-1", creds)
             add(run(ec2, "sandbox-secret"), "us-east-1")
     seed_lab(endpoint, world)
+    seed_organization(endpoint, world)
     return world
+
+
+ORG_MANAGEMENT = "123123123123"
+ORG_READER = f"arn:aws:iam::{ORG_MANAGEMENT}:role/OrgReader"
+
+
+def seed_organization(endpoint, world):
+    """An organization run from ORG_MANAGEMENT, read through OrgReader (which the primary user
+    may assume with plain moto; under enforcement its policy does not allow it)."""
+    creds = account_creds(endpoint, ORG_MANAGEMENT)
+    iam = client(endpoint, "iam", creds=creds)
+    iam.create_role(RoleName="OrgReader",
+                    AssumeRolePolicyDocument=trust_policy(f"arn:aws:iam::{PRIMARY}:user/responder"))
+    iam.put_role_policy(RoleName="OrgReader", PolicyName="read-org", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": ["organizations:List*", "organizations:Describe*"], "Resource": "*"}))
+    org = client(endpoint, "organizations", creds=creds)
+    org.create_organization(FeatureSet="ALL")
+    names = [f"workload-{i:02d}" for i in range(1, 28)] + [
+        "Payments Prod", "Old Sandbox", "Excluded Lab", "Shared Services"]
+    accounts = {}
+    for name in names:
+        status = org.create_account(AccountName=name, Email=f"{name.replace(' ', '.')}@example.com",
+                                    RoleName="Responder")["CreateAccountStatus"]
+        accounts[name] = status["AccountId"]
+    org.close_account(AccountId=accounts["Old Sandbox"])
+    ec2 = client(endpoint, "ec2", "us-east-1", account_creds(endpoint, accounts["Payments Prod"]))
+    payments = run(ec2, "payments-api")
+    world["organization"] = {
+        "management": ORG_MANAGEMENT,
+        "reader": ORG_READER,
+        "role_name": "Responder",
+        "accounts": accounts,
+        "payments_instance": payments["InstanceId"],
+    }
 
 
 BENCH_REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2", "eu-central-1"]

@@ -96,7 +96,7 @@ pub fn answer_assume(s: &mut State, role: &str, minutes: i64) -> Vec<Effect> {
         None => {
             let role = s.role(&arn(role)).expect("known role").clone();
             match s.jobs.start(Work::Assume {
-                role,
+                role: Box::new(role),
                 token_code: None,
                 duration: None,
             }) {
@@ -348,4 +348,36 @@ pub fn staging_instances() -> Vec<Instance> {
     a.tags.insert("case".into(), "legal-hold".into());
     let b = instance("i-0000000000000001b", "web-stg", "stopped", "us-east-1", 22);
     vec![a, b]
+}
+
+/// An organization's roles, as discovery sends them: `n` accounts, one role each.
+pub fn organization_groups(n: usize) -> Vec<rolecall::roles::AccountRoles> {
+    use rolecall::roles::{group, merge, Role, RoleSource};
+    let org: Vec<Role> = (0..n)
+        .map(|i| Role {
+            name: Some(format!("workload-{i:03}")),
+            source: RoleSource::Organization,
+            account_name: Some(format!("Workload {i:03}")),
+            ..Role::from_arn(arn(&format!(
+                "arn:aws:iam::{:012}:role/IR/Responder",
+                700_000_000_000u64 + i as u64
+            )))
+        })
+        .collect();
+    group(&config(), merge(&config(), &[], &org, &[]))
+}
+
+pub fn discovered(s: &mut rolecall::app::State, groups: Vec<rolecall::roles::AccountRoles>) {
+    let id = s.jobs.running(&Slot::Identity).unwrap();
+    update(
+        s,
+        Msg::Job {
+            slot: Slot::Identity,
+            id,
+            answer: Answer::Discovered {
+                groups,
+                warnings: vec![],
+            },
+        },
+    );
 }

@@ -25,6 +25,7 @@ mod iam_enforced;
 mod init;
 mod inventory;
 mod library;
+mod organization;
 mod reliability;
 mod render;
 mod tmux;

@@ -468,3 +468,12 @@ fn jobs_120x30() {
     update(&mut s, code(KeyCode::Enter));
     insta::assert_snapshot!("jobs_detail_120x30", render(&s));
 }
+
+#[test]
+fn tree_with_an_organizations_folded_accounts() {
+    let mut s = state((100, 30));
+    discovered(&mut s, organization_groups(12));
+    answer_assume(&mut s, "arn:aws:iam::700000000002:role/IR/Responder", 42);
+    update(&mut s, code(KeyCode::Esc));
+    insta::assert_snapshot!(render(&s));
+}

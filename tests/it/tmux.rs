@@ -922,3 +922,55 @@ fn s_on_an_instance_shows_the_plan_and_y_snapshots_it_in_the_case() {
         snaps[0]["SnapshotId"]
     );
 }
+
+#[test]
+fn an_organizations_accounts_fill_the_tree_folded_and_come_back_from_the_cache() {
+    let emu = emulator();
+    let org = &emu.world["organization"];
+    let dir = tempfile::tempdir().unwrap();
+    let config = crate::common::DemoConfig::default()
+        .append(&format!(
+            "[[organization]]\nrole_name = \"Responder\"\nvia = \"{}\"\n",
+            org["reader"].as_str().unwrap()
+        ))
+        .write(dir.path());
+    let payments = org["accounts"]["Payments Prod"].as_str().unwrap();
+    let proxy = FaultProxy::start(&emu.endpoint);
+    let t = Tmux::start_at("org", emu, &proxy.endpoint, &config);
+    // Discovery reads the organization: one folded line per account, with its role.
+    let screen = t.wait_for(&[
+        &format!("▸ {payments}  Payments Prod  Responder  not assumed"),
+        "roles (37)",
+    ]);
+    assert!(!screen.contains("Old Sandbox"), "suspended: {screen}");
+    // Found by the account's name; Enter on its role's line opens it.
+    t.keys("/Payments");
+    t.key("Enter");
+    t.wait_for(&["roles /Payments (2 lines)", "payments-prod"]);
+    t.keys("j");
+    t.key("Enter");
+    t.wait_for(&["payments-api", "running"]);
+    t.key("Escape");
+    t.key("Escape");
+    t.keys("q");
+    t.assert_exited_cleanly(0);
+
+    // Started again while AWS does not answer: the tree shows the cached organization at once.
+    proxy.set(Fault::Hang);
+    let cached = Tmux::start_env(
+        "org-cached",
+        emu,
+        &proxy.endpoint,
+        &config,
+        &[(
+            "XDG_CACHE_HOME",
+            &format!("{}/home/.cache", t.dir.path().display()),
+        )],
+    );
+    cached.wait_for(&[
+        &format!("▸ {payments}  Payments Prod  Responder"),
+        "asking AWS who we are",
+    ]);
+    cached.keys("q");
+    cached.assert_exited_cleanly(0);
+}

@@ -813,7 +813,7 @@ fn discovered_roles_join_the_tree_and_keep_the_cursor() {
         arn("arn:aws:iam::666666666666:role/Forensics"),
         arn(PROD), // already configured: stays as configured
     ];
-    let groups = group(&config(), merge(&config(), &[], &found));
+    let groups = group(&config(), merge(&config(), &[], &[], &found));
     update(
         &mut s,
         Msg::Job {
@@ -860,7 +860,9 @@ fn r_twice_in_the_tree_drops_the_first_identity_and_discovery() {
     assert!(matches!(s.primary, rolecall::app::state::Loadable::Loading));
     // The second one counts, and starts discovery in the same slot.
     let fx = update(&mut s, identity_answer(second, Ok(responder())));
-    assert!(matches!(&started(&fx).work, Work::Discover(id) if id.account == "111111111111"));
+    assert!(
+        matches!(&started(&fx).work, Work::Discover { identity: id, reread: true } if id.account == "111111111111")
+    );
     // A third r while discovery runs replaces it: its late answer is dropped too.
     let discovery = started(&fx).id;
     update(&mut s, key('r'));
@@ -1081,4 +1083,71 @@ fn case_open_and_close_from_the_command_line() {
     type_keys(&mut s, "case close");
     let fx = update(&mut s, code(KeyCode::Enter));
     assert!(matches!(started(&fx).work, Work::CloseCase));
+}
+
+#[test]
+fn an_organizations_accounts_join_folded_and_stand_for_their_one_role() {
+    let mut s = state((100, 30));
+    select_role(&mut s, PROD);
+    discovered(&mut s, organization_groups(40));
+    // The configured accounts stay open; the organization's 40 are one line each.
+    let rows = s.tree_rows();
+    let configured: usize = s
+        .accounts
+        .iter()
+        .filter(|a| a.expanded)
+        .map(|a| 1 + a.roles.len())
+        .sum();
+    assert_eq!(rows.len(), configured + 40);
+    let w7 = s
+        .accounts
+        .iter()
+        .position(|a| a.name.as_deref() == Some("Workload 007"))
+        .unwrap();
+    assert!(!s.accounts[w7].expanded);
+    // The cursor stayed on prod's role.
+    assert_eq!(
+        s.selected_role().map(|r| r.arn.to_string()).as_deref(),
+        Some(PROD)
+    );
+    // A filter by the account's name finds it; on its line, the account is its role.
+    type_keys(&mut s, "/Workload 007");
+    update(&mut s, code(KeyCode::Enter));
+    update(&mut s, code(KeyCode::Esc));
+    let i = s
+        .tree_rows()
+        .iter()
+        .position(|r| *r == TreeRow::Account(w7))
+        .unwrap();
+    s.tree.selected = i;
+    let want = "arn:aws:iam::700000000007:role/IR/Responder";
+    assert_eq!(
+        s.selected_role().map(|r| r.arn.to_string()).as_deref(),
+        Some(want)
+    );
+    // Enter opens it (assumes, then lists), as on a role's line.
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert!(
+        matches!(&started(&fx).work, Work::Assume { role, .. } if role.arn.to_string() == want),
+        "{fx:?}"
+    );
+    // l unfolds it; a second discovery keeps it as the user left it.
+    update(&mut s, code(KeyCode::Esc));
+    s.tree.selected = i;
+    update(&mut s, key('l'));
+    assert!(s.accounts[w7].expanded);
+    update(&mut s, key('r'));
+    let asked = s.jobs.running(&Slot::Identity).unwrap();
+    let fx = update(&mut s, identity_answer(asked, Ok(responder())));
+    assert!(
+        matches!(&started(&fx).work, Work::Discover { reread: true, .. }),
+        "r on the tree reads the organizations again: {fx:?}"
+    );
+    discovered(&mut s, organization_groups(40));
+    let w7 = s
+        .accounts
+        .iter()
+        .position(|a| a.name.as_deref() == Some("Workload 007"))
+        .unwrap();
+    assert!(s.accounts[w7].expanded);
 }

@@ -39,6 +39,7 @@ impl Runtime {
         settings: &Config,
         journal: Journal,
     ) -> Self {
+        let scope = opts.scope();
         let aws = LazyAws::new(opts);
         let store = SessionStore::default();
         let (events_tx, mut events) = mpsc::unbounded_channel();
@@ -65,6 +66,7 @@ impl Runtime {
             store,
             journal,
             settings: settings.clone(),
+            scope,
         };
         Runtime {
             jobs: jobs::Jobs::new(tx, context),
@@ -111,6 +113,11 @@ pub async fn run(
     let tz = *chrono::Local::now().offset();
     let case = journal.case().as_ref().map(CaseInfo::of);
     let mut state = State::with_case(&config, case, Utc::now(), tz, size);
+    // The organizations' cached lists, however old: the tree shows them in the first frame, and
+    // discovery reads them again when they are older than their max_age.
+    if !config.organizations.is_empty() {
+        state.set_roles(crate::roles::at_start(&config, &opts.scope()));
+    }
     let mut runtime = Runtime::new(tx.clone(), opts, &config, journal);
 
     // The first frame, before any answer.

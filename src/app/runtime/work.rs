@@ -32,6 +32,8 @@ pub struct Context {
     pub store: SessionStore,
     pub journal: Journal,
     pub settings: Config,
+    /// `AwsOptions::scope`: which cached organization lists are the primary identity's.
+    pub scope: String,
 }
 
 /// A case log that could not be written, as the UI shows errors: what failed and what to check.
@@ -96,9 +98,21 @@ pub async fn run(ctx: Context, work: Work, reply: Reply) {
             }
             reply.answer(Answer::Identity(result));
         }
-        Work::Discover(identity) => {
-            let known =
-                crate::roles::discover(&ctx.settings, &ctx.aws.get().await, &identity).await;
+        Work::Discover { identity, reread } => {
+            let aws = ctx.aws.get().await;
+            let orgs = crate::organization::Reader {
+                aws: &aws,
+                identity: &identity,
+                scope: ctx.scope.clone(),
+                freshness: if reread {
+                    crate::organization::Freshness::Reread
+                } else {
+                    crate::organization::Freshness::CacheIfFresh
+                },
+                journal: &ctx.journal,
+                live: Some(&ctx.store),
+            };
+            let known = crate::roles::discover(&ctx.settings, &orgs).await;
             let groups = crate::roles::group(&ctx.settings, known.roles);
             reply.answer(Answer::Discovered {
                 groups,

@@ -192,6 +192,8 @@ pub struct State {
     pub accounts: Vec<AccountNode>,
     /// What role discovery warned about (wildcard patterns, unreadable policies…).
     pub warnings: Vec<String>,
+    /// `r` on the tree: the next discovery reads the organizations from AWS, not the cache.
+    pub reread_organizations: bool,
     pub sessions: HashMap<RoleArn, SessionInfo>,
     pub view: View,
     /// Where Esc goes back to from the sessions view.
@@ -258,16 +260,8 @@ impl State {
         tz: FixedOffset,
         size: (u16, u16),
     ) -> Self {
-        let accounts: Vec<AccountNode> = catalog(config)
-            .into_iter()
-            .map(|g| AccountNode {
-                id: g.id,
-                name: g.name,
-                color: g.color,
-                roles: g.roles,
-                expanded: true,
-            })
-            .collect();
+        let accounts: Vec<AccountNode> =
+            catalog(config).into_iter().map(AccountNode::new).collect();
         let mut s = State {
             now,
             tz,
@@ -276,6 +270,7 @@ impl State {
             primary: Loadable::Loading,
             accounts,
             warnings: Vec::new(),
+            reread_organizations: false,
             sessions: HashMap::new(),
             view: View::Tree,
             previous_view: View::Tree,

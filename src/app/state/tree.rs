@@ -15,6 +15,32 @@ pub struct AccountNode {
     pub expanded: bool,
 }
 
+impl AccountNode {
+    /// An account new to the tree: folded when all its roles come from an organization (a
+    /// thousand accounts show as a thousand lines, each with its one role), open otherwise.
+    pub fn new(g: crate::roles::AccountRoles) -> AccountNode {
+        let expanded = !g
+            .roles
+            .iter()
+            .all(|r| r.source == crate::roles::RoleSource::Organization);
+        AccountNode {
+            id: g.id,
+            name: g.name,
+            color: g.color,
+            roles: g.roles,
+            expanded,
+        }
+    }
+
+    /// The role a folded account with one role stands for.
+    pub fn only_role(&self) -> Option<&Role> {
+        match &self.roles[..] {
+            [only] if !self.expanded => Some(only),
+            _ => None,
+        }
+    }
+}
+
 /// One line of the tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TreeRow {
@@ -34,20 +60,18 @@ impl State {
             ),
             TreeRow::Account(a) => (self.accounts[*a].id.clone(), None),
         });
-        let folded: Vec<String> = self
+        let was: std::collections::HashMap<String, bool> = self
             .accounts
             .iter()
-            .filter(|a| !a.expanded)
-            .map(|a| a.id.clone())
+            .map(|a| (a.id.clone(), a.expanded))
             .collect();
         self.accounts = groups
             .into_iter()
-            .map(|g| AccountNode {
-                expanded: !folded.contains(&g.id),
-                id: g.id,
-                name: g.name,
-                color: g.color,
-                roles: g.roles,
+            .map(|g| {
+                let expanded = was.get(&g.id).copied();
+                let mut node = AccountNode::new(g);
+                node.expanded = expanded.unwrap_or(node.expanded);
+                node
             })
             .collect();
         if let Some((account, role)) = selected {
@@ -110,10 +134,11 @@ impl State {
         self.tree_rows().get(self.tree.selected).copied()
     }
 
-    /// The role the tree's cursor is on.
+    /// The role the tree's cursor is on (a folded account with one role stands for it).
     pub fn selected_role(&self) -> Option<&Role> {
         match self.selected_tree_row()? {
             TreeRow::Role(a, r) => self.accounts.get(a)?.roles.get(r),
+            TreeRow::Account(a) if self.tree.filter.is_empty() => self.accounts.get(a)?.only_role(),
             TreeRow::Account(_) => None,
         }
     }

@@ -7,10 +7,11 @@ use crate::aws::identity::Identity;
 use crate::aws::AwsError;
 use crate::roles::AccountRoles;
 
-/// Asks again who we are (and then which roles we reach); an earlier ask still under way is
-/// replaced.
+/// Asks again who we are (and then which roles we reach, the organizations read again from
+/// AWS); an earlier ask still under way is replaced.
 pub fn reload(state: &mut State) -> Vec<Effect> {
     state.primary = Loadable::Loading;
+    state.reread_organizations = true;
     vec![state.jobs.start(Work::Identity)]
 }
 
@@ -19,7 +20,11 @@ pub fn on_identity(state: &mut State, result: Result<Identity, AwsError>) -> Vec
     match result {
         Ok(id) => {
             state.primary = Loadable::Ready(id.clone());
-            vec![state.jobs.start(Work::Discover(id))]
+            let reread = std::mem::take(&mut state.reread_organizations);
+            vec![state.jobs.start(Work::Discover {
+                identity: id,
+                reread,
+            })]
         }
         Err(e) => {
             state.jobs.finish(&Slot::Identity);
@@ -47,7 +52,7 @@ pub fn on_discovered(
             plural(warnings.len(), "", "s")
         )),
         None if found > 0 => state.set_info(format!(
-            "found {found} more role{} in your IAM policies and ~/.aws/config",
+            "found {found} more role{} in your IAM policies, ~/.aws/config and organizations",
             plural(found, "", "s")
         )),
         None => {}

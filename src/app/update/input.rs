@@ -263,6 +263,10 @@ fn open_selected(state: &mut State) -> Vec<Effect> {
     match state.view {
         View::Tree => match state.selected_tree_row() {
             Some(TreeRow::Account(a)) => {
+                // A folded account with one role (an organization's) stands for its role.
+                if let Some(arn) = state.selected_role().map(|r| r.arn.clone()) {
+                    return listing::open_role(state, arn, Kind::Instances);
+                }
                 if state.tree.filter.is_empty() {
                     state.accounts[a].expanded = !state.accounts[a].expanded;
                     refresh(state, View::Tree);

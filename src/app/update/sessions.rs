@@ -36,7 +36,7 @@ pub fn assume(state: &mut State, role: Role, token_code: Option<TokenCode>) -> V
         ));
     }
     vec![state.jobs.start(Work::Assume {
-        role,
+        role: Box::new(role),
         token_code,
         duration,
     })]

@@ -80,12 +80,13 @@ fn credential_source(profile: Option<&str>) -> String {
 
 /// Every check, in order; a failed step stops the ones that need it.
 pub async fn run_checks(
-    config: &Config,
+    ctx: &crate::cli::Ctx,
     aws: &Aws,
     profile: Option<&str>,
     role: Option<&str>,
     token_code: Option<TokenCode>,
 ) -> Vec<Check> {
+    let config = &ctx.config;
     let mut r = Report {
         checks: Vec::new(),
         role: None,
@@ -135,7 +136,15 @@ pub async fn run_checks(
             return r.checks;
         }
     };
-    let known = roles::discover(config, aws, &primary).await;
+    // The organizations are read now, not from the cache: can the identity read them?
+    let orgs = crate::organization::Reader {
+        freshness: crate::organization::Freshness::Reread,
+        ..ctx.orgs(aws, &primary)
+    };
+    let known = roles::discover(config, &orgs).await;
+    for o in &known.organizations {
+        check_organization(&mut r, o);
+    }
     match &known.discovery.analysis {
         Some(a) => r.add(
             "identity policies",
@@ -164,6 +173,27 @@ pub async fn run_checks(
         r.add("identity policies", Status::Warn, w.clone(), None);
     }
     let roles = match chosen(config, &known, role) {
+        // An organization's roles are one role deployed everywhere: one of them is checked,
+        // not a thousand.
+        Ok(roles) if role.is_none() => {
+            let (org, mut own): (Vec<Role>, Vec<Role>) = roles
+                .into_iter()
+                .partition(|r| r.source == roles::RoleSource::Organization);
+            if org.len() > 1 {
+                r.add(
+                    "organization",
+                    Status::Ok,
+                    format!(
+                        "{} of its {} roles checked below; the others are the same role in other accounts",
+                        org[0].arn,
+                        org.len()
+                    ),
+                    Some("rolecall doctor NAME checks another one".into()),
+                );
+            }
+            own.extend(org.into_iter().next());
+            own
+        }
         Ok(roles) => roles,
         Err(e) => {
             r.add("role", Status::Fail, e.to_string(), Some("give a full role ARN (arn:aws:iam::123456789012:role/NAME) or a known name (rolecall roles lists them)".into()));
@@ -192,6 +222,51 @@ pub async fn run_checks(
         .await;
     }
     r.checks
+}
+
+/// What one `[[organization]]` gave: how many accounts, read as whom, or why it could not be read.
+fn check_organization(r: &mut Report, o: &crate::organization::Report) {
+    let name = "organization";
+    let role = &o.role_name;
+    match (&o.error, &o.list) {
+        (Some(e), list) => r.add(
+            name,
+            Status::Warn,
+            format!(
+                "role {role}: organizations:ListAccounts as {} failed: {e}{}",
+                o.read_as,
+                match list {
+                    Some(l) => format!(
+                        "; the list read at {} is used",
+                        crate::cli::print::rfc3339(&l.read_at)
+                    ),
+                    None => String::new(),
+                }
+            ),
+            e.hint.clone(),
+        ),
+        (None, Some(l)) if l.accounts.is_empty() => r.add(
+            name,
+            Status::Warn,
+            format!("role {role}: read as {}, the organization lists no accounts", o.read_as),
+            Some("read it as a role in the management account (or a delegated administrator account): set `via`".into()),
+        ),
+        (None, Some(l)) => r.add(
+            name,
+            Status::Ok,
+            format!(
+                "role {role}: {} accounts read as {}: {} role{} ({} suspended, {} excluded left out)",
+                l.accounts.len(),
+                l.read_by,
+                o.active,
+                if o.active == 1 { "" } else { "s" },
+                o.inactive,
+                o.excluded
+            ),
+            None,
+        ),
+        (None, None) => {}
+    }
 }
 
 async fn check_role(

@@ -17,7 +17,7 @@ pub async fn doctor(
 ) -> anyhow::Result<ExitCode> {
     let aws = ctx.aws().await;
     let profile = ctx.profile.as_deref();
-    let checks = run_checks(&ctx.config, &aws, profile, role, token_code).await;
+    let checks = run_checks(ctx, &aws, profile, role, token_code).await;
     if as_json {
         outln!("{}", to_json(&checks));
     } else {

@@ -27,6 +27,8 @@ struct State {
     fault: Option<Fault>,
     /// Requests left to answer with `fault` before going back to passing through; `None`: all.
     remaining: Option<usize>,
+    /// Only requests whose bytes hold this get `fault` (the others pass).
+    only: Option<Vec<u8>>,
     recorded: Vec<u8>,
     requests: usize,
     /// Each request's first line (`POST / HTTP/1.1`, or in absolute form when rolecall used
@@ -81,6 +83,16 @@ impl FaultProxy {
         let mut s = self.state.lock().unwrap();
         s.fault = Some(fault);
         s.remaining = None;
+        s.only = None;
+    }
+
+    /// Applies `fault` to every request that holds `needle` (an `X-Amz-Target`, an `Action=`),
+    /// passing the others through.
+    pub fn set_for(&self, needle: &str, fault: Fault) {
+        let mut s = self.state.lock().unwrap();
+        s.fault = Some(fault);
+        s.remaining = None;
+        s.only = Some(needle.as_bytes().to_vec());
     }
 
     /// Applies `fault` to the next `n` requests, then passes through again.
@@ -88,6 +100,7 @@ impl FaultProxy {
         let mut s = self.state.lock().unwrap();
         s.fault = Some(fault);
         s.remaining = Some(n);
+        s.only = None;
     }
 
     /// Everything the emulator answered so far, as text.
@@ -117,9 +130,14 @@ impl FaultProxy {
     }
 }
 
-fn next_fault(state: &Mutex<State>) -> Fault {
+fn next_fault(state: &Mutex<State>, request: &[u8]) -> Fault {
     let mut s = state.lock().unwrap();
     s.requests += 1;
+    if let Some(needle) = &s.only {
+        if !request.windows(needle.len()).any(|w| w == &needle[..]) {
+            return Fault::Pass;
+        }
+    }
     let fault = s.fault.clone().unwrap_or(Fault::Pass);
     match s.remaining {
         Some(0) => Fault::Pass,
@@ -172,7 +190,7 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Re
         .to_string();
     state.lock().unwrap().request_lines.push(first);
     let mut client = client;
-    match next_fault(state) {
+    match next_fault(state, &request) {
         Fault::Pass => {
             let mut up = TcpStream::connect(upstream)?;
             up.set_read_timeout(Some(Duration::from_secs(60)))?;
