@@ -319,6 +319,48 @@ fn thousand_accounts_config(n: usize) -> Config {
     rolecall::config::parse(&text, std::path::Path::new("bench.toml")).unwrap()
 }
 
+/// The TUI's first frame with an organization of 1 000 accounts in the cache: reading the cache,
+/// making the roles, merging, grouping and the tree's state (what `runtime::run` does before
+/// its first draw).
+fn organization_start(c: &mut Criterion, now: chrono::DateTime<Utc>, offset: FixedOffset) {
+    use rolecall::aws::organizations::OrgAccount;
+    use rolecall::organization::{remember, AccountList};
+    let cache = tempfile::tempdir().unwrap();
+    // (criterion runs one benchmark at a time, in this one thread.)
+    std::env::set_var("XDG_CACHE_HOME", cache.path());
+    let config = rolecall::config::parse(
+        "[[organization]]\nrole_name = \"IR/Responder\"\nvia = \"arn:aws:iam::123123123123:role/OrgReader\"\n",
+        std::path::Path::new("bench.toml"),
+    )
+    .unwrap();
+    let list = AccountList {
+        read_at: now,
+        read_by: "arn:aws:sts::123123123123:assumed-role/OrgReader/rolecall".into(),
+        accounts: (0..1000)
+            .map(|i| OrgAccount {
+                id: format!("{}", 900_000_000_000u64 + i),
+                name: format!(
+                    "Workload {i:04} {}",
+                    ["prod", "staging", "dev", "sandbox"][i as usize % 4]
+                ),
+                status: if i % 97 == 0 { "SUSPENDED" } else { "ACTIVE" }.into(),
+            })
+            .collect(),
+    };
+    remember(&config.organizations[0], "bench", &list).unwrap();
+    c.bench_function(
+        "tree of 1 000 accounts from a cached organization: the state of the first frame",
+        |b| {
+            b.iter(|| {
+                let mut s = State::new(&config, now, offset, (120, 30));
+                s.set_roles(rolecall::roles::at_start(&config, "bench"));
+                assert!(s.accounts.len() > 900);
+                black_box(s)
+            })
+        },
+    );
+}
+
 /// The tree at a thousand accounts × one role: the first frame's state, a filter keystroke, a
 /// frame.
 fn thousand_accounts(c: &mut Criterion) {
@@ -359,6 +401,7 @@ fn thousand_accounts(c: &mut Criterion) {
         Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)),
     );
     update(&mut s, key('/'));
+    organization_start(c, now, offset);
     c.bench_function(
         "tree of 1 000 accounts: filter, first keystroke (\"p\", backspace)",
         |b| {

@@ -131,6 +131,8 @@ def bench_size(accounts, args):
         config = os.path.join(home, "config.toml")
         with open(config, "w") as f:
             f.write(f"[defaults]\nregions = {json.dumps(world['regions'])}\n")
+            if args.concurrency:
+                f.write(f"concurrency = {args.concurrency}\n")
             for arn in world["roles"]:
                 f.write(f'\n[[role]]\narn = "{arn}"\n')
         env = base_env(home, world["endpoint"], world)
@@ -203,12 +205,13 @@ def bench_size(accounts, args):
               f"{m['per_call']:.2f} ms | {m['rss'] / 2 ** 20:.0f} MiB | {complete} |")
     b3 = [n for n, *_ in clients if not n.startswith("rolecall")]
     complete_b3 = [n for n in b3 if not meds[n]["lost"]] or b3
-    best = min(complete_b3, key=lambda n: meds[n]["wall"])
-    r, b = meds["rolecall"], meds[best]
-    print()
-    print(f"rolecall / fastest boto3 ({best}): wall {r['wall'] / b['wall']:.2f}x, "
-          f"client CPU {r['cpu'] / b['cpu']:.2f}x, CPU per call {r['per_call'] / b['per_call']:.2f}x, "
-          f"peak RSS {r['rss'] / b['rss']:.2f}x")
+    if complete_b3:
+        best = min(complete_b3, key=lambda n: meds[n]["wall"])
+        r, b = meds["rolecall"], meds[best]
+        print()
+        print(f"rolecall / fastest boto3 ({best}): wall {r['wall'] / b['wall']:.2f}x, "
+              f"client CPU {r['cpu'] / b['cpu']:.2f}x, CPU per call {r['per_call'] / b['per_call']:.2f}x, "
+              f"peak RSS {r['rss'] / b['rss']:.2f}x")
     print()
     print(f"rolecall's summary (stderr): {summaries['rolecall'][-1]}")
     sys.stdout.flush()
@@ -228,12 +231,14 @@ def main():
     ap.add_argument("--jitter", type=float, default=0.01)
     ap.add_argument("--handshake", type=float, default=0.2)
     ap.add_argument("--assume-rate", type=int, default=600)
+    ap.add_argument("--concurrency", type=int, default=0,
+                    help="rolecall's defaults.concurrency (default: rolecall's own default)")
     ap.add_argument("--throttle-every", type=int, default=0)
     ap.add_argument("--retry-mode", default="standard", choices=["standard", "adaptive"],
                     help="botocore retry mode for the boto3 script (max_attempts 10)")
     ap.add_argument("--timeout", type=float, default=900, help="seconds before a client is killed")
     args = ap.parse_args()
-    args.threads = [int(x) for x in args.threads.split(",")]
+    args.threads = [int(x) for x in args.threads.split(",") if x.strip()]
     sizes = [int(x) for x in args.sizes.split(",")]
 
     version = subprocess.run([args.rolecall, "--version"], capture_output=True, text=True).stdout.strip()

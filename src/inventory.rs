@@ -2,11 +2,13 @@
 //! view. One role per account (the first known one that needs no MFA code), assumed and listed in
 //! all its regions; what fails is reported per account and region, and the rest is kept.
 //!
-//! How many accounts are in flight adapts, as TCP's window does: it starts at 128, grows by one
+//! How many accounts are in flight adapts, as TCP's window does: it starts at 256, grows by one
 //! for each account listed until AWS first throttles (STS's AssumeRole quota, EC2's request
 //! limits), then halves on a throttle and grows by one per window of accounts listed, never past
-//! `defaults.concurrency`. An account throttled past the SDK's own retries is listed again later,
-//! after a pause that grows with each try: throttling costs time, never an account.
+//! `defaults.concurrency`. AssumeRoles are paced apart from that ([`Pace`]): 500 a second at
+//! first, half as many after a throttle. An account throttled past the SDK's own retries is
+//! listed again later, after a pause that grows with each try: throttling costs time, never an
+//! account.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -131,10 +133,10 @@ pub struct Limit {
 }
 
 /// Accounts in flight at first (or the ceiling, if lower). The one AWS quota a fan-out shares is
-/// STS's AssumeRole rate per caller account (600 a second by default); 128 accounts, each an
-/// AssumeRole then its listings, ask about 400 a second of it over a WAN. Each account's EC2
-/// calls count against that account's own quota.
-const START: usize = 128;
+/// STS's AssumeRole rate per caller account (600 a second by default), which [`Pace`] keeps to;
+/// 256 accounts, each an AssumeRole then its listings (~2 round trips), are enough to keep the
+/// pace over a WAN. Each account's EC2 calls count against that account's own quota.
+const START: usize = 256;
 /// Never more calls in flight than this (accounts in flight × their regions): each is an open
 /// connection, and a process may hold only so many files (see [`raise_open_file_limit`]).
 pub const MAX_CALLS: usize = 1024;
@@ -181,6 +183,97 @@ impl Limit {
     }
 }
 
+/// AssumeRole calls paced at a rate. STS's quota is a rate per caller account (600 a second by
+/// default), not a number of calls in flight: a fan-out that only limits accounts in flight either
+/// asks less than the quota allows (each account waits for its listings) or, with more in
+/// flight, bursts past it and is throttled, and the SDK's backoff then costs more than it gained.
+/// Paced, AssumeRoles go out evenly at `rate`; a throttle halves the rate (once per half second),
+/// each AssumeRole answered adds a little back, up to [`PACE_MAX`].
+#[derive(Debug)]
+pub struct Pace {
+    state: std::sync::Mutex<PaceState>,
+}
+
+#[derive(Debug)]
+struct PaceState {
+    rate: f64,
+    next: tokio::time::Instant,
+    last_cut: Option<tokio::time::Instant>,
+}
+
+/// AssumeRoles a second at first: under STS's default quota of 600, with room for another tool.
+pub const PACE_START: f64 = 500.0;
+/// The most AssumeRoles a second rolecall asks for (a raised quota), and the fewest.
+pub const PACE_MAX: f64 = 1000.0;
+const PACE_MIN: f64 = 5.0;
+/// AssumeRoles that may go out at once after a pause (a burst the quota's window allows).
+const PACE_BURST: f64 = 32.0;
+
+impl Default for Pace {
+    fn default() -> Self {
+        Pace {
+            state: std::sync::Mutex::new(PaceState {
+                rate: PACE_START,
+                // The burst is there from the start.
+                next: {
+                    let now = tokio::time::Instant::now();
+                    now.checked_sub(Duration::from_secs_f64(PACE_BURST / PACE_START))
+                        .unwrap_or(now)
+                },
+                last_cut: None,
+            }),
+        }
+    }
+}
+
+impl Pace {
+    /// Waits for this AssumeRole's turn.
+    pub async fn turn(&self) {
+        let at = {
+            let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            let now = tokio::time::Instant::now();
+            let gap = Duration::from_secs_f64(1.0 / s.rate);
+            let earliest = now.checked_sub(gap.mul_f64(PACE_BURST)).unwrap_or(now);
+            let at = s.next.max(earliest);
+            s.next = at + gap;
+            at
+        };
+        tokio::time::sleep_until(at).await;
+    }
+
+    /// An AssumeRole answered: `throttled` when STS said so (after the SDK's retries).
+    pub fn answered(&self, throttled: bool) {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if !throttled {
+            s.rate = (s.rate + 0.05).min(PACE_MAX);
+            return;
+        }
+        let now = tokio::time::Instant::now();
+        if s.last_cut
+            .is_some_and(|t| now.duration_since(t) < Duration::from_millis(500))
+        {
+            return;
+        }
+        s.last_cut = Some(now);
+        s.rate = (s.rate / 2.0).max(PACE_MIN);
+    }
+
+    pub fn rate(&self) -> f64 {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).rate
+    }
+}
+
+/// An AssumeRole for a fan-out: at its turn, and telling the pace how it went.
+pub async fn paced<T>(
+    pace: &Pace,
+    call: impl Future<Output = Result<T, AwsError>>,
+) -> Result<T, AwsError> {
+    pace.turn().await;
+    let result = call.await;
+    pace.answered(matches!(&result, Err(e) if e.kind == crate::aws::ErrorKind::Throttled));
+    result
+}
+
 /// Raises the soft limit on open files towards the hard one (to 4 096 at most), as Go's runtime
 /// does at start: a fan-out holds a connection per call in flight ([`MAX_CALLS`]), and many
 /// systems start processes at 1 024. Returns the limit now in force.
@@ -202,16 +295,18 @@ fn is_throttled<T>(outcome: &Result<Listing<T>, AwsError>) -> bool {
 }
 
 /// Every target listed, at most `ceiling` accounts at a time (fewer while AWS throttles, see
-/// [`Limit`]), each account's answer coming out as soon as it is in. `credentials` gets a
-/// target's session (assumes the role, or reuses a live session); `list` lists with it in the
-/// target's regions. A throttled account is listed again later; its part says how often.
-pub fn parts<T, C, CF, L, LF>(
-    targets: Vec<Target>,
+/// [`Limit`]), each account's answer coming out as soon as it is in. Targets are listed as they
+/// arrive (the CLI starts on the accounts it knows while discovery finds more). `credentials`
+/// gets a target's session (assumes the role, or reuses a live session); `list` lists with it in
+/// the target's regions. A throttled account is listed again later; its part says how often.
+pub fn parts<T, S, C, CF, L, LF>(
+    targets: S,
     ceiling: usize,
     credentials: C,
     list: L,
 ) -> impl Stream<Item = Part<T>>
 where
+    S: Stream<Item = Target> + Unpin,
     C: Fn(&Target) -> CF,
     CF: Future<Output = Result<RoleCredentials, AwsError>>,
     L: Fn(RoleCredentials, Vec<String>) -> LF + Clone,
@@ -231,12 +326,27 @@ where
             (target, attempt, outcome)
         }
     };
-    let queue: VecDeque<(Target, u32)> = targets.into_iter().map(|t| (t, 0)).collect();
+    let queue: VecDeque<(Target, u32)> = VecDeque::new();
     let running = FuturesUnordered::new();
     stream::unfold(
-        (queue, running, Limit::new(ceiling), job, 0usize),
-        |(mut queue, mut running, mut limit, job, mut calls)| async move {
+        (
+            queue,
+            running,
+            Limit::new(ceiling),
+            job,
+            0usize,
+            Some(targets),
+        ),
+        |(mut queue, mut running, mut limit, job, mut calls, mut incoming)| async move {
             loop {
+                // Whatever has arrived, without waiting.
+                while let Some(s) = incoming.as_mut() {
+                    match futures::poll!(s.next()) {
+                        std::task::Poll::Ready(Some(t)) => queue.push_back((t, 0)),
+                        std::task::Poll::Ready(None) => incoming = None,
+                        std::task::Poll::Pending => break,
+                    }
+                }
                 while running.len() < limit.current() {
                     let Some((target, _)) = queue.front() else {
                         break;
@@ -250,7 +360,29 @@ where
                         running.push(job(target, attempt));
                     }
                 }
-                let (target, attempt, outcome) = running.next().await?;
+                let done = match incoming.as_mut() {
+                    // Nothing to wait for but more targets.
+                    Some(s) if running.is_empty() => {
+                        match s.next().await {
+                            Some(t) => queue.push_back((t, 0)),
+                            None => incoming = None,
+                        }
+                        continue;
+                    }
+                    Some(s) => tokio::select! {
+                        biased;
+                        t = s.next() => {
+                            match t {
+                                Some(t) => queue.push_back((t, 0)),
+                                None => incoming = None,
+                            }
+                            continue;
+                        }
+                        done = running.next() => done,
+                    },
+                    None => running.next().await,
+                };
+                let (target, attempt, outcome) = done?;
                 calls -= target.regions.len().max(1);
                 if is_throttled(&outcome) && attempt < MAX_RETRIES {
                     limit.throttled();
@@ -261,83 +393,89 @@ where
                 limit.listed();
                 let mut part = Part::new(target, outcome);
                 part.throttled = attempt;
-                return Some((part, (queue, running, limit, job, calls)));
+                return Some((part, (queue, running, limit, job, calls, incoming)));
             }
         },
     )
 }
 
-/// One role per account: the first in `roles` that needs no MFA code (an unattended run cannot
-/// ask for one). Accounts whose every role needs MFA come back as skipped.
-pub fn one_role_per_account(roles: &[Role]) -> (Vec<Role>, Vec<Role>) {
-    let mut chosen: Vec<Role> = Vec::new();
-    let mut mfa_only: Vec<Role> = Vec::new();
-    for r in roles {
-        let account = r.arn.account_id();
-        if chosen.iter().any(|c| c.arn.account_id() == account) {
-            continue;
+/// One role per account, as roles arrive: the first that needs no MFA code (an unattended run
+/// cannot ask for one). Accounts whose every role needs MFA are kept apart, to report.
+#[derive(Debug, Default)]
+pub struct OnePerAccount {
+    chosen: std::collections::HashSet<String>,
+    mfa_only: Vec<Role>,
+}
+
+impl OnePerAccount {
+    /// `role` if its account is to be listed through it.
+    pub fn offer(&mut self, role: Role) -> Option<Role> {
+        let account = role.arn.account_id();
+        if self.chosen.contains(account) {
+            return None;
         }
-        if r.mfa_serial.is_some() {
-            if !mfa_only.iter().any(|m| m.arn.account_id() == account) {
-                mfa_only.push(r.clone());
+        if role.mfa_serial.is_some() {
+            if !self.mfa_only.iter().any(|m| m.arn.account_id() == account) {
+                self.mfa_only.push(role);
             }
-            continue;
+            return None;
         }
-        chosen.push(r.clone());
+        self.chosen.insert(account.to_string());
+        Some(role)
     }
-    mfa_only.retain(|m| {
-        !chosen
+
+    /// Accounts chosen so far.
+    pub fn chosen(&self) -> usize {
+        self.chosen.len()
+    }
+
+    /// The accounts reachable only with an MFA code.
+    pub fn mfa_only(&self) -> Vec<Role> {
+        self.mfa_only
             .iter()
-            .any(|c| c.arn.account_id() == m.arn.account_id())
-    });
-    (chosen, mfa_only)
+            .filter(|m| !self.chosen.contains(m.arn.account_id()))
+            .cloned()
+            .collect()
+    }
 }
 
 /// Lists every account through `roles`, at most `concurrency` accounts at a time.
 /// `progress(done, total)` is called as accounts finish. Each AssumeRole and each account's
 /// listing is recorded through `journal` (when a case is open) before it counts; an account
-/// whose record cannot be written is reported failed with that error.
+/// whose record cannot be written is reported failed with that error. `roles` may still be
+/// arriving (discovery under way): each account is listed through the first of its roles that
+/// needs no MFA code, as soon as that role arrives.
 #[allow(clippy::too_many_arguments)]
 pub async fn fan_out<T: Listable + crate::resources::Resource>(
     aws: &Aws,
     config: &Config,
     journal: &Journal,
-    roles: &[Role],
+    roles: impl Stream<Item = Role> + Unpin,
     regions_override: &[String],
     caller_is_role: bool,
     progress: impl Fn(usize, usize),
 ) -> Inventory<T> {
     let concurrency = config.defaults.concurrency as usize;
-    let (chosen, mfa_only) = one_role_per_account(roles);
+    let accounts = std::cell::RefCell::new(OnePerAccount::default());
+    let targets = roles.filter_map(|role| {
+        let chosen = accounts.borrow_mut().offer(role);
+        futures::future::ready(chosen.map(|r| Target::new(r, config, regions_override)))
+    });
     let mut inventory = Inventory {
         rows: Vec::new(),
-        failures: mfa_only
-            .iter()
-            .map(|r| {
-                Failure::needs_mfa(
-                    &r.arn,
-                    format!(
-                        "list it on its own: rolecall instances {} --token-code CODE",
-                        r.arn
-                    ),
-                )
-            })
-            .collect(),
+        failures: Vec::new(),
         accounts_ok: 0,
-        accounts: chosen.len() + mfa_only.len(),
+        accounts: 0,
         throttled: 0,
     };
-    let total = chosen.len();
-    let targets: Vec<Target> = chosen
-        .into_iter()
-        .map(|role| Target::new(role, config, regions_override))
-        .collect();
+    let pace = Pace::default();
     let assume = |target: &Target| {
         let requested = target.role.duration(&config.defaults);
         let duration = chained_cap(requested, caller_is_role).or(Some(requested));
         let params = target.role.assume_params(&config.defaults, duration, None);
+        let pace = &pace;
         async move {
-            let result = assume_role(aws, &params).await;
+            let result = paced(pace, assume_role(aws, &params)).await;
             journal
                 .record(aws, records::assumed("assume", &params, &result))
                 .await
@@ -354,7 +492,7 @@ pub async fn fan_out<T: Listable + crate::resources::Resource>(
     let mut done = 0;
     while let Some(mut part) = results.next().await {
         done += 1;
-        progress(done, total);
+        progress(done, accounts.borrow().chosen());
         // An account never listed (its AssumeRole failed) has that failure recorded already.
         if part.failures.iter().all(|f| f.region.is_some()) {
             let record = records::listed(
@@ -375,6 +513,18 @@ pub async fn fan_out<T: Listable + crate::resources::Resource>(
         inventory.failures.extend(part.failures);
         inventory.rows.extend(part.rows);
     }
+    let accounts = accounts.take();
+    let mfa_only = accounts.mfa_only();
+    inventory.accounts = accounts.chosen() + mfa_only.len();
+    inventory.failures.extend(mfa_only.iter().map(|r| {
+        Failure::needs_mfa(
+            &r.arn,
+            format!(
+                "list it on its own: rolecall instances {} --token-code CODE",
+                r.arn
+            ),
+        )
+    }));
     // Stable output whatever order accounts answered in (each account's rows keep their order).
     inventory
         .rows
@@ -404,10 +554,43 @@ mod tests {
         r
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn assume_roles_go_out_at_the_pace_and_a_throttle_halves_it() {
+        let pace = Pace::default();
+        let start = tokio::time::Instant::now();
+        // A burst, then one every 2 ms (500 a second).
+        for _ in 0..(PACE_BURST as usize + 100) {
+            pace.turn().await;
+        }
+        let took = start.elapsed().as_secs_f64();
+        assert!((0.195..0.203).contains(&took), "{took}");
+        pace.answered(true);
+        pace.answered(true);
+        assert_eq!(
+            pace.rate(),
+            PACE_START / 2.0,
+            "one cut for a wave of throttles"
+        );
+        tokio::time::advance(Duration::from_millis(600)).await;
+        pace.answered(true);
+        assert_eq!(pace.rate(), PACE_START / 4.0);
+        for _ in 0..200 {
+            pace.answered(false);
+        }
+        assert!((pace.rate() - (PACE_START / 4.0 + 10.0)).abs() < 1e-6);
+        // At 135 a second, 27 turns after the burst take 0.2 s.
+        let start = tokio::time::Instant::now();
+        for _ in 0..(PACE_BURST as usize + 27) {
+            pace.turn().await;
+        }
+        let took = start.elapsed().as_secs_f64();
+        assert!((0.19..0.21).contains(&took), "{took}");
+    }
+
     #[test]
     fn the_limit_grows_until_throttled_then_halves_to_its_floor() {
         let mut l = Limit::new(1024);
-        assert_eq!(l.current(), 128);
+        assert_eq!(l.current(), 256);
         for _ in 0..2000 {
             l.listed();
         }
@@ -451,7 +634,9 @@ mod tests {
             role("arn:aws:iam::333333333333:role/OnlyMfa", true),
             role("arn:aws:iam::444444444444:role/A", false),
         ];
-        let (chosen, skipped) = one_role_per_account(&roles);
+        let mut one = OnePerAccount::default();
+        let chosen: Vec<Role> = roles.into_iter().filter_map(|r| one.offer(r)).collect();
+        let skipped = one.mfa_only();
         let names: Vec<String> = chosen.iter().map(|r| r.arn.to_string()).collect();
         assert_eq!(
             names,

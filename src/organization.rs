@@ -127,6 +127,24 @@ fn save(path: &Path, list: &AccountList) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
+/// Keeps `list` as the one `org` reads in `scope` (see `AwsOptions::scope`), as a read from AWS
+/// does; returns where.
+pub fn remember(
+    org: &OrganizationConfig,
+    scope: &str,
+    list: &AccountList,
+) -> std::io::Result<PathBuf> {
+    let dir = cache_dir().ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no cache dir on this platform",
+        )
+    })?;
+    let path = cache_file(&dir, org.via.as_ref(), scope);
+    save(&path, list)?;
+    Ok(path)
+}
+
 /// A role name from an account name: `Payments Prod` → `payments-prod` (what a ROLE argument
 /// and a shell can take).
 pub fn slug(account_name: &str) -> Option<String> {
@@ -192,6 +210,25 @@ pub fn cached(config: &Config, scope: &str) -> Vec<Role> {
         .iter()
         .filter_map(|org| {
             load(&cache_file(&dir, org.via.as_ref(), scope)).map(|l| roles_of(org, &l).0)
+        })
+        .flatten()
+        .collect()
+}
+
+/// Like `cached`, only the lists younger than their `max_age` (what a command may use without
+/// reading the organization again).
+pub fn cached_fresh(config: &Config, scope: &str) -> Vec<Role> {
+    let Some(dir) = cache_dir() else {
+        return Vec::new();
+    };
+    let now = Utc::now();
+    config
+        .organizations
+        .iter()
+        .filter_map(|org| {
+            load(&cache_file(&dir, org.via.as_ref(), scope))
+                .filter(|l| l.age(now) < org.max_age)
+                .map(|l| roles_of(org, &l).0)
         })
         .flatten()
         .collect()

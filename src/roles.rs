@@ -293,6 +293,14 @@ pub async fn discover(config: &Config, orgs: &crate::organization::Reader<'_>) -
     }
 }
 
+/// The roles known without an AWS call: the config's, the AWS config file's role profiles and
+/// the organizations' cached lists while they are fresh (`scope`: see `AwsOptions::scope`).
+pub fn known_locally(config: &Config, scope: &str) -> Vec<Role> {
+    let (profiles, _) = crate::aws::profiles::role_profiles();
+    let organization = crate::organization::cached_fresh(config, scope);
+    merge(config, &profiles, &organization, &[])
+}
+
 /// Like `resolve`, knowing the AWS config file's role profiles and the organizations' cached
 /// roles too (local reads, no AWS call; `scope`: see `AwsOptions::scope`).
 pub fn resolve_with_profiles(

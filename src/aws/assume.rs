@@ -42,7 +42,7 @@ pub(crate) fn to_chrono(t: &aws_sdk_sts::primitives::DateTime) -> Option<DateTim
 }
 
 pub async fn assume_role(aws: &Aws, p: &AssumeParams) -> Result<Session, AwsError> {
-    let sts = aws_sdk_sts::Client::new(aws.sdk());
+    let sts = aws.sts();
     let target = p.role_arn.to_string();
     let out = sts
         .assume_role()

@@ -21,7 +21,7 @@ impl Identity {
 }
 
 pub async fn caller_identity(aws: &Aws) -> Result<Identity, AwsError> {
-    let sts = aws_sdk_sts::Client::new(aws.sdk());
+    let sts = aws.sts();
     let out =
         sts.get_caller_identity().send().await.map_err(|e| {
             AwsError::from_sdk(e, "GetCallerIdentity", "the primary identity".into())

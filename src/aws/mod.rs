@@ -84,6 +84,9 @@ impl AwsOptions {
 #[derive(Clone, Debug)]
 pub struct Aws {
     sdk: SdkConfig,
+    /// The primary identity's STS client, made once: a fan-out's thousand AssumeRoles would
+    /// otherwise each make (and check) a client of their own.
+    sts: std::sync::Arc<std::sync::OnceLock<aws_sdk_sts::Client>>,
 }
 
 impl Aws {
@@ -93,11 +96,17 @@ impl Aws {
     pub async fn load(opts: &AwsOptions) -> Aws {
         Aws {
             sdk: load_sdk(opts).await,
+            sts: Default::default(),
         }
     }
 
     pub(in crate::aws) fn sdk(&self) -> &SdkConfig {
         &self.sdk
+    }
+
+    /// STS as the primary identity.
+    pub(in crate::aws) fn sts(&self) -> &aws_sdk_sts::Client {
+        self.sts.get_or_init(|| aws_sdk_sts::Client::new(&self.sdk))
     }
 
     /// The primary identity's region (`--region`, `AWS_REGION`, the profile's), if any.

@@ -6,13 +6,13 @@ use std::process::ExitCode;
 use anyhow::bail;
 
 use super::assume::assume_for;
-use super::print::{account_rows_table, resource_table, to_json};
+use super::print::{account_rows_table, resource_table};
 use super::{Ctx, ListArgs};
 use crate::aws::ec2::{Ec2Target, Listable};
 use crate::aws::identity::caller_identity;
 use crate::aws::AwsError;
 use crate::case::records;
-use crate::resources::{to_csv, Failure, Resource, Tabular};
+use crate::resources::{write_csv, Failure, Resource, Tabular};
 
 /// How rows are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,13 +23,36 @@ enum Format {
 }
 
 impl Format {
-    /// The rows as JSON or CSV (the same fields, by the same names).
-    fn rows<R: Tabular + serde::Serialize>(self, rows: &[R]) -> anyhow::Result<String> {
-        Ok(match self {
-            Format::Csv => to_csv(rows)?,
-            _ => format!("{}\n", to_json(rows)),
-        })
+    /// The rows as JSON or CSV (the same fields, by the same names) on stdout, written as they
+    /// are made: at a thousand accounts the JSON is megabytes, not worth holding (twice) first.
+    fn print_rows<R: Tabular + serde::Serialize>(self, rows: &[R]) -> anyhow::Result<()> {
+        use std::io::Write as _;
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let written = match self {
+            Format::Csv => write_csv(rows, &mut out).map_err(anyhow::Error::from),
+            _ => serde_json::to_writer_pretty(&mut out, rows)
+                .map_err(anyhow::Error::from)
+                .and_then(|()| Ok(out.write_all(b"\n")?)),
+        };
+        // A closed pipe (`| head`) is the reader's choice, not an error.
+        match written.and_then(|()| Ok(out.flush()?)) {
+            Err(e) if is_broken_pipe(&e) => Ok(()),
+            other => other,
+        }
     }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .and_then(|j| j.io_error_kind())
+                == Some(std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<csv::Error>().is_some_and(
+                |e| matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe),
+            )
+    })
 }
 
 /// Lists `T` through a role, or in every account (`--all`).
@@ -86,7 +109,7 @@ pub async fn list<T: Resource + Listable>(ctx: &Ctx, args: ListArgs) -> anyhow::
         });
     }
     if format != Format::Table {
-        out!("{}", format.rows(&listing.items)?);
+        format.print_rows(&listing.items)?;
     } else if listing.items.is_empty() {
         let account = ctx
             .config
@@ -118,10 +141,21 @@ async fn everywhere<T: Resource + Listable>(ctx: &Ctx, format: Format) -> anyhow
     let what = T::KIND.noun();
     let aws = ctx.aws().await;
     let primary = caller_identity(&aws).await?;
-    let known = crate::roles::discover(&ctx.config, &ctx.orgs(&aws, &primary)).await;
-    if known.roles.is_empty() {
-        bail!("no roles known to list {what} through: add [[role]] tables to the config, or see `rolecall roles`");
+    // The accounts known without asking AWS are listed while discovery (the caller's IAM
+    // policies, an organization's list when its cache is old) finds more: each round trip of
+    // discovery would otherwise come before the first account's.
+    let orgs = ctx.orgs(&aws, &primary);
+    let (tx, rx) = futures::channel::mpsc::unbounded();
+    for role in crate::roles::known_locally(&ctx.config, &orgs.scope) {
+        let _ = tx.unbounded_send(role);
     }
+    let discovery = async move {
+        let known = crate::roles::discover(&ctx.config, &orgs).await;
+        for role in &known.roles {
+            let _ = tx.unbounded_send(role.clone());
+        }
+        known
+    };
     // A bar for a person watching stderr; never when the JSON goes to a pipe.
     let show = std::io::stderr().is_terminal() && (!machine || std::io::stdout().is_terminal());
     let bar = if show {
@@ -136,20 +170,23 @@ async fn everywhere<T: Resource + Listable>(ctx: &Ctx, format: Format) -> anyhow
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     ctx.journal.check()?;
-    let inventory = crate::inventory::fan_out::<T>(
+    let listing = crate::inventory::fan_out::<T>(
         &aws,
         &ctx.config,
         &ctx.journal,
-        &known.roles,
+        rx,
         &ctx.regions,
         primary.is_assumed_role(),
         |done, total| {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
         },
-    )
-    .await;
+    );
+    let (known, inventory) = futures::join!(discovery, listing);
     bar.finish_and_clear();
+    if known.roles.is_empty() {
+        bail!("no roles known to list {what} through: add [[role]] tables to the config, or see `rolecall roles`");
+    }
     for f in &inventory.failures {
         eprintln!("warning: {}: {}", f.place(), f.error);
         if let Some(h) = &f.error.hint {
@@ -174,7 +211,7 @@ async fn everywhere<T: Resource + Listable>(ctx: &Ctx, format: Format) -> anyhow
             "{}",
             account_rows_table(&inventory.rows, chrono::Utc::now())
         ),
-        _ => out!("{}", format.rows(&inventory.rows)?),
+        _ => format.print_rows(&inventory.rows)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -85,7 +85,7 @@ impl Default for Defaults {
             timeout_seconds: 30,
             connect_timeout_seconds: 5,
             max_attempts: 3,
-            concurrency: 128,
+            concurrency: 256,
             read_only: false,
         }
     }

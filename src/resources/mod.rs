@@ -218,13 +218,20 @@ impl<T: Resource> Tabular for T {
 
 /// The rows as CSV (RFC 4180): a header of the JSON field names, one record per row.
 pub fn to_csv<R: Tabular>(rows: &[R]) -> Result<String, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut bytes = Vec::new();
+    write_csv(rows, &mut bytes)?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The rows as CSV, written to `out` as they are made.
+pub fn write_csv<R: Tabular>(rows: &[R], out: impl std::io::Write) -> Result<(), csv::Error> {
+    let mut w = csv::Writer::from_writer(out);
     w.write_record(R::csv_header())?;
     for r in rows {
         w.write_record(r.csv_record())?;
     }
-    let bytes = w.into_inner().map_err(|e| e.into_error())?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    w.flush()?;
+    Ok(())
 }
 
 // ---- what the fields are made of ----

@@ -432,19 +432,22 @@ impl Every {
             return;
         }
         let base = ctx.aws.get().await;
+        let pace = std::sync::Arc::new(inventory::Pace::default());
         let session = |t: &Target| {
             let plan = assume
                 .iter()
                 .find(|(arn, _)| arn == &t.role.arn)
                 .map(|a| a.1);
             let role = t.role.clone();
-            let (ctx, reply) = (ctx.clone(), reply.clone());
+            let (ctx, reply, pace) = (ctx.clone(), reply.clone(), pace.clone());
             async move {
                 if let Some(duration) = plan {
                     let defaults = &ctx.settings.defaults;
                     let params = role.assume_params(defaults, duration, None);
                     let refresh_before = role.refresh_before(defaults);
-                    let result = ctx.start_session(&reply, &params, refresh_before).await;
+                    let result =
+                        inventory::paced(&pace, ctx.start_session(&reply, &params, refresh_before))
+                            .await;
                     let failed = result.as_ref().err().cloned();
                     reply.tell(Msg::Session {
                         role: role.arn.clone(),
@@ -462,7 +465,12 @@ impl Every {
             let target = Ec2Target::new(base.clone(), credentials, page_size);
             async move { T::list(&target, &regions).await }
         };
-        let mut parts = std::pin::pin!(inventory::parts(targets, concurrency, session, with));
+        let mut parts = std::pin::pin!(inventory::parts(
+            futures::stream::iter(targets),
+            concurrency,
+            session,
+            with,
+        ));
         while let Some(part) = parts.next().await {
             let Part {
                 role,
