@@ -75,6 +75,9 @@ pub struct Report {
     /// True when `list` came from the cache.
     pub cached: bool,
     pub error: Option<AwsError>,
+    /// When the list is to be read again: its `max_age` after it was read, or in five minutes
+    /// when it could not be read.
+    pub due: DateTime<Utc>,
     pub active: usize,
     pub inactive: usize,
     pub excluded: usize,
@@ -333,7 +336,14 @@ impl Reader<'_> {
                     if inactive > names.len() { ", …" } else { "" }
                 ));
             }
+            let max_age = chrono::Duration::from_std(org.max_age).unwrap_or(chrono::Duration::MAX);
+            let due = match (&error, &list) {
+                (None, Some(l)) => l.read_at.checked_add_signed(max_age),
+                _ => None,
+            }
+            .unwrap_or_else(|| Utc::now() + chrono::Duration::minutes(5).min(max_age));
             out.reports.push(Report {
+                due,
                 role_name: org.role_name.clone(),
                 read_as,
                 active: roles.len(),

@@ -56,6 +56,8 @@ pub enum Answer {
     Discovered {
         groups: Vec<crate::roles::AccountRoles>,
         warnings: Vec<String>,
+        /// When an organization's account list is next due to be read again (its `max_age`).
+        organizations_due: Option<DateTime<Utc>>,
     },
     Assumed {
         role: RoleArn,

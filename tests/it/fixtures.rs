@@ -375,6 +375,7 @@ pub fn discovered(s: &mut rolecall::app::State, groups: Vec<rolecall::roles::Acc
             slot: Slot::Identity,
             id,
             answer: Answer::Discovered {
+                organizations_due: None,
                 groups,
                 warnings: vec![],
             },

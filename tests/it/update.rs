@@ -820,6 +820,7 @@ fn discovered_roles_join_the_tree_and_keep_the_cursor() {
             slot: Slot::Identity,
             id: discovery,
             answer: Answer::Discovered {
+                organizations_due: None,
                 groups,
                 warnings: vec!["inline policy p of user responder allows sts:AssumeRole on the pattern arn:aws:iam::*:role/ReadOnly*".into()],
             },
@@ -870,6 +871,7 @@ fn r_twice_in_the_tree_drops_the_first_identity_and_discovery() {
         slot: Slot::Identity,
         id: discovery,
         answer: Answer::Discovered {
+            organizations_due: None,
             groups: vec![],
             warnings: vec!["should not show".into()],
         },
@@ -1150,4 +1152,38 @@ fn an_organizations_accounts_join_folded_and_stand_for_their_one_role() {
         .position(|a| a.name.as_deref() == Some("Workload 007"))
         .unwrap();
     assert!(s.accounts[w7].expanded);
+}
+
+#[test]
+fn an_organizations_list_older_than_its_max_age_is_read_again_in_the_background() {
+    let mut s = state((100, 30));
+    let id = s.jobs.running(&Slot::Identity).unwrap();
+    let due = now() + chrono::Duration::hours(1);
+    update(
+        &mut s,
+        Msg::Job {
+            slot: Slot::Identity,
+            id,
+            answer: Answer::Discovered {
+                organizations_due: Some(due),
+                groups: organization_groups(3),
+                warnings: vec![],
+            },
+        },
+    );
+    let fx = update(&mut s, Msg::Tick(due - chrono::Duration::seconds(1)));
+    assert!(fx.is_empty(), "{fx:?}");
+    let fx = update(&mut s, Msg::Tick(due));
+    assert!(
+        matches!(&started(&fx).work, Work::Discover { reread: false, .. }),
+        "read again from the stale cache: {fx:?}"
+    );
+    // Once: the next ticks wait for its answer.
+    let fx = update(&mut s, Msg::Tick(due + chrono::Duration::seconds(1)));
+    assert!(fx.is_empty(), "{fx:?}");
+    assert_eq!(
+        s.accounts.len(),
+        3 + 4,
+        "the tree keeps its roles meanwhile"
+    );
 }

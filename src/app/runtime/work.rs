@@ -113,9 +113,11 @@ pub async fn run(ctx: Context, work: Work, reply: Reply) {
                 live: Some(&ctx.store),
             };
             let known = crate::roles::discover(&ctx.settings, &orgs).await;
+            let organizations_due = known.organizations.iter().map(|r| r.due).min();
             let groups = crate::roles::group(&ctx.settings, known.roles);
             reply.answer(Answer::Discovered {
                 groups,
+                organizations_due,
                 warnings: known.warnings,
             });
         }

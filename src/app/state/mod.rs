@@ -194,6 +194,8 @@ pub struct State {
     pub warnings: Vec<String>,
     /// `r` on the tree: the next discovery reads the organizations from AWS, not the cache.
     pub reread_organizations: bool,
+    /// When an organization's list is due to be read again (see `organizations_due`).
+    pub organizations_due: Option<DateTime<Utc>>,
     pub sessions: HashMap<RoleArn, SessionInfo>,
     pub view: View,
     /// Where Esc goes back to from the sessions view.
@@ -271,6 +273,7 @@ impl State {
             accounts,
             warnings: Vec::new(),
             reread_organizations: false,
+            organizations_due: None,
             sessions: HashMap::new(),
             view: View::Tree,
             previous_view: View::Tree,

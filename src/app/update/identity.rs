@@ -35,6 +35,24 @@ pub fn on_identity(state: &mut State, result: Result<Identity, AwsError>) -> Vec
     }
 }
 
+/// An organization's list older than its `max_age` is read again in the background, as at start
+/// (when nothing else asks who we are, or which roles we reach).
+pub fn organizations_due(state: &mut State) -> Vec<Effect> {
+    let due = state.organizations_due.is_some_and(|d| d <= state.now);
+    let Loadable::Ready(id) = &state.primary else {
+        return vec![];
+    };
+    if !due || state.jobs.running(&Slot::Identity).is_some() {
+        return vec![];
+    }
+    state.organizations_due = None;
+    let identity = id.clone();
+    vec![state.jobs.start(Work::Discover {
+        identity,
+        reread: false,
+    })]
+}
+
 pub fn on_discovered(
     state: &mut State,
     groups: Vec<AccountRoles>,

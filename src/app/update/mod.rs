@@ -45,7 +45,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Tick(now) => {
             state.now = now;
             state.spinner = state.spinner.wrapping_add(1);
-            vec![]
+            identity::organizations_due(state)
         }
         Msg::Terminate(_) => {
             state.should_quit = true;
@@ -58,7 +58,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             match answer {
                 Answer::Identity(result) => identity::on_identity(state, result),
-                Answer::Discovered { groups, warnings } => {
+                Answer::Discovered {
+                    groups,
+                    warnings,
+                    organizations_due,
+                } => {
+                    state.organizations_due = organizations_due;
                     identity::on_discovered(state, groups, warnings)
                 }
                 Answer::Assumed { role, result } => sessions::on_assumed(state, role, result),
