@@ -444,7 +444,7 @@ impl OnePerAccount {
 /// listing is recorded through `journal` (when a case is open) before it counts; an account
 /// whose record cannot be written is reported failed with that error. `roles` may still be
 /// arriving (discovery under way): each account is listed through the first of its roles that
-/// needs no MFA code, as soon as that role arrives.
+/// needs no MFA code, as soon as that role arrives. Sessions are asked for an hour at most.
 #[allow(clippy::too_many_arguments)]
 pub async fn fan_out<T: Listable + crate::resources::Resource>(
     aws: &Aws,
@@ -452,7 +452,6 @@ pub async fn fan_out<T: Listable + crate::resources::Resource>(
     journal: &Journal,
     roles: impl Stream<Item = Role> + Unpin,
     regions_override: &[String],
-    caller_is_role: bool,
     progress: impl Fn(usize, usize),
 ) -> Inventory<T> {
     let concurrency = config.defaults.concurrency as usize;
@@ -471,7 +470,10 @@ pub async fn fan_out<T: Listable + crate::resources::Resource>(
     let pace = Pace::default();
     let assume = |target: &Target| {
         let requested = target.role.duration(&config.defaults);
-        let duration = chained_cap(requested, caller_is_role).or(Some(requested));
+        // A listing needs its session for seconds: an hour at most, which AWS grants whoever
+        // the caller is (a role session's AssumeRole is capped there), so nothing waits to
+        // learn who that is.
+        let duration = chained_cap(requested, true).or(Some(requested));
         let params = target.role.assume_params(&config.defaults, duration, None);
         let pace = &pace;
         async move {

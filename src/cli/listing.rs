@@ -140,21 +140,33 @@ async fn everywhere<T: Resource + Listable>(ctx: &Ctx, format: Format) -> anyhow
     let machine = format != Format::Table;
     let what = T::KIND.noun();
     let aws = ctx.aws().await;
-    let primary = caller_identity(&aws).await?;
-    // The accounts known without asking AWS are listed while discovery (the caller's IAM
-    // policies, an organization's list when its cache is old) finds more: each round trip of
-    // discovery would otherwise come before the first account's.
-    let orgs = ctx.orgs(&aws, &primary);
+    // With a case open, who acts goes into every record: known before the first.
+    let early = match ctx.journal.case() {
+        Some(_) => {
+            let id = caller_identity(&aws).await?;
+            ctx.journal.set_actor(&id.arn);
+            Some(id)
+        }
+        None => None,
+    };
+    // The accounts known without asking AWS are listed at once, while who we are and discovery
+    // (the caller's IAM policies, an organization's list when its cache is old) find more: each
+    // of their round trips would otherwise come before the first account's.
     let (tx, rx) = futures::channel::mpsc::unbounded();
-    for role in crate::roles::known_locally(&ctx.config, &orgs.scope) {
+    for role in crate::roles::known_locally(&ctx.config, &ctx.opts.scope()) {
         let _ = tx.unbounded_send(role);
     }
-    let discovery = async move {
-        let known = crate::roles::discover(&ctx.config, &orgs).await;
+    let discovery = async {
+        let primary = match early {
+            Some(id) => id,
+            None => caller_identity(&aws).await?,
+        };
+        let known = crate::roles::discover(&ctx.config, &ctx.orgs(&aws, &primary)).await;
         for role in &known.roles {
             let _ = tx.unbounded_send(role.clone());
         }
-        known
+        drop(tx);
+        Ok::<_, crate::aws::AwsError>(known)
     };
     // A bar for a person watching stderr; never when the JSON goes to a pipe.
     let show = std::io::stderr().is_terminal() && (!machine || std::io::stdout().is_terminal());
@@ -176,13 +188,21 @@ async fn everywhere<T: Resource + Listable>(ctx: &Ctx, format: Format) -> anyhow
         &ctx.journal,
         rx,
         &ctx.regions,
-        primary.is_assumed_role(),
         |done, total| {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
         },
     );
-    let (known, inventory) = futures::join!(discovery, listing);
+    let mut listing = std::pin::pin!(listing);
+    let mut discovery = std::pin::pin!(discovery);
+    // Credentials that do not work end it with the identity call's error, not one per account.
+    let (known, inventory) = tokio::select! {
+        known = &mut discovery => {
+            let known = known.inspect_err(|_| bar.finish_and_clear())?;
+            (known, listing.await)
+        }
+        inventory = &mut listing => (discovery.await?, inventory),
+    };
     bar.finish_and_clear();
     if known.roles.is_empty() {
         bail!("no roles known to list {what} through: add [[role]] tables to the config, or see `rolecall roles`");

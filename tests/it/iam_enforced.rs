@@ -112,3 +112,22 @@ fn wrong_secret_is_refused() {
     );
     assert!(out.stderr.contains("hint:"), "{}", out.stderr);
 }
+
+#[test]
+fn every_account_with_a_wrong_secret_ends_in_one_error_not_one_per_account() {
+    // The accounts start before the identity call answers; credentials that do not work end
+    // the run with that call's error.
+    let emu = enforced_emulator();
+    let out = run(emu
+        .rolecall()
+        .env("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+        .args(["instances", "--all", "--json"]))
+    .fails();
+    assert!(
+        out.stderr.starts_with("error: GetCallerIdentity"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("warning: account"), "{}", out.stderr);
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+}
