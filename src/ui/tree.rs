@@ -74,6 +74,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .max()
         .unwrap_or(0);
 
+    // The longest account name, up to a third of the width (a longer one pushes its own line).
+    let account_width = state
+        .accounts
+        .iter()
+        .filter_map(|a| a.name.as_deref())
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(usize::from(inner.width / 3));
+
     if rows.is_empty() {
         let text = if state.accounts.is_empty() {
             "No roles configured: add [[role]] tables to the config (see config.example.toml)"
@@ -96,9 +106,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     Span::raw(format!("{fold} ")),
                     Span::styled(acc.id.clone(), theme.account(acc.color.as_deref())),
                 ];
-                if let Some(n) = &acc.name {
+                // Names padded to one width, so what follows them lines up down the tree.
+                if account_width > 0 {
+                    let name = acc.name.as_deref().unwrap_or("");
                     spans.push(Span::raw("  "));
-                    spans.push(Span::styled(n.clone(), theme.account(acc.color.as_deref())));
+                    spans.push(Span::styled(
+                        format!("{name:<account_width$}"),
+                        theme.account(acc.color.as_deref()),
+                    ));
                 }
                 match acc.only_role() {
                     // A folded account with one role shows it, and its session.
