@@ -130,6 +130,24 @@ fn save(path: &Path, list: &AccountList) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
+/// When the oldest of the lists in `reports` was read.
+pub fn oldest_read(reports: &[Report]) -> Option<DateTime<Utc>> {
+    reports
+        .iter()
+        .filter_map(|r| r.list.as_ref().map(|l| l.read_at))
+        .min()
+}
+
+/// When the oldest cached list was read, however old (the tree's first frame says it).
+pub fn cached_read(config: &Config, scope: &str) -> Option<DateTime<Utc>> {
+    let dir = cache_dir()?;
+    config
+        .organizations
+        .iter()
+        .filter_map(|org| load(&cache_file(&dir, org.via.as_ref(), scope)).map(|l| l.read_at))
+        .min()
+}
+
 /// Keeps `list` as the one `org` reads in `scope` (see `AwsOptions::scope`), as a read from AWS
 /// does; returns where.
 pub fn remember(

@@ -58,6 +58,8 @@ pub enum Answer {
         warnings: Vec<String>,
         /// When an organization's account list is next due to be read again (its `max_age`).
         organizations_due: Option<DateTime<Utc>>,
+        /// When the oldest organization's list shown was read.
+        organizations_read: Option<DateTime<Utc>>,
     },
     Assumed {
         role: RoleArn,

@@ -28,8 +28,15 @@ pub fn session_label(status: SessionStatus, with_time: bool, theme: &Theme) -> S
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let rows = state.tree_rows();
     let title = if state.tree.filter.is_empty() {
+        let organization = match &state.organizations_read {
+            Some(t) => format!(
+                "· organization read {} ago ",
+                crate::resources::age(Some(t), state.now)
+            ),
+            None => String::new(),
+        };
         format!(
-            " roles ({}) ",
+            " roles ({}) {organization}",
             state.accounts.iter().map(|a| a.roles.len()).sum::<usize>()
         )
     } else {

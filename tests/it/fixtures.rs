@@ -376,6 +376,7 @@ pub fn discovered(s: &mut rolecall::app::State, groups: Vec<rolecall::roles::Acc
             id,
             answer: Answer::Discovered {
                 organizations_due: None,
+                organizations_read: None,
                 groups,
                 warnings: vec![],
             },

@@ -473,6 +473,7 @@ fn jobs_120x30() {
 fn tree_with_an_organizations_folded_accounts() {
     let mut s = state((100, 30));
     discovered(&mut s, organization_groups(12));
+    s.organizations_read = Some(now() - chrono::Duration::minutes(12));
     answer_assume(&mut s, "arn:aws:iam::700000000002:role/IR/Responder", 42);
     update(&mut s, code(KeyCode::Esc));
     insta::assert_snapshot!(render(&s));

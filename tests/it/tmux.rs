@@ -969,6 +969,7 @@ fn an_organizations_accounts_fill_the_tree_folded_and_come_back_from_the_cache()
     cached.wait_for(&[
         &format!("▸ {payments}  Payments Prod "),
         "asking AWS who we are",
+        "· organization read ",
     ]);
     cached.keys("q");
     cached.assert_exited_cleanly(0);

@@ -821,6 +821,7 @@ fn discovered_roles_join_the_tree_and_keep_the_cursor() {
             id: discovery,
             answer: Answer::Discovered {
                 organizations_due: None,
+                organizations_read: None,
                 groups,
                 warnings: vec!["inline policy p of user responder allows sts:AssumeRole on the pattern arn:aws:iam::*:role/ReadOnly*".into()],
             },
@@ -872,6 +873,7 @@ fn r_twice_in_the_tree_drops_the_first_identity_and_discovery() {
         id: discovery,
         answer: Answer::Discovered {
             organizations_due: None,
+            organizations_read: None,
             groups: vec![],
             warnings: vec!["should not show".into()],
         },
@@ -1166,6 +1168,7 @@ fn an_organizations_list_older_than_its_max_age_is_read_again_in_the_background(
             id,
             answer: Answer::Discovered {
                 organizations_due: Some(due),
+                organizations_read: Some(now()),
                 groups: organization_groups(3),
                 warnings: vec![],
             },

@@ -117,6 +117,7 @@ pub async fn run(
     // discovery reads them again when they are older than their max_age.
     if !config.organizations.is_empty() {
         state.set_roles(crate::roles::at_start(&config, &opts.scope()));
+        state.organizations_read = crate::organization::cached_read(&config, &opts.scope());
     }
     let mut runtime = Runtime::new(tx.clone(), opts, &config, journal);
 

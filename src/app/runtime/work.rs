@@ -114,10 +114,12 @@ pub async fn run(ctx: Context, work: Work, reply: Reply) {
             };
             let known = crate::roles::discover(&ctx.settings, &orgs).await;
             let organizations_due = known.organizations.iter().map(|r| r.due).min();
+            let organizations_read = crate::organization::oldest_read(&known.organizations);
             let groups = crate::roles::group(&ctx.settings, known.roles);
             reply.answer(Answer::Discovered {
                 groups,
                 organizations_due,
+                organizations_read,
                 warnings: known.warnings,
             });
         }

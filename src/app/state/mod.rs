@@ -196,6 +196,8 @@ pub struct State {
     pub reread_organizations: bool,
     /// When an organization's list is due to be read again (see `organizations_due`).
     pub organizations_due: Option<DateTime<Utc>>,
+    /// When the oldest organization's list in the tree was read (the tree's title says).
+    pub organizations_read: Option<DateTime<Utc>>,
     pub sessions: HashMap<RoleArn, SessionInfo>,
     pub view: View,
     /// Where Esc goes back to from the sessions view.
@@ -274,6 +276,7 @@ impl State {
             warnings: Vec::new(),
             reread_organizations: false,
             organizations_due: None,
+            organizations_read: None,
             sessions: HashMap::new(),
             view: View::Tree,
             previous_view: View::Tree,

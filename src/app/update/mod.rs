@@ -62,8 +62,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                     groups,
                     warnings,
                     organizations_due,
+                    organizations_read,
                 } => {
                     state.organizations_due = organizations_due;
+                    state.organizations_read = organizations_read;
                     identity::on_discovered(state, groups, warnings)
                 }
                 Answer::Assumed { role, result } => sessions::on_assumed(state, role, result),
