@@ -168,6 +168,8 @@ fn the_list_is_cached_privately_used_while_fresh_and_read_again_when_old() {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(file).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+        let folder = std::fs::metadata(file.parent().unwrap()).unwrap();
+        assert_eq!(folder.permissions().mode() & 0o777, 0o700);
     }
     let text = std::fs::read_to_string(file).unwrap();
     for secret in [
