@@ -71,18 +71,15 @@ fn log_path() -> Option<PathBuf> {
 /// Opens the TUI's log for appending, readable by its owner only (the folder too): it names
 /// roles, accounts and errors, which are nobody else's business.
 fn private_log(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut dir = std::fs::DirBuilder::new();
-    dir.recursive(true);
+    if let Some(parent) = path.parent() {
+        rolecall::case::log::create_private_dir(parent)?;
+    }
     let mut file = std::fs::OpenOptions::new();
     file.create(true).append(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-        dir.mode(0o700);
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
         file.mode(0o600);
-        if let Some(parent) = path.parent() {
-            dir.create(parent)?;
-        }
         let f = file.open(path)?;
         // A log made before (or by another umask) is narrowed too.
         f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
@@ -90,9 +87,6 @@ fn private_log(path: &Path) -> std::io::Result<std::fs::File> {
     }
     #[cfg(not(unix))]
     {
-        if let Some(parent) = path.parent() {
-            dir.create(parent)?;
-        }
         file.open(path)
     }
 }

@@ -110,31 +110,13 @@ fn load(path: &Path) -> Option<AccountList> {
     }
 }
 
-/// Writes the list readable by the user only, replacing the old one whole (a reader never sees
-/// half a file).
+/// Writes the list readable by the user only (in a folder that is the user's only), replacing the
+/// old one whole: a reader never sees half a file.
 fn save(path: &Path, list: &AccountList) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
+    if let Some(dir) = path.parent() {
+        crate::case::log::create_private_dir(dir)?;
     }
-    builder.create(dir)?;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut f = options.open(&tmp)?;
-    f.write_all(serde_json::to_string(list)?.as_bytes())?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
+    crate::case::log::write_atomically(path, serde_json::to_string(list)?.as_bytes())
 }
 
 /// When the oldest of the lists in `reports` was read.

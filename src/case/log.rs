@@ -305,6 +305,18 @@ fn last_line(f: &mut File) -> std::io::Result<Option<Vec<u8>>> {
     }
 }
 
+/// Creates a folder (and its parents) readable by its owner only (`0700`).
+pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(path)
+}
+
 /// Writes `bytes` to `path` through a temporary file and a rename, fsynced, `0600`.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension("tmp");

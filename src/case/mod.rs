@@ -179,14 +179,7 @@ pub struct Cases {
 
 /// Creates a folder (and its parents) readable by its owner only.
 pub(crate) fn private_dir(path: &Path) -> Result<(), CaseError> {
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(path).map_err(|e| CaseError::io(path, e))
+    log::create_private_dir(path).map_err(|e| CaseError::io(path, e))
 }
 
 impl Cases {

@@ -152,11 +152,7 @@ pub fn render(primary_arn: &str, region: Option<&str>, groups: &[AccountRoles]) 
 /// file readable by its owner only (external IDs are not for everyone).
 fn write_new(path: &Path, text: &str) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
-        let mut b = std::fs::DirBuilder::new();
-        b.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-        b.create(dir)
+        crate::case::log::create_private_dir(dir)
             .with_context(|| format!("cannot make the folder {}", dir.display()))?;
     }
     let mut o = std::fs::OpenOptions::new();
