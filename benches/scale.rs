@@ -353,7 +353,7 @@ fn organization_start(c: &mut Criterion, now: chrono::DateTime<Utc>, offset: Fix
         |b| {
             b.iter(|| {
                 let mut s = State::new(&config, now, offset, (120, 30));
-                s.set_roles(rolecall::roles::at_start(&config, "bench"));
+                s.set_roles(rolecall::roles::at_start(&config, "bench").0);
                 assert!(s.accounts.len() > 900);
                 black_box(s)
             })

@@ -72,8 +72,6 @@ pub struct Report {
     pub read_as: String,
     /// The list used (`None`: none could be read, nor was one cached).
     pub list: Option<AccountList>,
-    /// True when `list` came from the cache.
-    pub cached: bool,
     pub error: Option<AwsError>,
     /// When the list is to be read again: its `max_age` after it was read, or in five minutes
     /// when it could not be read.
@@ -124,16 +122,6 @@ pub fn oldest_read(reports: &[Report]) -> Option<DateTime<Utc>> {
     reports
         .iter()
         .filter_map(|r| r.list.as_ref().map(|l| l.read_at))
-        .min()
-}
-
-/// When the oldest cached list was read, however old (the tree's first frame says it).
-pub fn cached_read(config: &Config, scope: &str) -> Option<DateTime<Utc>> {
-    let dir = cache_dir()?;
-    config
-        .organizations
-        .iter()
-        .filter_map(|org| load(&cache_file(&dir, org.via.as_ref(), scope)).map(|l| l.read_at))
         .min()
 }
 
@@ -209,39 +197,34 @@ pub fn roles_of(org: &OrganizationConfig, list: &AccountList) -> (Vec<Role>, usi
     (roles, inactive, excluded)
 }
 
-/// The roles of every organization's cached list, however old: what the tree shows before
-/// anything is read (no AWS call).
-pub fn cached(config: &Config, scope: &str) -> Vec<Role> {
-    let Some(dir) = cache_dir() else {
-        return Vec::new();
-    };
-    config
-        .organizations
-        .iter()
-        .filter_map(|org| {
-            load(&cache_file(&dir, org.via.as_ref(), scope)).map(|l| roles_of(org, &l).0)
-        })
-        .flatten()
-        .collect()
+/// What the cache holds, with no AWS call: the roles of every organization's cached list, and
+/// when the oldest of those lists was read.
+#[derive(Debug, Clone, Default)]
+pub struct Cached {
+    pub roles: Vec<Role>,
+    pub read_at: Option<DateTime<Utc>>,
 }
 
-/// Like `cached`, only the lists younger than their `max_age` (what a command may use without
-/// reading the organization again).
-pub fn cached_fresh(config: &Config, scope: &str) -> Vec<Role> {
+/// The organizations' cached lists: however old (what the tree shows before anything is read,
+/// what names a ROLE argument may use), or with `fresh_only` those younger than their `max_age`
+/// (what a command may list without reading the organization again).
+pub fn cached(config: &Config, scope: &str, fresh_only: bool) -> Cached {
+    let mut out = Cached::default();
     let Some(dir) = cache_dir() else {
-        return Vec::new();
+        return out;
     };
     let now = Utc::now();
-    config
-        .organizations
-        .iter()
-        .filter_map(|org| {
-            load(&cache_file(&dir, org.via.as_ref(), scope))
-                .filter(|l| l.age(now) < org.max_age)
-                .map(|l| roles_of(org, &l).0)
-        })
-        .flatten()
-        .collect()
+    for org in &config.organizations {
+        let Some(list) = load(&cache_file(&dir, org.via.as_ref(), scope)) else {
+            continue;
+        };
+        if fresh_only && list.age(now) >= org.max_age {
+            continue;
+        }
+        out.read_at = Some(out.read_at.map_or(list.read_at, |t| t.min(list.read_at)));
+        out.roles.extend(roles_of(org, &list).0);
+    }
+    out
 }
 
 /// How the organizations are read: when, and with which sessions and case log.
@@ -265,7 +248,7 @@ impl Reader<'_> {
     pub async fn read(&self, config: &Config, known: &[Role]) -> Read {
         let mut out = Read::default();
         let dir = cache_dir();
-        let mut lists: HashMap<Option<RoleArn>, (Option<AccountList>, bool, Option<AwsError>)> =
+        let mut lists: HashMap<Option<RoleArn>, (Option<AccountList>, Option<AwsError>)> =
             HashMap::new();
         for org in &config.organizations {
             if lists.contains_key(&org.via) {
@@ -279,7 +262,7 @@ impl Reader<'_> {
                 .as_ref()
                 .is_some_and(|l| l.age(Utc::now()) < org.max_age);
             let got = if fresh && self.freshness == Freshness::CacheIfFresh {
-                (cached, true, None)
+                (cached, None)
             } else {
                 match self.list(config, org, known).await {
                     Ok(list) => {
@@ -291,15 +274,15 @@ impl Reader<'_> {
                                 ));
                             }
                         }
-                        (Some(list), false, None)
+                        (Some(list), None)
                     }
-                    Err(e) => (cached.clone(), cached.is_some(), Some(e)),
+                    Err(e) => (cached, Some(e)),
                 }
             };
             lists.insert(org.via.clone(), got);
         }
         for org in &config.organizations {
-            let (list, cached, error) = lists.get(&org.via).cloned().unwrap_or_default();
+            let (list, error) = lists.get(&org.via).cloned().unwrap_or_default();
             let read_as = org
                 .via
                 .as_ref()
@@ -355,7 +338,6 @@ impl Reader<'_> {
                 read_as,
                 active: roles.len(),
                 list,
-                cached,
                 error,
                 inactive,
                 excluded,

@@ -1,5 +1,6 @@
 //! The roles a responder can assume, grouped by account, and how a ROLE argument finds one.
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::aws::arn::RoleArn;
@@ -225,9 +226,12 @@ pub fn catalog(config: &Config) -> Vec<AccountRoles> {
 
 /// What the tree shows before any AWS call: the config's roles and the organizations' cached
 /// lists (`scope`: see `AwsOptions::scope`).
-pub fn at_start(config: &Config, scope: &str) -> Vec<AccountRoles> {
-    let organization = crate::organization::cached(config, scope);
-    group(config, merge(config, &[], &organization, &[]))
+pub fn at_start(config: &Config, scope: &str) -> (Vec<AccountRoles>, Option<DateTime<Utc>>) {
+    let organization = crate::organization::cached(config, scope, false);
+    (
+        group(config, merge(config, &[], &organization.roles, &[])),
+        organization.read_at,
+    )
 }
 
 /// Roles grouped by account, with the account names and colours of the config (else the names
@@ -294,11 +298,12 @@ pub async fn discover(config: &Config, orgs: &crate::organization::Reader<'_>) -
 }
 
 /// The roles known without an AWS call: the config's, the AWS config file's role profiles and
-/// the organizations' cached lists while they are fresh (`scope`: see `AwsOptions::scope`).
-pub fn known_locally(config: &Config, scope: &str) -> Vec<Role> {
+/// the organizations' cached lists (`fresh_only`: those younger than their `max_age`; `scope`:
+/// see `AwsOptions::scope`).
+pub fn known_locally(config: &Config, scope: &str, fresh_only: bool) -> Vec<Role> {
     let (profiles, _) = crate::aws::profiles::role_profiles();
-    let organization = crate::organization::cached_fresh(config, scope);
-    merge(config, &profiles, &organization, &[])
+    let organization = crate::organization::cached(config, scope, fresh_only);
+    merge(config, &profiles, &organization.roles, &[])
 }
 
 /// Like `resolve`, knowing the AWS config file's role profiles and the organizations' cached
@@ -308,9 +313,7 @@ pub fn resolve_with_profiles(
     scope: &str,
     arg: &str,
 ) -> Result<Role, ResolveError> {
-    let (profiles, _) = crate::aws::profiles::role_profiles();
-    let organization = crate::organization::cached(config, scope);
-    resolve_in(config, &merge(config, &profiles, &organization, &[]), arg)
+    resolve_in(config, &known_locally(config, scope, false), arg)
 }
 
 #[derive(Debug, thiserror::Error)]

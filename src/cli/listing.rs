@@ -153,7 +153,7 @@ async fn everywhere<T: Resource + Listable>(ctx: &Ctx, format: Format) -> anyhow
     // (the caller's IAM policies, an organization's list when its cache is old) find more: each
     // of their round trips would otherwise come before the first account's.
     let (tx, rx) = futures::channel::mpsc::unbounded();
-    for role in crate::roles::known_locally(&ctx.config, &ctx.opts.scope()) {
+    for role in crate::roles::known_locally(&ctx.config, &ctx.opts.scope(), true) {
         let _ = tx.unbounded_send(role);
     }
     let discovery = async {

@@ -3,7 +3,8 @@
 //! Completion is clap_complete's dynamic kind: the script `rolecall completions SHELL` prints
 //! holds no command grammar; at each TAB the shell runs rolecall again with `COMPLETE=SHELL`, and
 //! rolecall answers with the candidates before it parses anything. ROLE arguments so complete
-//! to the role names and ARNs known today (the config's and `~/.aws/config`'s role profiles),
+//! to the role names and ARNs known today (the config's, `~/.aws/config`'s role profiles and the
+//! organizations' cached lists),
 //! read from local files only: no AWS call is made on a TAB.
 
 use std::io::Write;
@@ -68,10 +69,8 @@ pub fn role_candidates() -> Vec<CompletionCandidate> {
     let Ok(config) = crate::config::load(explicit.as_deref()) else {
         return Vec::new();
     };
-    let (profiles, _) = crate::aws::profiles::role_profiles();
     let scope = crate::aws::AwsOptions::default().scope();
-    let organization = crate::organization::cached(&config, &scope);
-    let roles = crate::roles::merge(&config, &profiles, &organization, &[]);
+    let roles = crate::roles::known_locally(&config, &scope, false);
     let mut out = Vec::new();
     for role in &roles {
         let account = role.arn.account_id();

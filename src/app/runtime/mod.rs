@@ -116,8 +116,9 @@ pub async fn run(
     // The organizations' cached lists, however old: the tree shows them in the first frame, and
     // discovery reads them again when they are older than their max_age.
     if !config.organizations.is_empty() {
-        state.set_roles(crate::roles::at_start(&config, &opts.scope()));
-        state.organizations_read = crate::organization::cached_read(&config, &opts.scope());
+        let (groups, read_at) = crate::roles::at_start(&config, &opts.scope());
+        state.set_roles(groups);
+        state.organizations_read = read_at;
     }
     let mut runtime = Runtime::new(tx.clone(), opts, &config, journal);
 
