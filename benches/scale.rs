@@ -386,33 +386,26 @@ fn thousand_accounts(c: &mut Criterion) {
     // One more character and back: two keystrokes on a 1 000-account tree already filtered.
     c.bench_function(
         "tree of 1 000 accounts: filter, two keystrokes (\"acct-07\" + \"5\", backspace)",
-        |b| {
-            b.iter(|| {
-                update(&mut s, key('5'));
-                update(
-                    &mut s,
-                    Msg::Key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE)),
-                );
-            })
-        },
+        |b| b.iter(|| type_and_erase(&mut s, '5')),
     );
     update(
         &mut s,
         Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)),
     );
     update(&mut s, key('/'));
-    organization_start(c, now, offset);
     c.bench_function(
         "tree of 1 000 accounts: filter, first keystroke (\"p\", backspace)",
-        |b| {
-            b.iter(|| {
-                update(&mut s, key('p'));
-                update(
-                    &mut s,
-                    Msg::Key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE)),
-                );
-            })
-        },
+        |b| b.iter(|| type_and_erase(&mut s, 'p')),
+    );
+    organization_start(c, now, offset);
+}
+
+/// One keystroke in the filter and its backspace.
+fn type_and_erase(s: &mut State, c: char) {
+    update(s, key(c));
+    update(
+        s,
+        Msg::Key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE)),
     );
 }
 
