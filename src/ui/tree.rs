@@ -122,9 +122,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                         theme.account(acc.color.as_deref()),
                     ));
                 }
-                match acc.only_role() {
+                match state.folded_role(a) {
                     // A folded account with one role shows it, and its session.
-                    Some(role) if state.tree.filter.is_empty() => {
+                    Some(role) => {
                         spans.push(Span::styled(
                             format!("  {}  ", role.arn.name_with_path()),
                             theme.dim(),

@@ -33,7 +33,7 @@ impl AccountNode {
     }
 
     /// The role a folded account with one role stands for.
-    pub fn only_role(&self) -> Option<&Role> {
+    fn only_role(&self) -> Option<&Role> {
         match &self.roles[..] {
             [only] if !self.expanded => Some(only),
             _ => None,
@@ -134,12 +134,20 @@ impl State {
         self.tree_rows().get(self.tree.selected).copied()
     }
 
+    /// The role account `a`'s line stands for: its only role while it is shown folded (a filter
+    /// shows every account open).
+    pub fn folded_role(&self, a: usize) -> Option<&Role> {
+        if !self.tree.filter.is_empty() {
+            return None;
+        }
+        self.accounts.get(a)?.only_role()
+    }
+
     /// The role the tree's cursor is on (a folded account with one role stands for it).
     pub fn selected_role(&self) -> Option<&Role> {
         match self.selected_tree_row()? {
             TreeRow::Role(a, r) => self.accounts.get(a)?.roles.get(r),
-            TreeRow::Account(a) if self.tree.filter.is_empty() => self.accounts.get(a)?.only_role(),
-            TreeRow::Account(_) => None,
+            TreeRow::Account(a) => self.folded_role(a),
         }
     }
 }
