@@ -327,6 +327,9 @@ pub async fn fan_out<T: Listable + crate::resources::Resource>(
         async move { T::list(&target, &regions).await }
     };
     let mut results = std::pin::pin!(parts(targets, concurrency, assume, with));
+    // Each account's rows apart, put together once at the end: one vector grown by doubling to
+    // thousands of rows would copy them each time and take fresh memory for each size.
+    let mut rows: Vec<(String, Vec<AccountRow<T>>)> = Vec::new();
     let mut done = 0;
     while let Some(mut part) = results.next().await {
         done += 1;
@@ -349,7 +352,9 @@ pub async fn fan_out<T: Listable + crate::resources::Resource>(
         inventory.accounts_ok += usize::from(part.ok);
         inventory.throttled += usize::from(part.throttled > 0);
         inventory.failures.extend(part.failures);
-        inventory.rows.extend(part.rows);
+        if !part.rows.is_empty() {
+            rows.push((part.role.account_id().to_string(), part.rows));
+        }
     }
     let accounts = accounts.take();
     let mfa_only = accounts.mfa_only();
@@ -364,9 +369,11 @@ pub async fn fan_out<T: Listable + crate::resources::Resource>(
         )
     }));
     // Stable output whatever order accounts answered in (each account's rows keep their order).
-    inventory
-        .rows
-        .sort_by(|a, b| a.account_id.cmp(&b.account_id));
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    inventory.rows = Vec::with_capacity(rows.iter().map(|(_, r)| r.len()).sum());
+    for (_, mut r) in rows {
+        inventory.rows.append(&mut r);
+    }
     inventory
         .failures
         .sort_by(|a, b| (&a.account_id, &a.region).cmp(&(&b.account_id, &b.region)));
