@@ -329,7 +329,7 @@ pub async fn fan_out<T: Listable + crate::resources::Resource>(
     let mut results = std::pin::pin!(parts(targets, concurrency, assume, with));
     // Each account's rows apart, put together once at the end: one vector grown by doubling to
     // thousands of rows would copy them each time and take fresh memory for each size.
-    let mut rows: Vec<(String, Vec<AccountRow<T>>)> = Vec::new();
+    let mut rows: Vec<Vec<AccountRow<T>>> = Vec::new();
     let mut done = 0;
     while let Some(mut part) = results.next().await {
         done += 1;
@@ -353,7 +353,7 @@ pub async fn fan_out<T: Listable + crate::resources::Resource>(
         inventory.throttled += usize::from(part.throttled > 0);
         inventory.failures.extend(part.failures);
         if !part.rows.is_empty() {
-            rows.push((part.role.account_id().to_string(), part.rows));
+            rows.push(part.rows);
         }
     }
     let accounts = accounts.take();
@@ -369,9 +369,10 @@ pub async fn fan_out<T: Listable + crate::resources::Resource>(
         )
     }));
     // Stable output whatever order accounts answered in (each account's rows keep their order).
-    rows.sort_by(|a, b| a.0.cmp(&b.0));
-    inventory.rows = Vec::with_capacity(rows.iter().map(|(_, r)| r.len()).sum());
-    for (_, mut r) in rows {
+    // Only accounts with rows are kept, so each has a first row to sort by.
+    rows.sort_by(|a, b| a[0].account_id.cmp(&b[0].account_id));
+    inventory.rows = Vec::with_capacity(rows.iter().map(Vec::len).sum());
+    for mut r in rows {
         inventory.rows.append(&mut r);
     }
     inventory
