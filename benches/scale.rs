@@ -15,16 +15,16 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
-use rolecall::app::state::filter::{visible, Tabular};
+use rolecall::app::state::filter::visible;
 use rolecall::app::state::{search_keys, View};
 use rolecall::app::update::update;
 use rolecall::app::State;
-use rolecall::app::{Answer, Effect, Listed, Msg, Rows, Slot, Work};
-use rolecall::aws::ec2::Instance;
+use rolecall::app::{Answer, Effect, Msg, Rows, Slot, Work};
+use rolecall::aws::target::Listing;
 use rolecall::config::Config;
 use rolecall::inventory::Part;
-use rolecall::resources::AccountRow;
 use rolecall::resources::Kind;
+use rolecall::resources::{Instance, Row};
 use rolecall::ui::{draw, Theme};
 
 /// Counts live heap bytes and their peak, for the memory figure.
@@ -106,7 +106,12 @@ fn instances(n: usize) -> Vec<Instance> {
         .collect()
 }
 
-fn state_with(items: Vec<Instance>, size: (u16, u16)) -> State {
+/// The same, as rows of a table.
+fn rows(n: usize) -> Vec<Row> {
+    instances(n).into_iter().map(Row::new).collect()
+}
+
+fn state_with(items: Vec<Row>, size: (u16, u16)) -> State {
     let now = Utc.with_ymd_and_hms(2026, 11, 22, 18, 0, 0).unwrap();
     let mut s = State::new(
         &Config::default(),
@@ -114,23 +119,24 @@ fn state_with(items: Vec<Instance>, size: (u16, u16)) -> State {
         FixedOffset::east_opt(0).unwrap(),
         size,
     );
-    s.view = View::Instances;
-    s.instances.role = Some(
+    s.view = View::of_role(Kind::Instances);
+    let t = s.tables.get_mut(Kind::Instances);
+    t.role = Some(
         "arn:aws:iam::222222222222:role/ResponderRole"
             .parse()
             .unwrap(),
     );
-    s.current = s.instances.role.clone();
-    s.instances.regions = vec!["us-east-1".into(), "eu-west-1".into()];
-    s.instances.set_items(items);
-    s.instances.refresh(usize::from(size.1));
+    t.regions = vec!["us-east-1".into(), "eu-west-1".into()];
+    t.set_items(items);
+    t.refresh(usize::from(size.1));
+    s.current = s.tables.get(Kind::Instances).role.clone();
     s
 }
 
 fn memory_report() {
     let before = LIVE.load(Ordering::Relaxed);
     PEAK.store(before, Ordering::Relaxed);
-    let s = state_with(instances(N), (200, 50));
+    let s = state_with(rows(N), (200, 50));
     let live = LIVE.load(Ordering::Relaxed) - before;
     let peak = PEAK.load(Ordering::Relaxed) - before;
     println!(
@@ -144,8 +150,8 @@ fn memory_report() {
 
 fn benches(c: &mut Criterion) {
     memory_report();
-    let items = instances(N);
-    let keys: Vec<String> = items.iter().map(Tabular::search_text).collect();
+    let items = rows(N);
+    let keys: Vec<String> = items.iter().map(Row::search_text).collect();
     c.bench_function(
         "filter 100k instances (one keystroke, \"node-0999\")",
         |b| b.iter(|| black_box(visible(&items, &keys, black_box("node-0999"), None))),
@@ -157,7 +163,7 @@ fn benches(c: &mut Criterion) {
         b.iter(|| black_box(visible(&items, &keys, "", Some((0, true)))))
     });
     c.bench_function("search keys for 100k instances (once per listing)", |b| {
-        b.iter(|| black_box(items.iter().map(Tabular::search_text).collect::<Vec<_>>()))
+        b.iter(|| black_box(items.iter().map(Row::search_text).collect::<Vec<_>>()))
     });
     every_account(c);
     let mut s = state_with(items, (200, 50));
@@ -166,15 +172,16 @@ fn benches(c: &mut Criterion) {
     c.bench_function("draw a frame of the 100k-instance table (200x50)", |b| {
         b.iter(|| {
             // Scroll a row each frame, as a held-down j does.
-            s.instances.list.selected = (s.instances.list.selected + 1) % N;
-            s.instances.list.scroll_into_view(N, 48);
+            let t = s.tables.get_mut(Kind::Instances);
+            t.list.selected = (t.list.selected + 1) % N;
+            t.list.scroll_into_view(N, 48);
             terminal.draw(|f| draw(f, &s, &theme)).unwrap();
         })
     });
 }
 
 /// 100k instances over 40 accounts, as the every-account view holds them.
-fn account_parts(items: Vec<Instance>, accounts: usize) -> Vec<Part<Instance>> {
+fn account_parts(items: Vec<Instance>, accounts: usize) -> Vec<Part> {
     let per = items.len() / accounts;
     let mut items = items.into_iter();
     (0..accounts)
@@ -185,40 +192,33 @@ fn account_parts(items: Vec<Instance>, accounts: usize) -> Vec<Part<Instance>> {
             )
             .parse()
             .unwrap();
-            let rows = items
-                .by_ref()
-                .take(per)
-                .map(|item| AccountRow {
-                    account_id: arn.account_id().to_string(),
-                    account_name: Some(format!("account-{a:02}")),
-                    role_arn: arn.to_string(),
-                    item,
-                })
-                .collect();
-            Part {
-                role: arn,
-                regions: vec!["us-east-1".into()],
-                rows,
+            let listing = Listing {
+                items: items.by_ref().take(per).map(Row::new).collect(),
                 failures: vec![],
-                ok: true,
-                throttled: 0,
-            }
+            };
+            Part::new(
+                Kind::Instances,
+                &arn,
+                Some(format!("account-{a:02}")),
+                vec!["us-east-1".into()],
+                Ok(listing),
+            )
         })
         .collect()
 }
 
 /// One account's answer to every-account job `request`.
-fn part_msg(request: u64, part: Part<Instance>, keys: Vec<String>) -> Msg {
+fn part_msg(request: u64, part: Part, keys: Vec<String>) -> Msg {
     Msg::Job {
         slot: Slot::Every(Kind::Instances),
         id: request,
-        answer: Answer::Listed(Listed::EveryInstance(Rows {
+        answer: Answer::Listed(Rows {
             rows: part.rows,
             keys,
             failures: part.failures,
             ok: part.ok,
             throttled: false,
-        })),
+        }),
     }
 }
 
@@ -226,8 +226,9 @@ fn part_msg(request: u64, part: Part<Instance>, keys: Vec<String>) -> Msg {
 /// has most of the time (a clone has none, and the copy to grow it would swamp the figure).
 fn with_room(s: &State) -> State {
     let mut s = s.clone();
-    s.all_instances.table.items.reserve(N / 40);
-    s.all_instances.table.keys.reserve(N / 40);
+    let t = &mut s.every_mut(Kind::Instances).table;
+    t.items.reserve(N / 40);
+    t.keys.reserve(N / 40);
     s
 }
 
@@ -242,7 +243,7 @@ fn every_account(c: &mut Criterion) {
         [Effect::Start(job)] => job.id,
         _ => {
             // No roles in an empty config: start the listing by hand.
-            s.view = View::AllInstances;
+            s.view = View::every(Kind::Instances);
             let work = Work::Every {
                 kind: Kind::Instances,
                 targets: vec![],
@@ -255,7 +256,7 @@ fn every_account(c: &mut Criterion) {
             }
         }
     };
-    s.all_instances.accounts = 40;
+    s.every_mut(Kind::Instances).accounts = 40;
     for p in parts {
         let keys = search_keys(&p.rows);
         update(&mut s, part_msg(request, p, keys));
@@ -289,7 +290,7 @@ fn every_account(c: &mut Criterion) {
     );
     let keys = search_keys(&last.rows);
     update(&mut s, part_msg(request, last, keys));
-    let t = &s.all_instances.table;
+    let t = &s.every(Kind::Instances).table;
     assert_eq!(t.items.len(), N);
     c.bench_function(
         "every account: filter 100k rows of 40 accounts (\"10.1.2\")",

@@ -17,7 +17,7 @@ pub mod snapshot;
 use serde::Serialize;
 
 use crate::aws::arn::RoleArn;
-use crate::aws::ec2::Ec2Target;
+use crate::aws::target::RoleTarget;
 use crate::aws::{Aws, AwsError, ErrorKind};
 use crate::case::{Journal, Record};
 use crate::config::{CaseConfig, Defaults};
@@ -88,7 +88,7 @@ pub struct Scope {
     /// The primary identity (to assume the forensic role).
     pub aws: Aws,
     /// The role's session in its account.
-    pub target: Ec2Target,
+    pub target: RoleTarget,
     pub role: RoleArn,
     pub account_name: Option<String>,
     pub region: String,

@@ -5,7 +5,7 @@
 
 use super::policy::ACTIONS;
 use crate::aws::act::{capture, evidence, network};
-use crate::aws::ec2::Ec2Target;
+use crate::aws::target::RoleTarget;
 use crate::aws::{AwsError, ErrorKind};
 
 /// What one call said.
@@ -77,7 +77,7 @@ fn answer<T>(result: Result<Option<T>, AwsError>) -> Answer {
 
 /// Tries the actions' calls in `region` on one of its instances; `None` when the region has
 /// none to try on.
-pub async fn probe(t: &Ec2Target, region: &str) -> Result<Option<Probed>, AwsError> {
+pub async fn probe(t: &RoleTarget, region: &str) -> Result<Option<Probed>, AwsError> {
     let Some(net) = network::sample(t, region).await? else {
         return Ok(None);
     };

@@ -6,7 +6,7 @@ use crate::aws::console::Destination;
 use crate::aws::credentials::{Secret, TokenCode};
 use crate::aws::identity::Identity;
 use crate::inventory::Target;
-use crate::resources::{AccountRow, Instance, Kind, Volume};
+use crate::resources::{Kind, Row};
 use crate::roles::Role;
 
 /// Work `update` asks for.
@@ -30,9 +30,9 @@ pub enum Slot {
     Identity,
     /// One role's session being assumed.
     Assume(RoleArn),
-    /// One role's instances or volumes.
+    /// One role's table of a kind.
     List(Kind),
-    /// Every account's instances or volumes.
+    /// Every account's table of a kind.
     Every(Kind),
     /// A federated console sign-in.
     Console,
@@ -79,7 +79,7 @@ pub enum Work {
         /// Overrides the role's duration (role chaining caps it at one hour).
         duration: Option<u32>,
     },
-    /// List a role's instances or volumes with its live session.
+    /// List a role's resources of a kind with its live session.
     List {
         kind: Kind,
         role: RoleArn,
@@ -133,11 +133,11 @@ pub enum Work {
 
 /// Rows to export, as a table shows them (filter and sort applied).
 #[derive(Debug, Clone)]
-pub enum ExportRows {
-    Instances(Vec<Instance>),
-    Volumes(Vec<Volume>),
-    EveryInstance(Vec<AccountRow<Instance>>),
-    EveryVolume(Vec<AccountRow<Volume>>),
+pub struct ExportRows {
+    pub kind: Kind,
+    /// Every account's rows (with the account and role of each).
+    pub every: bool,
+    pub rows: Vec<Row>,
 }
 
 impl Work {

@@ -1,9 +1,13 @@
 //! Key bindings: one table that key handling, the footer and the `?` help all read, so what the
 //! screen says a key does is what it does.
 
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::state::View;
+use crate::resources::{Kind, KINDS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -22,8 +26,8 @@ pub enum Action {
     Help,
     Command,
     Sessions,
-    Instances,
-    Volumes,
+    /// The table of a kind: the same role's, or every account's.
+    Table(Kind),
     /// Every account at once.
     All,
     Detail,
@@ -56,10 +60,12 @@ pub enum Action {
 pub enum Scope {
     Global,
     Tree,
-    /// Instances and volumes, of one role or of every account.
+    /// Every resource table, of one role or of every account.
     Tables,
-    Instances,
-    Volumes,
+    /// The tables of one kind.
+    Of(Kind),
+    /// The tables of every other kind.
+    NotOf(Kind),
     Sessions,
     /// Lists with a `/` filter: the tree and the tables.
     Filterable,
@@ -77,8 +83,8 @@ impl Scope {
             Scope::Global => true,
             Scope::Tree => view == View::Tree,
             Scope::Tables => view.is_table(),
-            Scope::Instances => matches!(view, View::Instances | View::AllInstances),
-            Scope::Volumes => matches!(view, View::Volumes | View::AllVolumes),
+            Scope::Of(kind) => view.kind() == Some(kind),
+            Scope::NotOf(kind) => view.is_table() && view.kind() != Some(kind),
             Scope::Sessions => view == View::Sessions,
             Scope::Filterable => !matches!(view, View::Sessions | View::Jobs),
             Scope::OneRole => {
@@ -99,10 +105,10 @@ pub enum Key {
 }
 
 pub struct Binding {
-    pub keys: &'static [Key],
+    pub keys: Cow<'static, [Key]>,
     /// How the footer and help show the key.
-    pub label: &'static str,
-    pub help: &'static str,
+    pub label: Cow<'static, str>,
+    pub help: Cow<'static, str>,
     pub action: Action,
     pub scope: Scope,
     /// The footer's short name for it; `None`: only in the help.
@@ -121,26 +127,69 @@ const fn b(
     footer: Option<&'static str>,
 ) -> Binding {
     Binding {
-        keys,
-        label,
-        help,
+        keys: Cow::Borrowed(keys),
+        label: Cow::Borrowed(label),
+        help: Cow::Borrowed(help),
         action,
         scope,
         footer,
     }
 }
 
-/// Every binding, most specific scope first.
+/// The key of each kind that has one (`crate::resources`): from any other table, the same
+/// role's (or every account's) table of that kind.
+fn kind_keys() -> impl Iterator<Item = Binding> {
+    KINDS.into_iter().filter_map(|kind| {
+        let key = kind.about().key?;
+        Some(Binding {
+            keys: Cow::Owned(vec![C(Char(key))]),
+            label: Cow::Owned(key.to_string()),
+            help: Cow::Owned(format!(
+                "{} (of the same role, or of every account)",
+                kind.noun()
+            )),
+            action: Action::Table(kind),
+            scope: Scope::NotOf(kind),
+            footer: Some(kind.noun()),
+        })
+    })
+}
+
+/// Every binding, most specific scope first: the fixed ones, with each kind's key after the
+/// console's.
+pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
+    let at = FIXED
+        .iter()
+        .position(|b| b.action == Action::CopyConsole)
+        .map_or(FIXED.len(), |i| i + 1);
+    let mut all: Vec<Binding> = FIXED[..at].iter().map(Binding::copy).collect();
+    all.extend(kind_keys());
+    all.extend(FIXED[at..].iter().map(Binding::copy));
+    all
+});
+
+impl Binding {
+    fn copy(&self) -> Binding {
+        Binding {
+            keys: self.keys.clone(),
+            label: self.label.clone(),
+            help: self.help.clone(),
+            action: self.action,
+            scope: self.scope,
+            footer: self.footer,
+        }
+    }
+}
+
+/// The bindings that are the same whatever the kinds, most specific scope first.
 #[rustfmt::skip]
-pub const BINDINGS: &[Binding] = &[
+const FIXED: &[Binding] = &[
     b(&[C(Enter)], "⏎", "assume the role and open its instances (on an account: fold)", Action::Open, Scope::Tree, Some("open")),
     b(&[C(Char('h')), C(Left)], "h/←", "fold the account", Action::Collapse, Scope::Tree, None),
     b(&[C(Char('l')), C(Right)], "l/→", "unfold the account", Action::Expand, Scope::Tree, None),
     b(&[C(Char('y'))], "y", "copy the role's switch-role console link", Action::CopyLink, Scope::Global, Some("link")),
     b(&[C(Char('o'))], "o", "console signed in as the role, on the selected row", Action::OpenConsole, Scope::Global, Some("console")),
     b(&[C(Char('O'))], "O", "copy that sign-in link (it grants access!)", Action::CopyConsole, Scope::Global, None),
-    b(&[C(Char('i'))], "i", "instances (of the same role, or of every account)", Action::Instances, Scope::Volumes, Some("instances")),
-    b(&[C(Char('v'))], "v", "volumes (of the same role, or of every account)", Action::Volumes, Scope::Instances, Some("volumes")),
     b(&[C(Char('a'))], "a", "every account's instances at once (then v: volumes)", Action::All, Scope::Tree, Some("all accounts")),
     b(&[C(Char('a'))], "a", "every account's instances at once", Action::All, Scope::OneRole, None),
     b(&[C(Enter), C(Char('d'))], "⏎/d", "details of the selected row", Action::Detail, Scope::Tables, Some("details")),
@@ -149,9 +198,10 @@ pub const BINDINGS: &[Binding] = &[
     b(&[C(Char('e'))], "e", "export what the table shows (CSV and JSON, every field) to the case folder", Action::Export, Scope::Tables, Some("export")),
     b(&[C(Enter), C(Char('d'))], "⏎/d", "the whole entry", Action::Detail, Scope::CaseLog, Some("entry")),
     b(&[C(Enter), C(Char('d'))], "⏎/d", "every step of the action", Action::Detail, Scope::Jobs, Some("steps")),
-    b(&[C(Char('S'))], "S", "snapshot the instance's volumes (or the volume) as evidence", Action::Snapshot, Scope::Tables, Some("snapshot")),
-    b(&[C(Char('X'))], "X", "isolate the instance (on an isolated one: release it)", Action::Isolate, Scope::Instances, Some("isolate")),
-    b(&[C(Char('C'))], "C", "capture the instance: description, console output, screenshot", Action::Capture, Scope::Instances, None),
+    b(&[C(Char('S'))], "S", "snapshot the instance's volumes as evidence", Action::Snapshot, Scope::Of(Kind::Instances), Some("snapshot")),
+    b(&[C(Char('S'))], "S", "snapshot the volume as evidence", Action::Snapshot, Scope::Of(Kind::Volumes), Some("snapshot")),
+    b(&[C(Char('X'))], "X", "isolate the instance (on an isolated one: release it)", Action::Isolate, Scope::Of(Kind::Instances), Some("isolate")),
+    b(&[C(Char('C'))], "C", "capture the instance: description, console output, screenshot", Action::Capture, Scope::Of(Kind::Instances), None),
     b(&[C(Char('R'))], "R", "pick regions (or :region eu-west-1,us-east-1; :region resets)", Action::Regions, Scope::Tables, Some("regions")),
     b(&[C(Enter)], "⏎", "open the role's instances", Action::Open, Scope::Sessions, Some("open")),
     b(&[C(Char('/'))], "/", "filter", Action::Filter, Scope::Filterable, Some("filter")),
@@ -159,7 +209,7 @@ pub const BINDINGS: &[Binding] = &[
     b(&[C(Char('L'))], "L", "the case log: what was recorded (:case open ID starts a case)", Action::CaseLog, Scope::Global, None),
     b(&[C(Char('J'))], "J", "jobs: the actions of this run (S, X, C), running and done", Action::Jobs, Scope::Global, None),
     b(&[C(Char('r'))], "r", "reload this view", Action::Reload, Scope::Global, None),
-    b(&[C(Char(':'))], ":", "command (:roles :instances :all :sessions :region R :case :log :q)", Action::Command, Scope::Global, None),
+    b(&[C(Char(':'))], ":", "command (:roles :sg :all [KIND] :sessions :region R :case :log :q)", Action::Command, Scope::Global, None),
     b(&[C(Char('?'))], "?", "help", Action::Help, Scope::Global, Some("help")),
     b(&[C(Char('j')), C(Down)], "j/↓", "down", Action::Down, Scope::Global, None),
     b(&[C(Char('k')), C(Up)], "k/↑", "up", Action::Up, Scope::Global, None),
@@ -203,9 +253,9 @@ pub fn bindings_for(view: View, footer_only: bool) -> impl Iterator<Item = &'sta
     BINDINGS.iter().filter(move |bd| {
         let show = bd.scope.covers(view)
             && (!footer_only || bd.footer.is_some())
-            && !seen.contains(&bd.label);
+            && !seen.contains(&bd.label.as_ref());
         if show {
-            seen.push(bd.label);
+            seen.push(&bd.label);
         }
         show
     })
@@ -219,43 +269,44 @@ mod tests {
         KeyEvent::new(c, KeyModifiers::NONE)
     }
 
+    const INSTANCES: View = View::Table {
+        kind: Kind::Instances,
+        every: false,
+    };
+
     #[test]
     fn same_key_means_different_things_per_view() {
         assert_eq!(action_for(View::Tree, &key(Enter)), Some(Action::Open));
-        assert_eq!(
-            action_for(View::Instances, &key(Enter)),
-            Some(Action::Detail)
-        );
+        assert_eq!(action_for(INSTANCES, &key(Enter)), Some(Action::Detail));
         assert_eq!(action_for(View::Tree, &key(Char('q'))), Some(Action::Quit));
+        assert_eq!(action_for(INSTANCES, &key(Char('q'))), Some(Action::Back));
         assert_eq!(
-            action_for(View::Instances, &key(Char('q'))),
-            Some(Action::Back)
-        );
-        assert_eq!(
-            action_for(View::Instances, &key(Char('3'))),
+            action_for(INSTANCES, &key(Char('3'))),
             Some(Action::Sort(3))
         );
         assert_eq!(action_for(View::Tree, &key(Char('3'))), None);
         assert_eq!(action_for(View::Tree, &key(Char('v'))), None);
+        assert_eq!(
+            action_for(INSTANCES, &key(Char('v'))),
+            Some(Action::Table(Kind::Volumes))
+        );
+        assert_eq!(action_for(INSTANCES, &key(Char('i'))), None);
         let ctrl_j = KeyEvent::new(Char('j'), KeyModifiers::CONTROL);
         assert_eq!(action_for(View::Tree, &ctrl_j), None);
     }
 
     #[test]
     fn no_key_is_bound_twice_in_one_view() {
-        for view in [
-            View::Tree,
-            View::Instances,
-            View::Volumes,
-            View::Sessions,
-            View::AllInstances,
-            View::AllVolumes,
-            View::CaseLog,
-            View::Jobs,
-        ] {
+        let tables = KINDS
+            .into_iter()
+            .flat_map(|kind| [false, true].map(|every| View::Table { kind, every }));
+        for view in [View::Tree, View::Sessions, View::CaseLog, View::Jobs]
+            .into_iter()
+            .chain(tables)
+        {
             let mut keys: Vec<Key> = Vec::new();
             for bd in BINDINGS.iter().filter(|bd| bd.scope.covers(view)) {
-                for k in bd.keys {
+                for k in bd.keys.iter() {
                     if keys.contains(k) {
                         panic!("{k:?} bound twice in {view:?}");
                     }

@@ -15,5 +15,5 @@ pub mod update;
 pub mod viewport;
 
 pub use effect::{Effect, Job, Slot, Work};
-pub use msg::{Answer, Listed, Msg, Rows};
+pub use msg::{Answer, Msg, Rows};
 pub use state::State;

@@ -12,7 +12,7 @@ use crate::aws::refresh::RefreshEvent;
 use crate::aws::AwsError;
 use crate::case::export::Exported;
 use crate::case::Entry;
-use crate::resources::{AccountRow, Failure, Instance, Volume};
+use crate::resources::{Failure, Row};
 
 /// Everything that can change the state.
 #[derive(Debug, Clone)]
@@ -65,9 +65,9 @@ pub enum Answer {
         role: RoleArn,
         result: Result<SessionMeta, AwsError>,
     },
-    /// Rows of a listing: a role's (all of them at once) or one account's in an every-account
-    /// listing (one answer per account).
-    Listed(Listed),
+    /// Rows of a listing (of the slot's kind): a role's (all of them at once) or one account's
+    /// in an every-account listing (one answer per account).
+    Listed(Rows),
     /// A federated console sign-in was opened, or its link made.
     Console {
         role: RoleArn,
@@ -108,20 +108,11 @@ impl CaseInfo {
     }
 }
 
-/// Rows of some kind, with what failed.
-#[derive(Debug, Clone)]
-pub enum Listed {
-    Instances(Rows<Instance>),
-    Volumes(Rows<Volume>),
-    EveryInstance(Rows<AccountRow<Instance>>),
-    EveryVolume(Rows<AccountRow<Volume>>),
-}
-
 /// Listed rows: each with its search text (computed by the job, off the UI thread; empty:
 /// computed on arrival), and what failed (regions, or the whole account).
 #[derive(Debug, Clone)]
-pub struct Rows<R> {
-    pub rows: Vec<R>,
+pub struct Rows {
+    pub rows: Vec<Row>,
     pub keys: Vec<String>,
     pub failures: Vec<Failure>,
     /// Listed in whole or in part (at least one region answered).

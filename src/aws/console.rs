@@ -23,20 +23,18 @@ const MAX_DISPLAY_NAME: usize = 64;
 /// What `Issuer` says in a federated sign-in link: the console shows it on sign-out.
 pub const ISSUER: &str = "https://github.com/rolecall";
 
-/// A resource to open in the console.
+/// A resource's page in its service's console: the `#` fragment after the service's home
+/// (`#InstanceDetails:instanceId=i-…`), as its kind makes it (`crate::resources`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Resource {
-    Instance(String),
-    Volume(String),
-}
+pub struct Page(pub String);
 
 /// Where in the console to land.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Destination {
     pub region: Option<String>,
-    /// The console's name for a service: `ec2`, `s3`, `cloudtrail`… (`ec2` for a resource).
+    /// The console's name for a service: `ec2`, `s3`, `cloudtrail`… (the resource's service).
     pub service: Option<String>,
-    pub resource: Option<Resource>,
+    pub resource: Option<Page>,
 }
 
 impl Destination {
@@ -49,22 +47,18 @@ impl Destination {
 
     /// The same page on the console host `host`.
     fn url_on(&self, host: &str) -> String {
-        let service = match (&self.resource, &self.service) {
-            (Some(_), _) => "ec2",
-            (None, Some(s)) => s.as_str(),
-            (None, None) => "console",
+        let service = match &self.service {
+            Some(s) => s.as_str(),
+            None if self.resource.is_some() => "ec2",
+            None => "console",
         };
         let mut url = format!("https://{host}/{service}/home");
         if let Some(r) = &self.region {
             url.push_str("?region=");
             url.push_str(r);
         }
-        match &self.resource {
-            Some(Resource::Instance(id)) => {
-                url.push_str(&format!("#InstanceDetails:instanceId={id}"))
-            }
-            Some(Resource::Volume(id)) => url.push_str(&format!("#VolumeDetails:volumeId={id}")),
-            None => {}
+        if let Some(Page(fragment)) = &self.resource {
+            url.push_str(fragment);
         }
         url
     }
@@ -84,28 +78,24 @@ impl Destination {
                     "--service \"{s}\" is not a console service name (lower-case, like ec2, s3, cloudtrail)"
                 ));
             }
-            if self.resource.is_some() && s != "ec2" {
-                return Err(format!(
-                    "--service {s} with --instance/--volume: instances and volumes are in the ec2 console"
-                ));
-            }
         }
         match &self.resource {
-            Some(Resource::Instance(id)) if !is_ec2_id(id, "i-") => Err(format!(
-                "--instance \"{id}\" is not an instance id (i- and 8 or 17 hex digits)"
-            )),
-            Some(Resource::Volume(id)) if !is_ec2_id(id, "vol-") => Err(format!(
-                "--volume \"{id}\" is not a volume id (vol- and 8 or 17 hex digits)"
-            )),
-            _ => Ok(()),
+            // Made by a kind from an id it checked; checked again here, as it goes into a URL.
+            Some(Page(fragment)) => {
+                let ok = fragment.strip_prefix('#').is_some_and(|f| {
+                    !f.is_empty()
+                        && f.bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"-_:=".contains(&b))
+                });
+                if ok {
+                    Ok(())
+                } else {
+                    Err(format!("\"{fragment}\" is not a console page"))
+                }
+            }
+            None => Ok(()),
         }
     }
-}
-
-fn is_ec2_id(id: &str, prefix: &str) -> bool {
-    id.strip_prefix(prefix).is_some_and(|hex| {
-        matches!(hex.len(), 8 | 17) && hex.bytes().all(|b| b.is_ascii_hexdigit())
-    })
 }
 
 /// `https://signin.aws.amazon.com/switchrole?roleName=…&account=…&displayName=…[&color=…][&redirect_uri=…]`.
@@ -419,8 +409,8 @@ mod tests {
     fn instance(id: &str, region: &str) -> Destination {
         Destination {
             region: Some(region.into()),
-            service: None,
-            resource: Some(Resource::Instance(id.into())),
+            service: Some("ec2".into()),
+            resource: Some(Page(format!("#InstanceDetails:instanceId={id}"))),
         }
     }
 
@@ -434,7 +424,7 @@ mod tests {
         let v = Destination {
             region: Some("us-gov-west-1".into()),
             service: None,
-            resource: Some(Resource::Volume("vol-0123456789abcdef0".into())),
+            resource: Some(Page("#VolumeDetails:volumeId=vol-0123456789abcdef0".into())),
         };
         assert_eq!(
             v.url(Partition::AwsUsGov),
@@ -461,20 +451,13 @@ mod tests {
             .validate()
             .is_ok());
         assert!(instance("i-01234567", "eu-west-1").validate().is_ok());
-        let e = instance("i-xyz", "eu-west-1").validate().unwrap_err();
-        assert!(e.contains("--instance \"i-xyz\""), "{e}");
+        let e = instance("i-x&y=z", "eu-west-1").validate().unwrap_err();
+        assert!(e.contains("not a console page"), "{e}");
         let e = instance("i-01234567", "Europe").validate().unwrap_err();
         assert!(e.starts_with("--region"), "{e}");
         let mut d = instance("i-01234567", "eu-west-1");
-        d.service = Some("s3".into());
-        assert!(d.validate().unwrap_err().contains("ec2 console"));
         d.service = Some("EC2!".into());
         assert!(d.validate().unwrap_err().contains("--service"));
-        let v = Destination {
-            resource: Some(Resource::Volume("i-01234567".into())),
-            ..Default::default()
-        };
-        assert!(v.validate().unwrap_err().contains("--volume"));
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod policy;
 pub mod profiles;
 pub mod refresh;
 pub mod sessions;
+pub mod target;
 
 use std::time::Duration;
 

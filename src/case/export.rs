@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::log::{file_hash, write_atomically};
 pub(crate) use super::private_dir;
 use super::CaseError;
-use crate::resources::{to_csv, Tabular};
+use crate::resources::{to_csv, Kind, Row};
 
 /// The two files an export made.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -33,14 +33,17 @@ pub fn slug(text: &str) -> String {
         .collect()
 }
 
-/// Writes `rows` as `dir/NAME.csv` and `dir/NAME.json` (`0600`, the folder `0700`).
-pub fn write<R: Tabular + Serialize>(
+/// Writes `rows` (of `kind`; `every`: every account's, with their accounts) as `dir/NAME.csv`
+/// and `dir/NAME.json` (`0600`, the folder `0700`).
+pub fn write(
     dir: &Path,
     name: &str,
-    rows: &[R],
+    kind: Kind,
+    every: bool,
+    rows: &[Row],
 ) -> Result<Exported, CaseError> {
     super::private_dir(dir)?;
-    let csv = to_csv(rows).map_err(|e| CaseError::Io {
+    let csv = to_csv(kind, every, rows).map_err(|e| CaseError::Io {
         path: dir.to_path_buf(),
         message: format!("the rows could not be written as CSV: {e}"),
     })?;

@@ -13,8 +13,8 @@ use super::print::to_json;
 use super::Ctx;
 use crate::actions::{self, Action, Progress, Scope};
 use crate::aws::credentials::TokenCode;
-use crate::aws::ec2::Ec2Target;
 use crate::aws::identity::caller_identity;
+use crate::aws::target::RoleTarget;
 
 /// Progress lines on stderr.
 struct Stderr;
@@ -53,7 +53,7 @@ pub async fn act(ctx: &Ctx, role: &str, action: Action, ask: Ask) -> anyhow::Res
         .map(|c| c.id.to_string())
         .unwrap_or_default();
     let scope = Scope {
-        target: Ec2Target::new(
+        target: RoleTarget::new(
             aws.clone(),
             session.credentials.provider(),
             ctx.config.defaults.page_size,

@@ -8,6 +8,7 @@ use clap_complete::engine::ArgValueCandidates;
 use crate::cli::shell::role_candidates;
 
 use crate::aws::credentials::TokenCode;
+use crate::resources::Kind;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -38,7 +39,7 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub read_only: bool,
 
-    /// Region to work in; repeat it to list several (instances, volumes)
+    /// Region to work in; repeat it to list several (instances, volumes, security groups)
     #[arg(long = "region", global = true, value_name = "REGION")]
     pub regions: Vec<String>,
 
@@ -86,10 +87,8 @@ pub enum Command {
         #[arg(long, value_name = "CODE", value_parser = TokenCode::parse)]
         token_code: Option<TokenCode>,
     },
-    /// List the EC2 instances of the role's account in each of its regions
-    Instances(ListArgs),
-    /// List the EBS volumes of the role's account in each of its regions
-    Volumes(ListArgs),
+    #[command(flatten)]
+    List(List),
     /// Run a command with the role's credentials in its environment; exits with its status
     Exec {
         /// Role name from the config, or a full role ARN
@@ -285,7 +284,31 @@ pub struct ActArgs {
     pub token_code: Option<TokenCode>,
 }
 
-/// What `instances` and `volumes` take.
+/// The listings: a command per kind (`crate::resources`), all taking [`ListArgs`].
+#[derive(Debug, Subcommand)]
+pub enum List {
+    /// List the EC2 instances of the role's account in each of its regions
+    Instances(ListArgs),
+    /// List the EBS volumes of the role's account in each of its regions
+    Volumes(ListArgs),
+    /// List the security groups of the role's account in each of its regions: inbound and
+    /// outbound rules, and the instances using each
+    #[command(name = "security-groups", visible_alias = "sg")]
+    SecurityGroups(ListArgs),
+}
+
+impl List {
+    /// The kind it lists, and how.
+    pub fn into_parts(self) -> (Kind, ListArgs) {
+        match self {
+            List::Instances(a) => (Kind::Instances, a),
+            List::Volumes(a) => (Kind::Volumes, a),
+            List::SecurityGroups(a) => (Kind::SecurityGroups, a),
+        }
+    }
+}
+
+/// What `instances`, `volumes` and the other listings take.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ListArgs {
     /// Role name from the config, or a full role ARN (or --all)
@@ -311,16 +334,36 @@ pub struct ListArgs {
 /// Where in the console a link lands; the region is the global --region (else the role's first).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ConsoleTarget {
-    /// Console service page, e.g. ec2, cloudtrail, s3 (default: the console home; ec2 with
-    /// --instance/--volume)
+    /// Console service page, e.g. ec2, cloudtrail, s3 (default: the console home; the
+    /// resource's own with --instance/--volume/--security-group)
     #[arg(long, value_name = "SERVICE")]
     pub service: Option<String>,
     /// Land on this instance's details page
-    #[arg(long, value_name = "ID", conflicts_with = "volume")]
+    #[arg(long, value_name = "ID", conflicts_with_all = ["volume", "security_group"])]
     pub instance: Option<String>,
     /// Land on this volume's details page
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", conflicts_with = "security_group")]
     pub volume: Option<String>,
+    /// Land on this security group's page
+    #[arg(long, value_name = "ID")]
+    pub security_group: Option<String>,
+}
+
+impl ConsoleTarget {
+    /// The resource to land on: its kind, the option that named it, and its id.
+    pub fn resource(&self) -> Option<(Kind, &'static str, &str)> {
+        [
+            (Kind::Instances, "--instance", &self.instance),
+            (Kind::Volumes, "--volume", &self.volume),
+            (
+                Kind::SecurityGroups,
+                "--security-group",
+                &self.security_group,
+            ),
+        ]
+        .into_iter()
+        .find_map(|(kind, flag, id)| Some((kind, flag, id.as_deref()?)))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::assume::assume_for;
 use super::print::{rfc3339, to_json};
 use super::{ConsoleTarget, Ctx};
-use crate::aws::console::{self, Destination, Resource};
+use crate::aws::console::{self, Destination, Page};
 use crate::aws::credentials::TokenCode;
 use crate::case::records;
 use crate::roles::Role;
@@ -97,18 +97,38 @@ fn destination(
     target: &ConsoleTarget,
     always: bool,
 ) -> anyhow::Result<Option<Destination>> {
-    let resource = match (&target.instance, &target.volume) {
-        (Some(id), _) => Some(Resource::Instance(id.clone())),
-        (None, Some(id)) => Some(Resource::Volume(id.clone())),
-        (None, None) => None,
+    let page = match target.resource() {
+        Some((kind, flag, id)) => {
+            let (service, fragment) = kind.spec().console_page(id).ok_or_else(|| {
+                let one = kind.about().one;
+                let a = if one.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                    "an"
+                } else {
+                    "a"
+                };
+                anyhow::anyhow!(
+                    "{flag} \"{id}\" is not {a} {one} id ({} and 8 or 17 hex digits)",
+                    kind.about().id_prefix
+                )
+            })?;
+            if let Some(s) = target.service.as_deref().filter(|s| *s != service) {
+                anyhow::bail!("--service {s} with {flag}: its page is in the {service} console");
+            }
+            Some((service, Page(fragment)))
+        }
+        None => None,
     };
-    let asked = !ctx.regions.is_empty() || target.service.is_some() || resource.is_some();
+    let asked = !ctx.regions.is_empty() || target.service.is_some() || page.is_some();
     if !asked && !always {
         return Ok(None);
     }
+    let (service, resource) = match page {
+        Some((service, page)) => (Some(service.to_string()), Some(page)),
+        None => (target.service.clone(), None),
+    };
     let d = Destination {
         region: ctx.region_for(role),
-        service: target.service.clone(),
+        service,
         resource,
     };
     d.validate().map_err(anyhow::Error::msg)?;

@@ -1,4 +1,5 @@
-//! `rolecall instances` and `rolecall volumes`: one role's, or every account's (`--all`).
+//! `rolecall instances`, `volumes`, `security-groups` (every kind of `crate::resources`): one
+//! role's, or every account's (`--all`).
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -8,11 +9,11 @@ use anyhow::bail;
 use super::assume::assume_for;
 use super::print::{account_rows_table, resource_table};
 use super::{Ctx, ListArgs};
-use crate::aws::ec2::{Ec2Target, Listable};
 use crate::aws::identity::caller_identity;
+use crate::aws::target::RoleTarget;
 use crate::aws::AwsError;
-use crate::case::records;
-use crate::resources::{write_csv, Failure, Resource, Tabular};
+use crate::inventory::Part;
+use crate::resources::{write_csv, Kind, Reach, Row};
 
 /// How rows are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,11 +26,11 @@ enum Format {
 impl Format {
     /// The rows as JSON or CSV (the same fields, by the same names) on stdout, written as they
     /// are made: at a thousand accounts the JSON is megabytes, not worth holding (twice) first.
-    fn print_rows<R: Tabular + serde::Serialize>(self, rows: &[R]) -> anyhow::Result<()> {
+    fn print_rows(self, kind: Kind, every: bool, rows: &[Row]) -> anyhow::Result<()> {
         use std::io::Write as _;
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         let written = match self {
-            Format::Csv => write_csv(rows, &mut out).map_err(anyhow::Error::from),
+            Format::Csv => write_csv(kind, every, rows, &mut out).map_err(anyhow::Error::from),
             _ => serde_json::to_writer_pretty(&mut out, rows)
                 .map_err(anyhow::Error::from)
                 .and_then(|()| Ok(out.write_all(b"\n")?)),
@@ -55,8 +56,8 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// Lists `T` through a role, or in every account (`--all`).
-pub async fn list<T: Resource + Listable>(ctx: &Ctx, args: ListArgs) -> anyhow::Result<ExitCode> {
+/// Lists `kind` through a role, or in every account (`--all`).
+pub async fn list(ctx: &Ctx, kind: Kind, args: ListArgs) -> anyhow::Result<ExitCode> {
     let ListArgs {
         role,
         all,
@@ -70,7 +71,7 @@ pub async fn list<T: Resource + Listable>(ctx: &Ctx, args: ListArgs) -> anyhow::
         _ => Format::Table,
     };
     if all {
-        return everywhere::<T>(ctx, format).await;
+        return everywhere(ctx, kind, format).await;
     }
     let role = crate::roles::resolve_with_profiles(
         &ctx.config,
@@ -80,65 +81,71 @@ pub async fn list<T: Resource + Listable>(ctx: &Ctx, args: ListArgs) -> anyhow::
     let aws = ctx.aws().await;
     let session = assume_for(ctx, &aws, &role, None, token_code).await?;
     let regions = ctx.regions_for(&role);
-    let aws_for_log = aws.clone();
-    let target = Ec2Target::new(
-        aws,
+    let target = RoleTarget::new(
+        aws.clone(),
         session.credentials.provider(),
         ctx.config.defaults.page_size,
     );
-    let listing = T::list(&target, &regions).await;
-    let failures: Vec<Failure> = listing
-        .failures
-        .iter()
-        .map(|f| Failure::new(&role.arn, Some(f.region.clone()), f.error.clone()))
-        .collect();
-    let rows = listing.items.len();
-    let record = records::listed(&role.arn, T::KIND.noun(), &regions, rows, &failures);
-    ctx.record(&aws_for_log, record).await?;
-    for f in &listing.failures {
+    let (part, _) = crate::inventory::list_role(
+        &aws,
+        &ctx.journal,
+        kind,
+        &role.arn,
+        &target,
+        regions.clone(),
+    )
+    .await
+    .map_err(|e| {
+        anyhow::anyhow!("list was done but could not be recorded, so it is not reported: {e}")
+    })?;
+    for f in &part.failures {
         eprintln!("warning: {}", f.error);
         if let Some(h) = &f.error.hint {
             eprintln!("  hint: {h}");
         }
     }
-    if !listing.failures.is_empty() && listing.failures.len() == regions.len() {
-        let first = &listing.failures[0].error;
+    if let Some(first) = part.all_failed() {
+        let place = match kind.about().reach {
+            Reach::Regional => format!("every region of {}", role.arn),
+            Reach::Global => role.arn.to_string(),
+        };
         bail!(AwsError {
-            target: format!("every region of {}", role.arn),
+            target: place,
             ..first.clone()
         });
     }
+    // A role's rows are printed without the account they came through (`--all` has it).
+    let rows: Vec<Row> = part.rows.into_iter().map(Row::alone).collect();
     if format != Format::Table {
-        format.print_rows(&listing.items)?;
-    } else if listing.items.is_empty() {
+        format.print_rows(kind, false, &rows)?;
+    } else if rows.is_empty() {
         let account = ctx
             .config
             .account(role.arn.account_id())
             .and_then(|a| a.name.clone())
             .map(|n| format!(" ({n})"))
             .unwrap_or_default();
-        let ok: Vec<&str> = regions
-            .iter()
-            .filter(|r| !listing.failures.iter().any(|f| &f.region == *r))
-            .map(String::as_str)
+        let ok: Vec<String> = Part::places(kind, &regions)
+            .into_iter()
+            .filter(|r| !part.failures.iter().any(|f| f.region.as_ref() == Some(r)))
             .collect();
         outln!(
             "No {} in account {}{account} in {}.",
-            T::KIND.noun(),
+            kind.noun(),
             role.arn.account_id(),
             ok.join(", ")
         );
     } else {
-        out!("{}", resource_table(&listing.items, chrono::Utc::now()));
+        out!("{}", resource_table(kind, &rows, chrono::Utc::now()));
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// `--all`: every known account, a progress bar on stderr when a person watches it, failures per
 /// account and region on stderr. Fails only when every account failed.
-async fn everywhere<T: Resource + Listable>(ctx: &Ctx, format: Format) -> anyhow::Result<ExitCode> {
+async fn everywhere(ctx: &Ctx, kind: Kind, format: Format) -> anyhow::Result<ExitCode> {
     let machine = format != Format::Table;
-    let what = T::KIND.noun();
+    let what = kind.noun();
     let aws = ctx.aws().await;
     // With a case open, who acts goes into every record: known before the first.
     let early = match ctx.journal.case() {
@@ -182,7 +189,8 @@ async fn everywhere<T: Resource + Listable>(ctx: &Ctx, format: Format) -> anyhow
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     ctx.journal.check()?;
-    let listing = crate::inventory::fan_out::<T>(
+    let listing = crate::inventory::fan_out(
+        kind,
         &aws,
         &ctx.config,
         &ctx.journal,
@@ -229,9 +237,9 @@ async fn everywhere<T: Resource + Listable>(ctx: &Ctx, format: Format) -> anyhow
     match format {
         Format::Table => out!(
             "{}",
-            account_rows_table(&inventory.rows, chrono::Utc::now())
+            account_rows_table(kind, &inventory.rows, chrono::Utc::now())
         ),
-        _ => format.print_rows(&inventory.rows)?,
+        _ => format.print_rows(kind, true, &inventory.rows)?,
     }
     Ok(ExitCode::SUCCESS)
 }

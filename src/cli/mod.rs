@@ -42,7 +42,6 @@ use crate::aws::arn::validate_region;
 use crate::aws::{Aws, AwsOptions};
 use crate::case::{Cases, Journal};
 use crate::config::{self, Config};
-use crate::resources::{Instance, Volume};
 
 /// What every subcommand works from: the config, the AWS options, the global flags.
 pub struct Ctx {
@@ -206,8 +205,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             token_code,
             command,
         } => assume::exec(&ctx, &role, duration, token_code, &command).await,
-        Command::Instances(args) => listing::list::<Instance>(&ctx, args).await,
-        Command::Volumes(args) => listing::list::<Volume>(&ctx, args).await,
+        Command::List(list) => {
+            let (kind, args) = list.into_parts();
+            listing::list(&ctx, kind, args).await
+        }
         Command::Link { role, json, target } => console::link(&ctx, &role, json, &target).await,
         Command::Snapshot {
             role,

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::aws::assume::Session;
 use crate::aws::identity::Identity;
-use crate::resources::{AccountRow, Resource, Tabular};
+use crate::resources::{Kind, Row};
 use crate::roles::{AccountRoles, RoleSource};
 
 /// A table's text without the padding after the last column.
@@ -216,32 +216,35 @@ pub fn to_json<T: Serialize + ?Sized>(v: &T) -> String {
 }
 
 /// A listing as a table, with the columns the TUI shows (`crate::resources`).
-pub fn resource_table<T: Tabular>(items: &[T], now: DateTime<Utc>) -> String {
-    let heads = T::heads();
+pub fn resource_table(kind: Kind, rows: &[Row], now: DateTime<Utc>) -> String {
+    let heads = kind.heads(false);
     let titles: Vec<&str> = heads.iter().map(|h| h.title).collect();
     let mut t = table(&titles);
-    for item in items {
-        t.add_row((0..heads.len()).map(|c| item.cell(c, now).0));
+    for row in rows {
+        t.add_row((0..heads.len()).map(|c| row.cell(c, now).0));
     }
     render(&t)
 }
 
 /// `--all` as text: one table per account, headed by the account and the role listed through.
-pub fn account_rows_table<T: Resource>(rows: &[AccountRow<T>], now: DateTime<Utc>) -> String {
+pub fn account_rows_table(kind: Kind, rows: &[Row], now: DateTime<Utc>) -> String {
     let mut out = String::new();
-    for chunk in rows.chunk_by(|a, b| a.account_id == b.account_id) {
-        let name = match &chunk[0].account_name {
+    for chunk in rows.chunk_by(|a, b| a.account_id() == b.account_id()) {
+        let Some(origin) = chunk[0].origin() else {
+            continue;
+        };
+        let name = match &origin.account_name {
             Some(n) => format!(" {n}"),
             None => String::new(),
         };
         out.push_str(&format!(
             "== account {}{name} (via {}): {}\n",
-            chunk[0].account_id,
-            chunk[0].role_arn,
+            origin.account_id,
+            origin.role_arn,
             chunk.len()
         ));
-        let items: Vec<T> = chunk.iter().map(|r| r.item.clone()).collect();
-        out.push_str(&resource_table(&items, now));
+        let rows: Vec<Row> = chunk.iter().cloned().map(Row::alone).collect();
+        out.push_str(&resource_table(kind, &rows, now));
         out.push('\n');
     }
     out

@@ -18,18 +18,21 @@ use futures::stream::{self, FuturesUnordered, Stream, StreamExt};
 
 use crate::aws::arn::RoleArn;
 use crate::aws::assume::{assume_role, chained_cap};
+use std::sync::Arc;
+
 use crate::aws::credentials::RoleCredentials;
-use crate::aws::ec2::{Ec2Target, Listable, Listing};
+use crate::aws::target::{Listing, RoleTarget};
 use crate::aws::{Aws, AwsError};
-use crate::case::{records, Journal};
+use crate::case::{records, CaseError, Entry, Journal};
 use crate::config::Config;
-use crate::resources::{AccountRow, Failure};
+use crate::resources::{Failure, Kind, Origin, Reach, Row};
 use crate::roles::Role;
 
 /// Everything listed, sorted by account, and every failure.
 #[derive(Debug, Clone)]
-pub struct Inventory<T> {
-    pub rows: Vec<AccountRow<T>>,
+pub struct Inventory {
+    /// Each with the account and role it came through.
+    pub rows: Vec<Row>,
     pub failures: Vec<Failure>,
     /// Accounts listed (in whole or in part) out of those tried.
     pub accounts_ok: usize,
@@ -67,62 +70,134 @@ impl Target {
 
 /// One account's answer: its rows and what failed, as soon as it is in.
 #[derive(Debug, Clone)]
-pub struct Part<T> {
+pub struct Part {
     /// The role the account was listed through, and in which regions.
     pub role: RoleArn,
     pub regions: Vec<String>,
-    pub rows: Vec<AccountRow<T>>,
+    /// Each with the account and role it came through.
+    pub rows: Vec<Row>,
     pub failures: Vec<Failure>,
     /// Listed in whole or in part (at least one region answered).
     pub ok: bool,
     /// Times the account was throttled and listed again.
     pub throttled: u32,
+    /// A session was had and the listing made (its AssumeRole did not fail).
+    pub listed: bool,
 }
 
-impl<T> Part<T> {
-    fn new(target: Target, outcome: Result<Listing<T>, AwsError>) -> Part<T> {
-        let arn = &target.role.arn;
-        match outcome {
-            Err(e) => Part {
-                failures: vec![Failure::new(arn, None, e)],
-                rows: Vec::new(),
-                ok: false,
-                throttled: 0,
-                role: arn.clone(),
-                regions: target.regions,
-            },
-            Ok(listing) => {
-                let account = arn.account_id().to_string();
-                let role_arn = arn.to_string();
-                let rows = listing
-                    .items
-                    .into_iter()
-                    .map(|item| AccountRow {
-                        account_id: account.clone(),
-                        account_name: target.account_name.clone(),
-                        role_arn: role_arn.clone(),
-                        item,
-                    })
-                    .collect();
-                let failures: Vec<Failure> = listing
-                    .failures
-                    .into_iter()
-                    .map(|f| Failure::new(arn, Some(f.region), f.error))
-                    .collect();
-                Part {
-                    ok: failures.len() < target.regions.len(),
+impl Part {
+    /// What listing `kind` through `role` (in `regions`) came to: the account's failure when no
+    /// session could be had, else its rows (each with the account and role it came through,
+    /// `account_name` being the account's name) and the regions that failed. A kind listed once
+    /// per account fails as a whole account, not as a region.
+    pub fn new(
+        kind: Kind,
+        role: &RoleArn,
+        account_name: Option<String>,
+        regions: Vec<String>,
+        outcome: Result<Listing<Row>, AwsError>,
+    ) -> Part {
+        let listing = match outcome {
+            Err(e) => {
+                return Part {
+                    failures: vec![Failure::new(role, None, e)],
+                    rows: Vec::new(),
+                    ok: false,
                     throttled: 0,
-                    rows,
-                    failures,
-                    role: arn.clone(),
-                    regions: target.regions,
+                    listed: false,
+                    role: role.clone(),
+                    regions,
                 }
             }
+            Ok(listing) => listing,
+        };
+        let origin = Arc::new(Origin {
+            account_id: role.account_id().to_string(),
+            account_name,
+            role_arn: role.to_string(),
+        });
+        let rows = listing
+            .items
+            .into_iter()
+            .map(|row| row.through(origin.clone()))
+            .collect();
+        let global = kind.about().reach == Reach::Global;
+        let failures: Vec<Failure> = listing
+            .failures
+            .into_iter()
+            .map(|f| Failure::new(role, (!global).then_some(f.region), f.error))
+            .collect();
+        let tried = if global { 1 } else { regions.len() };
+        Part {
+            ok: failures.len() < tried,
+            throttled: 0,
+            listed: true,
+            rows,
+            failures,
+            role: role.clone(),
+            regions,
         }
+    }
+
+    /// The regions a listing of `kind` looks in, as its record names them (`global` for a kind
+    /// listed once per account).
+    pub fn places(kind: Kind, regions: &[String]) -> Vec<String> {
+        match kind.about().reach {
+            Reach::Regional => regions.to_vec(),
+            Reach::Global => vec!["global".to_string()],
+        }
+    }
+
+    /// Records this listing of `kind` in the case log (nothing without a case), and gives the
+    /// entry written. An account never listed (its AssumeRole failed) has that failure recorded
+    /// already, and is not recorded again.
+    pub async fn record(
+        &self,
+        kind: Kind,
+        aws: &Aws,
+        journal: &Journal,
+    ) -> Result<Option<Entry>, CaseError> {
+        if !self.listed {
+            return Ok(None);
+        }
+        let record = records::listed(
+            &self.role,
+            kind.noun(),
+            &Part::places(kind, &self.regions),
+            self.rows.len(),
+            &self.failures,
+        );
+        journal.record(aws, record).await
+    }
+
+    /// The first error, when nothing was listed at all: every region (or the account's one
+    /// call) failed.
+    pub fn all_failed(&self) -> Option<&AwsError> {
+        if self.ok {
+            return None;
+        }
+        self.failures.first().map(|f| &f.error)
     }
 }
 
-fn is_throttled<T>(outcome: &Result<Listing<T>, AwsError>) -> bool {
+/// Lists `kind` through `role` (`target`: as the role) in `regions`, and records it before it
+/// is returned, with the entry written: what the CLI and the TUI do for one role. The rows carry
+/// the account and role they came through.
+pub async fn list_role(
+    aws: &Aws,
+    journal: &Journal,
+    kind: Kind,
+    role: &RoleArn,
+    target: &RoleTarget,
+    regions: Vec<String>,
+) -> Result<(Part, Option<Entry>), CaseError> {
+    let listing = kind.spec().list(target, &regions).await;
+    let part = Part::new(kind, role, None, regions, Ok(listing));
+    let entry = part.record(kind, aws, journal).await?;
+    Ok((part, entry))
+}
+
+fn is_throttled(outcome: &Result<Listing<Row>, AwsError>) -> bool {
     use crate::aws::ErrorKind::Throttled;
     match outcome {
         Err(e) => e.kind == Throttled,
@@ -135,18 +210,19 @@ fn is_throttled<T>(outcome: &Result<Listing<T>, AwsError>) -> bool {
 /// arrive (the CLI starts on the accounts it knows while discovery finds more). `credentials`
 /// gets a target's session (assumes the role, or reuses a live session); `list` lists with it in
 /// the target's regions. A throttled account is listed again later; its part says how often.
-pub fn parts<T, S, C, CF, L, LF>(
+pub fn parts<S, C, CF, L, LF>(
+    kind: Kind,
     targets: S,
     ceiling: usize,
     credentials: C,
     list: L,
-) -> impl Stream<Item = Part<T>>
+) -> impl Stream<Item = Part>
 where
     S: Stream<Item = Target> + Unpin,
     C: Fn(&Target) -> CF,
     CF: Future<Output = Result<RoleCredentials, AwsError>>,
     L: Fn(RoleCredentials, Vec<String>) -> LF + Clone,
-    LF: Future<Output = Listing<T>>,
+    LF: Future<Output = Listing<Row>>,
 {
     let job = move |target: Target, attempt: u32| {
         let session = credentials(&target);
@@ -173,7 +249,7 @@ where
             0usize,
             Some(targets),
         ),
-        |(mut queue, mut running, mut limit, job, mut calls, mut incoming)| async move {
+        move |(mut queue, mut running, mut limit, job, mut calls, mut incoming)| async move {
             loop {
                 // Whatever has arrived, without waiting.
                 while let Some(s) = incoming.as_mut() {
@@ -227,7 +303,13 @@ where
                     continue;
                 }
                 limit.listed();
-                let mut part = Part::new(target, outcome);
+                let mut part = Part::new(
+                    kind,
+                    &target.role.arn,
+                    target.account_name,
+                    target.regions,
+                    outcome,
+                );
                 part.throttled = attempt;
                 return Some((part, (queue, running, limit, job, calls, incoming)));
             }
@@ -282,14 +364,15 @@ impl OnePerAccount {
 /// arriving (discovery under way): each account is listed through the first of its roles that
 /// needs no MFA code, as soon as that role arrives. Sessions are asked for an hour at most.
 #[allow(clippy::too_many_arguments)]
-pub async fn fan_out<T: Listable + crate::resources::Resource>(
+pub async fn fan_out(
+    kind: Kind,
     aws: &Aws,
     config: &Config,
     journal: &Journal,
     roles: impl Stream<Item = Role> + Unpin,
     regions_override: &[String],
     progress: impl Fn(usize, usize),
-) -> Inventory<T> {
+) -> Inventory {
     let concurrency = config.defaults.concurrency as usize;
     let accounts = std::cell::RefCell::new(OnePerAccount::default());
     let targets = roles.filter_map(|role| {
@@ -323,31 +406,21 @@ pub async fn fan_out<T: Listable + crate::resources::Resource>(
     };
     let page_size = config.defaults.page_size;
     let with = move |credentials, regions: Vec<String>| {
-        let target = Ec2Target::new(aws.clone(), credentials, page_size);
-        async move { T::list(&target, &regions).await }
+        let target = RoleTarget::new(aws.clone(), credentials, page_size);
+        async move { kind.spec().list(&target, &regions).await }
     };
-    let mut results = std::pin::pin!(parts(targets, concurrency, assume, with));
+    let mut results = std::pin::pin!(parts(kind, targets, concurrency, assume, with));
     // Each account's rows apart, put together once at the end: one vector grown by doubling to
     // thousands of rows would copy them each time and take fresh memory for each size.
-    let mut rows: Vec<Vec<AccountRow<T>>> = Vec::new();
+    let mut rows: Vec<Vec<Row>> = Vec::new();
     let mut done = 0;
     while let Some(mut part) = results.next().await {
         done += 1;
         progress(done, accounts.borrow().chosen());
-        // An account never listed (its AssumeRole failed) has that failure recorded already.
-        if part.failures.iter().all(|f| f.region.is_some()) {
-            let record = records::listed(
-                &part.role,
-                T::KIND.noun(),
-                &part.regions,
-                part.rows.len(),
-                &part.failures,
-            );
-            if let Err(e) = journal.record(aws, record).await {
-                part.rows.clear();
-                part.ok = false;
-                part.failures = vec![Failure::new(&part.role, None, unrecorded(&part.role, e))];
-            }
+        if let Err(e) = part.record(kind, aws, journal).await {
+            part.rows.clear();
+            part.ok = false;
+            part.failures = vec![Failure::new(&part.role, None, unrecorded(&part.role, e))];
         }
         inventory.accounts_ok += usize::from(part.ok);
         inventory.throttled += usize::from(part.throttled > 0);
@@ -363,14 +436,15 @@ pub async fn fan_out<T: Listable + crate::resources::Resource>(
         Failure::needs_mfa(
             &r.arn,
             format!(
-                "list it on its own: rolecall instances {} --token-code CODE",
+                "list it on its own: rolecall {} {} --token-code CODE",
+                kind.about().command,
                 r.arn
             ),
         )
     }));
     // Stable output whatever order accounts answered in (each account's rows keep their order).
     // Only accounts with rows are kept, so each has a first row to sort by.
-    rows.sort_by(|a, b| a[0].account_id.cmp(&b[0].account_id));
+    rows.sort_by(|a, b| a[0].account_id().cmp(&b[0].account_id()));
     inventory.rows = Vec::with_capacity(rows.iter().map(Vec::len).sum());
     for mut r in rows {
         inventory.rows.append(&mut r);

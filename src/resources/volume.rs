@@ -1,14 +1,52 @@
-//! An EBS volume's fields and columns.
+//! EBS volumes: read from DescribeVolumes, listed in each of a role's regions.
 
-use super::{column, field, look, one_role_only, Field, Look, Resource, Volume};
-use super::{joined, opt, or_dash, or_empty, search_lines, tags_text, time_text};
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::fields::{column, field, look, one_role_only, Field, Look};
+use super::fields::{joined, opt, or_dash, or_empty, search_lines, tags_text, time_text};
+use super::{About, DetailLine, Details, Kind, Lookup, Reach, Resource};
+use crate::aws::ec2::{region_error, tag_map, time};
+use crate::aws::target::{per_region, Listing, RoleTarget};
+use crate::aws::AwsError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Volume {
+    pub volume_id: String,
+    pub name: String,
+    pub size_gib: i32,
+    pub volume_type: String,
+    pub state: String,
+    pub encrypted: bool,
+    pub region: String,
+    pub availability_zone: String,
+    /// Instance ids this volume is attached to (several for multi-attach io1/io2).
+    pub attached_to: Vec<String>,
+    pub snapshot_id: Option<String>,
+    pub iops: Option<i32>,
+    pub create_time: Option<DateTime<Utc>>,
+    pub kms_key_id: Option<String>,
+    pub tags: BTreeMap<String, String>,
+}
 
 fn yes_no(b: bool) -> String {
     if b { "yes" } else { "no" }.to_string()
 }
 
 impl Resource for Volume {
-    const KIND: super::Kind = super::Kind::Volumes;
+    const KIND: Kind = Kind::Volumes;
+    const ABOUT: About = About {
+        one: "volume",
+        noun: "volumes",
+        command: "volumes",
+        aliases: &["vol", "ebs", "v"],
+        key: Some('v'),
+        reach: Reach::Regional,
+        id_prefix: "vol-",
+    };
 
     #[rustfmt::skip]
     const FIELDS: &'static [Field<Volume>] = &[
@@ -62,13 +100,16 @@ impl Resource for Volume {
             &self.tags,
         )
     }
-}
 
-#[cfg(test)]
-pub(super) mod tests {
-    use super::*;
+    fn list(target: &RoleTarget, regions: &[String]) -> impl Future<Output = Listing<Self>> + Send {
+        list(target, regions)
+    }
 
-    pub fn sample() -> Volume {
+    fn details(&self, _ctx: &Lookup) -> Details {
+        details(self)
+    }
+
+    fn example() -> Self {
         Volume {
             volume_id: "vol-0123456789abcdef0".into(),
             name: "db".into(),
@@ -85,5 +126,120 @@ pub(super) mod tests {
             kms_key_id: None,
             tags: [("Name".to_string(), "db".to_string())].into(),
         }
+    }
+
+    fn console_page(id: &str) -> (&'static str, String) {
+        ("ec2", format!("#VolumeDetails:volumeId={id}"))
+    }
+}
+
+fn details(v: &Volume) -> Details {
+    let pair = DetailLine::pair;
+    let left = vec![
+        pair("volume id", v.volume_id.clone()),
+        pair("state", v.state.clone()),
+        pair("size", format!("{} GiB", v.size_gib)),
+        pair("type", v.volume_type.clone()),
+        pair("iops", v.iops.map(|n| n.to_string()).unwrap_or_default()),
+        pair("encrypted", yes_no(v.encrypted)),
+        pair("kms key", opt(&v.kms_key_id)),
+        pair(
+            "region / AZ",
+            format!("{} / {}", v.region, v.availability_zone),
+        ),
+        pair("attached to", v.attached_to.join(", ")),
+        pair("snapshot", opt(&v.snapshot_id)),
+        pair(
+            "created",
+            v.create_time
+                .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+                .unwrap_or_default(),
+        ),
+    ];
+    Details {
+        title: format!(" {} {} ", v.volume_id, v.name),
+        left,
+        right: DetailLine::tags(&v.tags),
+    }
+}
+
+/// Volumes by id, as the listings show them (ec2:DescribeVolumes).
+pub async fn describe_volumes(
+    target: &RoleTarget,
+    region: &str,
+    ids: &[String],
+) -> Result<Vec<Volume>, AwsError> {
+    let out = target
+        .ec2(region)
+        .describe_volumes()
+        .set_volume_ids(Some(ids.to_vec()))
+        .send()
+        .await
+        .map_err(|e| region_error(e, "DescribeVolumes", region))?;
+    Ok(out
+        .volumes()
+        .iter()
+        .map(|v| volume_from_sdk(v, region))
+        .collect())
+}
+
+/// Every EBS volume in `regions` (all pages), sorted by region, then name, then id.
+async fn list(target: &RoleTarget, regions: &[String]) -> Listing<Volume> {
+    let page_size = target.page_size();
+    let mut listing = per_region(regions, |region| {
+        let client = target.ec2(&region);
+        async move {
+            let mut pages = client
+                .describe_volumes()
+                .max_results(page_size)
+                .into_paginator()
+                .send();
+            let mut rows = Vec::new();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| region_error(e, "DescribeVolumes", &region))?;
+                for v in page.volumes() {
+                    rows.push(volume_from_sdk(v, &region));
+                }
+            }
+            Ok(rows)
+        }
+    })
+    .await;
+    listing.items.sort_by(|a, b| {
+        (&a.region, &a.name, &a.volume_id).cmp(&(&b.region, &b.name, &b.volume_id))
+    });
+    listing
+}
+
+fn volume_from_sdk(v: &aws_sdk_ec2::types::Volume, region: &str) -> Volume {
+    let tags = tag_map(v.tags());
+    Volume {
+        volume_id: v.volume_id().unwrap_or_default().to_string(),
+        name: tags.get("Name").cloned().unwrap_or_default(),
+        size_gib: v.size().unwrap_or_default(),
+        volume_type: v
+            .volume_type()
+            .map(|t| t.as_str().to_string())
+            .unwrap_or_default(),
+        state: v
+            .state()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_else(|| "unknown".into()),
+        encrypted: v.encrypted().unwrap_or(false),
+        region: region.to_string(),
+        availability_zone: v.availability_zone().unwrap_or_default().to_string(),
+        attached_to: v
+            .attachments()
+            .iter()
+            .filter_map(|a| a.instance_id().map(str::to_string))
+            .collect(),
+        snapshot_id: v
+            .snapshot_id()
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        iops: v.iops(),
+        create_time: v.create_time().and_then(time),
+        kms_key_id: v.kms_key_id().map(str::to_string),
+        tags,
     }
 }

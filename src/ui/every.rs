@@ -4,15 +4,13 @@
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
-use super::table::{count, kv, view, Chrome, Details, Panes};
+use super::table::{count, view, Chrome};
 use super::Theme;
 use crate::app::state::{AllView, State};
-use crate::resources::{AccountRow, Resource};
-use ratatui::text::Line;
 
 /// The frame of an every-account table: how many accounts answered, and which failed.
-pub fn chrome<T: Resource>(all: &AllView<T>, loading: bool) -> Chrome {
-    let what = T::KIND.noun();
+pub fn chrome(all: &AllView, loading: bool) -> Chrome {
+    let what = all.table.kind.noun();
     let table = &all.table;
     let accounts = format!(
         "{} account{}",
@@ -95,46 +93,8 @@ pub fn chrome<T: Resource>(all: &AllView<T>, loading: bool) -> Chrome {
     }
 }
 
-impl<T: Resource + Details> Details for AccountRow<T> {
-    fn title(&self) -> String {
-        self.item.title()
-    }
-
-    /// Which account and role the row came through, above the resource's own.
-    fn panes(&self, state: &State, theme: &Theme) -> Panes {
-        let (mut left, right) = self.item.panes(state, theme);
-        left.splice(0..0, account_lines(self, theme));
-        (left, right)
-    }
-}
-
-/// Which account and role a row came through, above its details.
-fn account_lines<T>(row: &AccountRow<T>, theme: &Theme) -> Vec<Line<'static>> {
-    let account = match &row.account_name {
-        Some(n) => format!("{} ({n})", row.account_id),
-        None => row.account_id.clone(),
-    };
-    vec![
-        kv("account", account, theme),
-        kv(
-            "listed via role",
-            row.role_arn
-                .split_once(":role/")
-                .map_or(row.role_arn.as_str(), |(_, name)| name)
-                .to_string(),
-            theme,
-        ),
-    ]
-}
-
 /// An every-account table view.
-pub fn draw<T: Resource + Details>(
-    frame: &mut Frame,
-    area: Rect,
-    all: &AllView<T>,
-    state: &State,
-    theme: &Theme,
-) {
+pub fn draw(frame: &mut Frame, area: Rect, all: &AllView, state: &State, theme: &Theme) {
     let chrome = chrome(all, state.is_listing(state.view));
     view(frame, area, &all.table, chrome, state, theme);
 }

@@ -2,14 +2,12 @@
 
 mod case_log;
 mod every;
-mod instances;
 mod jobs;
 mod popup;
 mod sessions;
 mod table;
 mod theme;
 mod tree;
-mod volumes;
 
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -29,11 +27,13 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     header(frame, areas.header, state, theme);
     match state.view {
         View::Tree => tree::draw(frame, areas.body, state, theme),
-        View::Instances => table::of_role(frame, areas.body, &state.instances, state, theme),
-        View::Volumes => table::of_role(frame, areas.body, &state.volumes, state, theme),
+        View::Table { kind, every: false } => {
+            table::of_role(frame, areas.body, state.tables.get(kind), state, theme)
+        }
+        View::Table { kind, every: true } => {
+            every::draw(frame, areas.body, state.every(kind), state, theme)
+        }
         View::Sessions => sessions::draw(frame, areas.body, state, theme),
-        View::AllInstances => every::draw(frame, areas.body, &state.all_instances, state, theme),
-        View::AllVolumes => every::draw(frame, areas.body, &state.all_volumes, state, theme),
         View::CaseLog => case_log::draw(frame, areas.body, state, theme),
         View::Jobs => jobs::draw(frame, areas.body, state, theme),
     }
@@ -94,9 +94,9 @@ fn footer(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     } else {
         let mut spans = vec![Span::raw(" ")];
         for b in bindings_for(state.view, true) {
-            spans.push(Span::styled(b.label, theme.key()));
+            spans.push(Span::styled(b.label.as_ref(), theme.key()));
             spans.push(Span::styled(
-                format!(" {}  ", b.footer.unwrap_or(b.help)),
+                format!(" {}  ", b.footer.unwrap_or(&b.help)),
                 theme.dim(),
             ));
         }

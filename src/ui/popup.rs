@@ -81,19 +81,16 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         None => {}
         Some(Popup::Help { scroll }) => {
             let mut lines = Vec::new();
-            for (view, name) in [
-                (View::Tree, "roles tree"),
-                (View::Instances, "instances"),
-                (View::Volumes, "volumes"),
-                (View::Sessions, "sessions"),
-                (View::AllInstances, "every-account instances"),
-                (View::AllVolumes, "every-account volumes"),
-                (View::CaseLog, "case log"),
-                (View::Jobs, "jobs"),
-            ] {
-                if view != state.view {
-                    continue;
-                }
+            let view = state.view;
+            let name = match view {
+                View::Tree => "roles tree".to_string(),
+                View::Table { kind, every: false } => kind.noun().to_string(),
+                View::Table { kind, every: true } => format!("every-account {}", kind.noun()),
+                View::Sessions => "sessions".to_string(),
+                View::CaseLog => "case log".to_string(),
+                View::Jobs => "jobs".to_string(),
+            };
+            {
                 lines.push(Line::from(Span::styled(
                     format!("keys in the {name} view"),
                     theme.header(),
@@ -101,12 +98,12 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
                 let mut moves = Vec::new();
                 for b in bindings_for(view, false) {
                     if is_move(b.action) {
-                        moves.push(b.label);
+                        moves.push(b.label.as_ref());
                         continue;
                     }
                     lines.push(Line::from(vec![
                         Span::styled(format!("  {:<8}", b.label), theme.key()),
-                        Span::raw(b.help),
+                        Span::raw(b.help.as_ref()),
                     ]));
                 }
                 if !moves.is_empty() {

@@ -11,7 +11,7 @@ use ratatui::Frame;
 
 use super::Theme;
 use crate::app::state::{State, TableView};
-use crate::resources::{Head, Look, Tabular};
+use crate::resources::{DetailLine, Details, Head, Look, Row};
 
 /// The columns that fit in `width`, dropping the least important first.
 pub fn fit(heads: &[Head], width: u16) -> Vec<usize> {
@@ -58,7 +58,7 @@ pub fn grow(widths: &mut [u16], need: &[u16], total: u16, spacing: u16) {
 }
 
 /// "12", or "3/12 /web" while filtered.
-pub fn count<T>(table: &TableView<T>) -> String {
+pub fn count(table: &TableView) -> String {
     if table.list.filter.is_empty() {
         format!("{}", table.items.len())
     } else {
@@ -101,10 +101,10 @@ fn span(
 }
 
 /// Draws `table` in `area` inside `chrome`: the header (with the sort arrow), the rows in view.
-pub fn draw<T: Tabular>(
+pub fn draw(
     frame: &mut Frame,
     area: Rect,
-    table: &TableView<T>,
+    table: &TableView,
     chrome: Chrome,
     state: &State,
     theme: &Theme,
@@ -125,7 +125,7 @@ pub fn draw<T: Tabular>(
         );
         return;
     }
-    let heads = T::heads();
+    let heads = table.kind.heads(table.every);
     let keep = fit(&heads, inner.width);
     let header = TableRow::new(keep.iter().map(|&i| {
         let mut name = heads[i].title.to_string();
@@ -138,7 +138,7 @@ pub fn draw<T: Tabular>(
     }))
     .style(theme.header());
     let height = usize::from(inner.height.saturating_sub(1));
-    let page: Vec<(&T, Vec<(String, Look)>)> = table
+    let page: Vec<(&Row, Vec<(String, Look)>)> = table
         .visible
         .iter()
         .skip(table.list.offset)
@@ -178,7 +178,7 @@ pub fn draw<T: Tabular>(
     frame.render_stateful_widget(widget, inner, &mut ts);
 }
 
-fn title<T: Tabular>(what: &str, table: &TableView<T>, state: &State) -> String {
+fn title(what: &str, table: &TableView, state: &State) -> String {
     let role = table
         .role
         .as_ref()
@@ -189,7 +189,7 @@ fn title<T: Tabular>(what: &str, table: &TableView<T>, state: &State) -> String 
 
 /// What failed, in a word each, under a table: the status line has the whole story but may be
 /// cut.
-fn region_failures<T>(table: &TableView<T>) -> Option<String> {
+fn region_failures(table: &TableView) -> Option<String> {
     let first = table.failures.first()?;
     let failed: Vec<&str> = table
         .failures
@@ -207,9 +207,9 @@ fn region_failures<T>(table: &TableView<T>) -> Option<String> {
 }
 
 /// The message a table shows instead of rows, if any.
-fn placeholder<T: Tabular>(
+fn placeholder(
     what: &str,
-    table: &TableView<T>,
+    table: &TableView,
     state: &State,
     loading: bool,
 ) -> Option<(String, bool)> {
@@ -257,31 +257,33 @@ fn placeholder<T: Tabular>(
 }
 
 /// The frame of a role's table.
-pub fn role_chrome<T: Tabular>(table: &TableView<T>, state: &State, loading: bool) -> Chrome {
+pub fn role_chrome(table: &TableView, state: &State, loading: bool) -> Chrome {
+    let what = table.kind.noun();
     Chrome {
-        title: title(T::KIND.noun(), table, state),
+        title: title(what, table, state),
         bottom: region_failures(table),
-        placeholder: placeholder(T::KIND.noun(), table, state, loading),
+        placeholder: placeholder(what, table, state, loading),
     }
+}
+
+/// A details pane's lines as the theme shows them.
+fn lines(lines: &[DetailLine], theme: &Theme) -> Vec<Line<'static>> {
+    lines
+        .iter()
+        .map(|l| match l {
+            DetailLine::Pair(key, value) => Line::from(vec![
+                Span::styled(format!("{key:<20}"), theme.header()),
+                Span::raw(value.clone()),
+            ]),
+            DetailLine::Section(title) => Line::from(Span::styled(title.clone(), theme.title())),
+            DetailLine::Text(text) => Line::from(text.clone()),
+            DetailLine::Blank => Line::default(),
+        })
+        .collect()
 }
 
 /// A details pane: what is on the left and on the right, side by side when there is room.
 pub type Panes = (Vec<Line<'static>>, Vec<Line<'static>>);
-
-pub fn kv(key: &str, value: impl Into<String>, theme: &Theme) -> Line<'static> {
-    Line::from(vec![
-        Span::styled(format!("{key:<20}"), theme.header()),
-        Span::raw(value.into()),
-    ])
-}
-
-pub fn section(title: &str, theme: &Theme) -> Line<'static> {
-    Line::from(Span::styled(title.to_string(), theme.title()))
-}
-
-pub fn or_dash(s: &Option<String>) -> String {
-    s.clone().unwrap_or_else(|| "-".into())
-}
 
 /// A pane over the table: two columns when there is room (and a right one), else one after the
 /// other; `hint` names the keys under it.
@@ -317,24 +319,18 @@ pub fn detail(
         frame.render_widget(Paragraph::new(left).wrap(Wrap { trim: false }), l);
         frame.render_widget(Paragraph::new(right).wrap(Wrap { trim: false }), r);
     } else {
-        let mut lines = left;
-        lines.push(Line::default());
-        lines.extend(right);
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+        let mut all = left;
+        all.push(Line::default());
+        all.extend(right);
+        frame.render_widget(Paragraph::new(all).wrap(Wrap { trim: false }), inner);
     }
 }
 
-/// What the details pane of a row shows.
-pub trait Details {
-    fn title(&self) -> String;
-    fn panes(&self, state: &State, theme: &Theme) -> Panes;
-}
-
 /// A table view: the table, and the selected row's details over it when they are open.
-pub fn view<T: Tabular + Details>(
+pub fn view(
     frame: &mut Frame,
     area: Rect,
-    table: &TableView<T>,
+    table: &TableView,
     chrome: Chrome,
     state: &State,
     theme: &Theme,
@@ -342,27 +338,23 @@ pub fn view<T: Tabular + Details>(
     draw(frame, area, table, chrome, state, theme);
     if table.detail {
         if let Some(row) = table.selected_item() {
-            let hint = "Esc closes · Y copies the id";
+            let find = |kind, id: &str| state.find_row(kind, id);
+            let d: Details = row.details(&state.lookup(&find));
+            let panes = (lines(&d.left, theme), lines(&d.right, theme));
             detail(
                 frame,
                 area,
-                &row.title(),
-                row.panes(state, theme),
-                hint,
+                &d.title,
+                panes,
+                "Esc closes · Y copies the id",
                 theme,
             );
         }
     }
 }
 
-/// A role's table view (instances or volumes).
-pub fn of_role<T: Tabular + Details>(
-    frame: &mut Frame,
-    area: Rect,
-    table: &TableView<T>,
-    state: &State,
-    theme: &Theme,
-) {
+/// A role's table view.
+pub fn of_role(frame: &mut Frame, area: Rect, table: &TableView, state: &State, theme: &Theme) {
     let chrome = role_chrome(table, state, state.is_listing(state.view));
     view(frame, area, table, chrome, state, theme);
 }

@@ -166,14 +166,43 @@ def tags(name, **extra):
 _IMAGES = {}
 
 
-def run(ec2, name, instance_type="t3.micro", **extra):
+def run(ec2, name, instance_type="t3.micro", groups=None, **extra):
     region = ec2.meta.region_name
     if region not in _IMAGES:
         _IMAGES[region] = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
     image = _IMAGES[region]
+    more = {"SecurityGroupIds": groups} if groups else {}
     r = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType=instance_type,
-                          TagSpecifications=tags(name, **extra))
+                          TagSpecifications=tags(name, **extra), **more)
     return r["Instances"][0]
+
+
+def seed_security_groups(ec2):
+    """Prod's groups: one open to the internet on 443 with SSH from the admins' group, the
+    admins' (SSH from an office range and a prefix list), and one nothing uses."""
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    web = ec2.create_security_group(GroupName="web-public", Description="public web servers",
+                                    VpcId=vpc)["GroupId"]
+    admin = ec2.create_security_group(GroupName="admin-ssh", Description="bastion access",
+                                      VpcId=vpc)["GroupId"]
+    unused = ec2.create_security_group(GroupName="legacy-db", Description="old database tier",
+                                       VpcId=vpc)["GroupId"]
+    plist = ec2.create_managed_prefix_list(PrefixListName="office", MaxEntries=5, AddressFamily="IPv4",
+                                           Entries=[{"Cidr": "198.51.100.0/24"}])["PrefixList"]["PrefixListId"]
+    ec2.authorize_security_group_ingress(GroupId=web, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+         "IpRanges": [{"CidrIp": "0.0.0.0/0"}], "Ipv6Ranges": [{"CidrIpv6": "::/0"}]},
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "UserIdGroupPairs": [{"GroupId": admin}]},
+    ])
+    ec2.authorize_security_group_ingress(GroupId=admin, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+         "IpRanges": [{"CidrIp": "203.0.113.0/24", "Description": "office"}],
+         "PrefixListIds": [{"PrefixListId": plist}]},
+    ])
+    ec2.authorize_security_group_ingress(GroupId=unused, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]},
+    ])
+    return {"web-public": web, "admin-ssh": admin, "legacy-db": unused, "office": plist}
 
 
 def policy(*statements):
@@ -331,8 +360,11 @@ def seed(endpoint):
 
         if account == PROD:
             ec2 = client(endpoint, "ec2", "us-east-1", creds)
-            add(run(ec2, "web-1", team="frontend"), "us-east-1")
-            add(run(ec2, "web-2", team="frontend"), "us-east-1")
+            groups = seed_security_groups(ec2)
+            world["security_groups"] = groups
+            web_groups = [groups["web-public"], groups["admin-ssh"]]
+            add(run(ec2, "web-1", groups=web_groups, team="frontend"), "us-east-1")
+            add(run(ec2, "web-2", groups=[groups["web-public"]], team="frontend"), "us-east-1")
             db = run(ec2, "db-1", "m5.large", team="data")
             add(db, "us-east-1")
             ec2.stop_instances(InstanceIds=[db["InstanceId"]])

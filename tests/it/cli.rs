@@ -359,11 +359,11 @@ fn instances_table_and_empty_account() {
     let out = run(emu.rolecall().args(["instances", "prod-responder"])).ok();
     // The TUI's columns, with the TUI's titles.
     let header = out.stdout.lines().next().unwrap();
-    let titles: Vec<&str> =
-        <rolecall::resources::Instance as rolecall::resources::Tabular>::heads()
-            .iter()
-            .map(|h| h.title)
-            .collect();
+    let titles: Vec<&str> = rolecall::resources::Kind::Instances
+        .heads(false)
+        .iter()
+        .map(|h| h.title)
+        .collect();
     assert_eq!(
         titles,
         [

@@ -6,7 +6,7 @@ use crate::fixtures::*;
 use crossterm::event::KeyCode;
 use rolecall::app::state::{SessionStatus, State, View};
 use rolecall::app::update::update;
-use rolecall::aws::console::Resource;
+use rolecall::aws::console::Page;
 use rolecall::aws::{AwsError, ErrorKind};
 use rolecall::inventory::Part;
 
@@ -57,12 +57,12 @@ fn listed_kind(fx: &[Effect]) -> Kind {
     }
 }
 
-fn all_instances(request: u64, part: Part<rolecall::aws::ec2::Instance>) -> Msg {
+fn all_instances(request: u64, part: Part) -> Msg {
     every_instances(request, part)
 }
 
 /// `role`'s account answers `request` with `items`.
-fn answer(s: &mut State, request: u64, role: &str, items: Vec<rolecall::aws::ec2::Instance>) {
+fn answer(s: &mut State, request: u64, role: &str, items: Vec<Instance>) {
     let p = part(s, role, items);
     update(s, all_instances(request, p));
 }
@@ -74,7 +74,7 @@ fn session(role: &str) -> Msg {
     }
 }
 
-fn denied(s: &State, role: &str) -> Part<rolecall::aws::ec2::Instance> {
+fn denied(s: &State, role: &str) -> Part {
     let _ = s;
     let e = AwsError::new(ErrorKind::AccessDenied, "AssumeRole", role)
         .with_message("not authorized to perform: sts:AssumeRole")
@@ -84,10 +84,10 @@ fn denied(s: &State, role: &str) -> Part<rolecall::aws::ec2::Instance> {
 
 /// The ids shown, top to bottom.
 fn shown(s: &State) -> Vec<String> {
-    let t = &s.all_instances.table;
+    let t = &s.all.get(Kind::Instances).table;
     t.visible
         .iter()
-        .map(|&i| t.items[i].item.instance_id.clone())
+        .map(|&i| as_::<Instance>(&t.items[i]).instance_id.clone())
         .collect()
 }
 
@@ -98,7 +98,7 @@ fn one_role_per_account_reusing_live_sessions() {
     update(&mut s, listed_instances(request, vec![]));
     update(&mut s, code(KeyCode::Esc));
     let (_, mut targets, mut assume) = press_a(&mut s);
-    assert_eq!(s.view, View::AllInstances);
+    assert_eq!(s.view, ALL_INSTANCES);
     targets.sort();
     assume.sort();
     assert_eq!(
@@ -134,29 +134,39 @@ fn rows_fill_in_as_accounts_answer_and_the_cursor_stays_on_its_row() {
     let (request, ..) = press_a(&mut s);
     answer(&mut s, request, STAGING, staging_instances());
     assert_eq!(shown(&s), ["i-0000000000000001a", "i-0000000000000001b"]);
-    assert_eq!(s.all_instances.done, 1);
+    assert_eq!(s.all.get(Kind::Instances).done, 1);
     assert!(s.is_loading(), "three accounts still to answer");
     update(&mut s, key('j'));
     // Prod sorts before staging (by account name): the cursor stays on web-stg.
     answer(&mut s, request, PROD, prod_instances());
-    assert_eq!(s.all_instances.table.items.len(), 6);
-    let t = &s.all_instances.table;
+    assert_eq!(s.all.get(Kind::Instances).table.items.len(), 6);
+    let t = &s.all.get(Kind::Instances).table;
     let accounts: Vec<&str> = t
         .visible
         .iter()
-        .map(|&i| t.items[i].account_name.as_deref().unwrap())
+        .map(|&i| {
+            t.items[i]
+                .origin()
+                .unwrap()
+                .account_name
+                .as_deref()
+                .unwrap()
+        })
         .collect();
     assert_eq!(
         accounts,
         ["prod", "prod", "prod", "prod", "staging", "staging"]
     );
-    let selected = s.all_instances.table.selected_item().unwrap();
-    assert_eq!(selected.item.name, "web-stg");
-    assert_eq!(selected.account_name.as_deref(), Some("staging"));
+    let selected = s.all.get(Kind::Instances).table.selected_item().unwrap();
+    assert_eq!(as_::<Instance>(selected).name, "web-stg");
+    assert_eq!(
+        selected.origin().unwrap().account_name.as_deref(),
+        Some("staging")
+    );
     answer(&mut s, request, EMPTY, vec![]);
     answer(&mut s, request, SANDBOX, vec![]);
     assert!(!s.is_loading());
-    assert_eq!(s.all_instances.ok, 4);
+    assert_eq!(s.all.get(Kind::Instances).ok, 4);
     let status = s.status.as_ref().unwrap();
     assert!(!status.error);
     assert_eq!(status.text, "6 instances in 4 of 4 accounts");
@@ -184,7 +194,11 @@ fn the_filter_searches_every_account_by_ip_tag_name_and_account() {
     assert_eq!(filter("2222222").len(), 4, "account id");
     assert_eq!(filter("eu-web").len(), 1, "name");
     assert!(filter("nothing-like-this").is_empty());
-    assert_eq!(s.all_instances.table.list.filter, "", "Esc cleared it");
+    assert_eq!(
+        s.all.get(Kind::Instances).table.list.filter,
+        "",
+        "Esc cleared it"
+    );
 }
 
 #[test]
@@ -197,9 +211,13 @@ fn a_failed_account_is_reported_and_the_rest_kept() {
     answer(&mut s, request, STAGING, vec![]);
     answer(&mut s, request, EMPTY, vec![]);
     assert!(!s.is_loading());
-    assert_eq!(s.all_instances.table.items.len(), 4, "prod's rows stay");
-    assert_eq!(s.all_instances.ok, 3);
-    assert_eq!(s.all_instances.table.failures.len(), 1);
+    assert_eq!(
+        s.all.get(Kind::Instances).table.items.len(),
+        4,
+        "prod's rows stay"
+    );
+    assert_eq!(s.all.get(Kind::Instances).ok, 3);
+    assert_eq!(s.all.get(Kind::Instances).table.failures.len(), 1);
     let status = s.status.as_ref().unwrap();
     assert!(status.error);
     assert!(
@@ -218,10 +236,13 @@ fn a_failed_account_is_reported_and_the_rest_kept() {
     let fx = update(&mut s, key('r'));
     let again = started(&fx).id;
     assert_ne!(again, request);
-    assert!(s.all_instances.table.items.is_empty());
-    assert!(s.all_instances.table.failures.is_empty());
+    assert!(s.all.get(Kind::Instances).table.items.is_empty());
+    assert!(s.all.get(Kind::Instances).table.failures.is_empty());
     answer(&mut s, request, PROD, prod_instances());
-    assert!(s.all_instances.table.items.is_empty(), "stale answer");
+    assert!(
+        s.all.get(Kind::Instances).table.items.is_empty(),
+        "stale answer"
+    );
 }
 
 #[test]
@@ -237,7 +258,7 @@ fn accounts_reachable_only_with_mfa_are_skipped_until_a_session_exists() {
     let (_, mut targets, _) = press_a(&mut s);
     targets.sort();
     assert_eq!(targets, [STAGING, EMPTY, SANDBOX]);
-    let skipped = &s.all_instances.table.failures;
+    let skipped = &s.all.get(Kind::Instances).table.failures;
     assert_eq!(skipped.len(), 1);
     assert_eq!(skipped[0].account_id, "222222222222");
     assert!(
@@ -264,7 +285,7 @@ fn accounts_reachable_only_with_mfa_are_skipped_until_a_session_exists() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(s.all_instances.table.failures.is_empty());
+    assert!(s.all.get(Kind::Instances).table.failures.is_empty());
 }
 
 #[test]
@@ -280,11 +301,15 @@ fn leaving_stops_the_listing_and_a_lists_again() {
     assert_eq!(s.view, View::Tree);
     assert!(!s.is_loading());
     answer(&mut s, first, STAGING, staging_instances());
-    assert_eq!(s.all_instances.table.items.len(), 4, "late answer dropped");
+    assert_eq!(
+        s.all.get(Kind::Instances).table.items.len(),
+        4,
+        "late answer dropped"
+    );
     // Half a listing is not kept: `a` starts over.
     let (second, ..) = press_a(&mut s);
     assert_ne!(first, second);
-    assert!(s.all_instances.table.items.is_empty());
+    assert!(s.all.get(Kind::Instances).table.items.is_empty());
 }
 
 #[test]
@@ -304,8 +329,8 @@ fn a_finished_listing_is_shown_again_without_listing() {
         update(&mut s, key('a')).is_empty(),
         "shown, not listed again"
     );
-    assert_eq!(s.view, View::AllInstances);
-    assert_eq!(s.all_instances.table.items.len(), 4);
+    assert_eq!(s.view, ALL_INSTANCES);
+    assert_eq!(s.all.get(Kind::Instances).table.items.len(), 4);
 }
 
 #[test]
@@ -314,10 +339,10 @@ fn v_and_i_switch_between_every_accounts_instances_and_volumes() {
     let (request, ..) = press_a(&mut s);
     let fx = update(&mut s, key('v'));
     assert_eq!(listed_kind(&fx), Kind::Volumes);
-    assert_eq!(s.view, View::AllVolumes);
+    assert_eq!(s.view, ALL_VOLUMES);
     // One every-account listing at a time: the instances one stopped, and starts over on `i`.
     answer(&mut s, request, PROD, prod_instances());
-    assert!(s.all_instances.table.items.is_empty());
+    assert!(s.all.get(Kind::Instances).table.items.is_empty());
     let fx = update(&mut s, key('i'));
     assert_eq!(listed_kind(&fx), Kind::Instances);
     assert!(
@@ -366,17 +391,19 @@ fn keys_act_on_the_selected_rows_account_and_role() {
             assert_eq!(destination.region.as_deref(), Some("us-east-1"));
             assert_eq!(
                 destination.resource,
-                Some(Resource::Instance("i-0000000000000001a".into()))
+                Some(Page(
+                    "#InstanceDetails:instanceId=i-0000000000000001a".into()
+                ))
             );
         }
         other => panic!("{other:?}"),
     }
     // Enter: the details; 3 sorts by instance id, again reverses.
     update(&mut s, code(KeyCode::Enter));
-    assert!(s.all_instances.table.detail);
+    assert!(s.all.get(Kind::Instances).table.detail);
     update(&mut s, code(KeyCode::Esc));
-    assert!(!s.all_instances.table.detail);
-    assert_eq!(s.view, View::AllInstances, "Esc closed the details only");
+    assert!(!s.all.get(Kind::Instances).table.detail);
+    assert_eq!(s.view, ALL_INSTANCES, "Esc closed the details only");
     update(&mut s, key('3'));
     update(&mut s, key('3'));
     assert_eq!(shown(&s), ["i-0000000000000001b", "i-0000000000000001a"]);
@@ -388,7 +415,7 @@ fn no_roles_at_all_says_what_to_do() {
     s.accounts.clear();
     let fx = update(&mut s, key('a'));
     assert!(fx.is_empty(), "{fx:?}");
-    assert_eq!(s.view, View::AllInstances);
+    assert_eq!(s.view, ALL_INSTANCES);
     assert!(!s.is_loading());
     let status = s.status.as_ref().unwrap();
     assert!(
@@ -404,7 +431,7 @@ fn the_command_line_opens_it_too() {
     type_keys(&mut s, "all volumes");
     let fx = update(&mut s, code(KeyCode::Enter));
     assert_eq!(listed_kind(&fx), Kind::Volumes);
-    assert_eq!(s.view, View::AllVolumes);
+    assert_eq!(s.view, ALL_VOLUMES);
 }
 
 #[test]
@@ -427,7 +454,7 @@ fn rows_arriving_under_a_filter_show_only_if_they_match() {
         ],
         "web-stg joins, in order; audit-box does not"
     );
-    assert_eq!(s.all_instances.table.items.len(), 6);
+    assert_eq!(s.all.get(Kind::Instances).table.items.len(), 6);
     update(&mut s, code(KeyCode::Esc));
     assert_eq!(shown(&s).len(), 6, "clearing the filter shows every row");
 }
@@ -440,7 +467,11 @@ fn accounts_aws_throttled_are_counted_in_the_title_and_the_summary() {
     p.throttled = 2;
     update(&mut s, all_instances(request, p));
     answer(&mut s, request, PROD, prod_instances());
-    assert_eq!(s.all_instances.throttled, 1, "an account, however often");
+    assert_eq!(
+        s.all.get(Kind::Instances).throttled,
+        1,
+        "an account, however often"
+    );
     let screen = screen_text(&s);
     assert!(
         screen.contains("2/4 accounts answered… · 1 throttled, listed again"),
@@ -455,7 +486,7 @@ fn accounts_aws_throttled_are_counted_in_the_title_and_the_summary() {
     );
     // Listing again starts the count afresh.
     update(&mut s, key('r'));
-    assert_eq!(s.all_instances.throttled, 0);
+    assert_eq!(s.all.get(Kind::Instances).throttled, 0);
 }
 
 /// The screen as text, drawn into ratatui's TestBackend.

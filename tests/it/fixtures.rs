@@ -9,13 +9,13 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use rolecall::app::msg::SessionMeta;
 use rolecall::app::state::TreeRow;
 use rolecall::app::update::{init, update};
-pub use rolecall::app::{Answer, Effect, Job, Listed, Msg, Rows, Slot, State, Work};
+pub use rolecall::app::{Answer, Effect, Job, Msg, Rows, Slot, State, Work};
 use rolecall::aws::arn::RoleArn;
-use rolecall::aws::ec2::{Instance, Volume};
 use rolecall::aws::identity::Identity;
+use rolecall::aws::target::Listing;
 use rolecall::config::Config;
 use rolecall::inventory::Part;
-pub use rolecall::resources::{Failure, Kind};
+pub use rolecall::resources::{Failure, Instance, Kind, Resource, Row, Volume};
 
 pub const PROD: &str = "arn:aws:iam::222222222222:role/ResponderRole";
 pub const BREAKGLASS: &str = "arn:aws:iam::222222222222:role/BreakGlass";
@@ -119,9 +119,9 @@ pub fn answer_assume(s: &mut State, role: &str, minutes: i64) -> Vec<Effect> {
 }
 
 /// Listed rows, nothing failed unless `failures` says so.
-pub fn rows<T>(items: Vec<T>, failures: Vec<Failure>) -> Rows<T> {
+pub fn rows<T: Resource>(items: Vec<T>, failures: Vec<Failure>) -> Rows {
     Rows {
-        rows: items,
+        rows: items.into_iter().map(Row::new).collect(),
         keys: vec![],
         ok: true,
         failures,
@@ -130,24 +130,20 @@ pub fn rows<T>(items: Vec<T>, failures: Vec<Failure>) -> Rows<T> {
 }
 
 /// The answer of role listing job `request`.
-pub fn listed(kind: Kind, request: u64, listed: Listed) -> Msg {
+pub fn listed(kind: Kind, request: u64, rows: Rows) -> Msg {
     Msg::Job {
         slot: Slot::List(kind),
         id: request,
-        answer: Answer::Listed(listed),
+        answer: Answer::Listed(rows),
     }
 }
 
 pub fn listed_instances(request: u64, items: Vec<Instance>) -> Msg {
-    listed(
-        Kind::Instances,
-        request,
-        Listed::Instances(rows(items, vec![])),
-    )
+    listed(Kind::Instances, request, rows(items, vec![]))
 }
 
 pub fn listed_volumes(request: u64, items: Vec<Volume>) -> Msg {
-    listed(Kind::Volumes, request, Listed::Volumes(rows(items, vec![])))
+    listed(Kind::Volumes, request, rows(items, vec![]))
 }
 
 /// A region of `role` that failed with `error`.
@@ -155,24 +151,25 @@ pub fn region_failure(role: &str, region: &str, error: rolecall::aws::AwsError) 
     Failure::new(&arn(role), Some(region.into()), error)
 }
 
+/// One account's answer to every-account job `request` of `kind`.
+pub fn every(kind: Kind, request: u64, part: Part) -> Msg {
+    Msg::Job {
+        slot: Slot::Every(kind),
+        id: request,
+        answer: Answer::Listed(part_rows(part)),
+    }
+}
+
 /// One account's answer to every-account job `request` (of instances).
-pub fn every_instances(request: u64, part: Part<Instance>) -> Msg {
-    Msg::Job {
-        slot: Slot::Every(Kind::Instances),
-        id: request,
-        answer: Answer::Listed(Listed::EveryInstance(part_rows(part))),
-    }
+pub fn every_instances(request: u64, part: Part) -> Msg {
+    every(Kind::Instances, request, part)
 }
 
-pub fn every_volumes(request: u64, part: Part<Volume>) -> Msg {
-    Msg::Job {
-        slot: Slot::Every(Kind::Volumes),
-        id: request,
-        answer: Answer::Listed(Listed::EveryVolume(part_rows(part))),
-    }
+pub fn every_volumes(request: u64, part: Part) -> Msg {
+    every(Kind::Volumes, request, part)
 }
 
-fn part_rows<T>(part: Part<T>) -> Rows<rolecall::resources::AccountRow<T>> {
+fn part_rows(part: Part) -> Rows {
     Rows {
         rows: part.rows,
         keys: vec![],
@@ -301,39 +298,33 @@ pub fn open_prod(s: &mut rolecall::app::State) -> u64 {
 
 /// One account's answer to an every-account listing, as the runtime sends it: `items` listed
 /// through `role` in its regions.
-pub fn part<T>(s: &State, role: &str, items: Vec<T>) -> Part<T> {
+pub fn part<T: Resource>(s: &State, role: &str, items: Vec<T>) -> Part {
     let role = s.role(&arn(role)).expect("known role").clone();
-    let account_id = role.arn.account_id().to_string();
-    let account_name = s.account(&account_id).and_then(|a| a.name.clone());
-    let rows = items
-        .into_iter()
-        .map(|item| rolecall::resources::AccountRow {
-            account_id: account_id.clone(),
-            account_name: account_name.clone(),
-            role_arn: role.arn.to_string(),
-            item,
-        })
-        .collect();
-    Part {
-        regions: role.regions(&s.defaults),
-        role: role.arn,
-        rows,
+    let account_name = s
+        .account(role.arn.account_id())
+        .and_then(|a| a.name.clone());
+    let listing = Listing {
+        items: items.into_iter().map(Row::new).collect(),
         failures: vec![],
-        ok: true,
-        throttled: 0,
-    }
+    };
+    Part::new(
+        T::KIND,
+        &role.arn,
+        account_name,
+        role.regions(&s.defaults),
+        Ok(listing),
+    )
 }
 
 /// An account's answer when it could not be listed at all.
-pub fn failed_part<T>(role: &str, error: rolecall::aws::AwsError) -> Part<T> {
-    Part {
-        role: arn(role),
-        regions: vec!["us-east-1".into()],
-        rows: vec![],
-        failures: vec![rolecall::resources::Failure::new(&arn(role), None, error)],
-        ok: false,
-        throttled: 0,
-    }
+pub fn failed_part(role: &str, error: rolecall::aws::AwsError) -> Part {
+    Part::new(
+        Kind::Instances,
+        &arn(role),
+        None,
+        vec!["us-east-1".into()],
+        Err(error),
+    )
 }
 
 /// Staging's two instances, in their own address range.
@@ -382,4 +373,27 @@ pub fn discovered(s: &mut rolecall::app::State, groups: Vec<rolecall::roles::Acc
             },
         },
     );
+}
+
+/// The table views, as tests name them.
+pub const INSTANCES: rolecall::app::state::View = rolecall::app::state::View::Table {
+    kind: Kind::Instances,
+    every: false,
+};
+pub const VOLUMES: rolecall::app::state::View = rolecall::app::state::View::Table {
+    kind: Kind::Volumes,
+    every: false,
+};
+pub const ALL_INSTANCES: rolecall::app::state::View = rolecall::app::state::View::Table {
+    kind: Kind::Instances,
+    every: true,
+};
+pub const ALL_VOLUMES: rolecall::app::state::View = rolecall::app::state::View::Table {
+    kind: Kind::Volumes,
+    every: true,
+};
+
+/// The resource of a row, as a `T`.
+pub fn as_<T: Resource>(row: &Row) -> &T {
+    row.get::<T>().expect("a row of that kind")
 }

@@ -5,9 +5,10 @@ use crate::common::emulator;
 use rolecall::aws::arn::RoleArn;
 use rolecall::aws::assume::{assume_role, AssumeParams};
 use rolecall::aws::credentials::{Credentials, Secret};
-use rolecall::aws::ec2::{list_instances, list_volumes, Ec2Target};
 use rolecall::aws::identity::caller_identity;
+use rolecall::aws::target::RoleTarget;
 use rolecall::aws::{Aws, AwsOptions};
+use rolecall::resources::{Instance, Resource, Volume};
 
 /// The emulator's endpoint and the primary's keys, passed in: nothing read from the
 /// environment.
@@ -60,8 +61,8 @@ async fn each_role_sees_only_its_own_account() {
         assert!(session
             .assumed_role_arn
             .contains(&format!("::{account}:assumed-role/")));
-        let target = Ec2Target::new(base.clone(), session.credentials.provider(), 5);
-        let listing = list_instances(&target, &["us-east-1".into(), "eu-west-1".into()]).await;
+        let target = RoleTarget::new(base.clone(), session.credentials.provider(), 5);
+        let listing = Instance::list(&target, &["us-east-1".into(), "eu-west-1".into()]).await;
         assert!(listing.failures.is_empty(), "{:?}", listing.failures);
         let mut got: Vec<String> = listing
             .items
@@ -105,8 +106,8 @@ async fn a_bad_region_fails_alone() {
     let session = assume_role(&base, &params(&emu.role_arn("prod-responder")))
         .await
         .unwrap();
-    let target = Ec2Target::new(base, session.credentials.provider(), 1000);
-    let listing = list_volumes(&target, &["ap-nowhere-9".into(), "us-east-1".into()]).await;
+    let target = RoleTarget::new(base, session.credentials.provider(), 1000);
+    let listing = Volume::list(&target, &["ap-nowhere-9".into(), "us-east-1".into()]).await;
     assert_eq!(listing.failures.len(), 1);
     assert_eq!(listing.failures[0].region, "ap-nowhere-9");
     assert_eq!(listing.failures[0].error.operation, "DescribeVolumes");
@@ -161,8 +162,8 @@ async fn the_refresher_renews_a_session_for_real() {
         first.credentials.access_key_id
     );
 
-    let target = Ec2Target::new(base, store.provider(&p.role_arn), 1000);
-    let listing = list_instances(&target, &["us-east-1".into()]).await;
+    let target = RoleTarget::new(base, store.provider(&p.role_arn), 1000);
+    let listing = Instance::list(&target, &["us-east-1".into()]).await;
     assert!(listing.failures.is_empty(), "{:?}", listing.failures);
     assert_eq!(listing.items.len(), 3);
 }

@@ -5,6 +5,8 @@
 //!   against the emulator;
 //! - `library`: rolecall's AWS layer called directly against the emulator;
 //! - `update`, `every_account`: the TUI's pure update, driven by messages;
+//! - `kinds`: what every kind of resource gets by being in the registry (snapshots, `:` names,
+//!   export, CSV = JSON, every account = each account's role), generated from its list;
 //! - `render`: insta snapshots of every view (`snapshots/`);
 //! - `tmux`: the real TUI in tmux, as a person uses it;
 //! - `fuzz`: proptest on the config loader and the ARN parser.
@@ -24,6 +26,7 @@ mod fuzz;
 mod iam_enforced;
 mod init;
 mod inventory;
+mod kinds;
 mod library;
 mod organization;
 mod reliability;

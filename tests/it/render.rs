@@ -101,7 +101,7 @@ fn instances_with_a_failed_region() {
         AwsError::new(ErrorKind::Timeout, "DescribeInstances", "region eu-west-1")
             .with_message("no answer in time"),
     );
-    let answer = Listed::Instances(rows(prod_instances()[..3].to_vec(), vec![failure]));
+    let answer = rows(prod_instances()[..3].to_vec(), vec![failure]);
     update(&mut s, listed(Kind::Instances, request, answer));
     insta::assert_snapshot!(render(&s));
 }

@@ -974,3 +974,66 @@ fn an_organizations_accounts_fill_the_tree_folded_and_come_back_from_the_cache()
     cached.keys("q");
     cached.assert_exited_cleanly(0);
 }
+
+#[test]
+fn colon_sg_lists_the_security_groups_and_enter_shows_a_groups_rules() {
+    let emu = emulator();
+    let t = Tmux::start("sg", emu);
+    t.wait_for(&["prod-responder", "not assumed"]);
+    t.keys("/prod-resp");
+    t.key("Enter");
+    t.key("Enter");
+    t.wait_for(&["instances of prod-responder @ 222222222222 (prod) [5]"]);
+    t.keys(":sg");
+    t.key("Enter");
+    let screen = t.wait_for(&[
+        "security groups of prod-responder @ 222222222222 (prod) [5]",
+        "web-public",
+        "admin-ssh",
+        "legacy-db",
+    ]);
+    let web = screen
+        .lines()
+        .find(|l| l.contains("web-public"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(web.contains("2 !"), "open to the internet: {web}");
+    // `/` by a port finds the groups with a rule on it; Enter shows its rules.
+    t.keys("/5432");
+    t.key("Enter");
+    t.wait_for(&["[1/5 /5432]", "legacy-db"]);
+    t.key("Enter");
+    t.wait_for(&[
+        "inbound rules",
+        "tcp 5432",
+        "from 10.0.0.0/8",
+        "instances",
+        "none",
+    ]);
+    t.key("Escape");
+    t.key("Escape");
+    t.wait_for(&["[5]"]);
+    t.keys("/web-public");
+    t.key("Enter");
+    t.key("Enter");
+    let screen = t.wait_for(&[
+        "tcp 443",
+        "from 0.0.0.0/0, ::/0",
+        "(internet)",
+        "outbound rules",
+    ]);
+    for id in emu.instance_ids("222222222222").iter().take(2) {
+        assert!(
+            screen.contains(id.as_str()),
+            "{id} uses web-public:\n{screen}"
+        );
+    }
+    t.key("Escape");
+    t.key("Escape");
+    // i goes back to the instances, q to the tree.
+    t.keys("i");
+    t.wait_for(&["instances of prod-responder"]);
+    t.keys("q");
+    t.wait_for(&["roles /prod-resp", "active (expires in"]);
+    t.keys("q");
+    t.assert_exited_cleanly(0);
+}

@@ -24,7 +24,7 @@ fn starts_on_the_first_role_and_asks_who_am_i() {
 fn enter_assumes_the_role_then_lists_its_instances() {
     let mut s = state((100, 30));
     let request = open_prod(&mut s);
-    assert_eq!(s.view, View::Instances);
+    assert_eq!(s.view, INSTANCES);
     assert!(matches!(
         s.session_status(&arn(PROD)),
         SessionStatus::Active { seconds_left: 3600 }
@@ -32,7 +32,7 @@ fn enter_assumes_the_role_then_lists_its_instances() {
     assert_eq!(s.jobs.running(&Slot::List(Kind::Instances)), Some(request));
     update(&mut s, listed_instances(request, prod_instances()));
     assert_eq!(s.jobs.running(&Slot::List(Kind::Instances)), None);
-    assert_eq!(s.instances.visible.len(), 4);
+    assert_eq!(s.tables.get(Kind::Instances).visible.len(), 4);
     assert!(s
         .status
         .as_ref()
@@ -52,10 +52,13 @@ fn stale_answers_are_dropped() {
         &mut s,
         listed_instances(first, prod_instances()[..1].to_vec()),
     );
-    assert!(s.instances.items.is_empty(), "the older answer is ignored");
+    assert!(
+        s.tables.get(Kind::Instances).items.is_empty(),
+        "the older answer is ignored"
+    );
     assert_eq!(s.jobs.running(&Slot::List(Kind::Instances)), Some(second));
     update(&mut s, listed_instances(second, prod_instances()));
-    assert_eq!(s.instances.items.len(), 4);
+    assert_eq!(s.tables.get(Kind::Instances).items.len(), 4);
 }
 
 #[test]
@@ -66,7 +69,7 @@ fn leaving_the_view_cancels_the_listing() {
     assert!(matches!(&fx[..], [Effect::Cancel(Slot::List(_))]), "{fx:?}");
     assert_eq!(s.view, View::Tree);
     update(&mut s, listed_instances(request, prod_instances()));
-    assert!(s.instances.items.is_empty());
+    assert!(s.tables.get(Kind::Instances).items.is_empty());
     assert!(!s.is_loading());
 }
 
@@ -86,10 +89,15 @@ fn another_role_never_shows_the_last_accounts_rows() {
         })]
     ));
     assert_eq!(
-        s.instances.role.as_ref().map(|r| r.to_string()).as_deref(),
+        s.tables
+            .get(Kind::Instances)
+            .role
+            .as_ref()
+            .map(|r| r.to_string())
+            .as_deref(),
         Some(STAGING)
     );
-    assert!(s.instances.items.is_empty());
+    assert!(s.tables.get(Kind::Instances).items.is_empty());
 }
 
 #[test]
@@ -252,10 +260,15 @@ fn tables_sort_filter_and_copy_ids() {
     let request = open_prod(&mut s);
     update(&mut s, listed_instances(request, prod_instances()));
     let names = |s: &rolecall::app::State| -> Vec<String> {
-        s.instances
+        s.tables
+            .get(Kind::Instances)
             .visible
             .iter()
-            .map(|&i| s.instances.items[i].name.clone())
+            .map(|&i| {
+                as_::<Instance>(&s.tables.get(Kind::Instances).items[i])
+                    .name
+                    .clone()
+            })
             .collect()
     };
     update(&mut s, key('1'));
@@ -275,12 +288,19 @@ fn tables_sort_filter_and_copy_ids() {
     assert_eq!(names(&s), ["eu-web-1"]);
     update(&mut s, code(KeyCode::Enter));
     type_keys(&mut s, "d");
-    assert!(s.instances.detail);
+    assert!(s.tables.get(Kind::Instances).detail);
     update(&mut s, code(KeyCode::Esc));
-    assert!(!s.instances.detail, "Esc closes the details first");
+    assert!(
+        !s.tables.get(Kind::Instances).detail,
+        "Esc closes the details first"
+    );
     update(&mut s, code(KeyCode::Esc));
-    assert_eq!(s.instances.list.filter, "", "then clears the filter");
-    assert_eq!(s.view, View::Instances);
+    assert_eq!(
+        s.tables.get(Kind::Instances).list.filter,
+        "",
+        "then clears the filter"
+    );
+    assert_eq!(s.view, INSTANCES);
     update(&mut s, key('q'));
     assert_eq!(s.view, View::Tree, "then goes back");
 }
@@ -293,7 +313,7 @@ fn v_lists_volumes_and_i_goes_back_without_reloading() {
     let fx = update(&mut s, key('v'));
     let (vreq, kind, role, _) = listing_job(&fx);
     assert_eq!((kind, role.as_str()), (Kind::Volumes, PROD));
-    assert_eq!(s.view, View::Volumes);
+    assert_eq!(s.view, VOLUMES);
     update(
         &mut s,
         listed_volumes(
@@ -301,10 +321,10 @@ fn v_lists_volumes_and_i_goes_back_without_reloading() {
             vec![volume("vol-1", "data", Some("i-0000000000000000c"), 100)],
         ),
     );
-    assert_eq!(s.volumes.visible.len(), 1);
+    assert_eq!(s.tables.get(Kind::Volumes).visible.len(), 1);
     let fx = update(&mut s, key('i'));
     assert!(fx.is_empty(), "instances are still there: {fx:?}");
-    assert_eq!(s.view, View::Instances);
+    assert_eq!(s.view, INSTANCES);
 }
 
 #[test]
@@ -335,12 +355,12 @@ fn assume_failures_are_explained() {
         .text
         .contains("AssumeRole on arn:aws:iam::222222222222:role/ResponderRole failed"));
     assert!(status.text.contains("check both sides"));
-    assert!(s.instances.error.is_some());
+    assert!(s.tables.get(Kind::Instances).error.is_some());
     assert!(!s.is_loading());
     // Esc dismisses the error first, then goes back.
     update(&mut s, code(KeyCode::Esc));
     assert!(s.status.is_none());
-    assert_eq!(s.view, View::Instances);
+    assert_eq!(s.view, INSTANCES);
     // r tries again.
     let fx = update(&mut s, key('r'));
     assert!(
@@ -364,10 +384,10 @@ fn a_failed_region_keeps_the_others() {
         "eu-west-1",
         AwsError::new(ErrorKind::Timeout, "DescribeInstances", "region eu-west-1"),
     );
-    let answer = Listed::Instances(rows(prod_instances()[..3].to_vec(), vec![failure]));
+    let answer = rows(prod_instances()[..3].to_vec(), vec![failure]);
     update(&mut s, listed(Kind::Instances, request, answer));
-    assert_eq!(s.instances.visible.len(), 3);
-    assert!(s.instances.error.is_none());
+    assert_eq!(s.tables.get(Kind::Instances).visible.len(), 3);
+    assert!(s.tables.get(Kind::Instances).error.is_none());
     assert!(s
         .status
         .as_ref()
@@ -388,10 +408,10 @@ fn every_region_failing_shows_the_error() {
         );
         region_failure(PROD, r, e)
     };
-    let answer = Listed::Instances(rows(vec![], vec![fail("us-east-1"), fail("eu-west-1")]));
+    let answer = rows::<Instance>(vec![], vec![fail("us-east-1"), fail("eu-west-1")]);
     update(&mut s, listed(Kind::Instances, request, answer));
     assert_eq!(
-        s.instances.error.as_ref().unwrap().kind,
+        s.tables.get(Kind::Instances).error.as_ref().unwrap().kind,
         ErrorKind::AccessDenied
     );
 }
@@ -407,23 +427,27 @@ fn a_failed_reload_keeps_the_rows_of_the_failed_regions() {
     let mut fresh = prod_instances()[..2].to_vec();
     fresh[0].state = "stopping".into();
     let timeout = AwsError::new(ErrorKind::Timeout, "DescribeInstances", "region eu-west-1");
-    let answer = Listed::Instances(rows(
-        fresh,
-        vec![region_failure(PROD, "eu-west-1", timeout)],
-    ));
+    let answer = rows(fresh, vec![region_failure(PROD, "eu-west-1", timeout)]);
     update(&mut s, listed(Kind::Instances, request, answer));
-    let names: Vec<&str> = s.instances.items.iter().map(|i| i.name.as_str()).collect();
+    let names: Vec<&str> = s
+        .tables
+        .get(Kind::Instances)
+        .items
+        .iter()
+        .map(|i| as_::<Instance>(i).name.as_str())
+        .collect();
     assert_eq!(
         names,
         ["web-1", "web-2", "eu-web-1"],
         "db-1 went, eu-web-1 kept"
     );
     assert_eq!(
-        s.instances.items[0].state, "stopping",
+        as_::<Instance>(&s.tables.get(Kind::Instances).items[0]).state,
+        "stopping",
         "answered regions are fresh"
     );
-    assert_eq!(s.instances.kept, 1);
-    assert!(s.instances.error.is_none());
+    assert_eq!(s.tables.get(Kind::Instances).kept, 1);
+    assert!(s.tables.get(Kind::Instances).error.is_none());
     let status = &s.status.as_ref().unwrap().text;
     assert!(
         status.starts_with("1 region failed; keeping 1 earlier row of it."),
@@ -575,7 +599,7 @@ fn refresh_events_keep_the_view_and_count() {
     );
     assert!(s.status.as_ref().unwrap().text.contains("retrying in 7s"));
     assert_eq!(
-        s.instances.items.len(),
+        s.tables.get(Kind::Instances).items.len(),
         4,
         "a failed refresh never drops the view"
     );
@@ -604,7 +628,7 @@ fn refresh_events_keep_the_view_and_count() {
         Msg::Refresh(RefreshEvent::Expired { role: arn(PROD) }),
     );
     assert_eq!(s.session_status(&arn(PROD)), SessionStatus::Expired);
-    assert_eq!(s.instances.items.len(), 4);
+    assert_eq!(s.tables.get(Kind::Instances).items.len(), 4);
 }
 
 #[test]
@@ -698,7 +722,7 @@ fn role_chaining_caps_the_duration() {
 
 #[test]
 fn o_signs_in_on_the_selected_row_and_shift_o_copies_a_redacted_link() {
-    use rolecall::aws::console::{Resource, SignIn};
+    use rolecall::aws::console::{Page, SignIn};
     use rolecall::aws::credentials::Secret;
 
     let mut s = state((100, 30));
@@ -726,7 +750,9 @@ fn o_signs_in_on_the_selected_row_and_shift_o_copies_a_redacted_link() {
             assert_eq!(destination.region.as_deref(), Some("eu-west-1"));
             assert_eq!(
                 destination.resource,
-                Some(Resource::Instance("i-0000000000000000d".into()))
+                Some(Page(
+                    "#InstanceDetails:instanceId=i-0000000000000000d".into()
+                ))
             );
         }
         other => panic!("{other:?}"),
@@ -992,11 +1018,19 @@ fn e_exports_the_rows_shown_filtered_and_sorted() {
     match &started(&fx).work {
         Work::Export {
             name,
-            rows: rolecall::app::effect::ExportRows::Instances(rows),
+            rows:
+                rolecall::app::effect::ExportRows {
+                    kind: Kind::Instances,
+                    every: false,
+                    rows,
+                },
             ..
         } => {
             assert_eq!(name, "instances-prod-responder-20261122T180000Z");
-            let names: Vec<&str> = rows.iter().map(|i| i.name.as_str()).collect();
+            let names: Vec<&str> = rows
+                .iter()
+                .map(|i| as_::<Instance>(i).name.as_str())
+                .collect();
             // NAME descending, and only what /web keeps.
             assert_eq!(names, ["web-2", "web-1", "eu-web-1"]);
         }

@@ -18,7 +18,10 @@ fn on_web_1() -> State {
     let request = open_prod(&mut s);
     update(&mut s, listed_instances(request, prod_instances()));
     assert_eq!(
-        s.instances.selected_item().map(|i| i.name.as_str()),
+        s.tables
+            .get(Kind::Instances)
+            .selected_item()
+            .map(|i| as_::<Instance>(i).name.as_str()),
         Some("web-1")
     );
     s
@@ -277,8 +280,7 @@ fn going_back_from_stacked_overlays_returns_to_the_table_under_them() {
     assert_eq!(s.view, View::Sessions);
     update(&mut s, code(KeyCode::Esc));
     assert_eq!(
-        s.view,
-        View::Instances,
+        s.view, INSTANCES,
         "not back to the log, then the jobs, in a loop"
     );
 }

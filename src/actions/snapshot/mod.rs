@@ -17,9 +17,10 @@ use super::{now, Action, Facts as AnyFacts, Outcome, Plan, Progress, Scope, Step
 use crate::aws::act::evidence::{self, SnapshotInfo};
 use crate::aws::act::{kms, network};
 use crate::aws::arn::RoleArn;
-use crate::aws::ec2::{describe_instance, describe_volumes, Ec2Target};
+use crate::aws::target::RoleTarget;
 use crate::aws::{AwsError, ErrorKind};
 use crate::case::Record;
+use crate::resources::{describe_instance, describe_volumes};
 pub use plan::plan;
 pub use run::run;
 use share::{evidence_key, forensic_copy, reencrypt, share};
@@ -130,7 +131,7 @@ fn tag_text(tags: &[(String, String)]) -> String {
 
 /// Follows snapshots until each is `completed` or `error`, reporting their progress.
 async fn follow(
-    t: &Ec2Target,
+    t: &RoleTarget,
     region: &str,
     ids: &[String],
     progress: &dyn Progress,

@@ -8,7 +8,7 @@ use crate::actions::{Progress, Scope, Steps};
 use crate::aws::act::{evidence, kms};
 use crate::aws::arn::RoleArn;
 use crate::aws::assume::assume_role;
-use crate::aws::ec2::Ec2Target;
+use crate::aws::target::RoleTarget;
 use crate::aws::{AwsError, ErrorKind};
 use crate::case::{records, Record};
 
@@ -230,7 +230,7 @@ pub(super) async fn forensic_copy(
     let record = records::assumed("assume", &params, &result);
     scope.record(record).await?;
     let session = result?;
-    let forensic = Ec2Target::new(
+    let forensic = RoleTarget::new(
         scope.aws.clone(),
         session.credentials.provider(),
         scope.defaults.page_size,

@@ -9,20 +9,20 @@ use futures::StreamExt;
 use super::jobs::Reply;
 use crate::actions;
 use crate::app::effect::{ExportRows, Work};
-use crate::app::msg::{Answer, CaseInfo, Listed, Msg, Rows, SessionMeta};
+use crate::app::msg::{Answer, CaseInfo, Msg, Rows, SessionMeta};
 use crate::app::state::search_keys;
 use crate::aws::arn::RoleArn;
 use crate::aws::assume::{assume_role, AssumeParams, Session};
 use crate::aws::console::{self, Destination, SignIn};
-use crate::aws::ec2::{Ec2Target, Listable};
 use crate::aws::identity::caller_identity;
 use crate::aws::refresh::Assumer;
 use crate::aws::sessions::SessionStore;
+use crate::aws::target::RoleTarget;
 use crate::aws::{Aws, AwsError, ErrorKind, LazyAws};
 use crate::case::{export, records, CaseError, CaseId, Cases, Journal, Record};
 use crate::config::Config;
 use crate::inventory::{self, Part, Target};
-use crate::resources::{AccountRow, Failure, Instance, Kind, Resource, Tabular, Volume};
+use crate::resources::{Kind, Row};
 
 /// What jobs work with: the primary identity's AWS setup (loaded once, by the first job that
 /// needs it), the sessions, the case log, and the settings.
@@ -46,8 +46,8 @@ fn log_error(e: CaseError) -> AwsError {
 impl Context {
     /// Where and as whom to list a role's resources: its credentials come from the store on
     /// every call, so a refresh in the middle of a listing is picked up.
-    async fn target(&self, role: &RoleArn) -> Ec2Target {
-        Ec2Target::new(
+    async fn target(&self, role: &RoleArn) -> RoleTarget {
+        RoleTarget::new(
             self.aws.get().await,
             self.store.provider(role),
             self.settings.defaults.page_size,
@@ -142,12 +142,7 @@ pub async fn run(ctx: Context, work: Work, reply: Reply) {
             kind,
             role,
             regions,
-        } => match kind {
-            Kind::Instances => {
-                list::<Instance>(&ctx, role, regions, &reply, Listed::Instances).await
-            }
-            Kind::Volumes => list::<Volume>(&ctx, role, regions, &reply, Listed::Volumes).await,
-        },
+        } => list(&ctx, kind, role, regions, &reply).await,
         Work::Every {
             kind,
             targets,
@@ -160,10 +155,7 @@ pub async fn run(ctx: Context, work: Work, reply: Reply) {
                 assume,
                 concurrency,
             };
-            match kind {
-                Kind::Instances => every.list::<Instance>(targets, Listed::EveryInstance).await,
-                Kind::Volumes => every.list::<Volume>(targets, Listed::EveryVolume).await,
-            }
+            every.list(kind, targets).await
         }
         Work::Console {
             role,
@@ -242,43 +234,37 @@ pub async fn run(ctx: Context, work: Work, reply: Reply) {
     }
 }
 
-/// A role's resources in its regions, with its live session; recorded before it is shown.
-async fn list<T: Resource + Listable>(
-    ctx: &Context,
-    role: RoleArn,
-    regions: Vec<String>,
-    reply: &Reply,
-    wrap: fn(Rows<T>) -> Listed,
-) {
+/// A role's resources of `kind` in its regions, with its live session; recorded before it is
+/// shown.
+async fn list(ctx: &Context, kind: Kind, role: RoleArn, regions: Vec<String>, reply: &Reply) {
     if let Err(e) = ctx.journal.check() {
         reply.answer(Answer::Failed(log_error(e)));
         return;
     }
-    let listing = T::list(&ctx.target(&role).await, &regions).await;
-    let failures: Vec<Failure> = listing
-        .failures
-        .into_iter()
-        .map(|f| Failure::new(&role, Some(f.region), f.error))
-        .collect();
-    let record = records::listed(
-        &role,
-        T::KIND.noun(),
-        &regions,
-        listing.items.len(),
-        &failures,
-    );
-    if let Err(e) = ctx.record(reply, record).await {
-        reply.answer(Answer::Failed(e));
-        return;
-    }
-    let keys = search_keys(&listing.items);
-    reply.answer(Answer::Listed(wrap(Rows {
-        ok: failures.len() < regions.len(),
-        rows: listing.items,
+    let aws = ctx.aws.get().await;
+    let target = ctx.target(&role).await;
+    let part = match inventory::list_role(&aws, &ctx.journal, kind, &role, &target, regions).await {
+        Ok((part, entry)) => {
+            if let Some(entry) = entry {
+                reply.tell(Msg::Logged(entry));
+            }
+            part
+        }
+        Err(e) => {
+            reply.answer(Answer::Failed(log_error(e)));
+            return;
+        }
+    };
+    // A role's own table: its rows without the account they came through.
+    let rows: Vec<Row> = part.rows.into_iter().map(Row::alone).collect();
+    let keys = search_keys(&rows);
+    reply.answer(Answer::Listed(Rows {
+        ok: part.ok,
+        rows,
         keys,
-        failures,
+        failures: part.failures,
         throttled: false,
-    })));
+    }));
 }
 
 /// Federated sign-in with the role's live session, recorded before the link is opened or
@@ -329,28 +315,17 @@ async fn export_rows(
             .ok_or("no platform data folder for exports (is HOME set?)")?,
     };
     let name = name.to_string();
-    let written = tokio::task::spawn_blocking(move || match rows {
-        ExportRows::Instances(r) => write(&dir, &name, &r),
-        ExportRows::Volumes(r) => write(&dir, &name, &r),
-        ExportRows::EveryInstance(r) => write(&dir, &name, &r),
-        ExportRows::EveryVolume(r) => write(&dir, &name, &r),
-    })
-    .await
-    .map_err(|e| format!("the export stopped: {e}"))?
-    .map_err(|e| e.to_string())?;
+    let ExportRows { kind, every, rows } = rows;
+    let written =
+        tokio::task::spawn_blocking(move || export::write(&dir, &name, kind, every, &rows))
+            .await
+            .map_err(|e| format!("the export stopped: {e}"))?
+            .map_err(|e| e.to_string())?;
     if let Err(e) = ctx.record(reply, records::exported(view, &written)).await {
         export::remove(&written);
         return Err(format!("the export was removed again: {e}"));
     }
     Ok(written)
-}
-
-fn write<R: Tabular + serde::Serialize>(
-    dir: &std::path::Path,
-    name: &str,
-    rows: &[R],
-) -> Result<export::Exported, CaseError> {
-    export::write(dir, name, rows)
 }
 
 /// `:case open ID [title]`: opens (or reopens) the case; from now on jobs record in it.
@@ -420,11 +395,7 @@ struct Every {
 }
 
 impl Every {
-    async fn list<T: Resource + Listable>(
-        self,
-        targets: Vec<Target>,
-        wrap: fn(Rows<AccountRow<T>>) -> Listed,
-    ) {
+    async fn list(self, kind: Kind, targets: Vec<Target>) {
         let Every {
             ctx,
             reply,
@@ -466,42 +437,42 @@ impl Every {
         };
         let page_size = ctx.settings.defaults.page_size;
         let with = |credentials, regions: Vec<String>| {
-            let target = Ec2Target::new(base.clone(), credentials, page_size);
-            async move { T::list(&target, &regions).await }
+            let target = RoleTarget::new(base.clone(), credentials, page_size);
+            async move { kind.spec().list(&target, &regions).await }
         };
         let mut parts = std::pin::pin!(inventory::parts(
+            kind,
             futures::stream::iter(targets),
             concurrency,
             session,
             with,
         ));
         while let Some(part) = parts.next().await {
+            match part.record(kind, &base, &ctx.journal).await {
+                Ok(Some(entry)) => {
+                    reply.tell(Msg::Logged(entry));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    reply.answer(Answer::Failed(log_error(e)));
+                    break;
+                }
+            }
             let Part {
-                role,
-                regions,
                 rows,
                 failures,
                 ok,
                 throttled,
+                ..
             } = part;
-            // An account never listed (its AssumeRole failed) has that failure recorded already.
-            let listed = failures.iter().all(|f| f.region.is_some());
-            if listed {
-                let record =
-                    records::listed(&role, T::KIND.noun(), &regions, rows.len(), &failures);
-                if let Err(e) = ctx.record(&reply, record).await {
-                    reply.answer(Answer::Failed(e));
-                    break;
-                }
-            }
             let keys = search_keys(&rows);
-            if !reply.answer(Answer::Listed(wrap(Rows {
+            if !reply.answer(Answer::Listed(Rows {
                 rows,
                 keys,
                 failures,
                 ok,
                 throttled: throttled > 0,
-            }))) {
+            })) {
                 break;
             }
         }
@@ -524,7 +495,7 @@ async fn scope(ctx: &Context, role: &RoleArn, region: &str) -> Result<actions::S
         }
     };
     Ok(actions::Scope {
-        target: Ec2Target::new(
+        target: RoleTarget::new(
             aws.clone(),
             ctx.store.provider(role),
             ctx.settings.defaults.page_size,

@@ -3,11 +3,11 @@
 
 use std::cmp::Ordering;
 
-pub use crate::resources::Tabular;
+use crate::resources::Row;
 
 /// Indices of the rows that match `filter`, in `sort` order: what the table shows.
-pub fn visible<T: Tabular>(
-    items: &[T],
+pub fn visible(
+    items: &[Row],
     keys: &[String],
     filter: &str,
     sort: Option<(usize, bool)>,
@@ -20,8 +20,8 @@ pub fn visible<T: Tabular>(
 }
 
 /// The rows in `range` that match `filter`, in index order.
-pub fn matching<T: Tabular>(
-    items: &[T],
+pub fn matching(
+    items: &[Row],
     keys: &[String],
     filter: &str,
     range: std::ops::Range<usize>,
@@ -44,12 +44,7 @@ pub fn matching<T: Tabular>(
 }
 
 /// How rows `a` and `b` order under `sort` (column, descending).
-pub fn order<T: Tabular>(
-    items: &[T],
-    (column, descending): (usize, bool),
-    a: usize,
-    b: usize,
-) -> Ordering {
+pub fn order(items: &[Row], (column, descending): (usize, bool), a: usize, b: usize) -> Ordering {
     let o = items[a].compare(&items[b], column);
     if descending {
         o.reverse()
@@ -60,8 +55,8 @@ pub fn order<T: Tabular>(
 
 /// Merges `new` rows (each matching the filter) into `visible`, both already in `sort` order:
 /// one pass, so rows arriving cost their own sort, not a sort of everything shown.
-pub fn merge_sorted<T: Tabular>(
-    items: &[T],
+pub fn merge_sorted(
+    items: &[Row],
     visible: Vec<usize>,
     mut new: Vec<usize>,
     sort: Option<(usize, bool)>,
@@ -102,7 +97,7 @@ pub fn merge_sorted<T: Tabular>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::Volume;
+    use crate::resources::{Resource, Row, Volume};
 
     #[test]
     fn merging_new_rows_gives_what_a_full_sort_gives() {
@@ -111,27 +106,18 @@ mod tests {
                 volume_id: id.into(),
                 name: name.into(),
                 size_gib: 1,
-                volume_type: "gp3".into(),
                 state: "available".into(),
-                encrypted: false,
-                region: "us-east-1".into(),
-                availability_zone: "us-east-1a".into(),
-                attached_to: vec![],
-                snapshot_id: None,
-                iops: None,
-                create_time: None,
-                kms_key_id: None,
-                tags: Default::default(),
+                ..Volume::example()
             };
             v.tags.insert("Name".into(), name.into());
             v
         };
-        let items: Vec<Volume> = ["d", "a", "c", "a", "b", "e", "b", "a"]
+        let items: Vec<Row> = ["d", "a", "c", "a", "b", "e", "b", "a"]
             .iter()
             .enumerate()
-            .map(|(i, n)| mk(n, &format!("vol-{}", 9 - i)))
+            .map(|(i, n)| Row::new(mk(n, &format!("vol-{}", 9 - i))))
             .collect();
-        let keys: Vec<String> = items.iter().map(Tabular::search_text).collect();
+        let keys: Vec<String> = items.iter().map(Row::search_text).collect();
         for sort in [None, Some((1, false)), Some((1, true)), Some((0, false))] {
             for filter in ["", "a", "vol-"] {
                 for split in 0..=items.len() {

@@ -12,7 +12,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 
 pub use log::LogView;
 pub use session::{Phase, SessionInfo, SessionStatus};
-pub use table::{keys_for, search_keys, AllView, AnyEvery, AnyTable, ListState, Picked, TableView};
+pub use table::{keys_for, search_keys, AllView, ListState, PerKind, Picked, TableView};
 pub use tree::{AccountNode, TreeRow};
 
 use super::effect::Slot;
@@ -23,19 +23,18 @@ use crate::aws::credentials::Secret;
 use crate::aws::identity::Identity;
 use crate::aws::AwsError;
 use crate::config::{Config, Defaults};
-use crate::resources::{Instance, Kind, Volume};
+use crate::resources::{Kind, Lookup, Row};
 use crate::roles::{catalog, Role};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
     Tree,
-    Instances,
-    Volumes,
+    /// A table of `kind`: the current role's, or (`every`) every account's at once.
+    Table {
+        kind: Kind,
+        every: bool,
+    },
     Sessions,
-    /// Every account's instances at once.
-    AllInstances,
-    /// Every account's volumes at once.
-    AllVolumes,
     /// The open case's log.
     CaseLog,
     /// The responder actions of this run: running, done, stopped.
@@ -56,42 +55,34 @@ impl View {
 
     /// The every-account views.
     pub fn is_all(self) -> bool {
-        matches!(self, View::AllInstances | View::AllVolumes)
+        matches!(self, View::Table { every: true, .. })
     }
 
     /// What a table view lists.
     pub fn kind(self) -> Option<Kind> {
         match self {
-            View::Instances | View::AllInstances => Some(Kind::Instances),
-            View::Volumes | View::AllVolumes => Some(Kind::Volumes),
+            View::Table { kind, .. } => Some(kind),
             View::Tree | View::Sessions | View::CaseLog | View::Jobs => None,
         }
     }
 
     /// The job that fills a table view.
     pub fn slot(self) -> Option<Slot> {
-        let kind = self.kind()?;
-        Some(if self.is_all() {
-            Slot::Every(kind)
-        } else {
-            Slot::List(kind)
-        })
+        match self {
+            View::Table { kind, every: true } => Some(Slot::Every(kind)),
+            View::Table { kind, every: false } => Some(Slot::List(kind)),
+            _ => None,
+        }
     }
 
     /// A role's table of `kind`.
     pub fn of_role(kind: Kind) -> View {
-        match kind {
-            Kind::Instances => View::Instances,
-            Kind::Volumes => View::Volumes,
-        }
+        View::Table { kind, every: false }
     }
 
     /// The every-account table of `kind`.
     pub fn every(kind: Kind) -> View {
-        match kind {
-            Kind::Instances => View::AllInstances,
-            Kind::Volumes => View::AllVolumes,
-        }
+        View::Table { kind, every: true }
     }
 }
 
@@ -206,10 +197,10 @@ pub struct State {
     /// The role whose instances and volumes are shown.
     pub current: Option<RoleArn>,
     pub region_override: Option<Vec<String>>,
-    pub instances: TableView<Instance>,
-    pub volumes: TableView<Volume>,
-    pub all_instances: AllView<Instance>,
-    pub all_volumes: AllView<Volume>,
+    /// A role's table of each kind.
+    pub tables: PerKind<TableView>,
+    /// Every account's table of each kind.
+    pub all: PerKind<AllView>,
     pub sessions_list: ListState,
     /// The case the TUI records in, if one is open.
     pub case: Option<CaseInfo>,
@@ -283,10 +274,8 @@ impl State {
             tree: ListState::default(),
             current: None,
             region_override: None,
-            instances: TableView::default(),
-            volumes: TableView::default(),
-            all_instances: AllView::default(),
-            all_volumes: AllView::default(),
+            tables: PerKind::new(|k| TableView::new(k, false)),
+            all: PerKind::new(AllView::new),
             sessions_list: ListState::default(),
             case,
             log: LogView::default(),
@@ -309,40 +298,37 @@ impl State {
         s
     }
 
-    /// The resource table of a view, whatever its rows.
-    pub fn table(&self, view: View) -> Option<&dyn AnyTable> {
-        Some(match view {
-            View::Instances => &self.instances,
-            View::Volumes => &self.volumes,
-            View::AllInstances => &self.all_instances.table,
-            View::AllVolumes => &self.all_volumes.table,
-            View::Tree | View::Sessions | View::CaseLog | View::Jobs => return None,
-        })
-    }
-
-    pub fn table_mut(&mut self, view: View) -> Option<&mut dyn AnyTable> {
-        Some(match view {
-            View::Instances => &mut self.instances,
-            View::Volumes => &mut self.volumes,
-            View::AllInstances => &mut self.all_instances.table,
-            View::AllVolumes => &mut self.all_volumes.table,
-            View::Tree | View::Sessions | View::CaseLog | View::Jobs => return None,
-        })
-    }
-
-    /// The every-account view of `kind`, whatever its rows.
-    pub fn every(&self, kind: Kind) -> &dyn AnyEvery {
-        match kind {
-            Kind::Instances => &self.all_instances,
-            Kind::Volumes => &self.all_volumes,
+    /// The resource table of a view.
+    pub fn table(&self, view: View) -> Option<&TableView> {
+        match view {
+            View::Table { kind, every: false } => Some(self.tables.get(kind)),
+            View::Table { kind, every: true } => Some(&self.all.get(kind).table),
+            View::Tree | View::Sessions | View::CaseLog | View::Jobs => None,
         }
     }
 
-    pub fn every_mut(&mut self, kind: Kind) -> &mut dyn AnyEvery {
-        match kind {
-            Kind::Instances => &mut self.all_instances,
-            Kind::Volumes => &mut self.all_volumes,
+    pub fn table_mut(&mut self, view: View) -> Option<&mut TableView> {
+        match view {
+            View::Table { kind, every: false } => Some(self.tables.get_mut(kind)),
+            View::Table { kind, every: true } => Some(&mut self.all.get_mut(kind).table),
+            View::Tree | View::Sessions | View::CaseLog | View::Jobs => None,
         }
+    }
+
+    /// The every-account view of `kind`.
+    pub fn every(&self, kind: Kind) -> &AllView {
+        self.all.get(kind)
+    }
+
+    pub fn every_mut(&mut self, kind: Kind) -> &mut AllView {
+        self.all.get_mut(kind)
+    }
+
+    /// Every resource table, the role's and the every-account ones.
+    pub fn tables_mut(&mut self) -> impl Iterator<Item = &mut TableView> {
+        self.tables
+            .iter_mut()
+            .chain(self.all.iter_mut().map(|a| &mut a.table))
     }
 
     /// The cursor, scroll and filter of a view's list.
@@ -352,7 +338,7 @@ impl State {
             View::Sessions => &self.sessions_list,
             View::CaseLog => &self.log.list,
             View::Jobs => &self.jobs_list,
-            table => self.table(table).map_or(&self.sessions_list, |t| t.list()),
+            View::Table { .. } => self.table(view).map_or(&self.sessions_list, |t| &t.list),
         }
     }
 
@@ -362,13 +348,24 @@ impl State {
             View::Sessions => &mut self.sessions_list,
             View::CaseLog => &mut self.log.list,
             View::Jobs => &mut self.jobs_list,
-            table => match table {
-                View::Instances => &mut self.instances.list,
-                View::Volumes => &mut self.volumes.list,
-                View::AllInstances => &mut self.all_instances.table.list,
-                _ => &mut self.all_volumes.table.list,
-            },
+            View::Table { kind, every: false } => &mut self.tables.get_mut(kind).list,
+            View::Table { kind, every: true } => &mut self.all.get_mut(kind).table.list,
         }
+    }
+
+    /// What a details pane may look at besides its row: the clock, the time zone, and the
+    /// current role's other tables (an instance's volumes, when they were listed).
+    pub fn lookup<'a>(&'a self, find: &'a dyn Fn(Kind, &str) -> Option<&'a Row>) -> Lookup<'a> {
+        Lookup {
+            now: self.now,
+            tz: self.tz,
+            find,
+        }
+    }
+
+    /// A row of the current role's `kind` table, by id.
+    pub fn find_row(&self, kind: Kind, id: &str) -> Option<&Row> {
+        self.tables.get(kind).items.iter().find(|r| r.id() == id)
     }
 
     /// How many lines the view's list has.
@@ -378,7 +375,7 @@ impl State {
             View::Sessions => self.sessions.len(),
             View::CaseLog => self.log.visible.len(),
             View::Jobs => self.actions.len(),
-            table => self.table(table).map_or(0, |t| t.visible_len()),
+            View::Table { .. } => self.table(view).map_or(0, |t| t.visible_len()),
         }
     }
 

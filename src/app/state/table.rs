@@ -1,10 +1,10 @@
-//! A list's cursor, and a resource table's rows and how they are shown; the accessor through
-//! which `update` handles any table without knowing its row type.
+//! A list's cursor, and a resource table's rows and how they are shown, whatever their kind;
+//! the tables of every kind.
 
 use super::filter::{matching, merge_sorted, visible};
 use crate::aws::arn::RoleArn;
 use crate::aws::AwsError;
-use crate::resources::{AccountRow, Failure, Kind, Tabular};
+use crate::resources::{Failure, Kind, Row, KINDS};
 
 /// Selection, scroll position and filter of a list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -47,10 +47,13 @@ impl ListState {
 
 /// A resource table: the rows of the last listing and how they are shown.
 #[derive(Debug, Clone)]
-pub struct TableView<T> {
+pub struct TableView {
+    /// What it lists, and whether it is an every-account table (rows with their account).
+    pub kind: Kind,
+    pub every: bool,
     /// The rows; set them with `set_items`, which also computes `keys`.
-    pub items: Vec<T>,
-    /// Each row's search text (`Tabular::search_text`), computed once when the rows arrive.
+    pub items: Vec<Row>,
+    /// Each row's search text (`Row::search_text`), computed once when the rows arrive.
     pub keys: Vec<String>,
     /// What failed in the last listing (regions, or whole accounts).
     pub failures: Vec<Failure>,
@@ -69,9 +72,11 @@ pub struct TableView<T> {
     pub detail: bool,
 }
 
-impl<T> Default for TableView<T> {
-    fn default() -> Self {
+impl TableView {
+    pub fn new(kind: Kind, every: bool) -> Self {
         TableView {
+            kind,
+            every,
             items: Vec::new(),
             keys: Vec::new(),
             failures: Vec::new(),
@@ -87,14 +92,14 @@ impl<T> Default for TableView<T> {
     }
 }
 
-/// Each row's search text (`Tabular::search_text`): computed where the rows are made (the
+/// Each row's search text (`Row::search_text`): computed where the rows are made (the
 /// listing job), so that rows arriving never stall a keystroke.
-pub fn search_keys<T: Tabular>(items: &[T]) -> Vec<String> {
-    items.iter().map(Tabular::search_text).collect()
+pub fn search_keys(items: &[Row]) -> Vec<String> {
+    items.iter().map(Row::search_text).collect()
 }
 
 /// `keys` when they are `items`' (one each), else computed here.
-pub fn keys_for<T: Tabular>(items: &[T], keys: Vec<String>) -> Vec<String> {
+pub fn keys_for(items: &[Row], keys: Vec<String>) -> Vec<String> {
     if keys.len() == items.len() {
         keys
     } else {
@@ -102,23 +107,23 @@ pub fn keys_for<T: Tabular>(items: &[T], keys: Vec<String>) -> Vec<String> {
     }
 }
 
-impl<T: Tabular> TableView<T> {
+impl TableView {
     /// Replaces the rows and computes what the filter searches in each.
-    pub fn set_items(&mut self, items: Vec<T>) {
+    pub fn set_items(&mut self, items: Vec<Row>) {
         self.keys = search_keys(&items);
         self.items = items;
     }
 
     /// Replaces the rows with rows whose keys were computed already (computed here if the
     /// counts differ).
-    pub fn set_keyed(&mut self, items: Vec<T>, keys: Vec<String>) {
+    pub fn set_keyed(&mut self, items: Vec<Row>, keys: Vec<String>) {
         self.items = Vec::new();
         self.keys = Vec::new();
         self.append(items, keys);
     }
 
     /// Adds rows with their keys (computed here if the counts differ).
-    pub fn append(&mut self, items: Vec<T>, keys: Vec<String>) {
+    pub fn append(&mut self, items: Vec<Row>, keys: Vec<String>) {
         let keys = keys_for(&items, keys);
         self.items.extend(items);
         self.keys.extend(keys);
@@ -133,7 +138,7 @@ impl<T: Tabular> TableView<T> {
     /// Adds rows as they arrive: those the filter keeps are merged into the visible order (their
     /// own sort and one pass, not a sort of everything), and the cursor stays on the row it was
     /// on when rows come in above it.
-    pub fn extend_keeping(&mut self, items: Vec<T>, keys: Vec<String>, height: usize) {
+    pub fn extend_keeping(&mut self, items: Vec<Row>, keys: Vec<String>, height: usize) {
         let from = self.items.len();
         self.append(items, keys);
         let on = self.visible.get(self.list.selected).copied();
@@ -154,7 +159,7 @@ impl<T: Tabular> TableView<T> {
         self.list.scroll_into_view(self.visible.len(), height);
     }
 
-    pub fn selected_item(&self) -> Option<&T> {
+    pub fn selected_item(&self) -> Option<&Row> {
         self.visible
             .get(self.list.selected)
             .and_then(|&i| self.items.get(i))
@@ -164,8 +169,8 @@ impl<T: Tabular> TableView<T> {
 /// Every account at once: one role per account, rows tagged with their account, filling in as
 /// accounts answer; what failed, per account and region (in `table.failures`).
 #[derive(Debug, Clone)]
-pub struct AllView<T> {
-    pub table: TableView<AccountRow<T>>,
+pub struct AllView {
+    pub table: TableView,
     /// Accounts being listed (those skipped for MFA are in the failures, not here).
     pub accounts: usize,
     /// Accounts that answered, and of those the ones listed in whole or in part.
@@ -178,13 +183,13 @@ pub struct AllView<T> {
     pub started: bool,
 }
 
-impl<T> Default for AllView<T> {
-    fn default() -> Self {
+impl AllView {
+    pub fn new(kind: Kind) -> Self {
         AllView {
             table: TableView {
                 // By account, then the resource's first column: a stable order as rows arrive.
                 sort: Some((0, false)),
-                ..TableView::default()
+                ..TableView::new(kind, true)
             },
             accounts: 0,
             done: 0,
@@ -205,80 +210,41 @@ pub struct Picked {
     pub role_arn: Option<String>,
 }
 
-/// Any resource table, whatever its rows: what keys and mouse do to a table.
-pub trait AnyTable {
-    fn list(&self) -> &ListState;
-    fn list_mut(&mut self) -> &mut ListState;
-    /// Recomputes the visible rows (filter or sort changed) for a window of `height` rows.
-    fn refresh(&mut self, height: usize);
-    fn visible_len(&self) -> usize;
-    fn picked(&self) -> Option<Picked>;
-    /// Whose rows these are (a role's table).
-    fn role(&self) -> Option<&RoleArn>;
-    /// Nothing to show yet: no rows and no error.
-    fn is_blank(&self) -> bool;
-    /// Opens or closes the selected row's details (only with a row selected).
-    fn toggle_detail(&mut self);
-    /// Esc inside the table: closes the details, else clears the filter; false when there
-    /// was neither.
-    fn back(&mut self, height: usize) -> bool;
-    /// Sorts by a 0-based column (again: reverse); false when there is no such column.
-    fn sort_by(&mut self, column: usize, height: usize) -> bool;
-    /// Points the table at `role`: another account's rows must not stay on screen under this
-    /// role's title. Rows of the same role stay (a reload keeps what it cannot list again).
-    fn retarget(&mut self, role: &RoleArn, height: usize);
-    /// A listing of `role` in `regions` starts.
-    fn begin(&mut self, role: &RoleArn, regions: &[String], height: usize) {
-        self.retarget(role, height);
-        self.set_regions(regions);
-    }
-    fn set_regions(&mut self, regions: &[String]);
-    /// The role could not be assumed: the table says why, unless it already shows this role's
-    /// rows, which stay (the status line has the error).
-    fn fail(&mut self, role: &RoleArn, error: &AwsError);
-}
-
-impl<T: Tabular> AnyTable for TableView<T> {
-    fn list(&self) -> &ListState {
-        &self.list
-    }
-
-    fn list_mut(&mut self) -> &mut ListState {
-        &mut self.list
-    }
-
-    fn refresh(&mut self, height: usize) {
-        TableView::refresh(self, height)
-    }
-
-    fn visible_len(&self) -> usize {
+impl TableView {
+    pub fn visible_len(&self) -> usize {
         self.visible.len()
     }
 
-    fn picked(&self) -> Option<Picked> {
+    /// The selected row, as far as `update` needs to know it.
+    pub fn picked(&self) -> Option<Picked> {
         self.selected_item().map(|r| Picked {
-            kind: T::KIND,
+            kind: self.kind,
             id: r.id().to_string(),
             region: r.region().to_string(),
             role_arn: r.role_arn().map(str::to_string),
         })
     }
 
-    fn role(&self) -> Option<&RoleArn> {
+    /// Whose rows these are (a role's table).
+    pub fn role(&self) -> Option<&RoleArn> {
         self.role.as_ref()
     }
 
-    fn is_blank(&self) -> bool {
+    /// Nothing to show yet: no rows and no error.
+    pub fn is_blank(&self) -> bool {
         self.items.is_empty() && self.error.is_none()
     }
 
-    fn toggle_detail(&mut self) {
+    /// Opens or closes the selected row's details (only with a row selected).
+    pub fn toggle_detail(&mut self) {
         if self.selected_item().is_some() {
             self.detail = !self.detail;
         }
     }
 
-    fn back(&mut self, height: usize) -> bool {
+    /// Esc inside the table: closes the details, else clears the filter; false when there
+    /// was neither.
+    pub fn back(&mut self, height: usize) -> bool {
         if self.detail {
             self.detail = false;
             return true;
@@ -291,8 +257,9 @@ impl<T: Tabular> AnyTable for TableView<T> {
         false
     }
 
-    fn sort_by(&mut self, column: usize, height: usize) -> bool {
-        if column >= T::heads().len() {
+    /// Sorts by a 0-based column (again: reverse); false when there is no such column.
+    pub fn sort_by(&mut self, column: usize, height: usize) -> bool {
+        if column >= self.kind.heads(self.every).len() {
             return false;
         }
         self.sort = match self.sort {
@@ -303,20 +270,30 @@ impl<T: Tabular> AnyTable for TableView<T> {
         true
     }
 
-    fn retarget(&mut self, role: &RoleArn, height: usize) {
+    /// Points the table at `role`: another account's rows must not stay on screen under this
+    /// role's title. Rows of the same role stay (a reload keeps what it cannot list again).
+    pub fn retarget(&mut self, role: &RoleArn, height: usize) {
         if self.role.as_ref() != Some(role) {
-            *self = TableView::default();
+            *self = TableView::new(self.kind, self.every);
             self.role = Some(role.clone());
             TableView::refresh(self, height);
         }
     }
 
-    fn set_regions(&mut self, regions: &[String]) {
+    /// A listing of `role` in `regions` starts.
+    pub fn begin(&mut self, role: &RoleArn, regions: &[String], height: usize) {
+        self.retarget(role, height);
+        self.set_regions(regions);
+    }
+
+    pub fn set_regions(&mut self, regions: &[String]) {
         self.error = None;
         self.regions = regions.to_vec();
     }
 
-    fn fail(&mut self, role: &RoleArn, error: &AwsError) {
+    /// The role could not be assumed: the table says why, unless it already shows this role's
+    /// rows, which stay (the status line has the error).
+    pub fn fail(&mut self, role: &RoleArn, error: &AwsError) {
         if self.role.as_ref() == Some(role) && !self.items.is_empty() {
             return;
         }
@@ -328,38 +305,22 @@ impl<T: Tabular> AnyTable for TableView<T> {
     }
 }
 
-/// Any every-account view, whatever its rows.
-pub trait AnyEvery {
-    fn started(&self) -> bool;
+impl AllView {
     /// A listing stopped half-way is not kept as a finished one: opening the view lists again.
-    fn forget(&mut self);
-    /// Empties the view for a new listing of `accounts` accounts (`skipped`: those no role can
-    /// list), keeping its filter and sort.
-    fn reset(&mut self, accounts: usize, skipped: Vec<Failure>, height: usize);
-    /// Rows, accounts listed in whole or in part, and accounts tried.
-    fn counts(&self) -> (usize, usize, usize);
-    fn failures(&self) -> &[Failure];
-    /// Accounts AWS throttled, listed again after a pause.
-    fn throttled(&self) -> usize;
-}
-
-impl<T: crate::resources::Resource> AnyEvery for AllView<T> {
-    fn started(&self) -> bool {
-        self.started
-    }
-
-    fn forget(&mut self) {
+    pub fn forget(&mut self) {
         self.started = false;
     }
 
-    fn reset(&mut self, accounts: usize, skipped: Vec<Failure>, height: usize) {
+    /// Empties the view for a new listing of `accounts` accounts (`skipped`: those no role can
+    /// list), keeping its filter and sort.
+    pub fn reset(&mut self, accounts: usize, skipped: Vec<Failure>, height: usize) {
         let list = ListState {
             selected: 0,
             offset: 0,
             ..std::mem::take(&mut self.table.list)
         };
         let sort = self.table.sort;
-        *self = AllView::default();
+        *self = AllView::new(self.table.kind);
         self.table.list = list;
         self.table.sort = sort;
         self.table.failures = skipped;
@@ -368,15 +329,43 @@ impl<T: crate::resources::Resource> AnyEvery for AllView<T> {
         self.table.refresh(height);
     }
 
-    fn counts(&self) -> (usize, usize, usize) {
+    /// Rows, accounts listed in whole or in part, and accounts tried.
+    pub fn counts(&self) -> (usize, usize, usize) {
         (self.table.items.len(), self.ok, self.accounts)
     }
+}
 
-    fn failures(&self) -> &[Failure] {
-        &self.table.failures
+/// One of a thing for each kind: the tables of every kind.
+#[derive(Debug, Clone)]
+pub struct PerKind<T>(Vec<T>);
+
+impl<T> PerKind<T> {
+    pub fn new(make: impl Fn(Kind) -> T) -> Self {
+        PerKind(KINDS.into_iter().map(make).collect())
     }
 
-    fn throttled(&self) -> usize {
-        self.throttled
+    pub fn get(&self, kind: Kind) -> &T {
+        &self.0[kind as usize]
+    }
+
+    pub fn get_mut(&mut self, kind: Kind) -> &mut T {
+        &mut self.0[kind as usize]
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        self.0.iter_mut()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_has_its_own_table() {
+        let tables = PerKind::new(|k| TableView::new(k, false));
+        for k in KINDS {
+            assert_eq!(tables.get(k).kind, k, "{k}: KINDS is in the order of Kind");
+        }
     }
 }

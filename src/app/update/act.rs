@@ -8,7 +8,7 @@ use super::error_line;
 use crate::actions::{self, isolate, Action, Outcome, Plan};
 use crate::aws::arn::RoleArn;
 use crate::aws::AwsError;
-use crate::resources::Kind;
+use crate::resources::{Instance, Kind};
 
 /// What a key asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,18 +27,11 @@ fn selected(state: &State) -> Option<(RoleArn, String, Kind, String, bool)> {
         Some(arn) => arn.parse().ok()?,
         None => state.current.clone()?,
     };
-    let isolated = match (view, picked.kind) {
-        (View::Instances, Kind::Instances) => state
-            .instances
-            .selected_item()
-            .is_some_and(|i| isolate::is_isolated(&i.tags)),
-        (View::AllInstances, Kind::Instances) => state
-            .all_instances
-            .table
-            .selected_item()
-            .is_some_and(|r| isolate::is_isolated(&r.item.tags)),
-        _ => false,
-    };
+    let isolated = state
+        .table(view)?
+        .selected_item()
+        .and_then(|row| row.get::<Instance>())
+        .is_some_and(|i| isolate::is_isolated(&i.tags));
     Some((role, picked.region, picked.kind, picked.id, isolated))
 }
 
@@ -52,27 +45,39 @@ pub fn ask(state: &mut State, ask: Ask) -> Vec<Effect> {
         state.set_error("no row selected: move to an instance (or a volume, for S)");
         return vec![];
     };
-    let action = match (ask, kind) {
-        (Ask::Snapshot, Kind::Instances) => Action::Snapshot {
-            instance: Some(id),
-            volume: None,
-            share_with: None,
-        },
-        (Ask::Snapshot, Kind::Volumes) => Action::Snapshot {
+    // The actions act on instances (and S on a volume too); the other kinds are for looking.
+    let action = if kind == Kind::Instances {
+        match ask {
+            Ask::Snapshot => Action::Snapshot {
+                instance: Some(id),
+                volume: None,
+                share_with: None,
+            },
+            Ask::Isolate if isolated => Action::Release { instance: id },
+            Ask::Isolate => Action::Isolate { instance: id },
+            Ask::Capture => Action::Capture {
+                instance: id,
+                wake: false,
+            },
+        }
+    } else if kind == Kind::Volumes && ask == Ask::Snapshot {
+        Action::Snapshot {
             instance: None,
             volume: Some(id),
             share_with: None,
-        },
-        (Ask::Isolate, Kind::Instances) if isolated => Action::Release { instance: id },
-        (Ask::Isolate, Kind::Instances) => Action::Isolate { instance: id },
-        (Ask::Capture, Kind::Instances) => Action::Capture {
-            instance: id,
-            wake: false,
-        },
-        (_, Kind::Volumes) => {
-            state.set_error("X and C act on an instance: switch to the instances (i)");
-            return vec![];
         }
+    } else {
+        state.set_error(match ask {
+            Ask::Snapshot => format!(
+                "S snapshots an instance's volumes or a volume, not {}: switch to the instances (i) or volumes (v)",
+                kind.noun()
+            ),
+            Ask::Isolate | Ask::Capture => format!(
+                "X and C act on an instance, not on {}: switch to the instances (i)",
+                kind.noun()
+            ),
+        });
+        return vec![];
     };
     if let Some(r) = state
         .running_actions()

@@ -3,12 +3,11 @@
 
 use super::super::effect::{Effect, ExportRows, Slot, Work};
 use super::super::msg::CaseInfo;
-use super::super::state::{State, TableView, View};
+use super::super::state::{State, View};
 use super::error_line;
 use crate::aws::arn::RoleArn;
 use crate::case::export::{slug, Exported};
 use crate::case::Entry;
-use crate::resources::Tabular;
 
 /// `:case open ID [title]`.
 pub fn open(state: &mut State, id: String, title: Option<String>) -> Vec<Effect> {
@@ -129,37 +128,25 @@ pub fn on_copied(state: &mut State, result: Result<String, crate::aws::AwsError>
     }
 }
 
-/// The rows a table shows, in the order shown.
-fn shown<T: Tabular>(t: &TableView<T>) -> Vec<T> {
-    t.visible.iter().map(|&i| t.items[i].clone()).collect()
-}
-
 /// `e`: what the table shows (filter and sort applied, every field) as CSV and JSON, named by
 /// view, role or account, and time.
 pub fn export(state: &mut State) -> Vec<Effect> {
     let view = state.view;
-    let (what, rows, count) = match view {
-        View::Instances => (
-            "instances",
-            ExportRows::Instances(shown(&state.instances)),
-            state.instances.visible.len(),
-        ),
-        View::Volumes => (
-            "volumes",
-            ExportRows::Volumes(shown(&state.volumes)),
-            state.volumes.visible.len(),
-        ),
-        View::AllInstances => (
-            "instances",
-            ExportRows::EveryInstance(shown(&state.all_instances.table)),
-            state.all_instances.table.visible.len(),
-        ),
-        View::AllVolumes => (
-            "volumes",
-            ExportRows::EveryVolume(shown(&state.all_volumes.table)),
-            state.all_volumes.table.visible.len(),
-        ),
-        View::Tree | View::Sessions | View::CaseLog | View::Jobs => return vec![],
+    let Some(table) = state.table(view) else {
+        return vec![];
+    };
+    // The rows shown, in the order shown.
+    let rows: Vec<_> = table
+        .visible
+        .iter()
+        .map(|&i| table.items[i].clone())
+        .collect();
+    let what = table.kind.about().command;
+    let count = rows.len();
+    let rows = ExportRows {
+        kind: table.kind,
+        every: table.every,
+        rows,
     };
     if count == 0 {
         state.set_error("nothing to export: the table shows no rows");

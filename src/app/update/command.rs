@@ -15,10 +15,10 @@ pub enum Command {
     },
     /// Back to the tree of roles.
     Roles,
-    /// The current role's instances or volumes.
+    /// The current role's table of a kind.
     Table(Kind),
     Sessions,
-    /// Every account's instances or volumes.
+    /// Every account's table of a kind.
     All(Kind),
     Help,
     /// Regions to list (`None`: back to each role's own).
@@ -34,14 +34,20 @@ pub enum Command {
 }
 
 const USAGE: &str =
-    "try :roles, :instances, :volumes, :all, :sessions, :region R, :case open ID, :log, :q";
+    "try :roles, :instances, :volumes, :sg, :all [KIND], :sessions, :region R, :case open ID, :log, :q";
 
+/// The kind a word names (`crate::resources`: its command or a `:` alias).
 fn kind(word: &str) -> Option<Kind> {
-    match word {
-        "instances" | "inst" | "ec2" => Some(Kind::Instances),
-        "volumes" | "vol" | "ebs" => Some(Kind::Volumes),
-        _ => None,
-    }
+    Kind::named(word)
+}
+
+/// Every kind's `:` name, for the error that asks for one.
+fn kind_names() -> String {
+    crate::resources::KINDS
+        .iter()
+        .map(|k| format!(":all {}", k.about().command))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Parses a `:` line; `Ok(None)` for an empty one.
@@ -69,9 +75,9 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
         "help" => Command::Help,
         "all" | "every" => match arg {
             None => Command::All(Kind::Instances),
-            Some(a) => Command::All(
-                kind(a).ok_or_else(|| format!(":all {a}: say :all instances or :all volumes"))?,
-            ),
+            Some(a) => {
+                Command::All(kind(a).ok_or_else(|| format!(":all {a}: say {}", kind_names()))?)
+            }
         },
         "region" | "regions" => match arg {
             None => Command::Regions(None),
@@ -150,6 +156,15 @@ mod tests {
         assert_eq!(parse("ebs"), Ok(Some(Command::Table(Kind::Volumes))));
         assert_eq!(parse("all"), Ok(Some(Command::All(Kind::Instances))));
         assert_eq!(parse("all vol"), Ok(Some(Command::All(Kind::Volumes))));
+        assert_eq!(parse("sg"), Ok(Some(Command::Table(Kind::SecurityGroups))));
+        assert_eq!(
+            parse("security-groups"),
+            Ok(Some(Command::Table(Kind::SecurityGroups)))
+        );
+        assert_eq!(
+            parse("all sg"),
+            Ok(Some(Command::All(Kind::SecurityGroups)))
+        );
         assert_eq!(
             parse("region eu-west-1,us-east-1"),
             Ok(Some(Command::Regions(Some(vec![

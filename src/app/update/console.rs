@@ -5,9 +5,8 @@ use super::super::effect::{Effect, Slot, Work};
 use super::super::state::{SessionStatus, State, View};
 use super::error_line;
 use crate::aws::arn::RoleArn;
-use crate::aws::console::{switch_role_url, Destination, Resource, SignIn};
+use crate::aws::console::{switch_role_url, Destination, Page, SignIn};
 use crate::aws::AwsError;
-use crate::resources::Kind;
 
 /// The role the keys `y`, `o` and `O` act on: the selected one in the tree and sessions views,
 /// the selected row's in the every-account views, the current one in a role's tables.
@@ -18,11 +17,11 @@ fn focused_role(state: &State) -> Option<RoleArn> {
             .session_roles()
             .get(state.sessions_list.selected)
             .cloned(),
-        View::AllInstances | View::AllVolumes => state
+        View::Table { every: true, .. } => state
             .table(state.view)
             .and_then(|t| t.picked())
             .and_then(|p| p.role_arn?.parse().ok()),
-        View::Instances | View::Volumes => state.current.clone(),
+        View::Table { every: false, .. } => state.current.clone(),
         View::Jobs => None,
         View::CaseLog => state
             .log
@@ -32,8 +31,8 @@ fn focused_role(state: &State) -> Option<RoleArn> {
     }
 }
 
-/// `o` / `O`: a federated sign-in as the focused role, landing on the selected instance or
-/// volume (else the role's first region's EC2 page). Needs a live session to sign in with.
+/// `o` / `O`: a federated sign-in as the focused role, landing on the selected row's console page
+/// (else the role's first region's EC2 page). Needs a live session to sign in with.
 pub fn sign_in(state: &mut State, open: bool) -> Vec<Effect> {
     let Some(arn) = focused_role(state) else {
         state.set_error("no role selected: move to a role to open its console");
@@ -47,14 +46,14 @@ pub fn sign_in(state: &mut State, open: bool) -> Vec<Effect> {
         return vec![];
     }
     let picked = state.table(state.view).and_then(|t| t.picked());
-    let destination = match picked {
-        Some(p) => Destination {
-            region: Some(p.region),
-            service: None,
-            resource: Some(match p.kind {
-                Kind::Instances => Resource::Instance(p.id),
-                Kind::Volumes => Resource::Volume(p.id),
-            }),
+    let page = picked
+        .as_ref()
+        .and_then(|p| Some((p, p.kind.spec().console_page(&p.id)?)));
+    let destination = match page {
+        Some((p, (service, fragment))) => Destination {
+            region: Some(p.region.clone()),
+            service: Some(service.to_string()),
+            resource: Some(Page(fragment)),
         },
         None => Destination {
             region: state.regions_for(&arn).into_iter().next(),

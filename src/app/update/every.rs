@@ -3,16 +3,16 @@
 
 use super::super::effect::{Effect, Slot, Work};
 use super::super::msg::Rows;
-use super::super::state::{AllView, SessionStatus, State, View};
+use super::super::state::{SessionStatus, State, View};
 use super::{plural, sessions, REUSE_MARGIN_SECONDS};
 use crate::aws::arn::RoleArn;
 use crate::inventory::Target;
-use crate::resources::{Failure, Kind, Resource};
+use crate::resources::{Failure, Kind, KINDS};
 
 /// `a` / `:all`: shows what an earlier listing found, else starts one.
 pub fn open(state: &mut State, kind: Kind) -> Vec<Effect> {
     state.view = View::every(kind);
-    if state.every(kind).started() {
+    if state.every(kind).started {
         return vec![];
     }
     start(state, kind)
@@ -92,7 +92,7 @@ fn plan(state: &State) -> Plan {
 }
 
 /// Lists every account (again): one role each, new sessions where there is none. One
-/// every-account listing at a time: starting one stops the other kind's.
+/// every-account listing at a time: starting one stops the other kinds'.
 pub fn start(state: &mut State, kind: Kind) -> Vec<Effect> {
     let Plan {
         targets,
@@ -102,11 +102,11 @@ pub fn start(state: &mut State, kind: Kind) -> Vec<Effect> {
     let height = state.page();
     let skipped_n = skipped.len();
     state.every_mut(kind).reset(targets.len(), skipped, height);
-    let other = match kind {
-        Kind::Instances => Kind::Volumes,
-        Kind::Volumes => Kind::Instances,
-    };
-    let mut effects: Vec<Effect> = stop(state, other).into_iter().collect();
+    let mut effects: Vec<Effect> = KINDS
+        .into_iter()
+        .filter(|k| *k != kind)
+        .filter_map(|other| stop(state, other))
+        .collect();
     if targets.is_empty() {
         effects.extend(state.jobs.cancel(&Slot::Every(kind)));
         state.set_error(if skipped_n == 0 {
@@ -141,14 +141,9 @@ pub fn start(state: &mut State, kind: Kind) -> Vec<Effect> {
 
 /// One account's answer: its rows join the table (the cursor stays on its row); after the last
 /// account, the status line sums it up.
-pub fn on_part<T: Resource>(
-    state: &mut State,
-    kind: Kind,
-    part: Rows<crate::resources::AccountRow<T>>,
-    view: fn(&mut State) -> &mut AllView<T>,
-) -> Vec<Effect> {
+pub fn on_part(state: &mut State, kind: Kind, part: Rows) -> Vec<Effect> {
     let height = state.page();
-    let all = view(state);
+    let all = state.every_mut(kind);
     all.done += 1;
     all.ok += usize::from(part.ok);
     all.throttled += usize::from(part.throttled);
@@ -172,15 +167,16 @@ fn finish(state: &mut State, kind: Kind) {
         "{rows} {} in {ok} of {accounts} account{}{}",
         kind.noun(),
         plural(accounts, "", "s"),
-        match every.throttled() {
+        match every.throttled {
             0 => String::new(),
             n => format!(" ({n} throttled by AWS, listed again after a pause)"),
         }
     );
-    let line = every.failures().first().map(|f| {
+    let failures = &every.table.failures;
+    let line = failures.first().map(|f| {
         format!(
             "{summary}; {} failed — {}: {}{}",
-            every.failures().len(),
+            failures.len(),
             f.place(),
             f.error,
             f.error

@@ -10,7 +10,7 @@ use super::super::keys::{action_for, Action};
 use super::super::state::{Popup, State, TreeRow, View, KNOWN_REGIONS};
 use super::super::viewport::row_at;
 use super::{act, case, console, every, identity, listing, popup};
-use crate::resources::Kind;
+use crate::resources::{Kind, KINDS};
 
 pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     if key.kind != KeyEventKind::Press {
@@ -147,12 +147,7 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
                 state.sessions_list.scroll_into_view(len, page as usize);
             }
         }
-        Action::Instances | Action::Volumes => {
-            let kind = if action == Action::Instances {
-                Kind::Instances
-            } else {
-                Kind::Volumes
-            };
+        Action::Table(kind) => {
             return if view.is_all() {
                 every::open(state, kind)
             } else {
@@ -230,10 +225,8 @@ fn pick_regions(state: &mut State) {
 pub fn reload(state: &mut State) -> Vec<Effect> {
     match state.view {
         View::Tree => identity::reload(state),
-        View::Instances => listing::reload(state, Kind::Instances),
-        View::Volumes => listing::reload(state, Kind::Volumes),
-        View::AllInstances => every::start(state, Kind::Instances),
-        View::AllVolumes => every::start(state, Kind::Volumes),
+        View::Table { kind, every: false } => listing::reload(state, kind),
+        View::Table { kind, every: true } => every::start(state, kind),
         View::CaseLog => case::show_log(state),
         View::Sessions | View::Jobs => vec![],
     }
@@ -333,7 +326,7 @@ fn back(state: &mut State) -> Vec<Effect> {
             state.view = View::Tree;
             if view.is_all() {
                 // A listing stopped half-way is not kept: `a` lists again.
-                [Kind::Instances, Kind::Volumes]
+                KINDS
                     .into_iter()
                     .filter_map(|k| every::stop(state, k))
                     .collect()

@@ -1,14 +1,14 @@
-//! One role's instances and volumes: opening a role (assuming it first when needed), listing,
-//! and showing what came back.
+//! One role's tables (instances, volumes, every kind): opening a role (assuming it first when
+//! needed), listing, and showing what came back.
 
 use super::super::effect::{Effect, Slot, Work};
 use super::super::msg::Rows;
 use super::super::state::{keys_for, SessionStatus, State, TableView, View};
 use super::{error_line, plural, sessions, REUSE_MARGIN_SECONDS};
 use crate::aws::arn::RoleArn;
-use crate::resources::{Kind, Tabular};
+use crate::resources::{Kind, Reach, KINDS};
 
-/// Lists the current role's instances or volumes; an earlier listing of the same kind is
+/// Lists the current role's resources of `kind`; an earlier listing of the same kind is
 /// replaced.
 pub fn start(state: &mut State, kind: Kind) -> Vec<Effect> {
     let Some(role) = state.current.clone() else {
@@ -28,7 +28,7 @@ pub fn start(state: &mut State, kind: Kind) -> Vec<Effect> {
 
 /// Stops the role listings under way (the user left the tables).
 pub fn stop(state: &mut State) -> Vec<Effect> {
-    [Kind::Instances, Kind::Volumes]
+    KINDS
         .iter()
         .filter_map(|k| state.jobs.cancel(&Slot::List(*k)))
         .collect()
@@ -41,8 +41,9 @@ pub fn open_role(state: &mut State, arn: RoleArn, kind: Kind) -> Vec<Effect> {
     };
     state.current = Some(arn.clone());
     state.view = View::of_role(kind);
-    state.instances.detail = false;
-    state.volumes.detail = false;
+    for t in state.tables.iter_mut() {
+        t.detail = false;
+    }
     match state.session_status(&arn) {
         SessionStatus::Active { seconds_left } if seconds_left > REUSE_MARGIN_SECONDS => {
             start(state, kind)
@@ -71,7 +72,7 @@ fn wait_for_session(state: &mut State, kind: Kind, arn: &RoleArn) {
     }
 }
 
-/// `v` / `i`: the other table of the current role; lists it when it has not been yet.
+/// `v`, `i`, `:sg`…: another table of the current role; lists it when it has not been yet.
 pub fn switch(state: &mut State, kind: Kind) -> Vec<Effect> {
     let Some(role) = state.current.clone() else {
         state.set_error("pick a role in the tree first (Enter on a role)");
@@ -117,15 +118,10 @@ pub fn reload(state: &mut State, kind: Kind) -> Vec<Effect> {
 
 /// Shows a role's listing. A reload keeps the earlier rows of the regions that failed this
 /// time: a flaky endpoint never empties a view that was already on screen.
-pub fn on_listed<T: Tabular>(
-    state: &mut State,
-    kind: Kind,
-    answer: Rows<T>,
-    table: fn(&mut State) -> &mut TableView<T>,
-) -> Vec<Effect> {
+pub fn on_listed(state: &mut State, kind: Kind, answer: Rows) -> Vec<Effect> {
     state.jobs.finish(&Slot::List(kind));
     let height = state.page();
-    let t = table(state);
+    let t = state.tables.get_mut(kind);
     let Rows {
         rows: mut items,
         keys,
@@ -134,7 +130,7 @@ pub fn on_listed<T: Tabular>(
     } = answer;
     let mut keys = keys_for(&items, keys);
     let before = items.len();
-    let failed = |row: &T| {
+    let failed = |row: &crate::resources::Row| {
         failures
             .iter()
             .any(|f| f.region.as_deref() == Some(row.region()))
@@ -148,8 +144,13 @@ pub fn on_listed<T: Tabular>(
         }
     }
     t.kept = items.len() - before;
-    // Every region failed and nothing to show: the table shows the error, not "no instances".
-    t.error = if items.is_empty() && failures.len() == t.regions.len() {
+    // Every region (or the account's one call) failed and nothing to show: the table shows the
+    // error, not "no instances".
+    let tried = match kind.about().reach {
+        Reach::Regional => t.regions.len(),
+        Reach::Global => 1,
+    };
+    t.error = if items.is_empty() && failures.len() >= tried {
         failures.first().map(|f| f.error.clone())
     } else {
         None
@@ -165,7 +166,7 @@ pub fn on_listed<T: Tabular>(
 }
 
 /// What the status line says of a listing that failed in some regions (or all).
-fn failure_line<T>(t: &TableView<T>) -> Option<String> {
+fn failure_line(t: &TableView) -> Option<String> {
     if let Some(e) = &t.error {
         return Some(error_line(e));
     }

@@ -14,10 +14,9 @@ mod popup;
 mod sessions;
 
 use super::effect::{Effect, Slot, Work};
-use super::msg::{Answer, Listed, Msg};
+use super::msg::{Answer, Msg};
 use super::state::State;
 use crate::aws::AwsError;
-use crate::resources::Kind;
 
 /// A session this close to expiry is assumed again rather than reused.
 const REUSE_MARGIN_SECONDS: i64 = 60;
@@ -36,10 +35,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             let rows = state.page();
             let tree_len = state.tree_rows().len();
             state.tree.scroll_into_view(tree_len, rows);
-            state.instances.refresh(rows);
-            state.volumes.refresh(rows);
-            state.all_instances.table.refresh(rows);
-            state.all_volumes.table.refresh(rows);
+            for t in state.tables_mut() {
+                t.refresh(rows);
+            }
             vec![]
         }
         Msg::Tick(now) => {
@@ -69,19 +67,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                     identity::on_discovered(state, groups, warnings)
                 }
                 Answer::Assumed { role, result } => sessions::on_assumed(state, role, result),
-                Answer::Listed(listed) => match listed {
-                    Listed::Instances(rows) => {
-                        listing::on_listed(state, Kind::Instances, rows, |s| &mut s.instances)
-                    }
-                    Listed::Volumes(rows) => {
-                        listing::on_listed(state, Kind::Volumes, rows, |s| &mut s.volumes)
-                    }
-                    Listed::EveryInstance(rows) => {
-                        every::on_part(state, Kind::Instances, rows, |s| &mut s.all_instances)
-                    }
-                    Listed::EveryVolume(rows) => {
-                        every::on_part(state, Kind::Volumes, rows, |s| &mut s.all_volumes)
-                    }
+                Answer::Listed(rows) => match slot {
+                    Slot::List(kind) => listing::on_listed(state, kind, rows),
+                    Slot::Every(kind) => every::on_part(state, kind, rows),
+                    // Only listings answer with rows.
+                    _ => vec![],
                 },
                 Answer::Console { role, result } => console::on_console(state, role, result),
                 Answer::Failed(e) => {

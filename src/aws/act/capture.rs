@@ -1,16 +1,17 @@
 //! What an instance shows of itself: its description, its console output, a screenshot.
 
-use crate::aws::ec2::{region_error, Ec2Target};
+use crate::aws::ec2::region_error;
+use crate::aws::target::RoleTarget;
 use crate::aws::{AwsError, ErrorKind};
 
 /// The console output (ec2:GetConsoleOutput), decoded from base64; `None` when there is none.
 pub async fn console_output(
-    t: &Ec2Target,
+    t: &RoleTarget,
     region: &str,
     instance: &str,
 ) -> Result<Option<Vec<u8>>, AwsError> {
     let out = t
-        .client(region)
+        .ec2(region)
         .get_console_output()
         .instance_id(instance)
         .latest(true)
@@ -26,13 +27,13 @@ pub async fn console_output(
 /// A screenshot of the console (ec2:GetConsoleScreenshot), a JPEG. `wake` sends a keystroke
 /// to wake a sleeping instance, which is a change to it, so it is off unless asked for.
 pub async fn console_screenshot(
-    t: &Ec2Target,
+    t: &RoleTarget,
     region: &str,
     instance: &str,
     wake: bool,
 ) -> Result<Vec<u8>, AwsError> {
     let out = t
-        .client(region)
+        .ec2(region)
         .get_console_screenshot()
         .instance_id(instance)
         .wake_up(wake)

@@ -3,7 +3,8 @@
 use aws_sdk_ec2::types::{OperationType, ResourceType, SnapshotAttributeName, SnapshotState};
 
 use super::{dry, tag_spec};
-use crate::aws::ec2::{region_error, Ec2Target};
+use crate::aws::ec2::region_error;
+use crate::aws::target::RoleTarget;
 use crate::aws::AwsError;
 
 /// A snapshot as rolecall follows it.
@@ -38,7 +39,7 @@ fn info(s: &aws_sdk_ec2::types::Snapshot) -> SnapshotInfo {
 
 /// ec2:CreateSnapshot of one volume, tagged, with a description.
 pub async fn create_snapshot(
-    t: &Ec2Target,
+    t: &RoleTarget,
     region: &str,
     volume_id: &str,
     description: &str,
@@ -46,7 +47,7 @@ pub async fn create_snapshot(
     dry_run: bool,
 ) -> Result<Option<SnapshotInfo>, AwsError> {
     let result = t
-        .client(region)
+        .ec2(region)
         .create_snapshot()
         .volume_id(volume_id)
         .description(description)
@@ -74,7 +75,7 @@ pub async fn create_snapshot(
 /// ec2:CreateSnapshots: every EBS volume attached to the instance, at one instant
 /// (crash-consistent across its volumes), tagged alike.
 pub async fn create_snapshots(
-    t: &Ec2Target,
+    t: &RoleTarget,
     region: &str,
     instance_id: &str,
     description: &str,
@@ -86,7 +87,7 @@ pub async fn create_snapshots(
         .exclude_boot_volume(false)
         .build();
     let result = t
-        .client(region)
+        .ec2(region)
         .create_snapshots()
         .instance_specification(spec)
         .description(description)
@@ -118,12 +119,12 @@ pub async fn create_snapshots(
 
 /// Where the snapshots stand now.
 pub async fn describe_snapshots(
-    t: &Ec2Target,
+    t: &RoleTarget,
     region: &str,
     ids: &[String],
 ) -> Result<Vec<SnapshotInfo>, AwsError> {
     let out = t
-        .client(region)
+        .ec2(region)
         .describe_snapshots()
         .set_snapshot_ids(Some(ids.to_vec()))
         .send()
@@ -134,14 +135,14 @@ pub async fn describe_snapshots(
 
 /// ec2:ModifySnapshotAttribute: lets `account` create volumes from the snapshot.
 pub async fn share_snapshot(
-    t: &Ec2Target,
+    t: &RoleTarget,
     region: &str,
     snapshot_id: &str,
     account: &str,
     dry_run: bool,
 ) -> Result<Option<()>, AwsError> {
     let result = t
-        .client(region)
+        .ec2(region)
         .modify_snapshot_attribute()
         .snapshot_id(snapshot_id)
         .attribute(SnapshotAttributeName::CreateVolumePermission)
@@ -157,12 +158,12 @@ pub async fn share_snapshot(
 
 /// The accounts a snapshot is shared with (ec2:DescribeSnapshotAttribute).
 pub async fn shared_with(
-    t: &Ec2Target,
+    t: &RoleTarget,
     region: &str,
     snapshot_id: &str,
 ) -> Result<Vec<String>, AwsError> {
     let out = t
-        .client(region)
+        .ec2(region)
         .describe_snapshot_attribute()
         .snapshot_id(snapshot_id)
         .attribute(SnapshotAttributeName::CreateVolumePermission)
@@ -179,7 +180,7 @@ pub async fn shared_with(
 /// ec2:CopySnapshot in the same region, encrypted with `kms_key` when given (into the account
 /// of the credentials: a shared snapshot is copied into the account that owns the copy).
 pub async fn copy_snapshot(
-    t: &Ec2Target,
+    t: &RoleTarget,
     region: &str,
     source_id: &str,
     kms_key: Option<&str>,
@@ -188,7 +189,7 @@ pub async fn copy_snapshot(
     dry_run: bool,
 ) -> Result<Option<String>, AwsError> {
     let result = t
-        .client(region)
+        .ec2(region)
         .copy_snapshot()
         .source_region(region)
         .source_snapshot_id(source_id)

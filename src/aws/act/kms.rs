@@ -5,8 +5,8 @@
 use aws_sdk_kms::types::{KeySpec, KeyUsageType, Tag};
 use serde_json::json;
 
-use crate::aws::ec2::Ec2Target;
 use crate::aws::policy::glob;
+use crate::aws::target::RoleTarget;
 use crate::aws::{AwsError, ErrorKind};
 
 fn kms_error<E>(
@@ -59,7 +59,7 @@ pub fn evidence_key_policy(
 
 /// The key an alias names (its ARN), or `None` when there is no such alias.
 pub async fn key_by_alias(
-    t: &Ec2Target,
+    t: &RoleTarget,
     region: &str,
     alias: &str,
 ) -> Result<Option<String>, AwsError> {
@@ -81,7 +81,7 @@ pub async fn key_by_alias(
 /// Creates a key with `policy` and `tags`; returns its ARN as soon as KMS answers. Naming it
 /// is a call of its own ([`create_alias`]), so a key that could not be named is still known.
 pub async fn create_key(
-    t: &Ec2Target,
+    t: &RoleTarget,
     region: &str,
     description: &str,
     policy: &serde_json::Value,
@@ -111,7 +111,7 @@ pub async fn create_key(
 
 /// Names `key` `alias` (kms:CreateAlias).
 pub async fn create_alias(
-    t: &Ec2Target,
+    t: &RoleTarget,
     region: &str,
     alias: &str,
     key: &str,
@@ -223,7 +223,7 @@ fn covers(statement: &serde_json::Value, action: &str) -> bool {
 
 /// A key's policy, as JSON.
 pub async fn key_policy(
-    t: &Ec2Target,
+    t: &RoleTarget,
     region: &str,
     key: &str,
 ) -> Result<serde_json::Value, AwsError> {

@@ -7,7 +7,8 @@ use aws_sdk_ec2::types::{
 };
 
 use super::{dry, ec2_tags, tag_spec};
-use crate::aws::ec2::{region_error, Ec2Target};
+use crate::aws::ec2::region_error;
+use crate::aws::target::RoleTarget;
 use crate::aws::{AwsError, ErrorKind};
 
 /// A network interface and its groups.
@@ -49,12 +50,12 @@ fn not_found(op: &'static str, id: &str) -> AwsError {
 
 /// The instance's interfaces (with their groups), attached volumes and tags.
 pub async fn describe(
-    t: &Ec2Target,
+    t: &RoleTarget,
     region: &str,
     instance: &str,
 ) -> Result<InstanceNet, AwsError> {
     let out = t
-        .client(region)
+        .ec2(region)
         .describe_instances()
         .instance_ids(instance)
         .send()
@@ -70,9 +71,9 @@ pub async fn describe(
 
 /// One running or stopped instance of the region, if there is any (to check permissions on
 /// with DryRun): the first of a page of five.
-pub async fn sample(t: &Ec2Target, region: &str) -> Result<Option<InstanceNet>, AwsError> {
+pub async fn sample(t: &RoleTarget, region: &str) -> Result<Option<InstanceNet>, AwsError> {
     let out = t
-        .client(region)
+        .ec2(region)
         .describe_instances()
         .filters(
             Filter::builder()
@@ -158,9 +159,9 @@ pub struct Group {
 }
 
 /// The rules of a group: (rule id, egress?).
-async fn rules(t: &Ec2Target, region: &str, group: &str) -> Result<Vec<(String, bool)>, AwsError> {
+async fn rules(t: &RoleTarget, region: &str, group: &str) -> Result<Vec<(String, bool)>, AwsError> {
     let out = t
-        .client(region)
+        .ec2(region)
         .describe_security_group_rules()
         .filters(Filter::builder().name("group-id").values(group).build())
         .send()
@@ -180,13 +181,13 @@ async fn rules(t: &Ec2Target, region: &str, group: &str) -> Result<Vec<(String, 
 
 /// The group called `name` in `vpc`, if there is one.
 pub async fn find_group(
-    t: &Ec2Target,
+    t: &RoleTarget,
     region: &str,
     vpc: &str,
     name: &str,
 ) -> Result<Option<Group>, AwsError> {
     let out = t
-        .client(region)
+        .ec2(region)
         .describe_security_groups()
         .filters(Filter::builder().name("group-name").values(name).build())
         .filters(Filter::builder().name("vpc-id").values(vpc).build())
@@ -204,7 +205,7 @@ pub async fn find_group(
 
 /// ec2:CreateSecurityGroup in `vpc`, tagged; returns its id.
 pub async fn create_group(
-    t: &Ec2Target,
+    t: &RoleTarget,
     region: &str,
     vpc: &str,
     name: &str,
@@ -213,7 +214,7 @@ pub async fn create_group(
     dry_run: bool,
 ) -> Result<Option<String>, AwsError> {
     let result = t
-        .client(region)
+        .ec2(region)
         .create_security_group()
         .group_name(name)
         .description(description)
@@ -230,7 +231,7 @@ pub async fn create_group(
 /// ec2:RevokeSecurityGroupEgress of every outbound rule of a group (a new group has one that
 /// allows everything); returns the rules revoked.
 pub async fn revoke_egress(
-    t: &Ec2Target,
+    t: &RoleTarget,
     region: &str,
     group: &str,
     dry_run: bool,
@@ -245,7 +246,7 @@ pub async fn revoke_egress(
         return Ok(Some(egress));
     }
     let result = t
-        .client(region)
+        .ec2(region)
         .revoke_security_group_egress()
         .group_id(group)
         .set_security_group_rule_ids(Some(egress.clone()))
@@ -259,14 +260,14 @@ pub async fn revoke_egress(
 
 /// ec2:ModifyNetworkInterfaceAttribute: the interface's groups become exactly `groups`.
 pub async fn set_groups(
-    t: &Ec2Target,
+    t: &RoleTarget,
     region: &str,
     interface: &str,
     groups: &[String],
     dry_run: bool,
 ) -> Result<Option<()>, AwsError> {
     let result = t
-        .client(region)
+        .ec2(region)
         .modify_network_interface_attribute()
         .network_interface_id(interface)
         .set_groups(Some(groups.to_vec()))
@@ -281,13 +282,13 @@ pub async fn set_groups(
 /// ec2:ModifyInstanceAttribute DisableApiTermination=true: the instance cannot be terminated
 /// until this is turned off.
 pub async fn protect_from_termination(
-    t: &Ec2Target,
+    t: &RoleTarget,
     region: &str,
     instance: &str,
     dry_run: bool,
 ) -> Result<Option<()>, AwsError> {
     let result = t
-        .client(region)
+        .ec2(region)
         .modify_instance_attribute()
         .instance_id(instance)
         .disable_api_termination(AttributeBooleanValue::builder().value(true).build())
@@ -302,7 +303,7 @@ pub async fn protect_from_termination(
 /// ec2:ModifyInstanceAttribute BlockDeviceMappings DeleteOnTermination=false: the volumes on
 /// these devices outlive the instance.
 pub async fn keep_volumes(
-    t: &Ec2Target,
+    t: &RoleTarget,
     region: &str,
     instance: &str,
     devices: &[String],
@@ -322,7 +323,7 @@ pub async fn keep_volumes(
         })
         .collect();
     let result = t
-        .client(region)
+        .ec2(region)
         .modify_instance_attribute()
         .instance_id(instance)
         .set_block_device_mappings(Some(mappings))
@@ -336,12 +337,12 @@ pub async fn keep_volumes(
 
 /// Whether the instance is protected from termination (ec2:DescribeInstanceAttribute).
 pub async fn termination_protected(
-    t: &Ec2Target,
+    t: &RoleTarget,
     region: &str,
     instance: &str,
 ) -> Result<bool, AwsError> {
     let out = t
-        .client(region)
+        .ec2(region)
         .describe_instance_attribute()
         .instance_id(instance)
         .attribute(aws_sdk_ec2::types::InstanceAttributeName::DisableApiTermination)
@@ -356,14 +357,14 @@ pub async fn termination_protected(
 
 /// ec2:CreateTags on a resource.
 pub async fn tag(
-    t: &Ec2Target,
+    t: &RoleTarget,
     region: &str,
     resource: &str,
     tags: &[(String, String)],
     dry_run: bool,
 ) -> Result<Option<()>, AwsError> {
     let result = t
-        .client(region)
+        .ec2(region)
         .create_tags()
         .resources(resource)
         .set_tags(Some(ec2_tags(tags)))

@@ -10,9 +10,10 @@ pub use report::doctor;
 use crate::aws::assume::{access_denied_hint, assume_role, chained_cap, CHAINED_MAX_SECONDS};
 use crate::aws::credentials::TokenCode;
 use crate::aws::discovery::max_session_duration;
-use crate::aws::ec2::{describe_regions, Ec2Target};
+use crate::aws::ec2::describe_regions;
 use crate::aws::identity::{caller_identity, Identity};
 use crate::aws::policy::Verdict;
+use crate::aws::target::RoleTarget;
 use crate::aws::{Aws, ErrorKind, FALLBACK_REGION};
 use crate::cli::print::rfc3339;
 use crate::cli::roles::chosen;
@@ -419,7 +420,7 @@ async fn check_role(
         .next()
         .unwrap_or_else(|| FALLBACK_REGION.into());
     let credentials = session.credentials.provider();
-    let target = Ec2Target::new(aws.clone(), credentials.clone(), config.defaults.page_size);
+    let target = RoleTarget::new(aws.clone(), credentials.clone(), config.defaults.page_size);
     match describe_regions(&target, &region).await {
         Ok(regions) => r.add("read in the account", Status::Ok, format!("ec2:DescribeRegions in {region}: {} regions visible", regions.len()), None),
         Err(e) => r.add("read in the account", Status::Fail, e.to_string(), e.hint.clone().or_else(|| Some("give the role a policy allowing ec2:Describe* (the AWS managed ReadOnlyAccess covers it)".into()))),
@@ -444,7 +445,7 @@ async fn check_role(
 
 /// Which responder actions the role may run, tried with DryRun on one of its instances. A role
 /// that may not act is no fault (a read-only role is a choice), so refusals are warnings.
-async fn check_actions(r: &mut Report, target: &Ec2Target, region: &str) {
+async fn check_actions(r: &mut Report, target: &RoleTarget, region: &str) {
     use crate::actions::probe::{probe, statement_for};
     let probed = match probe(target, region).await {
         Ok(Some(p)) => p,

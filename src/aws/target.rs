@@ -1,0 +1,128 @@
+//! Where and as whom a role's calls go, for every service rolecall calls: the primary setup
+//! (endpoint, timeouts, retries, the one shared HTTP client and its connection pool) and the
+//! role's credentials. And what a listing across regions gives back.
+
+use std::future::Future;
+
+use aws_config::{Region, SdkConfig};
+use tokio::task::JoinSet;
+
+use super::credentials::RoleCredentials;
+use super::{Aws, AwsError};
+
+/// A role's clients: one per service and region, made on demand from the primary setup and the
+/// role's credentials (read from the session store on every call, so a refresh in the middle of
+/// a listing is picked up). Every client shares the primary setup's HTTP client.
+#[derive(Clone)]
+pub struct RoleTarget {
+    aws: Aws,
+    credentials: RoleCredentials,
+    /// MaxResults per page (5..=1000) for the listings that page.
+    page_size: i32,
+}
+
+impl RoleTarget {
+    pub fn new(aws: Aws, credentials: RoleCredentials, page_size: i32) -> Self {
+        RoleTarget {
+            aws,
+            credentials,
+            page_size,
+        }
+    }
+
+    /// MaxResults per page.
+    pub fn page_size(&self) -> i32 {
+        self.page_size
+    }
+
+    /// The primary setup as the role, in `region`: what any service's client is made from
+    /// (`aws_sdk_x::Client::new(&target.config(region))`).
+    pub fn config(&self, region: &str) -> SdkConfig {
+        self.aws
+            .sdk()
+            .to_builder()
+            .region(Region::new(region.to_string()))
+            .credentials_provider(self.credentials.sdk())
+            .build()
+    }
+
+    /// EC2 in `region`, as the role. (Made straight from the primary setup, without the copy
+    /// `config` makes: a thousand-account listing makes one per account and region.)
+    pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
+        let conf = aws_sdk_ec2::config::Builder::from(self.aws.sdk())
+            .region(Region::new(region.to_string()))
+            .credentials_provider(self.credentials.sdk())
+            .build();
+        aws_sdk_ec2::Client::from_conf(conf)
+    }
+
+    /// KMS in `region`, as the role.
+    pub fn kms(&self, region: &str) -> aws_sdk_kms::Client {
+        aws_sdk_kms::Client::new(&self.config(region))
+    }
+}
+
+/// A region (or, for a kind listed once per account, the account's one call) that failed.
+#[derive(Debug, Clone)]
+pub struct RegionFailure {
+    pub region: String,
+    pub error: AwsError,
+}
+
+/// What came back from every region: the rows of those that answered, and those that failed.
+#[derive(Debug, Clone)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub failures: Vec<RegionFailure>,
+}
+
+impl<T> Default for Listing<T> {
+    fn default() -> Self {
+        Listing {
+            items: Vec::new(),
+            failures: Vec::new(),
+        }
+    }
+}
+
+impl<T> Listing<T> {
+    /// The same listing with each row changed by `f`.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Listing<U> {
+        Listing {
+            items: self.items.into_iter().map(f).collect(),
+            failures: self.failures,
+        }
+    }
+}
+
+/// Runs `job` for every region at once and gathers rows and failures, regions in the given
+/// order.
+pub async fn per_region<T, F, Fut>(regions: &[String], job: F) -> Listing<T>
+where
+    T: Send + 'static,
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = Result<Vec<T>, AwsError>> + Send + 'static,
+{
+    let mut set = JoinSet::new();
+    for (i, region) in regions.iter().enumerate() {
+        let fut = job(region.clone());
+        let region = region.clone();
+        set.spawn(async move { (i, region, fut.await) });
+    }
+    let mut results = Vec::with_capacity(regions.len());
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok(r) => results.push(r),
+            Err(e) => tracing::error!("a region task failed: {e}"),
+        }
+    }
+    results.sort_by_key(|(i, _, _)| *i);
+    let mut listing = Listing::default();
+    for (_, region, result) in results {
+        match result {
+            Ok(mut rows) => listing.items.append(&mut rows),
+            Err(error) => listing.failures.push(RegionFailure { region, error }),
+        }
+    }
+    listing
+}
