@@ -77,7 +77,7 @@ fn log_path() -> Option<PathBuf> {
 /// roles, accounts and errors, which are nobody else's business.
 fn private_log(path: &Path) -> std::io::Result<std::fs::File> {
     if let Some(parent) = path.parent() {
-        rolecall::case::log::create_private_dir(parent)?;
+        rolecall::files::create_private_dir(parent)?;
     }
     let mut file = std::fs::OpenOptions::new();
     file.create(true).append(true);

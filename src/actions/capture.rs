@@ -13,8 +13,8 @@ use super::{Action, Facts as AnyFacts, Outcome, Plan, Progress, Scope, Steps};
 use crate::aws::act::{capture, network};
 use crate::aws::ec2::describe_instance;
 use crate::aws::{AwsError, ErrorKind};
-use crate::case::log::{file_hash, write_atomically};
 use crate::case::Record;
+use crate::files::{file_hash, write_atomically};
 use crate::resources::Instance;
 
 #[derive(Debug, Clone)]
