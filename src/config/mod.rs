@@ -16,8 +16,9 @@ use crate::aws::arn::RoleArn;
 pub const MIN_DURATION: u32 = 900;
 pub const MAX_DURATION: u32 = 43_200;
 
-/// The colours the console's Switch Role page offers (red, orange, yellow, green, blue).
-pub const CONSOLE_COLORS: [&str; 5] = ["F2B0A9", "FBBF93", "FAD791", "B7CA9D", "99BCE3"];
+/// The colours the console's Switch Role page offers: a fact of the console, kept beside the code
+/// that builds its links.
+pub use crate::aws::console::CONSOLE_COLORS;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Config {
