@@ -243,3 +243,58 @@ fn aws_calls_go_through_http_proxy_and_no_proxy_is_honoured() {
     .fails();
     assert!(out.stderr.contains("proxy"), "{}", out.stderr);
 }
+
+/// A filter for a module under a capped crate is more specific than the cap: it must still not
+/// get request bodies into the log — AssumeRole's `ExternalId` (staging's role) and MFA
+/// `TokenCode` (the break-glass role).
+#[test]
+fn a_more_specific_log_filter_does_not_lift_the_cap_on_the_sdk() {
+    let emu = emulator();
+    let home = tempfile::tempdir().unwrap();
+    let config = demo_config_with(home.path(), "");
+    let code = "918273";
+    let external_id = "rolecall-demo-4242";
+    for filter in [
+        "rolecall=debug,aws_smithy_runtime::client::orchestrator=trace",
+        "rolecall=debug,aws_smithy_runtime::client=trace,aws_smithy_http_client::hyper_legacy=trace",
+        "trace,aws_sdk_sts::operation=trace,aws_sigv4::http_request=trace",
+    ] {
+        let with_filter = |args: &[&str]| {
+            run(emu
+                .rolecall()
+                .env("HOME", home.path())
+                .env("XDG_DATA_HOME", home.path().join(".local/share"))
+                .env("ROLECALL_CONFIG", &config)
+                .env("ROLECALL_LOG", filter)
+                .args(args))
+        };
+        let runs = [
+            with_filter(&["assume", "staging-auditor", "--format", "env"]).ok(),
+            with_filter(&[
+                "assume",
+                "prod-breakglass",
+                "--token-code",
+                code,
+                "--format",
+                "env",
+            ])
+            .ok(),
+        ];
+        for r in &runs {
+            // The filter was read: rolecall's own debug lines are there.
+            assert!(r.stderr.contains("open file limit"), "{filter}: {}", r.stderr);
+            assert!(
+                !r.stderr.contains(external_id),
+                "{filter}: the external ID reached the log"
+            );
+            assert!(
+                !r.stderr.contains(code),
+                "{filter}: the MFA code reached the log"
+            );
+            assert!(
+                !r.stderr.contains("TokenCode") && !r.stderr.contains("ExternalId"),
+                "{filter}: a request body reached the log"
+            );
+        }
+    }
+}
