@@ -26,8 +26,10 @@ fn a_hung_endpoint_ends_in_a_clear_error_within_the_timeout() {
     let started = Instant::now();
     let out = through(emu, &proxy, &config, &["instances", "prod-responder"]).fails();
     let took = started.elapsed();
+    // The README promises the error within the 2 s timeout: the timeout, plus the time a
+    // process takes to start and print.
     assert!(
-        took < Duration::from_secs(8),
+        took < Duration::from_millis(2_600),
         "a 2 s timeout took {took:?} to give up"
     );
     assert!(
