@@ -247,8 +247,10 @@ fn aws_calls_go_through_http_proxy_and_no_proxy_is_honoured() {
 }
 
 /// A filter for a module under a capped crate is more specific than the cap: it must still not
-/// get request bodies into the log — AssumeRole's `ExternalId` (staging's role) and MFA
-/// `TokenCode` (the break-glass role).
+/// get the SDK's traces into the log. With the SDK's own switch for sensitive bodies on
+/// (`LOG_SENSITIVE_BODIES`), the orchestrator's trace prints AssumeRole's answer, the issued
+/// secret key and session token in it; nor may request bodies (`ExternalId`, the MFA
+/// `TokenCode`) appear.
 #[test]
 fn a_more_specific_log_filter_does_not_lift_the_cap_on_the_sdk() {
     let emu = emulator();
@@ -268,6 +270,7 @@ fn a_more_specific_log_filter_does_not_lift_the_cap_on_the_sdk() {
                 .env("XDG_DATA_HOME", home.path().join(".local/share"))
                 .env("ROLECALL_CONFIG", &config)
                 .env("ROLECALL_LOG", filter)
+                .env("LOG_SENSITIVE_BODIES", "true")
                 .args(args))
         };
         let runs = [
@@ -283,6 +286,21 @@ fn a_more_specific_log_filter_does_not_lift_the_cap_on_the_sdk() {
             .ok(),
         ];
         for r in &runs {
+            // What AssumeRole issued, as `assume --format env` printed it.
+            let issued: Vec<&str> = r
+                .stdout
+                .lines()
+                .filter(|l| l.contains("AWS_SECRET_ACCESS_KEY=") || l.contains("AWS_SESSION_TOKEN="))
+                .filter_map(|l| l.split_once('=').map(|(_, v)| v.trim_matches(['\'', '"'])))
+                .collect();
+            assert_eq!(issued.len(), 2, "{}", r.stdout);
+            for secret in issued {
+                assert!(secret.len() > 16, "{secret}");
+                assert!(
+                    !r.stderr.contains(secret),
+                    "{filter}: an issued credential reached the log"
+                );
+            }
             // The filter was read: rolecall's own debug lines are there.
             assert!(r.stderr.contains("open file limit"), "{filter}: {}", r.stderr);
             assert!(
