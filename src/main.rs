@@ -77,7 +77,7 @@ fn log_path() -> Option<PathBuf> {
 /// roles, accounts and errors, which are nobody else's business.
 fn private_log(path: &Path) -> std::io::Result<std::fs::File> {
     if let Some(parent) = path.parent() {
-        rolecall::case::log::create_private_dir(parent)?;
+        rolecall::files::create_private_dir(parent)?;
     }
     let mut file = std::fs::OpenOptions::new();
     file.create(true).append(true);
@@ -96,46 +96,94 @@ fn private_log(path: &Path) -> std::io::Result<std::fs::File> {
     }
 }
 
+/// Crates whose logs below `info` hold secrets, capped at `info` whatever `ROLECALL_LOG` says:
+/// every `aws_*` crate (the SDK, smithy, SigV4: at debug and trace they log request headers and
+/// bodies — AssumeRole's `TokenCode` and `ExternalId`, signatures — and response bodies, which
+/// hold credentials), the HTTP and TLS layers under them, the browser opener (it logs the
+/// command line it starts, sign-in links included) and reqwest (its debug logs name the URLs it
+/// fetches; a sign-in request carries credentials).
+const CAPPED: &[&str] = &[
+    "hyper",
+    "hyper_util",
+    "h2",
+    "http",
+    "http_body",
+    "tower",
+    "rustls",
+    "webbrowser",
+    "reqwest",
+];
+
+/// Whether a log target is one of [`CAPPED`]'s, or a module of one (`aws_smithy_runtime::client::
+/// orchestrator`): the cap goes by the crate, so no more specific filter gets under it.
+fn capped(target: &str) -> bool {
+    let krate = target.split("::").next().unwrap_or(target);
+    krate.starts_with("aws_") || krate.starts_with("aws-") || CAPPED.contains(&krate)
+}
+
 /// Logs go to stderr (CLI) or `file` (TUI), filtered by `ROLECALL_LOG` (e.g. `debug`,
 /// `rolecall=trace`). By default only rolecall's own warnings and everyone's errors: the SDK's
 /// warnings about each credential source it tried repeat what rolecall's own error says.
 ///
-/// The SDK's HTTP layers are capped below debug whatever `ROLECALL_LOG` says: at debug and trace
-/// they log request headers and response bodies, which hold credentials; so is the browser
-/// opener, which logs the sign-in link it opens.
+/// [`CAPPED`] crates log nothing below `info`, whatever `ROLECALL_LOG` says: the cap is a filter
+/// of its own in front of `ROLECALL_LOG`'s, not a directive in it, since a directive for a more
+/// specific target (`aws_smithy_runtime::client::orchestrator=trace`) would win over one for the
+/// crate.
 fn init_logging(file: Option<&Path>) -> std::io::Result<()> {
-    let mut filter = EnvFilter::try_from_env("ROLECALL_LOG")
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = EnvFilter::try_from_env("ROLECALL_LOG")
         .unwrap_or_else(|_| EnvFilter::new("error,rolecall=warn"));
-    for target in [
-        "aws_smithy_runtime",
-        "aws_smithy_runtime_api",
-        "aws_smithy_http_client",
-        "aws_smithy_http",
-        "aws_sigv4",
-        "aws_runtime",
-        "hyper",
-        "hyper_util",
-        "h2",
-        "rustls",
-        // Logs the command line it starts, sign-in links included.
-        "webbrowser",
-        // Its debug logs name the URLs it fetches; a sign-in request carries credentials.
-        "reqwest",
-    ] {
-        if let Ok(d) = format!("{target}=info").parse() {
-            filter = filter.add_directive(d);
-        }
-    }
+    let cap = tracing_subscriber::filter::filter_fn(|m| {
+        *m.level() <= tracing::Level::INFO || !capped(m.target())
+    });
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match file {
         Some(path) => {
             let f = private_log(path)?;
-            builder.with_writer(Mutex::new(f)).with_ansi(false).init();
+            builder
+                .with_writer(Mutex::new(f))
+                .with_ansi(false)
+                .finish()
+                .with(cap)
+                .init();
         }
         None => builder
             .with_writer(std::io::stderr)
             .with_ansi(std::io::stderr().is_terminal())
+            .finish()
+            .with(cap)
             .init(),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::capped;
+
+    #[test]
+    fn every_module_of_a_capped_crate_is_capped() {
+        for t in [
+            "aws_smithy_runtime",
+            "aws_smithy_runtime::client::orchestrator",
+            "aws_smithy_http_client::hyper_legacy",
+            "aws_sdk_sts::operation::assume_role",
+            "aws_sigv4::http_request::sign",
+            "aws_config::profile",
+            "hyper_util::client::legacy::pool",
+            "reqwest::connect",
+            "webbrowser",
+        ] {
+            assert!(capped(t), "{t}");
+        }
+        for t in [
+            "rolecall",
+            "rolecall::aws::assume",
+            "tokio::runtime",
+            "hyperion",
+        ] {
+            assert!(!capped(t), "{t}");
+        }
+    }
 }

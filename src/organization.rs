@@ -112,9 +112,9 @@ fn load(path: &Path) -> Option<AccountList> {
 /// old one whole: a reader never sees half a file.
 fn save(path: &Path, list: &AccountList) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
-        crate::case::log::create_private_dir(dir)?;
+        crate::files::create_private_dir(dir)?;
     }
-    crate::case::log::write_atomically(path, serde_json::to_string(list)?.as_bytes())
+    crate::files::write_atomically(path, serde_json::to_string(list)?.as_bytes())
 }
 
 /// When the oldest of the lists in `reports` was read.
@@ -301,7 +301,7 @@ impl Reader<'_> {
                 if let Some(l) = &list {
                     w.push_str(&format!(
                         "; using the list read at {} ({} accounts)",
-                        crate::cli::print::rfc3339(&l.read_at),
+                        crate::time::rfc3339(&l.read_at),
                         l.accounts.len()
                     ));
                 }

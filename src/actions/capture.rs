@@ -12,8 +12,8 @@ use serde_json::json;
 use super::{Action, Facts as AnyFacts, Outcome, Plan, Progress, Scope, Steps};
 use crate::aws::act::{capture, network};
 use crate::aws::{AwsError, ErrorKind};
-use crate::case::log::{file_hash, write_atomically};
 use crate::case::Record;
+use crate::files::{file_hash, write_atomically};
 use crate::resources::describe_instance;
 use crate::resources::Instance;
 

@@ -15,7 +15,10 @@ use url::Url;
 use super::arn::{Partition, RoleArn};
 use super::credentials::{Credentials, Secret};
 use super::{AwsError, ErrorKind};
-use crate::config::CONSOLE_COLORS;
+
+/// The colours the console's Switch Role page offers (red, orange, yellow, green, blue); a link
+/// with another is ignored or refused by the page.
+pub const CONSOLE_COLORS: [&str; 5] = ["F2B0A9", "FBBF93", "FAD791", "B7CA9D", "99BCE3"];
 
 /// The console limits a switch-role display name to 64 characters.
 const MAX_DISPLAY_NAME: usize = 64;
@@ -254,7 +257,7 @@ pub async fn federated_login_url(
     };
     let request = signin_token_request(endpoint, credentials)
         .map_err(|m| fail(ErrorKind::InvalidCredentials, m))?;
-    let client = super::http::client().map_err(|m| fail(ErrorKind::Other, m))?;
+    let client = client_for(endpoint).map_err(|m| fail(ErrorKind::Other, m))?;
     let answer = client
         .get(request.expose())
         .timeout(timeout)
@@ -303,6 +306,53 @@ pub async fn federated_login_url(
     })?;
     let token = Secret::new(answer.signin_token);
     Ok(login_url(endpoint, destination, &token))
+}
+
+/// The client that may carry a sign-in request to `endpoint`. Over HTTPS, the process's client,
+/// which honours `HTTPS_PROXY` (a proxy then only relays the encrypted bytes). Plain HTTP (a
+/// local stand-in for the federation endpoint) only to a loopback address, and never through a
+/// proxy: the request's query holds the credentials, which a proxy would read in clear.
+fn client_for(endpoint: &Url) -> Result<&'static reqwest::Client, String> {
+    match endpoint.scheme() {
+        "https" => super::http::client(),
+        "http" if is_loopback(endpoint) => {
+            static DIRECT: std::sync::OnceLock<Result<reqwest::Client, String>> =
+                std::sync::OnceLock::new();
+            DIRECT
+                .get_or_init(|| {
+                    reqwest::Client::builder()
+                        .no_proxy()
+                        .redirect(reqwest::redirect::Policy::none())
+                        .build()
+                        .map_err(|e| {
+                            format!(
+                                "cannot set up an HTTP client: {}",
+                                super::error::error_chain(&e)
+                            )
+                        })
+                })
+                .as_ref()
+                .map_err(Clone::clone)
+        }
+        "http" => Err(format!(
+            "{} is plain http on a host that is not this machine: a sign-in request carries credentials, so plain http is only for a loopback address (127.0.0.1, ::1, localhost); use https",
+            endpoint_name(endpoint)
+        )),
+        other => Err(format!(
+            "{} uses {other}: the federation endpoint must be https (or http on a loopback address)",
+            endpoint_name(endpoint)
+        )),
+    }
+}
+
+/// Whether `url`'s host is this machine: 127.0.0.0/8, ::1 or `localhost`.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
 }
 
 /// Opens `url` in the browser: `$BROWSER` (a `:`-separated list; `%s` stands for the URL) if
@@ -732,5 +782,39 @@ mod tests {
                 format!("https://console.aws.amazon.com/ec2/home?region={region}#InstanceDetails:instanceId=i-01234567")
             );
         }
+    }
+
+    #[tokio::test]
+    async fn plain_http_sign_in_only_to_this_machine_and_never_through_a_proxy() {
+        for ok in [
+            "http://127.0.0.1:9/federation",
+            "http://127.8.0.1/federation",
+            "http://[::1]:9/federation",
+            "http://localhost:9/federation",
+            "https://signin.aws.amazon.com/federation",
+        ] {
+            assert!(client_for(&Url::parse(ok).unwrap()).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://10.0.0.1/federation",
+            "http://signin.aws.amazon.com/federation",
+            "http://localhost.example.com/federation",
+            "ftp://127.0.0.1/federation",
+        ] {
+            let e = client_for(&Url::parse(bad).unwrap()).unwrap_err();
+            assert!(e.contains("https"), "{bad}: {e}");
+        }
+        // Refused before any request: the error names the endpoint, never the credentials.
+        let e = federated_login_url(
+            &Url::parse("http://10.0.0.1/federation").unwrap(),
+            &creds(Some("TOKEN-SECRET")),
+            "https://console.aws.amazon.com/",
+            Duration::from_secs(1),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("http://10.0.0.1/federation"), "{e}");
+        assert!(!e.contains("TOKEN-SECRET"), "{e}");
     }
 }

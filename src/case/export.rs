@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::log::{file_hash, write_atomically};
 pub(crate) use super::private_dir;
 use super::CaseError;
+use crate::files::{file_hash, write_atomically};
 use crate::resources::{to_csv, Kind, Row};
 
 /// The two files an export made.

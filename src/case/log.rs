@@ -4,6 +4,11 @@
 //! Appends take an exclusive lock on the log file, read the last line for its `seq` and hash,
 //! write the new line, fsync it, and then record the new head (seq and hash) in `head`, so that
 //! a log cut short (lines removed from the end) can be told from a log that simply ends.
+//! Readers that must see the log and its head together (`case verify`) take the lock shared.
+//!
+//! A crash costs at most the entry being written: the next append gives a whole last entry back
+//! its lost newline, and moves a torn one into a file beside the log (kept), recording that in
+//! the chain (see [`Log::append`]).
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -11,10 +16,10 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use sha2::{Digest, Sha256};
+use serde_json::{json, Value};
 
 use super::CaseError;
+use crate::files::{file_hash, write_atomically};
 
 /// What an action tells the log; the log adds where it sits in the chain and who, when, where.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -109,12 +114,7 @@ pub struct Entry {
 
 /// The SHA-256 of a line (its bytes, without the newline), in hex.
 pub fn line_hash(line: &[u8]) -> String {
-    hex::encode(Sha256::digest(line))
-}
-
-/// The SHA-256 of a file's bytes, in hex.
-pub fn file_hash(bytes: &[u8]) -> String {
-    line_hash(bytes)
+    crate::files::file_hash(line)
 }
 
 /// Where the log stands: how many entries, and the hash of the last line (what the next
@@ -139,11 +139,35 @@ impl Head {
     }
 }
 
+/// The action of the entry that records bytes set aside: the torn end of the log, left by a
+/// crash while an entry was written, moved into a file of its own beside the log.
+pub const SET_ASIDE: &str = "log.set-aside";
+
 /// A case's log file, and its head file beside it.
 #[derive(Debug, Clone)]
 pub struct Log {
     pub path: PathBuf,
     head: PathBuf,
+}
+
+/// The log and its head as one reader saw them, with no append in between.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Snapshot {
+    /// The lines ended by a newline, without it (empty lines left out).
+    pub lines: Vec<Vec<u8>>,
+    /// What follows the last newline: nothing; an entry whose newline was lost; or the start of
+    /// an entry torn by a crash while it was written.
+    pub tail: Vec<u8>,
+    pub head: Option<Head>,
+}
+
+/// The end of the log, as an append finds it.
+struct End {
+    /// The last line ended by a newline, without it.
+    last: Option<Vec<u8>>,
+    /// Where the bytes after the last newline start, and those bytes.
+    tail_at: u64,
+    tail: Vec<u8>,
 }
 
 impl Log {
@@ -154,7 +178,8 @@ impl Log {
         }
     }
 
-    /// Opens the log for appending (creating it `0600`), locked against other appenders.
+    /// Opens the log for appending (creating it `0600`), locked against other appenders and
+    /// readers.
     fn open(&self) -> Result<File, CaseError> {
         let mut o = OpenOptions::new();
         o.create(true).read(true).append(true);
@@ -179,6 +204,11 @@ impl Log {
     }
 
     /// Appends `record` as the next entry, fsynced, and moves the head. Returns the entry.
+    ///
+    /// A crash costs at most the entry being written: an entry written whole whose newline was
+    /// lost gets it back (a line's hash does not include it); the torn start of an entry is moved
+    /// into a file beside the log (`log.jsonl.torn-<offset>`, kept) and an entry saying so
+    /// ([`SET_ASIDE`], with the bytes' size and hash) is chained in before `record`.
     pub fn append(
         &self,
         case: &str,
@@ -201,8 +231,85 @@ impl Log {
         now: DateTime<Utc>,
     ) -> Result<Entry, CaseError> {
         let io = |e| CaseError::io(&self.path, e);
-        let last = last_line(f).map_err(io)?;
-        let (seq, prev) = match &last {
+        let end = read_end(f).map_err(io)?;
+        let mut last = end.last;
+        if !end.tail.is_empty() {
+            if serde_json::from_slice::<Entry>(&end.tail).is_ok() {
+                // Written whole, but its newline was lost: give it back.
+                f.write_all(b"\n").map_err(io)?;
+                f.sync_data().map_err(io)?;
+                last = Some(end.tail);
+            } else {
+                let aside = self.set_aside(f, end.tail_at, &end.tail)?;
+                let (_, line) = self.write_entry(f, last.as_deref(), case, actor, aside, now)?;
+                last = Some(line);
+            }
+        }
+        let (entry, _) = self.write_entry(f, last.as_deref(), case, actor, record, now)?;
+        Ok(entry)
+    }
+
+    /// Moves the torn bytes from `at` to the end of the log into a file of their own beside it
+    /// (written and fsynced first, so a crash here loses nothing), then cuts them off the log.
+    /// Returns the record of it, for the chain.
+    fn set_aside(&self, f: &File, at: u64, torn: &[u8]) -> Result<Record, CaseError> {
+        let name = self
+            .path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let mut aside = None;
+        for n in 1..=1000 {
+            let file = if n == 1 {
+                format!("{name}.torn-{at}")
+            } else {
+                format!("{name}.torn-{at}-{n}")
+            };
+            let path = self.path.with_file_name(&file);
+            match std::fs::read(&path) {
+                // Set aside by an append that stopped before it cut them off.
+                Ok(b) if b == torn => {}
+                Ok(_) => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    write_atomically(&path, torn).map_err(|e| CaseError::io(&path, e))?;
+                }
+                Err(e) => return Err(CaseError::io(&path, e)),
+            }
+            aside = Some(file);
+            break;
+        }
+        let Some(file) = aside else {
+            return Err(CaseError::Corrupt {
+                path: self.path.clone(),
+                reason: "its torn last line could not be set aside: 1000 files of that name are there already".into(),
+            });
+        };
+        let io = |e| CaseError::io(&self.path, e);
+        f.set_len(at).map_err(io)?;
+        f.sync_all().map_err(io)?;
+        Ok(Record::new(SET_ASIDE).params(json!({
+            "file": file,
+            "offset": at,
+            "bytes": torn.len(),
+            "sha256": file_hash(torn),
+            "reason": "the log ended in part of an entry (rolecall stopped while writing it): those bytes were moved, unchanged, into this file beside the log",
+        })))
+    }
+
+    /// Writes `record` as the entry after `last` (the last line, `None` for the first entry),
+    /// fsynced, then moves the head. Returns the entry and its line.
+    fn write_entry(
+        &self,
+        f: &mut File,
+        last: Option<&[u8]>,
+        case: &str,
+        actor: &str,
+        record: Record,
+        now: DateTime<Utc>,
+    ) -> Result<(Entry, Vec<u8>), CaseError> {
+        let io = |e| CaseError::io(&self.path, e);
+        let (seq, prev) = match last {
             None => (1, String::new()),
             Some(line) => {
                 let entry: Entry =
@@ -239,7 +346,7 @@ impl Log {
         };
         write_atomically(&self.head, head.text().as_bytes())
             .map_err(|e| CaseError::io(&self.head, e))?;
-        Ok(entry)
+        Ok((entry, line.into_bytes()))
     }
 
     /// The head as last recorded (`None`: no entry yet, or no head file).
@@ -249,107 +356,83 @@ impl Log {
             .and_then(|t| Head::parse(&t))
     }
 
-    /// The log's lines, as bytes without their newlines; the last one may lack its newline
-    /// (then `complete` is false).
-    pub fn lines(&self) -> Result<(Vec<Vec<u8>>, bool), CaseError> {
-        let bytes = match std::fs::metadata(&self.path) {
+    /// The log and its head as they stand between appends: read under a shared lock on the log,
+    /// which appends hold exclusively, so no append is half-seen and the head is the log's.
+    pub fn snapshot(&self) -> Result<Snapshot, CaseError> {
+        let io = |e| CaseError::io(&self.path, e);
+        match std::fs::metadata(&self.path) {
             Ok(m) if !m.is_file() => {
                 return Err(CaseError::Corrupt {
                     path: self.path.clone(),
                     reason: "it is not a regular file".into(),
                 })
             }
-            Ok(_) => std::fs::read(&self.path).map_err(|e| CaseError::io(&self.path, e))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), true)),
-            Err(e) => return Err(CaseError::io(&self.path, e)),
-        };
-        let complete = bytes.is_empty() || bytes.ends_with(b"\n");
-        let lines = bytes
-            .split(|&b| b == b'\n')
-            .filter(|l| !l.is_empty())
-            .map(<[u8]>::to_vec)
-            .collect();
-        Ok((lines, complete))
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Snapshot {
+                    head: self.recorded_head(),
+                    ..Snapshot::default()
+                })
+            }
+            Err(e) => return Err(io(e)),
+        }
+        let mut f = File::open(&self.path).map_err(io)?;
+        f.lock_shared().map_err(io)?;
+        let mut bytes = Vec::new();
+        let read = f.read_to_end(&mut bytes);
+        let head = self.recorded_head();
+        let _ = f.unlock();
+        read.map_err(io)?;
+        let mut lines: Vec<Vec<u8>> = bytes.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+        // What follows the last newline (all of it when there is none).
+        let tail = lines.pop().unwrap_or_default();
+        lines.retain(|l| !l.is_empty());
+        Ok(Snapshot { lines, tail, head })
     }
 
     /// Every entry that parses, in order (for the TUI's log view and `case show`).
     pub fn entries(&self) -> Result<Vec<Entry>, CaseError> {
-        let (lines, _) = self.lines()?;
-        Ok(lines
+        let s = self.snapshot()?;
+        Ok(s.lines
             .iter()
+            .chain(std::iter::once(&s.tail))
             .filter_map(|l| serde_json::from_slice(l).ok())
             .collect())
     }
 }
 
-/// The last line of the file (without its newline), read from the end.
-fn last_line(f: &mut File) -> std::io::Result<Option<Vec<u8>>> {
+/// The last line ended by a newline, and what follows it, read from the end.
+fn read_end(f: &mut File) -> std::io::Result<End> {
     let len = f.seek(SeekFrom::End(0))?;
-    if len == 0 {
-        return Ok(None);
-    }
     let mut chunk = 4096u64;
     loop {
         let start = len.saturating_sub(chunk);
+        chunk = chunk.saturating_mul(4);
         f.seek(SeekFrom::Start(start))?;
         let mut buf = Vec::with_capacity((len - start) as usize);
         Read::by_ref(f).take(len - start).read_to_end(&mut buf)?;
-        let body = buf.strip_suffix(b"\n").unwrap_or(&buf);
-        if let Some(i) = body.iter().rposition(|&b| b == b'\n') {
-            return Ok(Some(body[i + 1..].to_vec()));
-        }
-        if start == 0 {
-            return Ok(Some(body.to_vec()));
-        }
-        chunk *= 4;
+        let whole = start == 0;
+        let tail_from = match buf.iter().rposition(|&b| b == b'\n') {
+            Some(i) => i + 1,
+            None if whole => 0,
+            None => continue,
+        };
+        let last = if tail_from == 0 {
+            None
+        } else {
+            let body = &buf[..tail_from - 1];
+            match body.iter().rposition(|&b| b == b'\n') {
+                Some(i) => Some(body[i + 1..].to_vec()),
+                None if whole => Some(body.to_vec()),
+                None => continue,
+            }
+        };
+        return Ok(End {
+            last,
+            tail_at: start + tail_from as u64,
+            tail: buf[tail_from..].to_vec(),
+        });
     }
-}
-
-/// Creates a folder (and its parents) readable by its owner only (`0700`).
-pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(path)
-}
-
-/// Writes `bytes` to `path` through a temporary file and a rename, fsynced, `0600`. The temporary
-/// file's name is this process's and this call's own: two writers of one file (the TUI and a
-/// command refreshing the same organization cache) each rename a whole file, the last one wins,
-/// and neither writes into the other's.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = path.with_file_name(format!(".{name}.{}-{seq}.tmp", std::process::id()));
-    let written = (|| {
-        let mut o = OpenOptions::new();
-        o.create_new(true).write(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            o.mode(0o600);
-        }
-        let mut f = o.open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written?;
-    if let Some(dir) = path.parent() {
-        // The rename itself is durable once the folder is.
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
-    Ok(())
 }
 
 /// This machine's name, for the log.
@@ -359,50 +442,148 @@ pub fn hostname() -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::verify::{verify, Verdict};
     use super::*;
 
-    #[test]
-    fn writers_of_one_file_each_rename_a_whole_file_and_leave_no_temporary_one() {
+    fn log_of(n: usize) -> (tempfile::TempDir, Log) {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("org.json");
-        let contents: Vec<Vec<u8>> = (0..8u8).map(|i| vec![b'a' + i; 64 * 1024]).collect();
-        std::thread::scope(|s| {
-            for c in &contents {
-                let path = &path;
-                s.spawn(move || {
-                    for _ in 0..20 {
-                        write_atomically(path, c).unwrap();
-                    }
-                });
-            }
-        });
-        let read = std::fs::read(&path).unwrap();
-        assert!(contents.contains(&read), "one writer's whole file");
-        let names: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(names, ["org.json"]);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
+        let log = Log::new(dir.path());
+        for i in 0..n {
+            log.append("IR-1", "me", Record::new(format!("a{i}")), Utc::now())
+                .unwrap();
+        }
+        (dir, log)
+    }
+
+    fn holds(log: &Log) -> (u64, Vec<String>) {
+        match verify(log, "IR-1").unwrap() {
+            Verdict::Holds { entries, notes, .. } => (entries, notes),
+            v => panic!("the chain should hold: {v:?}"),
         }
     }
 
     #[test]
-    fn a_write_that_fails_leaves_no_temporary_file() {
+    fn a_lost_final_newline_costs_nothing() {
+        let (_d, log) = log_of(3);
+        let bytes = std::fs::read(&log.path).unwrap();
+        std::fs::write(&log.path, &bytes[..bytes.len() - 1]).unwrap();
+        let (entries, notes) = holds(&log);
+        assert_eq!(entries, 3);
+        assert!(
+            notes.iter().any(|n| n.contains("lost the newline")),
+            "{notes:?}"
+        );
+        let e = log.append("IR-1", "me", Record::new("next"), Utc::now());
+        assert_eq!(e.unwrap().seq, 4);
+        let text = std::fs::read_to_string(&log.path).unwrap();
+        assert_eq!(text.lines().count(), 4, "{text}");
+        assert!(text.ends_with('\n'));
+        assert_eq!(holds(&log), (4, vec![]));
+        assert_eq!(log.entries().unwrap().len(), 4);
+    }
+
+    #[test]
+    fn a_torn_last_line_is_set_aside_kept_and_recorded_in_the_chain() {
+        let (d, log) = log_of(3);
+        let good = std::fs::metadata(&log.path).unwrap().len();
+        // A crash while entry 4 was written: part of its JSON, no newline; the head still says 3.
+        let torn = br#"{"seq":4,"ts":"2026-11-29T20:04:51.059Z","case":"IR-1","act"#;
+        let mut f = OpenOptions::new().append(true).open(&log.path).unwrap();
+        f.write_all(torn).unwrap();
+        drop(f);
+        let (entries, notes) = holds(&log);
+        assert_eq!(entries, 3);
+        assert!(
+            notes.iter().any(|n| n.contains("line 4 is cut off")),
+            "{notes:?}"
+        );
+
+        let e = log
+            .append("IR-1", "me", Record::new("after"), Utc::now())
+            .unwrap();
+        assert_eq!((e.seq, e.record.action.as_str()), (5, "after"));
+        let entries = log.entries().unwrap();
+        let aside = &entries[3];
+        assert_eq!(aside.record.action, SET_ASIDE);
+        let file = aside.record.params["file"].as_str().unwrap();
+        assert_eq!(file, format!("log.jsonl.torn-{good}"));
+        assert_eq!(aside.record.params["bytes"], torn.len());
+        assert_eq!(aside.record.params["sha256"], file_hash(torn));
+        assert_eq!(std::fs::read(d.path().join(file)).unwrap(), torn);
+        let (entries, notes) = holds(&log);
+        assert_eq!(entries, 5);
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains(file) && n.contains("holds them unchanged")),
+            "{notes:?}"
+        );
+
+        // A second crash, this time leaving zeros (a file grown but its data never written).
+        let mut f = OpenOptions::new().append(true).open(&log.path).unwrap();
+        f.write_all(&[0u8; 300]).unwrap();
+        drop(f);
+        log.append("IR-1", "me", Record::new("again"), Utc::now())
+            .unwrap();
+        assert_eq!(holds(&log).0, 7);
+        // The set-aside file edited afterwards: verify says so.
+        std::fs::write(d.path().join(file), b"other").unwrap();
+        let (_, notes) = holds(&log);
+        assert!(notes.iter().any(|n| n.contains("was changed")), "{notes:?}");
+    }
+
+    #[test]
+    fn a_torn_line_set_aside_before_a_crash_is_not_set_aside_twice() {
+        let (d, log) = log_of(2);
+        let at = std::fs::metadata(&log.path).unwrap().len();
+        let torn = b"{\"seq\":3,\"ts\"";
+        let mut f = OpenOptions::new().append(true).open(&log.path).unwrap();
+        f.write_all(torn).unwrap();
+        drop(f);
+        // An earlier append wrote the file and stopped before cutting the log; another file of
+        // the same name with other bytes is never overwritten.
+        std::fs::write(d.path().join(format!("log.jsonl.torn-{at}")), torn).unwrap();
+        log.append("IR-1", "me", Record::new("x"), Utc::now())
+            .unwrap();
+        let names = |d: &Path| {
+            let mut n: Vec<String> = std::fs::read_dir(d)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            n.sort();
+            n
+        };
+        assert_eq!(
+            names(d.path()),
+            ["head", "log.jsonl", &format!("log.jsonl.torn-{at}")]
+        );
+        let at2 = std::fs::metadata(&log.path).unwrap().len();
+        std::fs::write(d.path().join(format!("log.jsonl.torn-{at2}")), b"not these").unwrap();
+        let mut f = OpenOptions::new().append(true).open(&log.path).unwrap();
+        f.write_all(b"{").unwrap();
+        drop(f);
+        let e = log
+            .append("IR-1", "me", Record::new("y"), Utc::now())
+            .unwrap();
+        assert_eq!(e.seq, 6);
+        assert_eq!(
+            std::fs::read(d.path().join(format!("log.jsonl.torn-{at2}-2"))).unwrap(),
+            b"{"
+        );
+        assert_eq!(holds(&log).0, 6);
+    }
+
+    #[test]
+    fn a_torn_first_line_is_set_aside_too() {
         let dir = tempfile::tempdir().unwrap();
-        // The target is a folder: the rename fails after the temporary file was written.
-        let path = dir.path().join("taken");
-        std::fs::create_dir(&path).unwrap();
-        std::fs::write(path.join("inside"), b"x").unwrap();
-        assert!(write_atomically(&path, b"data").is_err());
-        let names: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(names, ["taken"]);
+        let log = Log::new(dir.path());
+        std::fs::write(&log.path, b"{\"seq\":1,").unwrap();
+        let e = log
+            .append("IR-1", "me", Record::new("open"), Utc::now())
+            .unwrap();
+        assert_eq!(e.seq, 2);
+        assert_eq!(log.entries().unwrap()[0].record.action, SET_ASIDE);
+        assert_eq!(log.entries().unwrap()[0].prev, "");
+        assert_eq!(holds(&log).0, 2);
     }
 }

@@ -179,7 +179,7 @@ pub struct Cases {
 
 /// Creates a folder (and its parents) readable by its owner only.
 pub(crate) fn private_dir(path: &Path) -> Result<(), CaseError> {
-    log::create_private_dir(path).map_err(|e| CaseError::io(path, e))
+    crate::files::create_private_dir(path).map_err(|e| CaseError::io(path, e))
 }
 
 impl Cases {
@@ -258,7 +258,7 @@ impl Cases {
                 reason: e.to_string(),
             })?;
             let path = case.dir.join("case.json");
-            log::write_atomically(&path, &json).map_err(|e| CaseError::io(&path, e))?;
+            crate::files::write_atomically(&path, &json).map_err(|e| CaseError::io(&path, e))?;
         }
         let record = Record::new(action).params(serde_json::json!({
             "title": title,
@@ -270,7 +270,7 @@ impl Cases {
             std::fs::remove_file(&marker).map_err(|e| CaseError::io(&marker, e))?;
         }
         let path = self.current_file();
-        log::write_atomically(&path, format!("{id}\n").as_bytes())
+        crate::files::write_atomically(&path, format!("{id}\n").as_bytes())
             .map_err(|e| CaseError::io(&path, e))?;
         Ok((case, entry))
     }
@@ -284,11 +284,11 @@ impl Cases {
             .log
             .append(case.id.as_str(), actor, Record::new("case.close"), now)?;
         let marker = case.closed_marker();
-        log::write_atomically(&marker, entry.ts.as_bytes())
+        crate::files::write_atomically(&marker, entry.ts.as_bytes())
             .map_err(|e| CaseError::io(&marker, e))?;
         if self.current()?.as_ref() == Some(&case.id) {
             let path = self.current_file();
-            log::write_atomically(&path, b"").map_err(|e| CaseError::io(&path, e))?;
+            crate::files::write_atomically(&path, b"").map_err(|e| CaseError::io(&path, e))?;
         }
         Ok(entry)
     }

@@ -21,7 +21,7 @@ pub fn assumed(action: &str, params: &AssumeParams, result: &Result<Session, Aws
     match result {
         Ok(s) => record
             .session(&s.assumed_role_arn)
-            .result(json!({ "expiration": crate::cli::print::rfc3339(&s.expiration) })),
+            .result(json!({ "expiration": crate::time::rfc3339(&s.expiration) })),
         Err(e) => record.failed(e),
     }
 }

@@ -1,6 +1,8 @@
 //! `rolecall case verify`: does the chain hold, and if not, where it first breaks.
 
-use super::log::{line_hash, Entry, Log};
+use std::path::Path;
+
+use super::log::{line_hash, Entry, Head, Log, Snapshot, SET_ASIDE};
 use super::CaseError;
 
 /// What a read of the whole log found.
@@ -11,8 +13,9 @@ pub enum Verdict {
         entries: u64,
         /// The last line's hash (what to write into the ticket).
         last_hash: String,
-        /// Something worth saying that does not break the chain.
-        note: Option<String>,
+        /// What is worth saying that does not break the chain (a crash's traces, bytes set
+        /// aside, no head file).
+        notes: Vec<String>,
     },
     /// The first entry that does not hold: its `seq` (when the line says one) and line number.
     Broken {
@@ -22,33 +25,76 @@ pub enum Verdict {
     },
 }
 
-/// Re-reads the log of case `case` and checks the chain line by line, then against the head.
+/// Re-reads the log of case `case` and its head (together, under the log's shared lock: no
+/// append runs meanwhile) and checks the chain line by line, then against the head.
 pub fn verify(log: &Log, case: &str) -> Result<Verdict, CaseError> {
-    let (lines, complete) = log.lines()?;
-    let n = lines.len();
-    if !complete {
-        return Ok(Verdict::Broken {
-            seq: None,
-            line: n,
-            reason: format!(
-                "line {n} is cut off (no newline at its end): the file was truncated in the middle of an entry"
-            ),
-        });
+    let Snapshot {
+        mut lines,
+        tail,
+        head,
+    } = log.snapshot()?;
+    let mut notes = Vec::new();
+    let mut torn = None;
+    if !tail.is_empty() {
+        if serde_json::from_slice::<Entry>(&tail).is_ok() {
+            lines.push(tail);
+            notes.push(format!(
+                "line {} has lost the newline at its end (rolecall stopped right after writing it): the entry is whole, and the next entry puts the newline back",
+                lines.len()
+            ));
+        } else {
+            torn = Some(tail);
+        }
     }
+    let dir = log.path.parent().unwrap_or(Path::new("."));
+    let prev = match chain(&lines, case, dir, &mut notes) {
+        Ok(prev) => prev,
+        Err(broken) => return Ok(broken),
+    };
+    let written = lines.len() as u64;
+    if let Some(torn) = &torn {
+        let line = lines.len() + 1;
+        if head.as_ref().is_some_and(|h| h.seq > written) {
+            return Ok(Verdict::Broken {
+                seq: Some(written + 1),
+                line,
+                reason: format!(
+                    "line {line} is cut off (no newline at its end), and the head records {} entries: the file was truncated in the middle of an entry",
+                    head.as_ref().map_or(0, |h| h.seq)
+                ),
+            });
+        }
+        notes.push(format!(
+            "line {line} is cut off ({} bytes, no newline at its end): an entry torn by a crash while it was written, never recorded in the head; the entries before it hold, and the next entry moves those bytes into a file beside the log and records that",
+            torn.len()
+        ));
+    }
+    if let Err(broken) = against_head(head.as_ref(), &lines, &prev, &mut notes) {
+        return Ok(broken);
+    }
+    Ok(Verdict::Holds {
+        entries: written,
+        last_hash: prev,
+        notes,
+    })
+}
+
+/// Checks each line against the one before; returns the last line's hash.
+fn chain(
+    lines: &[Vec<u8>],
+    case: &str,
+    dir: &Path,
+    notes: &mut Vec<String>,
+) -> Result<String, Verdict> {
     let mut prev = String::new();
     for (i, line) in lines.iter().enumerate() {
         let number = i + 1;
         let want = number as u64;
-        let entry: Entry = match serde_json::from_slice(line) {
-            Ok(e) => e,
-            Err(e) => {
-                return Ok(Verdict::Broken {
-                    seq: None,
-                    line: number,
-                    reason: format!("line {number} is not a log entry ({e}): it was edited"),
-                })
-            }
-        };
+        let entry: Entry = serde_json::from_slice(line).map_err(|e| Verdict::Broken {
+            seq: None,
+            line: number,
+            reason: format!("line {number} is not a log entry ({e}): it was edited"),
+        })?;
         if entry.seq != want {
             let why = if entry.seq > want {
                 format!(
@@ -58,7 +104,7 @@ pub fn verify(log: &Log, case: &str) -> Result<Verdict, CaseError> {
             } else {
                 "it was moved here (the lines were reordered or repeated)".to_string()
             };
-            return Ok(Verdict::Broken {
+            return Err(Verdict::Broken {
                 seq: Some(entry.seq),
                 line: number,
                 reason: format!(
@@ -75,7 +121,7 @@ pub fn verify(log: &Log, case: &str) -> Result<Verdict, CaseError> {
             } else {
                 (want, number)
             };
-            return Ok(Verdict::Broken {
+            return Err(Verdict::Broken {
                 seq: Some(seq),
                 line,
                 reason: if number > 1 {
@@ -89,54 +135,98 @@ pub fn verify(log: &Log, case: &str) -> Result<Verdict, CaseError> {
             });
         }
         if entry.case != case {
-            return Ok(Verdict::Broken {
+            return Err(Verdict::Broken {
                 seq: Some(entry.seq),
                 line: number,
                 reason: format!("line {number} belongs to case {}, not {case}", entry.case),
             });
         }
+        if entry.record.action == SET_ASIDE {
+            notes.push(set_aside_note(&entry, dir));
+        }
         prev = line_hash(line);
     }
-    let written = n as u64;
-    let note = match log.recorded_head() {
-        Some(head) if head.seq > written => {
-            return Ok(Verdict::Broken {
-                seq: Some(written + 1),
-                line: n + 1,
-                reason: format!(
-                    "the log ends after entry {written}, but {} entries were written: entries {} to {} were removed from the end (the file was truncated)",
-                    head.seq,
-                    written + 1,
-                    head.seq
-                ),
-            });
-        }
-        Some(head) if head.seq == written && head.hash != prev => {
-            return Ok(Verdict::Broken {
-                seq: Some(written),
-                line: n,
-                reason: format!(
-                    "line {n} (entry {written}) is not the line that was written: it was edited afterwards"
-                ),
-            });
-        }
-        Some(head) if head.seq < written => Some(format!(
-            "the head records {} entries and the log has {written}: the last append was interrupted before it was recorded",
-            head.seq
-        )),
-        Some(_) => None,
-        None if n > 0 => Some(
-            "there is no head file, so lines removed from the end could not be told".to_string(),
-        ),
-        None => None,
-    };
-    Ok(Verdict::Holds {
-        entries: written,
-        last_hash: prev,
-        note,
-    })
+    Ok(prev)
 }
 
+/// What an entry recording torn bytes set aside says, and whether the file still holds them.
+fn set_aside_note(entry: &Entry, dir: &Path) -> String {
+    let p = &entry.record.params;
+    let file = p["file"].as_str().unwrap_or("");
+    let bytes = p["bytes"].as_u64().unwrap_or(0);
+    let sha = p["sha256"].as_str().unwrap_or("");
+    let found = match std::fs::read(dir.join(file)) {
+        _ if file.is_empty() || file.contains('/') => "it names no file beside the log".to_string(),
+        Ok(b) if line_hash(&b) == sha => "the file holds them unchanged".to_string(),
+        Ok(_) => "but the file no longer holds those bytes: it was changed".to_string(),
+        Err(e) => format!("but the file cannot be read ({e})"),
+    };
+    format!(
+        "entry {} records that a crash had torn the entry after entry {}: its {bytes} bytes were set aside in {file} (sha256 {sha}); {found}",
+        entry.seq,
+        entry.seq - 1,
+    )
+}
+
+/// Checks the last lines against the head (the last entry's number and hash, recorded after each
+/// append).
+fn against_head(
+    head: Option<&Head>,
+    lines: &[Vec<u8>],
+    last_hash: &str,
+    notes: &mut Vec<String>,
+) -> Result<(), Verdict> {
+    let written = lines.len() as u64;
+    let n = lines.len();
+    match head {
+        Some(head) if head.seq > written => Err(Verdict::Broken {
+            seq: Some(written + 1),
+            line: n + 1,
+            reason: format!(
+                "the log ends after entry {written}, but {} entries were written: entries {} to {} were removed from the end (the file was truncated)",
+                head.seq,
+                written + 1,
+                head.seq
+            ),
+        }),
+        Some(head) if head.seq == written && head.hash != last_hash => Err(Verdict::Broken {
+            seq: Some(written),
+            line: n,
+            reason: format!(
+                "line {n} (entry {written}) is not the line that was written: it was edited afterwards"
+            ),
+        }),
+        Some(head) if head.seq < written => {
+            // The head stopped at an earlier entry: that entry's line must still be the one
+            // the head recorded.
+            let at = head.seq as usize;
+            if at > 0 && line_hash(&lines[at - 1]) != head.hash {
+                return Err(Verdict::Broken {
+                    seq: Some(head.seq),
+                    line: at,
+                    reason: format!(
+                        "line {at} (entry {}) is not the line the head recorded: it was edited afterwards",
+                        head.seq
+                    ),
+                });
+            }
+            notes.push(format!(
+                "the head records {} entries and the log has {written}: the last append was interrupted before it was recorded",
+                head.seq
+            ));
+            Ok(())
+        }
+        Some(_) => Ok(()),
+        None if n > 0 => {
+            notes.push(
+                "there is no head file, so lines removed from the end could not be told"
+                    .to_string(),
+            );
+            Ok(())
+        }
+        None => Ok(()),
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::super::log::Record;
@@ -183,11 +273,11 @@ mod tests {
             Verdict::Holds {
                 entries,
                 last_hash,
-                note,
+                notes,
             } => {
                 assert_eq!(entries, 5);
                 assert_eq!(last_hash, log.recorded_head().unwrap().hash);
-                assert_eq!(note, None);
+                assert_eq!(notes, Vec::<String>::new());
             }
             v => panic!("{v:?}"),
         }
@@ -253,5 +343,59 @@ mod tests {
             verify(&log, "IR-1").unwrap(),
             Verdict::Holds { entries: 6, .. }
         ));
+    }
+
+    #[test]
+    fn the_head_is_compared_even_when_it_stopped_at_an_earlier_entry() {
+        let (_d, log) = five();
+        // The head says 4 (an append stopped before it moved the head), and line 4 was edited.
+        let lines: Vec<String> = std::fs::read_to_string(&log.path)
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect();
+        let hash4 = line_hash(lines[3].as_bytes());
+        std::fs::write(log.path.with_file_name("head"), format!("4 {hash4}\n")).unwrap();
+        assert!(matches!(
+            verify(&log, "IR-1").unwrap(),
+            Verdict::Holds { entries: 5, .. }
+        ));
+        std::fs::write(log.path.with_file_name("head"), "4 0000\n").unwrap();
+        let (seq, line, reason) = broken_at(&log);
+        assert_eq!((seq, line), (Some(4), 4), "{reason}");
+    }
+
+    /// Verify while another writer appends: it never sees half an append, nor a head that is
+    /// ahead of the log it read. Bounded: 400 appends or 20 seconds.
+    #[test]
+    fn verify_under_appends_always_holds() {
+        let (_d, log) = five();
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let started = std::time::Instant::now();
+        let mut verdicts = 0;
+        std::thread::scope(|s| {
+            let appender = log.clone();
+            let done = &done;
+            s.spawn(move || {
+                for i in 0..400 {
+                    if started.elapsed() > std::time::Duration::from_secs(20) {
+                        break;
+                    }
+                    appender
+                        .append("IR-1", "me", Record::new(format!("b{i}")), Utc::now())
+                        .unwrap();
+                }
+                done.store(true, std::sync::atomic::Ordering::SeqCst);
+            });
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                let v = verify(&log, "IR-1").unwrap();
+                match &v {
+                    Verdict::Holds { notes, .. } if notes.is_empty() => {}
+                    v => panic!("verify raced an append: {v:?}"),
+                }
+                verdicts += 1;
+            }
+        });
+        assert!(verdicts > 10, "only {verdicts} verifies ran alongside");
     }
 }

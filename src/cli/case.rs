@@ -103,13 +103,13 @@ pub async fn run(ctx: &Ctx, command: CaseCommand) -> anyhow::Result<ExitCode> {
                 Verdict::Holds {
                     entries,
                     last_hash,
-                    note,
+                    notes,
                 } => {
                     outln!(
                         "case {}: the chain of {entries} entries holds; the last entry's hash is {last_hash}",
                         case.id
                     );
-                    if let Some(n) = note {
+                    for n in notes {
                         eprintln!("note: {n}");
                     }
                     Ok(ExitCode::SUCCESS)

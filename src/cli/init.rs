@@ -152,7 +152,7 @@ pub fn render(primary_arn: &str, region: Option<&str>, groups: &[AccountRoles]) 
 /// file readable by its owner only (external IDs are not for everyone).
 fn write_new(path: &Path, text: &str) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
-        crate::case::log::create_private_dir(dir)
+        crate::files::create_private_dir(dir)
             .with_context(|| format!("cannot make the folder {}", dir.display()))?;
     }
     let mut o = std::fs::OpenOptions::new();

@@ -37,10 +37,7 @@ fn or_dash(s: Option<&str>) -> String {
     }
 }
 
-/// `2026-11-22T10:04:05Z`
-pub fn rfc3339(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
+pub use crate::time::rfc3339;
 
 // ---- roles ----
 

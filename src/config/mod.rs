@@ -16,8 +16,9 @@ use crate::aws::arn::RoleArn;
 pub const MIN_DURATION: u32 = 900;
 pub const MAX_DURATION: u32 = 43_200;
 
-/// The colours the console's Switch Role page offers (red, orange, yellow, green, blue).
-pub const CONSOLE_COLORS: [&str; 5] = ["F2B0A9", "FBBF93", "FAD791", "B7CA9D", "99BCE3"];
+/// The colours the console's Switch Role page offers: a fact of the console, kept beside the code
+/// that builds its links.
+pub use crate::aws::console::CONSOLE_COLORS;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Config {
@@ -422,15 +423,19 @@ regions = ["us-east-1"]
     }
 
     #[test]
-    fn garbage_never_panics() {
-        for s in [
-            "\u{0}",
-            "[[role]]\n[[role]]",
-            "a=1\na=2",
-            "[defaults]\nregions=[1]",
-            "\"\n",
+    fn garbage_never_panics_and_is_refused_at_its_place() {
+        for (s, line) in [
+            ("\u{0}", 1),
+            ("[[role]]\n[[role]]", 1),
+            ("a=1\na=2", 2),
+            ("[defaults]\nregions=[1]", 2),
+            ("\"\n", 1),
         ] {
-            let _ = parse_str(s);
+            let e = err(s);
+            let at = format!("/etc/rolecall.toml:{line}:");
+            assert!(e.starts_with(&at), "{s:?} should be refused at {at}: {e}");
+            let message = e[at.len()..].split_once(": ").map_or("", |(_, m)| m);
+            assert!(!message.trim().is_empty(), "{s:?}: no message in {e}");
         }
     }
 }

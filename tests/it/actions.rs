@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use crate::common::lab::{sha256, Lab};
-use crate::common::{emulator, enforced_emulator};
+use crate::common::{emulator, enforced_emulator, own_enforced_emulator};
 
 fn actions(entries: &[Value]) -> Vec<String> {
     entries
@@ -593,7 +593,14 @@ fn a_dry_run_refusal_is_explained_and_nothing_is_made() {
 
 #[test]
 fn doctor_says_which_actions_a_role_may_run_and_changes_nothing() {
-    let emu = enforced_emulator();
+    // An emulator of this test's own: no other test changes it meanwhile, so its whole state
+    // can be compared before and after.
+    let emu = &own_enforced_emulator();
+    // AssumeRole is the one thing doctor does: its sessions (STS, and their keys in IAM, which
+    // the account summary counts) are left out; everything else — every instance, volume, snapshot, group and rule, tag, key, IAM
+    // user, role and policy, in every account and region — must be as it was.
+    let skip = ["sts", "iam.AccountSummary"];
+    let before = emu.state(&skip);
     let lab = Lab::open(emu, "", "");
     let checks = |role: &str| -> Vec<Value> {
         let out = lab.rolecall(&["doctor", role, "--json"]);
@@ -628,6 +635,14 @@ fn doctor_says_which_actions_a_role_may_run_and_changes_nothing() {
     for c in &ir {
         assert_eq!(c["status"], "ok", "{c}");
     }
+    let after = emu.state(&skip);
+    let changed: std::collections::BTreeSet<&String> = before
+        .keys()
+        .chain(after.keys())
+        .filter(|k| before.get(*k) != after.get(*k))
+        .collect();
+    assert!(changed.is_empty(), "doctor changed {changed:?}");
+    assert!(before["ec2.Instance"].0 > 0 && before["iam.Role"].0 > 0);
     // DryRun only: no snapshot, no group was made.
     let made = lab.aws(
         "print(json.dumps({'snaps': len(ec2.describe_snapshots(Filters=[{'Name': 'tag:rolecall:doctor', 'Values': ['dry-run']}])['Snapshots']), \

@@ -186,22 +186,64 @@ fn runner(cases: u32) -> RunnerConfig {
     }
 }
 
+/// The config seeds that are valid configs; every other seed must be refused with a located
+/// error (`wrong-types.toml`: values of the wrong type; `edges.toml`: an error after multi-byte
+/// text, whose column must still be right).
+const VALID_CONFIGS: &[&str] = &["demo.toml", "example.toml"];
+
+/// The seed ARNs that are role ARNs; every other line of `arns.txt` must be refused with an error
+/// that quotes it.
+const VALID_ARNS: &[&str] = &[
+    "arn:aws:iam::222222222222:role/ResponderRole",
+    "arn:aws:iam::333333333333:role/audit/Auditor",
+    "arn:aws-us-gov:iam::123456789012:role/a/b/c/R+=,.@-_",
+    "arn:aws-cn:iam::123456789012:role/R",
+];
+
 #[test]
 fn the_corpus_replays_cleanly() {
-    for (name, text) in seeds() {
-        check_config(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let seeds = seeds();
+    for v in VALID_CONFIGS {
+        assert!(seeds.iter().any(|(n, _)| n == v), "{v} is in the corpus");
     }
-    for arn in arn_seeds() {
-        if let Ok(parsed) = arn.parse::<RoleArn>() {
-            assert_eq!(parsed.to_string(), arn);
+    for (name, text) in &seeds {
+        let parsed = rolecall::config::parse(text, Path::new(PATH));
+        if VALID_CONFIGS.contains(&name.as_str()) {
+            if let Err(e) = parsed {
+                panic!("{name} is a valid config, yet: {e}");
+            }
+        } else {
+            let e = match parsed {
+                Ok(_) => panic!("{name} must be refused, and was accepted"),
+                Err(e) => e.to_string(),
+            };
+            assert!(e.starts_with(&format!("{PATH}:")), "{name}: {e}");
+            check_config(text).unwrap_or_else(|e| panic!("{name}: {e}"));
         }
     }
-    // The seeds are what they claim: the demo and example configs are valid, the broken one is not.
-    let seeds = seeds();
-    let get = |n: &str| &seeds.iter().find(|(name, _)| name == n).unwrap().1;
-    assert!(rolecall::config::parse(get("demo.toml"), Path::new(PATH)).is_ok());
-    assert!(rolecall::config::parse(get("example.toml"), Path::new(PATH)).is_ok());
-    assert!(rolecall::config::parse(get("wrong-types.toml"), Path::new(PATH)).is_err());
+    let arns = arn_seeds();
+    for v in VALID_ARNS {
+        assert!(arns.iter().any(|a| a == v), "{v} is in the corpus");
+    }
+    assert!(
+        arns.len() > VALID_ARNS.len() + 5,
+        "the corpus has near misses"
+    );
+    for arn in &arns {
+        match arn.parse::<RoleArn>() {
+            Ok(parsed) => {
+                assert!(VALID_ARNS.contains(&arn.as_str()), "{arn} was accepted");
+                assert_eq!(parsed.to_string(), *arn);
+            }
+            Err(e) => {
+                assert!(
+                    !VALID_ARNS.contains(&arn.as_str()),
+                    "{arn} was refused: {e}"
+                );
+                assert!(e.to_string().contains(arn.as_str()), "{arn}: {e}");
+            }
+        }
+    }
 }
 
 proptest! {
@@ -231,17 +273,70 @@ proptest! {
 proptest! {
     #![proptest_config(runner(3000))]
 
+    /// Any text: a role ARN that prints back as it was given, or an error that quotes it; and
+    /// the region, session name and MFA serial checks agree with the rules they state.
     #[test]
-    fn any_string_parses_to_an_arn_that_prints_back_or_an_error(s in "\\PC{0,120}") {
-        if let Ok(arn) = s.parse::<RoleArn>() {
-            prop_assert_eq!(arn.to_string(), s.clone());
-        } else {
-            let e = s.parse::<RoleArn>().unwrap_err().to_string();
-            prop_assert!(!e.is_empty());
+    fn any_string_parses_to_an_arn_that_prints_back_or_an_error(
+        s in prop_oneof![
+            "\\PC{0,120}",
+            "[a-z]{2}(-[a-z]{1,9}){1,2}-[0-9]{1,2}",
+            "[a-zA-Z0-9_+=,.@é /:-]{0,70}",
+            "arn:aws:iam::[0-9]{12}:(mfa|role)/[a-zA-Z0-9_+=,.@-]{0,8}",
+        ]
+    ) {
+        match s.parse::<RoleArn>() {
+            Ok(arn) => {
+                prop_assert_eq!(arn.to_string(), s.clone());
+                prop_assert!(s.starts_with("arn:") && s.contains(":role/"), "accepted {}", s);
+            }
+            Err(e) => prop_assert!(e.to_string().contains(&s), "the error quotes the input: {}", e),
         }
-        let _ = validate_region(&s);
-        let _ = validate_session_name(&s);
-        let _ = validate_mfa_serial(&s);
+        let name_char = |c: char| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c);
+        let region_rule = s.len() <= 32
+            && s.matches('-').count() >= 2
+            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && s.starts_with(|c: char| c.is_ascii_lowercase())
+            && s.ends_with(|c: char| c.is_ascii_digit())
+            && !s.contains("--");
+        let session_rule = (2..=64).contains(&s.len()) && s.chars().all(name_char);
+        for (what, got, rule) in [
+            ("region", validate_region(&s), region_rule),
+            ("session name", validate_session_name(&s), session_rule),
+        ] {
+            match got {
+                Ok(()) => prop_assert!(rule, "{} {:?} accepted against its rule", what, s),
+                Err(e) => {
+                    prop_assert!(!rule, "{} {:?} refused: {}", what, s, e);
+                    prop_assert!(e.to_string().contains(&s), "the error quotes the input: {}", e);
+                }
+            }
+        }
+        // An MFA device ARN (arn:PARTITION:iam::ACCOUNT:mfa/NAME), or a hardware serial: 9 to
+        // 256 of the name characters, '/' and ':'.
+        let serial_rule = match s.strip_prefix("arn:") {
+            Some(rest) => {
+                let p: Vec<&str> = rest.splitn(5, ':').collect();
+                p.len() == 5
+                    && ["aws", "aws-cn", "aws-us-gov"].contains(&p[0])
+                    && p[1] == "iam"
+                    && p[2].is_empty()
+                    && p[3].len() == 12
+                    && p[3].bytes().all(|b| b.is_ascii_digit())
+                    && p[4].strip_prefix("mfa/").is_some_and(|n| !n.is_empty())
+            }
+            None => {
+                (9..=256).contains(&s.len())
+                    && s.chars().all(|c| name_char(c) || c == '/' || c == ':')
+            }
+        };
+        match validate_mfa_serial(&s) {
+            Ok(()) => prop_assert!(serial_rule, "MFA serial {:?} accepted against its rule", s),
+            Err(e) => {
+                prop_assert!(!serial_rule, "MFA serial {:?} refused: {}", s, e);
+                let e = e.to_string();
+                prop_assert!(e.contains(&s) || e.contains("unknown partition"), "the error names the input: {}", e);
+            }
+        }
     }
 
     /// Near misses: ARN-shaped strings with the wrong partition, service, region, account,

@@ -37,6 +37,12 @@ pub fn enforced_emulator() -> &'static Emulator {
     ENFORCED.get_or_init(|| Emulator::start(true))
 }
 
+/// An IAM-enforcing emulator of the caller's own, that no other test touches: for a test that
+/// compares the whole emulator's state before and after (it stops with the test process).
+pub fn own_enforced_emulator() -> Emulator {
+    Emulator::start(true)
+}
+
 pub fn repo_path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
@@ -158,6 +164,54 @@ impl Emulator {
             home,
             _child: Mutex::new(child),
         }
+    }
+
+    /// Everything the emulator holds, every backend and model (moto's `/moto-api/data.json`),
+    /// as `backend.Model` → the SHA-256 of its objects (each as canonical JSON, sorted), and how
+    /// many there are. `skip` names backends or models to leave out. Left out too: IAM access
+    /// keys of role sessions (which AssumeRole makes; users' keys stay), when a key or role was
+    /// last used, and models with no objects.
+    pub fn state(&self, skip: &[&str]) -> std::collections::BTreeMap<String, (usize, String)> {
+        let python = std::env::var("ROLECALL_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+        let script = r#"
+import hashlib, json, sys, urllib.request
+data = json.load(urllib.request.urlopen(sys.argv[1] + "/moto-api/data.json"))
+skip = set(sys.argv[2:])
+out = {}
+for backend, models in data.items():
+    if backend in skip:
+        continue
+    for model, objects in models.items():
+        name = backend + "." + model
+        if name in skip:
+            continue
+        if name == "iam.AccessKey":
+            objects = [o for o in objects if not o.get("role_arn")]
+        # When a key or role was last used changes with every use, as in AWS: not a change made.
+        objects = [
+            {k: v for k, v in o.items() if "last_used" not in k} if isinstance(o, dict) else o
+            for o in objects
+        ]
+        if not objects:
+            # moto lists a service's (empty) models once something asked it anything.
+            continue
+        rows = sorted(json.dumps(o, sort_keys=True, default=str) for o in objects)
+        out[name] = [len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest()]
+print(json.dumps(out))
+"#;
+        let out = Command::new(python)
+            .arg("-c")
+            .arg(script)
+            .arg(&self.endpoint)
+            .args(skip)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
     }
 
     pub fn primary_key(&self) -> (&str, &str) {
