@@ -196,11 +196,15 @@ fn account_parts(items: Vec<Instance>, accounts: usize) -> Vec<Part> {
                 items: items.by_ref().take(per).map(Row::new).collect(),
                 failures: vec![],
             };
+            let query = rolecall::resources::Query {
+                regions: vec!["us-east-1".into()],
+                window: None,
+            };
             Part::new(
                 Kind::Instances,
                 &arn,
                 Some(format!("account-{a:02}")),
-                vec!["us-east-1".into()],
+                query,
                 Ok(listing),
             )
         })
@@ -218,6 +222,7 @@ fn part_msg(request: u64, part: Part, keys: Vec<String>) -> Msg {
             failures: part.failures,
             ok: part.ok,
             throttled: false,
+            more: false,
         }),
     }
 }

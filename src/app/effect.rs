@@ -6,7 +6,7 @@ use crate::aws::console::Destination;
 use crate::aws::credentials::{Secret, TokenCode};
 use crate::aws::identity::Identity;
 use crate::inventory::Target;
-use crate::resources::{Kind, Row};
+use crate::resources::{Kind, Row, Window};
 use crate::roles::Role;
 
 /// Work `update` asks for.
@@ -84,6 +84,8 @@ pub enum Work {
         kind: Kind,
         role: RoleArn,
         regions: Vec<String>,
+        /// A query kind's time window.
+        window: Option<Window>,
     },
     /// List every account at once, `concurrency` accounts at a time, each account's rows
     /// answered as soon as they are in. The roles in `assume` are assumed first (with that

@@ -110,7 +110,7 @@ impl CaseInfo {
 
 /// Listed rows: each with its search text (computed by the job, off the UI thread; empty:
 /// computed on arrival), and what failed (regions, or the whole account).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Rows {
     pub rows: Vec<Row>,
     pub keys: Vec<String>,
@@ -119,6 +119,9 @@ pub struct Rows {
     pub ok: bool,
     /// AWS throttled it and it was listed again after a pause (every-account listings).
     pub throttled: bool,
+    /// A page of a role's listing with more to come (a query kind's); the last answer has
+    /// `false`.
+    pub more: bool,
 }
 
 /// What the UI knows of a session: never the credentials themselves.

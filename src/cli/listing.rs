@@ -13,7 +13,8 @@ use crate::aws::identity::caller_identity;
 use crate::aws::target::RoleTarget;
 use crate::aws::AwsError;
 use crate::inventory::Part;
-use crate::resources::{write_csv, Kind, Reach, Row};
+use crate::resources::{write_csv, Kind, Query, Reach, Row};
+use futures::StreamExt;
 
 /// How rows are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,18 +87,28 @@ pub async fn list(ctx: &Ctx, kind: Kind, args: ListArgs) -> anyhow::Result<ExitC
         session.credentials.provider(),
         ctx.config.defaults.page_size,
     );
-    let (part, _) = crate::inventory::list_role(
-        &aws,
-        &ctx.journal,
-        kind,
-        &role.arn,
-        &target,
-        regions.clone(),
-    )
-    .await
-    .map_err(|e| {
-        anyhow::anyhow!("list was done but could not be recorded, so it is not reported: {e}")
-    })?;
+    let query = Query::of(kind, regions.clone(), chrono::Utc::now());
+    let pages = crate::inventory::list_role(&aws, &ctx.journal, kind, &role.arn, &target, &query);
+    let mut pages = std::pin::pin!(pages);
+    // Every page, recorded as it came; printed together.
+    let mut part: Option<Part> = None;
+    while let Some(page) = pages.next().await {
+        let (page, _) = page.map_err(|e| {
+            anyhow::anyhow!("list was done but could not be recorded, so it is not reported: {e}")
+        })?;
+        part = Some(match part {
+            None => page,
+            Some(mut all) => {
+                all.rows.extend(page.rows);
+                all.failures.extend(page.failures);
+                all.ok |= page.ok;
+                all
+            }
+        });
+    }
+    let Some(part) = part else {
+        bail!("{} listed nothing: no page came back", role.arn);
+    };
     for f in &part.failures {
         eprintln!("warning: {}", f.error);
         if let Some(h) = &f.error.hint {

@@ -25,7 +25,7 @@ use crate::aws::target::{Listing, RoleTarget};
 use crate::aws::{Aws, AwsError};
 use crate::case::{records, CaseError, Entry, Journal};
 use crate::config::Config;
-use crate::resources::{Failure, Kind, Origin, Reach, Row};
+use crate::resources::{Failure, Kind, Origin, Query, Reach, Row, Window};
 use crate::roles::Role;
 
 /// Everything listed, sorted by account, and every failure.
@@ -41,17 +41,24 @@ pub struct Inventory {
     pub throttled: usize,
 }
 
-/// One account to list: the role to list it through and the regions to look in.
+/// One account to list: the role to list it through, the regions to look in, and for a query
+/// kind the time window (the same for every account of a listing).
 #[derive(Debug, Clone)]
 pub struct Target {
     pub role: Role,
     pub account_name: Option<String>,
     pub regions: Vec<String>,
+    pub window: Option<Window>,
 }
 
 impl Target {
     /// The role's own regions, or `regions_override` when not empty.
-    pub fn new(role: Role, config: &Config, regions_override: &[String]) -> Target {
+    pub fn new(
+        role: Role,
+        config: &Config,
+        regions_override: &[String],
+        window: Option<Window>,
+    ) -> Target {
         let regions = if regions_override.is_empty() {
             role.regions(&config.defaults)
         } else {
@@ -64,6 +71,15 @@ impl Target {
                 .or_else(|| role.account_name.clone()),
             role,
             regions,
+            window,
+        }
+    }
+
+    /// What listing this account asks for.
+    pub fn query(&self) -> Query {
+        Query {
+            regions: self.regions.clone(),
+            window: self.window,
         }
     }
 }
@@ -71,9 +87,11 @@ impl Target {
 /// One account's answer: its rows and what failed, as soon as it is in.
 #[derive(Debug, Clone)]
 pub struct Part {
-    /// The role the account was listed through, and in which regions.
+    /// The role the account was listed through, in which regions, and (a query kind) over what
+    /// time.
     pub role: RoleArn,
     pub regions: Vec<String>,
+    pub window: Option<Window>,
     /// Each with the account and role it came through.
     pub rows: Vec<Row>,
     pub failures: Vec<Failure>,
@@ -94,9 +112,10 @@ impl Part {
         kind: Kind,
         role: &RoleArn,
         account_name: Option<String>,
-        regions: Vec<String>,
+        query: Query,
         outcome: Result<Listing<Row>, AwsError>,
     ) -> Part {
+        let Query { regions, window } = query;
         let listing = match outcome {
             Err(e) => {
                 return Part {
@@ -107,6 +126,7 @@ impl Part {
                     listed: false,
                     role: role.clone(),
                     regions,
+                    window,
                 }
             }
             Ok(listing) => listing,
@@ -136,6 +156,7 @@ impl Part {
             failures,
             role: role.clone(),
             regions,
+            window,
         }
     }
 
@@ -160,13 +181,19 @@ impl Part {
         if !self.listed {
             return Ok(None);
         }
-        let record = records::listed(
+        let mut record = records::listed(
             &self.role,
             kind.noun(),
             &Part::places(kind, &self.regions),
             self.rows.len(),
             &self.failures,
         );
+        if let Some(w) = &self.window {
+            record.params["window"] = serde_json::json!({
+                "start": crate::time::rfc3339(&w.start),
+                "end": crate::time::rfc3339(&w.end),
+            });
+        }
         journal.record(aws, record).await
     }
 
@@ -180,21 +207,44 @@ impl Part {
     }
 }
 
-/// Lists `kind` through `role` (`target`: as the role) in `regions`, and records it before it
-/// is returned, with the entry written: what the CLI and the TUI do for one role. The rows carry
-/// the account and role they came through.
-pub async fn list_role(
-    aws: &Aws,
-    journal: &Journal,
+/// Lists `kind` through `role` (`target`: as the role) page by page, each page recorded before
+/// it is given, with the entry written: what the CLI and the TUI do for one role. A kind listed
+/// whole is one page; a query kind's pages come as AWS gives them. The rows carry the account
+/// and role they came through. A page that cannot be recorded ends it.
+pub fn list_role<'a>(
+    aws: &'a Aws,
+    journal: &'a Journal,
     kind: Kind,
-    role: &RoleArn,
-    target: &RoleTarget,
-    regions: Vec<String>,
-) -> Result<(Part, Option<Entry>), CaseError> {
-    let listing = kind.spec().list(target, &regions).await;
-    let part = Part::new(kind, role, None, regions, Ok(listing));
-    let entry = part.record(kind, aws, journal).await?;
-    Ok((part, entry))
+    role: &'a RoleArn,
+    target: &'a RoleTarget,
+    query: &'a Query,
+) -> impl Stream<Item = Result<(Part, Option<Entry>), CaseError>> + 'a {
+    let pages = kind
+        .spec()
+        .pages(target, query)
+        .then(move |page| async move {
+            let part = Part::new(kind, role, None, query.clone(), Ok(page));
+            let entry = part.record(kind, aws, journal).await?;
+            Ok((part, entry))
+        });
+    // Nothing after a page that could not be recorded.
+    pages.scan(false, |failed, item| {
+        let stop = *failed;
+        *failed |= item.is_err();
+        futures::future::ready((!stop).then_some(item))
+    })
+}
+
+/// Every page of `kind` for `query`, as one listing: what an account of an every-account
+/// listing gives.
+pub async fn whole(kind: Kind, target: &RoleTarget, query: &Query) -> Listing<Row> {
+    let mut pages = kind.spec().pages(target, query);
+    let mut all = Listing::default();
+    while let Some(mut page) = pages.next().await {
+        all.items.append(&mut page.items);
+        all.failures.append(&mut page.failures);
+    }
+    all
 }
 
 fn is_throttled(outcome: &Result<Listing<Row>, AwsError>) -> bool {
@@ -221,7 +271,7 @@ where
     S: Stream<Item = Target> + Unpin,
     C: Fn(&Target) -> CF,
     CF: Future<Output = Result<RoleCredentials, AwsError>>,
-    L: Fn(RoleCredentials, Vec<String>) -> LF + Clone,
+    L: Fn(RoleCredentials, Query) -> LF + Clone,
     LF: Future<Output = Listing<Row>>,
 {
     let job = move |target: Target, attempt: u32| {
@@ -232,7 +282,7 @@ where
                 tokio::time::sleep(retry_delay(attempt)).await;
             }
             let outcome = match session.await {
-                Ok(c) => Ok(list(c, target.regions.clone()).await),
+                Ok(c) => Ok(list(c, target.query()).await),
                 Err(e) => Err(e),
             };
             (target, attempt, outcome)
@@ -303,13 +353,9 @@ where
                     continue;
                 }
                 limit.listed();
-                let mut part = Part::new(
-                    kind,
-                    &target.role.arn,
-                    target.account_name,
-                    target.regions,
-                    outcome,
-                );
+                let query = target.query();
+                let mut part =
+                    Part::new(kind, &target.role.arn, target.account_name, query, outcome);
                 part.throttled = attempt;
                 return Some((part, (queue, running, limit, job, calls, incoming)));
             }
@@ -374,10 +420,12 @@ pub async fn fan_out(
     progress: impl Fn(usize, usize),
 ) -> Inventory {
     let concurrency = config.defaults.concurrency as usize;
+    // One window for every account of a query kind's listing.
+    let window = Query::of(kind, Vec::new(), chrono::Utc::now()).window;
     let accounts = std::cell::RefCell::new(OnePerAccount::default());
     let targets = roles.filter_map(|role| {
         let chosen = accounts.borrow_mut().offer(role);
-        futures::future::ready(chosen.map(|r| Target::new(r, config, regions_override)))
+        futures::future::ready(chosen.map(|r| Target::new(r, config, regions_override, window)))
     });
     let mut inventory = Inventory {
         rows: Vec::new(),
@@ -405,9 +453,9 @@ pub async fn fan_out(
         }
     };
     let page_size = config.defaults.page_size;
-    let with = move |credentials, regions: Vec<String>| {
+    let with = move |credentials, query: Query| {
         let target = RoleTarget::new(aws.clone(), credentials, page_size);
-        async move { kind.spec().list(&target, &regions).await }
+        async move { whole(kind, &target, &query).await }
     };
     let mut results = std::pin::pin!(parts(kind, targets, concurrency, assume, with));
     // Each account's rows apart, put together once at the end: one vector grown by doubling to

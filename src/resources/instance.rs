@@ -50,6 +50,7 @@ impl Resource for Instance {
         aliases: &["inst", "ec2", "i"],
         key: Some('i'),
         reach: Reach::Regional,
+        window: None,
         id_prefix: "i-",
     };
 

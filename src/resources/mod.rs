@@ -27,7 +27,10 @@ pub use fields::{
     tags_text, time_text, Column, Field, Head, Look,
 };
 pub use instance::{describe_instance, Instance};
-pub use row::{to_csv, write_csv, DetailLine, Details, Item, Lookup, Origin, Resource, Row, Spec};
+pub use row::{
+    to_csv, write_csv, DetailLine, Details, Item, Lookup, Origin, Query, Resource, Row, Spec,
+    Window,
+};
 pub use security_group::{Rule, SecurityGroup};
 pub use volume::{describe_volumes, Volume};
 
@@ -63,6 +66,10 @@ pub struct About {
     /// The key that opens it from another table (`None`: only `:` names it).
     pub key: Option<char>,
     pub reach: Reach,
+    /// A query kind (events, findings) asks for what happened over a time window — by default
+    /// this long up to now — and gets its rows page by page, newest first; `None`: a kind listed
+    /// whole, as it is now.
+    pub window: Option<std::time::Duration>,
     /// What its ids start with (`i-`): an id given on the command line is checked against it.
     pub id_prefix: &'static str,
 }

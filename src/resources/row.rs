@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use futures::future::BoxFuture;
+use futures::stream::{BoxStream, Stream, StreamExt};
 use serde::Serialize;
 
 use super::fields::{Column, Field, Head, Look};
@@ -31,6 +32,14 @@ pub trait Resource: Serialize + Clone + Debug + Send + Sync + 'static {
     /// Every one the role sees in `regions` (all pages, regions in parallel; a kind that is
     /// listed once per account uses the first region for its endpoint), and what failed.
     fn list(target: &RoleTarget, regions: &[String]) -> impl Future<Output = Listing<Self>> + Send;
+    /// Its rows page by page as AWS gives them: for a query kind, newest first within
+    /// `query.window`. A kind listed whole gives one page, its `list`.
+    fn pages<'a>(
+        target: &'a RoleTarget,
+        query: &'a Query,
+    ) -> impl Stream<Item = Listing<Self>> + Send + 'a {
+        futures::stream::once(Self::list(target, &query.regions))
+    }
     /// What the details pane shows of it.
     fn details(&self, ctx: &Lookup) -> Details;
     /// Where the console shows one (by id): its service and the page's `#` fragment.
@@ -54,6 +63,8 @@ pub trait Spec: Sync {
         target: &'a RoleTarget,
         regions: &'a [String],
     ) -> BoxFuture<'a, Listing<Row>>;
+    /// The rows page by page ([`Resource::pages`]).
+    fn pages<'a>(&self, target: &'a RoleTarget, query: &'a Query) -> BoxStream<'a, Listing<Row>>;
     /// The console's service and `#` fragment of the one with this id; `None` when the id does
     /// not look like one of this kind's.
     fn console_page(&self, id: &str) -> Option<(&'static str, String)>;
@@ -112,6 +123,10 @@ impl<T: Resource> Spec for Of<T> {
         Box::pin(async move { T::list(target, regions).await.map(Row::new) })
     }
 
+    fn pages<'a>(&self, target: &'a RoleTarget, query: &'a Query) -> BoxStream<'a, Listing<Row>> {
+        T::pages(target, query).map(|l| l.map(Row::new)).boxed()
+    }
+
     fn console_page(&self, id: &str) -> Option<(&'static str, String)> {
         let prefix = T::ABOUT.id_prefix;
         let tail = id.strip_prefix(prefix)?;
@@ -121,6 +136,53 @@ impl<T: Resource> Spec for Of<T> {
 
     fn example(&self) -> Row {
         Row::new(T::example())
+    }
+}
+
+/// What a listing asks for: where, and for a query kind over what time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    pub regions: Vec<String>,
+    pub window: Option<Window>,
+}
+
+impl Query {
+    /// `kind` in `regions`; over its default window up to `now` when it is a query kind.
+    pub fn of(kind: Kind, regions: Vec<String>, now: DateTime<Utc>) -> Query {
+        Query {
+            regions,
+            window: kind.about().window.map(|span| Window::last(span, now)),
+        }
+    }
+}
+
+/// A time window a query kind looks in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+impl Window {
+    /// The `span` up to `now`.
+    pub fn last(span: std::time::Duration, now: DateTime<Utc>) -> Window {
+        let span = chrono::Duration::from_std(span).unwrap_or(chrono::Duration::zero());
+        Window {
+            start: now - span,
+            end: now,
+        }
+    }
+
+    /// How a title says it: "last 24h" (`humantime`'s words), and the times in `tz`.
+    pub fn label(&self, tz: FixedOffset) -> String {
+        let span = (self.end - self.start).to_std().unwrap_or_default();
+        let fmt = "%m-%d %H:%M";
+        format!(
+            "last {} ({}–{})",
+            humantime::format_duration(span),
+            self.start.with_timezone(&tz).format(fmt),
+            self.end.with_timezone(&tz).format(fmt)
+        )
     }
 }
 

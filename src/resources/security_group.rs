@@ -114,6 +114,7 @@ impl Resource for SecurityGroup {
         aliases: &["sg", "sgs", "groups"],
         key: None,
         reach: Reach::Regional,
+        window: None,
         id_prefix: "sg-",
     };
 

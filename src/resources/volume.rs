@@ -45,6 +45,7 @@ impl Resource for Volume {
         aliases: &["vol", "ebs", "v"],
         key: Some('v'),
         reach: Reach::Regional,
+        window: None,
         id_prefix: "vol-",
     };
 

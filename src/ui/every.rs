@@ -4,12 +4,12 @@
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
-use super::table::{count, view, Chrome};
+use super::table::{count, view, window, Chrome};
 use super::Theme;
 use crate::app::state::{AllView, State};
 
 /// The frame of an every-account table: how many accounts answered, and which failed.
-pub fn chrome(all: &AllView, loading: bool) -> Chrome {
+pub fn chrome(all: &AllView, state: &State, loading: bool) -> Chrome {
     let what = all.table.kind.noun();
     let table = &all.table;
     let accounts = format!(
@@ -26,7 +26,11 @@ pub fn chrome(all: &AllView, loading: bool) -> Chrome {
     } else {
         format!("{accounts}{throttled}")
     };
-    let title = format!(" {what} of every account [{}] · {progress} ", count(table));
+    let title = format!(
+        " {what} of every account{} [{}] · {progress} ",
+        window(table, state),
+        count(table)
+    );
     let bottom = (!all.table.failures.is_empty()).then(|| {
         let shown: Vec<String> = all
             .table
@@ -95,6 +99,6 @@ pub fn chrome(all: &AllView, loading: bool) -> Chrome {
 
 /// An every-account table view.
 pub fn draw(frame: &mut Frame, area: Rect, all: &AllView, state: &State, theme: &Theme) {
-    let chrome = chrome(all, state.is_listing(state.view));
+    let chrome = chrome(all, state, state.is_listing(state.view));
     view(frame, area, &all.table, chrome, state, theme);
 }

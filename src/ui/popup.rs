@@ -75,60 +75,61 @@ fn scrolling(
     );
 }
 
+/// The keys of the view under the popup, as the binding table has them.
+fn help(frame: &mut Frame, state: &State, scroll: u16, theme: &Theme) {
+    let area = frame.area();
+    let view = state.view;
+    let name = match view {
+        View::Tree => "roles tree".to_string(),
+        View::Table { kind, every: false } => kind.noun().to_string(),
+        View::Table { kind, every: true } => format!("every-account {}", kind.noun()),
+        View::Sessions => "sessions".to_string(),
+        View::CaseLog => "case log".to_string(),
+        View::Jobs => "jobs".to_string(),
+    };
+    let mut lines = vec![Line::from(Span::styled(
+        format!("keys in the {name} view"),
+        theme.header(),
+    ))];
+    let mut moves = Vec::new();
+    for b in bindings_for(view, false) {
+        if is_move(b.action) {
+            moves.push(b.label.as_ref());
+            continue;
+        }
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<8}", b.label), theme.key()),
+            Span::raw(b.help.as_ref()),
+        ]));
+    }
+    if !moves.is_empty() {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {}", moves.join(" ")), theme.key()),
+            Span::raw("  move: row, page, first, last"),
+        ]));
+    }
+    lines.push(Line::from(vec![
+        Span::styled("  Ctrl-C  ", theme.key()),
+        Span::raw("quit from anywhere"),
+    ]));
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let rect = centered(area, 78, height);
+    scrolling(
+        frame,
+        rect,
+        Line::from(Span::styled(" help (Esc closes) ", theme.title())),
+        Vec::new(),
+        lines,
+        scroll,
+        theme,
+    );
+}
+
 pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     let area = frame.area();
     match &state.popup {
         None => {}
-        Some(Popup::Help { scroll }) => {
-            let mut lines = Vec::new();
-            let view = state.view;
-            let name = match view {
-                View::Tree => "roles tree".to_string(),
-                View::Table { kind, every: false } => kind.noun().to_string(),
-                View::Table { kind, every: true } => format!("every-account {}", kind.noun()),
-                View::Sessions => "sessions".to_string(),
-                View::CaseLog => "case log".to_string(),
-                View::Jobs => "jobs".to_string(),
-            };
-            {
-                lines.push(Line::from(Span::styled(
-                    format!("keys in the {name} view"),
-                    theme.header(),
-                )));
-                let mut moves = Vec::new();
-                for b in bindings_for(view, false) {
-                    if is_move(b.action) {
-                        moves.push(b.label.as_ref());
-                        continue;
-                    }
-                    lines.push(Line::from(vec![
-                        Span::styled(format!("  {:<8}", b.label), theme.key()),
-                        Span::raw(b.help.as_ref()),
-                    ]));
-                }
-                if !moves.is_empty() {
-                    lines.push(Line::from(vec![
-                        Span::styled(format!("  {}", moves.join(" ")), theme.key()),
-                        Span::raw("  move: row, page, first, last"),
-                    ]));
-                }
-            }
-            lines.push(Line::from(vec![
-                Span::styled("  Ctrl-C  ", theme.key()),
-                Span::raw("quit from anywhere"),
-            ]));
-            let height = (lines.len() as u16 + 2).min(area.height);
-            let rect = centered(area, 78, height);
-            scrolling(
-                frame,
-                rect,
-                Line::from(Span::styled(" help (Esc closes) ", theme.title())),
-                Vec::new(),
-                lines,
-                *scroll,
-                theme,
-            );
-        }
+        Some(Popup::Help { scroll }) => help(frame, state, *scroll, theme),
         Some(Popup::Command { input }) => {
             let line = Line::from(vec![
                 Span::styled(":", theme.key()),

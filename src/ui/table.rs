@@ -184,7 +184,19 @@ fn title(what: &str, table: &TableView, state: &State) -> String {
         .as_ref()
         .map(|r| state.role_title(r))
         .unwrap_or_default();
-    format!(" {what} of {role} [{}] ", count(table))
+    format!(
+        " {what} of {role}{} [{}] ",
+        window(table, state),
+        count(table)
+    )
+}
+
+/// " · last 1day (11-21 18:00–11-22 18:00)" for a query kind's table: the window it shows.
+pub fn window(table: &TableView, state: &State) -> String {
+    table
+        .window
+        .map(|w| format!(" · {}", w.label(state.tz)))
+        .unwrap_or_default()
 }
 
 /// What failed, in a word each, under a table: the status line has the whole story but may be

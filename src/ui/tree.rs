@@ -102,78 +102,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let height = usize::from(inner.height.saturating_sub(1));
     for (i, row) in rows.iter().enumerate().skip(state.tree.offset).take(height) {
         let mut line = match *row {
-            TreeRow::Account(a) => {
-                let acc = &state.accounts[a];
-                let fold = if acc.expanded || !state.tree.filter.is_empty() {
-                    "▾"
-                } else {
-                    "▸"
-                };
-                let mut spans = vec![
-                    Span::raw(format!("{fold} ")),
-                    Span::styled(acc.id.clone(), theme.account(acc.color.as_deref())),
-                ];
-                // Names padded to one width, so what follows them lines up down the tree.
-                if account_width > 0 {
-                    let name = acc.name.as_deref().unwrap_or("");
-                    spans.push(Span::raw("  "));
-                    spans.push(Span::styled(
-                        format!("{name:<account_width$}"),
-                        theme.account(acc.color.as_deref()),
-                    ));
-                }
-                match state.folded_role(a) {
-                    // A folded account with one role shows it, and its session.
-                    Some(role) => {
-                        spans.push(Span::styled(
-                            format!("  {}  ", role.arn.name_with_path()),
-                            theme.dim(),
-                        ));
-                        spans.push(session_label(state.session_status(&role.arn), false, theme));
-                    }
-                    _ => spans.push(Span::styled(
-                        format!(
-                            "  {} role{}",
-                            acc.roles.len(),
-                            if acc.roles.len() == 1 { "" } else { "s" }
-                        ),
-                        theme.dim(),
-                    )),
-                }
-                Line::from(spans)
-            }
-            TreeRow::Role(a, r) => {
-                let role = &state.accounts[a].roles[r];
-                let mut needs = Vec::new();
-                if role.external_id.is_some() {
-                    needs.push("ext-id");
-                }
-                if role.mfa_serial.is_some() {
-                    needs.push("mfa");
-                }
-                // Where a role not in the config came from.
-                match role.source {
-                    crate::roles::RoleSource::Config => {}
-                    other => needs.push(other.as_str()),
-                }
-                let needs = if needs.is_empty() {
-                    String::new()
-                } else {
-                    format!(" [{}]", needs.join(","))
-                };
-                Line::from(vec![
-                    Span::raw("    "),
-                    Span::raw(format!("{:<label_width$}", role.arn.name_with_path())),
-                    Span::raw("  "),
-                    Span::styled(
-                        format!("{:<name_width$}", role.name.as_deref().unwrap_or("")),
-                        theme.key(),
-                    ),
-                    Span::raw("  "),
-                    session_label(state.session_status(&role.arn), true, theme),
-                    Span::styled(needs, theme.dim()),
-                ])
-            }
+            TreeRow::Account(a) => account_line(state, a, account_width, theme),
+            TreeRow::Role(a, r) => role_line(state, a, r, (label_width, name_width), theme),
         };
         if i == state.tree.selected {
             line = line.style(theme.selected());
@@ -181,4 +111,88 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         lines.push(line);
     }
     frame.render_widget(Paragraph::new(lines).style(Style::default()), inner);
+}
+
+/// An account's line: its id and name in its colour, then its roles' count (or, folded with one
+/// role, that role and its session).
+fn account_line(state: &State, a: usize, account_width: usize, theme: &Theme) -> Line<'static> {
+    let acc = &state.accounts[a];
+    let fold = if acc.expanded || !state.tree.filter.is_empty() {
+        "▾"
+    } else {
+        "▸"
+    };
+    let mut spans = vec![
+        Span::raw(format!("{fold} ")),
+        Span::styled(acc.id.clone(), theme.account(acc.color.as_deref())),
+    ];
+    // Names padded to one width, so what follows them lines up down the tree.
+    if account_width > 0 {
+        let name = acc.name.as_deref().unwrap_or("");
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(
+            format!("{name:<account_width$}"),
+            theme.account(acc.color.as_deref()),
+        ));
+    }
+    match state.folded_role(a) {
+        // A folded account with one role shows it, and its session.
+        Some(role) => {
+            spans.push(Span::styled(
+                format!("  {}  ", role.arn.name_with_path()),
+                theme.dim(),
+            ));
+            spans.push(session_label(state.session_status(&role.arn), false, theme));
+        }
+        _ => spans.push(Span::styled(
+            format!(
+                "  {} role{}",
+                acc.roles.len(),
+                if acc.roles.len() == 1 { "" } else { "s" }
+            ),
+            theme.dim(),
+        )),
+    }
+    Line::from(spans)
+}
+
+/// A role's line: its name with path, its short name, its session, what it needs; `widths` line
+/// them up down the tree.
+fn role_line(
+    state: &State,
+    a: usize,
+    r: usize,
+    (label_width, name_width): (usize, usize),
+    theme: &Theme,
+) -> Line<'static> {
+    let role = &state.accounts[a].roles[r];
+    let mut needs = Vec::new();
+    if role.external_id.is_some() {
+        needs.push("ext-id");
+    }
+    if role.mfa_serial.is_some() {
+        needs.push("mfa");
+    }
+    // Where a role not in the config came from.
+    match role.source {
+        crate::roles::RoleSource::Config => {}
+        other => needs.push(other.as_str()),
+    }
+    let needs = if needs.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", needs.join(","))
+    };
+    Line::from(vec![
+        Span::raw("    "),
+        Span::raw(format!("{:<label_width$}", role.arn.name_with_path())),
+        Span::raw("  "),
+        Span::styled(
+            format!("{:<name_width$}", role.name.as_deref().unwrap_or("")),
+            theme.key(),
+        ),
+        Span::raw("  "),
+        session_label(state.session_status(&role.arn), true, theme),
+        Span::styled(needs, theme.dim()),
+    ])
 }

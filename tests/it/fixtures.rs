@@ -126,6 +126,7 @@ pub fn rows<T: Resource>(items: Vec<T>, failures: Vec<Failure>) -> Rows {
         ok: true,
         failures,
         throttled: false,
+        more: false,
     }
 }
 
@@ -176,6 +177,7 @@ fn part_rows(part: Part) -> Rows {
         failures: part.failures,
         ok: part.ok,
         throttled: part.throttled > 0,
+        more: false,
     }
 }
 
@@ -197,6 +199,7 @@ pub fn listing_job(fx: &[Effect]) -> (u64, Kind, String, Vec<String>) {
                     kind,
                     role,
                     regions,
+                    ..
                 },
         })] => (*id, *kind, role.to_string(), regions.clone()),
         other => panic!("expected a listing, got {other:?}"),
@@ -307,24 +310,20 @@ pub fn part<T: Resource>(s: &State, role: &str, items: Vec<T>) -> Part {
         items: items.into_iter().map(Row::new).collect(),
         failures: vec![],
     };
-    Part::new(
-        T::KIND,
-        &role.arn,
-        account_name,
-        role.regions(&s.defaults),
-        Ok(listing),
-    )
+    let query = rolecall::resources::Query {
+        regions: role.regions(&s.defaults),
+        window: None,
+    };
+    Part::new(T::KIND, &role.arn, account_name, query, Ok(listing))
 }
 
 /// An account's answer when it could not be listed at all.
 pub fn failed_part(role: &str, error: rolecall::aws::AwsError) -> Part {
-    Part::new(
-        Kind::Instances,
-        &arn(role),
-        None,
-        vec!["us-east-1".into()],
-        Err(error),
-    )
+    let query = rolecall::resources::Query {
+        regions: vec!["us-east-1".into()],
+        window: None,
+    };
+    Part::new(Kind::Instances, &arn(role), None, query, Err(error))
 }
 
 /// Staging's two instances, in their own address range.

@@ -68,6 +68,7 @@ fn role_table(kind: Kind, size: (u16, u16)) -> State {
             failures: vec![],
             ok: true,
             throttled: false,
+            more: false,
         };
         update(&mut s, listed(kind, request, rows));
     }
@@ -118,13 +119,11 @@ fn every_kind_is_listed_in_every_account_in_the_tui() {
                 items: examples(kind),
                 failures: vec![],
             };
-            let part = Part::new(
-                kind,
-                &role.arn,
-                name,
-                role.regions(&s.defaults),
-                Ok(listing),
-            );
+            let query = rolecall::resources::Query {
+                regions: role.regions(&s.defaults),
+                window: None,
+            };
+            let part = Part::new(kind, &role.arn, name, query, Ok(listing));
             update(&mut s, every(kind, request, part));
         }
         let t = s.table(s.view).unwrap();

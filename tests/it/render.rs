@@ -478,3 +478,20 @@ fn tree_with_an_organizations_folded_accounts() {
     update(&mut s, code(KeyCode::Esc));
     insta::assert_snapshot!(render(&s));
 }
+
+/// A query kind's table says the window it looks in (the kinds of the next issues: events,
+/// findings); drawn here on a table given a window.
+#[test]
+fn a_query_window_shows_in_the_title() {
+    let mut s = with_prod_instances((120, 30));
+    let end = now();
+    s.tables.get_mut(Kind::Instances).window = Some(rolecall::resources::Window {
+        start: end - chrono::Duration::hours(24),
+        end,
+    });
+    let screen = render(&s);
+    assert!(
+        screen.contains("instances of prod-responder @ 222222222222 (prod) · last 1day (11-21 18:00–11-22 18:00) [4]"),
+        "{screen}"
+    );
+}

@@ -1224,3 +1224,109 @@ fn an_organizations_list_older_than_its_max_age_is_read_again_in_the_background(
         "the tree keeps its roles meanwhile"
     );
 }
+
+/// A page of a role's listing, with more to come or (`more: false`) the last.
+fn page(kind: Kind, request: u64, items: Vec<Instance>, failures: Vec<Failure>, more: bool) -> Msg {
+    listed(
+        kind,
+        request,
+        Rows {
+            more,
+            ..rows(items, failures)
+        },
+    )
+}
+
+#[test]
+fn a_listing_that_comes_in_pages_fills_in_and_the_last_page_ends_it() {
+    let mut s = state((100, 30));
+    let request = open_prod(&mut s);
+    update(&mut s, listed_instances(request, prod_instances()));
+    let fx = update(&mut s, key('r'));
+    let request = listing_job(&fx).0;
+    let all = prod_instances();
+    // The first page replaces what was there; the cursor follows its row as more come.
+    update(
+        &mut s,
+        page(Kind::Instances, request, all[..2].to_vec(), vec![], true),
+    );
+    let t = s.tables.get(Kind::Instances);
+    assert_eq!(
+        t.items.len(),
+        2,
+        "the earlier rows went with the first page"
+    );
+    assert!(s.is_listing(INSTANCES), "more pages to come");
+    update(&mut s, key('j'));
+    let on = as_::<Instance>(s.tables.get(Kind::Instances).selected_item().unwrap())
+        .instance_id
+        .clone();
+    update(
+        &mut s,
+        page(Kind::Instances, request, all[2..3].to_vec(), vec![], true),
+    );
+    assert_eq!(s.tables.get(Kind::Instances).items.len(), 3);
+    assert_eq!(
+        as_::<Instance>(s.tables.get(Kind::Instances).selected_item().unwrap()).instance_id,
+        on,
+        "the cursor stays on its row"
+    );
+    // The last page: one region failed; the rows of every page stay, the status says why.
+    let timeout = AwsError::new(ErrorKind::Timeout, "DescribeInstances", "region eu-west-1");
+    let failed = vec![region_failure(PROD, "eu-west-1", timeout)];
+    update(
+        &mut s,
+        page(Kind::Instances, request, all[3..].to_vec(), failed, false),
+    );
+    let t = s.tables.get(Kind::Instances);
+    assert_eq!(t.items.len(), 4);
+    assert!(t.error.is_none());
+    assert_eq!(t.failures.len(), 1);
+    assert!(!s.is_listing(INSTANCES), "the last page ends it");
+    let status = s.status.clone().unwrap();
+    assert!(
+        status.error && status.text.contains("1 region failed"),
+        "{status:?}"
+    );
+    // A page of a listing that was replaced is dropped.
+    update(
+        &mut s,
+        page(Kind::Instances, request, all[..1].to_vec(), vec![], true),
+    );
+    assert_eq!(s.tables.get(Kind::Instances).items.len(), 4);
+}
+
+#[test]
+fn pages_that_all_fail_show_the_error_not_an_empty_table() {
+    let mut s = state((100, 30));
+    let request = open_prod(&mut s);
+    let denied = |region: &str| {
+        region_failure(
+            PROD,
+            region,
+            AwsError::new(ErrorKind::AccessDenied, "DescribeInstances", region),
+        )
+    };
+    update(
+        &mut s,
+        page(
+            Kind::Instances,
+            request,
+            vec![],
+            vec![denied("us-east-1")],
+            true,
+        ),
+    );
+    update(
+        &mut s,
+        page(
+            Kind::Instances,
+            request,
+            vec![],
+            vec![denied("eu-west-1")],
+            false,
+        ),
+    );
+    let t = s.tables.get(Kind::Instances);
+    assert_eq!(t.error.as_ref().unwrap().kind, ErrorKind::AccessDenied);
+}

@@ -22,7 +22,7 @@ use crate::aws::{Aws, AwsError, ErrorKind, LazyAws};
 use crate::case::{export, records, CaseError, CaseId, Cases, Journal, Record};
 use crate::config::Config;
 use crate::inventory::{self, Part, Target};
-use crate::resources::{Kind, Row};
+use crate::resources::{Kind, Query, Row};
 
 /// What jobs work with: the primary identity's AWS setup (loaded once, by the first job that
 /// needs it), the sessions, the case log, and the settings.
@@ -142,7 +142,8 @@ pub async fn run(ctx: Context, work: Work, reply: Reply) {
             kind,
             role,
             regions,
-        } => list(&ctx, kind, role, regions, &reply).await,
+            window,
+        } => list(&ctx, kind, role, Query { regions, window }, &reply).await,
         Work::Every {
             kind,
             targets,
@@ -234,37 +235,65 @@ pub async fn run(ctx: Context, work: Work, reply: Reply) {
     }
 }
 
-/// A role's resources of `kind` in its regions, with its live session; recorded before it is
-/// shown.
-async fn list(ctx: &Context, kind: Kind, role: RoleArn, regions: Vec<String>, reply: &Reply) {
+/// A role's resources of `kind` in its regions, with its live session; each page recorded
+/// before it is shown. A kind listed whole answers once; a query kind a page at a time, then
+/// once more to say it is done.
+async fn list(ctx: &Context, kind: Kind, role: RoleArn, query: Query, reply: &Reply) {
     if let Err(e) = ctx.journal.check() {
         reply.answer(Answer::Failed(log_error(e)));
         return;
     }
     let aws = ctx.aws.get().await;
     let target = ctx.target(&role).await;
-    let part = match inventory::list_role(&aws, &ctx.journal, kind, &role, &target, regions).await {
-        Ok((part, entry)) => {
-            if let Some(entry) = entry {
-                reply.tell(Msg::Logged(entry));
-            }
-            part
-        }
-        Err(e) => {
-            reply.answer(Answer::Failed(log_error(e)));
-            return;
-        }
-    };
-    // A role's own table: its rows without the account they came through.
-    let rows: Vec<Row> = part.rows.into_iter().map(Row::alone).collect();
-    let keys = search_keys(&rows);
-    reply.answer(Answer::Listed(Rows {
-        ok: part.ok,
-        rows,
-        keys,
-        failures: part.failures,
+    let paged = query.window.is_some();
+    let mut pages = std::pin::pin!(inventory::list_role(
+        &aws,
+        &ctx.journal,
+        kind,
+        &role,
+        &target,
+        &query
+    ));
+    let mut all = Rows {
+        rows: Vec::new(),
+        keys: Vec::new(),
+        failures: Vec::new(),
+        ok: false,
         throttled: false,
-    }));
+        more: false,
+    };
+    while let Some(page) = pages.next().await {
+        let (part, entry) = match page {
+            Ok(page) => page,
+            Err(e) => {
+                reply.answer(Answer::Failed(log_error(e)));
+                return;
+            }
+        };
+        if let Some(entry) = entry {
+            reply.tell(Msg::Logged(entry));
+        }
+        // A role's own table: its rows without the account they came through.
+        let rows: Vec<Row> = part.rows.into_iter().map(Row::alone).collect();
+        all.keys.extend(search_keys(&rows));
+        all.rows.extend(rows);
+        all.failures.extend(part.failures);
+        all.ok |= part.ok;
+        if paged {
+            let ok = all.ok;
+            let page = std::mem::replace(
+                &mut all,
+                Rows {
+                    ok,
+                    ..Rows::default()
+                },
+            );
+            if !reply.answer(Answer::Listed(Rows { more: true, ..page })) {
+                return;
+            }
+        }
+    }
+    reply.answer(Answer::Listed(all));
 }
 
 /// Federated sign-in with the role's live session, recorded before the link is opened or
@@ -436,9 +465,9 @@ impl Every {
             }
         };
         let page_size = ctx.settings.defaults.page_size;
-        let with = |credentials, regions: Vec<String>| {
+        let with = |credentials, query: Query| {
             let target = RoleTarget::new(base.clone(), credentials, page_size);
-            async move { kind.spec().list(&target, &regions).await }
+            async move { inventory::whole(kind, &target, &query).await }
         };
         let mut parts = std::pin::pin!(inventory::parts(
             kind,
@@ -472,6 +501,7 @@ impl Every {
                 failures,
                 ok,
                 throttled: throttled > 0,
+                more: false,
             })) {
                 break;
             }

@@ -4,7 +4,7 @@
 use super::filter::{matching, merge_sorted, visible};
 use crate::aws::arn::RoleArn;
 use crate::aws::AwsError;
-use crate::resources::{Failure, Kind, Row, KINDS};
+use crate::resources::{Failure, Kind, Row, Window, KINDS};
 
 /// Selection, scroll position and filter of a list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -60,6 +60,10 @@ pub struct TableView {
     /// Whose rows these are (a role's table).
     pub role: Option<RoleArn>,
     pub regions: Vec<String>,
+    /// A query kind's time window, as the listing asked it.
+    pub window: Option<Window>,
+    /// Pages of the listing under way taken so far (a query kind's rows come page by page).
+    pub pages: usize,
     /// Why there are no rows: the role could not be assumed, or every region failed.
     pub error: Option<AwsError>,
     /// Rows kept from an earlier listing because their region failed this time.
@@ -82,6 +86,8 @@ impl TableView {
             failures: Vec::new(),
             role: None,
             regions: Vec::new(),
+            window: None,
+            pages: 0,
             error: None,
             list: ListState::default(),
             sort: None,
@@ -280,10 +286,18 @@ impl TableView {
         }
     }
 
-    /// A listing of `role` in `regions` starts.
-    pub fn begin(&mut self, role: &RoleArn, regions: &[String], height: usize) {
+    /// A listing of `role` in `regions` (over `window`, for a query kind) starts.
+    pub fn begin(
+        &mut self,
+        role: &RoleArn,
+        regions: &[String],
+        window: Option<Window>,
+        height: usize,
+    ) {
         self.retarget(role, height);
         self.set_regions(regions);
+        self.window = window;
+        self.pages = 0;
     }
 
     pub fn set_regions(&mut self, regions: &[String]) {

@@ -7,7 +7,7 @@ use super::super::state::{SessionStatus, State, View};
 use super::{plural, sessions, REUSE_MARGIN_SECONDS};
 use crate::aws::arn::RoleArn;
 use crate::inventory::Target;
-use crate::resources::{Failure, Kind, KINDS};
+use crate::resources::{Failure, Kind, Query, KINDS};
 
 /// `a` / `:all`: shows what an earlier listing found, else starts one.
 pub fn open(state: &mut State, kind: Kind) -> Vec<Effect> {
@@ -37,7 +37,7 @@ struct Plan {
 
 /// Which role lists each account, and how to get its session: a live session first, else a
 /// role that needs no MFA code (assumed now); accounts with neither are skipped, saying so.
-fn plan(state: &State) -> Plan {
+fn plan(state: &State, kind: Kind) -> Plan {
     let mut targets = Vec::new();
     let mut assume = Vec::new();
     let mut skipped = Vec::new();
@@ -65,6 +65,7 @@ fn plan(state: &State) -> Plan {
                 targets.push(Target {
                     role: role.clone(),
                     account_name: account.name.clone(),
+                    window: Query::of(kind, Vec::new(), state.now).window,
                     regions: state
                         .region_override
                         .clone()
@@ -98,10 +99,12 @@ pub fn start(state: &mut State, kind: Kind) -> Vec<Effect> {
         targets,
         assume,
         skipped,
-    } = plan(state);
+    } = plan(state, kind);
     let height = state.page();
     let skipped_n = skipped.len();
+    let window = targets.first().and_then(|t| t.window);
     state.every_mut(kind).reset(targets.len(), skipped, height);
+    state.every_mut(kind).table.window = window;
     let mut effects: Vec<Effect> = KINDS
         .into_iter()
         .filter(|k| *k != kind)

@@ -6,7 +6,7 @@ use super::super::msg::Rows;
 use super::super::state::{keys_for, SessionStatus, State, TableView, View};
 use super::{error_line, plural, sessions, REUSE_MARGIN_SECONDS};
 use crate::aws::arn::RoleArn;
-use crate::resources::{Kind, Reach, KINDS};
+use crate::resources::{Kind, Query, Reach, KINDS};
 
 /// Lists the current role's resources of `kind`; an earlier listing of the same kind is
 /// replaced.
@@ -14,15 +14,16 @@ pub fn start(state: &mut State, kind: Kind) -> Vec<Effect> {
     let Some(role) = state.current.clone() else {
         return vec![];
     };
-    let regions = state.regions_for(&role);
+    let Query { regions, window } = Query::of(kind, state.regions_for(&role), state.now);
     let height = state.page();
     if let Some(t) = state.table_mut(View::of_role(kind)) {
-        t.begin(&role, &regions, height);
+        t.begin(&role, &regions, window, height);
     }
     vec![state.jobs.start(Work::List {
         kind,
         role,
         regions,
+        window,
     })]
 }
 
@@ -119,9 +120,12 @@ pub fn reload(state: &mut State, kind: Kind) -> Vec<Effect> {
 /// Shows a role's listing. A reload keeps the earlier rows of the regions that failed this
 /// time: a flaky endpoint never empties a view that was already on screen.
 pub fn on_listed(state: &mut State, kind: Kind, answer: Rows) -> Vec<Effect> {
-    state.jobs.finish(&Slot::List(kind));
     let height = state.page();
     let t = state.tables.get_mut(kind);
+    if answer.more || t.pages > 0 {
+        return on_page(state, kind, answer);
+    }
+    state.jobs.finish(&Slot::List(kind));
     let Rows {
         rows: mut items,
         keys,
@@ -160,6 +164,42 @@ pub fn on_listed(state: &mut State, kind: Kind, answer: Rows) -> Vec<Effect> {
     t.refresh(height);
     let line = failure_line(t);
     if let Some(line) = line {
+        state.set_error(line);
+    }
+    vec![]
+}
+
+/// A page of a listing that comes page by page (a query kind's): its rows join the table as
+/// they come (the cursor stays on its row), the first page's replacing what was there; the last
+/// says what failed.
+fn on_page(state: &mut State, kind: Kind, answer: Rows) -> Vec<Effect> {
+    let height = state.page();
+    let t = state.tables.get_mut(kind);
+    if t.pages == 0 {
+        t.set_items(Vec::new());
+        t.failures.clear();
+        t.kept = 0;
+        t.refresh(height);
+    }
+    t.pages += 1;
+    t.failures.extend(answer.failures);
+    t.extend_keeping(answer.rows, answer.keys, height);
+    if answer.more {
+        return vec![];
+    }
+    state.jobs.finish(&Slot::List(kind));
+    let t = state.tables.get_mut(kind);
+    let tried = match kind.about().reach {
+        Reach::Regional => t.regions.len(),
+        Reach::Global => 1,
+    };
+    t.error = if t.items.is_empty() && t.failures.len() >= tried {
+        t.failures.first().map(|f| f.error.clone())
+    } else {
+        None
+    };
+    t.pages = 0;
+    if let Some(line) = failure_line(t) {
         state.set_error(line);
     }
     vec![]
