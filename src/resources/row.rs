@@ -506,6 +506,9 @@ impl DetailLine {
             tags.iter()
                 .map(|(k, v)| DetailLine::Pair(format!("  {k}"), v.clone())),
         );
+        if tags.is_empty() {
+            lines.push(DetailLine::Text("  none".into()));
+        }
         lines
     }
 }
