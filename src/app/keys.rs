@@ -191,7 +191,7 @@ const FIXED: &[Binding] = &[
     b(&[C(Char('o'))], "o", "console signed in as the role, on the selected row", Action::OpenConsole, Scope::Global, Some("console")),
     b(&[C(Char('O'))], "O", "copy that sign-in link (it grants access!)", Action::CopyConsole, Scope::Global, None),
     b(&[C(Char('a'))], "a", "every account's instances at once (then v: volumes)", Action::All, Scope::Tree, Some("all accounts")),
-    b(&[C(Char('a'))], "a", "every account's instances at once", Action::All, Scope::OneRole, None),
+    b(&[C(Char('a'))], "a", "every account's at once, of this table's kind (sessions: instances)", Action::All, Scope::OneRole, None),
     b(&[C(Enter), C(Char('d'))], "⏎/d", "details of the selected row", Action::Detail, Scope::Tables, Some("details")),
     b(&[C(Char('Y'))], "Y", "copy the selected row's id", Action::CopyId, Scope::Tables, Some("copy id")),
     b(&[Key::Digit], "1-9", "sort by that column (again: reverse)", Action::Sort(0), Scope::Tables, Some("sort")),

@@ -141,15 +141,9 @@ impl Part {
             .into_iter()
             .map(|row| row.through(origin.clone()))
             .collect();
-        let global = kind.about().reach == Reach::Global;
-        let failures: Vec<Failure> = listing
-            .failures
-            .into_iter()
-            .map(|f| Failure::new(role, (!global).then_some(f.region), f.error))
-            .collect();
-        let tried = if global { 1 } else { regions.len() };
+        let (failures, ok) = failed(kind.about().reach, role, regions.len(), listing.failures);
         Part {
-            ok: failures.len() < tried,
+            ok,
             throttled: 0,
             listed: true,
             rows,
@@ -205,6 +199,25 @@ impl Part {
         }
         self.failures.first().map(|f| &f.error)
     }
+}
+
+/// What failed of a listing through `role` in `regions` regions, and whether anything was
+/// listed: a kind listed per region fails region by region; one listed once per account (IAM)
+/// fails as the whole account.
+fn failed(
+    reach: Reach,
+    role: &RoleArn,
+    regions: usize,
+    failures: Vec<crate::aws::target::RegionFailure>,
+) -> (Vec<Failure>, bool) {
+    let global = reach == Reach::Global;
+    let failures: Vec<Failure> = failures
+        .into_iter()
+        .map(|f| Failure::new(role, (!global).then_some(f.region), f.error))
+        .collect();
+    let tried = if global { 1 } else { regions };
+    let ok = failures.len() < tried;
+    (failures, ok)
 }
 
 /// Lists `kind` through `role` (`target`: as the role) page by page, each page recorded before
@@ -520,6 +533,36 @@ mod tests {
             r.mfa_serial = Some("arn:aws:iam::111111111111:mfa/me".into());
         }
         r
+    }
+
+    #[test]
+    fn a_global_kind_fails_as_its_account_a_regional_one_by_region() {
+        use crate::aws::target::RegionFailure;
+        let arn: RoleArn = "arn:aws:iam::222222222222:role/R".parse().unwrap();
+        let down = |region: &str| RegionFailure {
+            region: region.into(),
+            error: AwsError::new(crate::aws::ErrorKind::AccessDenied, "List", region),
+        };
+        // Per region: one of two failing leaves the listing ok; both failing does not.
+        let (f, ok) = failed(Reach::Regional, &arn, 2, vec![down("eu-west-1")]);
+        assert!(ok);
+        assert_eq!(f[0].region.as_deref(), Some("eu-west-1"));
+        let (_, ok) = failed(
+            Reach::Regional,
+            &arn,
+            2,
+            vec![down("eu-west-1"), down("us-east-1")],
+        );
+        assert!(!ok);
+        // Once per account: its one call failing is the account's failure, whatever the regions.
+        let (f, ok) = failed(Reach::Global, &arn, 3, vec![down("us-east-1")]);
+        assert!(!ok);
+        assert_eq!(f[0].region, None);
+        assert_eq!(f[0].place(), "account 222222222222");
+        assert_eq!(
+            Part::places(Kind::Instances, &["eu-west-1".into()]),
+            ["eu-west-1"]
+        );
     }
 
     #[test]

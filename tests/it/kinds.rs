@@ -9,32 +9,13 @@ use std::sync::Arc;
 
 use crate::common::{emulator, run};
 use crate::fixtures::*;
+use crate::render::render;
 use crossterm::event::KeyCode;
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 use rolecall::app::update::update;
 use rolecall::aws::target::Listing;
 use rolecall::inventory::Part;
 use rolecall::resources::{Origin, KINDS};
-use rolecall::ui::{draw, Theme};
 use serde_json::Value;
-
-/// The screen's text (no colour).
-fn render(s: &State) -> String {
-    let (w, h) = s.size;
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    terminal.draw(|f| draw(f, s, &Theme::new(true))).unwrap();
-    let buffer = terminal.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..h {
-        let line: String = (0..w)
-            .map(|x| buffer[(x, y)].symbol().to_string())
-            .collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
 
 /// Types a `:` command line and Enter; the effects of the Enter.
 fn command(s: &mut State, line: &str) -> Vec<Effect> {

@@ -27,7 +27,7 @@ fn draw_with(s: &State, theme: &Theme) -> (String, ratatui::buffer::Buffer) {
 }
 
 /// The screen's text under NO_COLOR: the snapshots hold text only.
-fn render(s: &State) -> String {
+pub fn render(s: &State) -> String {
     draw_with(s, &Theme::new(true)).0
 }
 

@@ -1330,3 +1330,27 @@ fn pages_that_all_fail_show_the_error_not_an_empty_table() {
     let t = s.tables.get(Kind::Instances);
     assert_eq!(t.error.as_ref().unwrap().kind, ErrorKind::AccessDenied);
 }
+
+#[test]
+fn a_from_a_roles_table_lists_every_account_of_the_same_kind() {
+    let mut s = state((100, 30));
+    let request = open_prod(&mut s);
+    update(&mut s, listed_instances(request, prod_instances()));
+    update(&mut s, key('v'));
+    assert_eq!(s.view, VOLUMES);
+    let fx = update(&mut s, key('a'));
+    assert_eq!(s.view, ALL_VOLUMES);
+    assert!(
+        fx.iter().any(|e| matches!(
+            e,
+            Effect::Start(Job {
+                work: Work::Every {
+                    kind: Kind::Volumes,
+                    ..
+                },
+                ..
+            })
+        )),
+        "{fx:?}"
+    );
+}

@@ -156,7 +156,8 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::All => {
             if !view.is_all() {
-                return every::open(state, Kind::Instances);
+                // From a role's table, the same kind; from the tree or sessions, instances.
+                return every::open(state, view.kind().unwrap_or(Kind::Instances));
             }
         }
         Action::Detail => {
