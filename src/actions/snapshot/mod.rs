@@ -128,24 +128,30 @@ fn tag_text(tags: &[(String, String)]) -> String {
     tag_list(tags).join(", ")
 }
 
-/// Follows snapshots until each is `completed` or `error`, reporting their progress.
+/// How long a snapshot (or copy) is followed before rolecall stops waiting: the snapshot goes
+/// on, and is named, but the action does not wait for ever.
+pub const FOLLOW_LIMIT: Duration = Duration::from_secs(6 * 60 * 60);
+
+/// Follows snapshots until each is `completed` or `error`, reporting their progress. Any other
+/// state but `pending` (`recoverable`, `recovering`, one EC2 adds later) is not waited on: it is
+/// returned, and the caller stops, naming it. Past `limit` it stops waiting, with an error
+/// naming what is still pending.
 async fn follow(
     t: &Ec2Target,
     region: &str,
     ids: &[String],
     progress: &dyn Progress,
+    limit: Duration,
 ) -> Result<Vec<SnapshotInfo>, AwsError> {
     // DescribeSnapshots with no id would list every snapshot the account can see.
     if ids.is_empty() {
         return Ok(Vec::new());
     }
+    let deadline = tokio::time::Instant::now() + limit;
     let mut wait = Duration::from_secs(2);
     loop {
         let now = evidence::describe_snapshots(t, region, ids).await?;
-        let pending: Vec<&SnapshotInfo> = now
-            .iter()
-            .filter(|s| s.state != "completed" && s.state != "error")
-            .collect();
+        let pending: Vec<&SnapshotInfo> = now.iter().filter(|s| s.state == "pending").collect();
         if pending.is_empty() && now.len() == ids.len() {
             return Ok(now);
         }
@@ -159,8 +165,37 @@ async fn follow(
                 )
             })
             .collect();
+        if tokio::time::Instant::now() + wait > deadline {
+            return Err(AwsError::new(ErrorKind::Other, "DescribeSnapshots", ids.join(", "))
+                .with_message(format!(
+                    "still not completed after {} minutes: {}",
+                    limit.as_secs() / 60,
+                    text.join(", ")
+                ))
+                .with_hint("the snapshots go on, and are named: look at them in the console, then share them by hand or run the action again"));
+        }
         progress.step(format!("waiting for {}", text.join(", ")));
         tokio::time::sleep(wait).await;
         wait = (wait * 2).min(Duration::from_secs(30));
     }
+}
+
+/// A snapshot `follow` left in another state than `completed`: a failure naming it.
+fn not_completed(s: &SnapshotInfo, what: &str) -> Option<AwsError> {
+    if s.state == "completed" {
+        return None;
+    }
+    Some(
+        AwsError::new(ErrorKind::Other, "DescribeSnapshots", s.snapshot_id.clone()).with_message(
+            format!(
+                "{what} {} is {}, not completed{}",
+                s.snapshot_id,
+                s.state,
+                s.message
+                    .as_deref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
+            ),
+        ),
+    )
 }

@@ -55,7 +55,7 @@ pub async fn run(scope: &Scope, f: Facts, progress: &dyn Progress) -> Outcome {
     };
     // 2. Followed to completed.
     let ids: Vec<String> = taken.iter().map(|(_, id)| id.clone()).collect();
-    let states = match follow(t, region, &ids, progress).await {
+    let states = match follow(t, region, &ids, progress, FOLLOW_LIMIT).await {
         Ok(s) => s,
         Err(e) => {
             let not_done = vec![format!("following {} to completed", ids.join(", "))];
@@ -76,18 +76,23 @@ pub async fn run(scope: &Scope, f: Facts, progress: &dyn Progress) -> Outcome {
         if let Err(e) = steps.done(format!("{id} is {state_name}"), record).await {
             return steps.fail(e, Record::new("snapshot.log"), vec![]).await;
         }
-        if state_name == "error" {
-            let e = AwsError::new(ErrorKind::Other, "CreateSnapshot", id.clone()).with_message(
-                format!(
-                    "the snapshot failed: {}",
-                    state.and_then(|s| s.message.clone()).unwrap_or_default()
-                ),
-            );
+        if let Some(e) = state.and_then(|s| not_completed(s, "the snapshot")) {
+            let rest: Vec<String> = taken
+                .iter()
+                .skip_while(|(_, other)| other != id)
+                .skip(1)
+                .map(|(s, other)| format!("checking {other} of {} is completed", s.volume_id))
+                .chain(
+                    f.share_with
+                        .iter()
+                        .map(|a| format!("sharing the snapshots with {a}")),
+                )
+                .collect();
             return steps
                 .fail(
                     e,
                     Record::new("snapshot.completed").targets([id.clone()]),
-                    vec!["sharing".into()],
+                    rest,
                 )
                 .await;
         }
