@@ -14,6 +14,7 @@ mod common;
 mod fixtures;
 
 mod actions;
+mod actions_integrity;
 mod actions_share;
 mod case;
 mod cli;
