@@ -577,3 +577,46 @@ fn a_copy_ending_in_error_stops_the_share_and_is_named() {
     let log = actions(&lab.entries());
     assert!(!log.contains(&"snapshot.share".to_string()), "{log:?}");
 }
+
+#[test]
+fn the_emulators_responder_role_is_given_what_policy_actions_prints() {
+    // The lab's IncidentResponder role stands for a role set up from `rolecall policy
+    // --actions`: every call printed there must be allowed by it, or the emulator's tests
+    // would pass with a policy a real account would refuse.
+    let emu = emulator();
+    let lab = Lab::open(emu, "", "");
+    let printed = lab.rolecall(&["policy", "--actions", "--json"]).json();
+    let seeded = lab.aws(
+        "iam = boto3.client('iam', **kw)\n\
+         print(json.dumps(iam.get_role_policy(RoleName='IncidentResponder', PolicyName='actions')['PolicyDocument']))",
+    );
+    let allowed: Vec<String> = seeded["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| match &s["Action"] {
+            Value::String(a) => vec![a.clone()],
+            Value::Array(a) => a.iter().map(|x| x.as_str().unwrap().to_string()).collect(),
+            _ => vec![],
+        })
+        .collect();
+    let matches = |pattern: &str, call: &str| match pattern.strip_suffix('*') {
+        Some(prefix) => call
+            .to_ascii_lowercase()
+            .starts_with(&prefix.to_ascii_lowercase()),
+        None => pattern.eq_ignore_ascii_case(call),
+    };
+    let mut missing = Vec::new();
+    for (action, needs) in printed["actions"].as_object().unwrap() {
+        for call in needs["calls"].as_array().unwrap() {
+            let call = call.as_str().unwrap();
+            if !allowed.iter().any(|a| matches(a, call) || matches(call, a)) {
+                missing.push(format!("{action}: {call}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "not in the lab role's policy: {missing:?}"
+    );
+}
