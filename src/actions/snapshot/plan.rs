@@ -15,50 +15,7 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
     };
     let t = &scope.target;
     let region = &scope.region;
-    let (title, ids, whole) = match (instance, volume) {
-        (Some(i), _) => {
-            let found = describe_instance(t, region, i)
-                .await?
-                .ok_or_else(|| not_found("instance", i, region))?;
-            let name = if found.name.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", found.name)
-            };
-            (
-                format!("Snapshot every volume of {i}{name}"),
-                found.volume_ids.clone(),
-                Some(i.clone()),
-            )
-        }
-        (None, Some(v)) => (format!("Snapshot volume {v}"), vec![v.clone()], None),
-        (None, None) => {
-            return Err(AwsError::new(ErrorKind::Other, "planning", "snapshot")
-                .with_message("say which instance or volume"))
-        }
-    };
-    if ids.is_empty() {
-        return Err(
-            AwsError::new(ErrorKind::Other, "planning", title).with_message(
-                "the instance has no EBS volume to snapshot (instance-store volumes cannot be)",
-            ),
-        );
-    }
-    let volumes = describe_volumes(t, region, &ids).await?;
-    let mut sources = Vec::new();
-    for id in &ids {
-        let v = volumes
-            .iter()
-            .find(|v| &v.volume_id == id)
-            .ok_or_else(|| not_found("volume", id, region))?;
-        sources.push(Source {
-            volume_id: id.clone(),
-            instance_id: whole.clone().or_else(|| v.attached_to.first().cloned()),
-            size_gib: v.size_gib,
-            encrypted: v.encrypted,
-            kms_key_id: v.kms_key_id.clone(),
-        });
-    }
+    let (title, sources, whole) = sources(scope, instance.as_ref(), volume.as_ref()).await?;
     let given = share_with.is_some();
     let mut warnings = Vec::new();
     if let (Some(given), Some(configured)) = (share_with, &scope.case.forensic_account) {
@@ -79,27 +36,8 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
         (_, None) => None,
     };
     let forensic_role = share_with.as_ref().and(scope.case.forensic_role.clone());
-    // The forensic role copies what is shared with its own account: shared with another, its
-    // copy could only fail, after the snapshots are made and shared. Refused before anything.
     if let (Some(role), Some(account)) = (&forensic_role, &share_with) {
-        if role.account_id() != account {
-            let from = if given {
-                "--share-with"
-            } else {
-                "[case] forensic_account"
-            };
-            return Err(AwsError::new(ErrorKind::Other, "planning", title)
-                .with_message(format!(
-                    "[case] forensic_role {role} is in account {}, but the snapshots would be shared with account {account} ({from}): the role can only copy what is shared with its own account",
-                    role.account_id()
-                ))
-                .with_hint(format!(
-                    "share with account {} (--share-with {}, or leave --share-with out when [case] forensic_account is {}), or set [case] forensic_role to a role in account {account} (or remove it, to share without copying); nothing was changed",
-                    role.account_id(),
-                    role.account_id(),
-                    role.account_id()
-                )));
-        }
+        role_in_account(role, account, given, &title)?;
     }
 
     // DryRun the snapshots before anything changes: a refusal is explained, nothing is made.
@@ -331,4 +269,89 @@ async fn check_grant(scope: &Scope, arn: &str, named: &str, account: &str) -> Re
         .with_hint(format!(
             "grant account {account} kms:Decrypt, kms:DescribeKey, kms:ReEncrypt*, kms:GenerateDataKey* and kms:CreateGrant in the policy of {arn}, or set [case] kms_key_arn to a key that does, or open a new case (rolecall case open ID) and rolecall makes a key for it"
         )))
+}
+
+/// What is snapshotted: the title, each volume, and the instance when all its volumes are taken
+/// together.
+async fn sources(
+    scope: &Scope,
+    instance: Option<&String>,
+    volume: Option<&String>,
+) -> Result<(String, Vec<Source>, Option<String>), AwsError> {
+    let t = &scope.target;
+    let region = &scope.region;
+    let (title, ids, whole) = match (instance, volume) {
+        (Some(i), _) => {
+            let found = describe_instance(t, region, i)
+                .await?
+                .ok_or_else(|| not_found("instance", i, region))?;
+            let name = if found.name.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", found.name)
+            };
+            (
+                format!("Snapshot every volume of {i}{name}"),
+                found.volume_ids.clone(),
+                Some(i.clone()),
+            )
+        }
+        (None, Some(v)) => (format!("Snapshot volume {v}"), vec![v.clone()], None),
+        (None, None) => {
+            return Err(AwsError::new(ErrorKind::Other, "planning", "snapshot")
+                .with_message("say which instance or volume"))
+        }
+    };
+    if ids.is_empty() {
+        return Err(
+            AwsError::new(ErrorKind::Other, "planning", title).with_message(
+                "the instance has no EBS volume to snapshot (instance-store volumes cannot be)",
+            ),
+        );
+    }
+    let volumes = describe_volumes(t, region, &ids).await?;
+    let mut sources = Vec::new();
+    for id in &ids {
+        let v = volumes
+            .iter()
+            .find(|v| &v.volume_id == id)
+            .ok_or_else(|| not_found("volume", id, region))?;
+        sources.push(Source {
+            volume_id: id.clone(),
+            instance_id: whole.clone().or_else(|| v.attached_to.first().cloned()),
+            size_gib: v.size_gib,
+            encrypted: v.encrypted,
+            kms_key_id: v.kms_key_id.clone(),
+        });
+    }
+    Ok((title, sources, whole))
+}
+
+/// The forensic role copies what is shared with its own account: shared with another, its
+/// copy could only fail, after the snapshots are made and shared. Refused before anything.
+fn role_in_account(
+    role: &RoleArn,
+    account: &str,
+    given: bool,
+    title: &str,
+) -> Result<(), AwsError> {
+    if role.account_id() != account {
+        let from = if given {
+            "--share-with"
+        } else {
+            "[case] forensic_account"
+        };
+        return Err(AwsError::new(ErrorKind::Other, "planning", title.to_string())
+            .with_message(format!(
+                "[case] forensic_role {role} is in account {}, but the snapshots would be shared with account {account} ({from}): the role can only copy what is shared with its own account",
+                role.account_id()
+            ))
+            .with_hint(format!(
+                "share with account {} (--share-with {}, or leave --share-with out when [case] forensic_account is {}), or set [case] forensic_role to a role in account {account} (or remove it, to share without copying); nothing was changed",
+                role.account_id(),
+                role.account_id(),
+                role.account_id()
+            )));
+    }
+    Ok(())
 }
