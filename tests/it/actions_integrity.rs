@@ -620,3 +620,68 @@ fn the_emulators_responder_role_is_given_what_policy_actions_prints() {
         "not in the lab role's policy: {missing:?}"
     );
 }
+
+#[test]
+fn a_case_log_that_cannot_be_written_stops_an_action_before_anything() {
+    let emu = emulator();
+    let lab = Lab::open(emu, "IR-NOLOG", "");
+    let volume = lab.world("loose_volume");
+    // Not writable, even by root: the log is a folder now.
+    let log = lab.case_dir().join("log.jsonl");
+    let kept = lab.case_dir().join("log.jsonl.kept");
+    std::fs::rename(&log, &kept).unwrap();
+    std::fs::create_dir(&log).unwrap();
+    let out = lab.rolecall(&["snapshot", "lab-ir", "--volume", &volume, "--yes"]);
+    std::fs::remove_dir(&log).unwrap();
+    std::fs::rename(&kept, &log).unwrap();
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(out.stderr.contains("log.jsonl"), "{}", out.stderr);
+    assert!(lab.snapshots().is_empty(), "nothing was made");
+}
+
+/// What capture must not change: the instance's state, groups, tags and attributes.
+fn instance_state(lab: &Lab, instance: &str) -> Value {
+    lab.aws(&format!(
+        "i = ec2.describe_instances(InstanceIds=[{instance:?}])['Reservations'][0]['Instances'][0]\n\
+         prot = ec2.describe_instance_attribute(InstanceId={instance:?}, Attribute='disableApiTermination')['DisableApiTermination']['Value']\n\
+         print(json.dumps({{'state': i['State']['Name'], 'tags': sorted((t['Key'], t['Value']) for t in i.get('Tags', [])), \
+             'enis': {{n['NetworkInterfaceId']: sorted(g['GroupId'] for g in n['Groups']) for n in i['NetworkInterfaces']}}, \
+             'dot': {{m['DeviceName']: m['Ebs']['DeleteOnTermination'] for m in i['BlockDeviceMappings']}}, 'protected': prot}}))"
+    ))
+}
+
+#[test]
+fn capture_changes_nothing_about_the_instance_and_release_dry_run_nothing_at_all() {
+    let emu = emulator();
+    let lab = Lab::open(emu, "IR-NOCHANGE", "");
+    let (instance, _) = fresh_instance(&lab, "unchanged");
+    let before = instance_state(&lab, &instance);
+    let out = lab.rolecall(&[
+        "capture",
+        "lab-ir",
+        "--instance",
+        &instance,
+        "--yes",
+        "--wake",
+    ]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(
+        instance_state(&lab, &instance),
+        before,
+        "capture changed the instance"
+    );
+    // --dry-run of release, on an isolated instance: the plan, and nothing done.
+    let out = lab.rolecall(&["isolate", "lab-ir", "--instance", &instance, "--yes"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let isolated = instance_state(&lab, &instance);
+    let out = lab.rolecall(&["release", "lab-ir", "--instance", &instance, "--dry-run"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stderr.contains("[checked: DryRun]"), "{}", out.stderr);
+    assert_eq!(
+        instance_state(&lab, &instance),
+        isolated,
+        "--dry-run changed something"
+    );
+    let log = actions(&lab.entries());
+    assert!(!log.iter().any(|a| a.starts_with("release.")), "{log:?}");
+}
