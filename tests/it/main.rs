@@ -15,6 +15,7 @@ mod fixtures;
 
 mod actions;
 mod actions_integrity;
+mod actions_lost;
 mod actions_race;
 mod actions_share;
 mod case;
