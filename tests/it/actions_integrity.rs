@@ -685,3 +685,28 @@ fn capture_changes_nothing_about_the_instance_and_release_dry_run_nothing_at_all
     let log = actions(&lab.entries());
     assert!(!log.iter().any(|a| a.starts_with("release.")), "{log:?}");
 }
+
+#[test]
+fn doctor_says_a_role_may_not_isolate_when_it_may_not_revoke_egress() {
+    let emu = enforced_emulator();
+    let lab = Lab::open(emu, "", "");
+    let role = emu.world["lab"]["roles"]["lab-norevoke"].as_str().unwrap();
+    let out = lab.rolecall(&["doctor", role, "--json"]);
+    let checks: Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {} {}", out.stdout, out.stderr));
+    let isolate = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "action isolate")
+        .cloned()
+        .unwrap();
+    assert_eq!(isolate["status"], "warn", "{isolate}");
+    assert!(
+        isolate["detail"]
+            .as_str()
+            .unwrap()
+            .contains("ec2:RevokeSecurityGroupEgress"),
+        "{isolate}"
+    );
+}
