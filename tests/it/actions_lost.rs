@@ -41,8 +41,8 @@ fn contains(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
-/// A proxy that loses the answers of real CopySnapshot calls (after the emulator made them).
-fn losing_proxy(upstream: &str) -> String {
+/// A proxy that loses the answers of real `action` calls (after the emulator made them).
+fn losing_proxy(upstream: &str, action: &'static str) -> String {
     let upstream = upstream
         .trim_start_matches("http://")
         .trim_end_matches('/')
@@ -61,8 +61,8 @@ fn losing_proxy(upstream: &str) -> String {
                 up.write_all(&request).unwrap();
                 let mut answer = Vec::new();
                 up.read_to_end(&mut answer).unwrap();
-                let lose =
-                    contains(&request, "Action=CopySnapshot") && contains(&request, "DryRun=false");
+                let lose = contains(&request, &format!("Action={action}&"))
+                    && contains(&request, "DryRun=false");
                 let mut conn = conn;
                 if !lose {
                     conn.write_all(&answer).ok();
@@ -80,7 +80,7 @@ fn a_copy_whose_answer_was_lost_is_found_used_and_every_copy_named() {
     let emu = emulator();
     let lab = Lab::open(emu, "IR-LOST", "forensic_account = \"999999999999\"");
     let data = lab.world("suspect_data_volume");
-    let proxy = losing_proxy(&emu.endpoint);
+    let proxy = losing_proxy(&emu.endpoint, "CopySnapshot");
     let mut cmd = emu.rolecall();
     for (k, v) in lab.env() {
         cmd.env(k, v);
@@ -95,7 +95,8 @@ fn a_copy_whose_answer_was_lost_is_found_used_and_every_copy_named() {
     assert_ne!(row["snapshot_id"].as_str(), Some(copy.as_str()));
     // Every copy made (one per attempt) is named, the one used and the others.
     let copies = lab.aws(
-        "print(json.dumps([s['SnapshotId'] for s in ec2.describe_snapshots(OwnerIds=['self'], Filters=[{'Name': 'tag:rolecall:case', 'Values': ['IR-LOST']}, {'Name': 'tag-key', 'Values': ['rolecall:request']}])['Snapshots']]))",
+        "s = ec2.describe_snapshots(OwnerIds=['self'], Filters=[{'Name': 'tag:rolecall:case', 'Values': ['IR-LOST']}, {'Name': 'tag-key', 'Values': ['rolecall:source-snapshot']}])['Snapshots']\n\
+         print(json.dumps([x['SnapshotId'] for x in s]))",
     );
     let copies: Vec<String> = copies
         .as_array()
@@ -115,5 +116,38 @@ fn a_copy_whose_answer_was_lost_is_found_used_and_every_copy_named() {
         .unwrap_or_else(|| panic!("{}", out.stderr));
     for c in &copies {
         assert!(made.contains(c.as_str()), "{c} not named: {made}");
+    }
+}
+
+#[test]
+fn a_snapshot_whose_answer_was_lost_is_found_used_and_every_one_named() {
+    let emu = emulator();
+    let lab = Lab::open(emu, "IR-LOST2", "");
+    let volume = lab.world("loose_volume");
+    let proxy = losing_proxy(&emu.endpoint, "CreateSnapshot");
+    let mut cmd = emu.rolecall();
+    for (k, v) in lab.env() {
+        cmd.env(k, v);
+    }
+    cmd.env("AWS_ENDPOINT_URL", &proxy);
+    let out = crate::common::run(
+        cmd.args(["snapshot", "lab-ir", "--volume", &volume, "--yes", "--json"]),
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stderr.contains("the answer was lost"), "{}", out.stderr);
+    let taken: Vec<String> = lab
+        .snapshots()
+        .iter()
+        .map(|s| s["SnapshotId"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!taken.is_empty());
+    assert!(taken.contains(&out.json()[0]["snapshot_id"].as_str().unwrap().to_string()));
+    let made = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("rolecall: made snap-"))
+        .unwrap_or_else(|| panic!("{}", out.stderr));
+    for t in &taken {
+        assert!(made.contains(t.as_str()), "{t} not named: {made}");
     }
 }

@@ -69,8 +69,25 @@ fn not_found(what: &str, id: &str, region: &str) -> AwsError {
 /// How the plan shows the time tag: the time the snapshot is taken, not the plan's.
 const AT_TAKING: &str = "<the time it is taken>";
 
-/// The tags of a snapshot of `source`, taken alone, at `at`.
-fn tags(scope: &Scope, source: &Source, at: &str) -> Vec<(String, String)> {
+/// The tag that tells what one run's call made: no EC2 call that makes snapshots takes an
+/// idempotency token, so each carries rolecall's own, and after an answer that was lost (or a
+/// retry by the SDK) what was made is looked for by it before anything is made again.
+const REQUEST: &str = "rolecall:request";
+
+/// How the plan shows the request tag.
+const AT_REQUEST: &str = "<a token of this run, to find what a lost answer made>";
+
+/// A token for one call: its time and the process.
+fn request_token() -> String {
+    format!(
+        "{}-{}",
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default(),
+        std::process::id()
+    )
+}
+
+/// The tags of a snapshot of `source`, taken alone, at `at`, by call `request`.
+fn tags(scope: &Scope, source: &Source, at: &str, request: &str) -> Vec<(String, String)> {
     let mut t = vec![
         (
             "Name".to_string(),
@@ -80,6 +97,7 @@ fn tags(scope: &Scope, source: &Source, at: &str) -> Vec<(String, String)> {
         ("rolecall:source-volume".into(), source.volume_id.clone()),
         ("rolecall:taken-by".into(), scope.actor.clone()),
         ("rolecall:taken-at".into(), at.to_string()),
+        (REQUEST.into(), request.to_string()),
     ];
     if let Some(i) = &source.instance_id {
         t.push(("rolecall:source-instance".into(), i.clone()));
@@ -89,13 +107,66 @@ fn tags(scope: &Scope, source: &Source, at: &str) -> Vec<(String, String)> {
 
 /// The tags the snapshots of an instance's volumes, taken together, share; each then gets its
 /// own [`volume_tags`].
-fn instance_tags(scope: &Scope, instance: &str, at: &str) -> Vec<(String, String)> {
+fn instance_tags(scope: &Scope, instance: &str, at: &str, request: &str) -> Vec<(String, String)> {
     vec![
         ("rolecall:case".into(), scope.case_id.clone()),
         ("rolecall:source-instance".into(), instance.to_string()),
         ("rolecall:taken-by".into(), scope.actor.clone()),
         ("rolecall:taken-at".into(), at.to_string()),
+        (REQUEST.into(), request.to_string()),
     ]
+}
+
+/// What a call that makes snapshots made, whatever its answer said: the snapshots carrying its
+/// `request` token. A lost answer with snapshots made: those (said). More than the answer
+/// named (a retry by the SDK): the others are named as made too.
+async fn made_by(
+    scope: &Scope,
+    steps: &mut Steps<'_>,
+    request: &str,
+    answer: Result<Vec<SnapshotInfo>, AwsError>,
+) -> Result<Vec<SnapshotInfo>, AwsError> {
+    let token = [(REQUEST.to_string(), request.to_string())];
+    let found = evidence::find_tagged(&scope.target, &scope.region, &token)
+        .await
+        .unwrap_or_default();
+    match answer {
+        Ok(infos) => {
+            for extra in found
+                .iter()
+                .filter(|f| !infos.iter().any(|i| i.snapshot_id == f.snapshot_id))
+            {
+                steps.made(format!(
+                    "{} (of {}, made by a retry of the same call)",
+                    extra.snapshot_id, extra.volume_id
+                ));
+            }
+            Ok(infos)
+        }
+        Err(e) if !found.is_empty() => {
+            // One snapshot of each volume is used; any other (a retry's) is named.
+            let mut used: Vec<SnapshotInfo> = Vec::new();
+            for s in found {
+                if used.iter().any(|u| u.volume_id == s.volume_id) {
+                    steps.made(format!(
+                        "{} (of {}, made by a retry of the same call)",
+                        s.snapshot_id, s.volume_id
+                    ));
+                } else {
+                    used.push(s);
+                }
+            }
+            steps.say(format!(
+                "the answer was lost ({e}), but {} made: used",
+                used.iter()
+                    .map(|s| s.snapshot_id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            Ok(used)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// What tells one snapshot of an instance from the others: its volume.

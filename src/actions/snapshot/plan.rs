@@ -47,7 +47,7 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
             region,
             i,
             &instance_description(scope, i),
-            &instance_tags(scope, i, &now()),
+            &instance_tags(scope, i, &now(), AT_REQUEST),
             true,
         )
         .await
@@ -60,7 +60,7 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
                     region,
                     &s.volume_id,
                     &description(scope, s),
-                    &tags(scope, s, &now()),
+                    &tags(scope, s, &now(), AT_REQUEST),
                     true,
                 )
                 .await
@@ -96,7 +96,7 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
                 sources.len(),
                 if sources.len() == 1 { "" } else { "s" },
                 instance_description(scope, i),
-                tag_text(&instance_tags(scope, i, AT_TAKING))
+                tag_text(&instance_tags(scope, i, AT_TAKING, AT_REQUEST))
             ), dry));
             // The snapshots do not exist yet: CreateTags is checked on the instance.
             network::tag(t, region, i, &volume_tags(scope, "<volume>"), true)
@@ -123,7 +123,7 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
                         "ec2:CreateSnapshot VolumeId={} Description=\"{}\" Tags: {}",
                         s.volume_id,
                         description(scope, s),
-                        tag_text(&tags(scope, s, AT_TAKING))
+                        tag_text(&tags(scope, s, AT_TAKING, AT_REQUEST))
                     ),
                     dry,
                 ));

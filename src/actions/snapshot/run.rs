@@ -22,11 +22,18 @@ pub async fn run(scope: &Scope, f: Facts, progress: &dyn Progress) -> Outcome {
             let mut taken: Vec<(Source, String)> = Vec::new();
             for (i, s) in f.sources.iter().enumerate() {
                 let desc = description(scope, s);
-                let tags = tags(scope, s, &now());
+                let request = request_token();
+                let tags = tags(scope, s, &now(), &request);
                 let record = Record::new("snapshot.create")
                     .targets([s.volume_id.clone()])
                     .params(json!({ "description": desc, "tags": tag_list(&tags) }));
-                match evidence::create_snapshot(t, region, &s.volume_id, &desc, &tags, false).await
+                let answer =
+                    evidence::create_snapshot(t, region, &s.volume_id, &desc, &tags, false)
+                        .await
+                        .map(|info| info.into_iter().collect::<Vec<_>>());
+                match made_by(scope, &mut steps, &request, answer)
+                    .await
+                    .map(|infos| infos.into_iter().next())
                 {
                     Ok(Some(info)) => {
                         steps.made(info.snapshot_id.clone());
@@ -205,15 +212,18 @@ async fn take_together(
     sources: &[Source],
 ) -> Result<Vec<(Source, String)>, (AwsError, Vec<String>)> {
     let desc = instance_description(scope, instance);
-    let tags = instance_tags(scope, instance, &now());
+    let request = request_token();
+    let tags = instance_tags(scope, instance, &now(), &request);
     let record = Record::new("snapshot.create")
         .targets([instance.to_string()])
         .params(json!({ "instance_id": instance, "description": desc, "tags": tag_list(&tags) }));
-    let infos =
+    let answer =
         evidence::create_snapshots(&scope.target, &scope.region, instance, &desc, &tags, false)
             .await
-            .map_err(|e| (scope.denied(e, "ec2:CreateSnapshots"), rest(sources)))?
-            .unwrap_or_default();
+            .map(Option::unwrap_or_default);
+    let infos = made_by(scope, steps, &request, answer)
+        .await
+        .map_err(|e| (scope.denied(e, "ec2:CreateSnapshots"), rest(sources)))?;
     for i in &infos {
         steps.made(i.snapshot_id.clone());
     }

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{follow, not_completed, KeyPlan, FOLLOW_LIMIT};
+use super::{follow, not_completed, request_token, KeyPlan, FOLLOW_LIMIT, REQUEST};
 use crate::actions::{Progress, Scope, Steps};
 use crate::aws::act::{evidence, kms};
 use crate::aws::arn::RoleArn;
@@ -300,14 +300,7 @@ async fn copy_once(
     description: &str,
     mut tags: Vec<(String, String)>,
 ) -> Result<String, AwsError> {
-    let token = (
-        "rolecall:request".to_string(),
-        format!(
-            "{}-{}",
-            chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default(),
-            std::process::id()
-        ),
-    );
+    let token = (REQUEST.to_string(), request_token());
     tags.push(token.clone());
     let made = evidence::copy_snapshot(t, region, snapshot, key, description, &tags, false).await;
     let found = evidence::find_tagged(t, region, std::slice::from_ref(&token))
