@@ -330,11 +330,12 @@ async fn copy_once(
 }
 
 /// A CopySnapshot answer with no snapshot id: nothing to follow or name.
+/// An id that is not a snapshot's is not followed, shared or named in a path either.
 fn no_id(copy: &str, snapshot: &str) -> Result<(), AwsError> {
-    if copy.is_empty() {
+    if copy.is_empty() || crate::aws::act::ids::snapshot(copy).is_err() {
         return Err(
             AwsError::new(ErrorKind::Other, "CopySnapshot", snapshot.to_string())
-                .with_message("the answer held no snapshot id: look for a copy tagged rolecall:source-snapshot with this id"),
+                .with_message(format!("the answer held no snapshot id (\"{copy}\"): look for a copy tagged rolecall:source-snapshot with this id")),
         );
     }
     Ok(())
