@@ -40,34 +40,7 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
         role_in_account(role, account, given, &title)?;
     }
 
-    // DryRun the snapshots before anything changes: a refusal is explained, nothing is made.
-    match &whole {
-        Some(i) => evidence::create_snapshots(
-            t,
-            region,
-            i,
-            &instance_description(scope, i),
-            &instance_tags(scope, i, &now(), AT_REQUEST),
-            true,
-        )
-        .await
-        .map(|_| ())
-        .map_err(|e| scope.denied(e, "ec2:CreateSnapshots"))?,
-        None => {
-            for s in &sources {
-                evidence::create_snapshot(
-                    t,
-                    region,
-                    &s.volume_id,
-                    &description(scope, s),
-                    &tags(scope, s, &now(), AT_REQUEST),
-                    true,
-                )
-                .await
-                .map_err(|e| scope.denied(e, "ec2:CreateSnapshot"))?;
-            }
-        }
-    }
+    check_take(scope, whole.as_deref(), &sources).await?;
 
     let mut resources = Vec::new();
     let mut calls = Vec::new();
@@ -352,6 +325,44 @@ fn role_in_account(
                 role.account_id(),
                 role.account_id()
             )));
+    }
+    Ok(())
+}
+
+/// DryRun of the snapshots before anything changes: a refusal is explained, nothing is made.
+async fn check_take(
+    scope: &Scope,
+    whole: Option<&str>,
+    sources: &[Source],
+) -> Result<(), AwsError> {
+    let t = &scope.target;
+    let region = &scope.region;
+    match whole {
+        Some(i) => evidence::create_snapshots(
+            t,
+            region,
+            i,
+            &instance_description(scope, i),
+            &instance_tags(scope, i, &now(), AT_REQUEST),
+            true,
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| scope.denied(e, "ec2:CreateSnapshots"))?,
+        None => {
+            for s in sources {
+                evidence::create_snapshot(
+                    t,
+                    region,
+                    &s.volume_id,
+                    &description(scope, s),
+                    &tags(scope, s, &now(), AT_REQUEST),
+                    true,
+                )
+                .await
+                .map_err(|e| scope.denied(e, "ec2:CreateSnapshot"))?;
+            }
+        }
     }
     Ok(())
 }
