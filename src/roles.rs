@@ -276,7 +276,9 @@ pub struct Known {
 /// roles listed in the caller's own IAM policies, merged (see `merge`). The IAM policies and the
 /// organizations are read at once.
 pub async fn discover(config: &Config, orgs: &crate::organization::Reader<'_>) -> Known {
-    let (profiles, mut warnings) = crate::aws::profiles::role_profiles();
+    let (profiles, mut warnings) = crate::aws::profiles::role_profiles(
+        crate::config::MIN_DURATION..=crate::config::MAX_DURATION,
+    );
     let before = merge(config, &profiles, &[], &[]);
     let (discovery, organization) = futures::join!(
         crate::aws::discovery::discover(orgs.aws, orgs.identity),
@@ -301,7 +303,9 @@ pub async fn discover(config: &Config, orgs: &crate::organization::Reader<'_>) -
 /// the organizations' cached lists (`fresh_only`: those younger than their `max_age`; `scope`:
 /// see `AwsOptions::scope`).
 pub fn known_locally(config: &Config, scope: &str, fresh_only: bool) -> Vec<Role> {
-    let (profiles, _) = crate::aws::profiles::role_profiles();
+    let (profiles, _) = crate::aws::profiles::role_profiles(
+        crate::config::MIN_DURATION..=crate::config::MAX_DURATION,
+    );
     let organization = crate::organization::cached(config, scope, fresh_only);
     merge(config, &profiles, &organization.roles, &[])
 }

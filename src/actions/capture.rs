@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use super::{Action, Facts as AnyFacts, Outcome, Plan, Progress, Scope, Steps};
+use super::{checked, Action, Facts as AnyFacts, Outcome, Plan, Progress, Scope, Steps};
 use crate::aws::act::{capture, network};
 use crate::aws::{AwsError, ErrorKind};
 use crate::case::Record;
@@ -50,18 +50,39 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
             .with_message("no case is open: captures go into the case folder"));
     };
     let dir = case.dir.join("evidence").join(instance);
-    // GetConsoleOutput takes DryRun; a refusal is explained before anything is written.
+    // GetConsoleOutput is a read, made now: a refusal is explained before anything is written.
     crate::aws::act::capture::console_output(t, region, instance)
         .await
         .map(|_| ())
         .map_err(|e| scope.denied(e, "ec2:GetConsoleOutput"))?;
-    let calls = vec![
-        format!(
-            "ec2:DescribeInstances {instance}, twice (its description, its network interfaces), at capture time → instance.json"
+    // GetConsoleScreenshot takes DryRun (with WakeUp as the run sends it): a refusal stops the
+    // plan; an instance type without screenshots is said, and the rest is captured.
+    let screenshot = match capture::check_screenshot(t, region, instance, *wake).await {
+        Ok(()) => "checked: DryRun".to_string(),
+        Err(e) if e.kind == ErrorKind::AccessDenied => {
+            return Err(scope.denied(e, "ec2:GetConsoleScreenshot"))
+        }
+        Err(e) => format!(
+            "not checked before the run: the DryRun answered {}",
+            e.code.clone().unwrap_or_else(|| e.message.clone())
         ),
-        format!("ec2:GetConsoleOutput {instance} Latest=true → console.log (decoded)"),
-        format!(
-            "ec2:GetConsoleScreenshot {instance} WakeUp={wake} → screenshot.jpg (where the instance type gives one)"
+    };
+    let calls = vec![
+        checked(
+            format!(
+                "ec2:DescribeInstances {instance}, twice (its description, its network interfaces), at capture time → instance.json"
+            ),
+            "a read",
+        ),
+        checked(
+            format!("ec2:GetConsoleOutput {instance} Latest=true → console.log (decoded)"),
+            "checked: a read, made now",
+        ),
+        checked(
+            format!(
+                "ec2:GetConsoleScreenshot {instance} WakeUp={wake} → screenshot.jpg (where the instance type gives one)"
+            ),
+            &screenshot,
         ),
         "each file's SHA-256 into the case log".into(),
     ];

@@ -354,15 +354,35 @@ impl<'a> Steps<'a> {
     }
 }
 
-/// Makes the plan of `action`: reads what it acts on, and checks each change with DryRun.
-pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
-    let planned = match &action {
-        Action::Snapshot { .. } => snapshot::plan(scope, action).await,
-        Action::Isolate { .. } => isolate::plan(scope, action).await,
-        Action::Release { .. } => isolate::plan_release(scope, action).await,
-        Action::Capture { .. } => capture::plan(scope, action).await,
-    };
-    // A plan reads, and checks changes with DryRun: whatever stopped it, nothing changed.
+/// Every id and the region an action is given, checked before any call or path is made of them.
+pub fn check_input(region: &str, action: &Action) -> Result<(), AwsError> {
+    use crate::aws::act::ids;
+    ids::region(region)?;
+    match action {
+        Action::Snapshot {
+            instance,
+            volume,
+            share_with,
+        } => {
+            if let Some(i) = instance {
+                ids::instance(i)?;
+            }
+            if let Some(v) = volume {
+                ids::volume(v)?;
+            }
+            if let Some(a) = share_with {
+                ids::account(a, "--share-with")?;
+            }
+            Ok(())
+        }
+        Action::Isolate { instance }
+        | Action::Release { instance }
+        | Action::Capture { instance, .. } => ids::instance(instance),
+    }
+}
+
+/// A plan reads, and checks changes with DryRun: whatever stopped it, nothing changed.
+fn nothing_changed(planned: Result<Plan, AwsError>) -> Result<Plan, AwsError> {
     planned.map_err(|e| {
         let hint = match &e.hint {
             Some(h) => format!("{h} (nothing was changed)"),
@@ -370,6 +390,34 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
         };
         e.with_hint(hint)
     })
+}
+
+/// Makes the plan of `action`: reads what it acts on, and checks each change with DryRun.
+pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
+    if let Err(e) = check_input(&scope.region, &action) {
+        return nothing_changed(Err(e));
+    }
+    let planned = match &action {
+        Action::Snapshot { .. } => snapshot::plan(scope, action).await,
+        Action::Isolate { .. } => isolate::plan(scope, action).await,
+        Action::Release { .. } => isolate::plan_release(scope, action).await,
+        Action::Capture { .. } => capture::plan(scope, action).await,
+    };
+    nothing_changed(planned)
+}
+
+/// `X` in the TUI: an isolation, or a release when rolecall's case logs say it isolated the
+/// instance (never its tags); any other action is planned as it is.
+pub async fn plan_isolate_or_release(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
+    let Action::Isolate { instance } = action else {
+        return plan(scope, action).await;
+    };
+    if let Err(e) = crate::aws::act::ids::region(&scope.region)
+        .and_then(|()| crate::aws::act::ids::instance(&instance))
+    {
+        return nothing_changed(Err(e));
+    }
+    nothing_changed(isolate::plan_toggle(scope, instance).await)
 }
 
 /// Carries out a plan the responder said yes to.
@@ -395,6 +443,12 @@ pub async fn run(scope: &Scope, plan: Plan, progress: &dyn Progress) -> Outcome 
             ..Outcome::default()
         },
     }
+}
+
+/// A call of a plan, with how it was checked before asking: `checked: DryRun`, `a read`, `not
+/// checked before the run: why`. The plan never claims a check it did not make.
+pub(crate) fn checked(call: impl Into<String>, how: &str) -> String {
+    format!("{} [{how}]", call.into())
 }
 
 /// The time, as tags and descriptions have it.

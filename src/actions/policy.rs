@@ -139,4 +139,44 @@ mod tests {
             assert_eq!(s["Effect"], "Allow");
         }
     }
+
+    /// Every AWS operation the actions' calls name (`src/aws/act/`, read as text) is in the
+    /// policy `rolecall policy --actions` prints: a call added without its permission fails here.
+    #[test]
+    fn every_call_the_actions_make_is_in_the_policy() {
+        let sources = [
+            ("ec2", include_str!("../aws/act/network.rs")),
+            ("ec2", include_str!("../aws/act/evidence.rs")),
+            ("ec2", include_str!("../aws/act/capture.rs")),
+            ("kms", include_str!("../aws/act/kms.rs")),
+        ];
+        let verbs = [
+            "Describe", "Create", "Modify", "Revoke", "Get", "Copy", "Tag",
+        ];
+        let mut found = Vec::new();
+        for (service, text) in sources {
+            for quoted in text.split('"').skip(1).step_by(2) {
+                let is_op = verbs.iter().any(|v| quoted.starts_with(v))
+                    && quoted.len() > 6
+                    && quoted.chars().all(|c| c.is_ascii_alphanumeric());
+                if is_op {
+                    found.push(format!("{service}:{quoted}"));
+                }
+            }
+        }
+        // CreateKey with tags is authorized as kms:TagResource too.
+        found.push("kms:TagResource".into());
+        assert!(found.len() >= 20, "{found:?}");
+        let all: Vec<&str> = ACTIONS
+            .iter()
+            .chain(FORENSIC)
+            .flat_map(|n| n.calls.iter().copied())
+            .collect();
+        for call in &found {
+            assert!(
+                all.iter().any(|p| crate::aws::policy::glob(p, call, true)),
+                "{call} is called but not in rolecall policy --actions"
+            );
+        }
+    }
 }

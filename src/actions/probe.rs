@@ -124,6 +124,14 @@ pub async fn probe(t: &RoleTarget, region: &str) -> Result<Option<Probed>, AwsEr
                 .await,
             ),
         });
+        // The quarantine group's outbound rule is revoked as isolation runs: checked on a
+        // group the instance has (DryRun, nothing changes).
+        if let Some(g) = eni.groups.first() {
+            isolate.push(Call {
+                api: "ec2:RevokeSecurityGroupEgress",
+                answer: answer(network::check_revoke_egress(t, region, g).await.map(Some)),
+            });
+        }
         isolate.push(Call {
             api: "ec2:ModifyNetworkInterfaceAttribute",
             answer: answer(network::set_groups(t, region, &eni.id, &eni.groups, true).await),

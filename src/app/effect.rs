@@ -129,6 +129,8 @@ pub enum Work {
         n: u64,
         role: RoleArn,
         region: String,
+        /// The case it was planned in: run only while that case is the open one.
+        case: String,
         plan: Box<Plan>,
     },
 }

@@ -3,11 +3,12 @@
 //! the profiles that assume a role (`role_arn`).
 
 use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 
 use ini::{Ini, ParseOption};
 
-use super::arn::RoleArn;
+use super::arn::{validate_region, RoleArn};
 
 /// A profile that assumes a role.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,8 +109,10 @@ impl ProfileFiles {
         self.profiles.keys().map(String::as_str).collect()
     }
 
-    /// The profiles that set `role_arn`, by name, and a warning for each one rolecall cannot use.
-    pub fn roles(&self) -> (Vec<ProfileRole>, Vec<String>) {
+    /// The profiles that set `role_arn`, by name, and a warning for each one rolecall cannot use
+    /// (or a key of it: a `duration_seconds` outside `durations`, the session lengths the caller
+    /// allows, or a `region` that is not a region's name, is left out and said).
+    pub fn roles(&self, durations: RangeInclusive<u32>) -> (Vec<ProfileRole>, Vec<String>) {
         let mut roles = Vec::new();
         let mut warnings = Vec::new();
         for (name, keys) in &self.profiles {
@@ -125,19 +128,28 @@ impl ProfileFiles {
             };
             let duration_seconds = match keys.get("duration_seconds").map(|d| d.parse::<u32>()) {
                 None => None,
-                Some(Ok(d))
-                    if (crate::config::MIN_DURATION..=crate::config::MAX_DURATION).contains(&d) =>
-                {
-                    Some(d)
-                }
+                Some(Ok(d)) if durations.contains(&d) => Some(d),
                 Some(_) => {
                     warnings.push(format!(
-                        "AWS config profile {name}: duration_seconds must be 900 to 43200; using the default"
+                        "AWS config profile {name}: duration_seconds must be {} to {}; using the default",
+                        durations.start(),
+                        durations.end()
                     ));
                     None
                 }
             };
             let owned = |k: &str| keys.get(k).filter(|v| !v.is_empty()).cloned();
+            // A region is joined into endpoints and paths: one that is not a region's name is
+            // left out, and said.
+            let region = match owned("region") {
+                Some(r) if validate_region(&r).is_err() => {
+                    warnings.push(format!(
+                        "AWS config profile {name}: region \"{r}\" is not a region name (like us-east-1); left out"
+                    ));
+                    None
+                }
+                r => r,
+            };
             roles.push(ProfileRole {
                 profile: name.clone(),
                 arn,
@@ -145,18 +157,19 @@ impl ProfileFiles {
                 mfa_serial: owned("mfa_serial"),
                 duration_seconds,
                 session_name: owned("role_session_name"),
-                region: owned("region"),
+                region,
             });
         }
         (roles, warnings)
     }
 }
 
-/// The role profiles, by profile name, and a warning for each one rolecall cannot use. A missing
-/// file is no error: there are just no such profiles.
-pub fn role_profiles() -> (Vec<ProfileRole>, Vec<String>) {
+/// The role profiles, by profile name, and a warning for each one rolecall cannot use
+/// (`durations`: the session lengths allowed). A missing file is no error: there are just no
+/// such profiles.
+pub fn role_profiles(durations: RangeInclusive<u32>) -> (Vec<ProfileRole>, Vec<String>) {
     match ProfileFiles::read() {
-        Ok(files) => files.roles(),
+        Ok(files) => files.roles(durations),
         Err(e) => (Vec::new(), vec![format!("role profiles not read: {e}")]),
     }
 }
@@ -178,7 +191,7 @@ mod tests {
         .unwrap();
         f.parse("[ci]\naws_access_key_id = AKIA\n", false).unwrap();
         assert_eq!(f.names(), ["bad", "ci", "default", "prod"]);
-        let (roles, warnings) = f.roles();
+        let (roles, warnings) = f.roles(900..=43_200);
         assert_eq!(roles.len(), 1);
         assert_eq!(roles[0].profile, "prod");
         assert_eq!(roles[0].external_id.as_deref(), Some("x-1"));
@@ -186,6 +199,34 @@ mod tests {
         assert_eq!(warnings.len(), 1);
         assert!(
             warnings[0].starts_with("AWS config profile bad: role_arn"),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn a_region_that_is_not_a_region_name_is_left_out_and_said() {
+        let mut f = ProfileFiles::default();
+        f.parse(
+            "[profile odd]\nrole_arn = arn:aws:iam::222222222222:role/R\nregion = us-east-1/../../x\n\
+             [profile fine]\nrole_arn = arn:aws:iam::222222222222:role/R\nregion = eu-west-2\n",
+            true,
+        )
+        .unwrap();
+        let (roles, warnings) = f.roles(900..=3600);
+        let region = |p: &str| {
+            roles
+                .iter()
+                .find(|r| r.profile == p)
+                .unwrap()
+                .region
+                .clone()
+        };
+        assert_eq!(region("odd"), None);
+        assert_eq!(region("fine").as_deref(), Some("eu-west-2"));
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("odd") && w.contains("not a region name")),
             "{warnings:?}"
         );
     }

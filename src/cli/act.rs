@@ -40,13 +40,16 @@ pub async fn act(ctx: &Ctx, role: &str, action: Action, ask: Ask) -> anyhow::Res
     }
     ctx.journal.check()?;
     let role = crate::roles::resolve_with_profiles(&ctx.config, &ctx.opts.scope(), role)?;
+    let Some(region) = ctx.region_for(&role) else {
+        bail!("no region to act in: pass --region");
+    };
+    // Every id checked before any call (or path) is made of it.
+    actions::check_input(&region, &action)?;
+    share_with_refusal(ctx, &action, &ask)?;
     let aws = ctx.aws().await;
     let me = caller_identity(&aws).await?;
     ctx.journal.set_actor(&me.arn);
     let session = assume_for(ctx, &aws, &role, None, ask.token_code).await?;
-    let Some(region) = ctx.region_for(&role) else {
-        bail!("no region to act in: pass --region");
-    };
     let case = ctx
         .journal
         .case()
@@ -77,7 +80,7 @@ pub async fn act(ctx: &Ctx, role: &str, action: Action, ask: Ask) -> anyhow::Res
         eprintln!("{line}");
     }
     if ask.dry_run {
-        eprintln!("\nrolecall: --dry-run: every call was checked with DryRun and allowed; nothing was changed");
+        eprintln!("\nrolecall: --dry-run: nothing was changed; after each call above is how it was checked before asking (checked: DryRun, a read, or not checked before the run and why)");
         return Ok(ExitCode::SUCCESS);
     }
     if !ask.yes {
@@ -126,6 +129,24 @@ pub async fn act(ctx: &Ctx, role: &str, action: Action, ask: Ask) -> anyhow::Res
             );
             Ok(ExitCode::FAILURE)
         }
+    }
+}
+
+/// `--share-with` naming another account than `[case] forensic_account`: evidence shared
+/// with a typo goes to a stranger, so it is done only with `--yes` (and the plan says so).
+fn share_with_refusal(ctx: &Ctx, action: &Action, ask: &Ask) -> anyhow::Result<()> {
+    let Action::Snapshot {
+        share_with: Some(given),
+        ..
+    } = action
+    else {
+        return Ok(());
+    };
+    match &ctx.config.case.forensic_account {
+        Some(configured) if configured != given && !ask.yes && !ask.dry_run => bail!(
+            "snapshot refused: --share-with {given} is not the configured forensic account {configured} ([case] forensic_account), so nothing was done\nhint: check the account id; to share with {given} all the same, pass --yes with it (the plan names it as not the configured one)"
+        ),
+        _ => Ok(()),
     }
 }
 

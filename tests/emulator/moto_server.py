@@ -67,6 +67,7 @@ def main():
     from moto.server import ThreadedMotoServer
     from moto import settings
 
+    snapshot_states()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -95,6 +96,26 @@ def main():
     while os.getppid() == parent:
         time.sleep(0.5)
     server.stop()
+
+
+def snapshot_states():
+    """A stand-in: moto's snapshots are `completed` the moment they are made. So that the tests
+    can see how rolecall treats the other states, a snapshot whose description names a case with
+    `STATE-RECOVERABLE` in its id is `recoverable`, and a copy (`re-encrypted` in its
+    description) in a case with `COPY-ERROR` ends in `error`."""
+    from moto.ec2.models.elastic_block_store import Snapshot
+
+    original = Snapshot.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        description = self.description or ""
+        if "STATE-RECOVERABLE" in description:
+            self.status = "recoverable"
+        elif "COPY-ERROR" in description and "re-encrypted" in description:
+            self.status = "error"
+
+    Snapshot.__init__ = init
 
 
 def keep_raw_form_bodies():
@@ -247,13 +268,15 @@ LAB_ROLES = {
     "lab-ir": f"arn:aws:iam::{LAB}:role/IncidentResponder",
     "lab-audit": f"arn:aws:iam::{LAB}:role/Auditor",
     "forensic-copier": f"arn:aws:iam::{FORENSICS}:role/ForensicCopier",
+    # Every action but RevokeSecurityGroupEgress: isolation must be refused at plan time.
+    "lab-norevoke": f"arn:aws:iam::{LAB}:role/NoRevoke",
 }
 # What the responder actions call (rolecall policy --actions lists the same, per action).
 IR_ACTIONS = [
     "ec2:Describe*", "ec2:CreateSnapshot", "ec2:CreateSnapshots", "ec2:CreateTags", "ec2:CopySnapshot",
     "ec2:ModifySnapshotAttribute", "ec2:CreateSecurityGroup", "ec2:RevokeSecurityGroupEgress",
     "ec2:ModifyNetworkInterfaceAttribute", "ec2:ModifyInstanceAttribute", "ec2:GetConsoleOutput",
-    "ec2:GetConsoleScreenshot", "kms:CreateKey", "kms:CreateAlias", "kms:DescribeKey",
+    "ec2:GetConsoleScreenshot", "kms:CreateKey", "kms:TagResource", "kms:CreateAlias", "kms:DescribeKey",
     "kms:GetKeyPolicy", "kms:CreateGrant", "kms:Decrypt", "kms:ReEncrypt*",
     "kms:GenerateDataKey*",
 ]
@@ -269,7 +292,9 @@ def seed_lab(endpoint, world):
     key = iam.create_access_key(UserName="lab-responder")["AccessKey"]
     lab = account_creds(endpoint, LAB)
     liam = client(endpoint, "iam", creds=lab)
-    for name, actions in (("IncidentResponder", IR_ACTIONS), ("Auditor", ["ec2:Describe*"])):
+    no_revoke = [a for a in IR_ACTIONS if a != "ec2:RevokeSecurityGroupEgress"]
+    for name, actions in (("IncidentResponder", IR_ACTIONS), ("Auditor", ["ec2:Describe*"]),
+                          ("NoRevoke", no_revoke)):
         liam.create_role(RoleName=name,
                          AssumeRolePolicyDocument=trust_policy(f"arn:aws:iam::{PRIMARY}:user/lab-responder"))
         liam.put_role_policy(RoleName=name, PolicyName="actions", PolicyDocument=policy(

@@ -16,6 +16,9 @@ mod common;
 mod fixtures;
 
 mod actions;
+mod actions_integrity;
+mod actions_lost;
+mod actions_race;
 mod actions_share;
 mod case;
 mod cli;

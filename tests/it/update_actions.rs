@@ -344,3 +344,162 @@ fn a_quit_refused_long_ago_does_not_arm_the_next_one() {
     update(&mut s, ctrl_c());
     assert!(s.should_quit);
 }
+
+/// A case open, prod assumed, its instances listed with web-1 carrying `tags`.
+fn on_web_1_tagged(tags: &[(&str, &str)]) -> State {
+    let mut s = state((100, 30));
+    s.case = Some(rolecall::app::msg::CaseInfo {
+        id: "IR-1".into(),
+        dir: "/cases/IR-1".into(),
+    });
+    let request = open_prod(&mut s);
+    let mut rows = prod_instances();
+    for (k, v) in tags {
+        rows[0].tags.insert(k.to_string(), v.to_string());
+    }
+    update(&mut s, listed_instances(request, rows));
+    s
+}
+
+#[test]
+fn x_never_takes_a_planted_tag_for_an_isolation() {
+    // Anyone who may tag the instance can write these: X still asks for an isolation, and the
+    // plan (from the case logs) decides whether it is one.
+    let mut s = on_web_1_tagged(&[
+        ("rolecall:original-security-groups", "eni-1=sg-0pen"),
+        ("rolecall:isolated-at", "2026-11-29T10:00:00Z"),
+    ]);
+    let fx = update(&mut s, key('X'));
+    let Job { work, .. } = started(&fx).clone();
+    let Work::PlanAction { action, .. } = work else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(
+        action,
+        Action::Isolate {
+            instance: "i-0000000000000000a".into()
+        }
+    );
+}
+
+#[test]
+fn x_runs_the_release_the_plan_made_in_the_case_it_was_planned_in() {
+    let mut s = on_web_1();
+    let fx = update(&mut s, key('X'));
+    let id = started(&fx).id;
+    // The plan read the case logs: rolecall isolated it, so X is a release.
+    let release = Action::Release {
+        instance: "i-0000000000000000a".into(),
+    };
+    update(
+        &mut s,
+        Msg::Job {
+            slot: Slot::Plan,
+            id,
+            answer: Answer::Planned(Ok(Box::new(plan_of(release.clone())))),
+        },
+    );
+    assert_eq!(s.pending.as_ref().map(|p| p.case.as_str()), Some("IR-1"));
+    let fx = update(&mut s, key('y'));
+    let Work::RunAction { plan, case, .. } = started(&fx).work.clone() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(plan.action, release);
+    assert_eq!(case, "IR-1");
+}
+
+#[test]
+fn c_is_planned_confirmed_run_and_its_files_reported() {
+    let mut s = on_web_1();
+    let action = ask_and_plan(&mut s, 'C');
+    assert_eq!(
+        action,
+        Action::Capture {
+            instance: "i-0000000000000000a".into(),
+            wake: false
+        }
+    );
+    let fx = update(&mut s, key('y'));
+    let Job { id, work } = started(&fx).clone();
+    let Work::RunAction { n, plan, case, .. } = work else {
+        panic!("{fx:?}")
+    };
+    assert_eq!((n, case.as_str()), (1, "IR-1"));
+    assert_eq!(plan.action, action);
+    update(
+        &mut s,
+        Msg::ActionStep {
+            n: 1,
+            text: "saved the instance's description".into(),
+        },
+    );
+    let outcome = Outcome {
+        ok: true,
+        done: vec!["saved instance.json".into(), "saved console.log".into()],
+        not_done: vec!["screenshot.jpg: not given".into()],
+        ..Default::default()
+    };
+    update(
+        &mut s,
+        Msg::Job {
+            slot: Slot::Action(1),
+            id,
+            answer: Answer::Acted { n: 1, outcome },
+        },
+    );
+    assert_eq!(s.actions[0].state, ActionState::Done);
+    assert!(
+        status(&s).contains("not done: screenshot.jpg"),
+        "{}",
+        status(&s)
+    );
+}
+
+#[test]
+fn the_case_cannot_be_switched_under_a_planned_or_running_action() {
+    let mut s = on_web_1();
+    // Being planned.
+    update(&mut s, key('S'));
+    update(&mut s, key(':'));
+    type_keys(&mut s, "case open IR-2");
+    assert!(update(&mut s, code(KeyCode::Enter)).is_empty());
+    assert!(
+        status(&s).contains("open case IR-2 when it ends"),
+        "{}",
+        status(&s)
+    );
+    // Shown.
+    let mut s = on_web_1();
+    ask_and_plan(&mut s, 'S');
+    s.popup = None;
+    update(&mut s, key(':'));
+    type_keys(&mut s, "case open IR-2");
+    assert!(update(&mut s, code(KeyCode::Enter)).is_empty());
+    assert_eq!(s.case.as_ref().unwrap().id, "IR-1");
+    // Running.
+    let mut s = on_web_1();
+    ask_and_plan(&mut s, 'X');
+    update(&mut s, key('y'));
+    update(&mut s, key(':'));
+    type_keys(&mut s, "case open IR-2");
+    assert!(update(&mut s, code(KeyCode::Enter)).is_empty());
+    assert!(
+        status(&s).contains("still running and recording"),
+        "{}",
+        status(&s)
+    );
+    // A plan whose case is no longer the open one (switched by another way) is not run.
+    let mut s = on_web_1();
+    ask_and_plan(&mut s, 'S');
+    s.case = Some(rolecall::app::msg::CaseInfo {
+        id: "IR-2".into(),
+        dir: "/cases/IR-2".into(),
+    });
+    assert!(update(&mut s, key('y')).is_empty());
+    assert!(s.actions.is_empty());
+    assert!(
+        status(&s).contains("planned in case IR-1"),
+        "{}",
+        status(&s)
+    );
+}

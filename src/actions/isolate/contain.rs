@@ -1,116 +1,251 @@
-//! Isolation: the plan (reads, DryRun) and the run, step by step.
+//! Isolation: the plan (reads, DryRun) and the run, a table of steps. The plan decides which
+//! steps are left (a second run after one that stopped part way finds some done, and says so);
+//! the run does each in turn, and a failure lists every step not done.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
+use super::history::{self, groups_text, History, Isolation};
 use super::{
-    encode_over, group_name, is_isolated, no_instance, quarantine_tags, Facts, GroupPlan,
+    decode, encode_over, group_name, no_instance, quarantine_tags, Facts, GroupPlan, ORIGINAL_TAG,
     QUARANTINE,
 };
-use crate::actions::{now, Action, Facts as AnyFacts, Outcome, Plan, Progress, Scope, Steps};
-use crate::aws::act::network::{self, Interface};
+use crate::actions::{
+    checked, now, Action, Facts as AnyFacts, Outcome, Plan, Progress, Scope, Steps,
+};
+use crate::aws::act::network::{self, InstanceNet};
 use crate::aws::{AwsError, ErrorKind};
 use crate::case::Record;
+
+/// One step of isolation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// The original groups into the case log, before anything changes.
+    Record,
+    /// The original groups, the case and the time in tags on the instance (for people).
+    Tag,
+    /// Termination protection on.
+    Protect,
+    /// `DeleteOnTermination=false` on these devices' volumes.
+    KeepVolumes(Vec<String>),
+    /// The VPC's quarantine group: made (its outbound rule revoked) or reused, then checked to
+    /// have no rule.
+    Group(GroupPlan),
+    /// An interface moved to its VPC's quarantine group alone.
+    Interface { eni: String, vpc: String },
+    /// The instance read back: every interface has only a quarantine group.
+    Check,
+}
+
+impl Step {
+    /// What it does, as a failure lists what was not done.
+    fn text(&self, instance: &str) -> String {
+        match self {
+            Step::Record => "recording the original groups in the case log".into(),
+            Step::Tag => format!("tagging {instance} with its original groups"),
+            Step::Protect => format!("turning on termination protection of {instance}"),
+            Step::KeepVolumes(d) => format!(
+                "keeping the volumes on {} when {instance} is terminated",
+                d.join(", ")
+            ),
+            Step::Group(GroupPlan::Create { vpc }) => {
+                format!("making the quarantine group of {vpc} and revoking its outbound rule")
+            }
+            Step::Group(GroupPlan::Reuse { vpc, id }) => {
+                format!("checking that the quarantine group {id} of {vpc} has no rule")
+            }
+            Step::Interface { eni, .. } => format!("moving {eni} to the quarantine group"),
+            Step::Check => format!("reading {instance} back to check every interface"),
+        }
+    }
+}
+
+/// Whether every interface has one group alone, one of `quarantine`.
+fn in_quarantine(net: &InstanceNet, quarantine: &BTreeSet<String>) -> bool {
+    net.interfaces
+        .iter()
+        .all(|i| i.groups.len() == 1 && quarantine.contains(&i.groups[0]))
+}
+
+fn isolated_already(instance: &str, iso: &Isolation) -> AwsError {
+    AwsError::new(ErrorKind::Other, "planning", instance.to_string())
+        .with_message(format!(
+            "{instance} is isolated already: case {} recorded its original groups at {} and isolated it, and no release since",
+            iso.case, iso.at
+        ))
+        .with_hint(format!(
+            "rolecall release ROLE --instance {instance} puts its groups back first"
+        ))
+}
 
 pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
     let Action::Isolate { instance } = &action else {
         return Err(AwsError::new(ErrorKind::Other, "planning", "isolate"));
     };
+    let net = network::describe(&scope.target, &scope.region, instance).await?;
+    let history = history::read(scope, instance)?;
+    if let Some(iso) = &history.isolated {
+        if iso.finished && in_quarantine(&net, &iso.quarantine) {
+            return Err(isolated_already(instance, iso));
+        }
+    }
+    plan_isolation(scope, action, net, history).await
+}
+
+/// `X` in the TUI: a release when rolecall's case logs say it isolated the instance (and it
+/// still is), else an isolation (or the rest of one that stopped part way). Never the tags.
+pub async fn plan_toggle(scope: &Scope, instance: String) -> Result<Plan, AwsError> {
+    let net = network::describe(&scope.target, &scope.region, &instance).await?;
+    let history = history::read(scope, &instance)?;
+    match &history.isolated {
+        Some(iso) if iso.finished && in_quarantine(&net, &iso.quarantine) => {
+            super::plan_release(scope, Action::Release { instance }).await
+        }
+        _ => plan_isolation(scope, Action::Isolate { instance }, net, history).await,
+    }
+}
+
+/// Notes on what the logs and the tag say.
+fn history_notes(instance: &str, net: &InstanceNet, history: &History) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(iso) = &history.isolated {
+        notes.push(format!(
+            "case {} recorded {instance}'s original groups at {} and its isolation did not finish: this one finishes it, with those groups as the originals ({})",
+            iso.case,
+            iso.at,
+            groups_text(&iso.originals)
+        ));
+    }
+    if let Some(tag) = decode(&net.tags) {
+        let logged = history.isolated.as_ref().map(|i| &i.originals);
+        if logged != Some(&tag) {
+            notes.push(format!(
+                "the tag {ORIGINAL_TAG} on {instance} says {}, but rolecall's case logs {}: a tag is only a hint (anyone who may tag the instance can write it), so it is not obeyed, and this isolation writes its own over it",
+                groups_text(&tag),
+                match logged {
+                    Some(l) => format!("recorded {}", groups_text(l)),
+                    None => "hold no isolation of it that is not released".to_string(),
+                }
+            ));
+        }
+    }
+    if !history.unread.is_empty() {
+        notes.push(format!(
+            "the logs of case(s) {} could not be read: what they recorded of {instance} is not known",
+            history.unread.join(", ")
+        ));
+    }
+    notes
+}
+
+async fn plan_isolation(
+    scope: &Scope,
+    action: Action,
+    net: InstanceNet,
+    history: History,
+) -> Result<Plan, AwsError> {
     let t = &scope.target;
     let region = &scope.region;
-    let net = network::describe(t, region, instance).await?;
+    let instance = net.instance_id.clone();
     if net.interfaces.is_empty() {
-        return Err(no_instance(instance));
+        return Err(no_instance(&instance));
     }
-    // Isolated before (in this case or another), and not released since, or stopped part way:
-    // what its interfaces hold now are not its original groups, and must not be recorded as such.
-    if is_isolated(&net.tags) {
-        return Err(AwsError::new(ErrorKind::Other, "planning", instance.clone())
-            .with_message(format!(
-                "{instance} is isolated already (tag {}{}{}): its groups now are not the originals",
-                super::ORIGINAL_TAG,
-                net.tags.get("rolecall:isolated-at").map(|t| format!(", isolated at {t}")).unwrap_or_default(),
-                net.tags.get("rolecall:case").map(|c| format!(", case {c}")).unwrap_or_default(),
-            ))
-            .with_hint(format!("rolecall release ROLE --instance {instance} puts its groups back first; a release that stopped part way can be run again")));
-    }
+    let mut notes = history_notes(&instance, &net, &history);
+    let mut found_done = Vec::new();
+    let recorded: BTreeSet<String> = history
+        .isolated
+        .as_ref()
+        .map(|i| i.quarantine.clone())
+        .unwrap_or_default();
+    // The originals: the log's, when finishing an isolation; else what each interface has now.
+    let originals: Vec<(String, Vec<String>)> = net
+        .interfaces
+        .iter()
+        .map(|i| {
+            let logged = history
+                .isolated
+                .as_ref()
+                .and_then(|iso| iso.originals.iter().find(|(e, _)| e == &i.id))
+                .map(|(_, g)| g.clone());
+            (i.id.clone(), logged.unwrap_or_else(|| i.groups.clone()))
+        })
+        .collect();
     let name = group_name(&scope.case_id);
     let mut vpcs: Vec<String> = net.interfaces.iter().map(|i| i.vpc_id.clone()).collect();
     vpcs.sort();
     vpcs.dedup();
-    let mut groups = Vec::new();
+    let mut groups: BTreeMap<String, GroupPlan> = BTreeMap::new();
     for vpc in &vpcs {
-        match network::find_group(t, region, vpc, &name).await? {
+        let plan = match network::find_group(t, region, vpc, &name).await? {
             Some(g) if g.rules > 0 => {
                 return Err(AwsError::new(ErrorKind::Other, "planning", g.id.clone()).with_message(format!(
                     "the quarantine group {} ({name}) in {vpc} has {} rule(s): someone changed it; remove its rules (or delete it), then isolate again",
                     g.id, g.rules
                 )))
             }
-            Some(g) => {
-                if net.interfaces.iter().filter(|i| &i.vpc_id == vpc).any(|i| i.groups.contains(&g.id)) {
-                    return Err(AwsError::new(ErrorKind::Other, "planning", instance.clone())
-                        .with_message(format!("{instance} is isolated already, at least in part (an interface has the quarantine group {})", g.id))
-                        .with_hint(format!("rolecall release ROLE --instance {instance} puts its groups back")));
-                }
-                groups.push(GroupPlan::Reuse {
-                    vpc: vpc.clone(),
-                    id: g.id,
-                })
-            }
-            None => groups.push(GroupPlan::Create { vpc: vpc.clone() }),
+            Some(g) => GroupPlan::Reuse { vpc: vpc.clone(), id: g.id },
+            None => GroupPlan::Create { vpc: vpc.clone() },
+        };
+        groups.insert(vpc.clone(), plan);
+    }
+    // An interface with a quarantine group alone (this case's, or one the logs name) is done.
+    let mut move_these = Vec::new();
+    for i in &net.interfaces {
+        let own = match &groups[&i.vpc_id] {
+            GroupPlan::Reuse { id, .. } => Some(id),
+            GroupPlan::Create { .. } => None,
+        };
+        let done =
+            i.groups.len() == 1 && (recorded.contains(&i.groups[0]) || own == Some(&i.groups[0]));
+        if done && history.isolated.is_some() {
+            found_done.push(format!(
+                "{} has only the quarantine group {} already",
+                i.id, i.groups[0]
+            ));
+        } else {
+            move_these.push(i);
         }
     }
+    let protected = network::termination_protected(t, region, &instance).await?;
     let keep: Vec<String> = net
         .volumes
         .iter()
         .filter(|v| v.delete_on_termination)
         .map(|v| v.device.clone())
         .collect();
-
-    // DryRun each change before anything changes.
-    network::tag(
-        t,
-        region,
-        instance,
-        &isolation_tags(scope, &net, "<the time it is done>"),
-        true,
-    )
-    .await
-    .map_err(|e| scope.denied(e, "ec2:CreateTags"))?;
-    network::protect_from_termination(t, region, instance, true)
-        .await
-        .map_err(|e| scope.denied(e, "ec2:ModifyInstanceAttribute"))?;
-    if !keep.is_empty() {
-        network::keep_volumes(t, region, instance, &keep, true)
-            .await
-            .map_err(|e| scope.denied(e, "ec2:ModifyInstanceAttribute"))?;
+    let mut steps = vec![Step::Record, Step::Tag];
+    if protected {
+        found_done.push(format!("termination protection of {instance} is on"));
+    } else {
+        steps.push(Step::Protect);
     }
-    for g in &groups {
-        match g {
-            GroupPlan::Create { vpc } => {
-                network::create_group(
-                    t,
-                    region,
-                    vpc,
-                    &name,
-                    QUARANTINE,
-                    &quarantine_tags(scope),
-                    true,
-                )
-                .await
-                .map_err(|e| scope.denied(e, "ec2:CreateSecurityGroup"))?;
-            }
-            GroupPlan::Reuse { .. } => {}
+    if !keep.is_empty() {
+        steps.push(Step::KeepVolumes(keep.clone()));
+    } else if !net.volumes.is_empty() {
+        found_done.push(format!(
+            "the volumes of {instance} are kept when it is terminated"
+        ));
+    }
+    for (vpc, g) in &groups {
+        if move_these.iter().any(|i| &i.vpc_id == vpc) {
+            steps.push(Step::Group(g.clone()));
         }
     }
-    for i in &net.interfaces {
-        network::set_groups(t, region, &i.id, &i.groups, true)
-            .await
-            .map_err(|e| scope.denied(e, "ec2:ModifyNetworkInterfaceAttribute"))?;
-    }
+    steps.extend(move_these.iter().map(|i| Step::Interface {
+        eni: i.id.clone(),
+        vpc: i.vpc_id.clone(),
+    }));
+    steps.push(Step::Check);
 
+    let calls = check_steps(scope, &net, &originals, &steps).await?;
+    notes.extend(
+        found_done
+            .iter()
+            .map(|d| format!("found done already: {d}")),
+    );
+    notes.push("connections already open stay open until they time out: a security group change does not cut tracked connections (a network ACL would, for the whole subnet)".into());
+    notes.push(format!("undo: rolecall release ROLE --instance {instance} (the groups come from the case log); protection stays on"));
     let label = if net.name.is_empty() {
         instance.clone()
     } else {
@@ -133,86 +268,454 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
             if v.delete_on_termination { "yes" } else { "no" }
         ));
     }
-    let tag_text: Vec<String> = isolation_tags(scope, &net, "<the time it is done>")
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    let mut calls = vec![
-        "read the instance again: its groups must be those above, else nothing is done".to_string(),
-        "record the original groups in the case log".to_string(),
-        format!("ec2:CreateTags {instance} {}", tag_text.join(", ")),
-        format!("ec2:ModifyInstanceAttribute {instance} DisableApiTermination=true"),
-    ];
-    if !keep.is_empty() {
-        calls.push(format!(
-            "ec2:ModifyInstanceAttribute {instance} BlockDeviceMappings {} DeleteOnTermination=false",
-            keep.join(", ")
-        ));
-    }
-    for g in &groups {
-        match g {
-            GroupPlan::Reuse { vpc, id } => calls.push(format!(
-                "use the quarantine group {id} ({name}) of {vpc}, which has no rule"
-            )),
-            GroupPlan::Create { vpc } => {
-                calls.push(format!(
-                    "ec2:CreateSecurityGroup {name} in {vpc} (no ingress rule)"
-                ));
-                calls
-                    .push("ec2:RevokeSecurityGroupEgress of its default outbound rule".to_string());
-            }
-        }
-    }
-    for i in &net.interfaces {
-        calls.push(format!(
-            "ec2:ModifyNetworkInterfaceAttribute {} Groups=[the quarantine group of {}]",
-            i.id, i.vpc_id
-        ));
-    }
-    calls.push(format!(
-        "ec2:DescribeInstances {instance} to check every interface"
-    ));
-    let notes = vec![
-        "connections already open stay open until they time out: a security group change does not cut tracked connections (a network ACL would, for the whole subnet)".into(),
-        format!("undo: rolecall release ROLE --instance {instance} (the groups come from the tag, else the case log); protection stays on"),
-    ];
-    let title = format!("Isolate {label}");
+    let resumed = history.isolated.as_ref().map(|i| i.case.clone());
+    let title = match &resumed {
+        Some(case) => format!("Finish isolating {label} (stopped part way in case {case})"),
+        None => format!("Isolate {label}"),
+    };
     Ok(Plan {
         resources,
         calls,
         notes,
-        facts: AnyFacts::Isolate(self::Facts { net, groups, keep }),
+        facts: AnyFacts::Isolate(Facts {
+            net,
+            originals,
+            resumed,
+            steps,
+            found_done,
+        }),
         ..scope.plan(action, title)
     })
 }
 
+/// Each step's calls, checked with DryRun before anything changes; the lines of the plan, each
+/// saying how it was checked.
+async fn check_steps(
+    scope: &Scope,
+    net: &InstanceNet,
+    originals: &[(String, Vec<String>)],
+    steps: &[Step],
+) -> Result<Vec<String>, AwsError> {
+    let t = &scope.target;
+    let region = &scope.region;
+    let instance = net.instance_id.as_str();
+    let name = group_name(&scope.case_id);
+    let mut calls = vec![checked(
+        "read the instance again: its groups must be those above, else nothing is done",
+        "a read",
+    )];
+    for step in steps {
+        match step {
+            Step::Record => calls.push(checked(
+                format!("record the original groups in the case log: {}", groups_text(originals)),
+                "the case log is written first",
+            )),
+            Step::Tag => {
+                let tags = isolation_tags(scope, net, originals, "<the time it is done>");
+                network::tag(t, region, instance, &tags, true)
+                    .await
+                    .map_err(|e| scope.denied(e, "ec2:CreateTags"))?;
+                let text: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                calls.push(checked(
+                    format!("ec2:CreateTags {instance} {}", text.join(", ")),
+                    "checked: DryRun",
+                ));
+            }
+            Step::Protect => {
+                network::protect_from_termination(t, region, instance, true)
+                    .await
+                    .map_err(|e| scope.denied(e, "ec2:ModifyInstanceAttribute"))?;
+                calls.push(checked(
+                    format!("ec2:ModifyInstanceAttribute {instance} DisableApiTermination=true"),
+                    "checked: DryRun",
+                ));
+            }
+            Step::KeepVolumes(keep) => {
+                network::keep_volumes(t, region, instance, keep, true)
+                    .await
+                    .map_err(|e| scope.denied(e, "ec2:ModifyInstanceAttribute"))?;
+                calls.push(checked(
+                    format!(
+                        "ec2:ModifyInstanceAttribute {instance} BlockDeviceMappings {} DeleteOnTermination=false",
+                        keep.join(", ")
+                    ),
+                    "checked: DryRun",
+                ));
+            }
+            Step::Group(GroupPlan::Reuse { vpc, id }) => calls.push(checked(
+                format!("use the quarantine group {id} ({name}) of {vpc}, which has no rule; ec2:DescribeSecurityGroupRules to check it has none"),
+                "a read",
+            )),
+            Step::Group(GroupPlan::Create { vpc }) => {
+                network::create_group(t, region, vpc, &name, QUARANTINE, &quarantine_tags(scope), true)
+                    .await
+                    .map_err(|e| scope.denied(e, "ec2:CreateSecurityGroup"))?;
+                calls.push(checked(
+                    format!("ec2:CreateSecurityGroup {name} in {vpc} (no ingress rule); if another run made it meanwhile, that one is used when it has no rule"),
+                    "checked: DryRun",
+                ));
+                // The new group does not exist yet: the permission is checked on a group of the
+                // same VPC the instance has now.
+                let probe = net
+                    .interfaces
+                    .iter()
+                    .filter(|i| &i.vpc_id == vpc)
+                    .flat_map(|i| i.groups.first())
+                    .next();
+                match probe {
+                    Some(g) => {
+                        network::check_revoke_egress(t, region, g)
+                            .await
+                            .map_err(|e| scope.denied(e, "ec2:RevokeSecurityGroupEgress"))?;
+                        calls.push(checked(
+                            "ec2:RevokeSecurityGroupEgress of its default outbound rule",
+                            &format!("checked: DryRun on {g}, a group of the same VPC"),
+                        ));
+                    }
+                    None => calls.push(checked(
+                        "ec2:RevokeSecurityGroupEgress of its default outbound rule",
+                        "not checked before the run: no group of that VPC to check it on; DryRun just before it runs",
+                    )),
+                }
+            }
+            Step::Interface { eni, vpc } => {
+                let now = net
+                    .interfaces
+                    .iter()
+                    .find(|i| &i.id == eni)
+                    .map(|i| i.groups.clone())
+                    .unwrap_or_default();
+                network::set_groups(t, region, eni, &now, true)
+                    .await
+                    .map_err(|e| scope.denied(e, "ec2:ModifyNetworkInterfaceAttribute"))?;
+                calls.push(checked(
+                    format!("ec2:ModifyNetworkInterfaceAttribute {eni} Groups=[the quarantine group of {vpc}]"),
+                    "checked: DryRun",
+                ));
+            }
+            Step::Check => calls.push(checked(
+                format!("ec2:DescribeInstances {instance} to check every interface"),
+                "a read",
+            )),
+        }
+    }
+    Ok(calls)
+}
+
 /// The tags isolation writes: the original groups (over any longer list left before), the
 /// case and the time.
-fn isolation_tags(scope: &Scope, net: &network::InstanceNet, at: &str) -> Vec<(String, String)> {
-    let originals: Vec<(String, Vec<String>)> = net
-        .interfaces
-        .iter()
-        .map(|i| (i.id.clone(), i.groups.clone()))
-        .collect();
-    let mut tags = encode_over(&originals, &net.tags);
+fn isolation_tags(
+    scope: &Scope,
+    net: &InstanceNet,
+    originals: &[(String, Vec<String>)],
+    at: &str,
+) -> Vec<(String, String)> {
+    let mut tags = encode_over(originals, &net.tags);
     tags.push(("rolecall:case".into(), scope.case_id.clone()));
     tags.push(("rolecall:isolated-at".into(), at.to_string()));
     tags
 }
 
-pub async fn run(scope: &Scope, f: Facts, progress: &dyn Progress) -> Outcome {
-    let mut steps = Steps::new(scope, progress);
-    let t = &scope.target;
-    let region = scope.region.as_str();
-    let instance = f.net.instance_id.clone();
-    let all_left = |from: usize| -> Vec<String> {
-        f.net.interfaces[from..]
+/// How a step ended badly: not done (with the record of the failure), or done but not
+/// recorded (the log could not be written).
+enum Stop {
+    Failed(AwsError, Box<Record>),
+    Unrecorded(AwsError),
+}
+
+impl From<(AwsError, Record)> for Stop {
+    fn from((e, r): (AwsError, Record)) -> Self {
+        Stop::Failed(e, Box::new(r))
+    }
+}
+
+/// A run of isolation: the facts, and the quarantine group of each VPC as it is found or made.
+struct Run<'s, 'a> {
+    scope: &'s Scope,
+    steps: Steps<'a>,
+    f: &'s Facts,
+    quarantine: BTreeMap<String, String>,
+}
+
+impl Run<'_, '_> {
+    async fn done(&mut self, text: String, record: Record) -> Result<(), Stop> {
+        self.steps
+            .done(text, record)
+            .await
+            .map_err(Stop::Unrecorded)
+    }
+
+    fn instance(&self) -> &str {
+        &self.f.net.instance_id
+    }
+
+    async fn step(&mut self, step: &Step) -> Result<(), Stop> {
+        let scope = self.scope;
+        let (t, region) = (&scope.target, scope.region.as_str());
+        let instance = self.instance().to_string();
+        match step {
+            Step::Record => {
+                let record = Record::new("isolate.original-groups")
+                    .targets([instance.clone()])
+                    .params(json!({
+                        "interfaces": self.f.net.interfaces.iter().map(|i| {
+                            let groups = self.f.originals.iter().find(|(e, _)| e == &i.id).map(|(_, g)| g.clone()).unwrap_or_default();
+                            json!({"id": i.id, "vpc": i.vpc_id, "groups": groups, "now": i.groups})
+                        }).collect::<Vec<_>>(),
+                        "volumes": self.f.net.volumes,
+                        "finishes_case": self.f.resumed,
+                    }));
+                self.done(
+                    "recorded the original groups in the case log".into(),
+                    record,
+                )
+                .await
+            }
+            Step::Tag => {
+                let tags = isolation_tags(scope, &self.f.net, &self.f.originals, &now());
+                let record = Record::new("isolate.tag").targets([instance.clone()]).params(
+                    json!({ "tags": tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>() }),
+                );
+                if let Err(e) = network::tag(t, region, &instance, &tags, false).await {
+                    return Err((scope.denied(e, "ec2:CreateTags"), record).into());
+                }
+                self.done(
+                    format!("tagged {instance} with its original groups"),
+                    record,
+                )
+                .await
+            }
+            Step::Protect => {
+                let record = Record::new("isolate.protect").targets([instance.clone()]);
+                if let Err(e) = network::protect_from_termination(t, region, &instance, false).await
+                {
+                    return Err((scope.denied(e, "ec2:ModifyInstanceAttribute"), record).into());
+                }
+                self.done(
+                    format!("turned on termination protection of {instance}"),
+                    record,
+                )
+                .await
+            }
+            Step::KeepVolumes(keep) => {
+                let record = Record::new("isolate.keep-volumes")
+                    .targets([instance.clone()])
+                    .params(json!({ "devices": keep }));
+                if let Err(e) = network::keep_volumes(t, region, &instance, keep, false).await {
+                    return Err((scope.denied(e, "ec2:ModifyInstanceAttribute"), record).into());
+                }
+                let text = format!(
+                    "volumes on {} are kept when {instance} is terminated",
+                    keep.join(", ")
+                );
+                self.done(text, record).await
+            }
+            Step::Group(g) => self.group(g).await,
+            Step::Interface { eni, vpc } => {
+                let q = self.quarantine.get(vpc).cloned().unwrap_or_default();
+                let from = self
+                    .f
+                    .net
+                    .interfaces
+                    .iter()
+                    .find(|i| &i.id == eni)
+                    .map(|i| i.groups.clone())
+                    .unwrap_or_default();
+                let record = Record::new("isolate.interface")
+                    .targets([instance.clone(), eni.clone()])
+                    .params(json!({ "from": from, "to": [q] }));
+                if let Err(e) =
+                    network::set_groups(t, region, eni, std::slice::from_ref(&q), false).await
+                {
+                    return Err((
+                        scope.denied(e, "ec2:ModifyNetworkInterfaceAttribute"),
+                        record,
+                    )
+                        .into());
+                }
+                self.done(
+                    format!("{eni} now has only {q} (was {})", from.join(", ")),
+                    record,
+                )
+                .await
+            }
+            Step::Check => self.check().await,
+        }
+    }
+
+    /// The quarantine group of a VPC: made, or reused (made meanwhile by another run, too),
+    /// then checked to have no rule before any interface depends on it.
+    async fn group(&mut self, g: &GroupPlan) -> Result<(), Stop> {
+        let scope = self.scope;
+        let (t, region) = (&scope.target, scope.region.as_str());
+        let instance = self.instance().to_string();
+        let name = group_name(&scope.case_id);
+        let vpc = g.vpc().to_string();
+        let id = match g {
+            GroupPlan::Reuse { id, .. } => id.clone(),
+            GroupPlan::Create { .. } => {
+                let record = Record::new("isolate.create-group")
+                    .targets([instance.clone()])
+                    .params(json!({ "name": name, "vpc": vpc }));
+                match network::create_group(
+                    t,
+                    region,
+                    &vpc,
+                    &name,
+                    QUARANTINE,
+                    &quarantine_tags(scope),
+                    false,
+                )
+                .await
+                {
+                    Ok(id) => {
+                        let id = id.unwrap_or_default();
+                        self.steps.made(id.clone());
+                        let record = record
+                            .targets([instance.clone(), id.clone()])
+                            .params(json!({ "name": name, "vpc": vpc, "to": [id] }));
+                        self.done(format!("made the quarantine group {id} in {vpc}"), record)
+                            .await?;
+                        let record = Record::new("isolate.revoke-egress")
+                            .targets([instance.clone(), id.clone()]);
+                        match network::revoke_egress(t, region, &id, false).await {
+                            Ok(rules) => {
+                                let record = record.result(json!({ "revoked": rules }));
+                                self.done(format!("revoked every outbound rule of {id}"), record)
+                                    .await?;
+                            }
+                            Err(e) => {
+                                return Err((
+                                    scope.denied(e, "ec2:RevokeSecurityGroupEgress"),
+                                    record,
+                                )
+                                    .into())
+                            }
+                        }
+                        id
+                    }
+                    // Another run made it since the plan: used, when it has no rule (checked below).
+                    Err(e) if e.code.as_deref() == Some("InvalidGroup.Duplicate") => {
+                        match network::find_group(t, region, &vpc, &name).await {
+                            Ok(Some(found)) => {
+                                self.steps.say(format!(
+                                    "the quarantine group {} of {vpc} was made meanwhile (by another run): it is used if it has no rule",
+                                    found.id
+                                ));
+                                found.id
+                            }
+                            Ok(None) => return Err((e, record).into()),
+                            Err(e) => return Err((e, record).into()),
+                        }
+                    }
+                    Err(e) => {
+                        return Err((scope.denied(e, "ec2:CreateSecurityGroup"), record).into())
+                    }
+                }
+            }
+        };
+        let record = Record::new("isolate.quarantine-group")
+            .targets([instance.clone(), id.clone()])
+            .params(json!({ "vpc": vpc, "to": [id] }));
+        match network::group_rules(t, region, &id).await {
+            Ok(0) => {}
+            Ok(n) => {
+                let e = AwsError::new(ErrorKind::Other, "checking the quarantine group", id.clone())
+                    .with_message(format!("it has {n} rule(s): no interface was moved to it; remove its rules (or delete it), then isolate again"));
+                return Err((e, record).into());
+            }
+            Err(e) => return Err((e, record).into()),
+        }
+        self.quarantine.insert(vpc.clone(), id.clone());
+        self.done(
+            format!("{id} of {vpc} has no rule: the quarantine group"),
+            record,
+        )
+        .await
+    }
+
+    async fn check(&mut self) -> Result<(), Stop> {
+        let scope = self.scope;
+        let instance = self.instance().to_string();
+        let record = Record::new("isolate.check").targets([instance.clone()]);
+        let after = network::describe(&scope.target, &scope.region, &instance)
+            .await
+            .map_err(|e| Stop::Failed(e, Box::new(record.clone())))?;
+        let mut known: BTreeSet<String> = self.quarantine.values().cloned().collect();
+        known.extend(self.f.found_quarantine());
+        if !in_quarantine(&after, &known) {
+            let e = AwsError::new(
+                ErrorKind::Other,
+                "checking the interfaces",
+                instance.clone(),
+            )
+            .with_message(format!(
+                "some interfaces show other groups than a quarantine group alone: {}",
+                after
+                    .interfaces
+                    .iter()
+                    .map(|i| format!("{} {}", i.id, i.groups.join("+")))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .with_hint(format!(
+                "run rolecall isolate ROLE --instance {instance} again: it finishes what is left"
+            ));
+            return Err((e, record).into());
+        }
+        let result = json!({
+            "instance_id": instance,
+            "quarantine_groups": self.quarantine,
+            "interfaces": after.interfaces.iter().map(|i| json!({
+                "id": i.id,
+                "from": self.f.originals.iter().find(|(e, _)| e == &i.id).map(|(_, g)| g.clone()),
+                "to": i.groups,
+            })).collect::<Vec<_>>(),
+        });
+        let record = Record::new("isolate.checked")
+            .targets([instance.clone()])
+            .result(result);
+        self.done(
+            format!("{instance} is isolated: every interface has only its quarantine group"),
+            record,
+        )
+        .await
+    }
+}
+
+impl Facts {
+    /// The quarantine groups interfaces were found in already.
+    fn found_quarantine(&self) -> Vec<String> {
+        let moved: Vec<&String> = self
+            .steps
             .iter()
-            .map(|i| format!("moving {} to the quarantine group", i.id))
+            .filter_map(|s| match s {
+                Step::Interface { eni, .. } => Some(eni),
+                _ => None,
+            })
+            .collect();
+        self.net
+            .interfaces
+            .iter()
+            .filter(|i| !moved.contains(&&i.id) && i.groups.len() == 1)
+            .map(|i| i.groups[0].clone())
             .collect()
+    }
+}
+
+pub async fn run(scope: &Scope, f: Facts, progress: &dyn Progress) -> Outcome {
+    let instance = f.net.instance_id.clone();
+    let mut run = Run {
+        scope,
+        steps: Steps::new(scope, progress),
+        f: &f,
+        quarantine: BTreeMap::new(),
     };
-    // 0. The groups now are those the plan showed (someone may have changed them since).
-    match network::describe(t, region, &instance).await {
+    let left = |from: usize| -> Vec<String> {
+        f.steps[from..].iter().map(|s| s.text(&instance)).collect()
+    };
+    // The groups now are those the plan showed (someone may have changed them since).
+    match network::describe(&scope.target, &scope.region, &instance).await {
         Ok(now_net) if now_net.interfaces == f.net.interfaces => {}
         Ok(now_net) => {
             let e = AwsError::new(ErrorKind::Other, "DescribeInstances", instance.clone())
@@ -226,285 +729,45 @@ pub async fn run(scope: &Scope, f: Facts, progress: &dyn Progress) -> Outcome {
                         .join(", ")
                 ))
                 .with_hint("isolate again, and read the new plan");
-            return steps
-                .fail(e, Record::new("isolate.check"), all_left(0))
+            return run
+                .steps
+                .fail(e, Record::new("isolate.check"), left(0))
                 .await;
         }
         Err(e) => {
-            return steps
-                .fail(e, Record::new("isolate.check"), all_left(0))
+            return run
+                .steps
+                .fail(e, Record::new("isolate.check"), left(0))
                 .await
         }
     }
-    // 1. The originals, before anything changes.
-    let record = Record::new("isolate.original-groups")
-        .targets([instance.clone()])
-        .params(json!({
-            "interfaces": f.net.interfaces.iter().map(|i| json!({"id": i.id, "vpc": i.vpc_id, "groups": i.groups})).collect::<Vec<_>>(),
-            "volumes": f.net.volumes,
-        }));
-    if let Err(e) = steps
-        .done("recorded the original groups in the case log", record)
-        .await
-    {
-        return steps.fail(e, Record::new("isolate.log"), all_left(0)).await;
+    for d in &f.found_done {
+        run.steps.say(format!("found done already: {d}"));
     }
-    let tags = isolation_tags(scope, &f.net, &now());
-    let record = Record::new("isolate.tag")
-        .targets([instance.clone()])
-        .params(
-            json!({ "tags": tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>() }),
-        );
-    if let Err(e) = network::tag(t, region, &instance, &tags, false).await {
-        return steps
-            .fail(scope.denied(e, "ec2:CreateTags"), record, all_left(0))
-            .await;
-    }
-    if let Err(e) = steps
-        .done(
-            format!("tagged {instance} with its original groups"),
-            record,
-        )
-        .await
-    {
-        return steps.fail(e, Record::new("isolate.log"), all_left(0)).await;
-    }
-    // 2. Evidence protection.
-    let record = Record::new("isolate.protect").targets([instance.clone()]);
-    if let Err(e) = network::protect_from_termination(t, region, &instance, false).await {
-        return steps
-            .fail(
-                scope.denied(e, "ec2:ModifyInstanceAttribute"),
-                record,
-                all_left(0),
-            )
-            .await;
-    }
-    if let Err(e) = steps
-        .done(
-            format!("turned on termination protection of {instance}"),
-            record,
-        )
-        .await
-    {
-        return steps.fail(e, Record::new("isolate.log"), all_left(0)).await;
-    }
-    if !f.keep.is_empty() {
-        let record = Record::new("isolate.keep-volumes")
-            .targets([instance.clone()])
-            .params(json!({ "devices": f.keep }));
-        if let Err(e) = network::keep_volumes(t, region, &instance, &f.keep, false).await {
-            return steps
-                .fail(
-                    scope.denied(e, "ec2:ModifyInstanceAttribute"),
-                    record,
-                    all_left(0),
-                )
-                .await;
-        }
-        let text = format!(
-            "volumes on {} are kept when {instance} is terminated",
-            f.keep.join(", ")
-        );
-        if let Err(e) = steps.done(text, record).await {
-            return steps.fail(e, Record::new("isolate.log"), all_left(0)).await;
-        }
-    }
-    // 3. The quarantine group of each VPC.
-    let name = group_name(&scope.case_id);
-    let mut quarantine: BTreeMap<String, String> = BTreeMap::new();
-    for g in &f.groups {
-        let id = match g {
-            GroupPlan::Reuse { id, .. } => id.clone(),
-            GroupPlan::Create { vpc } => {
-                let record =
-                    Record::new("isolate.create-group").params(json!({ "name": name, "vpc": vpc }));
-                let id = match network::create_group(
-                    t,
-                    region,
-                    vpc,
-                    &name,
-                    QUARANTINE,
-                    &quarantine_tags(scope),
-                    false,
-                )
-                .await
-                {
-                    Ok(id) => id.unwrap_or_default(),
-                    Err(e) => {
-                        return steps
-                            .fail(
-                                scope.denied(e, "ec2:CreateSecurityGroup"),
-                                record,
-                                all_left(0),
-                            )
-                            .await
-                    }
-                };
-                steps.made(id.clone());
-                let record = record.targets([id.clone()]);
-                if let Err(e) = steps
-                    .done(format!("made the quarantine group {id} in {vpc}"), record)
-                    .await
-                {
-                    return steps.fail(e, Record::new("isolate.log"), all_left(0)).await;
-                }
-                let record = Record::new("isolate.revoke-egress").targets([id.clone()]);
-                if let Err(e) = network::revoke_egress(t, region, &id, true).await {
-                    return steps
-                        .fail(
-                            scope.denied(e, "ec2:RevokeSecurityGroupEgress"),
-                            record,
-                            all_left(0),
-                        )
-                        .await;
-                }
-                match network::revoke_egress(t, region, &id, false).await {
-                    Ok(rules) => {
-                        let record = record.result(json!({ "revoked": rules }));
-                        if let Err(e) = steps
-                            .done(format!("revoked every outbound rule of {id}"), record)
-                            .await
-                        {
-                            return steps.fail(e, Record::new("isolate.log"), all_left(0)).await;
-                        }
-                    }
-                    Err(e) => {
-                        return steps
-                            .fail(
-                                scope.denied(e, "ec2:RevokeSecurityGroupEgress"),
-                                record,
-                                all_left(0),
-                            )
-                            .await
-                    }
-                }
-                id
+    for (n, step) in f.steps.iter().enumerate() {
+        match run.step(step).await {
+            Ok(()) => {}
+            Err(Stop::Failed(e, record)) => {
+                let mut not_done = left(n);
+                not_done.push(format!(
+                    "(to finish: rolecall isolate ROLE --instance {instance} again; to undo what was done: rolecall release ROLE --instance {instance})"
+                ));
+                return run.steps.fail(e, *record, not_done).await;
             }
-        };
-        // It must have no rule at all before any interface depends on it.
-        match network::find_group(t, region, g.vpc(), &name).await {
-            Ok(Some(found)) if found.rules == 0 => {}
-            Ok(_) => {
-                let e = AwsError::new(
-                    ErrorKind::Other,
-                    "checking the quarantine group",
-                    id.clone(),
-                )
-                .with_message("it still has rules (or is gone); no interface was moved to it");
-                return steps
-                    .fail(
-                        e,
-                        Record::new("isolate.check-group").targets([id]),
-                        all_left(0),
-                    )
+            Err(Stop::Unrecorded(e)) => {
+                return run
+                    .steps
+                    .fail(e, Record::new("isolate.log"), left(n + 1))
                     .await;
             }
-            Err(e) => {
-                return steps
-                    .fail(
-                        e,
-                        Record::new("isolate.check-group").targets([id]),
-                        all_left(0),
-                    )
-                    .await
-            }
-        }
-        quarantine.insert(g.vpc().to_string(), id);
-    }
-    // 4. Every interface into it.
-    for (n, i) in f.net.interfaces.iter().enumerate() {
-        let Some(q) = quarantine.get(&i.vpc_id).cloned() else {
-            continue;
-        };
-        let record = Record::new("isolate.interface")
-            .targets([instance.clone(), i.id.clone()])
-            .params(json!({ "from": i.groups, "to": [q] }));
-        if let Err(e) = network::set_groups(t, region, &i.id, std::slice::from_ref(&q), false).await
-        {
-            let mut left = all_left(n);
-            if n > 0 {
-                left.push(format!(
-                    "(moved already: {}; rolecall release puts them back)",
-                    f.net.interfaces[..n]
-                        .iter()
-                        .map(|i| i.id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
-            return steps
-                .fail(
-                    scope.denied(e, "ec2:ModifyNetworkInterfaceAttribute"),
-                    record,
-                    left,
-                )
-                .await;
-        }
-        let text = format!("{} now has only {q} (was {})", i.id, i.groups.join(", "));
-        if let Err(e) = steps.done(text, record).await {
-            return steps
-                .fail(e, Record::new("isolate.log"), all_left(n + 1))
-                .await;
         }
     }
-    // 5. Checked.
-    let after = match network::describe(t, region, &instance).await {
-        Ok(n) => n,
-        Err(e) => {
-            return steps
-                .fail(
-                    e,
-                    Record::new("isolate.check").targets([instance]),
-                    vec!["checking the interfaces".into()],
-                )
-                .await
-        }
-    };
-    let wrong: Vec<&Interface> = after
-        .interfaces
-        .iter()
-        .filter(|i| {
-            quarantine
-                .get(&i.vpc_id)
-                .is_none_or(|q| i.groups != [q.clone()])
-        })
-        .collect();
-    if !wrong.is_empty() {
-        let e = AwsError::new(
-            ErrorKind::Other,
-            "checking the interfaces",
-            instance.clone(),
-        )
-        .with_message(format!(
-            "{} still show other groups: {}",
-            wrong.len(),
-            wrong
-                .iter()
-                .map(|i| format!("{} {}", i.id, i.groups.join("+")))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-        return steps
-            .fail(e, Record::new("isolate.check").targets([instance]), vec![])
-            .await;
-    }
-    let result = json!({
+    let mut outcome = run.steps.finish(serde_json::Value::Null);
+    outcome.result = json!({
         "instance_id": instance,
-        "quarantine_groups": quarantine,
-        "interfaces": f.net.interfaces.iter().map(|i| json!({"id": i.id, "from": i.groups, "to": [quarantine.get(&i.vpc_id)]})).collect::<Vec<_>>(),
+        "quarantine_groups": run.quarantine,
+        "found_done": f.found_done,
+        "interfaces": f.originals.iter().map(|(eni, g)| json!({"id": eni, "from": g})).collect::<Vec<_>>(),
     });
-    let record = Record::new("isolate.checked")
-        .targets([instance.clone()])
-        .result(result.clone());
-    if let Err(e) = steps
-        .done(
-            format!("{instance} is isolated: every interface has only its quarantine group"),
-            record,
-        )
-        .await
-    {
-        return steps.fail(e, Record::new("isolate.log"), vec![]).await;
-    }
-    steps.finish(result)
+    outcome
 }

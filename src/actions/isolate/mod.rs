@@ -7,9 +7,16 @@
 //! out (a security group change does not cut them; a network ACL would, for the whole subnet);
 //! nothing is stopped, no instance profile or key is touched.
 //!
-//! `contain`: the plan and the run of isolation; `release`: putting the groups back.
+//! What rolecall did is known from its case logs (`history`), never from the instance's tags:
+//! the tag it writes is a hint for people, compared with the logs and reported when it
+//! disagrees, never obeyed. Both isolation and release can be run again after stopping part
+//! way: they finish what is left and say what they found done.
+//!
+//! `contain`: the plan and the run of isolation, a table of steps; `release`: putting the
+//! groups back; `history`: the case logs read.
 
 mod contain;
+pub mod history;
 mod release;
 
 use std::collections::BTreeMap;
@@ -18,7 +25,7 @@ use super::Scope;
 use crate::aws::act::network::InstanceNet;
 use crate::aws::{AwsError, ErrorKind};
 
-pub use contain::{plan, run};
+pub use contain::{plan, plan_toggle, run, Step};
 pub use release::{plan_release, run_release};
 
 /// The tag that keeps the original groups: `eni-1=sg-a+sg-b eni-2=sg-c` (split over `…:2`,
@@ -56,21 +63,6 @@ pub fn encode(interfaces: &[(String, Vec<String>)]) -> Vec<(String, String)> {
             (key, v)
         })
         .collect()
-}
-
-/// Whether the tags say rolecall isolated the instance and has not released it since.
-pub fn is_isolated(tags: &BTreeMap<String, String>) -> bool {
-    if !tags.contains_key(ORIGINAL_TAG) {
-        return false;
-    }
-    match (
-        tags.get("rolecall:isolated-at"),
-        tags.get("rolecall:released-at"),
-    ) {
-        (Some(i), Some(r)) => i > r,
-        (_, None) => true,
-        (None, Some(_)) => false,
-    }
 }
 
 /// `encode`'s tags, with the parts an earlier, longer list left on the instance emptied (a
@@ -149,19 +141,30 @@ impl GroupPlan {
 
 #[derive(Debug, Clone)]
 pub struct Facts {
+    /// The instance as the plan read it.
     pub net: InstanceNet,
-    pub groups: Vec<GroupPlan>,
-    /// Devices whose volumes are deleted on termination now.
-    pub keep: Vec<String>,
+    /// Each interface's original groups: what it has now, or, when an isolation that stopped
+    /// part way is finished, what the case log recorded.
+    pub originals: Vec<(String, Vec<String>)>,
+    /// The case whose unfinished isolation this one finishes.
+    pub resumed: Option<String>,
+    /// What is left to do, in order.
+    pub steps: Vec<Step>,
+    /// What the plan found done already (said first when it runs).
+    pub found_done: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
 pub struct ReleaseFacts {
     pub net: InstanceNet,
-    /// Each interface's groups to put back.
+    /// Each interface's groups to put back (only those not back yet).
     pub originals: Vec<(String, Vec<String>)>,
-    /// Where they were read: the tag, or the case log.
+    /// Every interface the isolation recorded, with its groups: checked at the end.
+    pub recorded: Vec<(String, Vec<String>)>,
+    /// Where they were read: the log of a case.
     pub source: String,
+    /// What the plan found done already.
+    pub found_done: Vec<String>,
 }
 
 fn no_instance(id: &str) -> AwsError {
@@ -172,33 +175,6 @@ fn no_instance(id: &str) -> AwsError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn isolated_until_released_after() {
-        let tags = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
-        };
-        assert!(!is_isolated(&tags(&[])));
-        assert!(is_isolated(&tags(&[(ORIGINAL_TAG, "eni-1=sg-a")])));
-        let at = |i: &str, r: &str| {
-            tags(&[
-                (ORIGINAL_TAG, "eni-1=sg-a"),
-                ("rolecall:isolated-at", i),
-                ("rolecall:released-at", r),
-            ])
-        };
-        assert!(!is_isolated(&at(
-            "2026-11-29T10:00:00Z",
-            "2026-11-29T11:00:00Z"
-        )));
-        assert!(is_isolated(&at(
-            "2026-11-29T12:00:00Z",
-            "2026-11-29T11:00:00Z"
-        )));
-    }
 
     #[test]
     fn original_groups_survive_the_tag_and_long_lists_split() {

@@ -1,46 +1,19 @@
-//! Release: the groups isolation replaced, put back exactly: read from the case log (written
-//! by rolecall alone) when this case isolated the instance, else from the instance's tag, and
-//! refused when the two disagree (a tag can be changed by anyone who may tag the instance).
+//! Release: the groups isolation replaced, put back exactly as rolecall's case logs recorded
+//! them (the logs of every case: rolecall writes them alone, chained), and only over
+//! rolecall's own quarantine group. The instance's tag is a hint, compared and reported, never
+//! obeyed: with no record in the logs, nothing is put back. A release that stopped part way is
+//! finished by running it again: interfaces that have their groups back are found done.
 
 use serde_json::json;
 
-use super::{decode, is_isolated, ReleaseFacts, ORIGINAL_TAG};
-use crate::actions::{now, Action, Facts as AnyFacts, Outcome, Plan, Progress, Scope, Steps};
+use super::history::{self, groups_text};
+use super::{decode, ReleaseFacts, ORIGINAL_TAG};
+use crate::actions::{
+    checked, now, Action, Facts as AnyFacts, Outcome, Plan, Progress, Scope, Steps,
+};
 use crate::aws::act::network;
 use crate::aws::{AwsError, ErrorKind};
 use crate::case::Record;
-
-/// The original groups from the case log: the last `isolate.original-groups` of `instance`.
-fn from_log(scope: &Scope, instance: &str) -> Option<Vec<(String, Vec<String>)>> {
-    let case = scope.journal.case()?;
-    let entries = case.log.entries().ok()?;
-    let e = entries.iter().rev().find(|e| {
-        e.record.action == "isolate.original-groups"
-            && e.record.target.iter().any(|t| t == instance)
-    })?;
-    let list = e.record.params.get("interfaces")?.as_array()?;
-    Some(
-        list.iter()
-            .filter_map(|i| {
-                Some((
-                    i.get("id")?.as_str()?.to_string(),
-                    i.get("groups")?
-                        .as_array()?
-                        .iter()
-                        .filter_map(|g| g.as_str().map(String::from))
-                        .collect(),
-                ))
-            })
-            .collect(),
-    )
-}
-
-fn groups_text(list: &[(String, Vec<String>)]) -> String {
-    list.iter()
-        .map(|(eni, g)| format!("{eni}={}", g.join("+")))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
 
 pub async fn plan_release(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
     let Action::Release { instance } = &action else {
@@ -49,53 +22,79 @@ pub async fn plan_release(scope: &Scope, action: Action) -> Result<Plan, AwsErro
     let t = &scope.target;
     let region = &scope.region;
     let net = network::describe(t, region, instance).await?;
+    let history = history::read(scope, instance)?;
     let refuse = |message: String| {
         AwsError::new(ErrorKind::Other, "planning", instance.clone()).with_message(message)
     };
-    if !is_isolated(&net.tags) {
-        return Err(refuse(match net.tags.get("rolecall:released-at") {
-            Some(at) => format!(
-                "{instance} was released at {at} and not isolated since: nothing to put back"
+    let tag = decode(&net.tags);
+    let Some(iso) = history.isolated.clone() else {
+        let said = match &tag {
+            Some(tag) => format!(
+                "; the tag {ORIGINAL_TAG} on it says {}, but a tag is only a hint (anyone who may tag the instance can write it), so it is not obeyed: put groups back by hand only when you know them to be right",
+                groups_text(tag)
             ),
-            None => format!("{instance} has no {ORIGINAL_TAG} tag: rolecall did not isolate it"),
+            None => String::new(),
+        };
+        return Err(refuse(match &history.released_at {
+            Some(at) => format!(
+                "{instance} was released at {at} and rolecall's case logs hold no isolation of it since: nothing to put back{said}"
+            ),
+            None => format!(
+                "rolecall's case logs hold no isolation of {instance} in account {} and {region}: nothing to put back{said}",
+                scope.role.account_id()
+            ),
         }));
-    }
-    let (originals, source) = match (from_log(scope, instance), decode(&net.tags)) {
-        (Some(log), Some(tag)) if log != tag => {
-            return Err(refuse(format!(
-                "the case log and the tag {ORIGINAL_TAG} disagree on {instance}'s original groups (log: {}; tag: {}): put them back by hand from the log, and look at who changed the tag",
-                groups_text(&log),
-                groups_text(&tag)
-            )))
-        }
-        (Some(log), _) => (log, format!("the log of case {}", scope.case_id)),
-        (None, Some(tag)) => (tag, format!("the tag {ORIGINAL_TAG}")),
-        (None, None) => {
-            return Err(refuse(format!(
-                "no record of {instance}'s original groups: the tag {ORIGINAL_TAG} cannot be read, and case {} did not isolate it",
-                scope.case_id
-            )))
-        }
     };
-    // Each interface holds one group alone now (its quarantine group): anything else was
-    // changed by someone since, and putting the originals back would undo that unseen.
-    for i in &net.interfaces {
-        if i.groups.len() != 1 {
-            return Err(refuse(format!(
-                "interface {} has {} now, not a quarantine group alone: someone changed it after isolation; release would overwrite that, so put its groups back by hand",
-                i.id,
-                if i.groups.is_empty() { "no group".to_string() } else { i.groups.join(", ") }
-            )));
+    let source = format!("the log of case {}", iso.case);
+    let mut notes = Vec::new();
+    if let Some(tag) = &tag {
+        if tag != &iso.originals {
+            notes.push(format!(
+                "the tag {ORIGINAL_TAG} says {}, but {source} recorded {}: the tag is not obeyed (look at who changed it)",
+                groups_text(tag),
+                groups_text(&iso.originals)
+            ));
         }
+    } else {
+        notes.push(format!(
+            "the tag {ORIGINAL_TAG} is gone from {instance}: the groups come from {source}"
+        ));
     }
-    for (eni, groups) in &originals {
-        if !net.interfaces.iter().any(|i| &i.id == eni) {
+    let mut originals = Vec::new();
+    let mut found_done = Vec::new();
+    for (eni, groups) in &iso.originals {
+        let Some(now_i) = net.interfaces.iter().find(|i| &i.id == eni) else {
             return Err(AwsError::new(ErrorKind::Other, "planning", eni.clone())
                 .with_message(format!("{eni} (recorded in {source}) is no longer attached to {instance}; nothing was changed")));
+        };
+        if &now_i.groups == groups {
+            found_done.push(format!("{eni} has {} again", groups.join(", ")));
+            continue;
+        }
+        // Only over rolecall's own quarantine group: anything else was changed by someone
+        // since, and putting the originals back would undo that unseen.
+        let ours = now_i.groups.len() == 1 && iso.quarantine.contains(&now_i.groups[0]);
+        if !ours {
+            return Err(refuse(format!(
+                "interface {eni} has {} now, neither rolecall's quarantine group alone ({}) nor its recorded groups: someone changed it after isolation; release would overwrite that, so put its groups back by hand ({})",
+                if now_i.groups.is_empty() { "no group".to_string() } else { now_i.groups.join(", ") },
+                iso.quarantine.iter().cloned().collect::<Vec<_>>().join(", "),
+                groups.join(", ")
+            )));
         }
         network::set_groups(t, region, eni, groups, true)
             .await
             .map_err(|e| scope.denied(e, "ec2:ModifyNetworkInterfaceAttribute"))?;
+        originals.push((eni.clone(), groups.clone()));
+    }
+    for i in &net.interfaces {
+        if !iso.originals.iter().any(|(e, _)| e == &i.id) {
+            notes.push(format!(
+                "{} was attached after isolation: rolecall recorded no groups for it, so it is left as it is ({})",
+                i.id,
+                i.groups.join(", ")
+            ));
+        }
     }
     network::tag(
         t,
@@ -114,27 +113,41 @@ pub async fn plan_release(scope: &Scope, action: Action) -> Result<Plan, AwsErro
     let mut calls: Vec<String> = originals
         .iter()
         .map(|(eni, g)| {
-            format!(
-                "ec2:ModifyNetworkInterfaceAttribute {eni} Groups=[{}]",
-                g.join(", ")
+            checked(
+                format!(
+                    "ec2:ModifyNetworkInterfaceAttribute {eni} Groups=[{}]",
+                    g.join(", ")
+                ),
+                "checked: DryRun",
             )
         })
         .collect();
-    calls.push(format!(
-        "ec2:CreateTags {instance} rolecall:released-at=<the time it is done>"
+    calls.push(checked(
+        format!("ec2:CreateTags {instance} rolecall:released-at=<the time it is done>"),
+        "checked: DryRun",
     ));
+    calls.push(checked(
+        format!("ec2:DescribeInstances {instance} to check every interface"),
+        "a read",
+    ));
+    notes.extend(
+        found_done
+            .iter()
+            .map(|d| format!("found done already: {d}")),
+    );
+    notes.push("termination protection and DeleteOnTermination=false stay as they are: the evidence may still be needed".into());
+    notes.push("the quarantine group stays (other instances may use it)".into());
     let title = format!("Release {instance}: put back its groups, as recorded in {source}");
     Ok(Plan {
         resources,
         calls,
-        notes: vec![
-            "termination protection and DeleteOnTermination=false stay as they are: the evidence may still be needed".into(),
-            "the quarantine group stays (other instances may use it)".into(),
-        ],
+        notes,
         facts: AnyFacts::Release(ReleaseFacts {
             net,
             originals,
+            recorded: iso.originals,
             source,
+            found_done,
         }),
         ..scope.plan(action, title)
     })
@@ -145,6 +158,16 @@ pub async fn run_release(scope: &Scope, f: ReleaseFacts, progress: &dyn Progress
     let t = &scope.target;
     let region = scope.region.as_str();
     let instance = f.net.instance_id.clone();
+    let mut left: Vec<String> = f
+        .originals
+        .iter()
+        .map(|(e, g)| format!("putting {} back on {e}", g.join(", ")))
+        .collect();
+    left.push(format!("tagging {instance} released"));
+    left.push(format!("reading {instance} back to check every interface"));
+    for d in &f.found_done {
+        steps.say(format!("found done already: {d}"));
+    }
     for (n, (eni, groups)) in f.originals.iter().enumerate() {
         let before = f
             .net
@@ -156,16 +179,16 @@ pub async fn run_release(scope: &Scope, f: ReleaseFacts, progress: &dyn Progress
         let record = Record::new("release.interface")
             .targets([instance.clone(), eni.clone()])
             .params(json!({ "from": before, "to": groups, "source": f.source }));
-        let left: Vec<String> = f.originals[n..]
-            .iter()
-            .map(|(e, g)| format!("putting {} back on {e}", g.join(", ")))
-            .collect();
         if let Err(e) = network::set_groups(t, region, eni, groups, false).await {
+            let mut not_done = left[n..].to_vec();
+            not_done.push(format!(
+                "(to finish: rolecall release ROLE --instance {instance} again)"
+            ));
             return steps
                 .fail(
                     scope.denied(e, "ec2:ModifyNetworkInterfaceAttribute"),
                     record,
-                    left,
+                    not_done,
                 )
                 .await;
         }
@@ -174,10 +197,11 @@ pub async fn run_release(scope: &Scope, f: ReleaseFacts, progress: &dyn Progress
             .await
         {
             return steps
-                .fail(e, Record::new("release.log"), left[1..].to_vec())
+                .fail(e, Record::new("release.log"), left[n + 1..].to_vec())
                 .await;
         }
     }
+    let k = f.originals.len();
     let record = Record::new("release.tag").targets([instance.clone()]);
     if let Err(e) = network::tag(
         t,
@@ -188,13 +212,15 @@ pub async fn run_release(scope: &Scope, f: ReleaseFacts, progress: &dyn Progress
     )
     .await
     {
-        return steps.fail(e, record, vec![]).await;
+        return steps.fail(e, record, left[k..].to_vec()).await;
     }
     if let Err(e) = steps
         .done(format!("tagged {instance} released"), record)
         .await
     {
-        return steps.fail(e, Record::new("release.log"), vec![]).await;
+        return steps
+            .fail(e, Record::new("release.log"), left[k + 1..].to_vec())
+            .await;
     }
     let after = match network::describe(t, region, &instance).await {
         Ok(n) => n,
@@ -202,14 +228,14 @@ pub async fn run_release(scope: &Scope, f: ReleaseFacts, progress: &dyn Progress
             return steps
                 .fail(
                     e,
-                    Record::new("release.check"),
-                    vec!["checking the interfaces".into()],
+                    Record::new("release.check").targets([instance.clone()]),
+                    left[k + 1..].to_vec(),
                 )
                 .await
         }
     };
     let restored: Vec<serde_json::Value> = f
-        .originals
+        .recorded
         .iter()
         .map(|(eni, groups)| {
             let now = after.interfaces.iter().find(|i| &i.id == eni).map(|i| i.groups.clone());
@@ -222,16 +248,21 @@ pub async fn run_release(scope: &Scope, f: ReleaseFacts, progress: &dyn Progress
             "checking the interfaces",
             instance.clone(),
         )
-        .with_message("an interface does not show the groups put back; see the result");
+        .with_message("an interface does not show the groups put back; see the result")
+        .with_hint(format!(
+            "run rolecall release ROLE --instance {instance} again: it finishes what is left"
+        ));
         return steps
             .fail(
                 e,
-                Record::new("release.check").result(json!(restored)),
+                Record::new("release.check")
+                    .targets([instance.clone()])
+                    .result(json!(restored)),
                 vec![],
             )
             .await;
     }
-    let result = json!({ "instance_id": instance, "restored": restored, "from": f.source });
+    let result = json!({ "instance_id": instance, "restored": restored, "from": f.source, "found_done": f.found_done });
     let record = Record::new("release.checked")
         .targets([instance.clone()])
         .result(result.clone());

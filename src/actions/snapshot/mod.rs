@@ -70,8 +70,25 @@ fn not_found(what: &str, id: &str, region: &str) -> AwsError {
 /// How the plan shows the time tag: the time the snapshot is taken, not the plan's.
 const AT_TAKING: &str = "<the time it is taken>";
 
-/// The tags of a snapshot of `source`, taken alone, at `at`.
-fn tags(scope: &Scope, source: &Source, at: &str) -> Vec<(String, String)> {
+/// The tag that tells what one run's call made: no EC2 call that makes snapshots takes an
+/// idempotency token, so each carries rolecall's own, and after an answer that was lost (or a
+/// retry by the SDK) what was made is looked for by it before anything is made again.
+const REQUEST: &str = "rolecall:request";
+
+/// How the plan shows the request tag.
+const AT_REQUEST: &str = "<a token of this run, to find what a lost answer made>";
+
+/// A token for one call: its time and the process.
+fn request_token() -> String {
+    format!(
+        "{}-{}",
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default(),
+        std::process::id()
+    )
+}
+
+/// The tags of a snapshot of `source`, taken alone, at `at`, by call `request`.
+fn tags(scope: &Scope, source: &Source, at: &str, request: &str) -> Vec<(String, String)> {
     let mut t = vec![
         (
             "Name".to_string(),
@@ -81,6 +98,7 @@ fn tags(scope: &Scope, source: &Source, at: &str) -> Vec<(String, String)> {
         ("rolecall:source-volume".into(), source.volume_id.clone()),
         ("rolecall:taken-by".into(), scope.actor.clone()),
         ("rolecall:taken-at".into(), at.to_string()),
+        (REQUEST.into(), request.to_string()),
     ];
     if let Some(i) = &source.instance_id {
         t.push(("rolecall:source-instance".into(), i.clone()));
@@ -90,13 +108,66 @@ fn tags(scope: &Scope, source: &Source, at: &str) -> Vec<(String, String)> {
 
 /// The tags the snapshots of an instance's volumes, taken together, share; each then gets its
 /// own [`volume_tags`].
-fn instance_tags(scope: &Scope, instance: &str, at: &str) -> Vec<(String, String)> {
+fn instance_tags(scope: &Scope, instance: &str, at: &str, request: &str) -> Vec<(String, String)> {
     vec![
         ("rolecall:case".into(), scope.case_id.clone()),
         ("rolecall:source-instance".into(), instance.to_string()),
         ("rolecall:taken-by".into(), scope.actor.clone()),
         ("rolecall:taken-at".into(), at.to_string()),
+        (REQUEST.into(), request.to_string()),
     ]
+}
+
+/// What a call that makes snapshots made, whatever its answer said: the snapshots carrying its
+/// `request` token. A lost answer with snapshots made: those (said). More than the answer
+/// named (a retry by the SDK): the others are named as made too.
+async fn made_by(
+    scope: &Scope,
+    steps: &mut Steps<'_>,
+    request: &str,
+    answer: Result<Vec<SnapshotInfo>, AwsError>,
+) -> Result<Vec<SnapshotInfo>, AwsError> {
+    let token = [(REQUEST.to_string(), request.to_string())];
+    let found = evidence::find_tagged(&scope.target, &scope.region, &token)
+        .await
+        .unwrap_or_default();
+    match answer {
+        Ok(infos) => {
+            for extra in found
+                .iter()
+                .filter(|f| !infos.iter().any(|i| i.snapshot_id == f.snapshot_id))
+            {
+                steps.made(format!(
+                    "{} (of {}, made by a retry of the same call)",
+                    extra.snapshot_id, extra.volume_id
+                ));
+            }
+            Ok(infos)
+        }
+        Err(e) if !found.is_empty() => {
+            // One snapshot of each volume is used; any other (a retry's) is named.
+            let mut used: Vec<SnapshotInfo> = Vec::new();
+            for s in found {
+                if used.iter().any(|u| u.volume_id == s.volume_id) {
+                    steps.made(format!(
+                        "{} (of {}, made by a retry of the same call)",
+                        s.snapshot_id, s.volume_id
+                    ));
+                } else {
+                    used.push(s);
+                }
+            }
+            steps.say(format!(
+                "the answer was lost ({e}), but {} made: used",
+                used.iter()
+                    .map(|s| s.snapshot_id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            Ok(used)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// What tells one snapshot of an instance from the others: its volume.
@@ -129,24 +200,30 @@ fn tag_text(tags: &[(String, String)]) -> String {
     tag_list(tags).join(", ")
 }
 
-/// Follows snapshots until each is `completed` or `error`, reporting their progress.
+/// How long a snapshot (or copy) is followed before rolecall stops waiting: the snapshot goes
+/// on, and is named, but the action does not wait for ever.
+pub const FOLLOW_LIMIT: Duration = Duration::from_secs(6 * 60 * 60);
+
+/// Follows snapshots until each is `completed` or `error`, reporting their progress. Any other
+/// state but `pending` (`recoverable`, `recovering`, one EC2 adds later) is not waited on: it is
+/// returned, and the caller stops, naming it. Past `limit` it stops waiting, with an error
+/// naming what is still pending.
 async fn follow(
     t: &RoleTarget,
     region: &str,
     ids: &[String],
     progress: &dyn Progress,
+    limit: Duration,
 ) -> Result<Vec<SnapshotInfo>, AwsError> {
     // DescribeSnapshots with no id would list every snapshot the account can see.
     if ids.is_empty() {
         return Ok(Vec::new());
     }
+    let deadline = tokio::time::Instant::now() + limit;
     let mut wait = Duration::from_secs(2);
     loop {
         let now = evidence::describe_snapshots(t, region, ids).await?;
-        let pending: Vec<&SnapshotInfo> = now
-            .iter()
-            .filter(|s| s.state != "completed" && s.state != "error")
-            .collect();
+        let pending: Vec<&SnapshotInfo> = now.iter().filter(|s| s.state == "pending").collect();
         if pending.is_empty() && now.len() == ids.len() {
             return Ok(now);
         }
@@ -160,8 +237,37 @@ async fn follow(
                 )
             })
             .collect();
+        if tokio::time::Instant::now() + wait > deadline {
+            return Err(AwsError::new(ErrorKind::Other, "DescribeSnapshots", ids.join(", "))
+                .with_message(format!(
+                    "still not completed after {} minutes: {}",
+                    limit.as_secs() / 60,
+                    text.join(", ")
+                ))
+                .with_hint("the snapshots go on, and are named: look at them in the console, then share them by hand or run the action again"));
+        }
         progress.step(format!("waiting for {}", text.join(", ")));
         tokio::time::sleep(wait).await;
         wait = (wait * 2).min(Duration::from_secs(30));
     }
+}
+
+/// A snapshot `follow` left in another state than `completed`: a failure naming it.
+fn not_completed(s: &SnapshotInfo, what: &str) -> Option<AwsError> {
+    if s.state == "completed" {
+        return None;
+    }
+    Some(
+        AwsError::new(ErrorKind::Other, "DescribeSnapshots", s.snapshot_id.clone()).with_message(
+            format!(
+                "{what} {} is {}, not completed{}",
+                s.snapshot_id,
+                s.state,
+                s.message
+                    .as_deref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
+            ),
+        ),
+    )
 }

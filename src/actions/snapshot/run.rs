@@ -22,11 +22,18 @@ pub async fn run(scope: &Scope, f: Facts, progress: &dyn Progress) -> Outcome {
             let mut taken: Vec<(Source, String)> = Vec::new();
             for (i, s) in f.sources.iter().enumerate() {
                 let desc = description(scope, s);
-                let tags = tags(scope, s, &now());
+                let request = request_token();
+                let tags = tags(scope, s, &now(), &request);
                 let record = Record::new("snapshot.create")
                     .targets([s.volume_id.clone()])
                     .params(json!({ "description": desc, "tags": tag_list(&tags) }));
-                match evidence::create_snapshot(t, region, &s.volume_id, &desc, &tags, false).await
+                let answer =
+                    evidence::create_snapshot(t, region, &s.volume_id, &desc, &tags, false)
+                        .await
+                        .map(|info| info.into_iter().collect::<Vec<_>>());
+                match made_by(scope, &mut steps, &request, answer)
+                    .await
+                    .map(|infos| infos.into_iter().next())
                 {
                     Ok(Some(info)) => {
                         steps.made(info.snapshot_id.clone());
@@ -55,7 +62,7 @@ pub async fn run(scope: &Scope, f: Facts, progress: &dyn Progress) -> Outcome {
     };
     // 2. Followed to completed.
     let ids: Vec<String> = taken.iter().map(|(_, id)| id.clone()).collect();
-    let states = match follow(t, region, &ids, progress).await {
+    let states = match follow(t, region, &ids, progress, FOLLOW_LIMIT).await {
         Ok(s) => s,
         Err(e) => {
             let not_done = vec![format!("following {} to completed", ids.join(", "))];
@@ -76,18 +83,23 @@ pub async fn run(scope: &Scope, f: Facts, progress: &dyn Progress) -> Outcome {
         if let Err(e) = steps.done(format!("{id} is {state_name}"), record).await {
             return steps.fail(e, Record::new("snapshot.log"), vec![]).await;
         }
-        if state_name == "error" {
-            let e = AwsError::new(ErrorKind::Other, "CreateSnapshot", id.clone()).with_message(
-                format!(
-                    "the snapshot failed: {}",
-                    state.and_then(|s| s.message.clone()).unwrap_or_default()
-                ),
-            );
+        if let Some(e) = state.and_then(|s| not_completed(s, "the snapshot")) {
+            let rest: Vec<String> = taken
+                .iter()
+                .skip_while(|(_, other)| other != id)
+                .skip(1)
+                .map(|(s, other)| format!("checking {other} of {} is completed", s.volume_id))
+                .chain(
+                    f.share_with
+                        .iter()
+                        .map(|a| format!("sharing the snapshots with {a}")),
+                )
+                .collect();
             return steps
                 .fail(
                     e,
                     Record::new("snapshot.completed").targets([id.clone()]),
-                    vec!["sharing".into()],
+                    rest,
                 )
                 .await;
         }
@@ -101,74 +113,93 @@ pub async fn run(scope: &Scope, f: Facts, progress: &dyn Progress) -> Outcome {
     }
     // 3. Shared, and copied into the forensic account.
     if let Some(account) = &f.share_with {
-        let mut key: Option<String> = None;
-        for (n, (source, id)) in taken.iter().enumerate() {
-            let left: Vec<String> = taken[n..]
-                .iter()
-                .map(|(_, id)| format!("sharing {id} with {account}"))
-                .collect();
-            let shared_id = if source.encrypted {
-                let key_arn = match &key {
-                    Some(k) => k.clone(),
-                    None => {
-                        let found = match &f.key {
-                            Some(plan) => evidence_key(scope, &mut steps, plan, account).await,
-                            None => Err((
-                                AwsError::new(ErrorKind::Other, "sharing", id.clone())
-                                    .with_message("no key was planned for the encrypted snapshots"),
-                                Record::new("kms.key"),
-                            )),
-                        };
-                        match found {
-                            Ok(k) => {
-                                key = Some(k.clone());
-                                k
-                            }
-                            Err((e, failed)) => return steps.fail(e, failed, left).await,
+        let shared = share_all(scope, &mut steps, &f, account, &taken, &mut rows, progress).await;
+        if let Err((e, failed, left)) = shared {
+            return steps.fail(e, failed, left).await;
+        }
+    }
+    steps.finish(json!(rows))
+}
+
+/// Shares each snapshot taken (an encrypted one re-encrypted first) and copies it into the
+/// forensic account; on failure, the error, its record and everything not done.
+async fn share_all(
+    scope: &Scope,
+    steps: &mut Steps<'_>,
+    f: &Facts,
+    account: &str,
+    taken: &[(Source, String)],
+    rows: &mut [serde_json::Value],
+    progress: &dyn Progress,
+) -> Result<(), (AwsError, Record, Vec<String>)> {
+    let mut key: Option<String> = None;
+    for (n, (source, id)) in taken.iter().enumerate() {
+        // Every snapshot from this one on: shared, and copied into the forensic account.
+        let left: Vec<String> = taken[n..]
+            .iter()
+            .flat_map(|(_, id)| {
+                let copy = f.forensic_role.as_ref().map(|role| {
+                    format!("copying {id} (or its copy) into account {account} with {role}")
+                });
+                std::iter::once(format!("sharing {id} with {account}")).chain(copy)
+            })
+            .collect();
+        let shared_id = if source.encrypted {
+            let key_arn = match &key {
+                Some(k) => k.clone(),
+                None => {
+                    let found = match &f.key {
+                        Some(plan) => evidence_key(scope, steps, plan, account).await,
+                        None => Err((
+                            AwsError::new(ErrorKind::Other, "sharing", id.clone())
+                                .with_message("no key was planned for the encrypted snapshots"),
+                            Record::new("kms.key"),
+                        )),
+                    };
+                    match found {
+                        Ok(k) => {
+                            key = Some(k.clone());
+                            k
                         }
-                    }
-                };
-                match reencrypt(scope, &mut steps, id, &key_arn, progress).await {
-                    Ok(copy) => copy,
-                    Err(e) => {
-                        return steps
-                            .fail(e, Record::new("snapshot.copy").targets([id.clone()]), left)
-                            .await
+                        Err((e, failed)) => return Err((e, failed, left)),
                     }
                 }
-            } else {
-                id.clone()
             };
-            if let Err(e) = share(scope, &mut steps, &shared_id, account).await {
-                return steps
-                    .fail(
-                        e,
-                        Record::new("snapshot.share").targets([shared_id.clone()]),
-                        left,
-                    )
-                    .await;
+            match reencrypt(scope, steps, id, &key_arn, progress).await {
+                Ok(copy) => copy,
+                Err(e) => {
+                    return Err((e, Record::new("snapshot.copy").targets([id.clone()]), left))
+                }
             }
-            rows[n]["shared_with"] = json!(account);
-            rows[n]["shared_snapshot_id"] = json!(shared_id);
-            if let Some(role) = &f.forensic_role {
-                match forensic_copy(scope, &mut steps, role, &shared_id, progress).await {
-                    Ok(copy) => rows[n]["forensic_copy_id"] = json!(copy),
-                    Err(e) => {
-                        let mut left = left;
-                        left[0] = format!("copying {shared_id} into account {account} with {role}");
-                        return steps
-                            .fail(
-                                e,
-                                Record::new("snapshot.forensic-copy").targets([shared_id.clone()]),
-                                left,
-                            )
-                            .await;
-                    }
+        } else {
+            id.clone()
+        };
+        if let Err(e) = share(scope, steps, &shared_id, account).await {
+            return Err((
+                e,
+                Record::new("snapshot.share").targets([shared_id.clone()]),
+                left,
+            ));
+        }
+        rows[n]["shared_with"] = json!(account);
+        rows[n]["shared_snapshot_id"] = json!(shared_id);
+        if let Some(role) = &f.forensic_role {
+            match forensic_copy(scope, steps, role, &shared_id, progress).await {
+                Ok(copy) => rows[n]["forensic_copy_id"] = json!(copy),
+                Err(e) => {
+                    let mut left = left;
+                    left.remove(0);
+                    left[0] = format!("copying {shared_id} into account {account} with {role}");
+                    return Err((
+                        e,
+                        Record::new("snapshot.forensic-copy").targets([shared_id.clone()]),
+                        left,
+                    ));
                 }
             }
         }
     }
-    steps.finish(json!(rows))
+    Ok(())
 }
 
 /// CreateSnapshots of every volume of `instance`, recorded as one step; each snapshot matched
@@ -181,15 +212,18 @@ async fn take_together(
     sources: &[Source],
 ) -> Result<Vec<(Source, String)>, (AwsError, Vec<String>)> {
     let desc = instance_description(scope, instance);
-    let tags = instance_tags(scope, instance, &now());
+    let request = request_token();
+    let tags = instance_tags(scope, instance, &now(), &request);
     let record = Record::new("snapshot.create")
         .targets([instance.to_string()])
         .params(json!({ "instance_id": instance, "description": desc, "tags": tag_list(&tags) }));
-    let infos =
+    let answer =
         evidence::create_snapshots(&scope.target, &scope.region, instance, &desc, &tags, false)
             .await
-            .map_err(|e| (scope.denied(e, "ec2:CreateSnapshots"), rest(sources)))?
-            .unwrap_or_default();
+            .map(Option::unwrap_or_default);
+    let infos = made_by(scope, steps, &request, answer)
+        .await
+        .map_err(|e| (scope.denied(e, "ec2:CreateSnapshots"), rest(sources)))?;
     for i in &infos {
         steps.made(i.snapshot_id.clone());
     }

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{follow, KeyPlan};
+use super::{follow, not_completed, request_token, KeyPlan, FOLLOW_LIMIT, REQUEST};
 use crate::actions::{Progress, Scope, Steps};
 use crate::aws::act::{evidence, kms};
 use crate::aws::arn::RoleArn;
@@ -150,10 +150,9 @@ pub(super) async fn reencrypt(
     evidence::copy_snapshot(t, region, snapshot, Some(key), &description, &tags, true)
         .await
         .map_err(|e| scope.denied(e, "ec2:CopySnapshot"))?;
-    let copy = evidence::copy_snapshot(t, region, snapshot, Some(key), &description, &tags, false)
+    let copy = copy_once(steps, t, region, snapshot, Some(key), &description, tags)
         .await
-        .map_err(|e| scope.denied(e, "ec2:CopySnapshot"))?
-        .unwrap_or_default();
+        .map_err(|e| scope.denied(e, "ec2:CopySnapshot"))?;
     no_id(&copy, snapshot)?;
     steps.made(copy.clone());
     let record = Record::new("snapshot.copy")
@@ -166,18 +165,20 @@ pub(super) async fn reencrypt(
             record,
         )
         .await?;
-    let done = follow(t, region, std::slice::from_ref(&copy), progress).await?;
-    if let Some(failed) = done.iter().find(|s| s.state == "error") {
-        return Err(
-            AwsError::new(ErrorKind::Other, "CopySnapshot", copy.clone()).with_message(format!(
-                "the copy {copy} failed{} (is the key usable by this role, in this region?)",
-                failed
-                    .message
-                    .as_deref()
-                    .map(|m| format!(": {m}"))
-                    .unwrap_or_default()
-            )),
+    let done = follow(
+        t,
+        region,
+        std::slice::from_ref(&copy),
+        progress,
+        FOLLOW_LIMIT,
+    )
+    .await?;
+    if let Some(e) = done.iter().find_map(|s| not_completed(s, "the copy")) {
+        let message = format!(
+            "{} (is the key usable by this role, in this region?)",
+            e.message
         );
+        return Err(e.with_message(message));
     }
     Ok(copy)
 }
@@ -251,17 +252,7 @@ pub(super) async fn forensic_copy(
         ("rolecall:taken-by".to_string(), scope.actor.clone()),
     ];
     evidence::copy_snapshot(&forensic, region, snapshot, None, &description, &tags, true).await?;
-    let copy = evidence::copy_snapshot(
-        &forensic,
-        region,
-        snapshot,
-        None,
-        &description,
-        &tags,
-        false,
-    )
-    .await?
-    .unwrap_or_default();
+    let copy = copy_once(steps, &forensic, region, snapshot, None, &description, tags).await?;
     no_id(&copy, snapshot)?;
     steps.made(format!("{copy} (in account {})", role.account_id()));
     let record = Record::new("snapshot.forensic-copy")
@@ -277,28 +268,74 @@ pub(super) async fn forensic_copy(
             record,
         )
         .await?;
-    let done = follow(&forensic, region, std::slice::from_ref(&copy), progress).await?;
-    if let Some(failed) = done.iter().find(|s| s.state == "error") {
-        return Err(AwsError::new(ErrorKind::Other, "CopySnapshot", copy.clone())
-            .with_message(format!(
-                "the copy {copy} in account {} failed{} (if {snapshot} is encrypted: may role {role} use its key?)",
-                role.account_id(),
-                failed
-                    .message
-                    .as_deref()
-                    .map(|m| format!(": {m}"))
-                    .unwrap_or_default()
-            )));
+    let done = follow(
+        &forensic,
+        region,
+        std::slice::from_ref(&copy),
+        progress,
+        FOLLOW_LIMIT,
+    )
+    .await?;
+    if let Some(e) = done.iter().find_map(|s| not_completed(s, "the copy")) {
+        let message = format!(
+            "{} in account {} (if {snapshot} is encrypted: may role {role} use its key?)",
+            e.message,
+            role.account_id()
+        );
+        return Err(e.with_message(message));
+    }
+    Ok(copy)
+}
+
+/// CopySnapshot, made once: CopySnapshot takes no idempotency token, so the copy carries one of
+/// rolecall's own (`rolecall:request`); after an answer that was lost (or a retry by the SDK),
+/// the copies with that tag are looked for before anything is made again, and every one found
+/// is named.
+async fn copy_once(
+    steps: &mut Steps<'_>,
+    t: &RoleTarget,
+    region: &str,
+    snapshot: &str,
+    key: Option<&str>,
+    description: &str,
+    mut tags: Vec<(String, String)>,
+) -> Result<String, AwsError> {
+    let token = (REQUEST.to_string(), request_token());
+    tags.push(token.clone());
+    let made = evidence::copy_snapshot(t, region, snapshot, key, description, &tags, false).await;
+    let found = evidence::find_tagged(t, region, std::slice::from_ref(&token))
+        .await
+        .unwrap_or_default();
+    let copy = match made {
+        Ok(id) => id.unwrap_or_default(),
+        Err(e) => match found.first() {
+            // The answer was lost, but the copy was made: used, not made again.
+            Some(s) => {
+                steps.say(format!(
+                    "CopySnapshot of {snapshot} failed ({e}), but made {}: it is used",
+                    s.snapshot_id
+                ));
+                s.snapshot_id.clone()
+            }
+            None => return Err(e),
+        },
+    };
+    for extra in found.iter().filter(|s| s.snapshot_id != copy) {
+        steps.made(format!(
+            "{} (a second copy of {snapshot}, made by a retry)",
+            extra.snapshot_id
+        ));
     }
     Ok(copy)
 }
 
 /// A CopySnapshot answer with no snapshot id: nothing to follow or name.
+/// An id that is not a snapshot's is not followed, shared or named in a path either.
 fn no_id(copy: &str, snapshot: &str) -> Result<(), AwsError> {
-    if copy.is_empty() {
+    if copy.is_empty() || crate::aws::act::ids::snapshot(copy).is_err() {
         return Err(
             AwsError::new(ErrorKind::Other, "CopySnapshot", snapshot.to_string())
-                .with_message("the answer held no snapshot id: look for a copy tagged rolecall:source-snapshot with this id"),
+                .with_message(format!("the answer held no snapshot id (\"{copy}\"): look for a copy tagged rolecall:source-snapshot with this id")),
         );
     }
     Ok(())

@@ -191,7 +191,10 @@ pub async fn run(ctx: Context, work: Work, reply: Reply) {
             action,
         } => {
             let result = match scope(&ctx, &role, &region).await {
-                Ok(scope) => actions::plan(&scope, action).await.map(Box::new),
+                // X isolates, or releases what the case logs say rolecall isolated.
+                Ok(scope) => actions::plan_isolate_or_release(&scope, action)
+                    .await
+                    .map(Box::new),
                 Err(e) => Err(e),
             };
             reply.answer(Answer::Planned(result));
@@ -200,9 +203,20 @@ pub async fn run(ctx: Context, work: Work, reply: Reply) {
             n,
             role,
             region,
+            case,
             plan,
         } => {
             let outcome = match scope(&ctx, &role, &region).await {
+                // Planned in another case than the open one: not run (its records would go
+                // elsewhere than its plan's).
+                Ok(scope) if scope.case_id != case => actions::Outcome {
+                    error: Some(format!(
+                        "planned in case {case}, but case {} is open now: nothing was done",
+                        scope.case_id
+                    )),
+                    not_done: plan.calls.clone(),
+                    ..Default::default()
+                },
                 Ok(scope) => {
                     let steps = Steps {
                         reply: reply.clone(),

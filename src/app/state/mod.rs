@@ -128,6 +128,8 @@ pub struct Pending {
     pub plan: crate::actions::Plan,
     pub role: RoleArn,
     pub region: String,
+    /// The case the plan was made in: it runs, and is recorded, in that case or not at all.
+    pub case: String,
 }
 
 /// How a responder action is doing.

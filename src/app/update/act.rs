@@ -5,10 +5,10 @@
 use super::super::effect::{Effect, Slot, Work};
 use super::super::state::{ActionRow, ActionState, Pending, Popup, SessionStatus, State, View};
 use super::error_line;
-use crate::actions::{self, isolate, Action, Outcome, Plan};
+use crate::actions::{self, Action, Outcome, Plan};
 use crate::aws::arn::RoleArn;
 use crate::aws::AwsError;
-use crate::resources::{Instance, Kind};
+use crate::resources::Kind;
 
 /// What a key asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,20 +19,16 @@ pub enum Ask {
     Capture,
 }
 
-/// The selected row: its role, region, kind and id (and its tags, for X).
-fn selected(state: &State) -> Option<(RoleArn, String, Kind, String, bool)> {
-    let view = state.view;
-    let picked = state.table(view)?.picked()?;
+/// The selected row: its role, region, kind and id. (Whether X isolates or releases is decided
+/// by the plan, from rolecall's case logs: never from the row's tags, which anyone who may tag
+/// the instance can write.)
+fn selected(state: &State) -> Option<(RoleArn, String, Kind, String)> {
+    let picked = state.table(state.view)?.picked()?;
     let role = match &picked.role_arn {
         Some(arn) => arn.parse().ok()?,
         None => state.current.clone()?,
     };
-    let isolated = state
-        .table(view)?
-        .selected_item()
-        .and_then(|row| row.get::<Instance>())
-        .is_some_and(|i| isolate::is_isolated(&i.tags));
-    Some((role, picked.region, picked.kind, picked.id, isolated))
+    Some((role, picked.region, picked.kind, picked.id))
 }
 
 /// `S`, `X`, `C`: plans the action on the selected row (reads and DryRun checks, in a job).
@@ -41,7 +37,7 @@ pub fn ask(state: &mut State, ask: Ask) -> Vec<Effect> {
         state.set_error(why);
         return vec![];
     }
-    let Some((role, region, kind, id, isolated)) = selected(state) else {
+    let Some((role, region, kind, id)) = selected(state) else {
         state.set_error("no row selected: move to an instance (or a volume, for S)");
         return vec![];
     };
@@ -53,7 +49,7 @@ pub fn ask(state: &mut State, ask: Ask) -> Vec<Effect> {
                 volume: None,
                 share_with: None,
             },
-            Ask::Isolate if isolated => Action::Release { instance: id },
+            // The plan makes it a release when the case logs say rolecall isolated it.
             Ask::Isolate => Action::Isolate { instance: id },
             Ask::Capture => Action::Capture {
                 instance: id,
@@ -126,10 +122,18 @@ pub fn on_planned(state: &mut State, result: Result<Box<Plan>, AwsError>) -> Vec
                 return vec![];
             };
             let region = plan.region.clone();
+            let Some(case) = state.case.as_ref().map(|c| c.id.clone()) else {
+                state.set_error(format!(
+                    "the plan of {} arrived after the case was closed: nothing was changed",
+                    plan.title
+                ));
+                return vec![];
+            };
             state.pending = Some(Pending {
                 plan: *plan,
                 role,
                 region,
+                case,
             });
             state.popup = Some(Popup::Confirm { scroll: 0 });
             state.set_info("read the plan: y does it, n or Esc leaves everything as it is");
@@ -141,12 +145,26 @@ pub fn on_planned(state: &mut State, result: Result<Box<Plan>, AwsError>) -> Vec
 
 /// The answer to the confirmation.
 pub fn confirm(state: &mut State, yes: bool) -> Vec<Effect> {
-    let Some(Pending { plan, role, region }) = state.pending.take() else {
+    let Some(Pending {
+        plan,
+        role,
+        region,
+        case,
+    }) = state.pending.take()
+    else {
         return vec![];
     };
     if !yes {
         state.set_info(format!(
             "{} not done; nothing was changed",
+            plan.action.name()
+        ));
+        return vec![];
+    }
+    // The plan holds its case: it runs there, or not at all.
+    if state.case.as_ref().map(|c| c.id.as_str()) != Some(case.as_str()) {
+        state.set_error(format!(
+            "{} was planned in case {case}, which is no longer the open case: nothing was changed; plan it again",
             plan.action.name()
         ));
         return vec![];
@@ -168,6 +186,7 @@ pub fn confirm(state: &mut State, yes: bool) -> Vec<Effect> {
         n,
         role,
         region,
+        case,
         plan: Box::new(plan),
     })]
 }

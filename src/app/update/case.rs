@@ -9,8 +9,29 @@ use crate::aws::arn::RoleArn;
 use crate::case::export::{slug, Exported};
 use crate::case::Entry;
 
-/// `:case open ID [title]`.
+/// `:case open ID [title]`. Refused while an action of the open case is planned, shown or
+/// running: its evidence would land in one case and its hashes in another.
 pub fn open(state: &mut State, id: String, title: Option<String>) -> Vec<Effect> {
+    let running: Vec<String> = state
+        .running_actions()
+        .iter()
+        .map(|r| format!("#{} {}", r.n, r.title))
+        .collect();
+    let planned = state.pending.is_some() || state.jobs.running(&Slot::Plan).is_some();
+    if !running.is_empty() || planned {
+        let what = if running.is_empty() {
+            "an action is being planned in this case".to_string()
+        } else {
+            format!(
+                "{} still running and recording in this case",
+                running.join(", ")
+            )
+        };
+        state.set_error(format!(
+            "{what}: open case {id} when it ends (J shows the actions; n or Esc drops a plan)"
+        ));
+        return vec![];
+    }
     state.set_info(format!("opening case {id}…"));
     vec![state.jobs.start(Work::OpenCase { id, title })]
 }

@@ -51,6 +51,26 @@ pub async fn console_screenshot(
     decode(data, "GetConsoleScreenshot", instance)
 }
 
+/// ec2:GetConsoleScreenshot with DryRun (and `WakeUp` as the run will send it): the
+/// permission checked before anything is written. Nothing changes, nothing is woken.
+pub async fn check_screenshot(
+    t: &RoleTarget,
+    region: &str,
+    instance: &str,
+    wake: bool,
+) -> Result<(), AwsError> {
+    let call = t
+        .ec2(region)
+        .get_console_screenshot()
+        .instance_id(instance)
+        .wake_up(wake)
+        .dry_run(true)
+        .send();
+    super::send(true, "GetConsoleScreenshot", region, call, |_| ())
+        .await
+        .map(|_| ())
+}
+
 fn decode(b64: &str, op: &'static str, instance: &str) -> Result<Vec<u8>, AwsError> {
     let cleaned: String = b64.chars().filter(|c| !c.is_whitespace()).collect();
     aws_smithy_types::base64::decode(cleaned).map_err(|e| {

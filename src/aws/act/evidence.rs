@@ -1,8 +1,10 @@
 //! EBS snapshots as evidence: taken, followed to `completed`, shared, copied.
 
-use aws_sdk_ec2::types::{OperationType, ResourceType, SnapshotAttributeName, SnapshotState};
+use aws_sdk_ec2::types::{
+    Filter, OperationType, ResourceType, SnapshotAttributeName, SnapshotState,
+};
 
-use super::{dry, tag_spec};
+use super::{send, tag_spec};
 use crate::aws::ec2::region_error;
 use crate::aws::target::RoleTarget;
 use crate::aws::AwsError;
@@ -46,17 +48,16 @@ pub async fn create_snapshot(
     tags: &[(String, String)],
     dry_run: bool,
 ) -> Result<Option<SnapshotInfo>, AwsError> {
-    let result = t
+    let call = t
         .ec2(region)
         .create_snapshot()
         .volume_id(volume_id)
         .description(description)
         .tag_specifications(tag_spec(ResourceType::Snapshot, tags))
         .dry_run(dry_run)
-        .send()
-        .await
-        .map_err(|e| region_error(e, "CreateSnapshot", region))
-        .map(|out| SnapshotInfo {
+        .send();
+    send(dry_run, "CreateSnapshot", region, call, |out| {
+        SnapshotInfo {
             snapshot_id: out.snapshot_id().unwrap_or_default().to_string(),
             volume_id: volume_id.to_string(),
             state: out
@@ -68,8 +69,9 @@ pub async fn create_snapshot(
             encrypted: out.encrypted().unwrap_or(false),
             kms_key_id: out.kms_key_id().map(str::to_string),
             message: out.state_message().map(str::to_string),
-        });
-    dry(result, dry_run)
+        }
+    })
+    .await
 }
 
 /// ec2:CreateSnapshots: every EBS volume attached to the instance, at one instant
@@ -86,35 +88,33 @@ pub async fn create_snapshots(
         .instance_id(instance_id)
         .exclude_boot_volume(false)
         .build();
-    let result = t
+    let call = t
         .ec2(region)
         .create_snapshots()
         .instance_specification(spec)
         .description(description)
         .tag_specifications(tag_spec(ResourceType::Snapshot, tags))
         .dry_run(dry_run)
-        .send()
-        .await
-        .map_err(|e| region_error(e, "CreateSnapshots", region))
-        .map(|out| {
-            out.snapshots()
-                .iter()
-                .map(|s| SnapshotInfo {
-                    snapshot_id: s.snapshot_id().unwrap_or_default().to_string(),
-                    volume_id: s.volume_id().unwrap_or_default().to_string(),
-                    state: s
-                        .state()
-                        .map(SnapshotState::as_str)
-                        .unwrap_or("pending")
-                        .to_string(),
-                    progress: s.progress().map(str::to_string),
-                    encrypted: s.encrypted().unwrap_or(false),
-                    kms_key_id: None,
-                    message: None,
-                })
-                .collect()
-        });
-    dry(result, dry_run)
+        .send();
+    send(dry_run, "CreateSnapshots", region, call, |out| {
+        out.snapshots()
+            .iter()
+            .map(|s| SnapshotInfo {
+                snapshot_id: s.snapshot_id().unwrap_or_default().to_string(),
+                volume_id: s.volume_id().unwrap_or_default().to_string(),
+                state: s
+                    .state()
+                    .map(SnapshotState::as_str)
+                    .unwrap_or("pending")
+                    .to_string(),
+                progress: s.progress().map(str::to_string),
+                encrypted: s.encrypted().unwrap_or(false),
+                kms_key_id: None,
+                message: None,
+            })
+            .collect()
+    })
+    .await
 }
 
 /// Where the snapshots stand now.
@@ -141,7 +141,7 @@ pub async fn share_snapshot(
     account: &str,
     dry_run: bool,
 ) -> Result<Option<()>, AwsError> {
-    let result = t
+    let call = t
         .ec2(region)
         .modify_snapshot_attribute()
         .snapshot_id(snapshot_id)
@@ -149,11 +149,8 @@ pub async fn share_snapshot(
         .operation_type(OperationType::Add)
         .user_ids(account)
         .dry_run(dry_run)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| region_error(e, "ModifySnapshotAttribute", region));
-    dry(result, dry_run)
+        .send();
+    send(dry_run, "ModifySnapshotAttribute", region, call, |_| ()).await
 }
 
 /// The accounts a snapshot is shared with (ec2:DescribeSnapshotAttribute).
@@ -188,7 +185,7 @@ pub async fn copy_snapshot(
     tags: &[(String, String)],
     dry_run: bool,
 ) -> Result<Option<String>, AwsError> {
-    let result = t
+    let call = t
         .ec2(region)
         .copy_snapshot()
         .source_region(region)
@@ -198,9 +195,27 @@ pub async fn copy_snapshot(
         .description(description)
         .tag_specifications(tag_spec(ResourceType::Snapshot, tags))
         .dry_run(dry_run)
+        .send();
+    send(dry_run, "CopySnapshot", region, call, |out| {
+        out.snapshot_id().unwrap_or_default().to_string()
+    })
+    .await
+}
+
+/// The snapshots this account owns that carry every one of `tags` (ec2:DescribeSnapshots): what
+/// a call whose answer was lost may have made, looked for before making it again.
+pub async fn find_tagged(
+    t: &RoleTarget,
+    region: &str,
+    tags: &[(String, String)],
+) -> Result<Vec<SnapshotInfo>, AwsError> {
+    let mut call = t.ec2(region).describe_snapshots().owner_ids("self");
+    for (k, v) in tags {
+        call = call.filters(Filter::builder().name(format!("tag:{k}")).values(v).build());
+    }
+    let out = call
         .send()
         .await
-        .map_err(|e| region_error(e, "CopySnapshot", region))
-        .map(|out| out.snapshot_id().unwrap_or_default().to_string());
-    dry(result, dry_run)
+        .map_err(|e| region_error(e, "DescribeSnapshots", region))?;
+    Ok(out.snapshots().iter().map(info).collect())
 }

@@ -6,12 +6,38 @@
 
 pub mod capture;
 pub mod evidence;
+pub mod ids;
 pub mod kms;
 pub mod network;
 
+use std::future::Future;
+
+use aws_sdk_ec2::config::http::HttpResponse;
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
 
+use super::ec2::region_error;
 use super::{AwsError, ErrorKind};
+
+/// An EC2 call that takes `DryRun`, sent: `call` is the request (built with
+/// `.dry_run(dry_run)`), `value` what its answer gives. Errors name `op` and the region; a dry
+/// run's `DryRunOperation` is `Ok(None)` (see [`dry`]). The one shape of every mutating call.
+pub(in crate::aws) async fn send<O, E, T>(
+    dry_run: bool,
+    op: &'static str,
+    region: &str,
+    call: impl Future<Output = Result<O, SdkError<E, HttpResponse>>>,
+    value: impl FnOnce(O) -> T,
+) -> Result<Option<T>, AwsError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let result = call
+        .await
+        .map(value)
+        .map_err(|e| region_error(e, op, region));
+    dry(result, dry_run)
+}
 
 /// An EC2 call's outcome under `dry_run`: a dry run that EC2 answers `DryRunOperation` proved
 /// the permission (`Ok(None)`); a real call gives its value.

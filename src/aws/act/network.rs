@@ -3,10 +3,10 @@
 
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, EbsInstanceBlockDeviceSpecification, Filter,
-    InstanceBlockDeviceMappingSpecification, ResourceType,
+    InstanceBlockDeviceMappingSpecification, IpPermission, IpRange, ResourceType,
 };
 
-use super::{dry, ec2_tags, tag_spec};
+use super::{ec2_tags, send, tag_spec};
 use crate::aws::ec2::region_error;
 use crate::aws::target::RoleTarget;
 use crate::aws::{AwsError, ErrorKind};
@@ -179,6 +179,11 @@ async fn rules(t: &RoleTarget, region: &str, group: &str) -> Result<Vec<(String,
         .collect())
 }
 
+/// How many rules (in and out) group `id` has.
+pub async fn group_rules(t: &RoleTarget, region: &str, id: &str) -> Result<usize, AwsError> {
+    Ok(rules(t, region, id).await?.len())
+}
+
 /// The group called `name` in `vpc`, if there is one.
 pub async fn find_group(
     t: &RoleTarget,
@@ -213,7 +218,7 @@ pub async fn create_group(
     tags: &[(String, String)],
     dry_run: bool,
 ) -> Result<Option<String>, AwsError> {
-    let result = t
+    let call = t
         .ec2(region)
         .create_security_group()
         .group_name(name)
@@ -221,11 +226,11 @@ pub async fn create_group(
         .vpc_id(vpc)
         .tag_specifications(tag_spec(ResourceType::SecurityGroup, tags))
         .dry_run(dry_run)
-        .send()
-        .await
-        .map(|o| o.group_id().unwrap_or_default().to_string())
-        .map_err(|e| region_error(e, "CreateSecurityGroup", region));
-    dry(result, dry_run)
+        .send();
+    send(dry_run, "CreateSecurityGroup", region, call, |o| {
+        o.group_id().unwrap_or_default().to_string()
+    })
+    .await
 }
 
 /// ec2:RevokeSecurityGroupEgress of every outbound rule of a group (a new group has one that
@@ -245,17 +250,41 @@ pub async fn revoke_egress(
     if egress.is_empty() {
         return Ok(Some(egress));
     }
-    let result = t
+    let call = t
         .ec2(region)
         .revoke_security_group_egress()
         .group_id(group)
         .set_security_group_rule_ids(Some(egress.clone()))
         .dry_run(dry_run)
-        .send()
+        .send();
+    send(dry_run, "RevokeSecurityGroupEgress", region, call, |_| {
+        egress
+    })
+    .await
+}
+
+/// ec2:RevokeSecurityGroupEgress with DryRun of the rule every new group has (all traffic to
+/// 0.0.0.0/0) on `group`, an existing group of the VPC: the permission checked before the
+/// quarantine group exists. Nothing changes.
+pub async fn check_revoke_egress(
+    t: &RoleTarget,
+    region: &str,
+    group: &str,
+) -> Result<(), AwsError> {
+    let all = IpPermission::builder()
+        .ip_protocol("-1")
+        .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+        .build();
+    let call = t
+        .ec2(region)
+        .revoke_security_group_egress()
+        .group_id(group)
+        .ip_permissions(all)
+        .dry_run(true)
+        .send();
+    send(true, "RevokeSecurityGroupEgress", region, call, |_| ())
         .await
-        .map(|_| egress)
-        .map_err(|e| region_error(e, "RevokeSecurityGroupEgress", region));
-    dry(result, dry_run)
+        .map(|_| ())
 }
 
 /// ec2:ModifyNetworkInterfaceAttribute: the interface's groups become exactly `groups`.
@@ -266,17 +295,21 @@ pub async fn set_groups(
     groups: &[String],
     dry_run: bool,
 ) -> Result<Option<()>, AwsError> {
-    let result = t
+    let call = t
         .ec2(region)
         .modify_network_interface_attribute()
         .network_interface_id(interface)
         .set_groups(Some(groups.to_vec()))
         .dry_run(dry_run)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| region_error(e, "ModifyNetworkInterfaceAttribute", region));
-    dry(result, dry_run)
+        .send();
+    send(
+        dry_run,
+        "ModifyNetworkInterfaceAttribute",
+        region,
+        call,
+        |_| (),
+    )
+    .await
 }
 
 /// ec2:ModifyInstanceAttribute DisableApiTermination=true: the instance cannot be terminated
@@ -287,17 +320,14 @@ pub async fn protect_from_termination(
     instance: &str,
     dry_run: bool,
 ) -> Result<Option<()>, AwsError> {
-    let result = t
+    let call = t
         .ec2(region)
         .modify_instance_attribute()
         .instance_id(instance)
         .disable_api_termination(AttributeBooleanValue::builder().value(true).build())
         .dry_run(dry_run)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| region_error(e, "ModifyInstanceAttribute", region));
-    dry(result, dry_run)
+        .send();
+    send(dry_run, "ModifyInstanceAttribute", region, call, |_| ()).await
 }
 
 /// ec2:ModifyInstanceAttribute BlockDeviceMappings DeleteOnTermination=false: the volumes on
@@ -322,17 +352,14 @@ pub async fn keep_volumes(
                 .build()
         })
         .collect();
-    let result = t
+    let call = t
         .ec2(region)
         .modify_instance_attribute()
         .instance_id(instance)
         .set_block_device_mappings(Some(mappings))
         .dry_run(dry_run)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| region_error(e, "ModifyInstanceAttribute", region));
-    dry(result, dry_run)
+        .send();
+    send(dry_run, "ModifyInstanceAttribute", region, call, |_| ()).await
 }
 
 /// Whether the instance is protected from termination (ec2:DescribeInstanceAttribute).
@@ -363,15 +390,12 @@ pub async fn tag(
     tags: &[(String, String)],
     dry_run: bool,
 ) -> Result<Option<()>, AwsError> {
-    let result = t
+    let call = t
         .ec2(region)
         .create_tags()
         .resources(resource)
         .set_tags(Some(ec2_tags(tags)))
         .dry_run(dry_run)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| region_error(e, "CreateTags", region));
-    dry(result, dry_run)
+        .send();
+    send(dry_run, "CreateTags", region, call, |_| ()).await
 }

@@ -1,0 +1,121 @@
+//! The ids a responder action is given, checked before any call or path is built from them:
+//! an id is joined into request parameters, tags and the capture folder's path, so a typo (or
+//! `../`) must stop here, naming the thing and what to check.
+
+use crate::aws::arn::{validate_account_id, validate_region};
+use crate::aws::{AwsError, ErrorKind};
+
+fn invalid(what: &str, id: &str, expected: &str, check: &str) -> AwsError {
+    AwsError::new(
+        ErrorKind::Other,
+        "checking the input",
+        format!("{what} {id:?}"),
+    )
+    .with_message(format!("\"{id}\" is not {what}: expected {expected}"))
+    .with_hint(format!("{check}; nothing was asked of AWS"))
+}
+
+/// `prefix` then 8 or 17 lowercase hex digits (EC2's short and long ids).
+fn ec2_id(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix).is_some_and(|hex| {
+        matches!(hex.len(), 8 | 17)
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// An instance id: `i-` and 8 or 17 hex digits.
+pub fn instance(id: &str) -> Result<(), AwsError> {
+    if ec2_id(id, "i-") {
+        return Ok(());
+    }
+    Err(invalid(
+        "an instance id",
+        id,
+        "i- and 8 or 17 hex digits, like i-0123456789abcdef0",
+        "copy the id from rolecall instances ROLE (or the console)",
+    ))
+}
+
+/// A volume id: `vol-` and 8 or 17 hex digits.
+pub fn volume(id: &str) -> Result<(), AwsError> {
+    if ec2_id(id, "vol-") {
+        return Ok(());
+    }
+    Err(invalid(
+        "a volume id",
+        id,
+        "vol- and 8 or 17 hex digits, like vol-0123456789abcdef0",
+        "copy the id from rolecall volumes ROLE (or the console)",
+    ))
+}
+
+/// A snapshot id: `snap-` and 8 or 17 hex digits.
+pub fn snapshot(id: &str) -> Result<(), AwsError> {
+    if ec2_id(id, "snap-") {
+        return Ok(());
+    }
+    Err(invalid(
+        "a snapshot id",
+        id,
+        "snap- and 8 or 17 hex digits",
+        "check the snapshot id",
+    ))
+}
+
+/// An account id: 12 digits.
+pub fn account(id: &str, what: &str) -> Result<(), AwsError> {
+    validate_account_id(id).map_err(|_| {
+        invalid(
+            what,
+            id,
+            "an account id, exactly 12 digits",
+            "check the account id (the forensic account's, for sharing)",
+        )
+    })
+}
+
+/// A region name, like `us-east-1`.
+pub fn region(name: &str) -> Result<(), AwsError> {
+    validate_region(name).map_err(|_| {
+        invalid(
+            "a region",
+            name,
+            "a region name like us-east-1 or eu-west-2",
+            "check --region, the role's regions in the config, and region in ~/.aws/config",
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_checked_by_shape() {
+        assert!(instance("i-0123456789abcdef0").is_ok());
+        assert!(instance("i-0123abcd").is_ok());
+        for bad in [
+            "",
+            "i-",
+            "i-0123456789ABCDEF0",
+            "i-../../etc",
+            "i-0123456789abcdef",
+            "vol-0123456789abcdef0",
+            "i-0123456789abcdef0 ",
+        ] {
+            let e = instance(bad).unwrap_err();
+            assert!(e.to_string().contains("instance id"), "{bad}: {e}");
+        }
+        assert!(volume("vol-0123456789abcdef0").is_ok());
+        assert!(volume("i-0123456789abcdef0").is_err());
+        assert!(snapshot("snap-0123abcd").is_ok());
+        assert!(account("999999999999", "--share-with").is_ok());
+        assert!(account("99999999999", "--share-with").is_err());
+        assert!(account("9999999999991", "--share-with").is_err());
+        assert!(region("us-east-1").is_ok());
+        assert!(region("us-east-1/../x").is_err());
+        assert!(region("US-EAST-1").is_err());
+    }
+}
