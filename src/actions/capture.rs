@@ -177,13 +177,8 @@ fn capture_dir(dir: &Path) -> Result<PathBuf, AwsError> {
         } else {
             dir.join(format!("{stamp}-{n}"))
         };
-        let mut b = std::fs::DirBuilder::new();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            b.mode(0o700);
-        }
-        match b.create(&path) {
+        // Made, and its name made durable in the instance's folder, before anything is put in it.
+        match crate::files::create_new_private_dir(&path) {
             Ok(()) => return Ok(path),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(err(&path, e.to_string())),
