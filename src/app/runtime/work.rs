@@ -14,7 +14,7 @@ use crate::app::state::search_keys;
 use crate::aws::arn::RoleArn;
 use crate::aws::assume::{assume_role, AssumeParams, Session};
 use crate::aws::console::{self, Destination, SignIn};
-use crate::aws::identity::caller_identity;
+use crate::aws::identity::{caller_identity, Identity};
 use crate::aws::refresh::Assumer;
 use crate::aws::sessions::SessionStore;
 use crate::aws::target::RoleTarget;
@@ -98,31 +98,7 @@ pub async fn run(ctx: Context, work: Work, reply: Reply) {
             }
             reply.answer(Answer::Identity(result));
         }
-        Work::Discover { identity, reread } => {
-            let aws = ctx.aws.get().await;
-            let orgs = crate::organization::Reader {
-                aws: &aws,
-                identity: &identity,
-                scope: ctx.scope.clone(),
-                freshness: if reread {
-                    crate::organization::Freshness::Reread
-                } else {
-                    crate::organization::Freshness::CacheIfFresh
-                },
-                journal: &ctx.journal,
-                live: Some(&ctx.store),
-            };
-            let known = crate::roles::discover(&ctx.settings, &orgs).await;
-            let organizations_due = known.organizations.iter().map(|r| r.due).min();
-            let organizations_read = crate::organization::oldest_read(&known.organizations);
-            let groups = crate::roles::group(&ctx.settings, known.roles);
-            reply.answer(Answer::Discovered {
-                groups,
-                organizations_due,
-                organizations_read,
-                warnings: known.warnings,
-            });
-        }
+        Work::Discover { identity, reread } => discover(&ctx, &identity, reread, &reply).await,
         Work::Assume {
             role,
             token_code,
@@ -247,6 +223,34 @@ pub async fn run(ctx: Context, work: Work, reply: Reply) {
             reply.answer(Answer::Log(result));
         }
     }
+}
+
+/// Which roles the identity reaches: the config's, the AWS config file's, its IAM policies', and
+/// the organizations' (their cache while fresh, unless `reread`).
+async fn discover(ctx: &Context, identity: &Identity, reread: bool, reply: &Reply) {
+    let aws = ctx.aws.get().await;
+    let orgs = crate::organization::Reader {
+        aws: &aws,
+        identity,
+        scope: ctx.scope.clone(),
+        freshness: if reread {
+            crate::organization::Freshness::Reread
+        } else {
+            crate::organization::Freshness::CacheIfFresh
+        },
+        journal: &ctx.journal,
+        live: Some(&ctx.store),
+    };
+    let known = crate::roles::discover(&ctx.settings, &orgs).await;
+    let organizations_due = known.organizations.iter().map(|r| r.due).min();
+    let organizations_read = crate::organization::oldest_read(&known.organizations);
+    let groups = crate::roles::group(&ctx.settings, known.roles);
+    reply.answer(Answer::Discovered {
+        groups,
+        organizations_due,
+        organizations_read,
+        warnings: known.warnings,
+    });
 }
 
 /// A role's resources of `kind` in its regions, with its live session; each page recorded

@@ -289,53 +289,7 @@ async fn check_role(
         ),
         None,
     );
-    match known
-        .discovery
-        .analysis
-        .as_ref()
-        .map(|a| a.verdict(&role.arn))
-    {
-        Some(Verdict::Allowed { policy }) => r.add(
-            "identity policy",
-            Status::Ok,
-            format!("sts:AssumeRole allowed by {policy}"),
-            None,
-        ),
-        Some(Verdict::AllowedByPattern { pattern, policy }) => r.add(
-            "identity policy",
-            Status::Warn,
-            format!("allowed only by the pattern {pattern} in {policy}"),
-            Some(format!(
-                "list {} in full (rolecall policy prints the policy)",
-                role.arn
-            )),
-        ),
-        Some(Verdict::Denied { pattern, policy }) => r.add(
-            "identity policy",
-            Status::Fail,
-            format!("sts:AssumeRole is denied by {policy} ({pattern})"),
-            Some("remove or narrow that Deny statement".into()),
-        ),
-        Some(Verdict::NotAllowed) => r.add(
-            "identity policy",
-            Status::Fail,
-            format!(
-                "no identity policy of {} allows sts:AssumeRole on {}",
-                known.discovery.caller.describe(),
-                role.arn
-            ),
-            Some(format!(
-                "attach the permission policy from `rolecall policy {}`",
-                role.arn
-            )),
-        ),
-        None => r.add(
-            "identity policy",
-            Status::Warn,
-            "not checked: the caller's policies could not be read",
-            None,
-        ),
-    }
+    identity_policy(r, known, role);
 
     let requested = role.duration(&config.defaults);
     let duration = match chained_cap(requested, primary.is_assumed_role()) {
@@ -438,6 +392,57 @@ async fn check_role(
             "session duration",
             Status::Warn,
             format!("the role's maximum could not be read ({}); {duration} s was granted", e.code.as_deref().unwrap_or("error")),
+            None,
+        ),
+    }
+}
+
+/// Whether the caller's identity policies let it assume the role, as discovery read them.
+fn identity_policy(r: &mut Report, known: &Known, role: &Role) {
+    match known
+        .discovery
+        .analysis
+        .as_ref()
+        .map(|a| a.verdict(&role.arn))
+    {
+        Some(Verdict::Allowed { policy }) => r.add(
+            "identity policy",
+            Status::Ok,
+            format!("sts:AssumeRole allowed by {policy}"),
+            None,
+        ),
+        Some(Verdict::AllowedByPattern { pattern, policy }) => r.add(
+            "identity policy",
+            Status::Warn,
+            format!("allowed only by the pattern {pattern} in {policy}"),
+            Some(format!(
+                "list {} in full (rolecall policy prints the policy)",
+                role.arn
+            )),
+        ),
+        Some(Verdict::Denied { pattern, policy }) => r.add(
+            "identity policy",
+            Status::Fail,
+            format!("sts:AssumeRole is denied by {policy} ({pattern})"),
+            Some("remove or narrow that Deny statement".into()),
+        ),
+        Some(Verdict::NotAllowed) => r.add(
+            "identity policy",
+            Status::Fail,
+            format!(
+                "no identity policy of {} allows sts:AssumeRole on {}",
+                known.discovery.caller.describe(),
+                role.arn
+            ),
+            Some(format!(
+                "attach the permission policy from `rolecall policy {}`",
+                role.arn
+            )),
+        ),
+        None => r.add(
+            "identity policy",
+            Status::Warn,
+            "not checked: the caller's policies could not be read",
             None,
         ),
     }
