@@ -282,7 +282,9 @@ pub fn validate_mfa_serial(s: &str) -> Result<(), ArnError> {
                 "\"{s}\" is not an MFA device ARN (expected arn:aws:iam::123456789012:mfa/NAME)"
             )));
         }
-        parts[0].parse::<Partition>()?;
+        parts[0]
+            .parse::<Partition>()
+            .map_err(|e| ArnError::new(format!("\"{s}\": {e}")))?;
         if parts[1] != "iam" || !parts[2].is_empty() {
             return Err(ArnError::new(format!(
                 "\"{s}\" is not an IAM MFA device ARN (expected arn:aws:iam::123456789012:mfa/NAME)"
