@@ -108,7 +108,10 @@ fn instances(n: usize) -> Vec<Instance> {
 
 /// The same, as rows of a table.
 fn rows(n: usize) -> Vec<Row> {
-    instances(n).into_iter().map(Row::new).collect()
+    // (A vector of their own, as `Listing::map` makes: `collect` would keep the instances'.)
+    let mut rows = Vec::with_capacity(n);
+    rows.extend(instances(n).into_iter().map(Row::new));
+    rows
 }
 
 fn state_with(items: Vec<Row>, size: (u16, u16)) -> State {

@@ -86,10 +86,13 @@ impl<T> Default for Listing<T> {
 }
 
 impl<T> Listing<T> {
-    /// The same listing with each row changed by `f`.
+    /// The same listing with each row changed by `f`. (Into a vector of its own: `collect`
+    /// would reuse the old rows' allocation for the new, smaller rows, and keep all of it.)
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Listing<U> {
+        let mut items = Vec::with_capacity(self.items.len());
+        items.extend(self.items.into_iter().map(f));
         Listing {
-            items: self.items.into_iter().map(f).collect(),
+            items,
             failures: self.failures,
         }
     }
