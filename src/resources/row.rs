@@ -9,7 +9,6 @@ use std::future::Future;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
-use futures::future::BoxFuture;
 use futures::stream::{BoxStream, Stream, StreamExt};
 use serde::Serialize;
 
@@ -57,12 +56,6 @@ pub trait Spec: Sync {
     fn heads(&self, every: bool) -> Vec<Head>;
     /// Its JSON field names, in order.
     fn field_names(&self) -> Vec<&'static str>;
-    /// Every one the role sees in `regions`, as rows.
-    fn list<'a>(
-        &self,
-        target: &'a RoleTarget,
-        regions: &'a [String],
-    ) -> BoxFuture<'a, Listing<Row>>;
     /// The rows page by page ([`Resource::pages`]).
     fn pages<'a>(&self, target: &'a RoleTarget, query: &'a Query) -> BoxStream<'a, Listing<Row>>;
     /// The console's service and `#` fragment of the one with this id; `None` when the id does
@@ -113,14 +106,6 @@ impl<T: Resource> Spec for Of<T> {
 
     fn field_names(&self) -> Vec<&'static str> {
         T::FIELDS.iter().map(|f| f.name).collect()
-    }
-
-    fn list<'a>(
-        &self,
-        target: &'a RoleTarget,
-        regions: &'a [String],
-    ) -> BoxFuture<'a, Listing<Row>> {
-        Box::pin(async move { T::list(target, regions).await.map(Row::new) })
     }
 
     fn pages<'a>(&self, target: &'a RoleTarget, query: &'a Query) -> BoxStream<'a, Listing<Row>> {
