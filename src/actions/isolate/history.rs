@@ -67,9 +67,32 @@ fn originals(e: &Entry) -> Vec<(String, Vec<String>)> {
         .unwrap_or_default()
 }
 
-/// The history of `instance` in the scope's account and region, from every case's log.
-pub fn read(scope: &Scope, instance: &str) -> Result<History, AwsError> {
-    let Some(current) = scope.journal.case() else {
+/// The history of `instance` in the scope's account and region, from every case's log: read
+/// off the async threads, since there may be many logs.
+pub async fn read(scope: &Scope, instance: &str) -> Result<History, AwsError> {
+    let case = scope.journal.case();
+    let account = scope.role.account_id().to_string();
+    let region = scope.region.clone();
+    let target = instance.to_string();
+    tokio::task::spawn_blocking(move || read_logs(case, &account, &region, &target))
+        .await
+        .map_err(|e| {
+            AwsError::new(
+                ErrorKind::Other,
+                "reading the case logs",
+                instance.to_string(),
+            )
+            .with_message(e.to_string())
+        })?
+}
+
+fn read_logs(
+    case: Option<crate::case::Case>,
+    account: &str,
+    region: &str,
+    instance: &str,
+) -> Result<History, AwsError> {
+    let Some(current) = case else {
         return Err(AwsError::new(
             ErrorKind::Other,
             "reading the case logs",
@@ -108,10 +131,9 @@ pub fn read(scope: &Scope, instance: &str) -> Result<History, AwsError> {
             }
         }
     }
-    let account = scope.role.account_id();
     entries.retain(|e| {
         e.record.account_id.as_deref() == Some(account)
-            && e.record.region.as_deref() == Some(scope.region.as_str())
+            && e.record.region.as_deref() == Some(region)
             && e.record.target.first().map(String::as_str) == Some(instance)
     });
     // In time order (each case's own order kept for equal times).

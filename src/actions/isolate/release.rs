@@ -22,7 +22,7 @@ pub async fn plan_release(scope: &Scope, action: Action) -> Result<Plan, AwsErro
     let t = &scope.target;
     let region = &scope.region;
     let net = network::describe(t, region, instance).await?;
-    let history = history::read(scope, instance)?;
+    let history = history::read(scope, instance).await?;
     let refuse = |message: String| {
         AwsError::new(ErrorKind::Other, "planning", instance.clone()).with_message(message)
     };

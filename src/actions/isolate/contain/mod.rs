@@ -82,7 +82,7 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
         return Err(AwsError::new(ErrorKind::Other, "planning", "isolate"));
     };
     let net = network::describe(&scope.target, &scope.region, instance).await?;
-    let history = history::read(scope, instance)?;
+    let history = history::read(scope, instance).await?;
     if let Some(iso) = &history.isolated {
         if iso.finished && in_quarantine(&net, &iso.quarantine) {
             return Err(isolated_already(instance, iso));
@@ -95,7 +95,7 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
 /// still is), else an isolation (or the rest of one that stopped part way). Never the tags.
 pub async fn plan_toggle(scope: &Scope, instance: String) -> Result<Plan, AwsError> {
     let net = network::describe(&scope.target, &scope.region, &instance).await?;
-    let history = history::read(scope, &instance)?;
+    let history = history::read(scope, &instance).await?;
     match &history.isolated {
         Some(iso) if iso.finished && in_quarantine(&net, &iso.quarantine) => {
             super::plan_release(scope, Action::Release { instance }).await
