@@ -4,38 +4,12 @@
 //! rolecall looks for the copies by the token it tagged them with, uses one and names the
 //! others, instead of stopping with copies nobody knows of.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 
 use crate::common::emulator;
 use crate::common::lab::Lab;
-
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
-    let mut head = Vec::new();
-    let mut length = 0usize;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        let lower = line.to_ascii_lowercase();
-        if let Some(v) = lower.strip_prefix("content-length:") {
-            length = v.trim().parse().unwrap_or(0);
-        }
-        if lower.starts_with("connection:") {
-            continue;
-        }
-        if line == "\r\n" {
-            head.extend_from_slice(b"Connection: close\r\n\r\n");
-            break;
-        }
-        head.extend_from_slice(line.as_bytes());
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    head.extend_from_slice(&body);
-    Some(head)
-}
+use crate::common::proxy::read_request;
 
 fn contains(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
@@ -54,7 +28,7 @@ fn losing_proxy(upstream: &str, action: &'static str) -> String {
             let upstream = upstream.clone();
             std::thread::spawn(move || {
                 let mut reader = BufReader::new(conn.try_clone().unwrap());
-                let Some(request) = read_request(&mut reader) else {
+                let Ok(Some(request)) = read_request(&mut reader) else {
                     return;
                 };
                 let mut up = TcpStream::connect(&upstream).unwrap();

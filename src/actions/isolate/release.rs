@@ -169,13 +169,7 @@ pub async fn run_release(scope: &Scope, f: ReleaseFacts, progress: &dyn Progress
         steps.say(format!("found done already: {d}"));
     }
     for (n, (eni, groups)) in f.originals.iter().enumerate() {
-        let before = f
-            .net
-            .interfaces
-            .iter()
-            .find(|i| &i.id == eni)
-            .map(|i| i.groups.clone())
-            .unwrap_or_default();
+        let before = f.net.groups_of(eni);
         let record = Record::new("release.interface")
             .targets([instance.clone(), eni.clone()])
             .params(json!({ "from": before, "to": groups, "source": f.source }));

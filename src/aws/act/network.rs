@@ -41,6 +41,17 @@ pub struct InstanceNet {
     pub tags: std::collections::BTreeMap<String, String>,
 }
 
+impl InstanceNet {
+    /// The groups of its interface `eni` now (none when it has no such interface).
+    pub fn groups_of(&self, eni: &str) -> Vec<String> {
+        self.interfaces
+            .iter()
+            .find(|i| i.id == eni)
+            .map(|i| i.groups.clone())
+            .unwrap_or_default()
+    }
+}
+
 fn not_found(op: &'static str, id: &str) -> AwsError {
     AwsError::new(ErrorKind::Other, op, id.to_string())
         .with_code("InvalidInstanceID.NotFound")

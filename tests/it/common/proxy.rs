@@ -149,8 +149,9 @@ fn next_fault(state: &Mutex<State>, request: &[u8]) -> Fault {
     }
 }
 
-/// Reads one HTTP/1.1 request (head and Content-Length body) and returns its bytes.
-fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Vec<u8>>> {
+/// Reads one HTTP/1.1 request (head and Content-Length body) and returns its bytes, asking the
+/// upstream to close the connection after answering it.
+pub fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Vec<u8>>> {
     let mut head = Vec::new();
     let mut length = 0usize;
     loop {

@@ -377,12 +377,7 @@ async fn check_steps(
                 }
             }
             Step::Interface { eni, vpc } => {
-                let now = net
-                    .interfaces
-                    .iter()
-                    .find(|i| &i.id == eni)
-                    .map(|i| i.groups.clone())
-                    .unwrap_or_default();
+                let now = net.groups_of(eni);
                 network::set_groups(t, region, eni, &now, true)
                     .await
                     .map_err(|e| scope.denied(e, "ec2:ModifyNetworkInterfaceAttribute"))?;

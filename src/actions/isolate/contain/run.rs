@@ -109,14 +109,7 @@ impl Run<'_, '_> {
             Step::Group(g) => self.group(g).await,
             Step::Interface { eni, vpc } => {
                 let q = self.quarantine.get(vpc).cloned().unwrap_or_default();
-                let from = self
-                    .f
-                    .net
-                    .interfaces
-                    .iter()
-                    .find(|i| &i.id == eni)
-                    .map(|i| i.groups.clone())
-                    .unwrap_or_default();
+                let from = self.f.net.groups_of(eni);
                 let record = Record::new("isolate.interface")
                     .targets([instance.clone(), eni.clone()])
                     .params(json!({ "from": from, "to": [q] }));
