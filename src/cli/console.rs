@@ -99,7 +99,7 @@ fn destination(
 ) -> anyhow::Result<Option<Destination>> {
     let page = match target.resource() {
         Some((kind, flag, id)) => {
-            let (service, fragment) = kind.spec().console_page(id).ok_or_else(|| {
+            let (service, fragment) = kind.spec().console_page(id).map_err(|shape| {
                 let one = kind.about().one;
                 let a = if one.starts_with(['a', 'e', 'i', 'o', 'u']) {
                     "an"
@@ -107,8 +107,7 @@ fn destination(
                     "a"
                 };
                 anyhow::anyhow!(
-                    "{flag} \"{id}\" is not {a} {one} id ({} and 8 or 17 hex digits)",
-                    kind.about().id_prefix
+                    "{flag} \"{id}\" is not {a} {one} id ({shape})"
                 )
             })?;
             if let Some(s) = target.service.as_deref().filter(|s| *s != service) {

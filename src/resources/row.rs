@@ -41,8 +41,23 @@ pub trait Resource: Serialize + Clone + Debug + Send + Sync + 'static {
     }
     /// What the details pane shows of it.
     fn details(&self, ctx: &Lookup) -> Details;
-    /// Where the console shows one (by id): its service and the page's `#` fragment.
+    /// Where the console shows one (by id): its service and the page's `#` fragment. Called
+    /// only with an id [`Resource::check_id`] accepted.
     fn console_page(id: &str) -> (&'static str, String);
+    /// Whether `id` looks like one of this kind's, before any page, path or call is made of it;
+    /// the error says what one looks like. By default EC2's ids: the kind's prefix and 8 or 17
+    /// hex digits.
+    fn check_id(id: &str) -> Result<(), String> {
+        let prefix = Self::ABOUT.id_prefix;
+        let ok = id.strip_prefix(prefix).is_some_and(|tail| {
+            matches!(tail.len(), 8 | 17) && tail.bytes().all(|b| b.is_ascii_hexdigit())
+        });
+        if ok {
+            Ok(())
+        } else {
+            Err(format!("{prefix} and 8 or 17 hex digits"))
+        }
+    }
     /// A typical one: what the tests of every kind (render, export, every account) start from.
     fn example() -> Self;
 }
@@ -58,9 +73,9 @@ pub trait Spec: Sync {
     fn field_names(&self) -> Vec<&'static str>;
     /// The rows page by page ([`Resource::pages`]).
     fn pages<'a>(&self, target: &'a RoleTarget, query: &'a Query) -> BoxStream<'a, Listing<Row>>;
-    /// The console's service and `#` fragment of the one with this id; `None` when the id does
-    /// not look like one of this kind's.
-    fn console_page(&self, id: &str) -> Option<(&'static str, String)>;
+    /// The console's service and `#` fragment of the one with this id; when the id does not
+    /// look like one of this kind's, what one looks like.
+    fn console_page(&self, id: &str) -> Result<(&'static str, String), String>;
     /// A typical one, as a row ([`Resource::example`]).
     fn example(&self) -> Row;
 }
@@ -112,11 +127,8 @@ impl<T: Resource> Spec for Of<T> {
         T::pages(target, query).map(|l| l.map(Row::new)).boxed()
     }
 
-    fn console_page(&self, id: &str) -> Option<(&'static str, String)> {
-        let prefix = T::ABOUT.id_prefix;
-        let tail = id.strip_prefix(prefix)?;
-        let ok = matches!(tail.len(), 8 | 17) && tail.bytes().all(|b| b.is_ascii_hexdigit());
-        ok.then(|| T::console_page(id))
+    fn console_page(&self, id: &str) -> Result<(&'static str, String), String> {
+        T::check_id(id).map(|()| T::console_page(id))
     }
 
     fn example(&self) -> Row {

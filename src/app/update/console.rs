@@ -48,7 +48,7 @@ pub fn sign_in(state: &mut State, open: bool) -> Vec<Effect> {
     let picked = state.table(state.view).and_then(|t| t.picked());
     let page = picked
         .as_ref()
-        .and_then(|p| Some((p, p.kind.spec().console_page(&p.id)?)));
+        .and_then(|p| Some((p, p.kind.spec().console_page(&p.id).ok()?)));
     let destination = match page {
         Some((p, (service, fragment))) => Destination {
             region: Some(p.region.clone()),
