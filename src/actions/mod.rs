@@ -9,6 +9,7 @@
 //! what it made.
 
 pub mod capture;
+pub mod identity;
 pub mod isolate;
 pub mod policy;
 pub mod probe;
@@ -39,14 +40,21 @@ pub enum Action {
     Release { instance: String },
     /// Save the instance's description, console output and a screenshot.
     Capture { instance: String, wake: bool },
+    /// Contain an identity: a key deactivated, a user denied everything, a role's older
+    /// sessions revoked.
+    #[serde(rename = "isolate-identity")]
+    Contain { identity: identity::Identity },
+    /// Undo what `Contain` did, exactly.
+    #[serde(rename = "release-identity")]
+    Uncontain { identity: identity::Identity },
 }
 
 impl Action {
     pub fn name(&self) -> &'static str {
         match self {
             Action::Snapshot { .. } => "snapshot",
-            Action::Isolate { .. } => "isolate",
-            Action::Release { .. } => "release",
+            Action::Isolate { .. } | Action::Contain { .. } => "isolate",
+            Action::Release { .. } | Action::Uncontain { .. } => "release",
             Action::Capture { .. } => "capture",
         }
     }
@@ -60,6 +68,7 @@ impl Action {
             Action::Isolate { instance }
             | Action::Release { instance }
             | Action::Capture { instance, .. } => instance,
+            Action::Contain { identity } | Action::Uncontain { identity } => identity.id(),
         }
     }
 }
@@ -232,6 +241,7 @@ pub enum Facts {
     Release(isolate::ReleaseFacts),
     /// Boxed: an instance's whole description.
     Capture(Box<capture::Facts>),
+    Identity(identity::Facts),
 }
 
 /// Progress of a running action, as it goes.
@@ -378,6 +388,7 @@ pub fn check_input(region: &str, action: &Action) -> Result<(), AwsError> {
         Action::Isolate { instance }
         | Action::Release { instance }
         | Action::Capture { instance, .. } => ids::instance(instance),
+        Action::Contain { identity } | Action::Uncontain { identity } => identity.check(),
     }
 }
 
@@ -402,6 +413,7 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
         Action::Isolate { .. } => isolate::plan(scope, action).await,
         Action::Release { .. } => isolate::plan_release(scope, action).await,
         Action::Capture { .. } => capture::plan(scope, action).await,
+        Action::Contain { .. } | Action::Uncontain { .. } => identity::plan(scope, action).await,
     };
     nothing_changed(planned)
 }
@@ -409,6 +421,20 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
 /// `X` in the TUI: an isolation, or a release when rolecall's case logs say it isolated the
 /// instance (never its tags); any other action is planned as it is.
 pub async fn plan_isolate_or_release(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
+    if let Action::Contain { identity } = &action {
+        if let Err(e) = check_input(&scope.region, &action) {
+            return nothing_changed(Err(e));
+        }
+        // Released when rolecall's logs say it contained it (and nothing undid that since).
+        let action = match identity::history(scope, identity).await {
+            Ok((Some(_), _)) => Action::Uncontain {
+                identity: identity.clone(),
+            },
+            Ok((None, _)) => action,
+            Err(e) => return nothing_changed(Err(e)),
+        };
+        return plan(scope, action).await;
+    }
     let Action::Isolate { instance } = action else {
         return plan(scope, action).await;
     };
@@ -438,6 +464,7 @@ pub async fn run(scope: &Scope, plan: Plan, progress: &dyn Progress) -> Outcome 
         Facts::Isolate(f) => isolate::run(scope, f, progress).await,
         Facts::Release(f) => isolate::run_release(scope, f, progress).await,
         Facts::Capture(f) => capture::run(scope, *f, progress).await,
+        Facts::Identity(f) => identity::run(scope, f, progress).await,
         Facts::None => Outcome {
             error: Some("nothing to do".into()),
             ..Outcome::default()

@@ -63,6 +63,62 @@ pub const ACTIONS: &[Needs] = &[
         ],
     },
     Needs {
+        action: "isolate --access-key",
+        why: "an access key set Inactive, found by its id (release: set Active again)",
+        calls: &[
+            "iam:GetAccessKeyLastUsed",
+            "iam:ListAccessKeys",
+            "iam:UpdateAccessKey",
+        ],
+    },
+    Needs {
+        action: "isolate --user",
+        why: "the user's inline deny-all policy, put and checked (release: removed)",
+        calls: &[
+            "iam:GetUser",
+            "iam:ListAccessKeys",
+            "iam:GetAccessKeyLastUsed",
+            "iam:GetLoginProfile",
+            "iam:ListMFADevices",
+            "iam:ListGroupsForUser",
+            "iam:ListAttachedUserPolicies",
+            "iam:ListUserPolicies",
+            "iam:GetUserPolicy",
+            "iam:PutUserPolicy",
+            "iam:DeleteUserPolicy",
+        ],
+    },
+    Needs {
+        action: "isolate --role",
+        why: "the role's inline policy revoking older sessions, put and checked (release: removed)",
+        calls: &[
+            "iam:GetRole",
+            "iam:GetRolePolicy",
+            "iam:PutRolePolicy",
+            "iam:DeleteRolePolicy",
+        ],
+    },
+    Needs {
+        action: "iam-read",
+        why: "reading IAM, for whois, the users, access-keys and iam-roles listings and the plans above",
+        calls: &[
+            "iam:ListUsers",
+            "iam:GetAccountAuthorizationDetails",
+            "iam:GetUser",
+            "iam:ListAccessKeys",
+            "iam:GetAccessKeyLastUsed",
+            "iam:GetLoginProfile",
+            "iam:ListMFADevices",
+            "iam:ListGroupsForUser",
+            "iam:ListAttachedUserPolicies",
+            "iam:ListUserPolicies",
+            "iam:GetRole",
+            "iam:GetInstanceProfile",
+            // doctor: IAM has no DryRun, its policy simulator says what the role may do.
+            "iam:SimulatePrincipalPolicy",
+        ],
+    },
+    Needs {
         action: "capture",
         why: "the instance's description, console output and screenshot",
         calls: &[
@@ -97,7 +153,7 @@ pub fn statements(needs: &[Needs]) -> Vec<Value> {
         .map(|n| {
             let sid: String = n
                 .action
-                .split('-')
+                .split(|c: char| !c.is_ascii_alphanumeric())
                 .map(|w| {
                     let mut c = w.chars();
                     c.next()
@@ -130,6 +186,13 @@ mod tests {
         let statements = doc["Statement"].as_array().expect("statements");
         assert_eq!(statements.len(), ACTIONS.len());
         assert_eq!(statements[0]["Sid"], "RolecallSnapshot");
+        assert!(statements
+            .iter()
+            .any(|s| s["Sid"] == "RolecallIsolateAccessKey"));
+        for s in statements {
+            let sid = s["Sid"].as_str().unwrap_or_default();
+            assert!(sid.chars().all(|c| c.is_ascii_alphanumeric()), "{sid}");
+        }
         assert_eq!(
             document(FORENSIC)["Statement"][0]["Sid"],
             "RolecallForensicCopy"
@@ -149,9 +212,12 @@ mod tests {
             ("ec2", include_str!("../aws/act/evidence.rs")),
             ("ec2", include_str!("../aws/act/capture.rs")),
             ("kms", include_str!("../aws/act/kms.rs")),
+            ("iam", include_str!("../aws/act/iam.rs")),
+            ("iam", include_str!("../aws/iam.rs")),
         ];
         let verbs = [
-            "Describe", "Create", "Modify", "Revoke", "Get", "Copy", "Tag",
+            "Describe", "Create", "Modify", "Revoke", "Get", "Copy", "Tag", "Update", "Put",
+            "Delete", "List",
         ];
         let mut found = Vec::new();
         for (service, text) in sources {

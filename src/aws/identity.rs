@@ -20,6 +20,27 @@ impl Identity {
     }
 }
 
+/// The account an access key belongs to (`sts:GetAccessKeyInfo`: any key, any account; the
+/// caller needs no permission in that account).
+pub async fn key_account(aws: &Aws, key: &str) -> Result<String, AwsError> {
+    let out = aws
+        .sts()
+        .get_access_key_info()
+        .access_key_id(key)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk(e, "GetAccessKeyInfo", format!("access key {key}")))?;
+    match out.account() {
+        Some(a) if crate::aws::arn::validate_account_id(a).is_ok() => Ok(a.to_string()),
+        other => Err(AwsError::new(
+            super::ErrorKind::Other,
+            "GetAccessKeyInfo",
+            format!("access key {key}"),
+        )
+        .with_message(format!("the answer named no account ({other:?})"))),
+    }
+}
+
 pub async fn caller_identity(aws: &Aws) -> Result<Identity, AwsError> {
     let sts = aws.sts();
     let out =

@@ -9,6 +9,7 @@ pub mod discovery;
 pub mod ec2;
 pub mod error;
 pub mod http;
+pub mod iam;
 pub mod identity;
 pub mod organizations;
 pub mod policy;
@@ -128,6 +129,17 @@ impl Aws {
             }),
             Err(e) => Err(error::error_chain(&e)),
         }
+    }
+}
+
+impl Aws {
+    /// The access key id the primary credentials sign with (never the secret): what the
+    /// identity actions compare a key with, so rolecall never cuts the branch it sits on.
+    pub async fn primary_key_id(&self) -> Option<String> {
+        use aws_credential_types::provider::ProvideCredentials;
+        let provider = self.sdk.credentials_provider()?;
+        let c = provider.provide_credentials().await.ok()?;
+        Some(c.access_key_id().to_string())
     }
 }
 

@@ -30,6 +30,16 @@ impl RoleTarget {
         }
     }
 
+    /// The primary identity's own clients, for its own account (`None` without credentials).
+    pub fn primary(aws: Aws, page_size: i32) -> Option<Self> {
+        let provider = aws.sdk().credentials_provider()?;
+        Some(RoleTarget {
+            aws,
+            credentials: RoleCredentials::new(provider),
+            page_size,
+        })
+    }
+
     /// MaxResults per page.
     pub fn page_size(&self) -> i32 {
         self.page_size
@@ -54,6 +64,11 @@ impl RoleTarget {
             .credentials_provider(self.credentials.sdk())
             .build();
         aws_sdk_ec2::Client::from_conf(conf)
+    }
+
+    /// IAM, as the role (IAM is global: `region` only picks the partition and signs).
+    pub fn iam(&self, region: &str) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.config(region))
     }
 
     /// KMS in `region`, as the role.

@@ -167,26 +167,42 @@ pub enum Command {
         #[command(flatten)]
         ask: ActArgs,
     },
-    /// Isolate an instance: only a quarantine security group on every interface (originals
-    /// recorded), termination protection on, volumes kept on termination (needs an open case)
+    /// Contain (needs an open case): an instance (only a quarantine security group on every
+    /// interface, originals recorded; termination protection on; volumes kept), an access key
+    /// (set Inactive, never deleted), a user (an inline deny-all policy), or a role (its sessions
+    /// issued before now revoked)
     Isolate {
-        /// Role name from the config, or a full role ARN
+        /// Role name from the config, or a full role ARN: the role rolecall acts as
         #[arg(add = ArgValueCandidates::new(role_candidates))]
         role: String,
-        #[arg(long, value_name = "ID")]
-        instance: String,
+        #[command(flatten)]
+        what: ContainTarget,
         #[command(flatten)]
         ask: ActArgs,
     },
-    /// Put back the security groups `isolate` replaced (from the instance's tag, else the log)
+    /// Undo `isolate` exactly, from rolecall's case logs: the instance's groups put back, the
+    /// key set Active again, the user's or role's rolecall policy removed (and nothing else)
     Release {
         /// Role name from the config, or a full role ARN
         #[arg(add = ArgValueCandidates::new(role_candidates))]
         role: String,
-        #[arg(long, value_name = "ID")]
-        instance: String,
+        #[command(flatten)]
+        what: ContainTarget,
         #[command(flatten)]
         ask: ActArgs,
+    },
+    /// Whose access key is it: the account (sts:GetAccessKeyInfo), then, through a role rolecall
+    /// knows there, its user, the user's keys and their last use, groups, policies, MFA, console
+    /// access
+    Whois {
+        /// The access key id (AKIA… or ASIA…; never the secret)
+        key: String,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+        /// Current code of the MFA device named by the role's mfa_serial
+        #[arg(long, value_name = "CODE", value_parser = TokenCode::parse)]
+        token_code: Option<TokenCode>,
     },
     /// Save an instance's description, console output and console screenshot into the case
     /// folder, each file's SHA-256 in the log (needs an open case)
@@ -267,6 +283,58 @@ pub enum CaseCommand {
     },
 }
 
+/// What `isolate` and `release` act on: exactly one.
+#[derive(Debug, Clone, clap::Args)]
+#[group(required = true, multiple = false)]
+pub struct ContainTarget {
+    /// An EC2 instance (i-…)
+    #[arg(long, value_name = "ID")]
+    pub instance: Option<String>,
+    /// An IAM user's access key (AKIA…)
+    #[arg(long, value_name = "KEY")]
+    pub access_key: Option<String>,
+    /// An IAM user, by name
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// An IAM role, by name: the sessions it issued before now
+    #[arg(long = "role", value_name = "NAME")]
+    pub iam_role: Option<String>,
+}
+
+impl ContainTarget {
+    /// The action on it: isolation, or (`release`) its undoing.
+    pub fn action(self, release: bool) -> anyhow::Result<crate::actions::Action> {
+        use crate::actions::identity::Identity;
+        use crate::actions::Action;
+        let identity = match self {
+            ContainTarget {
+                instance: Some(instance),
+                ..
+            } => {
+                return Ok(if release {
+                    Action::Release { instance }
+                } else {
+                    Action::Isolate { instance }
+                })
+            }
+            ContainTarget {
+                access_key: Some(k),
+                ..
+            } => Identity::AccessKey(k),
+            ContainTarget { user: Some(u), .. } => Identity::User(u),
+            ContainTarget {
+                iam_role: Some(r), ..
+            } => Identity::Role(r),
+            _ => anyhow::bail!("name what to act on: --instance, --access-key, --user or --role"),
+        };
+        Ok(if release {
+            Action::Uncontain { identity }
+        } else {
+            Action::Contain { identity }
+        })
+    }
+}
+
 /// What every action takes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ActArgs {
@@ -295,6 +363,15 @@ pub enum List {
     /// outbound rules, and the instances using each
     #[command(name = "security-groups", visible_alias = "sg")]
     SecurityGroups(ListArgs),
+    /// List the IAM users of the role's account: access keys (status, last use), console
+    /// access, MFA, groups, policies
+    Users(ListArgs),
+    /// List the IAM access keys of the role's account, a row each: user, status, last use
+    #[command(name = "access-keys")]
+    AccessKeys(ListArgs),
+    /// List the IAM roles of the role's account: who may assume each, last used, policies
+    #[command(name = "iam-roles")]
+    IamRoles(ListArgs),
 }
 
 impl List {
@@ -304,6 +381,9 @@ impl List {
             List::Instances(a) => (Kind::Instances, a),
             List::Volumes(a) => (Kind::Volumes, a),
             List::SecurityGroups(a) => (Kind::SecurityGroups, a),
+            List::Users(a) => (Kind::Users, a),
+            List::AccessKeys(a) => (Kind::AccessKeys, a),
+            List::IamRoles(a) => (Kind::IamRoles, a),
         }
     }
 }

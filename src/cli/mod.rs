@@ -29,6 +29,7 @@ mod listing;
 pub mod print;
 mod roles;
 pub mod shell;
+mod whois;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -209,6 +210,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (kind, args) = list.into_parts();
             listing::list(&ctx, kind, args).await
         }
+        Command::Whois {
+            key,
+            json,
+            token_code,
+        } => whois::whois(&ctx, &key, json, token_code).await,
         Command::Link { role, json, target } => console::link(&ctx, &role, json, &target).await,
         Command::Snapshot {
             role,
@@ -224,16 +230,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             act::act(&ctx, &role, action, ask.into()).await
         }
-        Command::Isolate {
-            role,
-            instance,
-            ask,
-        } => act::act(&ctx, &role, Action::Isolate { instance }, ask.into()).await,
-        Command::Release {
-            role,
-            instance,
-            ask,
-        } => act::act(&ctx, &role, Action::Release { instance }, ask.into()).await,
+        Command::Isolate { role, what, ask } => {
+            let action = what.action(false)?;
+            act::act(&ctx, &role, action, ask.into()).await
+        }
+        Command::Release { role, what, ask } => {
+            let action = what.action(true)?;
+            act::act(&ctx, &role, action, ask.into()).await
+        }
         Command::Capture {
             role,
             instance,

@@ -12,26 +12,32 @@
 //! variant to `Kind`, to `KINDS` and to the `match` in `Kind::spec`; add its subcommand to
 //! `cli/args.rs` (`Command` and `Command::listing`); seed some in `tests/emulator/moto_server.py`.
 
+mod access_key;
 mod account;
 mod fields;
+mod iam_role;
 mod instance;
 mod row;
 mod security_group;
+mod user;
 mod volume;
 
 use std::marker::PhantomData;
 
+pub use access_key::AccessKey;
 pub use account::Failure;
 pub use fields::{
     age, column, field, ip_key, joined, look, one_role_only, opt, or_dash, or_empty, search_lines,
     tags_text, time_text, Column, Field, Head, Look,
 };
+pub use iam_role::IamRole;
 pub use instance::{describe_instance, Instance};
 pub use row::{
     to_csv, write_csv, DetailLine, Details, Item, Lookup, Origin, Query, Resource, Row, Spec,
     Window,
 };
 pub use security_group::{Rule, SecurityGroup};
+pub use user::User;
 pub use volume::{describe_volumes, Volume};
 
 /// What a listing lists.
@@ -40,10 +46,20 @@ pub enum Kind {
     Instances,
     Volumes,
     SecurityGroups,
+    Users,
+    AccessKeys,
+    IamRoles,
 }
 
 /// Every kind, in the order help and completions show them.
-pub const KINDS: [Kind; 3] = [Kind::Instances, Kind::Volumes, Kind::SecurityGroups];
+pub const KINDS: [Kind; 6] = [
+    Kind::Instances,
+    Kind::Volumes,
+    Kind::SecurityGroups,
+    Kind::Users,
+    Kind::AccessKeys,
+    Kind::IamRoles,
+];
 
 /// Where a kind is listed: in each of a role's regions, or once per account (IAM is global).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +100,9 @@ impl Kind {
             Kind::Instances => &Of::<Instance>(PhantomData),
             Kind::Volumes => &Of::<Volume>(PhantomData),
             Kind::SecurityGroups => &Of::<SecurityGroup>(PhantomData),
+            Kind::Users => &Of::<User>(PhantomData),
+            Kind::AccessKeys => &Of::<AccessKey>(PhantomData),
+            Kind::IamRoles => &Of::<IamRole>(PhantomData),
         }
     }
 

@@ -68,6 +68,9 @@ def main():
     from moto import settings
 
     snapshot_states()
+    from identities import install_policy_simulator, steady_role_last_used
+    install_policy_simulator()
+    steady_role_last_used()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -262,6 +265,9 @@ def seed_discovery(iam):
     iam.attach_role_policy(RoleName=name, PolicyArn=more)
 
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from identities import IDENTITY_ACTIONS  # noqa: E402
+
 LAB = "777777777777"
 FORENSICS = "999999999999"
 LAB_ROLES = {
@@ -279,7 +285,7 @@ IR_ACTIONS = [
     "ec2:GetConsoleScreenshot", "kms:CreateKey", "kms:TagResource", "kms:CreateAlias", "kms:DescribeKey",
     "kms:GetKeyPolicy", "kms:CreateGrant", "kms:Decrypt", "kms:ReEncrypt*",
     "kms:GenerateDataKey*",
-]
+] + IDENTITY_ACTIONS
 
 
 def seed_lab(endpoint, world):
@@ -417,6 +423,8 @@ def seed(endpoint):
             add(run(ec2, "sandbox-secret"), "us-east-1")
     seed_lab(endpoint, world)
     seed_organization(endpoint, world)
+    from identities import seed_identities
+    seed_identities(endpoint, world, client, account_creds, PROD, STAGING, SANDBOX)
     return world
 
 

@@ -27,6 +27,7 @@ mod discovery;
 mod every_account;
 mod fuzz;
 mod iam_enforced;
+mod identities;
 mod init;
 mod inventory;
 mod kinds;

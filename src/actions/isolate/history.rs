@@ -92,45 +92,7 @@ fn read_logs(
     region: &str,
     instance: &str,
 ) -> Result<History, AwsError> {
-    let Some(current) = case else {
-        return Err(AwsError::new(
-            ErrorKind::Other,
-            "reading the case logs",
-            instance.to_string(),
-        )
-        .with_message("no case is open"));
-    };
-    let mut entries: Vec<Entry> = Vec::new();
-    let mut unread = Vec::new();
-    // The open case's log must be read; another case's that cannot be is named.
-    let mine = current.log.entries().map_err(|e| {
-        AwsError::new(
-            ErrorKind::Other,
-            "reading the case log",
-            current.id.to_string(),
-        )
-        .with_message(e.to_string())
-    })?;
-    entries.extend(mine);
-    if let Some(root) = current.dir.parent() {
-        let cases = Cases {
-            root: root.to_path_buf(),
-        };
-        for d in std::fs::read_dir(root).into_iter().flatten().flatten() {
-            let name = d.file_name().to_string_lossy().into_owned();
-            let Ok(id) = CaseId::parse(&name) else {
-                continue;
-            };
-            if id == current.id {
-                continue;
-            }
-            let Ok(case) = cases.get(&id) else { continue };
-            match case.log.entries() {
-                Ok(list) => entries.extend(list),
-                Err(_) => unread.push(name),
-            }
-        }
-    }
+    let (mut entries, unread) = every_entry(case, instance)?;
     entries.retain(|e| {
         e.record.account_id.as_deref() == Some(account)
             && e.record.region.as_deref() == Some(region)
@@ -177,6 +139,52 @@ fn read_logs(
         }
     }
     Ok(history)
+}
+
+/// Every entry of every case's log (the open case's first), and the cases whose logs could not
+/// be read. `about` names what they are read for, in an error.
+pub(crate) fn every_entry(
+    case: Option<crate::case::Case>,
+    about: &str,
+) -> Result<(Vec<Entry>, Vec<String>), AwsError> {
+    let Some(current) = case else {
+        return Err(
+            AwsError::new(ErrorKind::Other, "reading the case logs", about.to_string())
+                .with_message("no case is open"),
+        );
+    };
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut unread = Vec::new();
+    // The open case's log must be read; another case's that cannot be is named.
+    let mine = current.log.entries().map_err(|e| {
+        AwsError::new(
+            ErrorKind::Other,
+            "reading the case log",
+            current.id.to_string(),
+        )
+        .with_message(e.to_string())
+    })?;
+    entries.extend(mine);
+    if let Some(root) = current.dir.parent() {
+        let cases = Cases {
+            root: root.to_path_buf(),
+        };
+        for d in std::fs::read_dir(root).into_iter().flatten().flatten() {
+            let name = d.file_name().to_string_lossy().into_owned();
+            let Ok(id) = CaseId::parse(&name) else {
+                continue;
+            };
+            if id == current.id {
+                continue;
+            }
+            let Ok(case) = cases.get(&id) else { continue };
+            match case.log.entries() {
+                Ok(list) => entries.extend(list),
+                Err(_) => unread.push(name),
+            }
+        }
+    }
+    Ok((entries, unread))
 }
 
 /// The interfaces and groups as text: `eni-1=sg-a+sg-b eni-2=sg-c`.

@@ -5,10 +5,11 @@
 use super::super::effect::{Effect, Slot, Work};
 use super::super::state::{ActionRow, ActionState, Pending, Popup, SessionStatus, State, View};
 use super::error_line;
+use crate::actions::identity::Identity;
 use crate::actions::{self, Action, Outcome, Plan};
 use crate::aws::arn::RoleArn;
 use crate::aws::AwsError;
-use crate::resources::Kind;
+use crate::resources::{Kind, Reach};
 
 /// What a key asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +29,28 @@ fn selected(state: &State) -> Option<(RoleArn, String, Kind, String)> {
         Some(arn) => arn.parse().ok()?,
         None => state.current.clone()?,
     };
-    Some((role, picked.region, picked.kind, picked.id))
+    // A kind listed once per account (IAM) has no region of its own: its calls are signed for
+    // the role's first region.
+    let region = match picked.kind.about().reach {
+        Reach::Regional => picked.region,
+        Reach::Global => state
+            .regions_for(&role)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| "us-east-1".to_string()),
+    };
+    Some((role, region, picked.kind, picked.id))
+}
+
+/// The identity a row of `kind` is, for `X`.
+fn identity_of(kind: Kind, id: &str) -> Option<Identity> {
+    let id = id.to_string();
+    match kind {
+        Kind::Users => Some(Identity::User(id)),
+        Kind::AccessKeys => Some(Identity::AccessKey(id)),
+        Kind::IamRoles => Some(Identity::Role(id)),
+        Kind::Instances | Kind::Volumes | Kind::SecurityGroups => None,
+    }
 }
 
 /// `S`, `X`, `C`: plans the action on the selected row (reads and DryRun checks, in a job).
@@ -56,6 +78,9 @@ pub fn ask(state: &mut State, ask: Ask) -> Vec<Effect> {
                 wake: false,
             },
         }
+    } else if let (Some(identity), Ask::Isolate) = (identity_of(kind, &id), ask) {
+        // The plan makes it a release when the case logs say rolecall contained it.
+        Action::Contain { identity }
     } else if kind == Kind::Volumes && ask == Ask::Snapshot {
         Action::Snapshot {
             instance: None,
@@ -68,8 +93,12 @@ pub fn ask(state: &mut State, ask: Ask) -> Vec<Effect> {
                 "S snapshots an instance's volumes or a volume, not {}: switch to the instances (i) or volumes (v)",
                 kind.noun()
             ),
-            Ask::Isolate | Ask::Capture => format!(
-                "X and C act on an instance, not on {}: switch to the instances (i)",
+            Ask::Isolate => format!(
+                "X contains an instance, an IAM user, access key or role, not {}: switch to one of those tables",
+                kind.noun()
+            ),
+            Ask::Capture => format!(
+                "C captures an instance, not {}: switch to the instances (i)",
                 kind.noun()
             ),
         });

@@ -76,6 +76,42 @@ pub fn account(id: &str, what: &str) -> Result<(), AwsError> {
     })
 }
 
+/// An access key id: `AKIA` (a user's long-term key) or `ASIA` (temporary credentials) and 16
+/// more upper-case letters and digits, 20 in all.
+pub fn access_key(id: &str) -> Result<(), AwsError> {
+    let ok = id.len() == 20
+        && (id.starts_with("AKIA") || id.starts_with("ASIA"))
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    if ok {
+        return Ok(());
+    }
+    Err(invalid(
+        "an access key id",
+        id,
+        "AKIA (a user's key) or ASIA (temporary credentials) and 16 upper-case letters and digits, like AKIAIOSFODNN7EXAMPLE",
+        "copy the key id whole (it is never the secret key)",
+    ))
+}
+
+/// An IAM user, role or instance profile name: 1 to 64 letters, digits and `+=,.@_-`.
+pub fn iam_name(name: &str, what: &str) -> Result<(), AwsError> {
+    let ok = (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+    if ok {
+        return Ok(());
+    }
+    Err(invalid(
+        &format!("an IAM {what} name"),
+        name,
+        "1 to 64 letters, digits and +=,.@_- (the name, not the ARN)",
+        &format!("copy the {what}'s name from rolecall users ROLE or iam-roles ROLE"),
+    ))
+}
+
 /// A region name, like `us-east-1`.
 pub fn region(name: &str) -> Result<(), AwsError> {
     validate_region(name).map_err(|_| {

@@ -6,6 +6,7 @@
 
 pub mod capture;
 pub mod evidence;
+pub mod iam;
 pub mod ids;
 pub mod kms;
 pub mod network;

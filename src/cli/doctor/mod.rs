@@ -380,6 +380,7 @@ async fn check_role(
         Err(e) => r.add("read in the account", Status::Fail, e.to_string(), e.hint.clone().or_else(|| Some("give the role a policy allowing ec2:Describe* (the AWS managed ReadOnlyAccess covers it)".into()))),
     }
     check_actions(r, &target, &region).await;
+    check_iam_actions(r, &target, &region, &role.arn.to_string()).await;
     match max_session_duration(aws, &credentials, &role.arn).await {
         Ok(max) if duration > max => r.add(
             "session duration",
@@ -445,6 +446,70 @@ fn identity_policy(r: &mut Report, known: &Known, role: &Role) {
             "not checked: the caller's policies could not be read",
             None,
         ),
+    }
+}
+
+/// Which identity actions the role may run. IAM has no DryRun: the role's own policies are run
+/// through IAM's simulator (`iam:SimulatePrincipalPolicy`, which the role may not be allowed to
+/// call; then this says it could not check). The simulator sees identity policies, not SCPs.
+async fn check_iam_actions(r: &mut Report, target: &RoleTarget, region: &str, role: &str) {
+    use crate::actions::policy::ACTIONS;
+    let asked: Vec<&crate::actions::policy::Needs> = ACTIONS
+        .iter()
+        .filter(|n| n.calls.iter().all(|c| c.starts_with("iam:")))
+        .collect();
+    let calls: Vec<&str> = asked
+        .iter()
+        .flat_map(|n| n.calls.iter().copied())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let answers = match crate::aws::iam::simulate(target, region, role, &calls).await {
+        Ok(a) => a,
+        Err(e) => {
+            r.add(
+                "identity actions",
+                Status::Warn,
+                format!("could not check (IAM has no DryRun, and its policy simulator answered: {e})"),
+                Some("allow iam:SimulatePrincipalPolicy on the role itself to let doctor check them; rolecall policy --actions lists what each needs".into()),
+            );
+            return;
+        }
+    };
+    for n in asked {
+        let denied: Vec<&str> = n
+            .calls
+            .iter()
+            .copied()
+            .filter(|c| {
+                !answers
+                    .iter()
+                    .any(|(a, d)| a.eq_ignore_ascii_case(c) && d == "allowed")
+            })
+            .collect();
+        let check = match n.action {
+            "isolate --access-key" => "action isolate --access-key",
+            "isolate --user" => "action isolate --user",
+            "isolate --role" => "action isolate --role",
+            _ => "IAM reads (whois, users, iam-roles)",
+        };
+        if denied.is_empty() {
+            r.add(
+                check,
+                Status::Ok,
+                format!("may: {} (IAM's policy simulator)", n.calls.join(", ")),
+                None,
+            );
+        } else {
+            r.add(
+                check,
+                Status::Warn,
+                format!("may not: {} (IAM's policy simulator)", denied.join(", ")),
+                crate::actions::probe::statement_for(n.action).map(|s| {
+                    format!("add to the role's permission policy {s} (rolecall policy --actions prints them all)")
+                }),
+            );
+        }
     }
 }
 

@@ -83,7 +83,7 @@ impl<'e> Lab<'e> {
             .collect()
     }
 
-    /// Runs Python with boto3 as IncidentResponder in the lab (`ec2`, `kms`, `account`,
+    /// Runs Python with boto3 as IncidentResponder in the lab (`ec2`, `kms`, `iam`, `account`,
     /// `forensics` are set); the script prints JSON.
     pub fn aws(&self, script: &str) -> Value {
         let python =
@@ -95,6 +95,7 @@ impl<'e> Lab<'e> {
              kw = dict(region_name='us-east-1', endpoint_url={endpoint:?}, aws_access_key_id=c['AccessKeyId'], aws_secret_access_key=c['SecretAccessKey'], aws_session_token=c['SessionToken'])\n\
              ec2 = boto3.client('ec2', **kw)\n\
              kms = boto3.client('kms', **kw)\n\
+             iam = boto3.client('iam', **kw)\n\
              account = '777777777777'\n\
              forensics = '999999999999'\n",
             endpoint = self.emu.endpoint,
