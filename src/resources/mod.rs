@@ -13,15 +13,18 @@
 //! `cli/args.rs` (`Command` and `Command::listing`); seed some in `tests/emulator/moto_server.py`.
 
 mod account;
+mod event;
 mod fields;
 mod instance;
 mod row;
 mod security_group;
+mod subject;
 mod volume;
 
 use std::marker::PhantomData;
 
 pub use account::Failure;
+pub use event::{Event, EventResource, KEPT as EVENTS_KEPT};
 pub use fields::{
     age, column, field, ip_key, joined, look, one_role_only, opt, or_dash, or_empty, search_lines,
     tags_text, time_text, Column, Field, Head, Look,
@@ -32,6 +35,7 @@ pub use row::{
     Window,
 };
 pub use security_group::{Rule, SecurityGroup};
+pub use subject::Subject;
 pub use volume::{describe_volumes, Volume};
 
 /// What a listing lists.
@@ -40,10 +44,16 @@ pub enum Kind {
     Instances,
     Volumes,
     SecurityGroups,
+    Events,
 }
 
 /// Every kind, in the order help and completions show them.
-pub const KINDS: [Kind; 3] = [Kind::Instances, Kind::Volumes, Kind::SecurityGroups];
+pub const KINDS: [Kind; 4] = [
+    Kind::Instances,
+    Kind::Volumes,
+    Kind::SecurityGroups,
+    Kind::Events,
+];
 
 /// Where a kind is listed: in each of a role's regions, or once per account (IAM is global).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +94,7 @@ impl Kind {
             Kind::Instances => &Of::<Instance>(PhantomData),
             Kind::Volumes => &Of::<Volume>(PhantomData),
             Kind::SecurityGroups => &Of::<SecurityGroup>(PhantomData),
+            Kind::Events => &Of::<Event>(PhantomData),
         }
     }
 
@@ -111,12 +122,16 @@ impl Kind {
 
     /// The CSV header: the JSON field names (the account's first in an every-account export).
     pub fn csv_header(self, every: bool) -> Vec<&'static str> {
-        let mut h = if every {
-            vec!["account_id", "account_name", "role_arn"]
+        let spec = self.spec();
+        let mut h: Vec<&'static str> = if every {
+            row::ORIGIN_FIELDS
+                .into_iter()
+                .filter(|f| *f != "account_id" || !spec.has_field(f))
+                .collect()
         } else {
             Vec::new()
         };
-        h.extend(self.spec().field_names());
+        h.extend(spec.field_names());
         h
     }
 }

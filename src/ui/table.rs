@@ -191,12 +191,24 @@ fn title(what: &str, table: &TableView, state: &State) -> String {
     )
 }
 
-/// " · last 1day (11-21 18:00–11-22 18:00)" for a query kind's table: the window it shows.
+/// " · resource i-0abc… · last 1day (11-21 18:00–11-22 18:00)" for a query kind's table: what
+/// it looks up and the window it shows; then what the listing found worth saying (" · ⚠ account
+/// 222222222222: trail main stopped logging at …").
 pub fn window(table: &TableView, state: &State) -> String {
-    table
-        .window
-        .map(|w| format!(" · {}", w.label(state.tz)))
-        .unwrap_or_default()
+    let mut out = String::new();
+    if let Some(s) = &table.subject {
+        out.push_str(&format!(" · {s}"));
+    }
+    if let Some(w) = table.window {
+        out.push_str(&format!(" · {}", w.label(state.tz)));
+    }
+    if let Some(first) = table.notes.first() {
+        out.push_str(&format!(" · ⚠ {first}"));
+        if table.notes.len() > 1 {
+            out.push_str(&format!(" (+{} more)", table.notes.len() - 1));
+        }
+    }
+    out
 }
 
 /// What failed, in a word each, under a table: the status line has the whole story but may be

@@ -50,6 +50,7 @@ fn role_table(kind: Kind, size: (u16, u16)) -> State {
             ok: true,
             throttled: false,
             more: false,
+            notes: vec![],
         };
         update(&mut s, listed(kind, request, rows));
     }
@@ -99,10 +100,12 @@ fn every_kind_is_listed_in_every_account_in_the_tui() {
             let listing = Listing {
                 items: examples(kind),
                 failures: vec![],
+                notes: vec![],
             };
             let query = rolecall::resources::Query {
                 regions: role.regions(&s.defaults),
                 window: None,
+                subject: None,
             };
             let part = Part::new(kind, &role.arn, name, query, Ok(listing));
             update(&mut s, every(kind, request, part));
