@@ -150,11 +150,11 @@ impl Resource for Event {
     #[rustfmt::skip]
     const FIELDS: &'static [Field<Event>] = &[
         Field { name: "event_time", value: |e| time_text(&e.event_time),
-            column: column("TIME", 19, 0, |e, _| e.event_time.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_else(|| "-".into()), |a, b| a.event_time.cmp(&b.event_time)) },
+            column: column("TIME (UTC)", 19, 0, |e, _| e.event_time.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_else(|| "-".into()), |a, b| a.event_time.cmp(&b.event_time)) },
         Field { name: "event_name", value: |e| e.event_name.clone(),
             column: look(column("EVENT", 22, 0, |e, _| or_dash(&clean(&e.event_name)), |a, b| a.event_name.cmp(&b.event_name)), Look::Name) },
         Field { name: "username", value: |e| text(&e.username),
-            column: column("WHO", 30, 0, |e, _| e.who(), |a, b| a.who().cmp(&b.who())) },
+            column: column("WHO", 38, 0, |e, _| e.who(), |a, b| a.who().cmp(&b.who())) },
         Field { name: "access_key_id", value: |e| text(&e.access_key_id),
             column: column("ACCESS KEY", 20, 2, |e, _| cell(&e.access_key_id), |a, b| a.access_key_id.cmp(&b.access_key_id)) },
         Field { name: "source_ip", value: |e| text(&e.source_ip),
@@ -282,7 +282,7 @@ impl Resource for Event {
         left.extend(
             self.resources
                 .iter()
-                .map(|r| DetailLine::Pair(format!("  {}", clean(&r.kind)), clean(&r.name))),
+                .map(|r| DetailLine::Text(format!("  {} {}", clean(&r.name), clean(&r.kind)))),
         );
         if self.resources.is_empty() {
             left.push(DetailLine::Text("  none".into()));

@@ -185,15 +185,15 @@ fn title(what: &str, table: &TableView, state: &State) -> String {
         .map(|r| state.role_title(r))
         .unwrap_or_default();
     format!(
-        " {what} of {role}{} [{}] ",
+        " {what} of {role}{}{} [{}] ",
+        notes(table),
         window(table, state),
         count(table)
     )
 }
 
 /// " · resource i-0abc… · last 1day (11-21 18:00–11-22 18:00)" for a query kind's table: what
-/// it looks up and the window it shows; then what the listing found worth saying (" · ⚠ account
-/// 222222222222: trail main stopped logging at …").
+/// it looks up and the window it shows.
 pub fn window(table: &TableView, state: &State) -> String {
     let mut out = String::new();
     if let Some(s) = &table.subject {
@@ -202,13 +202,17 @@ pub fn window(table: &TableView, state: &State) -> String {
     if let Some(w) = table.window {
         out.push_str(&format!(" · {}", w.label(state.tz)));
     }
-    if let Some(first) = table.notes.first() {
-        out.push_str(&format!(" · ⚠ {first}"));
-        if table.notes.len() > 1 {
-            out.push_str(&format!(" (+{} more)", table.notes.len() - 1));
-        }
-    }
     out
+}
+
+/// " · ⚠ account 222222222222: trail main stopped logging at …": what the listing found worth
+/// saying, first in the title so a narrow screen still shows it (the status line has it whole).
+pub fn notes(table: &TableView) -> String {
+    match &table.notes[..] {
+        [] => String::new(),
+        [one] => format!(" · ⚠ {one}"),
+        [first, more @ ..] => format!(" · ⚠ {first} (+{} more)", more.len()),
+    }
 }
 
 /// What failed, in a word each, under a table: the status line has the whole story but may be
