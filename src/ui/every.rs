@@ -4,7 +4,7 @@
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
-use super::table::{count, notes, view, window, Chrome};
+use super::table::{count, view, window, Chrome};
 use super::Theme;
 use crate::app::state::{AllView, State};
 
@@ -27,8 +27,7 @@ pub fn chrome(all: &AllView, state: &State, loading: bool) -> Chrome {
         format!("{accounts}{throttled}")
     };
     let title = format!(
-        " {what} of every account{}{} [{}] · {progress} ",
-        notes(table),
+        " {what} of every account{} [{}] · {progress} ",
         window(table, state),
         count(table)
     );

@@ -533,8 +533,9 @@ fn events_fill_in_page_by_page_and_a_stopped_trail_is_in_the_title() {
     // Newest first, whatever order the pages came in (the cursor stays on its row).
     assert_eq!(t.items[t.visible[0]].id(), Event::example().event_id);
     let screen = render(&s);
+    // The title names the account: the note leaves it out, and comes before the window.
     assert!(
-        screen.contains("⚠ account 222222222222: trail prod-trail"),
+        screen.contains("(prod) · resource i-0000000000000000a · ⚠ trail prod-trail (us-east-1) stopped logging at 2026-11-21T03:00:00Z"),
         "{screen}"
     );
     assert!(

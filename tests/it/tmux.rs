@@ -1065,17 +1065,21 @@ fn t_on_an_instance_shows_who_launched_and_changed_it() {
     t.key("Enter");
     t.keys("t");
     let screen = t.wait_for(&[
-        &format!("(prod) · resource {web1}"),
+        &format!("(prod) · resource {web1} · ⚠ trail prod-tra"),
         "ModifyInstanceAttribute",
         "RunInstances",
         "CreateTags",
-        "⚠",
     ]);
     assert!(screen.contains("ci-deploy"), "{screen}");
-    assert!(screen.contains("stopped logging"), "{screen}");
+    assert!(
+        screen.contains(
+            "warning: account 222222222222: trail prod-trail (us-east-1) stopped logging at"
+        ),
+        "{screen}"
+    );
     t.keys("e");
     t.wait_for(&["exported 3 rows → exports/events-prod-responder-"]);
-    t.keys("qq");
+    t.keys("q");
     t.wait_for(&["roles /prod-resp"]);
     t.keys("q");
     t.assert_exited_cleanly(0);
