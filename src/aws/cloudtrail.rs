@@ -16,11 +16,15 @@ use super::{AwsError, ErrorKind};
 /// The most events a LookupEvents page holds (AWS's limit).
 pub const PAGE_MAX: i32 = 50;
 
-/// LookupEvents' quota is 2 calls a second per account and region (AWS's documented limit, not
-/// adjustable): calls of one account and region are spaced this far apart, a little more than
-/// half a second, so that the network's jitter never makes two seconds' calls look like three in
-/// one.
-pub const PACE: Duration = Duration::from_millis(525);
+/// LookupEvents' quota: 2 calls a second per account and region (AWS's documented limit, not
+/// adjustable). A region's pages are asked one after the other, and a call goes out no sooner
+/// than a second after the answer to the call two before it: whenever AWS counted that one (its
+/// arrival came before its answer), this one arrives more than a second later, whatever the
+/// latency, a new connection's handshake or the jitter. Spacing calls by when they were sent
+/// instead is not enough: a first call delayed by its connection's handshake arrives late, and
+/// the third, sent a second after it, arrives less than a second after it (the emulator throttled
+/// a third of the account-regions that way).
+pub const QUOTA: (usize, Duration) = (2, Duration::from_secs(1));
 
 /// How often a page AWS throttled (after the SDK's own retries) is asked again, after 1 s, 2 s,
 /// 4 s, then 8 s each: throttling costs time, never an event.
@@ -166,10 +170,10 @@ pub fn throttle_delay(attempt: u32) -> Duration {
     Duration::from_secs(1 << attempt.saturating_sub(1).min(3))
 }
 
-/// Every page of `lookup` in its region, newest first, each as it comes: calls at most one per
-/// [`PACE`] (the quota is per account and region; each account's listing pages its own
-/// regions), a page AWS throttled asked again after a pause (up to [`THROTTLE_RETRIES`] times),
-/// so no event is skipped. After an error nothing more comes.
+/// Every page of `lookup` in its region, newest first, each as it comes: paced to [`QUOTA`] (the
+/// quota is per account and region; each account's listing pages its own regions), a page AWS
+/// throttled asked again after a pause (up to [`THROTTLE_RETRIES`] times), so no event is
+/// skipped. After an error nothing more comes.
 pub fn lookup_pages(
     client: Client,
     lookup: EventLookup,
@@ -178,14 +182,15 @@ pub fn lookup_pages(
         client: Client,
         lookup: EventLookup,
         token: Option<String>,
-        last: Option<tokio::time::Instant>,
+        /// When the answers to the last calls came, oldest first (at most the quota's count).
+        answered: std::collections::VecDeque<tokio::time::Instant>,
         done: bool,
     }
     let pager = Pager {
         client,
         lookup,
         token: None,
-        last: None,
+        answered: std::collections::VecDeque::new(),
         done: false,
     };
     futures::stream::unfold(pager, |mut p| async move {
@@ -194,11 +199,15 @@ pub fn lookup_pages(
         }
         let mut throttled = 0;
         loop {
-            if let Some(last) = p.last {
-                tokio::time::sleep_until(last + PACE).await;
+            let (calls, per) = QUOTA;
+            if p.answered.len() >= calls {
+                if let Some(oldest) = p.answered.pop_front() {
+                    tokio::time::sleep_until(oldest + per).await;
+                }
             }
-            p.last = Some(tokio::time::Instant::now());
-            match lookup_page(&p.client, &p.lookup, p.token.clone()).await {
+            let page = lookup_page(&p.client, &p.lookup, p.token.clone()).await;
+            p.answered.push_back(tokio::time::Instant::now());
+            match page {
                 Ok((events, next)) => {
                     p.done = next.is_none();
                     p.token = next;
@@ -302,8 +311,7 @@ mod tests {
             .map(|a| throttle_delay(a).as_secs())
             .collect();
         assert_eq!(waits, [1, 2, 4, 8, 8, 8, 8, 8]);
-        // Two calls a second at most, whatever the jitter.
-        assert!(PACE >= Duration::from_millis(500));
+        assert_eq!(QUOTA, (2, Duration::from_secs(1)));
     }
 
     #[test]
