@@ -198,10 +198,12 @@ fn account_parts(items: Vec<Instance>, accounts: usize) -> Vec<Part> {
             let listing = Listing {
                 items: items.by_ref().take(per).map(Row::new).collect(),
                 failures: vec![],
+                notes: vec![],
             };
             let query = rolecall::resources::Query {
                 regions: vec!["us-east-1".into()],
                 window: None,
+                subject: None,
             };
             Part::new(
                 Kind::Instances,
@@ -226,6 +228,7 @@ fn part_msg(request: u64, part: Part, keys: Vec<String>) -> Msg {
             ok: part.ok,
             throttled: false,
             more: false,
+            notes: vec![],
         }),
     }
 }

@@ -6,7 +6,7 @@ use crate::aws::console::Destination;
 use crate::aws::credentials::{Secret, TokenCode};
 use crate::aws::identity::Identity;
 use crate::inventory::Target;
-use crate::resources::{Kind, Row, Window};
+use crate::resources::{Kind, Row, Subject, Window};
 use crate::roles::Role;
 
 /// Work `update` asks for.
@@ -86,6 +86,8 @@ pub enum Work {
         regions: Vec<String>,
         /// A query kind's time window.
         window: Option<Window>,
+        /// What a query kind looks up (`t`: the row's resource).
+        subject: Option<Subject>,
     },
     /// List every account at once, `concurrency` accounts at a time, each account's rows
     /// answered as soon as they are in. The roles in `assume` are assumed first (with that

@@ -45,6 +45,8 @@ pub enum Action {
     CaseLog,
     /// Export what the table shows.
     Export,
+    /// The CloudTrail events of the selected row's resource.
+    Events,
     /// Snapshot the selected instance's volumes (or volume).
     Snapshot,
     /// Isolate the selected instance (or release it).
@@ -196,6 +198,7 @@ const FIXED: &[Binding] = &[
     b(&[C(Char('Y'))], "Y", "copy the selected row's id", Action::CopyId, Scope::Tables, Some("copy id")),
     b(&[Key::Digit], "1-9", "sort by that column (again: reverse)", Action::Sort(0), Scope::Tables, Some("sort")),
     b(&[C(Char('e'))], "e", "export what the table shows (CSV and JSON, every field) to the case folder", Action::Export, Scope::Tables, Some("export")),
+    b(&[C(Char('t'))], "t", "who did what: the selected row's CloudTrail events, in its account and region", Action::Events, Scope::NotOf(Kind::Events), Some("events")),
     b(&[C(Enter), C(Char('d'))], "⏎/d", "the whole entry", Action::Detail, Scope::CaseLog, Some("entry")),
     b(&[C(Enter), C(Char('d'))], "⏎/d", "every step of the action", Action::Detail, Scope::Jobs, Some("steps")),
     b(&[C(Char('S'))], "S", "snapshot the instance's volumes as evidence", Action::Snapshot, Scope::Of(Kind::Instances), Some("snapshot")),

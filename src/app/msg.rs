@@ -122,6 +122,8 @@ pub struct Rows {
     /// A page of a role's listing with more to come (a query kind's); the last answer has
     /// `false`.
     pub more: bool,
+    /// What the listing found worth saying, each naming its account (a stopped trail).
+    pub notes: Vec<String>,
 }
 
 /// What the UI knows of a session: never the credentials themselves.

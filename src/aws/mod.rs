@@ -3,6 +3,7 @@
 pub mod act;
 pub mod arn;
 pub mod assume;
+pub mod cloudtrail;
 pub mod console;
 pub mod credentials;
 pub mod discovery;

@@ -89,6 +89,9 @@ pub struct RegionFailure {
 pub struct Listing<T> {
     pub items: Vec<T>,
     pub failures: Vec<RegionFailure>,
+    /// What the listing found worth saying that is not a failure: a trail that stopped logging,
+    /// a check that was not allowed. One line each, without the account (its listing adds it).
+    pub notes: Vec<String>,
 }
 
 impl<T> Default for Listing<T> {
@@ -96,6 +99,7 @@ impl<T> Default for Listing<T> {
         Listing {
             items: Vec::new(),
             failures: Vec::new(),
+            notes: Vec::new(),
         }
     }
 }
@@ -109,6 +113,7 @@ impl<T> Listing<T> {
         Listing {
             items,
             failures: self.failures,
+            notes: self.notes,
         }
     }
 }

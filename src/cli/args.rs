@@ -8,7 +8,7 @@ use clap_complete::engine::ArgValueCandidates;
 use crate::cli::shell::role_candidates;
 
 use crate::aws::credentials::TokenCode;
-use crate::resources::Kind;
+use crate::resources::{Kind, Subject};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -372,6 +372,13 @@ pub enum List {
     /// List the IAM roles of the role's account: who may assume each, last used, policies
     #[command(name = "iam-roles")]
     IamRoles(ListArgs),
+    /// Who did what: CloudTrail events (LookupEvents) of a resource, an access key, a user or
+    /// an API call, over the last --since (default 7d), newest first, in each of the role's
+    /// regions; says when no trail logs or a trail stopped logging
+    #[command(
+        after_help = "Examples:\n  rolecall events prod-responder --resource i-0123456789abcdef0\n  rolecall events --all --access-key AKIAIOSFODNN7EXAMPLE --since 30d --json\n  rolecall events prod-responder --event StopLogging --region us-east-1"
+    )]
+    Events(EventArgs),
 }
 
 impl List {
@@ -384,8 +391,63 @@ impl List {
             List::Users(a) => (Kind::Users, a),
             List::AccessKeys(a) => (Kind::AccessKeys, a),
             List::IamRoles(a) => (Kind::IamRoles, a),
+            List::Events(e) => {
+                let subject = [e.resource, e.access_key, e.user, e.event]
+                    .into_iter()
+                    .flatten()
+                    .next();
+                (
+                    Kind::Events,
+                    ListArgs {
+                        subject,
+                        since: e.since,
+                        ..e.list
+                    },
+                )
+            }
         }
     }
+}
+
+/// What `events` takes besides a listing's arguments: one thing to look up (CloudTrail takes
+/// one a call), and how far back. Each is checked before any call.
+#[derive(Debug, Clone, clap::Args)]
+#[command(group(clap::ArgGroup::new("lookup").multiple(false).args(["resource", "access_key", "user", "event"])))]
+pub struct EventArgs {
+    #[command(flatten)]
+    pub list: ListArgs,
+    /// Events naming this resource: an instance, volume or security group id, a user's or
+    /// role's name, an ARN (IAM's events are in us-east-1: --region us-east-1)
+    #[arg(long, value_name = "ID", value_parser = Subject::resource)]
+    pub resource: Option<Subject>,
+    /// Events of this access key id (AKIA… or ASIA…): what a leaked key did
+    #[arg(long, value_name = "KEY", value_parser = Subject::access_key)]
+    pub access_key: Option<Subject>,
+    /// Events of this user or role session name
+    #[arg(long, value_name = "NAME", value_parser = Subject::user)]
+    pub user: Option<Subject>,
+    /// Events of this API call (e.g. StopLogging, ConsoleLogin, RunInstances)
+    #[arg(long, value_name = "NAME", value_parser = Subject::event)]
+    pub event: Option<Subject>,
+    /// How far back to look, e.g. 12h, 7d, 30d (default 7d; CloudTrail keeps 90d)
+    #[arg(long, value_name = "DURATION", value_parser = parse_since)]
+    pub since: Option<std::time::Duration>,
+}
+
+/// `--since`: a humantime span ("12h", "30d"), more than nothing and no more than the 90 days
+/// CloudTrail keeps.
+pub fn parse_since(s: &str) -> Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(s)
+        .map_err(|e| format!("\"{s}\" is not a duration ({e}); use e.g. 12h, 7d, 30d"))?;
+    if d.is_zero() {
+        return Err("a window of nothing finds nothing: use e.g. 12h, 7d".into());
+    }
+    if d > crate::resources::EVENTS_KEPT {
+        return Err(format!(
+            "{s} is more than CloudTrail keeps: its event history holds 90 days (90d at most)"
+        ));
+    }
+    Ok(d)
 }
 
 /// What `instances`, `volumes` and the other listings take.
@@ -409,6 +471,12 @@ pub struct ListArgs {
     /// Current code of the MFA device named by the role's mfa_serial
     #[arg(long, value_name = "CODE", value_parser = TokenCode::parse)]
     pub token_code: Option<TokenCode>,
+    /// What a query kind looks up (`events --access-key …`); set by `List::into_parts`.
+    #[arg(skip)]
+    pub subject: Option<Subject>,
+    /// How far back a query kind looks (`events --since`); its default when `None`.
+    #[arg(skip)]
+    pub since: Option<std::time::Duration>,
 }
 
 /// Where in the console a link lands; the region is the global --region (else the role's first).
@@ -495,6 +563,60 @@ mod tests {
         assert!(parse_duration("soon")
             .unwrap_err()
             .contains("not a duration"));
+    }
+
+    #[test]
+    fn since_is_at_most_what_cloudtrail_keeps() {
+        assert_eq!(
+            parse_since("7d"),
+            Ok(std::time::Duration::from_secs(7 * 86_400))
+        );
+        assert_eq!(
+            parse_since("90d"),
+            Ok(std::time::Duration::from_secs(90 * 86_400))
+        );
+        assert!(parse_since("91d").unwrap_err().contains("90 days"));
+        assert!(parse_since("0s").is_err());
+        assert!(parse_since("a week")
+            .unwrap_err()
+            .contains("not a duration"));
+    }
+
+    #[test]
+    fn events_take_one_lookup_checked_before_any_call() {
+        let parse = |args: &[&str]| Cli::try_parse_from(["rolecall", "events"].iter().chain(args));
+        let cli = parse(&[
+            "prod",
+            "--access-key",
+            "AKIAIOSFODNN7EXAMPLE",
+            "--since",
+            "30d",
+        ])
+        .unwrap();
+        let Some(Command::List(list)) = cli.command else {
+            panic!("a listing")
+        };
+        let (kind, args) = list.into_parts();
+        assert_eq!(kind, Kind::Events);
+        assert_eq!(
+            args.subject,
+            Some(Subject::AccessKey("AKIAIOSFODNN7EXAMPLE".into()))
+        );
+        assert_eq!(
+            args.since,
+            Some(std::time::Duration::from_secs(30 * 86_400))
+        );
+        let e = parse(&["prod", "--access-key", "akia123"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--access-key"), "{e}");
+        let e = parse(&["prod", "--user", "a", "--event", "RunInstances"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("cannot be used with"), "{e}");
+        let e = parse(&["prod", "--since", "100d"]).unwrap_err().to_string();
+        assert!(e.contains("--since") && e.contains("90 days"), "{e}");
+        assert!(parse(&["--all", "--access-key", "ASIA0123456789ABCDEF"]).is_ok());
     }
 }
 

@@ -13,7 +13,7 @@ use crate::aws::identity::caller_identity;
 use crate::aws::target::RoleTarget;
 use crate::aws::AwsError;
 use crate::inventory::Part;
-use crate::resources::{write_csv, Kind, Query, Reach, Row};
+use crate::resources::{write_csv, Kind, Query, Reach, Row, Window};
 use futures::StreamExt;
 
 /// How rows are printed.
@@ -65,14 +65,22 @@ pub async fn list(ctx: &Ctx, kind: Kind, args: ListArgs) -> anyhow::Result<ExitC
         json,
         csv,
         token_code,
+        subject,
+        since,
     } = args;
     let format = match (json, csv) {
         (true, _) => Format::Json,
         (_, true) => Format::Csv,
         _ => Format::Table,
     };
+    // A query kind's window: --since up to now, else its default.
+    let now = chrono::Utc::now();
+    let mut query = Query::of(kind, ctx.regions.clone(), now).about(subject);
+    if let (Some(span), Some(_)) = (since, query.window) {
+        query.window = Some(Window::last(span, now));
+    }
     if all {
-        return everywhere(ctx, kind, format).await;
+        return everywhere(ctx, kind, format, &query).await;
     }
     let role = crate::roles::resolve_with_profiles(
         &ctx.config,
@@ -87,7 +95,10 @@ pub async fn list(ctx: &Ctx, kind: Kind, args: ListArgs) -> anyhow::Result<ExitC
         session.credentials.provider(),
         ctx.config.defaults.page_size,
     );
-    let query = Query::of(kind, regions.clone(), chrono::Utc::now());
+    let query = Query {
+        regions: regions.clone(),
+        ..query
+    };
     let pages = crate::inventory::list_role(&aws, &ctx.journal, kind, &role.arn, &target, &query);
     let mut pages = std::pin::pin!(pages);
     // Every page, recorded as it came; printed together.
@@ -101,14 +112,28 @@ pub async fn list(ctx: &Ctx, kind: Kind, args: ListArgs) -> anyhow::Result<ExitC
             Some(mut all) => {
                 all.rows.extend(page.rows);
                 all.failures.extend(page.failures);
-                all.ok |= page.ok;
+                all.notes.extend(page.notes);
                 all
             }
         });
     }
-    let Some(part) = part else {
+    let Some(mut part) = part else {
         bail!("{} listed nothing: no page came back", role.arn);
     };
+    // Listed when some place answered: pages come one region at a time, so whether every
+    // region failed is known only from all of them.
+    let places = Part::places(kind, &regions);
+    let failed = places
+        .iter()
+        .filter(|p| match kind.about().reach {
+            Reach::Regional => part.failures.iter().any(|f| f.region.as_ref() == Some(p)),
+            Reach::Global => !part.failures.is_empty(),
+        })
+        .count();
+    part.ok = failed < places.len();
+    for n in &part.notes {
+        eprintln!("warning: {n}");
+    }
     for f in &part.failures {
         eprintln!("warning: {}", f.error);
         if let Some(h) = &f.error.hint {
@@ -125,8 +150,10 @@ pub async fn list(ctx: &Ctx, kind: Kind, args: ListArgs) -> anyhow::Result<ExitC
             ..first.clone()
         });
     }
-    // A role's rows are printed without the account they came through (`--all` has it).
-    let rows: Vec<Row> = part.rows.into_iter().map(Row::alone).collect();
+    // A role's rows are printed without the account they came through (`--all` has it); a
+    // query kind's newest first, whatever region each came from.
+    let mut rows: Vec<Row> = part.rows.into_iter().map(Row::alone).collect();
+    newest_first(kind, &mut rows);
     if format != Format::Table {
         format.print_rows(kind, false, &rows)?;
     } else if rows.is_empty() {
@@ -152,9 +179,22 @@ pub async fn list(ctx: &Ctx, kind: Kind, args: ListArgs) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
+/// A query kind's rows newest first (its first column is its time); a kind listed whole keeps
+/// its own order.
+fn newest_first(kind: Kind, rows: &mut [Row]) {
+    if kind.about().window.is_some() {
+        rows.sort_by(|a, b| b.compare(a, 0));
+    }
+}
+
 /// `--all`: every known account, a progress bar on stderr when a person watches it, failures per
 /// account and region on stderr. Fails only when every account failed.
-async fn everywhere(ctx: &Ctx, kind: Kind, format: Format) -> anyhow::Result<ExitCode> {
+async fn everywhere(
+    ctx: &Ctx,
+    kind: Kind,
+    format: Format,
+    query: &Query,
+) -> anyhow::Result<ExitCode> {
     let machine = format != Format::Table;
     let what = kind.noun();
     let aws = ctx.aws().await;
@@ -200,13 +240,13 @@ async fn everywhere(ctx: &Ctx, kind: Kind, format: Format) -> anyhow::Result<Exi
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     ctx.journal.check()?;
-    let listing = crate::inventory::fan_out(
+    let listing = crate::inventory::fan_out_query(
         kind,
         &aws,
         &ctx.config,
         &ctx.journal,
         rx,
-        &ctx.regions,
+        query,
         |done, total| {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
@@ -215,7 +255,7 @@ async fn everywhere(ctx: &Ctx, kind: Kind, format: Format) -> anyhow::Result<Exi
     let mut listing = std::pin::pin!(listing);
     let mut discovery = std::pin::pin!(discovery);
     // Credentials that do not work end it with the identity call's error, not one per account.
-    let (known, inventory) = tokio::select! {
+    let (known, mut inventory) = tokio::select! {
         known = &mut discovery => {
             let known = known.inspect_err(|_| bar.finish_and_clear())?;
             (known, listing.await)
@@ -232,6 +272,9 @@ async fn everywhere(ctx: &Ctx, kind: Kind, format: Format) -> anyhow::Result<Exi
             eprintln!("  hint: {h}");
         }
     }
+    for n in &inventory.notes {
+        eprintln!("warning: {n}");
+    }
     eprintln!(
         "rolecall: {} {what} in {} of {} accounts{}",
         inventory.rows.len(),
@@ -244,6 +287,14 @@ async fn everywhere(ctx: &Ctx, kind: Kind, format: Format) -> anyhow::Result<Exi
     );
     if inventory.accounts_ok == 0 {
         bail!("no account could be listed; see the warnings above");
+    }
+    // A query kind's rows newest first within each account.
+    if kind.about().window.is_some() {
+        inventory.rows.sort_by(|a, b| {
+            a.account_id()
+                .cmp(&b.account_id())
+                .then_with(|| b.item().compare(a.item(), 0, false))
+        });
     }
     match format {
         Format::Table => out!(

@@ -25,7 +25,7 @@ use crate::aws::target::{Listing, RoleTarget};
 use crate::aws::{Aws, AwsError};
 use crate::case::{records, CaseError, Entry, Journal};
 use crate::config::Config;
-use crate::resources::{Failure, Kind, Origin, Query, Reach, Row, Window};
+use crate::resources::{Failure, Kind, Origin, Query, Reach, Row, Subject, Window};
 use crate::roles::Role;
 
 /// Everything listed, sorted by account, and every failure.
@@ -39,6 +39,8 @@ pub struct Inventory {
     pub accounts: usize,
     /// Accounts AWS throttled, listed again later.
     pub throttled: usize,
+    /// What the listings found worth saying, each naming its account (a stopped trail).
+    pub notes: Vec<String>,
 }
 
 /// One account to list: the role to list it through, the regions to look in, and for a query
@@ -49,6 +51,8 @@ pub struct Target {
     pub account_name: Option<String>,
     pub regions: Vec<String>,
     pub window: Option<Window>,
+    /// What a query kind looks up (the same for every account of a listing).
+    pub subject: Option<Subject>,
 }
 
 impl Target {
@@ -72,7 +76,13 @@ impl Target {
             role,
             regions,
             window,
+            subject: None,
         }
+    }
+
+    /// The same target, looking up `subject`.
+    pub fn about(self, subject: Option<Subject>) -> Target {
+        Target { subject, ..self }
     }
 
     /// What listing this account asks for.
@@ -80,6 +90,7 @@ impl Target {
         Query {
             regions: self.regions.clone(),
             window: self.window,
+            subject: self.subject.clone(),
         }
     }
 }
@@ -92,9 +103,13 @@ pub struct Part {
     pub role: RoleArn,
     pub regions: Vec<String>,
     pub window: Option<Window>,
+    pub subject: Option<Subject>,
     /// Each with the account and role it came through.
     pub rows: Vec<Row>,
     pub failures: Vec<Failure>,
+    /// What the listing found worth saying, each naming the account: "account 222222222222
+    /// (prod): trail main stopped logging at …".
+    pub notes: Vec<String>,
     /// Listed in whole or in part (at least one region answered).
     pub ok: bool,
     /// Times the account was throttled and listed again.
@@ -115,12 +130,18 @@ impl Part {
         query: Query,
         outcome: Result<Listing<Row>, AwsError>,
     ) -> Part {
-        let Query { regions, window } = query;
+        let Query {
+            regions,
+            window,
+            subject,
+        } = query;
         let listing = match outcome {
             Err(e) => {
                 return Part {
                     failures: vec![Failure::new(role, None, e)],
                     rows: Vec::new(),
+                    notes: Vec::new(),
+                    subject,
                     ok: false,
                     throttled: 0,
                     listed: false,
@@ -131,6 +152,15 @@ impl Part {
             }
             Ok(listing) => listing,
         };
+        let account = match &account_name {
+            Some(n) => format!("account {} ({n})", role.account_id()),
+            None => format!("account {}", role.account_id()),
+        };
+        let notes = listing
+            .notes
+            .iter()
+            .map(|n| format!("{account}: {n}"))
+            .collect();
         let origin = Arc::new(Origin {
             account_id: role.account_id().to_string(),
             account_name,
@@ -148,9 +178,11 @@ impl Part {
             listed: true,
             rows,
             failures,
+            notes,
             role: role.clone(),
             regions,
             window,
+            subject,
         }
     }
 
@@ -187,6 +219,12 @@ impl Part {
                 "start": crate::time::rfc3339(&w.start),
                 "end": crate::time::rfc3339(&w.end),
             });
+        }
+        if let Some(subject) = &self.subject {
+            record.params["lookup"] = serde_json::json!(subject);
+        }
+        if !self.notes.is_empty() {
+            record.result["notes"] = serde_json::json!(self.notes);
         }
         journal.record(aws, record).await
     }
@@ -256,6 +294,7 @@ pub async fn whole(kind: Kind, target: &RoleTarget, query: &Query) -> Listing<Ro
     while let Some(mut page) = pages.next().await {
         all.items.append(&mut page.items);
         all.failures.append(&mut page.failures);
+        all.notes.append(&mut page.notes);
     }
     all
 }
@@ -432,13 +471,34 @@ pub async fn fan_out(
     regions_override: &[String],
     progress: impl Fn(usize, usize),
 ) -> Inventory {
+    let query = Query::of(kind, regions_override.to_vec(), chrono::Utc::now());
+    fan_out_query(kind, aws, config, journal, roles, &query, progress).await
+}
+
+/// [`fan_out`] for a query: `query.regions` override each role's (when not empty), and a query
+/// kind looks in `query.window` (its default when `None`) for `query.subject` in every account.
+pub async fn fan_out_query(
+    kind: Kind,
+    aws: &Aws,
+    config: &Config,
+    journal: &Journal,
+    roles: impl Stream<Item = Role> + Unpin,
+    query: &Query,
+    progress: impl Fn(usize, usize),
+) -> Inventory {
+    let regions_override = &query.regions[..];
     let concurrency = config.defaults.concurrency as usize;
     // One window for every account of a query kind's listing.
-    let window = Query::of(kind, Vec::new(), chrono::Utc::now()).window;
+    let window = query
+        .window
+        .or_else(|| Query::of(kind, Vec::new(), chrono::Utc::now()).window);
+    let subject = query.subject.clone();
     let accounts = std::cell::RefCell::new(OnePerAccount::default());
     let targets = roles.filter_map(|role| {
         let chosen = accounts.borrow_mut().offer(role);
-        futures::future::ready(chosen.map(|r| Target::new(r, config, regions_override, window)))
+        futures::future::ready(
+            chosen.map(|r| Target::new(r, config, regions_override, window).about(subject.clone())),
+        )
     });
     let mut inventory = Inventory {
         rows: Vec::new(),
@@ -446,6 +506,7 @@ pub async fn fan_out(
         accounts_ok: 0,
         accounts: 0,
         throttled: 0,
+        notes: Vec::new(),
     };
     let pace = Pace::default();
     let assume = |target: &Target| {
@@ -486,6 +547,7 @@ pub async fn fan_out(
         inventory.accounts_ok += usize::from(part.ok);
         inventory.throttled += usize::from(part.throttled > 0);
         inventory.failures.extend(part.failures);
+        inventory.notes.extend(part.notes);
         if !part.rows.is_empty() {
             rows.push(part.rows);
         }

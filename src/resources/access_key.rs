@@ -132,11 +132,13 @@ impl Resource for AccessKey {
                     Listing {
                         items,
                         failures: global_failures(u.errors),
+                        notes: Vec::new(),
                     }
                 }
                 Err(error) => Listing {
                     items: Vec::new(),
                     failures: global_failures(vec![error]),
+                    notes: Vec::new(),
                 },
             }
         }

@@ -91,10 +91,12 @@ impl Resource for IamRole {
                 Ok(items) => Listing {
                     items,
                     failures: Vec::new(),
+                    notes: Vec::new(),
                 },
                 Err(error) => Listing {
                     items: Vec::new(),
                     failures: global_failures(vec![error]),
+                    notes: Vec::new(),
                 },
             }
         }

@@ -14,11 +14,13 @@
 
 mod access_key;
 mod account;
+mod event;
 mod fields;
 mod iam_role;
 mod instance;
 mod row;
 mod security_group;
+mod subject;
 mod user;
 mod volume;
 
@@ -26,6 +28,7 @@ use std::marker::PhantomData;
 
 pub use access_key::AccessKey;
 pub use account::Failure;
+pub use event::{Event, EventResource, KEPT as EVENTS_KEPT};
 pub use fields::{
     age, column, field, ip_key, joined, look, one_role_only, opt, or_dash, or_empty, search_lines,
     tags_text, time_text, Column, Field, Head, Look,
@@ -37,6 +40,7 @@ pub use row::{
     Window,
 };
 pub use security_group::{Rule, SecurityGroup};
+pub use subject::Subject;
 pub use user::User;
 pub use volume::{describe_volumes, Volume};
 
@@ -49,16 +53,18 @@ pub enum Kind {
     Users,
     AccessKeys,
     IamRoles,
+    Events,
 }
 
 /// Every kind, in the order help and completions show them.
-pub const KINDS: [Kind; 6] = [
+pub const KINDS: [Kind; 7] = [
     Kind::Instances,
     Kind::Volumes,
     Kind::SecurityGroups,
     Kind::Users,
     Kind::AccessKeys,
     Kind::IamRoles,
+    Kind::Events,
 ];
 
 /// Where a kind is listed: in each of a role's regions, or once per account (IAM is global).
@@ -103,6 +109,7 @@ impl Kind {
             Kind::Users => &Of::<User>(PhantomData),
             Kind::AccessKeys => &Of::<AccessKey>(PhantomData),
             Kind::IamRoles => &Of::<IamRole>(PhantomData),
+            Kind::Events => &Of::<Event>(PhantomData),
         }
     }
 
@@ -130,12 +137,16 @@ impl Kind {
 
     /// The CSV header: the JSON field names (the account's first in an every-account export).
     pub fn csv_header(self, every: bool) -> Vec<&'static str> {
-        let mut h = if every {
-            vec!["account_id", "account_name", "role_arn"]
+        let spec = self.spec();
+        let mut h: Vec<&'static str> = if every {
+            row::ORIGIN_FIELDS
+                .into_iter()
+                .filter(|f| *f != "account_id" || !spec.has_field(f))
+                .collect()
         } else {
             Vec::new()
         };
-        h.extend(self.spec().field_names());
+        h.extend(spec.field_names());
         h
     }
 }

@@ -13,7 +13,7 @@ use futures::stream::{BoxStream, Stream, StreamExt};
 use serde::Serialize;
 
 use super::fields::{Column, Field, Head, Look};
-use super::{About, Kind, Of};
+use super::{About, Kind, Of, Subject};
 use crate::aws::target::{Listing, RoleTarget};
 
 /// A resource rolecall lists: one kind's struct, in its own file.
@@ -71,6 +71,8 @@ pub trait Spec: Sync {
     fn heads(&self, every: bool) -> Vec<Head>;
     /// Its JSON field names, in order.
     fn field_names(&self) -> Vec<&'static str>;
+    /// Whether it has a field of this name (an event has its own `account_id`).
+    fn has_field(&self, name: &str) -> bool;
     /// The rows page by page ([`Resource::pages`]).
     fn pages<'a>(&self, target: &'a RoleTarget, query: &'a Query) -> BoxStream<'a, Listing<Row>>;
     /// The console's service and `#` fragment of the one with this id; when the id does not
@@ -123,6 +125,10 @@ impl<T: Resource> Spec for Of<T> {
         T::FIELDS.iter().map(|f| f.name).collect()
     }
 
+    fn has_field(&self, name: &str) -> bool {
+        T::FIELDS.iter().any(|f| f.name == name)
+    }
+
     fn pages<'a>(&self, target: &'a RoleTarget, query: &'a Query) -> BoxStream<'a, Listing<Row>> {
         T::pages(target, query).map(|l| l.map(Row::new)).boxed()
     }
@@ -141,6 +147,9 @@ impl<T: Resource> Spec for Of<T> {
 pub struct Query {
     pub regions: Vec<String>,
     pub window: Option<Window>,
+    /// What a query kind looks up (one resource, key, user or event name); `None`: everything
+    /// in the window. Kinds listed whole ignore it.
+    pub subject: Option<Subject>,
 }
 
 impl Query {
@@ -149,7 +158,13 @@ impl Query {
         Query {
             regions,
             window: kind.about().window.map(|span| Window::last(span, now)),
+            subject: None,
         }
+    }
+
+    /// The same query, about `subject`.
+    pub fn about(self, subject: Option<Subject>) -> Query {
+        Query { subject, ..self }
     }
 }
 
@@ -267,24 +282,37 @@ pub struct Row {
     origin: Option<Arc<Origin>>,
 }
 
-/// A row's JSON: the account's fields first when it has them, then the resource's own.
+/// A row's JSON: the account's fields first when it has them, then the resource's own. A field
+/// the resource has itself (an event's `account_id`) is written once, by the resource.
 #[derive(Serialize)]
 struct Json<'a> {
-    #[serde(flatten)]
-    origin: &'a Origin,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_name: Option<&'a str>,
+    role_arn: &'a str,
     #[serde(flatten)]
     item: &'a dyn Item,
 }
+
+/// The account's fields an every-account row adds: those its kind does not have itself.
+pub(super) const ORIGIN_FIELDS: [&str; 3] = ["account_id", "account_name", "role_arn"];
 
 impl Serialize for Row {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match &self.origin {
             None => self.item.serialize(s),
-            Some(origin) => Json {
-                origin,
-                item: &*self.item,
+            Some(origin) => {
+                let spec = self.kind().spec();
+                Json {
+                    account_id: (!spec.has_field("account_id"))
+                        .then_some(origin.account_id.as_str()),
+                    account_name: origin.account_name.as_deref(),
+                    role_arn: &origin.role_arn,
+                    item: &*self.item,
+                }
+                .serialize(s)
             }
-            .serialize(s),
         }
     }
 }
@@ -399,14 +427,20 @@ impl Row {
         }
     }
 
-    /// The CSV record: the account's fields first in an every-account row.
+    /// The CSV record: the account's fields first in an every-account row (those its kind does
+    /// not have itself).
     pub fn csv_record(&self) -> Vec<String> {
         let mut r = match self.origin() {
-            Some(o) => vec![
-                o.account_id.clone(),
-                o.account_name.clone().unwrap_or_default(),
-                o.role_arn.clone(),
-            ],
+            Some(o) => {
+                let spec = self.kind().spec();
+                let mut r = Vec::with_capacity(3);
+                if !spec.has_field("account_id") {
+                    r.push(o.account_id.clone());
+                }
+                r.push(o.account_name.clone().unwrap_or_default());
+                r.push(o.role_arn.clone());
+                r
+            }
             None => Vec::new(),
         };
         r.extend(self.item.values());

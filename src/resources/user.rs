@@ -123,10 +123,12 @@ impl Resource for User {
                 Ok(u) => Listing {
                     items: u.users,
                     failures: global_failures(u.errors),
+                    notes: Vec::new(),
                 },
                 Err(error) => Listing {
                     items: Vec::new(),
                     failures: global_failures(vec![error]),
+                    notes: Vec::new(),
                 },
             }
         }

@@ -191,12 +191,37 @@ fn title(what: &str, table: &TableView, state: &State) -> String {
     )
 }
 
-/// " · last 1day (11-21 18:00–11-22 18:00)" for a query kind's table: the window it shows.
+/// " · resource i-0abc… · ⚠ trail main stopped logging at … · last 1day (11-21 18:00–11-22
+/// 18:00)" for a query kind's table: what it looks up, what the listing found worth saying
+/// (before the window, so a narrow screen still shows it; the status line has it whole), and
+/// the window it shows. In a role's table a note leaves out the account the title names.
 pub fn window(table: &TableView, state: &State) -> String {
-    table
-        .window
-        .map(|w| format!(" · {}", w.label(state.tz)))
-        .unwrap_or_default()
+    let mut out = String::new();
+    if let Some(s) = &table.subject {
+        out.push_str(&format!(" · {s}"));
+    }
+    let own = table
+        .role
+        .as_ref()
+        .filter(|_| !table.every)
+        .map(|r| format!("account {}", r.account_id()));
+    let note = |n: &'_ str| -> String {
+        match &own {
+            Some(account) if n.starts_with(account.as_str()) => {
+                n.split_once(": ").map_or(n, |(_, rest)| rest).to_string()
+            }
+            _ => n.to_string(),
+        }
+    };
+    match &table.notes[..] {
+        [] => {}
+        [one] => out.push_str(&format!(" · ⚠ {}", note(one))),
+        [first, more @ ..] => out.push_str(&format!(" · ⚠ {} (+{} more)", note(first), more.len())),
+    }
+    if let Some(w) = table.window {
+        out.push_str(&format!(" · {}", w.label(state.tz)));
+    }
+    out
 }
 
 /// What failed, in a word each, under a table: the status line has the whole story but may be

@@ -71,6 +71,8 @@ def main():
     from identities import install_policy_simulator, steady_role_last_used
     install_policy_simulator()
     steady_role_last_used()
+    import cloudtrail_events  # LookupEvents, which moto lacks (a stand-in: seeded events)
+    cloudtrail_events.install()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -425,6 +427,8 @@ def seed(endpoint):
     seed_organization(endpoint, world)
     from identities import seed_identities
     seed_identities(endpoint, world, client, account_creds, PROD, STAGING, SANDBOX)
+    import cloudtrail_events
+    cloudtrail_events.seed(world, endpoint, client, account_creds)
     return world
 
 

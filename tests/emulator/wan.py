@@ -185,7 +185,7 @@ def serve(world, stats):
                     writer.write(response(404, "not found"))
                 else:
                     form = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
-                    action = form.get("Action", "")
+                    action = form.get("Action", "") or headers.get("x-amz-target", "").rsplit(".", 1)[-1]
                     auth = headers.get("authorization", "")
                     scope = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/") if "Credential=" in auth else []
                     key = scope[0] if scope else ""
@@ -199,10 +199,15 @@ def serve(world, stats):
                         if fresh:
                             wait += args.handshake
                         await asyncio.sleep(wait)
-                        status, text = world.answer(action, form, key, region)
+                        target = headers.get("x-amz-target", "")
+                        if target and hasattr(world, "answer_json"):
+                            # A JSON-protocol service (CloudTrail: wan_events.py).
+                            status, text = world.answer_json(target.rsplit(".", 1)[-1], body, key, region)
+                        else:
+                            status, text = world.answer(action, form, key, region)
                     finally:
                         stats.in_flight -= 1
-                    writer.write(response(status, text))
+                    writer.write(response(status, text, "application/x-amz-json-1.1" if target else "text/xml"))
                 fresh = False
                 await writer.drain()
                 if headers.get("connection", "").lower() == "close":

@@ -625,9 +625,17 @@ fn doctor_says_which_actions_a_role_may_run_and_changes_nothing() {
     }
     let ir = checks("lab-ir");
     let names: Vec<&str> = ir.iter().map(|c| c["check"].as_str().unwrap()).collect();
+    // The EC2 actions tried with DryRun; the identity actions asked of IAM's policy simulator.
     assert_eq!(
         names,
-        ["action snapshot", "action isolate", "action capture"]
+        [
+            "action snapshot",
+            "action isolate",
+            "action capture",
+            "action isolate --access-key",
+            "action isolate --user",
+            "action isolate --role"
+        ]
     );
     for c in &ir {
         assert_eq!(c["status"], "ok", "{c}");

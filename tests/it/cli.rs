@@ -828,6 +828,10 @@ fn policy_actions_prints_what_each_action_needs_without_credentials() {
             "RolecallSnapshot",
             "RolecallShare",
             "RolecallIsolate",
+            "RolecallIsolateAccessKey",
+            "RolecallIsolateUser",
+            "RolecallIsolateRole",
+            "RolecallIamRead",
             "RolecallCapture"
         ]
     );

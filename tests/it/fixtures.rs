@@ -127,6 +127,7 @@ pub fn rows<T: Resource>(items: Vec<T>, failures: Vec<Failure>) -> Rows {
         failures,
         throttled: false,
         more: false,
+        notes: vec![],
     }
 }
 
@@ -178,6 +179,7 @@ fn part_rows(part: Part) -> Rows {
         ok: part.ok,
         throttled: part.throttled > 0,
         more: false,
+        notes: part.notes,
     }
 }
 
@@ -309,10 +311,12 @@ pub fn part<T: Resource>(s: &State, role: &str, items: Vec<T>) -> Part {
     let listing = Listing {
         items: items.into_iter().map(Row::new).collect(),
         failures: vec![],
+        notes: vec![],
     };
     let query = rolecall::resources::Query {
         regions: role.regions(&s.defaults),
         window: None,
+        subject: None,
     };
     Part::new(T::KIND, &role.arn, account_name, query, Ok(listing))
 }
@@ -322,6 +326,7 @@ pub fn failed_part(role: &str, error: rolecall::aws::AwsError) -> Part {
     let query = rolecall::resources::Query {
         regions: vec!["us-east-1".into()],
         window: None,
+        subject: None,
     };
     Part::new(Kind::Instances, &arn(role), None, query, Err(error))
 }

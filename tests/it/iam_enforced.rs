@@ -65,8 +65,8 @@ fn doctor_under_enforcement_names_the_failing_step() {
     assert!(text.contains("FAIL  AssumeRole             AssumeRole on arn:aws:iam::555555555555:role/ResponderRole failed: AccessDenied"), "{text}");
     assert!(text.contains("fix: check both sides"), "{text}");
 
-    // The allowed role gets through AssumeRole and the read; its own GetRole is not allowed.
-    let out = run(emu.rolecall().args(["doctor", "prod-responder"])).ok();
+    // An allowed role gets through AssumeRole and the read; its own GetRole is not allowed.
+    let out = run(emu.rolecall().args(["doctor", "staging-auditor"])).ok();
     assert!(out.stdout.contains("ok    AssumeRole"), "{}", out.stdout);
     assert!(
         out.stdout.contains("ok    read in the account"),

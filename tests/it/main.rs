@@ -24,6 +24,7 @@ mod case;
 mod cli;
 mod console;
 mod discovery;
+mod events;
 mod every_account;
 mod fuzz;
 mod iam_enforced;

@@ -1037,3 +1037,65 @@ fn colon_sg_lists_the_security_groups_and_enter_shows_a_groups_rules() {
     t.keys("q");
     t.assert_exited_cleanly(0);
 }
+
+/// `t` on an instance: who launched and changed it (the emulator's seeded CloudTrail events),
+/// in a case that records the lookup; `e` exports them.
+#[test]
+fn t_on_an_instance_shows_who_launched_and_changed_it() {
+    let emu = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases");
+    let config = crate::common::DemoConfig::default()
+        .append(&format!("[case]\ndir = \"{}\"\n", cases.display()))
+        .write(dir.path());
+    let web1 = emu.world["events"]["modified_instance"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let t = Tmux::start_at("events", emu, &emu.endpoint, &config);
+    t.wait_for(&["prod-responder"]);
+    t.keys(":case open IR-EV tmux");
+    t.key("Enter");
+    t.wait_for(&["case IR-EV"]);
+    t.keys("/prod-resp");
+    t.key("Enter");
+    t.key("Enter");
+    t.wait_for(&["instances of prod-responder", "web-1"]);
+    t.keys(&format!("/{web1}"));
+    t.key("Enter");
+    t.keys("t");
+    let screen = t.wait_for(&[
+        &format!("(prod) · resource {web1} · ⚠ trail prod-tra"),
+        "ModifyInstanceAttribute",
+        "RunInstances",
+        "CreateTags",
+    ]);
+    assert!(screen.contains("ci-deploy"), "{screen}");
+    assert!(
+        screen.contains(
+            "warning: account 222222222222: trail prod-trail (us-east-1) stopped logging at"
+        ),
+        "{screen}"
+    );
+    t.keys("e");
+    t.wait_for(&["exported 3 rows → exports/events-prod-responder-"]);
+    t.keys("q");
+    t.wait_for(&["roles /prod-resp"]);
+    t.keys("q");
+    t.assert_exited_cleanly(0);
+    let log = std::fs::read_to_string(cases.join("IR-EV/log.jsonl")).unwrap();
+    let entries: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let looked: Vec<&serde_json::Value> = entries
+        .iter()
+        .filter(|e| e["action"] == "list" && e["params"]["what"] == "events")
+        .collect();
+    assert!(!looked.is_empty(), "{log}");
+    assert!(looked.iter().all(|e| e["params"]["lookup"]
+        == serde_json::json!({"attribute": "resource", "value": web1})
+        && e["params"]["regions"] == serde_json::json!(["us-east-1"])));
+    let export = entries.iter().find(|e| e["action"] == "export").unwrap();
+    assert_eq!(export["result"]["rows"], 3, "{export}");
+}

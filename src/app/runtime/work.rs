@@ -119,7 +119,15 @@ pub async fn run(ctx: Context, work: Work, reply: Reply) {
             role,
             regions,
             window,
-        } => list(&ctx, kind, role, Query { regions, window }, &reply).await,
+            subject,
+        } => {
+            let query = Query {
+                regions,
+                window,
+                subject,
+            };
+            list(&ctx, kind, role, query, &reply).await
+        }
         Work::Every {
             kind,
             targets,
@@ -272,14 +280,7 @@ async fn list(ctx: &Context, kind: Kind, role: RoleArn, query: Query, reply: &Re
         &target,
         &query
     ));
-    let mut all = Rows {
-        rows: Vec::new(),
-        keys: Vec::new(),
-        failures: Vec::new(),
-        ok: false,
-        throttled: false,
-        more: false,
-    };
+    let mut all = Rows::default();
     while let Some(page) = pages.next().await {
         let (part, entry) = match page {
             Ok(page) => page,
@@ -296,6 +297,7 @@ async fn list(ctx: &Context, kind: Kind, role: RoleArn, query: Query, reply: &Re
         all.keys.extend(search_keys(&rows));
         all.rows.extend(rows);
         all.failures.extend(part.failures);
+        all.notes.extend(part.notes);
         all.ok |= part.ok;
         if paged {
             let ok = all.ok;
@@ -510,6 +512,7 @@ impl Every {
                 failures,
                 ok,
                 throttled,
+                notes,
                 ..
             } = part;
             let keys = search_keys(&rows);
@@ -520,6 +523,7 @@ impl Every {
                 ok,
                 throttled: throttled > 0,
                 more: false,
+                notes,
             })) {
                 break;
             }

@@ -4,7 +4,7 @@
 use super::filter::{matching, merge_sorted, visible};
 use crate::aws::arn::RoleArn;
 use crate::aws::AwsError;
-use crate::resources::{Failure, Kind, Row, Window, KINDS};
+use crate::resources::{Failure, Kind, Row, Subject, Window, KINDS};
 
 /// Selection, scroll position and filter of a list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -62,6 +62,12 @@ pub struct TableView {
     pub regions: Vec<String>,
     /// A query kind's time window, as the listing asked it.
     pub window: Option<Window>,
+    /// What a query kind's table looks up (`t`: a row's resource); `None`: everything.
+    pub subject: Option<Subject>,
+    /// The regions it lists in, when not the role's (`t`: the row's region); `R` unpins them.
+    pub pinned: Option<Vec<String>>,
+    /// What the listing found worth saying that is not a failure (a stopped trail).
+    pub notes: Vec<String>,
     /// Pages of the listing under way taken so far (a query kind's rows come page by page).
     pub pages: usize,
     /// Why there are no rows: the role could not be assumed, or every region failed.
@@ -87,6 +93,9 @@ impl TableView {
             role: None,
             regions: Vec::new(),
             window: None,
+            subject: None,
+            pinned: None,
+            notes: Vec::new(),
             pages: 0,
             error: None,
             list: ListState::default(),

@@ -134,6 +134,9 @@ pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
         Command::Log => case::show_log(state),
         Command::Regions(None) => {
             state.region_override = None;
+            for t in state.tables.iter_mut() {
+                t.pinned = None;
+            }
             state.set_info("regions: back to each role's own");
             if state.view.is_table() {
                 input::reload(state)

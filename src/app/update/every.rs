@@ -66,6 +66,7 @@ fn plan(state: &State, kind: Kind) -> Plan {
                     role: role.clone(),
                     account_name: account.name.clone(),
                     window: Query::of(kind, Vec::new(), state.now).window,
+                    subject: None,
                     regions: state
                         .region_override
                         .clone()
@@ -151,6 +152,7 @@ pub fn on_part(state: &mut State, kind: Kind, part: Rows) -> Vec<Effect> {
     all.ok += usize::from(part.ok);
     all.throttled += usize::from(part.throttled);
     all.table.failures.extend(part.failures);
+    all.table.notes.extend(part.notes);
     all.table
         .failures
         .sort_by(|a, b| (&a.account_id, &a.region).cmp(&(&b.account_id, &b.region)));

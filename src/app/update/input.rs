@@ -9,7 +9,7 @@ use super::super::effect::Effect;
 use super::super::keys::{action_for, Action};
 use super::super::state::{Popup, State, TreeRow, View, KNOWN_REGIONS};
 use super::super::viewport::row_at;
-use super::{act, case, console, every, identity, listing, popup};
+use super::{act, case, console, every, history, identity, listing, popup};
 use crate::resources::{Kind, KINDS};
 
 pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
@@ -175,6 +175,7 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Isolate => return act::ask(state, act::Ask::Isolate),
         Action::Capture => return act::ask(state, act::Ask::Capture),
         Action::Export => return case::export(state),
+        Action::Events => return history::open(state),
         Action::CopyLink => return console::copy_link(state),
         Action::OpenConsole => return console::sign_in(state, true),
         Action::CopyConsole => return console::sign_in(state, false),

@@ -14,16 +14,35 @@ pub fn start(state: &mut State, kind: Kind) -> Vec<Effect> {
     let Some(role) = state.current.clone() else {
         return vec![];
     };
-    let Query { regions, window } = Query::of(kind, state.regions_for(&role), state.now);
+    // What a query kind's table looks up, and where (`t` pins the row's region): kept for
+    // this role's table only.
+    let (subject, pinned) = match state.table(View::of_role(kind)) {
+        Some(t) if t.role() == Some(&role) => (t.subject.clone(), t.pinned.clone()),
+        _ => (None, None),
+    };
+    let regions = pinned.clone().unwrap_or_else(|| state.regions_for(&role));
+    let Query {
+        regions,
+        window,
+        subject,
+    } = Query::of(kind, regions, state.now).about(subject);
     let height = state.page();
     if let Some(t) = state.table_mut(View::of_role(kind)) {
         t.begin(&role, &regions, window, height);
+        t.subject = subject.clone();
+        t.pinned = pinned;
+        t.notes.clear();
+        // What happened last comes first.
+        if window.is_some() && t.sort.is_none() {
+            t.sort = Some((0, true));
+        }
     }
     vec![state.jobs.start(Work::List {
         kind,
         role,
         regions,
         window,
+        subject,
     })]
 }
 
@@ -130,8 +149,10 @@ pub fn on_listed(state: &mut State, kind: Kind, answer: Rows) -> Vec<Effect> {
         rows: mut items,
         keys,
         failures,
+        notes,
         ..
     } = answer;
+    t.notes = notes;
     let mut keys = keys_for(&items, keys);
     let before = items.len();
     let failed = |row: &crate::resources::Row| {
@@ -183,6 +204,7 @@ fn on_page(state: &mut State, kind: Kind, answer: Rows) -> Vec<Effect> {
     }
     t.pages += 1;
     t.failures.extend(answer.failures);
+    t.notes.extend(answer.notes);
     t.extend_keeping(answer.rows, answer.keys, height);
     if answer.more {
         return vec![];
@@ -199,10 +221,19 @@ fn on_page(state: &mut State, kind: Kind, answer: Rows) -> Vec<Effect> {
         None
     };
     t.pages = 0;
-    if let Some(line) = failure_line(t) {
+    if let Some(line) = failure_line(t).or_else(|| note_line(t)) {
         state.set_error(line);
     }
     vec![]
+}
+
+/// What the status line says of a listing's notes (a stopped trail), when nothing failed.
+fn note_line(t: &TableView) -> Option<String> {
+    let first = t.notes.first()?;
+    Some(match t.notes.len() {
+        1 => format!("warning: {first}"),
+        n => format!("warning: {first} (+{} more in the title)", n - 1),
+    })
 }
 
 /// What the status line says of a listing that failed in some regions (or all).

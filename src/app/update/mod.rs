@@ -7,6 +7,7 @@ mod case;
 mod command;
 mod console;
 mod every;
+mod history;
 mod identity;
 mod input;
 mod listing;

@@ -141,6 +141,10 @@ fn keep(state: &mut State, popup: Popup) -> Vec<Effect> {
 pub fn set_regions(state: &mut State, regions: Vec<String>) -> Vec<Effect> {
     state.set_info(format!("regions: {}", regions.join(", ")));
     state.region_override = Some(regions);
+    // What `t` pinned gives way to the regions picked.
+    for t in state.tables.iter_mut() {
+        t.pinned = None;
+    }
     if state.view.is_table() {
         input::reload(state)
     } else {
