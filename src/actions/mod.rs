@@ -130,6 +130,7 @@ impl Scope {
             resources: Vec::new(),
             calls: Vec::new(),
             notes: Vec::new(),
+            next: None,
             facts: Facts::None,
         }
     }
@@ -199,6 +200,10 @@ pub struct Plan {
     pub calls: Vec<String>,
     /// What the responder should know before saying yes.
     pub notes: Vec<String>,
+    /// What to offer once this is done (in this scope): after an instance is isolated, its
+    /// instance role's sessions revoked.
+    #[serde(skip)]
+    pub next: Option<Action>,
     #[serde(skip)]
     pub facts: Facts,
 }
@@ -267,6 +272,9 @@ pub struct Outcome {
     pub error: Option<String>,
     /// The action's own result (e.g. the snapshots, as `--json` prints them).
     pub result: serde_json::Value,
+    /// What the plan said to offer once it is done ([`Plan::next`]); only when it finished.
+    #[serde(skip)]
+    pub next: Option<Action>,
 }
 
 impl Outcome {
@@ -459,7 +467,8 @@ pub async fn run(scope: &Scope, plan: Plan, progress: &dyn Progress) -> Outcome 
             ..Outcome::default()
         };
     }
-    match plan.facts {
+    let next = plan.next.clone();
+    let mut outcome = match plan.facts {
         Facts::Snapshot(f) => snapshot::run(scope, f, progress).await,
         Facts::Isolate(f) => isolate::run(scope, f, progress).await,
         Facts::Release(f) => isolate::run_release(scope, f, progress).await,
@@ -469,7 +478,11 @@ pub async fn run(scope: &Scope, plan: Plan, progress: &dyn Progress) -> Outcome 
             error: Some("nothing to do".into()),
             ..Outcome::default()
         },
+    };
+    if outcome.error.is_none() {
+        outcome.next = next;
     }
+    outcome
 }
 
 /// A call of a plan, with how it was checked before asking: `checked: DryRun`, `a read`, `not

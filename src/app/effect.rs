@@ -121,10 +121,13 @@ pub enum Work {
     /// Read the case's log.
     ReadLog,
     /// Plan a responder action as `role` in `region` (reads, and DryRun of every change).
+    /// `toggle`: `X`'s isolation is a release of what rolecall's logs say it isolated; without
+    /// it the action is planned as it is (the revocation offered after an isolation).
     PlanAction {
         role: RoleArn,
         region: String,
         action: Action,
+        toggle: bool,
     },
     /// Carry out a plan the responder said yes to; `n` numbers it in the jobs view.
     RunAction {

@@ -112,6 +112,12 @@ pub async fn act(ctx: &Ctx, role: &str, action: Action, ask: Ask) -> anyhow::Res
                 eprintln!("rolecall: not done: {n}");
             }
             eprintln!("rolecall: {}", outcome.summary(&what));
+            if let Some(crate::actions::Action::Contain {
+                identity: crate::actions::identity::Identity::Role(r),
+            }) = &outcome.next
+            {
+                eprintln!("rolecall: next: the instance's role {r} still has the sessions it handed out; revoke them: rolecall isolate {} --role {r}", scope.role);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Some(e) => {

@@ -569,3 +569,42 @@ fn whois_and_containment_are_both_in_the_case_log() {
     assert!(log.iter().any(|e| e["action"] == "isolate.key-deactivated"));
     lab.rolecall(&["case", "verify"]).ok();
 }
+
+#[test]
+fn isolating_an_instance_offers_to_revoke_its_roles_sessions() {
+    let emu = emulator();
+    let lab = Lab::open(emu, "IR-PROFILE", "");
+    let made = lab.aws(
+        "iam.create_role(RoleName='LabWebRole', AssumeRolePolicyDocument=json.dumps({'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Principal': {'Service': 'ec2.amazonaws.com'}, 'Action': 'sts:AssumeRole'}]}))\n\
+         iam.create_instance_profile(InstanceProfileName='LabWebProfile')\n\
+         iam.add_role_to_instance_profile(InstanceProfileName='LabWebProfile', RoleName='LabWebRole')\n\
+         image = ec2.describe_images(Owners=['amazon'])['Images'][0]['ImageId']\n\
+         i = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType='t3.micro', IamInstanceProfile={'Name': 'LabWebProfile'})['Instances'][0]['InstanceId']\n\
+         print(json.dumps(i))",
+    );
+    let instance = made.as_str().unwrap();
+    let out = lab
+        .rolecall(&["isolate", "lab-ir", "--instance", instance, "--yes"])
+        .ok();
+    assert!(
+        out.stderr.contains("the instance runs as role LabWebRole"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("next: the instance's role LabWebRole still has the sessions it handed out; revoke them: rolecall isolate"),
+        "{}",
+        out.stderr
+    );
+    // What it offers is one command away, and undone as any other.
+    lab.rolecall(&["isolate", "lab-ir", "--role", "LabWebRole", "--yes"])
+        .ok();
+    assert_eq!(
+        inline_policies(&lab, "role", "LabWebRole"),
+        vec!["rolecall-revoke-sessions-IR-PROFILE"]
+    );
+    lab.rolecall(&["release", "lab-ir", "--role", "LabWebRole", "--yes"])
+        .ok();
+    lab.rolecall(&["release", "lab-ir", "--instance", instance, "--yes"])
+        .ok();
+}

@@ -393,6 +393,7 @@ fn confirming_a_snapshot(size: (u16, u16)) -> State {
             "the volumes are taken at one instant (crash-consistent), not application-consistent: what is only in memory is in none of them (C captures what the console shows)".into(),
             "nothing is deleted: the snapshots stay, tagged with the case".into(),
         ],
+        next: None,
         facts: Default::default(),
     };
     update(

@@ -1099,3 +1099,85 @@ fn t_on_an_instance_shows_who_launched_and_changed_it() {
     let export = entries.iter().find(|e| e["action"] == "export").unwrap();
     assert_eq!(export["result"]["rows"], 3, "{export}");
 }
+
+#[test]
+fn a_leaked_key_is_found_by_id_and_x_deactivates_it_in_the_case() {
+    let emu = emulator();
+    let lab = crate::common::lab::Lab::open(emu, "IR-KEY-TUI", "");
+    let made = lab.aws(
+        "iam.create_user(UserName='tui-leaky')\n\
+         keys = [iam.create_access_key(UserName='tui-leaky')['AccessKey']['AccessKeyId'] for _ in range(2)]\n\
+         print(json.dumps(keys))",
+    );
+    let leaked = made[0].as_str().unwrap().to_string();
+    let (key, secret) = (lab.world("access_key_id"), lab.world("secret_access_key"));
+    let t = Tmux::start_env(
+        "identity",
+        emu,
+        &emu.endpoint,
+        &lab.config,
+        &[
+            ("AWS_ACCESS_KEY_ID", &key),
+            ("AWS_SECRET_ACCESS_KEY", &secret),
+        ],
+    );
+    t.wait_for(&["lab-ir", "case IR-KEY-TUI"]);
+    t.keys("/lab-ir");
+    t.key("Enter");
+    t.key("Enter");
+    t.wait_for(&["instances of lab-ir"]);
+    // The keys of the account, the leaked one found by its id.
+    t.keys(":access-keys");
+    t.key("Enter");
+    t.wait_for(&["access keys of lab-ir", "tui-leaky"]);
+    t.keys(&format!("/{leaked}"));
+    t.key("Enter");
+    t.keys("X");
+    t.wait_for(&[
+        "confirm",
+        &format!("Deactivate access key {leaked} of user tui-leaky"),
+        "iam:UpdateAccessKey",
+        "IAM has no DryRun",
+    ]);
+    t.keys("y");
+    t.wait_for(&[&format!(
+        "Deactivate access key {leaked} of user tui-leaky: done"
+    )]);
+    // r lists the keys again: the key is inactive.
+    t.keys("r");
+    t.wait_for(&["inactive"]);
+    assert_eq!(
+        lab.aws(&format!(
+            "print(json.dumps([k['Status'] for k in iam.list_access_keys(UserName='tui-leaky')['AccessKeyMetadata'] if k['AccessKeyId'] == {leaked:?}]))"
+        ))[0],
+        "Inactive"
+    );
+    // The user, one key: X plans its quarantine; n leaves it as it is.
+    t.key("Escape");
+    t.keys("u");
+    t.wait_for(&["IAM users of lab-ir", "tui-leaky"]);
+    t.keys("/tui-leaky");
+    t.key("Enter");
+    t.keys("X");
+    t.wait_for(&["Quarantine user tui-leaky", "iam:PutUserPolicy"]);
+    t.keys("n");
+    t.wait_for(&["nothing was changed"]);
+    t.keys("L");
+    t.wait_for(&["log of case IR-KEY-TUI", "isolate.key-deactivated"]);
+    t.key("Escape");
+    t.keys("qqq");
+    t.assert_exited_cleanly(0);
+    let names: Vec<String> = lab
+        .entries()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        names.contains(&"isolate.identity-checked".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        !names.contains(&"isolate.user-policy".to_string()),
+        "n did nothing: {names:?}"
+    );
+}

@@ -49,6 +49,7 @@ fn plan_of(action: Action) -> Plan {
         resources: vec!["vol-00000000000000001 (8 GiB)".into()],
         calls: vec!["ec2:CreateSnapshot vol-00000000000000001".into()],
         notes: vec![],
+        next: None,
         facts: Default::default(),
     }
 }
@@ -61,6 +62,7 @@ fn ask_and_plan(s: &mut State, k: char) -> Action {
         action,
         role,
         region,
+        ..
     } = work
     else {
         panic!("{k}: {fx:?}")
@@ -502,4 +504,165 @@ fn the_case_cannot_be_switched_under_a_planned_or_running_action() {
         "{}",
         status(&s)
     );
+}
+
+/// `key` from web-1's table opens a table of `kind` (its listing answered with `items`).
+fn on_identity<T: rolecall::resources::Resource>(
+    kind_key: char,
+    kind: Kind,
+    items: Vec<T>,
+) -> State {
+    let mut s = on_web_1();
+    let fx = update(&mut s, key(kind_key));
+    let (request, listed_kind, ..) = listing_job(&fx);
+    assert_eq!(listed_kind, kind);
+    update(&mut s, listed(kind, request, rows(items, vec![])));
+    s
+}
+
+#[test]
+fn x_on_a_user_key_or_iam_role_plans_its_containment_in_the_roles_first_region() {
+    use rolecall::actions::identity::Identity;
+    use rolecall::resources::{AccessKey, IamRole, User};
+    // A user: quarantined. IAM rows have no region: the role's first one signs.
+    let mut s = on_identity('u', Kind::Users, vec![User::example()]);
+    let fx = update(&mut s, key('X'));
+    let Work::PlanAction {
+        action,
+        region,
+        toggle,
+        ..
+    } = &started(&fx).work
+    else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(
+        action,
+        &Action::Contain {
+            identity: Identity::User("ci-deploy".into())
+        }
+    );
+    assert_eq!(region, "us-east-1");
+    assert!(toggle, "X releases what rolecall's logs say it contained");
+    // An access key: deactivated.
+    let mut s = on_web_1();
+    let fx = update(
+        &mut s,
+        Msg::Key(crossterm::event::KeyEvent::from(KeyCode::Char(':'))),
+    );
+    assert!(fx.is_empty());
+    for c in "access-keys".chars() {
+        update(&mut s, key(c));
+    }
+    let fx = update(
+        &mut s,
+        Msg::Key(crossterm::event::KeyEvent::from(KeyCode::Enter)),
+    );
+    let (request, kind, ..) = listing_job(&fx);
+    assert_eq!(kind, Kind::AccessKeys);
+    update(
+        &mut s,
+        listed(kind, request, rows(vec![AccessKey::example()], vec![])),
+    );
+    let fx = update(&mut s, key('X'));
+    let Work::PlanAction { action, .. } = &started(&fx).work else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(
+        action,
+        &Action::Contain {
+            identity: Identity::AccessKey("AKIAIOSFODNN7EXAMPLE".into())
+        }
+    );
+    // A role: its sessions revoked. And outside a case, nothing.
+    let mut s = on_web_1();
+    update(
+        &mut s,
+        Msg::Key(crossterm::event::KeyEvent::from(KeyCode::Char(':'))),
+    );
+    for c in "iam-roles".chars() {
+        update(&mut s, key(c));
+    }
+    let fx = update(
+        &mut s,
+        Msg::Key(crossterm::event::KeyEvent::from(KeyCode::Enter)),
+    );
+    let (request, kind, ..) = listing_job(&fx);
+    update(
+        &mut s,
+        listed(kind, request, rows(vec![IamRole::example()], vec![])),
+    );
+    s.case = None;
+    assert!(update(&mut s, key('X')).is_empty());
+    assert!(status(&s).contains("no case is open"), "{}", status(&s));
+}
+
+#[test]
+fn after_an_instance_is_isolated_its_roles_sessions_are_offered_next() {
+    use rolecall::actions::identity::Identity;
+    let mut s = on_web_1();
+    let action = ask_and_plan(&mut s, 'X');
+    let fx = update(&mut s, key('y'));
+    let Job { id, work } = started(&fx).clone();
+    let Work::RunAction { n, .. } = work else {
+        panic!("{fx:?}")
+    };
+    let revoke = Action::Contain {
+        identity: Identity::Role("WebAppRole".into()),
+    };
+    let done = Outcome {
+        ok: true,
+        done: vec!["isolated".into()],
+        next: Some(revoke.clone()),
+        ..Outcome::default()
+    };
+    let fx = update(
+        &mut s,
+        Msg::Job {
+            slot: Slot::Action(n),
+            id,
+            answer: Answer::Acted {
+                n,
+                outcome: done.clone(),
+            },
+        },
+    );
+    // The revocation is planned (as it is: never toggled into a release), then shown to confirm.
+    let Work::PlanAction {
+        action: next,
+        region,
+        toggle,
+        ..
+    } = &started(&fx).work
+    else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(next, &revoke);
+    assert_eq!(region, "us-east-1");
+    assert!(!toggle);
+    assert!(
+        status(&s).contains("next: isolate WebAppRole"),
+        "{}",
+        status(&s)
+    );
+    assert_ne!(action, revoke);
+    // With a prompt open, it is only said, never planned over it.
+    let mut s = on_web_1();
+    ask_and_plan(&mut s, 'X');
+    let fx = update(&mut s, key('y'));
+    let Job { id, work } = started(&fx).clone();
+    let Work::RunAction { n, .. } = work else {
+        panic!()
+    };
+    update(&mut s, key(':'));
+    let fx = update(
+        &mut s,
+        Msg::Job {
+            slot: Slot::Action(n),
+            id,
+            answer: Answer::Acted { n, outcome: done },
+        },
+    );
+    assert!(fx.is_empty(), "{fx:?}");
+    assert!(status(&s).contains("--role WebAppRole"), "{}", status(&s));
 }

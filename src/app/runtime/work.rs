@@ -173,12 +173,14 @@ pub async fn run(ctx: Context, work: Work, reply: Reply) {
             role,
             region,
             action,
+            toggle,
         } => {
             let result = match scope(&ctx, &role, &region).await {
                 // X isolates, or releases what the case logs say rolecall isolated.
-                Ok(scope) => actions::plan_isolate_or_release(&scope, action)
+                Ok(scope) if toggle => actions::plan_isolate_or_release(&scope, action)
                     .await
                     .map(Box::new),
+                Ok(scope) => actions::plan(&scope, action).await.map(Box::new),
                 Err(e) => Err(e),
             };
             reply.answer(Answer::Planned(result));

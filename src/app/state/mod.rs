@@ -144,6 +144,9 @@ pub enum ActionState {
 #[derive(Debug, Clone)]
 pub struct ActionRow {
     pub n: u64,
+    /// The role and region it acts as and in.
+    pub role: RoleArn,
+    pub region: String,
     /// The instance or volume it acts on.
     pub target: String,
     pub title: String,

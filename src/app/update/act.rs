@@ -133,6 +133,7 @@ pub fn ask(state: &mut State, ask: Ask) -> Vec<Effect> {
         role,
         region,
         action,
+        toggle: true,
     })]
 }
 
@@ -203,6 +204,8 @@ pub fn confirm(state: &mut State, yes: bool) -> Vec<Effect> {
     state.quit_armed = None;
     state.actions.push(ActionRow {
         n,
+        role: role.clone(),
+        region: region.clone(),
         target: plan.action.target().to_string(),
         title: plan.title.clone(),
         account: plan.account.clone(),
@@ -241,12 +244,42 @@ pub fn on_acted(state: &mut State, n: u64, outcome: Outcome) -> Vec<Effect> {
     };
     let line = format!("#{n} {}: {}", row.title, outcome_line(&outcome));
     let failed = outcome.error.is_some();
+    let next = outcome.next.clone();
+    let (role, region) = (row.role.clone(), row.region.clone());
     row.outcome = Some(outcome);
     if failed {
         state.set_error(line);
-    } else {
-        state.set_info(line);
+        return vec![];
     }
+    // What the plan said to offer next (an isolated instance's role, whose sessions outlive
+    // its network): planned now, shown for a yes or a no like any plan. Never over a prompt
+    // or another plan waiting for its answer.
+    if let Some(action) = next {
+        let busy = state.popup.is_some()
+            || state.pending.is_some()
+            || state.jobs.running(&Slot::Plan).is_some();
+        if !busy && state.case.is_some() && !state.read_only {
+            state.set_info(format!(
+                "{line} · next: {} {} (checking what it would do…)",
+                action.name(),
+                action.target()
+            ));
+            return vec![state.jobs.start(Work::PlanAction {
+                role,
+                region,
+                action,
+                toggle: false,
+            })];
+        }
+        state.set_info(format!(
+            "{line} · next: {} {} too (rolecall isolate … --role {})",
+            action.name(),
+            action.target(),
+            action.target()
+        ));
+        return vec![];
+    }
+    state.set_info(line);
     vec![]
 }
 

@@ -39,6 +39,8 @@ pub struct InstanceNet {
     pub interfaces: Vec<Interface>,
     pub volumes: Vec<Attached>,
     pub tags: std::collections::BTreeMap<String, String>,
+    /// Its instance profile's ARN: the role whose credentials the instance hands out.
+    pub instance_profile: Option<String>,
 }
 
 impl InstanceNet {
@@ -159,6 +161,10 @@ fn net_of(i: &aws_sdk_ec2::types::Instance) -> InstanceNet {
             .collect(),
         interfaces,
         tags,
+        instance_profile: i
+            .iam_instance_profile()
+            .and_then(|p| p.arn())
+            .map(str::to_string),
     }
 }
 

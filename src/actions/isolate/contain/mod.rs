@@ -266,6 +266,7 @@ async fn plan_isolation(
             if v.delete_on_termination { "yes" } else { "no" }
         ));
     }
+    let next = instance_role(scope, &net, &mut notes).await;
     let resumed = history.isolated.as_ref().map(|i| i.case.clone());
     let title = match &resumed {
         Some(case) => format!("Finish isolating {label} (stopped part way in case {case})"),
@@ -275,6 +276,7 @@ async fn plan_isolation(
         resources,
         calls,
         notes,
+        next,
         facts: AnyFacts::Isolate(Facts {
             net,
             originals,
@@ -284,6 +286,38 @@ async fn plan_isolation(
         }),
         ..scope.plan(action, title)
     })
+}
+
+/// The role of the instance's profile: credentials taken from the instance keep working after
+/// its network is cut, so revoking that role's sessions is offered once it is isolated (as the
+/// plan's next action). A profile that cannot be read is said, and isolation goes on.
+async fn instance_role(
+    scope: &Scope,
+    net: &InstanceNet,
+    notes: &mut Vec<String>,
+) -> Option<Action> {
+    let arn = net.instance_profile.as_deref()?;
+    match crate::aws::iam::instance_profile_roles(&scope.target, &scope.region, arn).await {
+        Ok(roles) => {
+            let role = roles.into_iter().next()?;
+            if role.aws_managed.is_some() {
+                return None;
+            }
+            notes.push(format!(
+                "the instance runs as role {} (instance profile {arn}): credentials taken from it keep working after its network is cut; revoking that role's sessions is offered next (rolecall isolate ROLE --role {})",
+                role.role_name, role.role_name
+            ));
+            Some(Action::Contain {
+                identity: crate::actions::identity::Identity::Role(role.role_name),
+            })
+        }
+        Err(e) => {
+            notes.push(format!(
+                "the instance has the instance profile {arn}, whose role could not be read ({e}): credentials taken from the instance keep working after its network is cut; revoke that role's sessions (rolecall isolate ROLE --role NAME)"
+            ));
+            None
+        }
+    }
 }
 
 /// Each step's calls, checked with DryRun before anything changes; the lines of the plan, each
