@@ -28,6 +28,11 @@ def seed_identities(endpoint, world, client, account_creds, prod, staging, sandb
         "Statement": [{"Effect": "Allow", "Action": ["ec2:*", "s3:*"], "Resource": "*"}]}))
     iam.attach_user_policy(UserName="ci-deploy", PolicyArn=deploy["Policy"]["Arn"])
     leaked = iam.create_access_key(UserName="ci-deploy")["AccessKey"]
+    # The key the seeded CloudTrail events name (cloudtrail_events.LEAKED_KEY), so that whois,
+    # events and isolate follow one key. moto makes its own ids: this one is renamed in place.
+    from cloudtrail_events import LEAKED_KEY
+    rename_key(prod, leaked["AccessKeyId"], LEAKED_KEY)
+    leaked["AccessKeyId"] = LEAKED_KEY
     spare = iam.create_access_key(UserName="ci-deploy")["AccessKey"]
     # The leaked key's use: moto marks a key's last use on every request signed with it.
     thief = client(endpoint, "ec2", "eu-west-1", {
@@ -96,6 +101,16 @@ def seed_identities(endpoint, world, client, account_creds, prod, staging, sandb
         "staging_key": backup["AccessKeyId"],
         "staging_user": "backup-bot",
     }
+
+
+def rename_key(account, old, new):
+    """An access key given the id `new` (moto's in-process backend; the secret stays)."""
+    import moto.iam.models as m
+
+    backend = m.iam_backends[account]["aws"]
+    key = backend.access_keys.pop(old)
+    key.access_key_id = new
+    backend.access_keys[new] = key
 
 
 def install_policy_simulator():

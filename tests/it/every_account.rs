@@ -501,3 +501,41 @@ fn screen_text(s: &State) -> String {
         .map(|y| (0..w).map(|x| buffer[(x, y)].symbol()).collect::<String>() + "\n")
         .collect()
 }
+
+#[test]
+fn a_key_id_typed_into_the_filter_finds_its_user_in_whatever_account() {
+    use rolecall::resources::User;
+    let mut s = state((100, 30));
+    press_a(&mut s);
+    // u: every account's IAM users.
+    let fx = update(&mut s, key('u'));
+    assert_eq!(listed_kind(&fx), Kind::Users);
+    let Some(Effect::Start(Job { id: users, .. })) = fx.last() else {
+        panic!("{fx:?}")
+    };
+    let users = *users;
+    let mut deploy = User::example();
+    deploy.user_name = "ci-deploy".into();
+    let mut backup = User::example();
+    backup.user_name = "backup-bot".into();
+    backup.access_keys[0].access_key_id = "AKIASTAGINGKEY000001".into();
+    let (prod, staging) = (
+        part(&s, PROD, vec![deploy]),
+        part(&s, STAGING, vec![backup]),
+    );
+    update(&mut s, every(Kind::Users, users, prod));
+    update(&mut s, every(Kind::Users, users, staging));
+    update(&mut s, key('/'));
+    type_keys(&mut s, "akiastagingkey000001");
+    update(&mut s, code(KeyCode::Enter));
+    let t = &s.all.get(Kind::Users).table;
+    let found: Vec<(&str, Option<&str>)> = t
+        .visible
+        .iter()
+        .map(|&i| {
+            let row = &t.items[i];
+            (as_::<User>(row).user_name.as_str(), row.role_arn())
+        })
+        .collect();
+    assert_eq!(found, [("backup-bot", Some(STAGING))]);
+}
