@@ -145,6 +145,15 @@ pub async fn history(
     })?
 }
 
+/// The logged target is this identity: a key exactly, a user or role whatever its case (IAM
+/// names are unique regardless of case).
+fn same_name(identity: &Identity, logged: &str) -> bool {
+    match identity {
+        Identity::AccessKey(k) => k == logged,
+        Identity::User(n) | Identity::Role(n) => n.eq_ignore_ascii_case(logged),
+    }
+}
+
 /// The record names, by identity: what contains it, what releases it.
 fn names(identity: &Identity) -> (&'static str, &'static str) {
     match identity {
@@ -168,7 +177,10 @@ fn contained(mut entries: Vec<Entry>, account: &str, identity: &Identity) -> Opt
     let (on, off) = names(identity);
     entries.retain(|e| {
         e.record.account_id.as_deref() == Some(account)
-            && e.record.target.first().map(String::as_str) == Some(identity.id())
+            && e.record
+                .target
+                .first()
+                .is_some_and(|t| same_name(identity, t))
             && (e.record.action == on || e.record.action == off)
             && counts(e)
     });
@@ -266,15 +278,16 @@ pub fn oneself(
             format!("{key} is the key rolecall itself signs with: deactivating it would cut rolecall off mid-incident"),
             other,
         )),
-        Identity::User(name) if matches!(me, Caller::User { name: mine } if mine == name) => Some((
+        // IAM names are unique whatever their case, and found whatever the case asked.
+        Identity::User(name) if matches!(me, Caller::User { name: mine } if mine.eq_ignore_ascii_case(name)) => Some((
             format!("{name} is the user rolecall runs as: denying it everything would cut rolecall off"),
             other,
         )),
-        Identity::Role(name) if name == acting => Some((
+        Identity::Role(name) if name.eq_ignore_ascii_case(acting) => Some((
             format!("{name} is the role rolecall is acting as: revoking its sessions would revoke rolecall's own"),
             "act through another role in that account",
         )),
-        Identity::Role(name) if matches!(me, Caller::Role { name: mine } if mine == name) => Some((
+        Identity::Role(name) if matches!(me, Caller::Role { name: mine } if mine.eq_ignore_ascii_case(name)) => Some((
             format!("{name} is the primary identity's role: revoking its sessions would cut rolecall off"),
             other,
         )),
@@ -298,13 +311,22 @@ pub fn last_key(
         .iter()
         .filter(|k| k.status == "Active" && k.access_key_id != key)
         .count();
-    (name == user && others == 0).then(|| {
+    (name.eq_ignore_ascii_case(user) && others == 0).then(|| {
         (
             format!("{key} is the last active key of user {user}, whom rolecall runs as: rolecall would lock itself out"),
             "contain it from another identity",
         )
     })
 }
+
+/// How long a read-back waits, again and again, for IAM to show a change (IAM is eventually
+/// consistent; changes usually show within seconds).
+const SETTLE: [std::time::Duration; 4] = [
+    std::time::Duration::from_millis(500),
+    std::time::Duration::from_secs(1),
+    std::time::Duration::from_secs(2),
+    std::time::Duration::from_secs(4),
+];
 
 const NO_DRY_RUN: &str = "not checked before the run: IAM has no DryRun";
 
@@ -718,12 +740,23 @@ pub async fn run(scope: &Scope, f: Facts, progress: &dyn Progress) -> Outcome {
                     .fail(e, Record::new(checked_name), vec!["the check".into()])
                     .await;
             }
-            let now = iam_read::access_keys(&t.iam(region), &user).await;
-            let seen = now
-                .as_ref()
-                .ok()
-                .and_then(|keys| keys.iter().find(|k| k.access_key_id == key))
-                .map(|k| k.status.clone());
+            // IAM is eventually consistent: a read right after the change may still see the
+            // old status, so it is read again a few times before it counts as not done.
+            let mut now = iam_read::access_keys(&t.iam(region), &user).await;
+            let status_of = |now: &Result<Vec<iam_read::KeyFacts>, AwsError>| {
+                now.as_ref()
+                    .ok()
+                    .and_then(|keys| keys.iter().find(|k| k.access_key_id == key))
+                    .map(|k| k.status.clone())
+            };
+            for wait in SETTLE {
+                if status_of(&now).as_deref() == Some(status) {
+                    break;
+                }
+                tokio::time::sleep(wait).await;
+                now = iam_read::access_keys(&t.iam(region), &user).await;
+            }
+            let seen = status_of(&now);
             let check = Record::new(checked_name)
                 .targets([id.clone()])
                 .result(json!({ "status": seen }));
@@ -867,14 +900,23 @@ async fn verify(
     document: Option<&str>,
     checked_name: String,
 ) -> Outcome {
-    let now = inline_policy(&scope.target, &scope.region, owner.owner(), policy).await;
     let check = Record::new(checked_name).targets([identity.id().to_string()]);
     let want = document.and_then(|d| serde_json::from_str::<Value>(d).ok());
-    let ok = match &now {
+    let settled = |now: &Result<Option<String>, AwsError>| match now {
         Ok(Some(doc)) => want.is_some() && serde_json::from_str::<Value>(doc).ok() == want,
         Ok(None) => want.is_none(),
         Err(_) => false,
     };
+    // Read again a few times: IAM is eventually consistent.
+    let mut now = inline_policy(&scope.target, &scope.region, owner.owner(), policy).await;
+    for wait in SETTLE {
+        if settled(&now) {
+            break;
+        }
+        tokio::time::sleep(wait).await;
+        now = inline_policy(&scope.target, &scope.region, owner.owner(), policy).await;
+    }
+    let ok = settled(&now);
     if ok {
         let said = if document.is_some() {
             "is there"
