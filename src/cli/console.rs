@@ -106,9 +106,7 @@ fn destination(
                 } else {
                     "a"
                 };
-                anyhow::anyhow!(
-                    "{flag} \"{id}\" is not {a} {one} id ({shape})"
-                )
+                anyhow::anyhow!("{flag} \"{id}\" is not {a} {one} id ({shape})")
             })?;
             if let Some(s) = target.service.as_deref().filter(|s| *s != service) {
                 anyhow::bail!("--service {s} with {flag}: its page is in the {service} console");

@@ -13,7 +13,7 @@ use crate::aws::identity::caller_identity;
 use crate::aws::target::RoleTarget;
 use crate::aws::AwsError;
 use crate::inventory::Part;
-use crate::resources::{write_csv, Kind, Query, Reach, Row};
+use crate::resources::{write_csv, FindingFilter, Kind, Query, Reach, Row, Window};
 use futures::StreamExt;
 
 /// How rows are printed.
@@ -57,8 +57,66 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+/// What a listing asks for besides its kind: a query kind's window (else its default), the
+/// findings' filter, regions that replace the role's (an aggregation region).
+#[derive(Debug, Clone, Default)]
+pub struct Ask {
+    pub window: Option<Window>,
+    pub findings: Option<FindingFilter>,
+    pub regions: Option<Vec<String>>,
+}
+
 /// Lists `kind` through a role, or in every account (`--all`).
 pub async fn list(ctx: &Ctx, kind: Kind, args: ListArgs) -> anyhow::Result<ExitCode> {
+    list_asking(ctx, kind, args, Ask::default()).await
+}
+
+/// Rows of a kind that starts sorted (findings: severest first), in that order; `every`: rows
+/// with their account first.
+fn sorted(kind: Kind, every: bool, rows: &mut [Row]) {
+    if let Some(c) = kind.spec().default_sort() {
+        let c = c + usize::from(every);
+        rows.sort_by(|a, b| a.compare(b, c));
+    }
+}
+
+/// Prints what failed: a place where the service is not enabled as a note (its hint once, after
+/// them: [`not_enabled_hint`]), the rest as warnings.
+fn warn(place: Option<String>, e: &AwsError) {
+    if e.kind == crate::aws::ErrorKind::NotEnabled {
+        eprintln!(
+            "note: {}: {}",
+            place.unwrap_or_else(|| e.target.clone()),
+            e.message
+        );
+        return;
+    }
+    match place {
+        Some(p) => eprintln!("warning: {p}: {e}"),
+        None => eprintln!("warning: {e}"),
+    }
+    if let Some(h) = &e.hint {
+        eprintln!("  hint: {h}");
+    }
+}
+
+/// The hint of the places where the service is not enabled, once.
+fn not_enabled_hint<'a>(mut errors: impl Iterator<Item = &'a AwsError>) {
+    if let Some(h) = errors
+        .find(|e| e.kind == crate::aws::ErrorKind::NotEnabled)
+        .and_then(|e| e.hint.as_ref())
+    {
+        eprintln!("  hint: {h}");
+    }
+}
+
+/// [`list`], with a window, a filter or regions of its own.
+pub async fn list_asking(
+    ctx: &Ctx,
+    kind: Kind,
+    args: ListArgs,
+    ask: Ask,
+) -> anyhow::Result<ExitCode> {
     let ListArgs {
         role,
         all,
@@ -72,7 +130,7 @@ pub async fn list(ctx: &Ctx, kind: Kind, args: ListArgs) -> anyhow::Result<ExitC
         _ => Format::Table,
     };
     if all {
-        return everywhere(ctx, kind, format).await;
+        return everywhere(ctx, kind, format, ask).await;
     }
     let role = crate::roles::resolve_with_profiles(
         &ctx.config,
@@ -81,13 +139,20 @@ pub async fn list(ctx: &Ctx, kind: Kind, args: ListArgs) -> anyhow::Result<ExitC
     )?;
     let aws = ctx.aws().await;
     let session = assume_for(ctx, &aws, &role, None, token_code).await?;
-    let regions = ctx.regions_for(&role);
+    let regions = ask
+        .regions
+        .clone()
+        .unwrap_or_else(|| ctx.regions_for(&role));
     let target = RoleTarget::new(
         aws.clone(),
         session.credentials.provider(),
         ctx.config.defaults.page_size,
     );
-    let query = Query::of(kind, regions.clone(), chrono::Utc::now());
+    let mut query = Query::of(kind, regions.clone(), chrono::Utc::now());
+    if ask.window.is_some() {
+        query.window = ask.window;
+    }
+    query.findings = ask.findings;
     let pages = crate::inventory::list_role(&aws, &ctx.journal, kind, &role.arn, &target, &query);
     let mut pages = std::pin::pin!(pages);
     // Every page, recorded as it came; printed together.
@@ -106,14 +171,23 @@ pub async fn list(ctx: &Ctx, kind: Kind, args: ListArgs) -> anyhow::Result<ExitC
             }
         });
     }
-    let Some(part) = part else {
+    let Some(mut part) = part else {
         bail!("{} listed nothing: no page came back", role.arn);
     };
     for f in &part.failures {
-        eprintln!("warning: {}", f.error);
-        if let Some(h) = &f.error.hint {
-            eprintln!("  hint: {h}");
-        }
+        warn(None, &f.error);
+    }
+    not_enabled_hint(part.failures.iter().map(|f| &f.error));
+    // Each page counted its own failures: nothing listed and a real failure in every place
+    // tried is a failure of the whole listing.
+    let real = part
+        .failures
+        .iter()
+        .filter(|f| f.error.kind != crate::aws::ErrorKind::NotEnabled)
+        .count();
+    let tried = Part::places(kind, &regions).len();
+    if part.rows.is_empty() && real >= tried && real > 0 {
+        part.ok = false;
     }
     if let Some(first) = part.all_failed() {
         let place = match kind.about().reach {
@@ -126,7 +200,8 @@ pub async fn list(ctx: &Ctx, kind: Kind, args: ListArgs) -> anyhow::Result<ExitC
         });
     }
     // A role's rows are printed without the account they came through (`--all` has it).
-    let rows: Vec<Row> = part.rows.into_iter().map(Row::alone).collect();
+    let mut rows: Vec<Row> = part.rows.into_iter().map(Row::alone).collect();
+    sorted(kind, false, &mut rows);
     if format != Format::Table {
         format.print_rows(kind, false, &rows)?;
     } else if rows.is_empty() {
@@ -138,7 +213,12 @@ pub async fn list(ctx: &Ctx, kind: Kind, args: ListArgs) -> anyhow::Result<ExitC
             .unwrap_or_default();
         let ok: Vec<String> = Part::places(kind, &regions)
             .into_iter()
-            .filter(|r| !part.failures.iter().any(|f| f.region.as_ref() == Some(r)))
+            .filter(|r| {
+                !part.failures.iter().any(|f| {
+                    f.region.as_ref() == Some(r)
+                        && f.error.kind != crate::aws::ErrorKind::NotEnabled
+                })
+            })
             .collect();
         outln!(
             "No {} in account {}{account} in {}.",
@@ -154,7 +234,7 @@ pub async fn list(ctx: &Ctx, kind: Kind, args: ListArgs) -> anyhow::Result<ExitC
 
 /// `--all`: every known account, a progress bar on stderr when a person watches it, failures per
 /// account and region on stderr. Fails only when every account failed.
-async fn everywhere(ctx: &Ctx, kind: Kind, format: Format) -> anyhow::Result<ExitCode> {
+async fn everywhere(ctx: &Ctx, kind: Kind, format: Format, ask: Ask) -> anyhow::Result<ExitCode> {
     let machine = format != Format::Table;
     let what = kind.noun();
     let aws = ctx.aws().await;
@@ -207,6 +287,7 @@ async fn everywhere(ctx: &Ctx, kind: Kind, format: Format) -> anyhow::Result<Exi
         &ctx.journal,
         rx,
         &ctx.regions,
+        (ask.window, ask.findings),
         |done, total| {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
@@ -223,15 +304,14 @@ async fn everywhere(ctx: &Ctx, kind: Kind, format: Format) -> anyhow::Result<Exi
         inventory = &mut listing => (discovery.await?, inventory),
     };
     bar.finish_and_clear();
+    let mut inventory = inventory;
     if known.roles.is_empty() {
         bail!("no roles known to list {what} through: add [[role]] tables to the config, or see `rolecall roles`");
     }
     for f in &inventory.failures {
-        eprintln!("warning: {}: {}", f.place(), f.error);
-        if let Some(h) = &f.error.hint {
-            eprintln!("  hint: {h}");
-        }
+        warn(Some(f.place()), &f.error);
     }
+    not_enabled_hint(inventory.failures.iter().map(|f| &f.error));
     eprintln!(
         "rolecall: {} {what} in {} of {} accounts{}",
         inventory.rows.len(),
@@ -245,7 +325,14 @@ async fn everywhere(ctx: &Ctx, kind: Kind, format: Format) -> anyhow::Result<Exi
     if inventory.accounts_ok == 0 {
         bail!("no account could be listed; see the warnings above");
     }
+    sorted(kind, true, &mut inventory.rows);
     match format {
+        // A kind in an order of its own (findings, severest first) is one table in that order,
+        // its rows naming their accounts; the others, a table per account.
+        Format::Table if kind.spec().default_sort().is_some() => {
+            let rows: Vec<Row> = inventory.rows.iter().cloned().map(Row::alone).collect();
+            out!("{}", resource_table(kind, &rows, chrono::Utc::now()))
+        }
         Format::Table => out!(
             "{}",
             account_rows_table(kind, &inventory.rows, chrono::Utc::now())

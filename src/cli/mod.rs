@@ -24,6 +24,7 @@ mod assume;
 mod case;
 mod console;
 mod doctor;
+mod findings;
 mod init;
 mod listing;
 pub mod print;
@@ -209,6 +210,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (kind, args) = list.into_parts();
             listing::list(&ctx, kind, args).await
         }
+        Command::Findings {
+            list,
+            severity,
+            status,
+            since,
+        } => findings::findings(&ctx, list, severity, status, since).await,
         Command::Link { role, json, target } => console::link(&ctx, &role, json, &target).await,
         Command::Snapshot {
             role,

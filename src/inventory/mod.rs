@@ -25,7 +25,7 @@ use crate::aws::target::{Listing, RoleTarget};
 use crate::aws::{Aws, AwsError};
 use crate::case::{records, CaseError, Entry, Journal};
 use crate::config::Config;
-use crate::resources::{Failure, Kind, Origin, Query, Reach, Row, Window};
+use crate::resources::{Failure, FindingFilter, Kind, Origin, Query, Reach, Row, Window};
 use crate::roles::Role;
 
 /// Everything listed, sorted by account, and every failure.
@@ -49,6 +49,8 @@ pub struct Target {
     pub account_name: Option<String>,
     pub regions: Vec<String>,
     pub window: Option<Window>,
+    /// Findings only: the severities and statuses asked for (`None`: any).
+    pub findings: Option<FindingFilter>,
 }
 
 impl Target {
@@ -72,6 +74,7 @@ impl Target {
             role,
             regions,
             window,
+            findings: None,
         }
     }
 
@@ -80,6 +83,7 @@ impl Target {
         Query {
             regions: self.regions.clone(),
             window: self.window,
+            findings: self.findings.clone(),
         }
     }
 }
@@ -115,7 +119,9 @@ impl Part {
         query: Query,
         outcome: Result<Listing<Row>, AwsError>,
     ) -> Part {
-        let Query { regions, window } = query;
+        let Query {
+            regions, window, ..
+        } = query;
         let listing = match outcome {
             Err(e) => {
                 return Part {
@@ -216,7 +222,12 @@ fn failed(
         .map(|f| Failure::new(role, (!global).then_some(f.region), f.error))
         .collect();
     let tried = if global { 1 } else { regions };
-    let ok = failures.len() < tried;
+    // A region where the service is not enabled is named, but it answered: nothing there.
+    let failed = failures
+        .iter()
+        .filter(|f| f.error.kind != crate::aws::ErrorKind::NotEnabled)
+        .count();
+    let ok = failed < tried;
     (failures, ok)
 }
 
@@ -430,15 +441,19 @@ pub async fn fan_out(
     journal: &Journal,
     roles: impl Stream<Item = Role> + Unpin,
     regions_override: &[String],
+    (window, findings): (Option<Window>, Option<FindingFilter>),
     progress: impl Fn(usize, usize),
 ) -> Inventory {
     let concurrency = config.defaults.concurrency as usize;
-    // One window for every account of a query kind's listing.
-    let window = Query::of(kind, Vec::new(), chrono::Utc::now()).window;
+    // One window for every account of a query kind's listing (`window`, else the kind's own).
+    let window = window.or(Query::of(kind, Vec::new(), chrono::Utc::now()).window);
     let accounts = std::cell::RefCell::new(OnePerAccount::default());
     let targets = roles.filter_map(|role| {
         let chosen = accounts.borrow_mut().offer(role);
-        futures::future::ready(chosen.map(|r| Target::new(r, config, regions_override, window)))
+        futures::future::ready(chosen.map(|r| Target {
+            findings: findings.clone(),
+            ..Target::new(r, config, regions_override, window)
+        }))
     });
     let mut inventory = Inventory {
         rows: Vec::new(),

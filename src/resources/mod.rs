@@ -14,6 +14,7 @@
 
 mod account;
 mod fields;
+mod finding;
 mod instance;
 mod row;
 mod security_group;
@@ -25,6 +26,10 @@ pub use account::Failure;
 pub use fields::{
     age, column, field, ip_key, joined, look, one_role_only, opt, or_dash, or_empty, search_lines,
     tags_text, time_text, Column, Field, Head, Look,
+};
+pub use finding::{
+    severest_first, severity_rank, Finding, FindingFilter, FindingResource, Opens, SEVERITIES,
+    STATUSES,
 };
 pub use instance::{describe_instance, Instance};
 pub use row::{
@@ -40,10 +45,16 @@ pub enum Kind {
     Instances,
     Volumes,
     SecurityGroups,
+    Findings,
 }
 
 /// Every kind, in the order help and completions show them.
-pub const KINDS: [Kind; 3] = [Kind::Instances, Kind::Volumes, Kind::SecurityGroups];
+pub const KINDS: [Kind; 4] = [
+    Kind::Instances,
+    Kind::Volumes,
+    Kind::SecurityGroups,
+    Kind::Findings,
+];
 
 /// Where a kind is listed: in each of a role's regions, or once per account (IAM is global).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +95,7 @@ impl Kind {
             Kind::Instances => &Of::<Instance>(PhantomData),
             Kind::Volumes => &Of::<Volume>(PhantomData),
             Kind::SecurityGroups => &Of::<SecurityGroup>(PhantomData),
+            Kind::Findings => &Of::<Finding>(PhantomData),
         }
     }
 
@@ -116,6 +128,10 @@ impl Kind {
         } else {
             Vec::new()
         };
+        // A kind with an account of its own (findings) writes it once: its own.
+        if every && row::own_account(self) {
+            h.remove(0);
+        }
         h.extend(self.spec().field_names());
         h
     }

@@ -60,6 +60,10 @@ pub trait Resource: Serialize + Clone + Debug + Send + Sync + 'static {
     }
     /// A typical one: what the tests of every kind (render, export, every account) start from.
     fn example() -> Self;
+    /// The column its tables are sorted by until the user sorts them (`None`: as listed).
+    fn default_sort() -> Option<usize> {
+        None
+    }
 }
 
 /// A kind, whatever its rows: what the registry gives for a [`Kind`].
@@ -78,6 +82,8 @@ pub trait Spec: Sync {
     fn console_page(&self, id: &str) -> Result<(&'static str, String), String>;
     /// A typical one, as a row ([`Resource::example`]).
     fn example(&self) -> Row;
+    /// The column its tables start sorted by ([`Resource::default_sort`]).
+    fn default_sort(&self) -> Option<usize>;
 }
 
 /// The fields of `T` that tables show, in order; `every`: only those the every-account table
@@ -134,6 +140,10 @@ impl<T: Resource> Spec for Of<T> {
     fn example(&self) -> Row {
         Row::new(T::example())
     }
+
+    fn default_sort(&self) -> Option<usize> {
+        T::default_sort()
+    }
 }
 
 /// What a listing asks for: where, and for a query kind over what time.
@@ -141,6 +151,8 @@ impl<T: Resource> Spec for Of<T> {
 pub struct Query {
     pub regions: Vec<String>,
     pub window: Option<Window>,
+    /// Findings only: severities and workflow statuses (`None`: any).
+    pub findings: Option<super::FindingFilter>,
 }
 
 impl Query {
@@ -149,6 +161,7 @@ impl Query {
         Query {
             regions,
             window: kind.about().window.map(|span| Window::last(span, now)),
+            findings: None,
         }
     }
 }
@@ -271,9 +284,25 @@ pub struct Row {
 #[derive(Serialize)]
 struct Json<'a> {
     #[serde(flatten)]
-    origin: &'a Origin,
+    origin: OriginJson<'a>,
     #[serde(flatten)]
     item: &'a dyn Item,
+}
+
+/// The account's fields in a row's JSON; `account_id` left out when the resource has one of its
+/// own (a finding's account): a field is never written twice.
+#[derive(Serialize)]
+struct OriginJson<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_name: Option<&'a str>,
+    role_arn: &'a str,
+}
+
+/// Whether rows of `kind` have an `account_id` of their own (the account's is then theirs).
+pub(crate) fn own_account(kind: Kind) -> bool {
+    kind.spec().field_names().contains(&"account_id")
 }
 
 impl Serialize for Row {
@@ -281,7 +310,11 @@ impl Serialize for Row {
         match &self.origin {
             None => self.item.serialize(s),
             Some(origin) => Json {
-                origin,
+                origin: OriginJson {
+                    account_id: (!own_account(self.kind())).then_some(origin.account_id.as_str()),
+                    account_name: origin.account_name.as_deref(),
+                    role_arn: &origin.role_arn,
+                },
                 item: &*self.item,
             }
             .serialize(s),
@@ -402,11 +435,15 @@ impl Row {
     /// The CSV record: the account's fields first in an every-account row.
     pub fn csv_record(&self) -> Vec<String> {
         let mut r = match self.origin() {
-            Some(o) => vec![
-                o.account_id.clone(),
-                o.account_name.clone().unwrap_or_default(),
-                o.role_arn.clone(),
-            ],
+            Some(o) => {
+                let mut r = Vec::with_capacity(3);
+                if !own_account(self.kind()) {
+                    r.push(o.account_id.clone());
+                }
+                r.push(o.account_name.clone().unwrap_or_default());
+                r.push(o.role_arn.clone());
+                r
+            }
             None => Vec::new(),
         };
         r.extend(self.item.values());

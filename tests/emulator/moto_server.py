@@ -68,6 +68,8 @@ def main():
     from moto import settings
 
     snapshot_states()
+    import findings  # Security Hub and GuardDuty stand-ins (tests/emulator/findings.py)
+    findings.install()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -417,6 +419,8 @@ def seed(endpoint):
             add(run(ec2, "sandbox-secret"), "us-east-1")
     seed_lab(endpoint, world)
     seed_organization(endpoint, world)
+    import findings
+    findings.seed(client, account_creds, endpoint, world, PROD, STAGING, ORG_MANAGEMENT)
     return world
 
 

@@ -119,7 +119,14 @@ pub async fn run(ctx: Context, work: Work, reply: Reply) {
             role,
             regions,
             window,
-        } => list(&ctx, kind, role, Query { regions, window }, &reply).await,
+        } => {
+            let query = Query {
+                regions,
+                window,
+                findings: None,
+            };
+            list(&ctx, kind, role, query, &reply).await
+        }
         Work::Every {
             kind,
             targets,

@@ -90,7 +90,12 @@ impl TableView {
             pages: 0,
             error: None,
             list: ListState::default(),
-            sort: None,
+            // A kind may start sorted (findings: severest first); every-account tables have
+            // ACCOUNT first.
+            sort: kind
+                .spec()
+                .default_sort()
+                .map(|c| (c + usize::from(every), false)),
             visible: Vec::new(),
             detail: false,
             kept: 0,

@@ -66,6 +66,7 @@ fn plan(state: &State, kind: Kind) -> Plan {
                     role: role.clone(),
                     account_name: account.name.clone(),
                     window: Query::of(kind, Vec::new(), state.now).window,
+                    findings: None,
                     regions: state
                         .region_override
                         .clone()

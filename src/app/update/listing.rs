@@ -14,7 +14,9 @@ pub fn start(state: &mut State, kind: Kind) -> Vec<Effect> {
     let Some(role) = state.current.clone() else {
         return vec![];
     };
-    let Query { regions, window } = Query::of(kind, state.regions_for(&role), state.now);
+    let Query {
+        regions, window, ..
+    } = Query::of(kind, state.regions_for(&role), state.now);
     let height = state.page();
     if let Some(t) = state.table_mut(View::of_role(kind)) {
         t.begin(&role, &regions, window, height);
