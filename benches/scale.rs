@@ -202,6 +202,7 @@ fn account_parts(items: Vec<Instance>, accounts: usize) -> Vec<Part> {
             let query = rolecall::resources::Query {
                 regions: vec!["us-east-1".into()],
                 window: None,
+                findings: None,
             };
             Part::new(
                 Kind::Instances,

@@ -963,7 +963,7 @@ mod tests {
         let mut c = a.clone();
         c.id = "c".into();
         c.updated_at = a.updated_at.map(|t| t + chrono::Duration::hours(1));
-        let mut v = vec![a.clone(), b.clone(), c.clone()];
+        let mut v = [a.clone(), b.clone(), c.clone()];
         v.sort_by(severest_first);
         let ids: Vec<&str> = v.iter().map(|f| f.id.as_str()).collect();
         assert_eq!(ids, ["b", "c", a.id.as_str()]);

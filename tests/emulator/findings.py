@@ -266,7 +266,7 @@ def _gd_finding(account, region, detector_id, n, ftype, title, severity, instanc
     }
 
 
-def seed(client, account_creds, endpoint, world, prod, staging, org_admin):
+def seed(client, account_creds, endpoint, world, prod, staging, org_admin, sandbox):
     """Prod: Security Hub on in us-east-1 (its findings in every severity, one NOTIFIED, one archived,
     one older than the default window); eu-west-1 and the empty account: nothing on. Staging:
     GuardDuty only. The organization's management account: the delegated administrator, where
@@ -324,6 +324,15 @@ def seed(client, account_creds, endpoint, world, prod, staging, org_admin):
     hub = client(endpoint, "securityhub", region, creds)
     hub.enable_security_hub(EnableDefaultStandards=False)
     hub.batch_import_findings(Findings=prod_findings)
+
+    # Sandbox: Security Hub on, one low finding on a resource rolecall has no kind for.
+    box = client(endpoint, "securityhub", region, account_creds(endpoint, sandbox))
+    box.enable_security_hub(EnableDefaultStandards=False)
+    box.batch_import_findings(Findings=[_asff(
+        sandbox, region, f"arn:aws:securityhub:{region}:{sandbox}:subscription/aws-foundational-security-best-practices/v/1.0.0/S3.8/finding/4b0f3c0e-0000-4000-8000-000000000008",
+        "Security Hub", "S3 general purpose buckets should block public access",
+        ["Software and Configuration Checks/Industry and Regulatory Standards/AWS-Foundational-Security-Best-Practices"],
+        "LOW", 10, _resource("AwsS3Bucket", "arn:aws:s3:::sandbox-scratch", region), 6, product_arn=sh_arn)])
 
     # Staging: GuardDuty only, in us-east-1.
     screds = account_creds(endpoint, staging)

@@ -420,7 +420,7 @@ def seed(endpoint):
     seed_lab(endpoint, world)
     seed_organization(endpoint, world)
     import findings
-    findings.seed(client, account_creds, endpoint, world, PROD, STAGING, ORG_MANAGEMENT)
+    findings.seed(client, account_creds, endpoint, world, PROD, STAGING, ORG_MANAGEMENT, SANDBOX)
     return world
 
 

@@ -313,6 +313,7 @@ pub fn part<T: Resource>(s: &State, role: &str, items: Vec<T>) -> Part {
     let query = rolecall::resources::Query {
         regions: role.regions(&s.defaults),
         window: None,
+        findings: None,
     };
     Part::new(T::KIND, &role.arn, account_name, query, Ok(listing))
 }
@@ -322,6 +323,7 @@ pub fn failed_part(role: &str, error: rolecall::aws::AwsError) -> Part {
     let query = rolecall::resources::Query {
         regions: vec!["us-east-1".into()],
         window: None,
+        findings: None,
     };
     Part::new(Kind::Instances, &arn(role), None, query, Err(error))
 }

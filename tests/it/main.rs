@@ -25,6 +25,7 @@ mod cli;
 mod console;
 mod discovery;
 mod every_account;
+mod findings;
 mod fuzz;
 mod iam_enforced;
 mod init;

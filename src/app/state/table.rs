@@ -74,6 +74,9 @@ pub struct TableView {
     /// Indices into `items` after filter and sort (kept in step by `refresh`).
     pub visible: Vec<usize>,
     pub detail: bool,
+    /// What the table was opened for (Enter on a finding: the finding), in its title until
+    /// the filter is cleared.
+    pub note: Option<String>,
 }
 
 impl TableView {
@@ -99,6 +102,7 @@ impl TableView {
             visible: Vec::new(),
             detail: false,
             kept: 0,
+            note: None,
         }
     }
 }
@@ -262,6 +266,7 @@ impl TableView {
         }
         if !self.list.filter.is_empty() {
             self.list.filter.clear();
+            self.note = None;
             TableView::refresh(self, height);
             return true;
         }
