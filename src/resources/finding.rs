@@ -517,30 +517,27 @@ impl Cursor {
         let region = query.regions.get(self.region)?.clone();
         let filter = query.findings.clone().unwrap_or_default();
         let window = query.window;
-        let page = match self.source.clone() {
-            None | Some(Source::Hub) => {
-                match hub_page(target, &region, &filter, window, self.token.take()).await {
-                    Ok((items, token)) => {
-                        self.source = Some(Source::Hub);
-                        Ok((items, token))
-                    }
-                    Err(e) if self.source.is_none() && not_subscribed(&e) => {
-                        match guardduty_detector(target, &region).await {
-                            Ok(Some(d)) => {
-                                self.source = Some(Source::GuardDuty(d.clone()));
-                                guardduty_page(target, &region, &d, &filter, window, None).await
-                            }
-                            Ok(None) => Err(not_enabled(&region)),
-                            Err(e) => Err(e),
-                        }
-                    }
-                    Err(e) => Err(e),
-                }
-            }
-            Some(Source::GuardDuty(d)) => {
-                guardduty_page(target, &region, &d, &filter, window, self.token.take()).await
-            }
+        // The calls run in a task of their own, as the EC2 listings' regions do: polled deep in
+        // an every-account listing, the SDK's futures overflowed a worker thread's stack.
+        let fetch = fetch(
+            target.clone(),
+            region.clone(),
+            self.source.clone(),
+            self.token.take(),
+            filter.clone(),
+            window,
+        );
+        let (page, source) = match tokio::spawn(fetch).await {
+            Ok(done) => done,
+            Err(e) => (
+                Err(
+                    AwsError::new(ErrorKind::Other, "GetFindings", format!("region {region}"))
+                        .with_message(format!("the listing's task ended: {e}")),
+                ),
+                None,
+            ),
         };
+        self.source = source;
         let mut listing = Listing::default();
         match page {
             Ok((items, token)) => {
@@ -566,6 +563,45 @@ impl Cursor {
         Some(listing)
     }
 }
+
+/// One page of a region's findings from `source` (`None`: Security Hub, else GuardDuty where
+/// Security Hub is not enabled), and where the next page comes from.
+async fn fetch(
+    target: RoleTarget,
+    region: String,
+    source: Option<Source>,
+    token: Option<String>,
+    filter: FindingFilter,
+    window: Option<Window>,
+) -> (Page, Option<Source>) {
+    match source {
+        Some(Source::GuardDuty(d)) => {
+            let page = guardduty_page(&target, &region, &d, &filter, window, token).await;
+            (page, Some(Source::GuardDuty(d)))
+        }
+        None | Some(Source::Hub) => {
+            let first = source.is_none();
+            match hub_page(&target, &region, &filter, window, token).await {
+                Ok(page) => (Ok(page), Some(Source::Hub)),
+                Err(e) if first && not_subscribed(&e) => {
+                    match guardduty_detector(&target, &region).await {
+                        Ok(Some(d)) => {
+                            let page =
+                                guardduty_page(&target, &region, &d, &filter, window, None).await;
+                            (page, Some(Source::GuardDuty(d)))
+                        }
+                        Ok(None) => (Err(not_enabled(&region)), None),
+                        Err(e) => (Err(e), None),
+                    }
+                }
+                Err(e) => (Err(e), None),
+            }
+        }
+    }
+}
+
+/// A page's findings and the next page's token.
+type Page = Result<(Vec<Finding>, Option<String>), AwsError>;
 
 fn not_subscribed(e: &AwsError) -> bool {
     matches!(e.code.as_deref(), Some("InvalidAccessException"))
