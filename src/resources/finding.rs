@@ -640,7 +640,7 @@ where
     let e = AwsError::from_sdk(e, op, format!("region {region}"));
     match e.kind {
         ErrorKind::AccessDenied => e.with_hint(format!(
-            "the role may not call {service}:{op} in {region}: add it to the role's permission policy (rolecall policy --actions lists what findings need)"
+            "the role may not call {service}:{op} in {region}: findings need securityhub:GetFindings, and guardduty:ListDetectors, guardduty:ListFindings and guardduty:GetFindings where Security Hub is off, in the role's permission policy (and no SCP denying them)"
         )),
         _ => e,
     }
