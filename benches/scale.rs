@@ -204,6 +204,7 @@ fn account_parts(items: Vec<Instance>, accounts: usize) -> Vec<Part> {
                 regions: vec!["us-east-1".into()],
                 window: None,
                 subject: None,
+                findings: None,
             };
             Part::new(
                 Kind::Instances,

@@ -14,6 +14,12 @@ use tracing_subscriber::EnvFilter;
 use rolecall::aws::AwsError;
 use rolecall::cli::Cli;
 
+/// The stack of every thread that makes AWS calls. The Security Hub SDK reads a finding's
+/// resource details (hundreds of optional shapes) in one function whose frame is megabytes in a
+/// debug build (6 MiB measured): more than a thread's default 2 MiB, or the main thread's 8.
+/// Address space only: what is not used is never committed.
+const STACK: usize = 64 << 20;
+
 fn main() -> ExitCode {
     // A shell asking for completions (COMPLETE=bash rolecall -- …) is answered here, before
     // anything else runs.
@@ -48,14 +54,24 @@ fn main() -> ExitCode {
         Some(_) => tokio::runtime::Builder::new_current_thread(),
         None => tokio::runtime::Builder::new_multi_thread(),
     };
-    let runtime = match builder.enable_all().build() {
+    let runtime = match builder.enable_all().thread_stack_size(STACK).build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(rolecall::cli::run(cli)) {
+    // The command (or the TUI's loop) runs on a thread with the stack its AWS calls need.
+    let ran = std::thread::Builder::new()
+        .name("rolecall".into())
+        .stack_size(STACK)
+        .spawn(move || runtime.block_on(rolecall::cli::run(cli)))
+        .map_err(|e| anyhow::anyhow!("cannot start rolecall's thread: {e}"))
+        .and_then(|t| {
+            t.join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("rolecall's thread panicked")))
+        });
+    match ran {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

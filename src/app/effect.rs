@@ -48,6 +48,8 @@ pub enum Slot {
     Plan,
     /// Responder action number n, running.
     Action(u64),
+    /// A note being recorded in the case log (the finding an investigation starts from).
+    Note,
 }
 
 /// A job: an id (unique in the run), and its work.
@@ -138,6 +140,8 @@ pub enum Work {
         case: String,
         plan: Box<Plan>,
     },
+    /// Record this in the case log (the finding an investigation starts from).
+    Note(Box<crate::case::Record>),
 }
 
 /// Rows to export, as a table shows them (filter and sort applied).
@@ -163,6 +167,7 @@ impl Work {
             Work::ReadLog => Slot::Log,
             Work::PlanAction { .. } => Slot::Plan,
             Work::RunAction { n, .. } => Slot::Action(*n),
+            Work::Note(_) => Slot::Note,
         }
     }
 }

@@ -85,6 +85,8 @@ pub enum Answer {
     Log(Result<Vec<Entry>, String>),
     /// What an action would do (or why it may not).
     Planned(Result<Box<Plan>, AwsError>),
+    /// A note recorded in the case log (its action's name), or why it was not.
+    Noted(Result<String, AwsError>),
     /// How action `n` ended.
     Acted {
         n: u64,

@@ -19,6 +19,9 @@ pub enum ErrorKind {
     RegionDisabled,
     /// A role that needs an MFA code, where none can be asked for.
     NeedsMfa,
+    /// The service is not enabled where it was asked (Security Hub, GuardDuty): a place named,
+    /// not a failure.
+    NotEnabled,
     Other,
 }
 
@@ -35,6 +38,7 @@ impl ErrorKind {
             ErrorKind::Network => "Network",
             ErrorKind::RegionDisabled => "RegionDisabled",
             ErrorKind::NeedsMfa => "MFA",
+            ErrorKind::NotEnabled => "NotEnabled",
             ErrorKind::Other => "Other",
         }
     }
@@ -56,7 +60,12 @@ pub struct AwsError {
 
 impl fmt::Display for AwsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} on {} failed: ", self.operation, self.target)?;
+        if self.kind == ErrorKind::NotEnabled {
+            // Not a failure: what is not there, and where.
+            write!(f, "{}: ", self.target)?;
+        } else {
+            write!(f, "{} on {} failed: ", self.operation, self.target)?;
+        }
         if let Some(code) = &self.code {
             write!(f, "{code}: ")?;
         }
@@ -276,6 +285,9 @@ fn default_hint(e: &AwsError) -> Option<String> {
         }
         ErrorKind::RegionDisabled => {
             "this region is not enabled for the account (opt-in region): enable it, or remove it from the role's regions".into()
+        }
+        ErrorKind::NotEnabled => {
+            "enable Security Hub (or GuardDuty) in this account and region to have its findings, or configure [findings] via to read an aggregation region".into()
         }
         ErrorKind::Other | ErrorKind::NeedsMfa => return None,
     };

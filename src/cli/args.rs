@@ -89,6 +89,22 @@ pub enum Command {
     },
     #[command(flatten)]
     List(List),
+    /// List Security Hub's findings (GuardDuty's where Security Hub is off) of the role's account
+    /// in its regions, or of every account (--all: through [findings] via when set), severest
+    /// first, then newest
+    Findings {
+        #[command(flatten)]
+        list: ListArgs,
+        /// Only these severities: CRITICAL,HIGH,MEDIUM,LOW,INFORMATIONAL
+        #[arg(long, value_name = "LIST")]
+        severity: Option<String>,
+        /// Only these workflow statuses: NEW,NOTIFIED,RESOLVED,SUPPRESSED
+        #[arg(long, value_name = "LIST")]
+        status: Option<String>,
+        /// Updated in this span up to now, e.g. 7d, 24h (default 30d; at most 90d)
+        #[arg(long, value_name = "SPAN", value_parser = super::findings::parse_since)]
+        since: Option<std::time::Duration>,
+    },
     /// Run a command with the role's credentials in its environment; exits with its status
     Exec {
         /// Role name from the config, or a full role ARN

@@ -11,9 +11,9 @@ use super::print::{account_rows_table, resource_table};
 use super::{Ctx, ListArgs};
 use crate::aws::identity::caller_identity;
 use crate::aws::target::RoleTarget;
-use crate::aws::AwsError;
+use crate::aws::{AwsError, ErrorKind};
 use crate::inventory::Part;
-use crate::resources::{write_csv, Kind, Query, Reach, Row, Window};
+use crate::resources::{write_csv, FindingFilter, Kind, Query, Reach, Row, Window};
 use futures::StreamExt;
 
 /// How rows are printed.
@@ -57,8 +57,65 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+/// What a listing asks for besides its [`ListArgs`]: the findings' filter, regions that replace
+/// the role's (the delegated administrator's aggregation region).
+#[derive(Debug, Clone, Default)]
+pub struct Ask {
+    pub findings: Option<FindingFilter>,
+    pub regions: Option<Vec<String>>,
+}
+
 /// Lists `kind` through a role, or in every account (`--all`).
 pub async fn list(ctx: &Ctx, kind: Kind, args: ListArgs) -> anyhow::Result<ExitCode> {
+    list_asking(ctx, kind, args, Ask::default()).await
+}
+
+/// Rows of a kind that starts sorted (findings: severest first), in that order; `every`: rows
+/// with their account first.
+fn sorted(kind: Kind, every: bool, rows: &mut [Row]) {
+    if let Some(c) = kind.spec().default_sort() {
+        let c = c + usize::from(every);
+        rows.sort_by(|a, b| a.compare(b, c));
+    }
+}
+
+/// Prints what failed: a place where the service is not enabled as a note (its hint once, after
+/// them: [`not_enabled_hint`]), the rest as warnings.
+fn warn(place: Option<String>, e: &AwsError) {
+    if e.kind == ErrorKind::NotEnabled {
+        eprintln!(
+            "note: {}: {}",
+            place.unwrap_or_else(|| e.target.clone()),
+            e.message
+        );
+        return;
+    }
+    match place {
+        Some(p) => eprintln!("warning: {p}: {e}"),
+        None => eprintln!("warning: {e}"),
+    }
+    if let Some(h) = &e.hint {
+        eprintln!("  hint: {h}");
+    }
+}
+
+/// The hint of the places where the service is not enabled, once.
+fn not_enabled_hint<'a>(mut errors: impl Iterator<Item = &'a AwsError>) {
+    if let Some(h) = errors
+        .find(|e| e.kind == ErrorKind::NotEnabled)
+        .and_then(|e| e.hint.as_ref())
+    {
+        eprintln!("  hint: {h}");
+    }
+}
+
+/// [`list`], with a filter or regions of its own.
+pub async fn list_asking(
+    ctx: &Ctx,
+    kind: Kind,
+    args: ListArgs,
+    ask: Ask,
+) -> anyhow::Result<ExitCode> {
     let ListArgs {
         role,
         all,
@@ -79,6 +136,7 @@ pub async fn list(ctx: &Ctx, kind: Kind, args: ListArgs) -> anyhow::Result<ExitC
     if let (Some(span), Some(_)) = (since, query.window) {
         query.window = Some(Window::last(span, now));
     }
+    query.findings = ask.findings;
     if all {
         return everywhere(ctx, kind, format, &query).await;
     }
@@ -89,7 +147,10 @@ pub async fn list(ctx: &Ctx, kind: Kind, args: ListArgs) -> anyhow::Result<ExitC
     )?;
     let aws = ctx.aws().await;
     let session = assume_for(ctx, &aws, &role, None, token_code).await?;
-    let regions = ctx.regions_for(&role);
+    let regions = ask
+        .regions
+        .clone()
+        .unwrap_or_else(|| ctx.regions_for(&role));
     let target = RoleTarget::new(
         aws.clone(),
         session.credentials.provider(),
@@ -121,13 +182,19 @@ pub async fn list(ctx: &Ctx, kind: Kind, args: ListArgs) -> anyhow::Result<ExitC
         bail!("{} listed nothing: no page came back", role.arn);
     };
     // Listed when some place answered: pages come one region at a time, so whether every
-    // region failed is known only from all of them.
+    // region failed is known only from all of them. A region where the service is not enabled
+    // answered (nothing there): it is named, not counted as failed.
     let places = Part::places(kind, &regions);
+    let failed_in = |f: &&crate::resources::Failure| f.error.kind != ErrorKind::NotEnabled;
     let failed = places
         .iter()
         .filter(|p| match kind.about().reach {
-            Reach::Regional => part.failures.iter().any(|f| f.region.as_ref() == Some(p)),
-            Reach::Global => !part.failures.is_empty(),
+            Reach::Regional => part
+                .failures
+                .iter()
+                .filter(failed_in)
+                .any(|f| f.region.as_ref() == Some(p)),
+            Reach::Global => part.failures.iter().any(|f| failed_in(&f)),
         })
         .count();
     part.ok = failed < places.len();
@@ -135,11 +202,9 @@ pub async fn list(ctx: &Ctx, kind: Kind, args: ListArgs) -> anyhow::Result<ExitC
         eprintln!("warning: {n}");
     }
     for f in &part.failures {
-        eprintln!("warning: {}", f.error);
-        if let Some(h) = &f.error.hint {
-            eprintln!("  hint: {h}");
-        }
+        warn(None, &f.error);
     }
+    not_enabled_hint(part.failures.iter().map(|f| &f.error));
     if let Some(first) = part.all_failed() {
         let place = match kind.about().reach {
             Reach::Regional => format!("every region of {}", role.arn),
@@ -150,10 +215,11 @@ pub async fn list(ctx: &Ctx, kind: Kind, args: ListArgs) -> anyhow::Result<ExitC
             ..first.clone()
         });
     }
-    // A role's rows are printed without the account they came through (`--all` has it); a
-    // query kind's newest first, whatever region each came from.
+    // A role's rows are printed without the account they came through (`--all` has it), in
+    // their kind's order: findings severest first, another query kind's newest first,
+    // whatever region each came from.
     let mut rows: Vec<Row> = part.rows.into_iter().map(Row::alone).collect();
-    newest_first(kind, &mut rows);
+    ordered(kind, &mut rows);
     if format != Format::Table {
         format.print_rows(kind, false, &rows)?;
     } else if rows.is_empty() {
@@ -165,7 +231,12 @@ pub async fn list(ctx: &Ctx, kind: Kind, args: ListArgs) -> anyhow::Result<ExitC
             .unwrap_or_default();
         let ok: Vec<String> = Part::places(kind, &regions)
             .into_iter()
-            .filter(|r| !part.failures.iter().any(|f| f.region.as_ref() == Some(r)))
+            .filter(|r| {
+                !part
+                    .failures
+                    .iter()
+                    .any(|f| f.region.as_ref() == Some(r) && f.error.kind != ErrorKind::NotEnabled)
+            })
             .collect();
         outln!(
             "No {} in account {}{account} in {}.",
@@ -179,10 +250,13 @@ pub async fn list(ctx: &Ctx, kind: Kind, args: ListArgs) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-/// A query kind's rows newest first (its first column is its time); a kind listed whole keeps
-/// its own order.
-fn newest_first(kind: Kind, rows: &mut [Row]) {
-    if kind.about().window.is_some() {
+/// A role's rows in their kind's order: its own when it has one (findings: severest first),
+/// else a query kind's newest first (its first column is its time); a kind listed whole keeps
+/// the order it was listed in.
+fn ordered(kind: Kind, rows: &mut [Row]) {
+    if kind.spec().default_sort().is_some() {
+        sorted(kind, false, rows);
+    } else if kind.about().window.is_some() {
         rows.sort_by(|a, b| b.compare(a, 0));
     }
 }
@@ -267,14 +341,12 @@ async fn everywhere(
         bail!("no roles known to list {what} through: add [[role]] tables to the config, or see `rolecall roles`");
     }
     for f in &inventory.failures {
-        eprintln!("warning: {}: {}", f.place(), f.error);
-        if let Some(h) = &f.error.hint {
-            eprintln!("  hint: {h}");
-        }
+        warn(Some(f.place()), &f.error);
     }
     for n in &inventory.notes {
         eprintln!("warning: {n}");
     }
+    not_enabled_hint(inventory.failures.iter().map(|f| &f.error));
     eprintln!(
         "rolecall: {} {what} in {} of {} accounts{}",
         inventory.rows.len(),
@@ -288,8 +360,10 @@ async fn everywhere(
     if inventory.accounts_ok == 0 {
         bail!("no account could be listed; see the warnings above");
     }
-    // A query kind's rows newest first within each account.
-    if kind.about().window.is_some() {
+    if kind.spec().default_sort().is_some() {
+        sorted(kind, true, &mut inventory.rows);
+    } else if kind.about().window.is_some() {
+        // A query kind's rows newest first within each account.
         inventory.rows.sort_by(|a, b| {
             a.account_id()
                 .cmp(&b.account_id())
@@ -297,6 +371,12 @@ async fn everywhere(
         });
     }
     match format {
+        // A kind in an order of its own (findings, severest first) is one table in that order,
+        // its rows naming their accounts; the others, a table per account.
+        Format::Table if kind.spec().default_sort().is_some() => {
+            let rows: Vec<Row> = inventory.rows.iter().cloned().map(Row::alone).collect();
+            out!("{}", resource_table(kind, &rows, chrono::Utc::now()))
+        }
         Format::Table => out!(
             "{}",
             account_rows_table(kind, &inventory.rows, chrono::Utc::now())

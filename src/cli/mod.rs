@@ -24,6 +24,7 @@ mod assume;
 mod case;
 mod console;
 mod doctor;
+mod findings;
 mod init;
 mod listing;
 pub mod print;
@@ -215,6 +216,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
             token_code,
         } => whois::whois(&ctx, &key, json, token_code).await,
+        Command::Findings {
+            list,
+            severity,
+            status,
+            since,
+        } => findings::findings(&ctx, list, severity, status, since).await,
         Command::Link { role, json, target } => console::link(&ctx, &role, json, &target).await,
         Command::Snapshot {
             role,

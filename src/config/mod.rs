@@ -31,6 +31,17 @@ pub struct Config {
     pub organizations: Vec<OrganizationConfig>,
     pub console: ConsoleConfig,
     pub case: CaseConfig,
+    pub findings: FindingsConfig,
+}
+
+/// `[findings]`: where an organization's findings are aggregated.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FindingsConfig {
+    /// A role in the delegated administrator account (a `[[role]]`'s name, or an ARN): `findings
+    /// --all` and the TUI read every account's findings through it, with one query.
+    pub via: Option<RoleArn>,
+    /// The aggregation region (else the `via` role's first region).
+    pub region: Option<String>,
 }
 
 /// `[case]`: where cases are kept, and where evidence goes.

@@ -19,6 +19,15 @@ pub struct RawConfig {
     pub console: RawConsole,
     #[serde(default)]
     pub case: RawCase,
+    #[serde(default)]
+    pub findings: RawFindings,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawFindings {
+    pub via: Option<Spanned<String>>,
+    pub region: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]

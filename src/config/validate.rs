@@ -8,11 +8,13 @@ use std::path::Path;
 use toml::Spanned;
 
 use super::raw::{
-    RawAccount, RawCase, RawConfig, RawConsole, RawDefaults, RawOrganization, RawRole, SpannedList,
+    RawAccount, RawCase, RawConfig, RawConsole, RawDefaults, RawFindings, RawOrganization, RawRole,
+    SpannedList,
 };
 use super::{
-    Account, CaseConfig, Config, ConfigError, ConsoleConfig, Defaults, OrganizationConfig,
-    RoleConfig, RoleSettings, DEFAULT_ORGANIZATION_MAX_AGE, MAX_DURATION, MIN_DURATION,
+    Account, CaseConfig, Config, ConfigError, ConsoleConfig, Defaults, FindingsConfig,
+    OrganizationConfig, RoleConfig, RoleSettings, DEFAULT_ORGANIZATION_MAX_AGE, MAX_DURATION,
+    MIN_DURATION,
 };
 use crate::aws::arn::{
     validate_account_id, validate_mfa_serial, validate_region, validate_session_name, RoleArn,
@@ -119,6 +121,7 @@ pub fn parse(src: &str, path: &Path) -> Result<Config, ConfigError> {
     }
     let console = console(&loc, &raw.console)?;
     let case = case(&loc, &raw.case)?;
+    let findings = findings(&loc, &raw.findings, &roles)?;
     Ok(Config {
         source: Some(path.to_path_buf()),
         defaults,
@@ -127,7 +130,61 @@ pub fn parse(src: &str, path: &Path) -> Result<Config, ConfigError> {
         organizations,
         console,
         case,
+        findings,
     })
+}
+
+/// `[findings]`: the role to read aggregated findings through (a `[[role]]` name or an ARN), and
+/// the aggregation region.
+fn findings(
+    loc: &Locator,
+    raw: &RawFindings,
+    roles: &[RoleConfig],
+) -> Result<FindingsConfig, ConfigError> {
+    let via = match &raw.via {
+        None => None,
+        Some(v) if v.get_ref().starts_with("arn:") => Some(
+            v.get_ref()
+                .parse::<RoleArn>()
+                .map_err(|e| loc.err(v.span(), format!("findings.via: {e}")))?,
+        ),
+        Some(v) => match roles
+            .iter()
+            .find(|r| r.name.as_deref() == Some(v.get_ref()))
+        {
+            Some(r) => Some(r.arn.clone()),
+            None => {
+                let names: Vec<&str> = roles.iter().filter_map(|r| r.name.as_deref()).collect();
+                return Err(loc.err(
+                    v.span(),
+                    format!(
+                        "findings.via = \"{}\": no [[role]] has that name ({}); give the name or ARN of a role in the Security Hub delegated administrator account",
+                        v.get_ref(),
+                        if names.is_empty() {
+                            "the config names no roles".to_string()
+                        } else {
+                            format!("names: {}", names.join(", "))
+                        }
+                    ),
+                ));
+            }
+        },
+    };
+    let region = match &raw.region {
+        None => None,
+        Some(r) => {
+            crate::aws::arn::validate_region(r.get_ref())
+                .map_err(|e| loc.err(r.span(), format!("findings.region: {e}")))?;
+            if via.is_none() {
+                return Err(loc.err(
+                    r.span(),
+                    "findings.region is the aggregation region of findings.via: set via too (a role in the delegated administrator account), or remove region",
+                ));
+            }
+            Some(r.get_ref().clone())
+        }
+    };
+    Ok(FindingsConfig { via, region })
 }
 
 fn defaults(loc: &Locator, d: &RawDefaults) -> Result<Defaults, ConfigError> {

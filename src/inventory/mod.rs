@@ -25,7 +25,7 @@ use crate::aws::target::{Listing, RoleTarget};
 use crate::aws::{Aws, AwsError};
 use crate::case::{records, CaseError, Entry, Journal};
 use crate::config::Config;
-use crate::resources::{Failure, Kind, Origin, Query, Reach, Row, Subject, Window};
+use crate::resources::{Failure, FindingFilter, Kind, Origin, Query, Reach, Row, Subject, Window};
 use crate::roles::Role;
 
 /// Everything listed, sorted by account, and every failure.
@@ -53,6 +53,8 @@ pub struct Target {
     pub window: Option<Window>,
     /// What a query kind looks up (the same for every account of a listing).
     pub subject: Option<Subject>,
+    /// Findings only: the severities and statuses asked for (`None`: any).
+    pub findings: Option<FindingFilter>,
 }
 
 impl Target {
@@ -77,6 +79,7 @@ impl Target {
             regions,
             window,
             subject: None,
+            findings: None,
         }
     }
 
@@ -91,6 +94,7 @@ impl Target {
             regions: self.regions.clone(),
             window: self.window,
             subject: self.subject.clone(),
+            findings: self.findings.clone(),
         }
     }
 }
@@ -104,6 +108,8 @@ pub struct Part {
     pub regions: Vec<String>,
     pub window: Option<Window>,
     pub subject: Option<Subject>,
+    /// The findings' filter it was listed with (findings only).
+    pub findings: Option<FindingFilter>,
     /// Each with the account and role it came through.
     pub rows: Vec<Row>,
     pub failures: Vec<Failure>,
@@ -134,6 +140,7 @@ impl Part {
             regions,
             window,
             subject,
+            findings,
         } = query;
         let listing = match outcome {
             Err(e) => {
@@ -142,6 +149,7 @@ impl Part {
                     rows: Vec::new(),
                     notes: Vec::new(),
                     subject,
+                    findings,
                     ok: false,
                     throttled: 0,
                     listed: false,
@@ -183,6 +191,7 @@ impl Part {
             regions,
             window,
             subject,
+            findings,
         }
     }
 
@@ -223,6 +232,9 @@ impl Part {
         if let Some(subject) = &self.subject {
             record.params["lookup"] = serde_json::json!(subject);
         }
+        if let Some(f) = &self.findings {
+            record.params["filter"] = serde_json::json!(f);
+        }
         if !self.notes.is_empty() {
             record.result["notes"] = serde_json::json!(self.notes);
         }
@@ -254,7 +266,12 @@ fn failed(
         .map(|f| Failure::new(role, (!global).then_some(f.region), f.error))
         .collect();
     let tried = if global { 1 } else { regions };
-    let ok = failures.len() < tried;
+    // A region where the service is not enabled is named, but it answered: nothing there.
+    let failed = failures
+        .iter()
+        .filter(|f| f.error.kind != crate::aws::ErrorKind::NotEnabled)
+        .count();
+    let ok = failed < tried;
     (failures, ok)
 }
 
@@ -461,7 +478,6 @@ impl OnePerAccount {
 /// whose record cannot be written is reported failed with that error. `roles` may still be
 /// arriving (discovery under way): each account is listed through the first of its roles that
 /// needs no MFA code, as soon as that role arrives. Sessions are asked for an hour at most.
-#[allow(clippy::too_many_arguments)]
 pub async fn fan_out(
     kind: Kind,
     aws: &Aws,
@@ -493,12 +509,14 @@ pub async fn fan_out_query(
         .window
         .or_else(|| Query::of(kind, Vec::new(), chrono::Utc::now()).window);
     let subject = query.subject.clone();
+    let findings = query.findings.clone();
     let accounts = std::cell::RefCell::new(OnePerAccount::default());
     let targets = roles.filter_map(|role| {
         let chosen = accounts.borrow_mut().offer(role);
-        futures::future::ready(
-            chosen.map(|r| Target::new(r, config, regions_override, window).about(subject.clone())),
-        )
+        futures::future::ready(chosen.map(|r| Target {
+            findings: findings.clone(),
+            ..Target::new(r, config, regions_override, window).about(subject.clone())
+        }))
     });
     let mut inventory = Inventory {
         rows: Vec::new(),

@@ -16,6 +16,7 @@ mod access_key;
 mod account;
 mod event;
 mod fields;
+mod finding;
 mod iam_role;
 mod instance;
 mod row;
@@ -32,6 +33,10 @@ pub use event::{Event, EventResource, KEPT as EVENTS_KEPT};
 pub use fields::{
     age, column, field, ip_key, joined, look, one_role_only, opt, or_dash, or_empty, search_lines,
     tags_text, time_text, Column, Field, Head, Look,
+};
+pub use finding::{
+    severest_first, severity_rank, Finding, FindingFilter, FindingResource, Opens, SEVERITIES,
+    STATUSES,
 };
 pub use iam_role::IamRole;
 pub use instance::{describe_instance, Instance};
@@ -54,10 +59,11 @@ pub enum Kind {
     AccessKeys,
     IamRoles,
     Events,
+    Findings,
 }
 
 /// Every kind, in the order help and completions show them.
-pub const KINDS: [Kind; 7] = [
+pub const KINDS: [Kind; 8] = [
     Kind::Instances,
     Kind::Volumes,
     Kind::SecurityGroups,
@@ -65,6 +71,7 @@ pub const KINDS: [Kind; 7] = [
     Kind::AccessKeys,
     Kind::IamRoles,
     Kind::Events,
+    Kind::Findings,
 ];
 
 /// Where a kind is listed: in each of a role's regions, or once per account (IAM is global).
@@ -110,6 +117,7 @@ impl Kind {
             Kind::AccessKeys => &Of::<AccessKey>(PhantomData),
             Kind::IamRoles => &Of::<IamRole>(PhantomData),
             Kind::Events => &Of::<Event>(PhantomData),
+            Kind::Findings => &Of::<Finding>(PhantomData),
         }
     }
 

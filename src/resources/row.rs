@@ -60,6 +60,10 @@ pub trait Resource: Serialize + Clone + Debug + Send + Sync + 'static {
     }
     /// A typical one: what the tests of every kind (render, export, every account) start from.
     fn example() -> Self;
+    /// The column its tables are sorted by until the user sorts them (`None`: as listed).
+    fn default_sort() -> Option<usize> {
+        None
+    }
 }
 
 /// A kind, whatever its rows: what the registry gives for a [`Kind`].
@@ -80,6 +84,8 @@ pub trait Spec: Sync {
     fn console_page(&self, id: &str) -> Result<(&'static str, String), String>;
     /// A typical one, as a row ([`Resource::example`]).
     fn example(&self) -> Row;
+    /// The column its tables start sorted by ([`Resource::default_sort`]).
+    fn default_sort(&self) -> Option<usize>;
 }
 
 /// The fields of `T` that tables show, in order; `every`: only those the every-account table
@@ -140,6 +146,10 @@ impl<T: Resource> Spec for Of<T> {
     fn example(&self) -> Row {
         Row::new(T::example())
     }
+
+    fn default_sort(&self) -> Option<usize> {
+        T::default_sort()
+    }
 }
 
 /// What a listing asks for: where, and for a query kind over what time.
@@ -150,6 +160,8 @@ pub struct Query {
     /// What a query kind looks up (one resource, key, user or event name); `None`: everything
     /// in the window. Kinds listed whole ignore it.
     pub subject: Option<Subject>,
+    /// Findings only: severities and workflow statuses (`None`: any).
+    pub findings: Option<super::FindingFilter>,
 }
 
 impl Query {
@@ -159,6 +171,7 @@ impl Query {
             regions,
             window: kind.about().window.map(|span| Window::last(span, now)),
             subject: None,
+            findings: None,
         }
     }
 

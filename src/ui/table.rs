@@ -184,8 +184,13 @@ fn title(what: &str, table: &TableView, state: &State) -> String {
         .as_ref()
         .map(|r| state.role_title(r))
         .unwrap_or_default();
+    let note = table
+        .note
+        .as_ref()
+        .map(|n| format!(" · {n}"))
+        .unwrap_or_default();
     format!(
-        " {what} of {role}{} [{}] ",
+        " {what} of {role}{} [{}]{note} ",
         window(table, state),
         count(table)
     )

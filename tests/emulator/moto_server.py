@@ -73,6 +73,8 @@ def main():
     steady_role_last_used()
     import cloudtrail_events  # LookupEvents, which moto lacks (a stand-in: seeded events)
     cloudtrail_events.install()
+    import findings  # Security Hub and GuardDuty stand-ins (tests/emulator/findings.py)
+    findings.install()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -429,6 +431,8 @@ def seed(endpoint):
     seed_identities(endpoint, world, client, account_creds, PROD, STAGING, SANDBOX)
     import cloudtrail_events
     cloudtrail_events.seed(world, endpoint, client, account_creds)
+    import findings
+    findings.seed(client, account_creds, endpoint, world, PROD, STAGING, ORG_MANAGEMENT, SANDBOX)
     return world
 
 

@@ -317,6 +317,7 @@ pub fn part<T: Resource>(s: &State, role: &str, items: Vec<T>) -> Part {
         regions: role.regions(&s.defaults),
         window: None,
         subject: None,
+        findings: None,
     };
     Part::new(T::KIND, &role.arn, account_name, query, Ok(listing))
 }
@@ -327,6 +328,7 @@ pub fn failed_part(role: &str, error: rolecall::aws::AwsError) -> Part {
         regions: vec!["us-east-1".into()],
         window: None,
         subject: None,
+        findings: None,
     };
     Part::new(Kind::Instances, &arn(role), None, query, Err(error))
 }

@@ -26,6 +26,7 @@ mod console;
 mod discovery;
 mod events;
 mod every_account;
+mod findings;
 mod fuzz;
 mod iam_enforced;
 mod identities;

@@ -1181,3 +1181,53 @@ fn a_leaked_key_is_found_by_id_and_x_deactivates_it_in_the_case() {
         "n did nothing: {names:?}"
     );
 }
+
+/// F on the tree lists every account's findings; Enter on the crypto-mining one opens its
+/// instance in its account (as prod's role), the finding in the title and the case log.
+#[test]
+fn enter_on_the_crypto_mining_finding_opens_that_instance_ready_to_isolate() {
+    let emu = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases");
+    let config = crate::common::DemoConfig::default()
+        .append(&format!("[case]\ndir = \"{}\"\n", cases.display()))
+        .write(dir.path());
+    let crypto = &emu.world["findings"]["crypto"];
+    let instance = crypto["instance"].as_str().unwrap();
+    let t = Tmux::start_at("findings", emu, &emu.endpoint, &config);
+    t.wait_for(&["prod-responder"]);
+    t.keys(":case open IR-F");
+    t.key("Enter");
+    t.wait_for(&["case IR-F"]);
+    // Every account's findings, severest first.
+    t.keys("F");
+    t.wait_for(&["findings", "CRITICAL", "Bitcoin-related"]);
+    t.keys("/bitcoin");
+    t.key("Enter");
+    t.key("Enter");
+    let screen = t.wait_for(&["instances of prod-responder", "web-1", "finding HIGH"]);
+    assert!(screen.contains(instance), "{screen}");
+    assert!(
+        !screen.contains("web-2"),
+        "only the finding's instance: {screen}"
+    );
+    // Ready to snapshot: S plans it on the finding's instance (and n changes nothing).
+    t.keys("S");
+    t.wait_for(&[
+        "confirm",
+        &format!("Snapshot every volume of {instance}"),
+        "change nothing",
+    ]);
+    t.keys("n");
+    t.key("C-c");
+    t.assert_exited_cleanly(0);
+    let log = std::fs::read_to_string(cases.join("IR-F/log.jsonl")).unwrap();
+    let opened: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["action"] == "finding.opened")
+        .collect();
+    assert_eq!(opened.len(), 1, "{log}");
+    assert_eq!(opened[0]["params"]["finding_id"], crypto["id"]);
+    assert_eq!(opened[0]["params"]["product_arn"], crypto["product_arn"]);
+}

@@ -125,6 +125,7 @@ pub async fn run(ctx: Context, work: Work, reply: Reply) {
                 regions,
                 window,
                 subject,
+                findings: None,
             };
             list(&ctx, kind, role, query, &reply).await
         }
@@ -149,6 +150,11 @@ pub async fn run(ctx: Context, work: Work, reply: Reply) {
         } => {
             let result = sign_in(&ctx, &reply, &role, &destination, open).await;
             reply.answer(Answer::Console { role, result });
+        }
+        Work::Note(record) => {
+            let what = record.action.clone();
+            let result = ctx.record(&reply, *record).await.map(|()| what);
+            reply.answer(Answer::Noted(result));
         }
         Work::CopyLink { role, url } => {
             let result = ctx

@@ -179,6 +179,8 @@ pub const KNOWN_REGIONS: &[&str] = &[
 
 #[derive(Debug, Clone)]
 pub struct State {
+    /// `[findings]`: where F on the tree reads every account's findings.
+    pub findings: crate::config::FindingsConfig,
     pub now: DateTime<Utc>,
     /// The local time zone, for clock times (passed in so rendering is reproducible).
     pub tz: FixedOffset,
@@ -267,6 +269,7 @@ impl State {
             tz,
             spinner: 0,
             defaults: config.defaults.clone(),
+            findings: config.findings.clone(),
             primary: Loadable::Loading,
             accounts,
             warnings: Vec::new(),

@@ -80,6 +80,9 @@ pub struct TableView {
     /// Indices into `items` after filter and sort (kept in step by `refresh`).
     pub visible: Vec<usize>,
     pub detail: bool,
+    /// What the table was opened for (Enter on a finding: the finding), in its title until
+    /// the filter is cleared.
+    pub note: Option<String>,
 }
 
 impl TableView {
@@ -99,10 +102,16 @@ impl TableView {
             pages: 0,
             error: None,
             list: ListState::default(),
-            sort: None,
+            // A kind may start sorted (findings: severest first); every-account tables have
+            // ACCOUNT first.
+            sort: kind
+                .spec()
+                .default_sort()
+                .map(|c| (c + usize::from(every), false)),
             visible: Vec::new(),
             detail: false,
             kept: 0,
+            note: None,
         }
     }
 }
@@ -200,11 +209,13 @@ pub struct AllView {
 
 impl AllView {
     pub fn new(kind: Kind) -> Self {
+        let table = TableView::new(kind, true);
         AllView {
             table: TableView {
-                // By account, then the resource's first column: a stable order as rows arrive.
-                sort: Some((0, false)),
-                ..TableView::new(kind, true)
+                // A kind's own order (findings: severest first), else by account, then the
+                // resource's first column: a stable order as rows arrive.
+                sort: table.sort.or(Some((0, false))),
+                ..table
             },
             accounts: 0,
             done: 0,
@@ -266,6 +277,7 @@ impl TableView {
         }
         if !self.list.filter.is_empty() {
             self.list.filter.clear();
+            self.note = None;
             TableView::refresh(self, height);
             return true;
         }

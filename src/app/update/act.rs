@@ -49,7 +49,9 @@ fn identity_of(kind: Kind, id: &str) -> Option<Identity> {
         Kind::Users => Some(Identity::User(id)),
         Kind::AccessKeys => Some(Identity::AccessKey(id)),
         Kind::IamRoles => Some(Identity::Role(id)),
-        Kind::Instances | Kind::Volumes | Kind::SecurityGroups | Kind::Events => None,
+        Kind::Instances | Kind::Volumes | Kind::SecurityGroups | Kind::Events | Kind::Findings => {
+            None
+        }
     }
 }
 

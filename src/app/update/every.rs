@@ -67,6 +67,7 @@ fn plan(state: &State, kind: Kind) -> Plan {
                     account_name: account.name.clone(),
                     window: Query::of(kind, Vec::new(), state.now).window,
                     subject: None,
+                    findings: None,
                     regions: state
                         .region_override
                         .clone()

@@ -9,7 +9,7 @@ use super::super::effect::Effect;
 use super::super::keys::{action_for, Action};
 use super::super::state::{Popup, State, TreeRow, View, KNOWN_REGIONS};
 use super::super::viewport::row_at;
-use super::{act, case, console, every, history, identity, listing, popup};
+use super::{act, case, console, every, finding, history, identity, listing, popup};
 use crate::resources::{Kind, KINDS};
 
 pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
@@ -147,6 +147,7 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
                 state.sessions_list.scroll_into_view(len, page as usize);
             }
         }
+        Action::Table(Kind::Findings) if view == View::Tree => return finding::everywhere(state),
         Action::Table(kind) => {
             return if view.is_all() {
                 every::open(state, kind)
@@ -274,6 +275,10 @@ fn open_selected(state: &mut State) -> Vec<Effect> {
             }
             None => vec![],
         },
+        View::Table {
+            kind: Kind::Findings,
+            ..
+        } => finding::open(state),
         View::Sessions => {
             let arns = state.session_roles();
             match arns.get(state.sessions_list.selected).cloned() {

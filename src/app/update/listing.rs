@@ -25,6 +25,7 @@ pub fn start(state: &mut State, kind: Kind) -> Vec<Effect> {
         regions,
         window,
         subject,
+        ..
     } = Query::of(kind, regions, state.now).about(subject);
     let height = state.page();
     if let Some(t) = state.table_mut(View::of_role(kind)) {

@@ -7,6 +7,7 @@ mod case;
 mod command;
 mod console;
 mod every;
+mod finding;
 mod history;
 mod identity;
 mod input;
@@ -89,6 +90,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 Answer::Log(result) => case::on_log(state, result),
                 Answer::Planned(result) => act::on_planned(state, result),
                 Answer::Acted { n, outcome } => act::on_acted(state, n, outcome),
+                Answer::Noted(result) => finding::on_noted(state, result),
             }
         }
         Msg::Session { role, result } => {
