@@ -199,6 +199,7 @@ fn account_parts(items: Vec<Instance>, accounts: usize) -> Vec<Part> {
                 items: items.by_ref().take(per).map(Row::new).collect(),
                 failures: vec![],
                 notes: vec![],
+                regions: None,
             };
             let query = rolecall::resources::Query {
                 regions: vec!["us-east-1".into()],

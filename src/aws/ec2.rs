@@ -49,6 +49,29 @@ where
     }
 }
 
+/// The regions the account has enabled, in the partition of `region` (ec2:DescribeRegions
+/// there: the regions that need no opt-in and those it opted in to; a region marked
+/// `not-opted-in` is left out).
+pub async fn enabled_regions(target: &RoleTarget, region: &str) -> Result<Vec<String>, AwsError> {
+    let out = target
+        .ec2(region)
+        .describe_regions()
+        .send()
+        .await
+        .map_err(|e| region_error(e, "DescribeRegions", region))?;
+    let partition = super::arn::Partition::of_region(region);
+    let mut names: Vec<String> = out
+        .regions()
+        .iter()
+        .filter(|r| !matches!(r.opt_in_status(), Some("not-opted-in")))
+        .filter_map(|r| r.region_name().map(str::to_string))
+        .filter(|name| super::arn::Partition::of_region(name) == partition)
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
 /// The regions the target account sees (ec2:DescribeRegions in `region`): a harmless read that
 /// proves a session works.
 pub async fn describe_regions(target: &RoleTarget, region: &str) -> Result<Vec<String>, AwsError> {

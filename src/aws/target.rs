@@ -40,6 +40,16 @@ impl RoleTarget {
         })
     }
 
+    /// The primary setup's region (else us-east-1): where an account-wide question, such as
+    /// which regions it has enabled, is asked.
+    pub fn primary_region(&self) -> String {
+        self.aws
+            .region()
+            .filter(|r| super::arn::validate_region(r).is_ok())
+            .unwrap_or("us-east-1")
+            .to_string()
+    }
+
     /// MaxResults per page.
     pub fn page_size(&self) -> i32 {
         self.page_size
@@ -92,6 +102,9 @@ pub struct Listing<T> {
     /// What the listing found worth saying that is not a failure: a trail that stopped logging,
     /// a check that was not allowed. One line each, without the account (its listing adds it).
     pub notes: Vec<String>,
+    /// The regions listed, when they were found out rather than given: `regions = "all"`
+    /// made into the account's enabled regions.
+    pub regions: Option<Vec<String>>,
 }
 
 impl<T> Default for Listing<T> {
@@ -100,6 +113,7 @@ impl<T> Default for Listing<T> {
             items: Vec::new(),
             failures: Vec::new(),
             notes: Vec::new(),
+            regions: None,
         }
     }
 }
@@ -114,6 +128,7 @@ impl<T> Listing<T> {
             items,
             failures: self.failures,
             notes: self.notes,
+            regions: self.regions,
         }
     }
 }

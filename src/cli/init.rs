@@ -101,7 +101,7 @@ pub fn render(primary_arn: &str, region: Option<&str>, groups: &[AccountRoles]) 
          # the roles in its IAM policies and the role profiles of ~/.aws/config. Keep what you\n\
          # need; every key is explained in config.example.toml.\n\n\
          [defaults]\n\
-         # Regions listed for a role that names none.\n\
+         # Regions listed for a role that names none; the word \"all\": each account's enabled regions.\n\
          # regions = [{}]\n\
          # RoleSessionName: it shows in the secondary accounts' CloudTrail; your own name is a good one.\n\
          # session_name = \"rolecall\"\n\

@@ -160,6 +160,19 @@ pub async fn list_asking(
         regions: regions.clone(),
         ..query
     };
+    // regions = "all": the regions the account has enabled, asked of it.
+    let query = crate::inventory::concrete(kind, &target, &query)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{e}{}",
+                e.hint
+                    .as_ref()
+                    .map(|h| format!("\nhint: {h}"))
+                    .unwrap_or_default()
+            )
+        })?;
+    let regions = query.regions.clone();
     let pages = crate::inventory::list_role(&aws, &ctx.journal, kind, &role.arn, &target, &query);
     let mut pages = std::pin::pin!(pages);
     // Every page, recorded as it came; printed together.

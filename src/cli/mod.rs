@@ -92,9 +92,13 @@ impl Ctx {
         }
     }
 
-    /// The first `--region`, else the role's first region.
+    /// The first `--region`, else the role's first region; none when that is "all" (an
+    /// action acts in one region, named).
     pub fn region_for(&self, role: &crate::roles::Role) -> Option<String> {
-        self.regions_for(role).into_iter().next()
+        self.regions_for(role)
+            .into_iter()
+            .next()
+            .filter(|r| r != config::ALL_REGIONS)
     }
 }
 
@@ -146,6 +150,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // --read-only refuses every action, in the TUI as in the CLI.
     config.defaults.read_only |= cli.read_only;
     for r in &cli.regions {
+        if r == config::ALL_REGIONS {
+            if cli.regions.len() > 1 {
+                anyhow::bail!(
+                    "--region all means every region each account has enabled, so it stands alone"
+                );
+            }
+            continue;
+        }
         validate_region(r).map_err(|e| anyhow::anyhow!("--region: {e}"))?;
     }
     if let Some(p) = &cli.profile {
@@ -153,7 +165,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::aws::check_profile(p).map_err(|e| anyhow::anyhow!("--profile: {e}"))?;
         }
     }
-    let opts = aws_options(&config, cli.profile.clone(), cli.regions.first().cloned());
+    // The primary setup's region: the first --region named (not "all", which is no region).
+    let first = cli
+        .regions
+        .first()
+        .filter(|r| *r != config::ALL_REGIONS)
+        .cloned();
+    let opts = aws_options(&config, cli.profile.clone(), first);
     let Some(command) = cli.command else {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let theme = crate::ui::Theme::new(no_color);

@@ -14,6 +14,8 @@ pub use validate::parse;
 use crate::aws::arn::RoleArn;
 
 pub const MIN_DURATION: u32 = 900;
+/// `regions = "all"` (and `--region all`): each account's own enabled regions, asked of it.
+pub const ALL_REGIONS: &str = "all";
 pub const MAX_DURATION: u32 = 43_200;
 
 /// The colours the console's Switch Role page offers: a fact of the console, kept beside the code

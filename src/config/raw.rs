@@ -45,7 +45,17 @@ pub struct RawConsole {
     pub federation_endpoint: Option<Spanned<String>>,
 }
 
-pub type SpannedList = Spanned<Vec<Spanned<String>>>;
+/// Regions: a list, or `"all"` (each account's own enabled regions).
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub enum RawRegions {
+    // (No span per element: toml's spans do not survive an untagged enum; errors point at the
+    // value.)
+    One(String),
+    List(Vec<String>),
+}
+
+pub type SpannedList = Spanned<RawRegions>;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -93,6 +103,6 @@ pub struct RawOrganization {
     pub duration_seconds: Option<Spanned<i64>>,
     pub regions: Option<SpannedList>,
     pub session_name: Option<Spanned<String>>,
-    pub exclude: Option<SpannedList>,
+    pub exclude: Option<Spanned<Vec<Spanned<String>>>>,
     pub max_age: Option<Spanned<String>>,
 }

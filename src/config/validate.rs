@@ -8,8 +8,8 @@ use std::path::Path;
 use toml::Spanned;
 
 use super::raw::{
-    RawAccount, RawCase, RawConfig, RawConsole, RawDefaults, RawFindings, RawOrganization, RawRole,
-    SpannedList,
+    RawAccount, RawCase, RawConfig, RawConsole, RawDefaults, RawFindings, RawOrganization,
+    RawRegions, RawRole, SpannedList,
 };
 use super::{
     Account, CaseConfig, Config, ConfigError, ConsoleConfig, Defaults, FindingsConfig,
@@ -70,17 +70,30 @@ impl Locator<'_> {
     }
 
     fn regions(&self, v: &SpannedList, key: &str) -> Result<Vec<String>, ConfigError> {
-        if v.get_ref().is_empty() {
+        let list: Vec<&String> = match v.get_ref() {
+            RawRegions::One(one) => vec![one],
+            RawRegions::List(l) => l.iter().collect(),
+        };
+        if list.is_empty() {
             return Err(self.err(
                 v.span(),
-                format!("{key} is empty: list at least one region, e.g. [\"us-east-1\"]"),
+                format!("{key} is empty: list at least one region, e.g. [\"us-east-1\"], or \"all\" for each account's enabled regions"),
             ));
         }
         let mut out: Vec<String> = Vec::new();
-        for r in v.get_ref() {
-            validate_region(r.get_ref()).map_err(|e| self.err(r.span(), format!("{key}: {e}")))?;
-            if !out.contains(r.get_ref()) {
-                out.push(r.get_ref().clone());
+        for name in &list {
+            if name.as_str() == crate::config::ALL_REGIONS {
+                if list.len() > 1 {
+                    return Err(self.err(
+                        v.span(),
+                        format!("{key}: \"all\" means every region the account has enabled, so it stands alone: regions = \"all\""),
+                    ));
+                }
+                return Ok(vec![name.to_string()]);
+            }
+            validate_region(name).map_err(|e| self.err(v.span(), format!("{key}: {e}")))?;
+            if !out.contains(name) {
+                out.push(name.to_string());
             }
         }
         Ok(out)

@@ -25,6 +25,7 @@ use crate::aws::target::{Listing, RoleTarget};
 use crate::aws::{Aws, AwsError};
 use crate::case::{records, CaseError, Entry, Journal};
 use crate::config::Config;
+use crate::config::ALL_REGIONS;
 use crate::resources::{Failure, FindingFilter, Kind, Origin, Query, Reach, Row, Subject, Window};
 use crate::roles::Role;
 
@@ -160,6 +161,8 @@ impl Part {
             }
             Ok(listing) => listing,
         };
+        // "all", as the account answered it.
+        let regions = listing.regions.clone().unwrap_or(regions);
         let account = match &account_name {
             Some(n) => format!("account {} ({n})", role.account_id()),
             None => format!("account {}", role.account_id()),
@@ -303,11 +306,63 @@ pub fn list_role<'a>(
     })
 }
 
+/// How many calls a target's listing makes at once: a call per region; `regions = "all"` is
+/// counted as the 17 regions an account has without opting in to any.
+fn weight(target: &Target) -> usize {
+    if target.regions.as_slice() == [ALL_REGIONS] {
+        17
+    } else {
+        target.regions.len().max(1)
+    }
+}
+
+/// `query` with `regions = "all"` made into the regions the role's account has enabled
+/// (`ec2:DescribeRegions`, asked of the account: the regions that need no opt-in and those it
+/// opted in to); any other query as it is. A kind listed once per account needs no regions.
+pub async fn concrete(kind: Kind, target: &RoleTarget, query: &Query) -> Result<Query, AwsError> {
+    if query.regions.as_slice() != [ALL_REGIONS] {
+        return Ok(query.clone());
+    }
+    let home = target.primary_region();
+    if kind.about().reach == Reach::Global {
+        return Ok(Query {
+            regions: vec![home],
+            ..query.clone()
+        });
+    }
+    let regions = crate::aws::ec2::enabled_regions(target, &home)
+        .await
+        .map_err(|e| {
+            let hint = "regions = \"all\" asks each account which regions it has enabled (ec2:DescribeRegions): allow it, or name the regions";
+            e.with_hint(hint)
+        })?;
+    Ok(Query {
+        regions,
+        ..query.clone()
+    })
+}
+
 /// Every page of `kind` for `query`, as one listing: what an account of an every-account
 /// listing gives.
 pub async fn whole(kind: Kind, target: &RoleTarget, query: &Query) -> Listing<Row> {
+    let resolved = match concrete(kind, target, query).await {
+        Ok(q) => q,
+        Err(error) => {
+            return Listing {
+                failures: vec![crate::aws::target::RegionFailure {
+                    region: ALL_REGIONS.to_string(),
+                    error,
+                }],
+                ..Listing::default()
+            }
+        }
+    };
+    let query = &resolved;
     let mut pages = kind.spec().pages(target, query);
     let mut all = Listing::default();
+    if query.regions.as_slice() != [ALL_REGIONS] {
+        all.regions = Some(query.regions.clone());
+    }
     while let Some(mut page) = pages.next().await {
         all.items.append(&mut page.items);
         all.failures.append(&mut page.failures);
@@ -382,7 +437,7 @@ where
                     let Some((target, _)) = queue.front() else {
                         break;
                     };
-                    let regions = target.regions.len().max(1);
+                    let regions = weight(target);
                     if calls > 0 && calls + regions > MAX_CALLS {
                         break;
                     }
@@ -414,7 +469,7 @@ where
                     None => running.next().await,
                 };
                 let (target, attempt, outcome) = done?;
-                calls -= target.regions.len().max(1);
+                calls -= weight(&target);
                 if is_throttled(&outcome) && attempt < MAX_RETRIES {
                     limit.throttled();
                     tracing::debug!(role = %target.role.arn, attempt, limit = limit.current(), "throttled: listed again later");

@@ -133,12 +133,14 @@ impl Resource for AccessKey {
                         items,
                         failures: global_failures(u.errors),
                         notes: Vec::new(),
+                        regions: None,
                     }
                 }
                 Err(error) => Listing {
                     items: Vec::new(),
                     failures: global_failures(vec![error]),
                     notes: Vec::new(),
+                    regions: None,
                 },
             }
         }

@@ -370,6 +370,7 @@ async fn trail_notes(target: &RoleTarget, regions: &[String]) -> Listing<Event> 
     };
     Listing {
         notes,
+        regions: None,
         ..Listing::default()
     }
 }

@@ -92,11 +92,13 @@ impl Resource for IamRole {
                     items,
                     failures: Vec::new(),
                     notes: Vec::new(),
+                    regions: None,
                 },
                 Err(error) => Listing {
                     items: Vec::new(),
                     failures: global_failures(vec![error]),
                     notes: Vec::new(),
+                    regions: None,
                 },
             }
         }

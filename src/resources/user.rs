@@ -124,11 +124,13 @@ impl Resource for User {
                     items: u.users,
                     failures: global_failures(u.errors),
                     notes: Vec::new(),
+                    regions: None,
                 },
                 Err(error) => Listing {
                     items: Vec::new(),
                     failures: global_failures(vec![error]),
                     notes: Vec::new(),
+                    regions: None,
                 },
             }
         }

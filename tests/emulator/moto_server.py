@@ -71,6 +71,8 @@ def main():
     from identities import install_policy_simulator, steady_role_last_used
     install_policy_simulator()
     steady_role_last_used()
+    import regions  # opt-in regions per account (a stand-in)
+    regions.install()
     import cloudtrail_events  # LookupEvents, which moto lacks (a stand-in: seeded events)
     cloudtrail_events.install()
     import findings  # Security Hub and GuardDuty stand-ins (tests/emulator/findings.py)
@@ -422,6 +424,13 @@ def seed(endpoint):
             ec2 = client(endpoint, "ec2", "us-east-1", creds)
             for i in range(1, 13):
                 add(run(ec2, f"stg-node-{i:02}", team="platform"), "us-east-1")
+            # An opt-in region staging enabled, and what runs there: found only by
+            # regions = "all" (each account's enabled regions).
+            import regions
+            regions.OPTED_IN[STAGING] = {"me-central-1"}
+            miner = run(client(endpoint, "ec2", "me-central-1", creds), "miner-1", "c5.4xlarge")
+            world["opt_in"] = {"account": STAGING, "region": "me-central-1",
+                               "instance": miner["InstanceId"]}
         elif account == SANDBOX:
             ec2 = client(endpoint, "ec2", "us-east-1", creds)
             add(run(ec2, "sandbox-secret"), "us-east-1")

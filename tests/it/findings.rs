@@ -578,6 +578,7 @@ fn every_accounts_findings_in_the_tui_are_severest_first() {
             items: findings.into_iter().map(Row::new).collect(),
             failures: vec![],
             notes: vec![],
+            regions: None,
         };
         let part =
             rolecall::inventory::Part::new(Kind::Findings, &role.arn, None, query, Ok(listing));

@@ -312,6 +312,7 @@ pub fn part<T: Resource>(s: &State, role: &str, items: Vec<T>) -> Part {
         items: items.into_iter().map(Row::new).collect(),
         failures: vec![],
         notes: vec![],
+        regions: None,
     };
     let query = rolecall::resources::Query {
         regions: role.regions(&s.defaults),

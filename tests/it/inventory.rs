@@ -126,3 +126,73 @@ fn all_and_a_role_are_exclusive() {
     assert_eq!(out.code, Some(2));
     assert!(out.stderr.contains("<ROLE>"), "{}", out.stderr);
 }
+
+/// `regions = "all"`: each account's own enabled regions, asked of it, so an instance in an
+/// opt-in region one account enabled is found (the emulator's staging opted in to
+/// me-central-1, and runs a miner there).
+#[test]
+fn every_enabled_region_finds_what_runs_in_an_opt_in_region() {
+    let emu = emulator();
+    let miner = emu.world["opt_in"]["instance"].as_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = crate::common::DemoConfig::default()
+        .defaults("regions = \"all\"")
+        .write(dir.path());
+    let out =
+        run(emu
+            .rolecall()
+            .env("ROLECALL_CONFIG", &config)
+            .args(["instances", "--all", "--json"]))
+        .ok();
+    let rows = out.json();
+    let found = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["instance_id"] == miner)
+        .unwrap_or_else(|| panic!("{miner} not found: {}", out.stderr));
+    assert_eq!(found["account_id"], "333333333333");
+    assert_eq!(found["region"], "me-central-1");
+    // An account that did not enable the region is not asked there: no failure for it.
+    assert!(!out.stderr.contains("me-central-1"), "{}", out.stderr);
+    // One role, --region all.
+    let own =
+        run(emu
+            .rolecall()
+            .args(["instances", "staging-auditor", "--region", "all", "--json"]))
+        .ok()
+        .json();
+    assert!(own
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["instance_id"] == miner));
+    // A region named that the account has not enabled: AWS's AuthFailure, explained.
+    let out = run(emu
+        .rolecall()
+        .args(["instances", "prod-responder", "--region", "me-central-1"]))
+    .fails();
+    assert!(out.stderr.contains("AuthFailure"), "{}", out.stderr);
+    assert!(out.stderr.contains("opt-in region"), "{}", out.stderr);
+    // "all" stands alone, in the config (file:line) and on the command line.
+    let bad = crate::common::DemoConfig::default()
+        .defaults("regions = [\"all\", \"us-east-1\"]")
+        .write(dir.path());
+    let out = run(emu
+        .rolecall()
+        .env("ROLECALL_CONFIG", &bad)
+        .args(["instances", "prod-responder"]))
+    .fails();
+    assert!(out.stderr.contains("config.toml:"), "{}", out.stderr);
+    assert!(out.stderr.contains("stands alone"), "{}", out.stderr);
+    let out = run(emu.rolecall().args([
+        "instances",
+        "prod-responder",
+        "--region",
+        "all",
+        "--region",
+        "us-east-1",
+    ]))
+    .fails();
+    assert!(out.stderr.contains("stands alone"), "{}", out.stderr);
+}

@@ -103,6 +103,7 @@ fn every_kind_is_listed_in_every_account_in_the_tui() {
                 items: examples(kind),
                 failures: vec![],
                 notes: vec![],
+                regions: None,
             };
             let query = rolecall::resources::Query {
                 regions: role.regions(&s.defaults),

@@ -516,11 +516,30 @@ fn region_picker() {
         .map(|c| c.0.as_str())
         .collect();
     assert_eq!(ticked, ["us-east-1", "eu-west-1"]);
-    // Untick us-east-1 (the first choice), apply.
+    assert_eq!(choices[0].0, "all", "each account's enabled regions, first");
+    // Untick us-east-1 (the second choice), apply.
+    update(&mut s, key('j'));
     update(&mut s, key(' '));
     let fx = update(&mut s, code(KeyCode::Enter));
     assert!(
         matches!(&fx[..], [Effect::Start(Job { work: Work::List { regions, .. }, .. })] if regions == &["eu-west-1"]),
+        "{fx:?}"
+    );
+    // "all" stands alone: ticking it unticks the rest, and a region unticks it.
+    update(&mut s, key('R'));
+    update(&mut s, key(' '));
+    let Some(Popup::Regions { choices, .. }) = &s.popup else {
+        panic!("no picker")
+    };
+    let ticked: Vec<&str> = choices
+        .iter()
+        .filter(|c| c.1)
+        .map(|c| c.0.as_str())
+        .collect();
+    assert_eq!(ticked, ["all"]);
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert!(
+        matches!(&fx[..], [Effect::Start(Job { work: Work::List { regions, .. }, .. })] if regions == &["all"]),
         "{fx:?}"
     );
 }

@@ -280,6 +280,14 @@ async fn list(ctx: &Context, kind: Kind, role: RoleArn, query: Query, reply: &Re
     let aws = ctx.aws.get().await;
     let target = ctx.target(&role).await;
     let paged = query.window.is_some();
+    // regions = "all": the regions the account has enabled, asked of it.
+    let query = match inventory::concrete(kind, &target, &query).await {
+        Ok(q) => q,
+        Err(e) => {
+            reply.answer(Answer::Failed(e));
+            return;
+        }
+    };
     let mut pages = std::pin::pin!(inventory::list_role(
         &aws,
         &ctx.journal,

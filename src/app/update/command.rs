@@ -88,7 +88,15 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
                     .filter(|s| !s.is_empty())
                     .map(String::from)
                     .collect();
-                if let Some(bad) = regions.iter().find_map(|r| validate_region(r).err()) {
+                let all = crate::config::ALL_REGIONS;
+                if regions.iter().any(|r| r == all) && regions.len() > 1 {
+                    return Err(":region: all (each account's enabled regions) stands alone".into());
+                }
+                if let Some(bad) = regions
+                    .iter()
+                    .filter(|r| *r != all)
+                    .find_map(|r| validate_region(r).err())
+                {
                     return Err(format!(":region: {bad}"));
                 }
                 Command::Regions(Some(regions))
@@ -176,6 +184,11 @@ mod tests {
             ]))))
         );
         assert_eq!(parse("region"), Ok(Some(Command::Regions(None))));
+        assert_eq!(
+            parse("region all"),
+            Ok(Some(Command::Regions(Some(vec!["all".into()]))))
+        );
+        assert!(parse("region all,us-east-1").is_err());
         assert!(parse("region Europe").unwrap_err().starts_with(":region:"));
         assert!(parse("all things").unwrap_err().contains(":all things"));
         assert!(parse("frobnicate").unwrap_err().contains("unknown command"));

@@ -208,7 +208,9 @@ fn pick_regions(state: &mut State) {
             .unwrap_or_else(|| state.defaults.regions.clone()),
         (None, false) => return,
     };
-    let mut names: Vec<String> = KNOWN_REGIONS.iter().map(|s| s.to_string()).collect();
+    // First: every region each account has enabled (asked of it).
+    let mut names: Vec<String> = vec![crate::config::ALL_REGIONS.to_string()];
+    names.extend(KNOWN_REGIONS.iter().map(|s| s.to_string()));
     for r in &current {
         if !names.contains(r) {
             names.push(r.clone());

@@ -95,8 +95,16 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 keep(state, Popup::Regions { choices, cursor })
             }
             KeyCode::Char(' ') | KeyCode::Char('x') => {
+                let all = crate::config::ALL_REGIONS;
                 if let Some(c) = choices.get_mut(cursor) {
                     c.1 = !c.1;
+                }
+                // "all" (each account's enabled regions) stands alone.
+                let ticked_all = choices.get(cursor).is_some_and(|c| c.0 == all && c.1);
+                for (i, c) in choices.iter_mut().enumerate() {
+                    if i != cursor && c.1 && (ticked_all || c.0 == all) {
+                        c.1 = false;
+                    }
                 }
                 keep(state, Popup::Regions { choices, cursor })
             }
