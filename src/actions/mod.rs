@@ -1,5 +1,6 @@
 //! Responder actions: preserve evidence (`snapshot`), contain an instance (`isolate`, and
-//! `release` to undo it), save what it shows (`capture`). For the CLI and the TUI alike.
+//! `release` to undo it), save what it shows (`capture`), set a finding's workflow status
+//! (`finding-status`, `--undo` to put it back). For the CLI and the TUI alike.
 //!
 //! Held to a forensic standard: nothing runs unless a case is open and `read_only` is off; a
 //! [`plan`] is made first from reads alone, with every change it will make named and checked
@@ -9,6 +10,7 @@
 //! what it made.
 
 pub mod capture;
+pub mod finding;
 pub mod identity;
 pub mod isolate;
 pub mod policy;
@@ -47,6 +49,16 @@ pub enum Action {
     /// Undo what `Contain` did, exactly.
     #[serde(rename = "release-identity")]
     Uncontain { identity: identity::Identity },
+    /// Set a Security Hub finding's workflow status, with a note (`None`: one naming the case).
+    #[serde(rename = "finding-status")]
+    FindingStatus {
+        finding: String,
+        status: String,
+        note: Option<String>,
+    },
+    /// Put back the status (and note) rolecall's last change of the finding replaced.
+    #[serde(rename = "release-finding")]
+    FindingRestore { finding: String },
 }
 
 impl Action {
@@ -54,8 +66,11 @@ impl Action {
         match self {
             Action::Snapshot { .. } => "snapshot",
             Action::Isolate { .. } | Action::Contain { .. } => "isolate",
-            Action::Release { .. } | Action::Uncontain { .. } => "release",
+            Action::Release { .. } | Action::Uncontain { .. } | Action::FindingRestore { .. } => {
+                "release"
+            }
             Action::Capture { .. } => "capture",
+            Action::FindingStatus { .. } => "finding-status",
         }
     }
 
@@ -69,6 +84,7 @@ impl Action {
             | Action::Release { instance }
             | Action::Capture { instance, .. } => instance,
             Action::Contain { identity } | Action::Uncontain { identity } => identity.id(),
+            Action::FindingStatus { finding, .. } | Action::FindingRestore { finding } => finding,
         }
     }
 }
@@ -247,6 +263,7 @@ pub enum Facts {
     /// Boxed: an instance's whole description.
     Capture(Box<capture::Facts>),
     Identity(identity::Facts),
+    Finding(finding::Facts),
 }
 
 /// Progress of a running action, as it goes.
@@ -397,6 +414,19 @@ pub fn check_input(region: &str, action: &Action) -> Result<(), AwsError> {
         | Action::Release { instance }
         | Action::Capture { instance, .. } => ids::instance(instance),
         Action::Contain { identity } | Action::Uncontain { identity } => identity.check(),
+        Action::FindingStatus {
+            finding,
+            status,
+            note,
+        } => {
+            ids::finding_id(finding)?;
+            ids::workflow_status(status)?;
+            match note {
+                Some(n) => ids::finding_note(n),
+                None => Ok(()),
+            }
+        }
+        Action::FindingRestore { finding } => ids::finding_id(finding),
     }
 }
 
@@ -422,6 +452,9 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
         Action::Release { .. } => isolate::plan_release(scope, action).await,
         Action::Capture { .. } => capture::plan(scope, action).await,
         Action::Contain { .. } | Action::Uncontain { .. } => identity::plan(scope, action).await,
+        Action::FindingStatus { .. } | Action::FindingRestore { .. } => {
+            finding::plan(scope, action).await
+        }
     };
     nothing_changed(planned)
 }
@@ -474,6 +507,7 @@ pub async fn run(scope: &Scope, plan: Plan, progress: &dyn Progress) -> Outcome 
         Facts::Release(f) => isolate::run_release(scope, f, progress).await,
         Facts::Capture(f) => capture::run(scope, *f, progress).await,
         Facts::Identity(f) => identity::run(scope, f, progress).await,
+        Facts::Finding(f) => finding::run(scope, f, progress).await,
         Facts::None => Outcome {
             error: Some("nothing to do".into()),
             ..Outcome::default()

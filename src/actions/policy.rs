@@ -127,6 +127,11 @@ pub const ACTIONS: &[Needs] = &[
             "ec2:GetConsoleScreenshot",
         ],
     },
+    Needs {
+        action: "finding-status",
+        why: "a Security Hub finding's workflow status and note, read first and checked after (--undo too)",
+        calls: &["securityhub:GetFindings", "securityhub:BatchUpdateFindings"],
+    },
 ];
 
 /// What the forensic account's role (`[case] forensic_role`) does with a shared snapshot: copy
@@ -214,10 +219,11 @@ mod tests {
             ("kms", include_str!("../aws/act/kms.rs")),
             ("iam", include_str!("../aws/act/iam.rs")),
             ("iam", include_str!("../aws/iam.rs")),
+            ("securityhub", include_str!("../aws/act/securityhub.rs")),
         ];
         let verbs = [
             "Describe", "Create", "Modify", "Revoke", "Get", "Copy", "Tag", "Update", "Put",
-            "Delete", "List",
+            "Delete", "List", "Batch",
         ];
         let mut found = Vec::new();
         for (service, text) in sources {

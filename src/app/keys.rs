@@ -53,6 +53,8 @@ pub enum Action {
     Isolate,
     /// Capture the selected instance.
     Capture,
+    /// Set the selected finding's workflow status (the `:` line, ready for it).
+    Status,
     /// The jobs view.
     Jobs,
 }
@@ -197,6 +199,7 @@ const FIXED: &[Binding] = &[
     b(&[C(Char('a'))], "a", "every account's at once, of this table's kind (sessions: instances)", Action::All, Scope::OneRole, None),
     b(&[C(Enter)], "⏎", "open the finding's resource in its account, the finding beside it", Action::Open, Scope::Of(Kind::Findings), Some("open")),
     b(&[C(Char('d'))], "d", "the whole finding", Action::Detail, Scope::Of(Kind::Findings), Some("details")),
+    b(&[C(Char('W'))], "W", "set the finding's workflow status with a note (:status S NOTE; :status undo puts back rolecall's last change)", Action::Status, Scope::Of(Kind::Findings), Some("status")),
     b(&[C(Enter), C(Char('d'))], "⏎/d", "details of the selected row", Action::Detail, Scope::NotOf(Kind::Findings), Some("details")),
     b(&[C(Char('Y'))], "Y", "copy the selected row's id", Action::CopyId, Scope::Tables, Some("copy id")),
     b(&[Key::Digit], "1-9", "sort by that column (again: reverse)", Action::Sort(0), Scope::Tables, Some("sort")),
@@ -216,7 +219,7 @@ const FIXED: &[Binding] = &[
     b(&[C(Char('/'))], "/", "filter", Action::Filter, Scope::Filterable, Some("filter")),
     b(&[C(Char('s'))], "s", "sessions", Action::Sessions, Scope::Global, Some("sessions")),
     b(&[C(Char('L'))], "L", "the case log: what was recorded (:case open ID starts a case)", Action::CaseLog, Scope::Global, None),
-    b(&[C(Char('J'))], "J", "jobs: the actions of this run (S, X, C), running and done", Action::Jobs, Scope::Global, None),
+    b(&[C(Char('J'))], "J", "jobs: the actions of this run (S, X, C, W), running and done", Action::Jobs, Scope::Global, None),
     b(&[C(Char('r'))], "r", "reload this view", Action::Reload, Scope::Global, None),
     b(&[C(Char(':'))], ":", "command (:roles :sg :all [KIND] :sessions :region R :case :log :q)", Action::Command, Scope::Global, None),
     b(&[C(Char('?'))], "?", "help", Action::Help, Scope::Global, Some("help")),

@@ -207,6 +207,35 @@ pub enum Command {
         #[command(flatten)]
         ask: ActArgs,
     },
+    /// Set a Security Hub finding's workflow status with a note (needs an open case): read first
+    /// (GetFindings), then BatchUpdateFindings; --undo puts back what rolecall's last change of
+    /// it replaced, from the case logs
+    #[command(
+        name = "finding-status",
+        group(clap::ArgGroup::new("change").required(true).args(["status", "undo"])),
+        after_help = "Examples:
+  rolecall finding-status prod-responder arn:aws:guardduty:us-east-1:222222222222:detector/…/finding/… --status RESOLVED --note \"instance isolated, snapshots in IR-7\"
+  rolecall finding-status prod-responder arn:aws:guardduty:… --undo"
+    )]
+    FindingStatus {
+        /// Role name from the config, or a full role ARN: of the account the finding was read in
+        /// (its own, or the delegated administrator's); --region the region it was read in
+        #[arg(add = ArgValueCandidates::new(role_candidates))]
+        role: String,
+        /// The finding's id (ASFF Id: `rolecall findings ROLE --json` shows it)
+        finding: String,
+        /// NEW, NOTIFIED, RESOLVED or SUPPRESSED
+        #[arg(long, value_name = "STATUS", value_parser = parse_workflow_status)]
+        status: Option<String>,
+        /// The note (1 to 512 characters, one line); default: one naming the case and status
+        #[arg(long, value_name = "TEXT", requires = "status")]
+        note: Option<String>,
+        /// Put back the status and note rolecall's last change of the finding replaced
+        #[arg(long, conflicts_with_all = ["status", "note"])]
+        undo: bool,
+        #[command(flatten)]
+        ask: ActArgs,
+    },
     /// Whose access key is it: the account (sts:GetAccessKeyInfo), then, through a role rolecall
     /// knows there, its user, the user's keys and their last use, groups, policies, MFA, console
     /// access
@@ -448,6 +477,18 @@ pub struct EventArgs {
     /// How far back to look, e.g. 12h, 7d, 30d (default 7d; CloudTrail keeps 90d)
     #[arg(long, value_name = "DURATION", value_parser = parse_since)]
     pub since: Option<std::time::Duration>,
+}
+
+/// `--status`: a workflow status, in any case (`resolved` is RESOLVED).
+pub fn parse_workflow_status(s: &str) -> Result<String, String> {
+    let up = s.to_ascii_uppercase();
+    if crate::resources::STATUSES.contains(&up.as_str()) {
+        Ok(up)
+    } else {
+        Err(format!(
+            "{s:?} is not a workflow status: NEW, NOTIFIED, RESOLVED or SUPPRESSED"
+        ))
+    }
 }
 
 /// `--since`: a humantime span ("12h", "30d"), more than nothing and no more than the 90 days

@@ -269,6 +269,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             wake,
             ask,
         } => act::act(&ctx, &role, Action::Capture { instance, wake }, ask.into()).await,
+        Command::FindingStatus {
+            role,
+            finding,
+            status,
+            note,
+            undo,
+            ask,
+        } => {
+            let action = match (status, undo) {
+                (_, true) => Action::FindingRestore { finding },
+                (Some(status), false) => Action::FindingStatus {
+                    finding,
+                    status,
+                    note,
+                },
+                (None, false) => {
+                    anyhow::bail!("say what to do: --status S [--note TEXT], or --undo")
+                }
+            };
+            act::act(&ctx, &role, action, ask.into()).await
+        }
         Command::Console {
             role,
             print,

@@ -395,16 +395,7 @@ impl Resource for Finding {
     /// An ASFF id: 1 to 512 characters, letters, digits and `:/._-+=@`; never a `..` part (it
     /// goes into a console link).
     fn check_id(id: &str) -> Result<(), String> {
-        let ok = (1..=512).contains(&id.len())
-            && id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b":/._-+=@".contains(&b))
-            && !id.split(['/', ':']).any(|part| part == ".." || part == ".");
-        if ok {
-            Ok(())
-        } else {
-            Err("a finding id: 1 to 512 letters, digits and :/._-+=@ (e.g. arn:aws:guardduty:us-east-1:222222222222:detector/…/finding/…)".into())
-        }
+        crate::aws::act::ids::finding_id(id).map_err(|_| "a finding id: 1 to 512 letters, digits and :/._-+=@ (e.g. arn:aws:guardduty:us-east-1:222222222222:detector/…/finding/…)".into())
     }
 
     fn default_sort() -> Option<usize> {

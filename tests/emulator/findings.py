@@ -4,7 +4,13 @@ references document them (shapes, paging with NextToken/MaxResults, errors), and
 Stand-ins (moto has none of these; each is marked STAND-IN below):
   - Security Hub GetFindings in an account/region where Security Hub is not enabled: AWS answers
     InvalidAccessException (HTTP 401); moto answers an empty list.
-  - Security Hub BatchUpdateFindings (PATCH /findings/batchupdate): workflow status and note.
+  - Security Hub BatchUpdateFindings (PATCH /findings/batchupdate): workflow status and note,
+    answered as the API reference documents: ProcessedFindings (each {Id, ProductArn}) and
+    UnprocessedFindings (each {FindingIdentifier, ErrorCode, ErrorMessage}), HTTP 200 either way;
+    a malformed request is an InvalidInputException (400). AWS leaves a finding unprocessed for
+    reasons nothing in the emulator can cause (a concurrent update, a finding it will not change):
+    a finding seeded with ProductFields {"rolecall-emulator/unprocessed": CODE} is answered as
+    unprocessed with that ErrorCode, so a test can see rolecall report it as not done.
   - GuardDuty ListFindings (POST /detector/{id}/findings) with findingCriteria (severity,
     updatedAt, service.archived, type), sortCriteria, maxResults (1-50) and nextToken, and
     GetFindings (POST /detector/{id}/findings/get, at most 50 ids). moto keeps detectors but no
@@ -77,20 +83,36 @@ def _securityhub():
         ids = body.get("FindingIdentifiers") or []
         if not ids or len(ids) > 100:
             raise _error("InvalidInputException", "FindingIdentifiers must hold 1 to 100 findings", 400)
+        if not all(isinstance(i, dict) and i.get("Id") and i.get("ProductArn") for i in ids):
+            raise _error("InvalidInputException", "Each FindingIdentifier needs Id and ProductArn", 400)
         status = (body.get("Workflow") or {}).get("Status")
         if status is not None and status not in ("NEW", "NOTIFIED", "RESOLVED", "SUPPRESSED"):
             raise _error("InvalidInputException", f"Invalid Workflow.Status: {status}", 400)
         note = body.get("Note")
-        if note is not None and not (note.get("Text") and note.get("UpdatedBy")):
-            raise _error("InvalidInputException", "Note needs Text and UpdatedBy", 400)
+        if note is not None:
+            text, by = note.get("Text"), note.get("UpdatedBy")
+            if not (isinstance(text, str) and 1 <= len(text) <= 512):
+                raise _error("InvalidInputException", "Note.Text must be 1 to 512 characters", 400)
+            if not (isinstance(by, str) and 1 <= len(by) <= 512):
+                raise _error("InvalidInputException", "Note.UpdatedBy must be 1 to 512 characters", 400)
+        if status is None and note is None and not any(
+                k in body for k in ("Severity", "VerificationState", "Confidence", "Criticality",
+                                    "Types", "UserDefinedFields", "RelatedFindings")):
+            raise _error("InvalidInputException", "Nothing to update", 400)
         processed, unprocessed = [], []
         for ident in ids:
+            ident = {"Id": ident["Id"], "ProductArn": ident["ProductArn"]}
             found = next((f for f in backend.findings
                           if f.data.get("Id") == ident.get("Id")
                           and f.data.get("ProductArn") == ident.get("ProductArn")), None)
             if found is None:
                 unprocessed.append({"FindingIdentifier": ident, "ErrorCode": "FindingNotFound",
                                     "ErrorMessage": "Finding Not Found"})
+                continue
+            refuse = (found.data.get("ProductFields") or {}).get("rolecall-emulator/unprocessed")
+            if refuse:
+                unprocessed.append({"FindingIdentifier": ident, "ErrorCode": refuse,
+                                    "ErrorMessage": "The finding was not updated"})
                 continue
             now = _now()
             if status:
@@ -273,6 +295,17 @@ def _gd_finding(account, region, detector_id, n, ftype, title, severity, instanc
     }
 
 
+# What the finding action calls (rolecall policy --actions lists the same): the lab role may.
+FINDING_ACTIONS = ["securityhub:GetFindings", "securityhub:BatchUpdateFindings"]
+
+
+def seed_lab(client, account_creds, endpoint, lab):
+    """The lab account's Security Hub, on in us-east-1 with no findings: each action test imports
+    findings of its own there (ids of its own), so no other test's findings change."""
+    hub = client(endpoint, "securityhub", "us-east-1", account_creds(endpoint, lab))
+    hub.enable_security_hub(EnableDefaultStandards=False)
+
+
 def seed(client, account_creds, endpoint, world, prod, staging, org_admin, sandbox):
     """Prod: Security Hub on in us-east-1 (its findings in every severity, one NOTIFIED, one archived,
     one older than the default window); eu-west-1 and the empty account: nothing on. Staging:
@@ -376,6 +409,7 @@ def seed(client, account_creds, endpoint, world, prod, staging, org_admin, sandb
     admin = client(endpoint, "securityhub", region, account_creds(endpoint, org_admin))
     admin.enable_security_hub(EnableDefaultStandards=False)
     admin.batch_import_findings(Findings=aggregated)
+    seed_lab(client, account_creds, endpoint, world["lab"]["account"])
     world["findings"] = {
         "crypto": {"id": crypto_id, "product_arn": gd_arn, "account": prod, "instance": web1},
         "leaked_key": {"id": f"{gd_prod}/0ac6e6ee7a1c4e02b5a0c2f6a0f0c002", "key": leaked, "user": "ci-deploy"},

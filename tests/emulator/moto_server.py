@@ -273,6 +273,7 @@ def seed_discovery(iam):
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from identities import IDENTITY_ACTIONS  # noqa: E402
+from findings import FINDING_ACTIONS  # noqa: E402
 
 LAB = "777777777777"
 FORENSICS = "999999999999"
@@ -291,7 +292,7 @@ IR_ACTIONS = [
     "ec2:GetConsoleScreenshot", "kms:CreateKey", "kms:TagResource", "kms:CreateAlias", "kms:DescribeKey",
     "kms:GetKeyPolicy", "kms:CreateGrant", "kms:Decrypt", "kms:ReEncrypt*",
     "kms:GenerateDataKey*",
-] + IDENTITY_ACTIONS
+] + IDENTITY_ACTIONS + FINDING_ACTIONS
 
 
 def seed_lab(endpoint, world):

@@ -832,7 +832,8 @@ fn policy_actions_prints_what_each_action_needs_without_credentials() {
             "RolecallIsolateUser",
             "RolecallIsolateRole",
             "RolecallIamRead",
-            "RolecallCapture"
+            "RolecallCapture",
+            "RolecallFindingStatus"
         ]
     );
     let snapshot = out["actions"]["snapshot"]["calls"].as_array().unwrap();

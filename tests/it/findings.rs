@@ -590,3 +590,526 @@ fn every_accounts_findings_in_the_tui_are_severest_first() {
     let screen = crate::render::render(&s);
     assert!(screen.contains("SEV↑"), "{screen}");
 }
+
+// ---- a finding's workflow status: planned, confirmed, logged, undone ----
+//
+// Each test imports findings of its own (ids of its own) into the lab account 777777777777,
+// where Security Hub is on in us-east-1 and no other test lists findings.
+
+const GUARDDUTY: &str = "arn:aws:securityhub:us-east-1::product/aws/guardduty";
+
+/// A finding of the lab's, `name` making its id; `note`: the note it has now (text, by);
+/// `unprocessed`: the ErrorCode the emulator's BatchUpdateFindings answers for it.
+fn lab_finding(
+    lab: &crate::common::lab::Lab,
+    name: &str,
+    note: Option<(&str, &str)>,
+    unprocessed: Option<&str>,
+) -> String {
+    let id = format!(
+        "arn:aws:guardduty:us-east-1:777777777777:detector/1ab6e6ee780ed494f3b7ca56acdc74df/finding/{name}"
+    );
+    let mut finding = serde_json::json!({
+        "SchemaVersion": "2018-10-08",
+        "Id": id,
+        "ProductArn": GUARDDUTY,
+        "GeneratorId": "arn:aws:guardduty:us-east-1:777777777777:detector/1ab6e6ee780ed494f3b7ca56acdc74df",
+        "AwsAccountId": "777777777777",
+        "Region": "us-east-1",
+        "Types": ["TTPs/Command and Control/CryptoCurrency:EC2-BitcoinTool.B!DNS"],
+        "CreatedAt": "2026-12-01T10:00:00.000Z",
+        "UpdatedAt": "2026-12-01T11:00:00.000Z",
+        "Severity": {"Label": "HIGH", "Normalized": 70},
+        "Title": format!("Bitcoin-related domain name queried ({name})"),
+        "Description": "a lab finding",
+        "Resources": [{"Type": "AwsEc2Instance", "Id": "arn:aws:ec2:us-east-1:777777777777:instance/i-0123456789abcdef0", "Region": "us-east-1"}],
+        "Workflow": {"Status": "NEW"},
+        "RecordState": "ACTIVE",
+    });
+    if let Some((text, by)) = note {
+        finding["Note"] = serde_json::json!({"Text": text, "UpdatedBy": by, "UpdatedAt": "2026-12-01T11:00:00.000Z"});
+    }
+    if let Some(code) = unprocessed {
+        finding["ProductFields"] = serde_json::json!({"rolecall-emulator/unprocessed": code});
+    }
+    let out = lab.aws(&format!(
+        "hub = boto3.client('securityhub', **kw)\n\
+         r = hub.batch_import_findings(Findings=[json.loads({:?})])\n\
+         print(json.dumps(r['SuccessCount']))",
+        finding.to_string()
+    ));
+    assert_eq!(out, 1, "imported");
+    id
+}
+
+/// The finding's workflow status and note in the lab's Security Hub, as boto3 reads them.
+fn lab_status(lab: &crate::common::lab::Lab, id: &str) -> (String, Value) {
+    let v = lab.aws(&format!(
+        "hub = boto3.client('securityhub', **kw)\n\
+         f = [f for f in hub.get_findings(MaxResults=100)['Findings'] if f['Id'] == {id:?}][0]\n\
+         print(json.dumps([f.get('Workflow', {{}}).get('Status', 'NEW'), f.get('Note')]))"
+    ));
+    (v[0].as_str().unwrap().to_string(), v[1].clone())
+}
+
+fn entries_of(lab: &crate::common::lab::Lab, prefix: &str) -> Vec<Value> {
+    lab.entries()
+        .into_iter()
+        .filter(|e| e["action"].as_str().unwrap().starts_with(prefix))
+        .collect()
+}
+
+#[test]
+fn a_findings_status_is_planned_from_a_read_and_changes_nothing_until_yes() {
+    let emu = emulator();
+    let lab = crate::common::lab::Lab::open(emu, "IR-FS-PLAN", "");
+    let id = lab_finding(&lab, "plan", None, None);
+    let out = lab
+        .rolecall(&[
+            "finding-status",
+            "lab-ir",
+            &id,
+            "--status",
+            "resolved",
+            "--note",
+            "isolated; snapshots in IR-FS-PLAN",
+            "--dry-run",
+        ])
+        .ok();
+    let plan = out.stderr;
+    assert!(
+        plan.contains("Set the workflow status of finding \"Bitcoin-related domain name queried (plan)\" to RESOLVED"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("account 777777777777 (lab), region us-east-1"),
+        "{plan}"
+    );
+    assert!(plan.contains("workflow status now: NEW"), "{plan}");
+    assert!(
+        plan.contains(&format!(
+            "1. securityhub:BatchUpdateFindings FindingIdentifiers=[{{Id={id}, ProductArn={GUARDDUTY}}}] Workflow.Status=RESOLVED Note={{Text=\"isolated; snapshots in IR-FS-PLAN\", UpdatedBy=\"rolecall case IR-FS-PLAN (arn:aws:iam::111111111111:user/lab-responder)\"}}"
+        )),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("[not checked before the run: Security Hub has no DryRun; read: the finding is there, NEW now]"),
+        "{plan}"
+    );
+    assert!(plan.contains("2. securityhub:GetFindings Id="), "{plan}");
+    assert!(
+        plan.contains("--undo (:status undo) puts back NEW; there is no note now"),
+        "{plan}"
+    );
+    assert!(plan.contains("nothing was changed"), "{plan}");
+    assert_eq!(lab_status(&lab, &id).0, "NEW", "a plan changes nothing");
+    assert!(entries_of(&lab, "finding-status").is_empty());
+    // Without a terminal and without --yes, nothing is done either.
+    let out = lab
+        .rolecall(&["finding-status", "lab-ir", &id, "--status", "RESOLVED"])
+        .fails();
+    assert!(out.stderr.contains("pass --yes"), "{}", out.stderr);
+    assert_eq!(lab_status(&lab, &id).0, "NEW");
+}
+
+#[test]
+fn a_findings_status_is_refused_outside_a_case_read_only_and_on_bad_input() {
+    let emu = emulator();
+    let bare = crate::common::lab::Lab::open(emu, "", "");
+    let id = lab_finding(&bare, "refused", None, None);
+    let out = bare
+        .rolecall(&[
+            "finding-status",
+            "lab-ir",
+            &id,
+            "--status",
+            "RESOLVED",
+            "--yes",
+        ])
+        .fails();
+    assert!(out.stderr.contains("no case is open"), "{}", out.stderr);
+    let lab = crate::common::lab::Lab::open(emu, "IR-FS-NO", "");
+    let out = lab
+        .rolecall(&[
+            "--read-only",
+            "finding-status",
+            "lab-ir",
+            &id,
+            "--status",
+            "RESOLVED",
+            "--yes",
+        ])
+        .fails();
+    assert!(out.stderr.contains("read-only"), "{}", out.stderr);
+    // Bad input, refused before any call: the endpoint is one nothing answers on.
+    let long = "a".repeat(513);
+    let cases: [(&[&str], &str, i32); 6] = [
+        (&["--status", "DONE"], "not a workflow status", 2),
+        (&["--note", "why"], "--status", 2),
+        (&["--status", "NEW", "--undo"], "cannot be used with", 2),
+        (&["--status", "NEW", "--note", &long], "513 characters", 1),
+        (
+            &["--status", "NEW", "--note", "two\nlines"],
+            "control character",
+            1,
+        ),
+        (&["--status", "NEW", "--note", "  "], "empty", 1),
+    ];
+    for (args, says, code) in cases {
+        let mut cmd = lab.emu.rolecall();
+        for (k, v) in lab.env() {
+            cmd.env(k, v);
+        }
+        cmd.env("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
+        let out = run(cmd.args(["finding-status", "lab-ir", &id]).args(args));
+        assert_eq!(out.code, Some(code), "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(says), "{args:?}: {}", out.stderr);
+        assert!(!out.stderr.contains("dispatch failure"), "{}", out.stderr);
+    }
+    for bad in ["x/../y", "a b", ""] {
+        let mut cmd = lab.emu.rolecall();
+        for (k, v) in lab.env() {
+            cmd.env(k, v);
+        }
+        cmd.env("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
+        let out =
+            run(cmd.args(["finding-status", "lab-ir", bad, "--status", "NEW", "--yes"])).fails();
+        assert!(
+            out.stderr.contains("is not a finding id"),
+            "{bad:?}: {}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains("nothing was asked of AWS"),
+            "{}",
+            out.stderr
+        );
+    }
+    // A finding Security Hub does not have there: named, with where it was looked for.
+    let out = lab
+        .rolecall(&[
+            "finding-status",
+            "lab-ir",
+            "no-such-finding",
+            "--status",
+            "NEW",
+            "--yes",
+        ])
+        .fails();
+    assert!(
+        out.stderr.contains(
+            "Security Hub of account 777777777777 (lab) in us-east-1 has no finding with this id"
+        ),
+        "{}",
+        out.stderr
+    );
+    // Where Security Hub is off (GuardDuty's own findings): no status to set, and why.
+    let out = lab
+        .rolecall(&[
+            "--region",
+            "eu-west-1",
+            "finding-status",
+            "lab-ir",
+            &id,
+            "--status",
+            "RESOLVED",
+            "--yes",
+        ])
+        .fails();
+    assert!(
+        out.stderr.contains("InvalidAccessException"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("GuardDuty can only archive"),
+        "{}",
+        out.stderr
+    );
+    assert!(entries_of(&lab, "finding-status.updated").is_empty());
+    assert_eq!(lab_status(&lab, &id).0, "NEW");
+}
+
+#[test]
+fn a_findings_status_is_set_logged_and_put_back_exactly_by_undo() {
+    let emu = emulator();
+    let lab = crate::common::lab::Lab::open(emu, "IR-FS-RUN", "");
+    let id = lab_finding(&lab, "run", Some(("triage tomorrow", "alice")), None);
+    let out = lab
+        .rolecall(&[
+            "finding-status",
+            "lab-ir",
+            &id,
+            "--status",
+            "RESOLVED",
+            "--note",
+            "web-1 isolated, volumes snapshotted",
+            "--yes",
+            "--json",
+        ])
+        .ok();
+    assert!(
+        out.stderr
+            .contains(&format!("finding {id} set to RESOLVED")),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.json()["status"], "RESOLVED");
+    let (status, note) = lab_status(&lab, &id);
+    assert_eq!(status, "RESOLVED");
+    assert_eq!(note["Text"], "web-1 isolated, volumes snapshotted");
+    assert_eq!(
+        note["UpdatedBy"],
+        "rolecall case IR-FS-RUN (arn:aws:iam::111111111111:user/lab-responder)"
+    );
+    // Every step in the case log, the status and note it replaced with it.
+    let steps: Vec<String> = entries_of(&lab, "finding-status")
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "finding-status.start",
+            "finding-status.updated",
+            "finding-status.checked"
+        ]
+    );
+    let updated = &entries_of(&lab, "finding-status.updated")[0];
+    assert_eq!(updated["target"][0], id.as_str());
+    assert_eq!(updated["account_id"], "777777777777");
+    assert_eq!(updated["region"], "us-east-1");
+    let p = &updated["params"];
+    assert_eq!(p["product_arn"], GUARDDUTY);
+    assert_eq!(p["status"], "RESOLVED");
+    assert_eq!(p["previous_status"], "NEW");
+    assert_eq!(
+        p["previous_note"],
+        serde_json::json!({"text": "triage tomorrow", "updated_by": "alice"})
+    );
+    // A second change stacks on the first.
+    lab.rolecall(&[
+        "finding-status",
+        "lab-ir",
+        &id,
+        "--status",
+        "SUPPRESSED",
+        "--yes",
+    ])
+    .ok();
+    assert_eq!(lab_status(&lab, &id).0, "SUPPRESSED");
+    // Undone one at a time: RESOLVED and rolecall's note, then NEW and alice's note.
+    let out = lab
+        .rolecall(&["finding-status", "lab-ir", &id, "--undo", "--yes"])
+        .ok();
+    assert!(
+        out.stderr
+            .contains(&format!("finding {id} put back to RESOLVED")),
+        "{}",
+        out.stderr
+    );
+    let (status, note) = lab_status(&lab, &id);
+    assert_eq!(status, "RESOLVED");
+    assert_eq!(note["Text"], "web-1 isolated, volumes snapshotted");
+    let out = lab
+        .rolecall(&["finding-status", "lab-ir", &id, "--undo", "--yes"])
+        .ok();
+    assert!(
+        out.stderr.contains("put back as it was (by alice)"),
+        "{}",
+        out.stderr
+    );
+    let (status, note) = lab_status(&lab, &id);
+    assert_eq!(status, "NEW");
+    assert_eq!(note["Text"], "triage tomorrow");
+    assert_eq!(note["UpdatedBy"], "alice");
+    let restored = entries_of(&lab, "release.finding-status");
+    assert_eq!(restored.len(), 4, "two undos, each checked: {restored:?}");
+    assert_eq!(restored[2]["params"]["status"], "NEW");
+    assert_eq!(restored[2]["params"]["previous_status"], "RESOLVED");
+    // Nothing left to undo.
+    let out = lab
+        .rolecall(&["finding-status", "lab-ir", &id, "--undo", "--yes"])
+        .fails();
+    assert!(out.stderr.contains("nothing to undo"), "{}", out.stderr);
+    // A change by someone else since rolecall's is not overwritten by an undo.
+    lab.rolecall(&[
+        "finding-status",
+        "lab-ir",
+        &id,
+        "--status",
+        "NOTIFIED",
+        "--yes",
+    ])
+    .ok();
+    lab.aws(&format!(
+        "hub = boto3.client('securityhub', **kw)\n\
+         hub.batch_update_findings(FindingIdentifiers=[{{'Id': {id:?}, 'ProductArn': {GUARDDUTY:?}}}], Workflow={{'Status': 'RESOLVED'}}, Note={{'Text': 'closed by bob', 'UpdatedBy': 'bob'}})\n\
+         print('1')"
+    ));
+    let out = lab
+        .rolecall(&["finding-status", "lab-ir", &id, "--undo", "--yes"])
+        .fails();
+    assert!(
+        out.stderr
+            .contains("the finding is RESOLVED now, not the NOTIFIED rolecall set"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(lab_status(&lab, &id).0, "RESOLVED");
+}
+
+#[test]
+fn an_unprocessed_finding_is_reported_as_not_done() {
+    let emu = emulator();
+    let lab = crate::common::lab::Lab::open(emu, "IR-FS-UNPROC", "");
+    let id = lab_finding(&lab, "unprocessed", None, Some("ConcurrentUpdateError"));
+    let out = lab
+        .rolecall(&[
+            "finding-status",
+            "lab-ir",
+            &id,
+            "--status",
+            "RESOLVED",
+            "--yes",
+        ])
+        .fails();
+    assert!(
+        out.stderr
+            .contains("Security Hub did not update the finding (ConcurrentUpdateError"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains(&format!("not done: set finding {id} to RESOLVED")),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("done before it stopped: nothing"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("the finding is still NEW"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(lab_status(&lab, &id).0, "NEW");
+    // The failed step is in the log, as a failure: it is not a change to undo.
+    let updated = entries_of(&lab, "finding-status.updated");
+    assert_eq!(updated.len(), 1, "{updated:?}");
+    assert_eq!(updated[0]["result"]["error"], "ConcurrentUpdateError");
+    assert!(entries_of(&lab, "finding-status.checked").is_empty());
+    let out = lab
+        .rolecall(&["finding-status", "lab-ir", &id, "--undo", "--yes"])
+        .fails();
+    assert!(out.stderr.contains("nothing to undo"), "{}", out.stderr);
+}
+
+// ---- W on a finding (the TUI's pure update) ----
+
+/// Types a `:` command line and Enter; the effects of the Enter.
+fn command(s: &mut State, line: &str) -> Vec<Effect> {
+    update(s, key(':'));
+    type_keys(s, line);
+    update(s, code(KeyCode::Enter))
+}
+
+fn in_case(s: &mut State) {
+    s.case = Some(rolecall::app::msg::CaseInfo {
+        id: "IR-1".into(),
+        dir: std::path::PathBuf::from("/tmp/IR-1"),
+    });
+}
+
+#[test]
+fn w_on_a_finding_asks_for_the_status_and_note_then_plans_it() {
+    use rolecall::actions::Action;
+    use rolecall::app::state::Popup;
+    // Outside a case: refused before anything is typed.
+    let mut s = findings_of_prod(vec![crypto()]);
+    let fx = update(&mut s, key('W'));
+    assert!(fx.is_empty() && s.popup.is_none());
+    assert!(s.status.as_ref().unwrap().text.contains("no case is open"));
+    // In a case: the `:` line, ready for the status and the note.
+    in_case(&mut s);
+    update(&mut s, key('W'));
+    assert_eq!(
+        s.popup,
+        Some(Popup::Command {
+            input: "status NOTIFIED ".into()
+        })
+    );
+    type_keys(&mut s, "instance  isolated");
+    let fx = update(&mut s, code(KeyCode::Enter));
+    let planned = fx.iter().find_map(|e| match e {
+        Effect::Start(Job {
+            work:
+                Work::PlanAction {
+                    role,
+                    region,
+                    action,
+                    ..
+                },
+            ..
+        }) => Some((role.to_string(), region.clone(), action.clone())),
+        _ => None,
+    });
+    assert_eq!(
+        planned,
+        Some((
+            PROD.to_string(),
+            "us-east-1".to_string(),
+            Action::FindingStatus {
+                finding: crypto().id,
+                status: "NOTIFIED".into(),
+                note: Some("instance  isolated".into()),
+            }
+        ))
+    );
+    // :status undo puts back rolecall's last change.
+    s.jobs.finish(&Slot::Plan);
+    let fx = command(&mut s, "status undo");
+    assert!(fx.iter().any(|e| matches!(
+        e,
+        Effect::Start(Job { work: Work::PlanAction { action: Action::FindingRestore { finding }, .. }, .. }) if *finding == crypto().id
+    )), "{fx:?}");
+    // A bad note is refused as typed, before any job.
+    let fx = command(&mut s, "status RESOLVED a\u{7}b");
+    assert!(fx.is_empty());
+    assert!(s.status.as_ref().unwrap().text.contains("control"));
+    // Read-only: refused.
+    s.read_only = true;
+    assert!(update(&mut s, key('W')).is_empty());
+    assert!(s.status.as_ref().unwrap().text.contains("read-only"));
+}
+
+#[test]
+fn w_on_a_guardduty_finding_or_another_table_is_refused() {
+    let gd = Finding {
+        source: "guardduty".into(),
+        ..crypto()
+    };
+    let mut s = findings_of_prod(vec![gd]);
+    in_case(&mut s);
+    let fx = update(&mut s, key('W'));
+    assert!(fx.is_empty() && s.popup.is_none());
+    let said = &s.status.as_ref().unwrap().text;
+    assert!(said.contains("read from GuardDuty"), "{said}");
+    assert!(said.contains("no workflow status"), "{said}");
+    // :status on another table: said where it works.
+    let mut s = state((120, 30));
+    let request = open_prod(&mut s);
+    update(&mut s, listed_instances(request, prod_instances()));
+    in_case(&mut s);
+    let fx = command(&mut s, "status RESOLVED done");
+    assert!(fx.is_empty());
+    assert!(s
+        .status
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("open the findings"));
+}

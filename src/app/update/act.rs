@@ -106,6 +106,13 @@ pub fn ask(state: &mut State, ask: Ask) -> Vec<Effect> {
         });
         return vec![];
     };
+    plan(state, role, region, action)
+}
+
+/// Plans `action` as `role` in `region` (reads and checks, in a job), unless the same target
+/// has an action running or the role has no live session. The caller checked the case and
+/// read-only ([`actions::refusal`]).
+pub fn plan(state: &mut State, role: RoleArn, region: String, action: Action) -> Vec<Effect> {
     if let Some(r) = state
         .running_actions()
         .into_iter()

@@ -31,10 +31,43 @@ pub enum Command {
     CaseClose,
     /// The case log view.
     Log,
+    /// The selected finding's workflow status: set (with a note), or put back.
+    Status(super::finding::StatusAsk),
 }
 
 const USAGE: &str =
-    "try :roles, :instances, :volumes, :sg, :all [KIND], :sessions, :region R, :case open ID, :log, :q";
+    "try :roles, :instances, :volumes, :sg, :all [KIND], :sessions, :region R, :case open ID, :log, :status S [NOTE], :q";
+
+/// `:status RESOLVED the note…` (the note as typed, spaces kept) or `:status undo`.
+fn status(line: &str) -> Result<Command, String> {
+    use super::finding::StatusAsk;
+    let usage = ":status NEW|NOTIFIED|RESOLVED|SUPPRESSED [note], or :status undo (on a finding)";
+    let rest = line
+        .trim_start()
+        .strip_prefix("status")
+        .unwrap_or("")
+        .trim();
+    let (word, note) = match rest.split_once(char::is_whitespace) {
+        Some((w, n)) => (w, Some(n.trim()).filter(|n| !n.is_empty())),
+        None => (rest, None),
+    };
+    if word.eq_ignore_ascii_case("undo") {
+        return match note {
+            None => Ok(Command::Status(StatusAsk::Undo)),
+            Some(_) => Err(format!(":status undo takes nothing more; {usage}")),
+        };
+    }
+    let status = word.to_ascii_uppercase();
+    crate::aws::act::ids::workflow_status(&status)
+        .map_err(|_| format!(":status {word:?}: not a workflow status; {usage}"))?;
+    if let Some(n) = note {
+        crate::aws::act::ids::finding_note(n).map_err(|e| format!(":status: {}", e.message))?;
+    }
+    Ok(Command::Status(StatusAsk::Set {
+        status,
+        note: note.map(str::to_string),
+    }))
+}
 
 /// The kind a word names (`crate::resources`: its command or a `:` alias).
 fn kind(word: &str) -> Option<Kind> {
@@ -68,6 +101,7 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
             _ => return Err(":case open ID [title] or :case close".to_string()),
         },
         "log" => Command::Log,
+        "status" => status(line)?,
         "q" | "quit" | "exit" => Command::Quit { force: false },
         "q!" | "quit!" => Command::Quit { force: true },
         "roles" | "tree" | "role" => Command::Roles,
@@ -140,6 +174,7 @@ pub fn run(state: &mut State, command: Command) -> Vec<Effect> {
         Command::CaseOpen { id, title } => case::open(state, id, title),
         Command::CaseClose => case::close(state),
         Command::Log => case::show_log(state),
+        Command::Status(ask) => super::finding::set_status(state, ask),
         Command::Regions(None) => {
             state.region_override = None;
             for t in state.tables.iter_mut() {
@@ -201,5 +236,40 @@ mod tests {
         );
         assert_eq!(parse("case close"), Ok(Some(Command::CaseClose)));
         assert!(parse("case").unwrap_err().contains(":case open ID"));
+    }
+
+    #[test]
+    fn status_lines_keep_the_note_as_typed() {
+        use crate::app::update::finding::StatusAsk;
+        assert_eq!(
+            parse("status resolved  isolated,  snapshots in IR-7 "),
+            Ok(Some(Command::Status(StatusAsk::Set {
+                status: "RESOLVED".into(),
+                note: Some("isolated,  snapshots in IR-7".into())
+            })))
+        );
+        assert_eq!(
+            parse("status NOTIFIED"),
+            Ok(Some(Command::Status(StatusAsk::Set {
+                status: "NOTIFIED".into(),
+                note: None
+            })))
+        );
+        assert_eq!(
+            parse("status undo"),
+            Ok(Some(Command::Status(StatusAsk::Undo)))
+        );
+        assert!(parse("status DONE why")
+            .unwrap_err()
+            .contains("not a workflow status"));
+        assert!(parse("status")
+            .unwrap_err()
+            .contains("not a workflow status"));
+        assert!(parse("status undo now")
+            .unwrap_err()
+            .contains("takes nothing more"));
+        let long = format!("status NEW {}", "a".repeat(513));
+        assert!(parse(&long).unwrap_err().contains("513 characters"));
+        assert!(parse("status NEW a\u{7}b").unwrap_err().contains("control"));
     }
 }

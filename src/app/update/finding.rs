@@ -3,7 +3,7 @@
 //! log. A resource rolecall has no kind for: the finding itself, with its console link (`o`).
 
 use super::super::effect::{Effect, Slot, Work};
-use super::super::state::{SessionStatus, State, View};
+use super::super::state::{Popup, SessionStatus, State, View};
 use super::{error_line, listing, REUSE_MARGIN_SECONDS};
 use crate::aws::arn::RoleArn;
 use crate::aws::AwsError;
@@ -127,4 +127,107 @@ pub fn on_noted(state: &mut State, result: Result<String, AwsError>) -> Vec<Effe
         ));
     }
     vec![]
+}
+
+/// What `:status` asks of the selected finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusAsk {
+    /// Set this workflow status, with this note (`None`: one naming the case).
+    Set {
+        status: String,
+        note: Option<String>,
+    },
+    /// Put back what rolecall's last change of it replaced.
+    Undo,
+}
+
+/// The selected finding, and the role and region to change its status as: the role its table
+/// was listed through, in the region it was read in (the table's, when the finding's own is not
+/// one of them: an aggregation region read through `[findings] via`). `Err`: why not.
+fn selected_finding(state: &State) -> Result<(Finding, RoleArn, String), String> {
+    let not_here = "W (and :status) set the workflow status of a finding: open the findings (F on the tree, or F on a role's table) and move to one";
+    let View::Table {
+        kind: crate::resources::Kind::Findings,
+        ..
+    } = state.view
+    else {
+        return Err(not_here.into());
+    };
+    let t = state.table(state.view).ok_or(not_here)?;
+    let row = t.selected_item().ok_or("no finding selected")?;
+    let f = row.get::<Finding>().ok_or(not_here)?.clone();
+    let role = match row.role_arn() {
+        Some(arn) => arn.parse().ok(),
+        None => state.current.clone(),
+    }
+    .ok_or("no role to act as: open the findings through a role")?;
+    let region = if t.regions.is_empty() || t.regions.contains(&f.region) {
+        f.region.clone()
+    } else {
+        t.regions[0].clone()
+    };
+    Ok((f, role, region))
+}
+
+/// Why the selected finding's status may not be changed now, before anything is typed.
+fn status_refusal(state: &State) -> Result<(Finding, RoleArn, String), String> {
+    if let Some(why) = crate::actions::refusal(state.case.is_some(), state.read_only) {
+        return Err(why);
+    }
+    let (f, role, region) = selected_finding(state)?;
+    if f.source == "guardduty" {
+        return Err(format!(
+            "finding {} was read from GuardDuty (Security Hub is off in account {} {}): GuardDuty findings have no workflow status, and archiving one hides it rather than saying what became of it, so rolecall does neither; enable Security Hub to track it",
+            f.id, f.account_id, f.region
+        ));
+    }
+    Ok((f, role, region))
+}
+
+/// `W` on a finding: the `:` line, ready for the status and the note (`:status NOTIFIED why`;
+/// `:status undo` puts back what rolecall changed).
+pub fn status_prompt(state: &mut State) -> Vec<Effect> {
+    match status_refusal(state) {
+        Err(why) => state.set_error(why),
+        Ok((f, ..)) => {
+            let next = match f.workflow_status.as_str() {
+                "NEW" => "NOTIFIED",
+                _ => "RESOLVED",
+            };
+            state.popup = Some(Popup::Command {
+                input: format!("status {next} "),
+            });
+            state.set_info(format!(
+                "finding is {}: the status (NEW NOTIFIED RESOLVED SUPPRESSED), then the note (empty: one naming the case); Enter plans it, nothing changes yet; :status undo puts back rolecall's last change",
+                f.workflow_status
+            ));
+        }
+    }
+    vec![]
+}
+
+/// `:status STATUS [NOTE]` or `:status undo` on the selected finding: planned (a read of the
+/// finding, in a job), then confirmed as every action is.
+pub fn set_status(state: &mut State, ask: StatusAsk) -> Vec<Effect> {
+    let (f, role, region) = match status_refusal(state) {
+        Ok(x) => x,
+        Err(why) => {
+            state.set_error(why);
+            return vec![];
+        }
+    };
+    let action = match ask {
+        StatusAsk::Set { status, note } => crate::actions::Action::FindingStatus {
+            finding: f.id,
+            status,
+            note,
+        },
+        StatusAsk::Undo => crate::actions::Action::FindingRestore { finding: f.id },
+    };
+    // Every value checked before any call is made of it.
+    if let Err(e) = crate::actions::check_input(&region, &action) {
+        state.set_error(error_line(&e));
+        return vec![];
+    }
+    super::act::plan(state, role, region, action)
 }

@@ -175,6 +175,7 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Snapshot => return act::ask(state, act::Ask::Snapshot),
         Action::Isolate => return act::ask(state, act::Ask::Isolate),
         Action::Capture => return act::ask(state, act::Ask::Capture),
+        Action::Status => return finding::status_prompt(state),
         Action::Export => return case::export(state),
         Action::Events => return history::open(state),
         Action::CopyLink => return console::copy_link(state),

@@ -112,6 +112,64 @@ pub fn iam_name(name: &str, what: &str) -> Result<(), AwsError> {
     ))
 }
 
+/// A Security Hub finding id (ASFF `Id`): 1 to 512 letters, digits and `:/._-+=@`, never a
+/// `.` or `..` part (it goes into a console link too).
+pub fn finding_id(id: &str) -> Result<(), AwsError> {
+    let ok = (1..=512).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b":/._-+=@".contains(&b))
+        && !id.split(['/', ':']).any(|part| part == ".." || part == ".");
+    if ok {
+        return Ok(());
+    }
+    Err(invalid(
+        "a finding id",
+        id,
+        "1 to 512 letters, digits and :/._-+=@, like arn:aws:guardduty:us-east-1:222222222222:detector/…/finding/…",
+        "copy the id whole from rolecall findings ROLE --json (its \"id\")",
+    ))
+}
+
+/// A finding's workflow status: NEW, NOTIFIED, RESOLVED or SUPPRESSED.
+pub fn workflow_status(status: &str) -> Result<(), AwsError> {
+    if crate::resources::STATUSES.contains(&status) {
+        return Ok(());
+    }
+    Err(invalid(
+        "a workflow status",
+        status,
+        "NEW, NOTIFIED, RESOLVED or SUPPRESSED",
+        "give one of those four words",
+    ))
+}
+
+/// The longest note Security Hub takes (`NoteUpdate.Text`).
+pub const NOTE_MAX: usize = 512;
+
+/// A finding's note: 1 to 512 characters, not only spaces, no control characters (no newlines:
+/// it is one line in the plan, the case log and the console).
+pub fn finding_note(note: &str) -> Result<(), AwsError> {
+    let n = note.chars().count();
+    let why = if note.trim().is_empty() {
+        Some("it is empty".to_string())
+    } else if n > NOTE_MAX {
+        Some(format!("it is {n} characters long"))
+    } else if note.chars().any(char::is_control) {
+        Some("it holds a control character (a newline, a tab, an escape)".to_string())
+    } else {
+        None
+    };
+    match why {
+        None => Ok(()),
+        Some(why) => Err(AwsError::new(ErrorKind::Other, "checking the input", "the note")
+            .with_message(format!(
+                "the note is not one Security Hub takes: {why}; a note is 1 to {NOTE_MAX} characters on one line"
+            ))
+            .with_hint("shorten it or put it on one line; nothing was asked of AWS")),
+    }
+}
+
 /// A region name, like `us-east-1`.
 pub fn region(name: &str) -> Result<(), AwsError> {
     validate_region(name).map_err(|_| {
@@ -153,5 +211,29 @@ mod tests {
         assert!(region("us-east-1").is_ok());
         assert!(region("us-east-1/../x").is_err());
         assert!(region("US-EAST-1").is_err());
+        let finding = "arn:aws:guardduty:us-east-1:222222222222:detector/6ab6/finding/0ac6";
+        assert!(finding_id(finding).is_ok());
+        for bad in ["", "a b", "x/../y", "x/./y", "x\ny", &"a".repeat(513)] {
+            assert!(finding_id(bad).is_err(), "{bad:?}");
+        }
+        assert!(workflow_status("RESOLVED").is_ok());
+        assert!(workflow_status("resolved").is_err());
+        assert!(workflow_status("OPEN").is_err());
+        assert!(finding_note("contained: keys deactivated, see IR-7").is_ok());
+        assert!(
+            finding_note(&"é".repeat(NOTE_MAX)).is_ok(),
+            "characters, not bytes"
+        );
+        for (bad, says) in [
+            ("", "empty"),
+            ("   ", "empty"),
+            ("two\nlines", "control"),
+            ("\u{1b}[2J", "control"),
+        ] {
+            let e = finding_note(bad).unwrap_err().to_string();
+            assert!(e.contains(says), "{bad:?}: {e}");
+        }
+        let long = "a".repeat(NOTE_MAX + 1);
+        assert!(finding_note(&long).unwrap_err().to_string().contains("513"));
     }
 }

@@ -10,6 +10,7 @@ pub mod iam;
 pub mod ids;
 pub mod kms;
 pub mod network;
+pub mod securityhub;
 
 use std::future::Future;
 
