@@ -160,12 +160,13 @@ fn kind_keys() -> impl Iterator<Item = Binding> {
 }
 
 /// Every binding, most specific scope first: the fixed ones, with each kind's key after the
-/// console's.
+/// actions on a row (so a narrow footer keeps S, X before the other tables' keys) and before
+/// the region picker.
 pub static BINDINGS: LazyLock<Vec<Binding>> = LazyLock::new(|| {
     let at = FIXED
         .iter()
-        .position(|b| b.action == Action::CopyConsole)
-        .map_or(FIXED.len(), |i| i + 1);
+        .position(|b| b.action == Action::Regions)
+        .unwrap_or(FIXED.len());
     let mut all: Vec<Binding> = FIXED[..at].iter().map(Binding::copy).collect();
     all.extend(kind_keys());
     all.extend(FIXED[at..].iter().map(Binding::copy));
