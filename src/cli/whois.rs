@@ -242,22 +242,18 @@ fn print(w: &Whois) {
         );
         outln!(
             "groups      {}",
-            if u.groups.is_empty() {
-                "-".to_string()
-            } else {
-                u.groups.join(", ")
+            match &u.groups {
+                None => "not read".to_string(),
+                Some(g) if g.is_empty() => "-".to_string(),
+                Some(g) => g.join(", "),
             }
         );
         outln!(
             "policies    {}",
-            if u.policies.is_empty() {
-                "-".to_string()
-            } else {
-                u.policies
-                    .iter()
-                    .map(|p| p.text())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+            match &u.policies {
+                None => "not read".to_string(),
+                Some(p) if p.is_empty() => "-".to_string(),
+                Some(p) => p.iter().map(|p| p.text()).collect::<Vec<_>>().join(", "),
             }
         );
         outln!("keys:");

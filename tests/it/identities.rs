@@ -830,3 +830,52 @@ fn a_release_whose_answer_was_lost_is_offered_again_not_taken_as_done() {
         .fails();
     assert!(out.stderr.contains("nothing to undo"), "{}", out.stderr);
 }
+
+#[test]
+fn a_last_use_that_could_not_be_read_is_unknown_never_never() {
+    let emu = enforced_emulator();
+    let lab = Lab::open(emu, "", "");
+    let config = std::fs::read_to_string(&lab.config).unwrap();
+    std::fs::write(
+        &lab.config,
+        config.replace(
+            "[case]",
+            &format!(
+                "[[role]]\narn = \"{}\"\nname = \"lab-blind\"\n\n[case]",
+                lab.world("key_blind_role")
+            ),
+        ),
+    )
+    .unwrap();
+    let out = lab.rolecall(&["access-keys", "lab-blind", "--json"]);
+    assert!(
+        out.stderr.contains("GetAccessKeyLastUsed"),
+        "the failure is named: {}",
+        out.stderr
+    );
+    let rows = out.json();
+    let row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["user_name"] == "blind-spot")
+        .unwrap_or_else(|| panic!("{rows}"));
+    assert_eq!(row["last_used_read"], false, "{row}");
+    assert!(row["last_used"].is_null());
+    // As a table: "?", not "never".
+    let text = lab.rolecall(&["access-keys", "lab-blind"]).stdout;
+    let line = text
+        .lines()
+        .find(|l| l.contains("blind-spot"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains('?') && !line.contains("never"), "{line}");
+    // The users' CSV: the key's last use "?", groups and policies (not read) empty, not "-".
+    let users = lab.rolecall(&["users", "lab-blind", "--json"]).json();
+    let user = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["user_name"] == "blind-spot")
+        .unwrap();
+    assert!(user["access_keys"][0]["last_used"].is_null(), "{user}");
+}
