@@ -166,6 +166,30 @@ fn a_malformed_key_is_refused_before_any_call() {
 }
 
 #[test]
+fn a_secret_key_pasted_for_a_key_id_is_never_echoed() {
+    let emu = emulator();
+    let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    let lab = Lab::open(emu, "IR-SECRET", "");
+    for args in [
+        vec!["whois", secret],
+        vec!["isolate", "lab-ir", "--access-key", secret, "--yes"],
+        vec!["release", "lab-ir", "--access-key", secret, "--yes"],
+    ] {
+        let out = lab.rolecall(&args).fails();
+        assert!(
+            out.stderr
+                .contains("looks like a secret access key (not shown)"),
+            "{args:?}: {}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains(secret), "{args:?}: {}", out.stderr);
+        assert!(!out.stdout.contains(secret), "{args:?}: {}", out.stdout);
+    }
+    let log = std::fs::read_to_string(lab.case_dir().join("log.jsonl")).unwrap();
+    assert!(!log.contains(secret), "{log}");
+}
+
+#[test]
 fn every_accounts_keys_are_found_by_id() {
     let emu = emulator();
     let ids = &emu.world["identities"];
@@ -431,6 +455,11 @@ fn rolecall_refuses_to_contain_itself_what_aws_manages_and_bad_names() {
     // The role rolecall acts as.
     refused(
         &["isolate", "lab-ir", "--role", "IncidentResponder", "--yes"],
+        "the role rolecall is acting as",
+    );
+    // Whatever the case it is typed in: IAM names are unique regardless of case.
+    refused(
+        &["isolate", "lab-ir", "--role", "incidentresponder", "--yes"],
         "the role rolecall is acting as",
     );
     // Roles AWS manages.
