@@ -554,6 +554,22 @@ async fn plan_contain(
     }
     match identity {
         Identity::AccessKey(key) => {
+            // Whose account first (sts:GetAccessKeyInfo, on the primary identity): a key of
+            // another account is refused with where to act, before IAM here is asked of it.
+            match crate::aws::identity::key_account(&scope.aws, key).await {
+                Ok(account) if account != scope.role.account_id() => {
+                    return Err(refused(
+                        identity,
+                        format!("{key} belongs to account {account}, not {}", scope.account()),
+                        &format!("act through a role there (rolecall whois {key} names the account and the roles rolecall knows in it); nothing was changed"),
+                    ));
+                }
+                Ok(_) => {}
+                Err(e) => notes.push(format!(
+                    "which account {key} is of could not be checked ({e}): IAM's reads in account {} decide whether it is a key here",
+                    scope.account()
+                )),
+            }
             let (user, _) = iam_read::key_owner(t, region, key).await.map_err(|e| {
                 if is_missing(&e) {
                     e.with_hint(format!("{key} is not a key of a user in account {}: rolecall whois {key} finds its account", scope.account()))

@@ -908,3 +908,27 @@ fn a_last_use_that_could_not_be_read_is_unknown_never_never() {
         .unwrap();
     assert!(user["access_keys"][0]["last_used"].is_null(), "{user}");
 }
+
+#[test]
+fn a_key_of_another_account_is_refused_with_where_to_act() {
+    let emu = emulator();
+    let staging_key = emu.world["identities"]["staging_key"].as_str().unwrap();
+    let lab = Lab::open(emu, "IR-OTHER-ACCOUNT", "");
+    let out = lab
+        .rolecall(&["isolate", "lab-ir", "--access-key", staging_key, "--yes"])
+        .fails();
+    assert!(
+        out.stderr.contains("belongs to account 333333333333")
+            && out
+                .stderr
+                .contains(&format!("rolecall whois {staging_key}")),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !actions(&lab.entries())
+            .iter()
+            .any(|a| a.starts_with("isolate.") && a != "isolate.start"),
+        "nothing was done"
+    );
+}
