@@ -63,6 +63,7 @@ fn whois_finds_the_keys_account_user_and_last_use() {
     assert_eq!(w["reached_as"], emu.role_arn("prod-responder"));
     let user = &w["user"];
     assert_eq!(user["user_name"], "ci-deploy");
+    assert_eq!(user["name"], "ci-deploy", "user {{ name, arn, … }}");
     assert_eq!(
         user["arn"],
         "arn:aws:iam::222222222222:user/automation/ci-deploy"
@@ -931,4 +932,32 @@ fn a_key_of_another_account_is_refused_with_where_to_act() {
             .any(|a| a.starts_with("isolate.") && a != "isolate.start"),
         "nothing was done"
     );
+}
+
+#[test]
+fn whois_says_which_permission_the_primary_identity_lacks_to_name_a_keys_account() {
+    let emu = enforced_emulator();
+    // The lab's primary user may assume roles, and nothing else: not sts:GetAccessKeyInfo.
+    let lab = Lab::open(emu, "", "");
+    let out = lab.rolecall(&["whois", "AKIAIOSFODNN7EXAMPLE"]).fails();
+    assert!(
+        out.stderr.contains("GetAccessKeyInfo") && out.stderr.contains("AccessDenied"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("may not call sts:GetAccessKeyInfo")
+            && out.stderr.contains("rolecall policy --actions"),
+        "{}",
+        out.stderr
+    );
+    // ...which lists it, for the primary identity and not for any role.
+    let printed = lab.rolecall(&["policy", "--actions", "--json"]).ok().json();
+    assert_eq!(
+        printed["primary_policy"]["Statement"][0]["Action"],
+        serde_json::json!(["sts:GetAccessKeyInfo"])
+    );
+    assert!(!printed["role_policy"]
+        .to_string()
+        .contains("sts:GetAccessKeyInfo"));
 }
