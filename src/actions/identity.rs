@@ -119,18 +119,23 @@ fn refused(identity: &Identity, message: String, hint: &str) -> AwsError {
 pub struct Contained {
     pub case: String,
     pub at: String,
-    /// The key's user (a key), or the policy's name (a user or role).
+    /// The key's user (a key).
     pub user: Option<String>,
+    /// The policy's name (a user or role).
     pub policy: Option<String>,
-    /// The document rolecall wrote.
+    /// The document rolecall wrote (or was about to write).
     pub document: Option<String>,
+    /// Only the intent was recorded (or the call got no answer): the change may or may not
+    /// have been made, so it is treated as made, and its release offered.
+    pub maybe: bool,
 }
 
-/// The last containment of `identity` in the scope's account that no release followed.
+/// Every containment of `identity` in the scope's account that no release followed, oldest
+/// first: a key's (one), or each rolecall policy on a user or role, by its name.
 pub async fn history(
     scope: &Scope,
     identity: &Identity,
-) -> Result<(Option<Contained>, Vec<String>), AwsError> {
+) -> Result<(Vec<Contained>, Vec<String>), AwsError> {
     let case = scope.journal.case();
     let account = scope.role.account_id().to_string();
     let identity = identity.clone();
@@ -154,54 +159,141 @@ fn same_name(identity: &Identity, logged: &str) -> bool {
     }
 }
 
-/// The record names, by identity: what contains it, what releases it.
-fn names(identity: &Identity) -> (&'static str, &'static str) {
-    match identity {
-        Identity::AccessKey(_) => ("isolate.key-deactivated", "release.key-activated"),
-        Identity::User(_) => ("isolate.user-policy", "release.user-policy-removed"),
-        Identity::Role(_) => ("isolate.role-policy", "release.role-policy-removed"),
+/// The record names of an identity's containment: the intent written before each change, and
+/// the result written after it.
+#[derive(Debug, Clone, Copy)]
+struct Names {
+    /// Before the change that contains it.
+    on_intent: &'static str,
+    /// The change that contains it, made (or failed).
+    on: &'static str,
+    /// Before the change that releases it.
+    off_intent: &'static str,
+    /// The change that releases it, made (or failed).
+    off: &'static str,
+}
+
+fn names(identity: &Identity) -> Names {
+    let (on_intent, on, off_intent, off) = match identity {
+        Identity::AccessKey(_) => (
+            "isolate.key-deactivating",
+            "isolate.key-deactivated",
+            "release.key-activating",
+            "release.key-activated",
+        ),
+        Identity::User(_) => (
+            "isolate.user-policy-putting",
+            "isolate.user-policy",
+            "release.user-policy-removing",
+            "release.user-policy-removed",
+        ),
+        Identity::Role(_) => (
+            "isolate.role-policy-putting",
+            "isolate.role-policy",
+            "release.role-policy-removing",
+            "release.role-policy-removed",
+        ),
+    };
+    Names {
+        on_intent,
+        on,
+        off_intent,
+        off,
     }
 }
 
-/// A step that AWS answered with an error did nothing; one that got no answer (a timeout, the
-/// network) may have been done, so it counts as done: its release is offered, and undoes it
-/// if it was.
-fn counts(e: &Entry) -> bool {
-    match e.record.result.get("error").and_then(Value::as_str) {
-        None => true,
-        Some(code) => matches!(code, "Timeout" | "Network"),
-    }
+/// The error a step's record holds, if it failed.
+fn error_of(e: &Entry) -> Option<&str> {
+    e.record.result.get("error").and_then(Value::as_str)
 }
 
-fn contained(mut entries: Vec<Entry>, account: &str, identity: &Identity) -> Option<Contained> {
-    let (on, off) = names(identity);
+/// A change that got no answer (a timeout, the network) or an answer that AWS failed on its
+/// side (a 5xx: IAM's ServiceFailure) may have been made: a containment that ended so counts
+/// as made (its release is offered, and undoes it if it was).
+fn maybe_done(code: &str) -> bool {
+    matches!(
+        code,
+        "Timeout"
+            | "Network"
+            | "ServiceFailure"
+            | "InternalFailure"
+            | "InternalError"
+            | "ServiceUnavailable"
+    )
+}
+
+/// What each containment record says, in time order: a containment counts from its intent on
+/// (the change may have been made even if rolecall stopped before it heard back), unless AWS
+/// refused it; it ends only when a release of it is known done (no error). A release that got
+/// no answer may not have been made: the containment stands, and its release is offered again.
+fn contained(mut entries: Vec<Entry>, account: &str, identity: &Identity) -> Vec<Contained> {
+    let n = names(identity);
     entries.retain(|e| {
+        let a = e.record.action.as_str();
         e.record.account_id.as_deref() == Some(account)
             && e.record
                 .target
                 .first()
                 .is_some_and(|t| same_name(identity, t))
-            && (e.record.action == on || e.record.action == off)
-            && counts(e)
+            && [n.on_intent, n.on, n.off_intent, n.off].contains(&a)
     });
+    // In time order (each case's own order kept for equal times).
     entries.sort_by(|a, b| a.ts.cmp(&b.ts));
-    let mut last = None;
+    let mut now: std::collections::BTreeMap<String, Contained> = Default::default();
+    // What stood before an intent, to go back to when AWS refuses the change.
+    let mut before: std::collections::HashMap<String, Option<Contained>> = Default::default();
     for e in entries {
         let p = &e.record.params;
         let text = |k: &str| p.get(k).and_then(Value::as_str).map(str::to_string);
-        last = if e.record.action == on {
-            Some(Contained {
-                case: e.case.clone(),
-                at: e.ts.clone(),
-                user: text("user"),
-                policy: text("policy"),
-                document: text("document"),
-            })
-        } else {
-            None
+        let key = match identity {
+            Identity::AccessKey(k) => k.clone(),
+            _ => match text("policy") {
+                Some(policy) => policy,
+                None => continue,
+            },
         };
+        let this = |maybe: bool| Contained {
+            case: e.case.clone(),
+            at: e.ts.clone(),
+            user: text("user"),
+            policy: text("policy"),
+            document: text("document"),
+            maybe,
+        };
+        let action = e.record.action.as_str();
+        if action == n.on_intent {
+            before
+                .entry(key.clone())
+                .or_insert_with(|| now.get(&key).cloned());
+            now.insert(key, this(true));
+        } else if action == n.on {
+            let prior = before.remove(&key);
+            match error_of(&e) {
+                None => {
+                    now.insert(key, this(false));
+                }
+                Some(code) if maybe_done(code) => {
+                    now.insert(key, this(true));
+                }
+                // Refused by AWS: nothing changed; what stood before stands.
+                Some(_) => match prior {
+                    Some(Some(c)) => {
+                        now.insert(key, c);
+                    }
+                    Some(None) => {
+                        now.remove(&key);
+                    }
+                    None => {}
+                },
+            }
+        } else if action == n.off && error_of(&e).is_none() {
+            now.remove(&key);
+            before.remove(&key);
+        }
     }
-    last
+    let mut out: Vec<Contained> = now.into_values().collect();
+    out.sort_by(|a, b| a.at.cmp(&b.at));
+    out
 }
 
 /// What the run does, found by the plan.
@@ -214,26 +306,57 @@ pub struct Facts {
 
 #[derive(Debug, Clone)]
 pub enum Step {
-    /// Set the key's status.
+    /// Set the key's status (`prior`: its status when planned).
     Key {
         user: String,
         key: String,
         active: bool,
+        prior: String,
     },
     /// Put an inline policy (a new name, or rolecall's own one replaced: `replaced` holds what
     /// was there, recorded before it is overwritten).
     Put {
         owner: OwnerName,
         policy: String,
-        document: String,
+        document: Document,
         replaced: Option<String>,
     },
-    /// Delete rolecall's inline policy; `current` is what it holds now (recorded first).
+    /// Delete rolecall's inline policies: each name and what it holds now (recorded first).
     Delete {
         owner: OwnerName,
-        policy: String,
-        current: String,
+        policies: Vec<(String, String)>,
     },
+}
+
+/// The document a `Put` writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Document {
+    /// Exactly this (a user's deny-all).
+    Fixed(String),
+    /// Deny the sessions issued before the run: the time is taken just before the call, so
+    /// sessions issued between the plan and the confirmation are revoked too.
+    RevokeBeforeRun,
+}
+
+/// How the plan shows a time taken when it runs.
+pub const RUN_TIME: &str = "<the time of the run>";
+
+impl Document {
+    /// As the plan shows it.
+    pub fn shown(&self) -> String {
+        match self {
+            Document::Fixed(d) => d.clone(),
+            Document::RevokeBeforeRun => revoke_before(RUN_TIME).to_string(),
+        }
+    }
+
+    /// What the run writes.
+    fn made(&self) -> String {
+        match self {
+            Document::Fixed(d) => d.clone(),
+            Document::RevokeBeforeRun => revoke_before(&super::now()).to_string(),
+        }
+    }
 }
 
 /// Whose policy, owned.
@@ -364,10 +487,40 @@ pub async fn plan(scope: &Scope, action: Action) -> Result<Plan, AwsError> {
     Ok(plan)
 }
 
+/// The two documents are the same policy (as JSON, whatever the spacing or key order).
+fn same_document(now: &str, written: Option<&str>) -> bool {
+    match (
+        serde_json::from_str::<Value>(now),
+        written.map(serde_json::from_str::<Value>),
+    ) {
+        (Ok(a), Some(Ok(b))) => a == b,
+        _ => false,
+    }
+}
+
+/// The outstanding rolecall policies of a user or role that are there now, each with what it
+/// holds now (read: the logs say what rolecall wrote, IAM says what is there).
+async fn present(
+    scope: &Scope,
+    owner: &OwnerName,
+    done: &[Contained],
+) -> Result<Vec<(Contained, String)>, AwsError> {
+    let mut out = Vec::new();
+    for c in done {
+        let Some(policy) = &c.policy else { continue };
+        if let Some(doc) =
+            inline_policy(&scope.target, &scope.region, owner.owner(), policy).await?
+        {
+            out.push((c.clone(), doc));
+        }
+    }
+    Ok(out)
+}
+
 async fn plan_contain(
     scope: &Scope,
     identity: &Identity,
-    done: Option<Contained>,
+    done: Vec<Contained>,
     notes: &mut Vec<String>,
 ) -> Result<Plan, AwsError> {
     let t = &scope.target;
@@ -381,11 +534,12 @@ async fn plan_contain(
         refused(
             identity,
             format!(
-                "rolecall already contained {} in account {} (case {}, {}), and no release followed: nothing to do",
+                "rolecall already contained {} in account {} (case {}, {}{}), and no release followed: nothing to do",
                 identity.text(),
                 scope.account(),
                 c.case,
-                c.at
+                c.at,
+                if c.maybe { "; the log does not say it finished, and IAM shows it done" } else { "" }
             ),
             "rolecall release ROLE with the same target undoes it",
         )
@@ -400,6 +554,22 @@ async fn plan_contain(
     }
     match identity {
         Identity::AccessKey(key) => {
+            // Whose account first (sts:GetAccessKeyInfo, on the primary identity): a key of
+            // another account is refused with where to act, before IAM here is asked of it.
+            match crate::aws::identity::key_account(&scope.aws, key).await {
+                Ok(account) if account != scope.role.account_id() => {
+                    return Err(refused(
+                        identity,
+                        format!("{key} belongs to account {account}, not {}", scope.account()),
+                        &format!("act through a role there (rolecall whois {key} names the account and the roles rolecall knows in it); nothing was changed"),
+                    ));
+                }
+                Ok(_) => {}
+                Err(e) => notes.push(format!(
+                    "which account {key} is of could not be checked ({e}): IAM's reads in account {} decide whether it is a key here",
+                    scope.account()
+                )),
+            }
             let (user, _) = iam_read::key_owner(t, region, key).await.map_err(|e| {
                 if is_missing(&e) {
                     e.with_hint(format!("{key} is not a key of a user in account {}: rolecall whois {key} finds its account", scope.account()))
@@ -419,10 +589,17 @@ async fn plan_contain(
                 return Err(refused(identity, why, hint));
             }
             if this.status != "Active" {
-                if let Some(c) = &done {
+                if let Some(c) = done.last() {
                     return Err(already(c));
                 }
                 return Err(refused(identity, format!("{key} of user {user} is already {}: nothing to do (rolecall did not deactivate it, so release will not activate it)", this.status), "look at who deactivated it: rolecall events ROLE --access-key KEY"));
+            }
+            if let Some(c) = done.last() {
+                notes.push(if c.maybe {
+                    format!("case {} ({}) set out to deactivate it and the log does not say it did; it is Active now: this deactivates it", c.case, c.at)
+                } else {
+                    format!("rolecall deactivated it (case {}, {}) and it is Active again (someone activated it since): this deactivates it again", c.case, c.at)
+                });
             }
             let mut plan = scope.plan(
                 action,
@@ -455,21 +632,42 @@ async fn plan_contain(
                     user,
                     key: key.clone(),
                     active: false,
+                    prior: this.status.clone(),
                 },
             });
             Ok(plan)
         }
         Identity::User(name) => {
             let (user, _) = iam_read::user(t, region, name).await?;
-            let policy = quarantine_policy(case);
-            let existing = inline_policy(t, region, Owner::User(name), &policy).await?;
-            if existing.is_some() {
-                if let Some(c) = &done {
-                    return Err(already(c));
-                }
-                return Err(refused(identity, format!("user {name} already has an inline policy named {policy}, which rolecall's case logs did not write: it is left as it is"), "look at it (aws iam get-user-policy) before anything else"));
+            let owner = OwnerName::User(name.clone());
+            let there = present(scope, &owner, &done).await?;
+            // A deny rolecall wrote, still as it wrote it (in this case or another): done.
+            if let Some((c, _)) = there
+                .iter()
+                .find(|(c, doc)| same_document(doc, c.document.as_deref()))
+            {
+                return Err(already(c));
             }
             let document = deny_all().to_string();
+            // A rolecall policy that holds something else now (rewritten, say to Allow *):
+            // what it holds is recorded, and the deny put back under the same name.
+            let (policy, replaced) = match there.into_iter().next() {
+                Some((c, doc)) => {
+                    let policy = c.policy.clone().unwrap_or_default();
+                    notes.push(format!("rolecall put {policy} on the user (case {}, {}), and it no longer holds what rolecall wrote (changed since): what it holds now is recorded first, then the deny is put back", c.case, c.at));
+                    (policy, Some(doc))
+                }
+                None => {
+                    let policy = quarantine_policy(case);
+                    if inline_policy(t, region, Owner::User(name), &policy)
+                        .await?
+                        .is_some()
+                    {
+                        return Err(refused(identity, format!("user {name} already has an inline policy named {policy}, which rolecall's case logs did not write: it is left as it is"), "look at it (aws iam get-user-policy) before anything else"));
+                    }
+                    (policy, None)
+                }
+            };
             let mut plan = scope.plan(
                 action,
                 format!("Quarantine user {name}: deny it everything"),
@@ -487,8 +685,13 @@ async fn plan_contain(
                         .map_or("unknown", |b| if b { "yes" } else { "no" })
                 ),
             ];
+            let free = if replaced.is_some() {
+                format!("{policy} is rolecall's, and is replaced")
+            } else {
+                format!("the name {policy} is free")
+            };
             plan.calls = vec![
-                checked(format!("iam:PutUserPolicy UserName={name} PolicyName={policy} PolicyDocument={document}"), &format!("{NO_DRY_RUN}; read: the user exists, the name {policy} is free")),
+                checked(format!("iam:PutUserPolicy UserName={name} PolicyName={policy} PolicyDocument={document}"), &format!("{NO_DRY_RUN}; read: the user exists, {free}")),
                 checked(format!("iam:GetUserPolicy UserName={name} PolicyName={policy} (to check it is there)"), "a read"),
             ];
             notes.push("an explicit Deny wins over every Allow: the user's keys, password and sessions from sts:GetSessionToken can do nothing; roles it assumed before keep their sessions (revoke those roles' sessions too); nothing else of the user changes, and release removes exactly this policy".into());
@@ -496,10 +699,10 @@ async fn plan_contain(
                 identity: identity.clone(),
                 release: false,
                 step: Step::Put {
-                    owner: OwnerName::User(name.clone()),
+                    owner,
                     policy,
-                    document,
-                    replaced: None,
+                    document: Document::Fixed(document),
+                    replaced,
                 },
             });
             Ok(plan)
@@ -509,23 +712,43 @@ async fn plan_contain(
             if let Some(why) = &role.aws_managed {
                 return Err(refused(identity, format!("{name} is {why}: rolecall does not change it"), "contain the identity that uses it instead (its user, or the permission set in Identity Center)"));
             }
-            let policy = revoke_policy(case);
-            let existing = inline_policy(t, region, Owner::Role(name), &policy).await?;
-            let replaced = match (&existing, &done) {
-                (None, _) => None,
-                (Some(doc), Some(c)) if c.policy.as_deref() == Some(policy.as_str()) => {
-                    notes.push(format!("rolecall revoked the role's sessions before ({}, case {}): the policy is replaced with one for now, its old document recorded first", c.at, c.case));
-                    Some(doc.clone())
+            let owner = OwnerName::Role(name.clone());
+            let mut there = present(scope, &owner, &done).await?;
+            // One revocation is enough: the one there is replaced with one for the run's time
+            // (this case's if there is one, else the latest), never a second name added.
+            let mine = revoke_policy(case);
+            let pick = there
+                .iter()
+                .position(|(c, _)| c.policy.as_deref() == Some(mine.as_str()))
+                .or_else(|| there.len().checked_sub(1));
+            let (policy, replaced) = match pick.map(|i| there.remove(i)) {
+                Some((c, doc)) => {
+                    let policy = c.policy.clone().unwrap_or_default();
+                    notes.push(format!("rolecall revoked the role's sessions before with {policy} ({}, case {}): the policy is replaced with one for the run's time, its old document recorded first", c.at, c.case));
+                    (policy, Some(doc))
                 }
-                (Some(_), _) => {
-                    return Err(refused(identity, format!("role {name} already has an inline policy named {policy}, which rolecall's case logs did not write: it is left as it is"), "look at it (aws iam get-role-policy) before anything else"));
+                None => {
+                    if inline_policy(t, region, Owner::Role(name), &mine)
+                        .await?
+                        .is_some()
+                    {
+                        return Err(refused(identity, format!("role {name} already has an inline policy named {mine}, which rolecall's case logs did not write: it is left as it is"), "look at it (aws iam get-role-policy) before anything else"));
+                    }
+                    (mine, None)
                 }
             };
-            let time = super::now();
-            let document = revoke_before(&time).to_string();
+            for (c, _) in &there {
+                notes.push(format!(
+                    "rolecall's {} (case {}, {}) stays too; release removes every one",
+                    c.policy.as_deref().unwrap_or_default(),
+                    c.case,
+                    c.at
+                ));
+            }
+            let document = Document::RevokeBeforeRun;
             let mut plan = scope.plan(
                 action,
-                format!("Revoke the sessions role {name} issued before {time}"),
+                format!("Revoke the sessions role {name} issued before the time of the run"),
             );
             plan.resources = vec![
                 format!("role {} ({})", role.role_name, role.arn),
@@ -537,16 +760,21 @@ async fn plan_contain(
                         .unwrap_or_else(|| "never (or not known)".into())
                 ),
             ];
+            let free = if replaced.is_some() {
+                format!("{policy} is rolecall's, and is replaced")
+            } else {
+                format!("the name {policy} is free")
+            };
             plan.calls = vec![
-                checked(format!("iam:PutRolePolicy RoleName={name} PolicyName={policy} PolicyDocument={document}"), &format!("{NO_DRY_RUN}; read: the role exists and AWS does not manage it, the name {policy} is free")),
+                checked(format!("iam:PutRolePolicy RoleName={name} PolicyName={policy} PolicyDocument={}", document.shown()), &format!("{NO_DRY_RUN}; read: the role exists and AWS does not manage it, {free}")),
                 checked(format!("iam:GetRolePolicy RoleName={name} PolicyName={policy} (to check it is there)"), "a read"),
             ];
-            notes.push(format!("every session of the role issued before {time} (this plan's time) is denied everything; sessions issued later are not: plan again if the role may have been assumed since, and contain what assumes it (its trust: {})", role.trusted.join(", ")));
+            notes.push(format!("{RUN_TIME} is taken when the run starts, just before iam:PutRolePolicy (the case log records the exact document): every session of the role issued before it is denied everything; sessions issued later are not: plan again if the role may have been assumed since, and contain what assumes it (its trust: {})", role.trusted.join(", ")));
             plan.facts = AnyFacts::Identity(Facts {
                 identity: identity.clone(),
                 release: false,
                 step: Step::Put {
-                    owner: OwnerName::Role(name.clone()),
+                    owner,
                     policy,
                     document,
                     replaced,
@@ -560,7 +788,7 @@ async fn plan_contain(
 async fn plan_release(
     scope: &Scope,
     identity: &Identity,
-    done: Option<Contained>,
+    done: Vec<Contained>,
     notes: &mut Vec<String>,
 ) -> Result<Plan, AwsError> {
     let t = &scope.target;
@@ -568,7 +796,7 @@ async fn plan_release(
     let action = Action::Uncontain {
         identity: identity.clone(),
     };
-    let Some(c) = done else {
+    let Some(last) = done.last().cloned() else {
         return Err(refused(
             identity,
             format!(
@@ -579,13 +807,13 @@ async fn plan_release(
             "release only undoes what rolecall did (rolecall case log shows what it did)",
         ));
     };
-    let from = format!("the log of case {} ({})", c.case, c.at);
+    let from = |c: &Contained| format!("the log of case {} ({})", c.case, c.at);
     match identity {
         Identity::AccessKey(key) => {
-            let user = c.user.clone().ok_or_else(|| {
+            let user = last.user.clone().ok_or_else(|| {
                 refused(
                     identity,
-                    format!("{from} does not name the key's user"),
+                    format!("{} does not name the key's user", from(&last)),
                     "activate it by hand",
                 )
             })?;
@@ -594,15 +822,17 @@ async fn plan_release(
                 return Err(refused(identity, format!("{key} is no longer a key of user {user}: it was deleted since rolecall deactivated it"), "look at who deleted it: rolecall events ROLE --access-key KEY"));
             };
             if this.status == "Active" {
-                notes.push(format!("{key} is Active already (someone activated it since): release only records that"));
+                notes.push(format!("{key} is Active already (someone activated it since, or rolecall's deactivation never happened): release only records that"));
             }
+            notes.push("activating it makes it usable again by whoever holds its secret: release a leaked key only when it was a false positive (AWS's playbook rotates a leaked key, then deletes it)".into());
             let mut plan = scope.plan(
                 action,
                 format!("Activate access key {key} of user {user} again"),
             );
             plan.resources = vec![format!(
-                "access key {key} of user {user}: {} now; deactivated by rolecall per {from}",
-                this.status
+                "access key {key} of user {user}: {} now; deactivated by rolecall per {}",
+                this.status,
+                from(&last)
             )];
             plan.calls = vec![
                 checked(
@@ -621,6 +851,7 @@ async fn plan_release(
                     user,
                     key: key.clone(),
                     active: true,
+                    prior: this.status.clone(),
                 },
             });
             Ok(plan)
@@ -630,26 +861,19 @@ async fn plan_release(
                 Identity::User(_) => OwnerName::User(name.clone()),
                 _ => OwnerName::Role(name.clone()),
             };
-            let policy = c.policy.clone().ok_or_else(|| {
-                refused(
-                    identity,
-                    format!("{from} does not name the policy"),
-                    "remove it by hand",
-                )
-            })?;
-            let current = inline_policy(t, region, owner.owner(), &policy).await?;
-            let Some(current) = current else {
-                return Err(refused(identity, format!("{} has no policy named {policy} any more (removed since {from}): nothing to undo", identity.text()), "look at who removed it: rolecall events ROLE --event DeletePolicy"));
-            };
-            let same = match (
-                serde_json::from_str::<Value>(&current),
-                c.document.as_deref().map(serde_json::from_str::<Value>),
-            ) {
-                (Ok(a), Some(Ok(b))) => a == b,
-                _ => false,
-            };
-            if !same {
-                notes.push(format!("the policy {policy} no longer holds what rolecall wrote (changed since): it is removed all the same, and what it holds now is recorded first"));
+            let there = present(scope, &owner, &done).await?;
+            for c in &done {
+                if !there.iter().any(|(p, _)| p.policy == c.policy) {
+                    notes.push(format!(
+                        "{} has no policy named {} any more (removed since {}): nothing to remove there",
+                        identity.text(),
+                        c.policy.as_deref().unwrap_or("(unnamed)"),
+                        from(c)
+                    ));
+                }
+            }
+            if there.is_empty() {
+                return Err(refused(identity, format!("{} has none of the policies rolecall's logs say it put ({}) any more: nothing to undo", identity.text(), done.iter().filter_map(|c| c.policy.clone()).collect::<Vec<_>>().join(", ")), "look at who removed it: rolecall events ROLE --event DeletePolicy"));
             }
             let (del, get) = match owner {
                 OwnerName::User(_) => (
@@ -661,23 +885,39 @@ async fn plan_release(
                     "iam:GetRolePolicy RoleName",
                 ),
             };
-            let mut plan = scope.plan(action, format!("Remove {policy} from {}", identity.text()));
-            plan.resources = vec![format!(
-                "{}: the policy {policy}, put by rolecall per {from}",
-                identity.text()
-            )];
-            plan.calls = vec![
-                checked(
+            let names: Vec<String> = there.iter().filter_map(|(c, _)| c.policy.clone()).collect();
+            let mut plan = scope.plan(
+                action,
+                format!("Remove {} from {}", names.join(" and "), identity.text()),
+            );
+            let mut policies = Vec::new();
+            for (c, current) in there {
+                let policy = c.policy.clone().unwrap_or_default();
+                plan.resources.push(format!(
+                    "{}: the policy {policy}, put by rolecall per {}",
+                    identity.text(),
+                    from(&c)
+                ));
+                if !same_document(&current, c.document.as_deref()) {
+                    notes.push(format!("the policy {policy} no longer holds what rolecall wrote (changed since): it is removed all the same, and what it holds now is recorded first"));
+                }
+                plan.calls.push(checked(
                     format!("{del}={name} PolicyName={policy}"),
                     &format!("{NO_DRY_RUN}; read: the policy is there"),
-                ),
-                checked(
+                ));
+                plan.calls.push(checked(
                     format!("{get}={name} PolicyName={policy} (to check it is gone)"),
                     "a read",
-                ),
-            ];
+                ));
+                policies.push((policy, current));
+            }
             notes.push(format!(
-                "only {policy} is removed: nothing else of the {} changes",
+                "only rolecall's {} removed: nothing else of the {} changes",
+                if policies.len() == 1 {
+                    "policy is"
+                } else {
+                    "policies are"
+                },
                 match owner {
                     OwnerName::User(_) => "user",
                     OwnerName::Role(_) => "role",
@@ -686,49 +926,60 @@ async fn plan_release(
             plan.facts = AnyFacts::Identity(Facts {
                 identity: identity.clone(),
                 release: true,
-                step: Step::Delete {
-                    owner,
-                    policy,
-                    current,
-                },
+                step: Step::Delete { owner, policies },
             });
             Ok(plan)
         }
     }
 }
 
-/// Runs the plan's one change, then checks it by a read. Each step is recorded before it is
-/// reported; what was there before a change is recorded before it is made.
+/// Records what is about to be changed, before the call: a run that stops after the call and
+/// before its result is recorded still leaves the change in the log (as maybe made).
+async fn intend(steps: &Steps<'_>, record: Record) -> Result<(), AwsError> {
+    steps.scope.record(record).await
+}
+
+/// Runs the plan's change, then checks it by a read. Each change's intent is recorded before
+/// the call, and its result before it is reported; what was there before a change is
+/// recorded before it is made.
 pub async fn run(scope: &Scope, f: Facts, progress: &dyn Progress) -> Outcome {
     let mut steps = Steps::new(scope, progress);
     let t = &scope.target;
     let region = &scope.region;
     let id = f.identity.id().to_string();
-    let (on, off) = names(&f.identity);
+    let n = names(&f.identity);
     let verb = if f.release { "release" } else { "isolate" };
     let checked_name = format!("{verb}.identity-checked");
     match f.step {
-        Step::Key { user, key, active } => {
-            let name = if active { off } else { on };
-            let record = Record::new(name).targets([id.clone()]).params(json!({
-                "user": user,
-                "key": key,
-                "status": if active { "Active" } else { "Inactive" },
-            }));
+        Step::Key {
+            user,
+            key,
+            active,
+            prior,
+        } => {
+            let (intent, name) = if active {
+                (n.off_intent, n.off)
+            } else {
+                (n.on_intent, n.on)
+            };
+            let status = if active { "Active" } else { "Inactive" };
+            let params = json!({ "user": user, "key": key, "prior": prior, "status": status });
+            let change = vec![format!("set {key} {status}")];
+            if let Err(e) = intend(
+                &steps,
+                Record::new(intent)
+                    .targets([id.clone()])
+                    .params(params.clone()),
+            )
+            .await
+            {
+                return steps.fail(e, Record::new(name), change).await;
+            }
+            let record = Record::new(name).targets([id.clone()]).params(params);
             if let Err(e) = set_key_status(t, region, &user, &key, active).await {
                 let e = scope.denied(e, "iam:UpdateAccessKey");
-                return steps
-                    .fail(
-                        e,
-                        record,
-                        vec![format!(
-                            "set {key} {}",
-                            if active { "Active" } else { "Inactive" }
-                        )],
-                    )
-                    .await;
+                return steps.fail(e, record, change).await;
             }
-            let status = if active { "Active" } else { "Inactive" };
             if let Err(e) = steps
                 .done(
                     format!("access key {key} of user {user} set {status}"),
@@ -789,35 +1040,37 @@ pub async fn run(scope: &Scope, f: Facts, progress: &dyn Progress) -> Outcome {
             document,
             replaced,
         } => {
-            let name = on;
+            let put = vec![format!("put {policy} on {}", f.identity.text())];
             if let Some(old) = &replaced {
                 // Never lose an original: the old document first.
                 let keep = Record::new(format!("{verb}.policy-replaced"))
                     .targets([id.clone()])
                     .params(json!({ "policy": policy, "document": old }));
                 if let Err(e) = steps.done(format!("recorded the old {policy}"), keep).await {
-                    return steps
-                        .fail(e, Record::new(name), vec![format!("put {policy}")])
-                        .await;
+                    return steps.fail(e, Record::new(n.on), put).await;
                 }
             }
-            let record = Record::new(name).targets([id.clone()]).params(json!({
-                "policy": policy,
-                "document": document,
-            }));
+            // The time of a revocation is taken now, just before the call.
+            let document = document.made();
+            let params = json!({ "policy": policy, "document": document });
+            if let Err(e) = intend(
+                &steps,
+                Record::new(n.on_intent)
+                    .targets([id.clone()])
+                    .params(params.clone()),
+            )
+            .await
+            {
+                return steps.fail(e, Record::new(n.on), put).await;
+            }
+            let record = Record::new(n.on).targets([id.clone()]).params(params);
             if let Err(e) = put_policy(t, region, owner.owner(), &policy, &document).await {
                 let api = match owner {
                     OwnerName::User(_) => "iam:PutUserPolicy",
                     OwnerName::Role(_) => "iam:PutRolePolicy",
                 };
                 let e = scope.denied(e, api);
-                return steps
-                    .fail(
-                        e,
-                        record,
-                        vec![format!("put {policy} on {}", f.identity.text())],
-                    )
-                    .await;
+                return steps.fail(e, record, put).await;
             }
             if let Err(e) = steps
                 .done(
@@ -830,77 +1083,89 @@ pub async fn run(scope: &Scope, f: Facts, progress: &dyn Progress) -> Outcome {
                     .fail(e, Record::new(checked_name), vec!["the check".into()])
                     .await;
             }
-            verify(
-                steps,
-                scope,
-                &f.identity,
-                &owner,
-                &policy,
-                Some(&document),
-                checked_name,
-            )
-            .await
-        }
-        Step::Delete {
-            owner,
-            policy,
-            current,
-        } => {
-            // What it holds now, recorded before it is removed.
-            let record = Record::new(off).targets([id.clone()]).params(json!({
-                "policy": policy,
-                "document": current,
-            }));
-            if let Err(e) = delete_policy(t, region, owner.owner(), &policy).await {
-                let api = match owner {
-                    OwnerName::User(_) => "iam:DeleteUserPolicy",
-                    OwnerName::Role(_) => "iam:DeleteRolePolicy",
-                };
-                let e = scope.denied(e, api);
-                return steps
-                    .fail(
-                        e,
-                        record,
-                        vec![format!("remove {policy} from {}", f.identity.text())],
-                    )
-                    .await;
+            let check = Record::new(checked_name).targets([id.clone()]);
+            match read_back(scope, &f.identity, &owner, &policy, Some(&document)).await {
+                Ok(()) => {
+                    let _ = steps
+                        .done(
+                            format!("checked: {policy} is there"),
+                            check.result(json!({ "ok": true })),
+                        )
+                        .await;
+                    steps.finish(json!({ "identity": f.identity, "policy": policy, "present": true, "document": document }))
+                }
+                Err(e) => steps.fail(e, check, Vec::new()).await,
             }
-            if let Err(e) = steps
-                .done(
-                    format!("removed {policy} from {}", f.identity.text()),
-                    record,
+        }
+        Step::Delete { owner, policies } => {
+            let api = match owner {
+                OwnerName::User(_) => "iam:DeleteUserPolicy",
+                OwnerName::Role(_) => "iam:DeleteRolePolicy",
+            };
+            let left = |from: usize| -> Vec<String> {
+                policies[from..]
+                    .iter()
+                    .map(|(p, _)| format!("remove {p} from {}", f.identity.text()))
+                    .collect()
+            };
+            for (i, (policy, current)) in policies.iter().enumerate() {
+                // What it holds now, recorded before it is removed.
+                let params = json!({ "policy": policy, "document": current });
+                if let Err(e) = intend(
+                    &steps,
+                    Record::new(n.off_intent)
+                        .targets([id.clone()])
+                        .params(params.clone()),
                 )
                 .await
-            {
-                return steps
-                    .fail(e, Record::new(checked_name), vec!["the check".into()])
-                    .await;
+                {
+                    return steps.fail(e, Record::new(n.off), left(i)).await;
+                }
+                let record = Record::new(n.off).targets([id.clone()]).params(params);
+                if let Err(e) = delete_policy(t, region, owner.owner(), policy).await {
+                    let e = scope.denied(e, api);
+                    return steps.fail(e, record, left(i)).await;
+                }
+                if let Err(e) = steps
+                    .done(
+                        format!("removed {policy} from {}", f.identity.text()),
+                        record,
+                    )
+                    .await
+                {
+                    let mut rest = left(i + 1);
+                    rest.push("the check".into());
+                    return steps.fail(e, Record::new(checked_name), rest).await;
+                }
             }
-            verify(
-                steps,
-                scope,
-                &f.identity,
-                &owner,
-                &policy,
-                None,
-                checked_name,
+            let names: Vec<&str> = policies.iter().map(|(p, _)| p.as_str()).collect();
+            let check = Record::new(checked_name).targets([id.clone()]);
+            for policy in &names {
+                if let Err(e) = read_back(scope, &f.identity, &owner, policy, None).await {
+                    return steps.fail(e, check, Vec::new()).await;
+                }
+            }
+            let _ = steps
+                .done(
+                    format!("checked: {} gone", names.join(", ")),
+                    check.result(json!({ "ok": true, "policies": names })),
+                )
+                .await;
+            steps.finish(
+                json!({ "identity": f.identity, "policy": names.first(), "policies": names, "present": false }),
             )
-            .await
         }
     }
 }
 
-/// Reads the policy back: there with `document`, or gone (`None`).
-async fn verify(
-    mut steps: Steps<'_>,
+/// Reads the policy back until IAM shows it there with `document`, or gone (`None`).
+async fn read_back(
     scope: &Scope,
     identity: &Identity,
     owner: &OwnerName,
     policy: &str,
     document: Option<&str>,
-    checked_name: String,
-) -> Outcome {
-    let check = Record::new(checked_name).targets([identity.id().to_string()]);
+) -> Result<(), AwsError> {
     let want = document.and_then(|d| serde_json::from_str::<Value>(d).ok());
     let settled = |now: &Result<Option<String>, AwsError>| match now {
         Ok(Some(doc)) => want.is_some() && serde_json::from_str::<Value>(doc).ok() == want,
@@ -911,36 +1176,21 @@ async fn verify(
     let mut now = inline_policy(&scope.target, &scope.region, owner.owner(), policy).await;
     for wait in SETTLE {
         if settled(&now) {
-            break;
+            return Ok(());
         }
         tokio::time::sleep(wait).await;
         now = inline_policy(&scope.target, &scope.region, owner.owner(), policy).await;
     }
-    let ok = settled(&now);
-    if ok {
-        let said = if document.is_some() {
-            "is there"
-        } else {
-            "is gone"
-        };
-        let _ = steps
-            .done(
-                format!("checked: {policy} {said}"),
-                check.result(json!({ "ok": true })),
-            )
-            .await;
-        return steps.finish(
-            json!({ "identity": identity, "policy": policy, "present": document.is_some() }),
-        );
+    if settled(&now) {
+        return Ok(());
     }
-    let e = AwsError::new(ErrorKind::Other, "reading the policy back", identity.text()).with_message(match now {
+    Err(AwsError::new(ErrorKind::Other, "reading the policy back", identity.text()).with_message(match now {
         Ok(Some(_)) if document.is_none() => format!("{policy} is still there after it was deleted"),
         Ok(Some(_)) => format!("{policy} does not hold what was written"),
         Ok(None) => format!("{policy} is not there after it was put"),
         Err(e) => format!("it could not be read back: {e}"),
     })
-    .with_hint("look at the identity's inline policies in the console: the state is not the one asked for");
-    steps.fail(e, check, Vec::new()).await
+    .with_hint("look at the identity's inline policies in the console: the state is not the one asked for"))
 }
 
 #[cfg(test)]
@@ -1048,5 +1298,234 @@ mod tests {
         assert!(Identity::AccessKey("AKIA../../etc".into()).check().is_err());
         assert!(Identity::User("a/b".into()).check().is_err());
         assert!(Identity::Role("WebAppRole".into()).check().is_ok());
+    }
+
+    /// A log entry of `case` at second `t`, in account 777777777777.
+    fn entry(
+        case: &str,
+        t: u32,
+        action: &str,
+        target: &str,
+        params: Value,
+        error: Option<&str>,
+    ) -> Entry {
+        let mut record = Record::new(action).targets([target]).params(params);
+        record.account_id = Some("777777777777".into());
+        if let Some(code) = error {
+            record = record.result(json!({ "error": code, "message": "m" }));
+        }
+        Entry {
+            seq: t as u64,
+            ts: format!("2026-01-01T00:00:{t:02}.000Z"),
+            case: case.into(),
+            actor: "me".into(),
+            record,
+            host: "h".into(),
+            rolecall: "0".into(),
+            prev: String::new(),
+        }
+    }
+
+    fn pol(name: &str) -> Value {
+        json!({ "policy": name, "document": deny_all().to_string() })
+    }
+
+    #[test]
+    fn every_outstanding_policy_of_every_case_is_kept() {
+        let user = Identity::User("mallory".into());
+        let log = vec![
+            entry(
+                "A",
+                1,
+                "isolate.user-policy-putting",
+                "mallory",
+                pol("rolecall-quarantine-A"),
+                None,
+            ),
+            entry(
+                "A",
+                2,
+                "isolate.user-policy",
+                "mallory",
+                pol("rolecall-quarantine-A"),
+                None,
+            ),
+            entry(
+                "B",
+                3,
+                "isolate.user-policy-putting",
+                "Mallory",
+                pol("rolecall-quarantine-B"),
+                None,
+            ),
+            entry(
+                "B",
+                4,
+                "isolate.user-policy",
+                "Mallory",
+                pol("rolecall-quarantine-B"),
+                None,
+            ),
+        ];
+        let c = contained(log.clone(), "777777777777", &user);
+        let names: Vec<_> = c.iter().filter_map(|c| c.policy.clone()).collect();
+        assert_eq!(names, ["rolecall-quarantine-A", "rolecall-quarantine-B"]);
+        assert!(c.iter().all(|c| !c.maybe));
+        // B released: A's stays.
+        let mut more = log.clone();
+        more.push(entry(
+            "B",
+            5,
+            "release.user-policy-removed",
+            "mallory",
+            pol("rolecall-quarantine-B"),
+            None,
+        ));
+        let c = contained(more, "777777777777", &user);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].case, "A");
+        // Another account's records are not this one's.
+        assert!(contained(log, "222222222222", &user).is_empty());
+    }
+
+    #[test]
+    fn a_release_that_got_no_answer_is_not_a_release() {
+        let key = Identity::AccessKey("AKIAAAAAAAAAAAAAAAAA".into());
+        let k = json!({ "user": "leaky", "key": "AKIAAAAAAAAAAAAAAAAA" });
+        let log = |release_error: Option<&str>| {
+            vec![
+                entry(
+                    "A",
+                    1,
+                    "isolate.key-deactivated",
+                    "AKIAAAAAAAAAAAAAAAAA",
+                    k.clone(),
+                    None,
+                ),
+                entry(
+                    "A",
+                    2,
+                    "release.key-activating",
+                    "AKIAAAAAAAAAAAAAAAAA",
+                    k.clone(),
+                    None,
+                ),
+                entry(
+                    "A",
+                    3,
+                    "release.key-activated",
+                    "AKIAAAAAAAAAAAAAAAAA",
+                    k.clone(),
+                    release_error,
+                ),
+            ]
+        };
+        for code in ["Timeout", "Network", "AccessDenied"] {
+            assert_eq!(
+                contained(log(Some(code)), "777777777777", &key).len(),
+                1,
+                "{code}"
+            );
+        }
+        assert!(contained(log(None), "777777777777", &key).is_empty());
+        // A release intent with nothing after it (rolecall stopped): still contained.
+        let mut cut = log(None);
+        cut.pop();
+        assert_eq!(contained(cut, "777777777777", &key).len(), 1);
+    }
+
+    #[test]
+    fn a_containment_counts_from_its_intent_unless_aws_refused_it() {
+        let key = Identity::AccessKey("AKIAAAAAAAAAAAAAAAAA".into());
+        let k = json!({ "user": "leaky", "key": "AKIAAAAAAAAAAAAAAAAA" });
+        let intent = entry(
+            "A",
+            1,
+            "isolate.key-deactivating",
+            "AKIAAAAAAAAAAAAAAAAA",
+            k.clone(),
+            None,
+        );
+        // Rolecall stopped after the intent: maybe done.
+        let c = contained(vec![intent.clone()], "777777777777", &key);
+        assert_eq!(c.len(), 1);
+        assert!(c[0].maybe);
+        assert_eq!(c[0].user.as_deref(), Some("leaky"));
+        // No answer, or AWS failing on its side: maybe done.
+        for code in ["Timeout", "Network", "ServiceFailure", "InternalFailure"] {
+            let failed = entry(
+                "A",
+                2,
+                "isolate.key-deactivated",
+                "AKIAAAAAAAAAAAAAAAAA",
+                k.clone(),
+                Some(code),
+            );
+            let c = contained(vec![intent.clone(), failed], "777777777777", &key);
+            assert!(c.len() == 1 && c[0].maybe, "{code}");
+        }
+        // Refused: nothing was done.
+        let refused = entry(
+            "A",
+            2,
+            "isolate.key-deactivated",
+            "AKIAAAAAAAAAAAAAAAAA",
+            k.clone(),
+            Some("AccessDenied"),
+        );
+        assert!(contained(vec![intent, refused], "777777777777", &key).is_empty());
+        // A refused replace of a role's revocation leaves the earlier one standing.
+        let role = Identity::Role("StolenRole".into());
+        let p = pol("rolecall-revoke-sessions-A");
+        let log = vec![
+            entry(
+                "A",
+                1,
+                "isolate.role-policy-putting",
+                "StolenRole",
+                p.clone(),
+                None,
+            ),
+            entry("A", 2, "isolate.role-policy", "StolenRole", p.clone(), None),
+            entry(
+                "B",
+                3,
+                "isolate.role-policy-putting",
+                "StolenRole",
+                p.clone(),
+                None,
+            ),
+            entry(
+                "B",
+                4,
+                "isolate.role-policy",
+                "StolenRole",
+                p,
+                Some("AccessDenied"),
+            ),
+        ];
+        let c = contained(log, "777777777777", &role);
+        assert_eq!(c.len(), 1);
+        assert_eq!((c[0].case.as_str(), c[0].maybe), ("A", false));
+    }
+
+    #[test]
+    fn a_revocation_is_planned_with_the_time_of_the_run() {
+        let shown = Document::RevokeBeforeRun.shown();
+        assert!(shown.contains(RUN_TIME), "{shown}");
+        let made = Document::RevokeBeforeRun.made();
+        assert!(!made.contains(RUN_TIME), "{made}");
+        let v: Value = serde_json::from_str(&made).unwrap();
+        let t = v["Statement"][0]["Condition"]["DateLessThan"]["aws:TokenIssueTime"]
+            .as_str()
+            .unwrap();
+        assert!(chrono::DateTime::parse_from_rfc3339(t).is_ok(), "{t}");
+        assert!(same_document(
+            &deny_all().to_string(),
+            Some(
+                r#"{"Version":"2012-10-17","Statement":[{"Sid":"RolecallQuarantine","Effect":"Deny","Action":"*","Resource":"*"}]}"#
+            )
+        ));
+        assert!(!same_document(&deny_all().to_string(), None));
     }
 }

@@ -468,10 +468,10 @@ pub async fn plan_isolate_or_release(scope: &Scope, action: Action) -> Result<Pl
         }
         // Released when rolecall's logs say it contained it (and nothing undid that since).
         let action = match identity::history(scope, identity).await {
-            Ok((Some(_), _)) => Action::Uncontain {
+            Ok((done, _)) if !done.is_empty() => Action::Uncontain {
                 identity: identity.clone(),
             },
-            Ok((None, _)) => action,
+            Ok(_) => action,
             Err(e) => return nothing_changed(Err(e)),
         };
         return plan(scope, action).await;

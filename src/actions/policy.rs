@@ -134,6 +134,16 @@ pub const ACTIONS: &[Needs] = &[
     },
 ];
 
+/// What the primary identity itself (the user or role rolecall runs as, which assumes the
+/// others) calls beyond sts:AssumeRole: `sts:GetAccessKeyInfo` names the account of a key for
+/// `whois` and `isolate --access-key`. It is an STS call of the caller's own, in no other
+/// account, so it is in the primary identity's policy, not in any role's.
+pub const PRIMARY: &[Needs] = &[Needs {
+    action: "whois",
+    why: "the account of an access key (whois; isolate --access-key checks it first)",
+    calls: &["sts:GetAccessKeyInfo"],
+}];
+
 /// What the forensic account's role (`[case] forensic_role`) does with a shared snapshot: copy
 /// it into its account, under its own key, reading the share key the other account granted it.
 pub const FORENSIC: &[Needs] = &[Needs {
@@ -202,6 +212,11 @@ mod tests {
             document(FORENSIC)["Statement"][0]["Sid"],
             "RolecallForensicCopy"
         );
+        // whois asks STS as the primary identity: its own policy, never a role's.
+        assert_eq!(document(PRIMARY)["Statement"][0]["Sid"], "RolecallWhois");
+        assert!(ACTIONS
+            .iter()
+            .all(|n| !n.calls.contains(&"sts:GetAccessKeyInfo")));
         for (s, n) in statements.iter().zip(ACTIONS) {
             assert_eq!(s["Action"].as_array().map(Vec::len), Some(n.calls.len()));
             assert_eq!(s["Effect"], "Allow");
@@ -242,6 +257,7 @@ mod tests {
         let all: Vec<&str> = ACTIONS
             .iter()
             .chain(FORENSIC)
+            .chain(PRIMARY)
             .flat_map(|n| n.calls.iter().copied())
             .collect();
         for call in &found {

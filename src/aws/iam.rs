@@ -95,8 +95,10 @@ pub struct UserFacts {
     /// Its MFA devices' serial numbers; `None`: could not be read.
     pub mfa: Option<Vec<String>>,
     pub access_keys: Vec<KeyFacts>,
-    pub groups: Vec<String>,
-    pub policies: Vec<PolicyRef>,
+    /// Its groups; `None`: not read (unknown, not none).
+    pub groups: Option<Vec<String>>,
+    /// Its attached and inline policies; `None`: not read (unknown, not none).
+    pub policies: Option<Vec<PolicyRef>>,
     /// The latest of its password's and its keys' last use.
     pub last_activity: Option<DateTime<Utc>>,
 }
@@ -181,8 +183,8 @@ pub async fn list_users(
     let mut users = Vec::with_capacity(reads.len());
     for (mut user, errs) in reads {
         if let Some((groups, policies)) = details.remove(&user.user_name) {
-            user.groups = groups;
-            user.policies = policies;
+            user.groups = Some(groups);
+            user.policies = Some(policies);
         }
         for e in errs {
             if !errors
@@ -220,8 +222,8 @@ pub async fn user(
     let (mut user, mut errors) = read_user(&iam, base_user(u), Depth::Full).await;
     match user_policies(&iam, name).await {
         Ok((groups, policies)) => {
-            user.groups = groups;
-            user.policies = policies;
+            user.groups = Some(groups);
+            user.policies = Some(policies);
         }
         Err(e) => errors.push(e),
     }
@@ -276,8 +278,8 @@ fn base_user(u: &aws_sdk_iam::types::User) -> UserFacts {
         console_access: None,
         mfa: None,
         access_keys: Vec::new(),
-        groups: Vec::new(),
-        policies: Vec::new(),
+        groups: None,
+        policies: None,
         last_activity: None,
     }
 }
@@ -291,8 +293,11 @@ async fn read_user(
     let name = user.user_name.clone();
     let what = format!("user {name}");
     let mut errors = Vec::new();
-    match access_keys(iam, &name).await {
-        Ok(keys) => user.access_keys = keys,
+    match access_keys_read(iam, &name).await {
+        Ok((keys, unread)) => {
+            user.access_keys = keys;
+            errors.extend(unread);
+        }
         Err(e) => errors.push(e),
     }
     if depth == Depth::Full {
@@ -307,10 +312,18 @@ async fn read_user(
                 }
             }
         }
-        match iam.list_mfa_devices().user_name(&name).send().await {
-            Ok(out) => {
+        let devices: Result<Vec<aws_sdk_iam::types::MfaDevice>, _> = iam
+            .list_mfa_devices()
+            .user_name(&name)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await;
+        match devices {
+            Ok(devices) => {
                 user.mfa = Some(
-                    out.mfa_devices()
+                    devices
                         .iter()
                         .map(|d| d.serial_number().to_string())
                         .collect(),
@@ -322,24 +335,46 @@ async fn read_user(
     (user, errors)
 }
 
-/// A user's access keys, each with its last use.
+/// A user's access keys, each with its last use (`None` where it could not be read).
 pub async fn access_keys(iam: &aws_sdk_iam::Client, user: &str) -> Result<Vec<KeyFacts>, AwsError> {
-    let out = iam
+    access_keys_read(iam, user).await.map(|(keys, _)| keys)
+}
+
+/// A user's access keys, each with its last use, and why a last use could not be read (a key
+/// whose last use is not known is never shown as never used).
+pub async fn access_keys_read(
+    iam: &aws_sdk_iam::Client,
+    user: &str,
+) -> Result<(Vec<KeyFacts>, Vec<AwsError>), AwsError> {
+    let listed: Vec<aws_sdk_iam::types::AccessKeyMetadata> = iam
         .list_access_keys()
         .user_name(user)
+        .into_paginator()
+        .items()
         .send()
+        .try_collect()
         .await
         .map_err(|e| iam_error(e, "ListAccessKeys", &format!("user {user}")))?;
     let mut keys = Vec::new();
-    for k in out.access_key_metadata() {
+    let mut errors: Vec<AwsError> = Vec::new();
+    for k in &listed {
         let id = k.access_key_id().unwrap_or_default().to_string();
-        let last_used = iam
+        let last_used = match iam
             .get_access_key_last_used()
             .access_key_id(&id)
             .send()
             .await
-            .ok()
-            .map(|o| key_use(o.access_key_last_used()));
+        {
+            Ok(o) => Some(key_use(o.access_key_last_used())),
+            Err(e) => {
+                let e = iam_error(e, "GetAccessKeyLastUsed", &format!("access key {id}"));
+                // One error of a kind is enough to say why.
+                if !errors.iter().any(|o| o.kind == e.kind && o.code == e.code) {
+                    errors.push(e);
+                }
+                None
+            }
+        };
         keys.push(KeyFacts {
             status: k
                 .status()
@@ -351,44 +386,46 @@ pub async fn access_keys(iam: &aws_sdk_iam::Client, user: &str) -> Result<Vec<Ke
         });
     }
     keys.sort_by(|a, b| a.access_key_id.cmp(&b.access_key_id));
-    Ok(keys)
+    Ok((keys, errors))
 }
 
-/// A user's groups and policies (for one user: three small calls rather than the account's
-/// whole authorization details).
+/// A user's groups and policies (for one user: three small calls, each page by page, rather
+/// than the account's whole authorization details).
 async fn user_policies(
     iam: &aws_sdk_iam::Client,
     name: &str,
 ) -> Result<(Vec<String>, Vec<PolicyRef>), AwsError> {
     let what = format!("user {name}");
-    let groups = iam
+    let groups: Vec<aws_sdk_iam::types::Group> = iam
         .list_groups_for_user()
         .user_name(name)
+        .into_paginator()
+        .items()
         .send()
+        .try_collect()
         .await
         .map_err(|e| iam_error(e, "ListGroupsForUser", &what))?;
-    let attached = iam
+    let attached: Vec<aws_sdk_iam::types::AttachedPolicy> = iam
         .list_attached_user_policies()
         .user_name(name)
+        .into_paginator()
+        .items()
         .send()
+        .try_collect()
         .await
         .map_err(|e| iam_error(e, "ListAttachedUserPolicies", &what))?;
-    let inline = iam
+    let inline: Vec<String> = iam
         .list_user_policies()
         .user_name(name)
+        .into_paginator()
+        .items()
         .send()
+        .try_collect()
         .await
         .map_err(|e| iam_error(e, "ListUserPolicies", &what))?;
     Ok((
-        groups
-            .groups()
-            .iter()
-            .map(|g| g.group_name().to_string())
-            .collect(),
-        policies_of(
-            attached.attached_policies(),
-            inline.policy_names().iter().map(String::as_str),
-        ),
+        groups.iter().map(|g| g.group_name().to_string()).collect(),
+        policies_of(&attached, inline.iter().map(String::as_str)),
     ))
 }
 

@@ -114,7 +114,7 @@ pub async fn policy(ctx: &Ctx, role: Option<&str>, as_json: bool) -> anyhow::Res
 
 /// `rolecall policy --actions`: the permission policies the responder actions need.
 pub fn action_policy(as_json: bool) -> ExitCode {
-    use crate::actions::policy::{document, Needs, ACTIONS, FORENSIC};
+    use crate::actions::policy::{document, Needs, ACTIONS, FORENSIC, PRIMARY};
     let needs = |list: &[Needs]| -> Value {
         list.iter()
             .map(|n| {
@@ -134,6 +134,8 @@ pub fn action_policy(as_json: bool) -> ExitCode {
                 "role_policy": document(ACTIONS),
                 "forensic": needs(FORENSIC),
                 "forensic_role_policy": document(FORENSIC),
+                "primary": needs(PRIMARY),
+                "primary_policy": document(PRIMARY),
             }))
         );
         return ExitCode::SUCCESS;
@@ -153,6 +155,11 @@ pub fn action_policy(as_json: bool) -> ExitCode {
          #    is that of any role rolecall assumes (rolecall policy ARN prints one).\n"
     );
     outln!("{}", pretty(&document(FORENSIC)));
+    outln!(
+        "\n# 3. On the primary identity (the user or role rolecall runs as), beside its\n\
+         #    sts:AssumeRole: what it asks STS of itself (whois names a key's account):\n"
+    );
+    outln!("{}", pretty(&document(PRIMARY)));
     ExitCode::SUCCESS
 }
 

@@ -1,7 +1,8 @@
-//! `rolecall whois KEY`: whose access key is it. `sts:GetAccessKeyInfo` gives its account (as
-//! the primary identity, no permission needed there); through a role rolecall knows in that
-//! account (the primary identity itself in its own), `iam:GetAccessKeyLastUsed` names the
-//! user; then the user whole: its keys and their last use, groups, policies, MFA, console
+//! `rolecall whois KEY`: whose access key is it. `sts:GetAccessKeyInfo` gives its account,
+//! called as the primary identity, which needs that permission in its own policy (none in the
+//! key's account; `rolecall policy --actions` lists it); through a role rolecall knows in that
+//! account (the next one when a role may not read IAM; the primary identity itself in its own
+//! account), `iam:GetAccessKeyLastUsed` names the user; then the user whole: its keys and their last use, groups, policies, MFA, console
 //! access. A temporary key (`ASIA…`) or an account no known role reaches gets what is known
 //! and what to do next, never a bare error.
 
@@ -17,7 +18,24 @@ use crate::aws::credentials::TokenCode;
 use crate::aws::iam::{self, KeyFacts, UserFacts};
 use crate::aws::identity::{caller_identity, key_account};
 use crate::aws::target::RoleTarget;
+use crate::aws::ErrorKind;
 use crate::case::Record;
+
+/// The key's user: its facts, and `name` (the same as `user_name`), as the JSON has it
+/// (`user { name, arn, … }`).
+#[derive(Debug, Serialize)]
+pub struct WhoisUser {
+    pub name: String,
+    #[serde(flatten)]
+    pub facts: UserFacts,
+}
+
+impl std::ops::Deref for WhoisUser {
+    type Target = UserFacts;
+    fn deref(&self) -> &UserFacts {
+        &self.facts
+    }
+}
 
 /// What `whois` found.
 #[derive(Debug, Serialize)]
@@ -27,7 +45,7 @@ pub struct Whois {
     pub account_name: Option<String>,
     /// `iam-user` (AKIA…) or `temporary` (ASIA…).
     pub kind: &'static str,
-    pub user: Option<UserFacts>,
+    pub user: Option<WhoisUser>,
     /// This key, as its user's keys list it.
     pub key: Option<KeyFacts>,
     /// The role (or the primary identity) the user was read through.
@@ -49,7 +67,17 @@ pub async fn whois(
     let aws = ctx.aws().await;
     let me = caller_identity(&aws).await?;
     ctx.journal.set_actor(&me.arn);
-    let account = key_account(&aws, key).await?;
+    let account = key_account(&aws, key).await.map_err(|e| {
+        if e.kind == ErrorKind::AccessDenied {
+            let hint = format!(
+                "the primary identity ({}) may not call sts:GetAccessKeyInfo, which names a key's account: allow it in that identity's own policy (rolecall policy --actions, the primary identity's part); nothing else was asked",
+                me.arn
+            );
+            e.with_hint(hint)
+        } else {
+            e
+        }
+    })?;
     let known = crate::roles::discover(&ctx.config, &ctx.orgs(&aws, &me)).await;
     let roles: Vec<&crate::roles::Role> = known
         .roles
@@ -104,8 +132,8 @@ pub async fn whois(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads the key's user through the first role in the account that works (the primary identity
-/// in its own account when no role is known there).
+/// Reads the key's user through the first role in the account that may (one that is assumed
+/// but denied the IAM reads gives way to the next), or the primary identity in its own account.
 async fn read_owner(
     ctx: &Ctx,
     aws: &crate::aws::Aws,
@@ -116,56 +144,85 @@ async fn read_owner(
     found: &mut Whois,
 ) {
     let page_size = ctx.config.defaults.page_size;
-    let mut targets: Vec<(String, RoleTarget, String)> = Vec::new();
     let mut failed: Vec<String> = Vec::new();
+    let mut tried = false;
     for role in roles {
-        match assume_for(ctx, aws, role, None, token_code.take()).await {
-            Ok(session) => {
-                let region = ctx
-                    .region_for(role)
-                    .unwrap_or_else(|| "us-east-1".to_string());
-                targets.push((
-                    role.arn.to_string(),
-                    RoleTarget::new(aws.clone(), session.credentials.provider(), page_size),
-                    region,
-                ));
-                break;
+        let session = match assume_for(ctx, aws, role, None, token_code.take()).await {
+            Ok(s) => s,
+            Err(e) => {
+                failed.push(format!("could not assume {}: {e:#}", role.arn));
+                continue;
             }
-            Err(e) => failed.push(format!("{}: {e:#}", role.arn)),
+        };
+        let region = ctx
+            .region_for(role)
+            .unwrap_or_else(|| "us-east-1".to_string());
+        let target = RoleTarget::new(aws.clone(), session.credentials.provider(), page_size);
+        tried = true;
+        if read_as(
+            &role.arn.to_string(),
+            &target,
+            &region,
+            key,
+            found,
+            &mut failed,
+        )
+        .await
+        {
+            return;
         }
     }
-    if targets.is_empty() && me.account == found.account_id {
+    if me.account == found.account_id {
         if let Some(t) = RoleTarget::primary(aws.clone(), page_size) {
             let region = aws.region().unwrap_or("us-east-1").to_string();
-            targets.push((me.arn.clone(), t, region));
+            tried = true;
+            if read_as(&me.arn, &t, &region, key, found, &mut failed).await {
+                return;
+            }
         }
     }
     let place = found.account_id.clone();
-    let Some((as_whom, target, region)) = targets.into_iter().next() else {
-        for f in failed {
-            found.notes.push(format!("could not assume {f}"));
-        }
-        found.notes.push(if found.roles_in_account.is_empty() {
-            format!("rolecall knows no role in account {place}, so the key's user cannot be read: add one ([[role]] in the config, or an [[organization]] that covers the account), then run whois again")
-        } else {
-            format!("no role rolecall knows in account {place} could be assumed (above): fix that (rolecall doctor ROLE), then run whois again")
-        });
-        found.notes.push(format!("meanwhile: the key's owner can deactivate it, or anyone with iam:UpdateAccessKey in account {place}"));
-        return;
-    };
-    found.reached_as = Some(as_whom.clone());
-    let owner = match iam::key_owner(&target, &region, key).await {
+    found.notes.extend(failed);
+    found.notes.push(if found.roles_in_account.is_empty() {
+        format!("rolecall knows no role in account {place}, so the key's user cannot be read: add one ([[role]] in the config, or an [[organization]] that covers the account), then run whois again")
+    } else if tried {
+        format!("no role rolecall knows in account {place} may read the key's user (above): give one iam:GetAccessKeyLastUsed and the IAM reads (rolecall policy --actions, iam-read), then run whois again")
+    } else {
+        format!("no role rolecall knows in account {place} could be assumed (above): fix that (rolecall doctor ROLE), then run whois again")
+    });
+    found.notes.push(format!("meanwhile: the key's owner can deactivate it, or anyone with iam:UpdateAccessKey in account {place}"));
+}
+
+/// Reads the key's user as `as_whom`: `false` when it may not (AccessDenied, noted in `failed`:
+/// the next role is tried), `true` when this is the answer, whatever it is.
+async fn read_as(
+    as_whom: &str,
+    target: &RoleTarget,
+    region: &str,
+    key: &str,
+    found: &mut Whois,
+    failed: &mut Vec<String>,
+) -> bool {
+    let place = found.account_id.clone();
+    let owner = match iam::key_owner(target, region, key).await {
         Ok((user, _)) => user,
+        Err(e) if e.kind == ErrorKind::AccessDenied => {
+            failed.push(format!("{as_whom} may not read the key's user: {e}"));
+            return false;
+        }
         Err(e) => {
+            found.reached_as = Some(as_whom.to_string());
             found.notes.push(if iam::is_missing(&e) {
                 format!("IAM in account {place} knows no user with {key}: it was deleted, or it is the account's root user's key (look at the root user's security credentials)")
             } else {
                 format!("the key's user could not be read as {as_whom}: {e}{}", e.hint.as_ref().map(|h| format!(" ({h})")).unwrap_or_default())
             });
-            return;
+            return true;
         }
     };
-    match iam::user(&target, &region, &owner).await {
+    found.reached_as = Some(as_whom.to_string());
+    found.notes.append(failed);
+    match iam::user(target, region, &owner).await {
         Ok((user, errors)) => {
             for e in errors {
                 found.notes.push(format!("not read: {e}"));
@@ -178,12 +235,16 @@ async fn read_owner(
             found.notes.push(format!(
                 "next: rolecall events ROLE --access-key {key} (what it did); rolecall isolate ROLE --access-key {key} (deactivate it; release undoes it), --user {owner} (deny the user everything)"
             ));
-            found.user = Some(user);
+            found.user = Some(WhoisUser {
+                name: user.user_name.clone(),
+                facts: user,
+            });
         }
         Err(e) => found.notes.push(format!(
             "the key belongs to user {owner}, who could not be read: {e}"
         )),
     }
+    true
 }
 
 fn when(t: &Option<chrono::DateTime<chrono::Utc>>) -> String {
@@ -242,22 +303,18 @@ fn print(w: &Whois) {
         );
         outln!(
             "groups      {}",
-            if u.groups.is_empty() {
-                "-".to_string()
-            } else {
-                u.groups.join(", ")
+            match &u.groups {
+                None => "not read".to_string(),
+                Some(g) if g.is_empty() => "-".to_string(),
+                Some(g) => g.join(", "),
             }
         );
         outln!(
             "policies    {}",
-            if u.policies.is_empty() {
-                "-".to_string()
-            } else {
-                u.policies
-                    .iter()
-                    .map(|p| p.text())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+            match &u.policies {
+                None => "not read".to_string(),
+                Some(p) if p.is_empty() => "-".to_string(),
+                Some(p) => p.iter().map(|p| p.text()).collect::<Vec<_>>().join(", "),
             }
         );
         outln!("keys:");

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::fields::{age, column, look, Field, Look};
 use super::fields::{opt, or_dash, or_empty, search_lines, time_text};
-use super::user::{global_failures, GLOBAL, IAM_REGION};
+use super::user::{global_failures, unread_notes, GLOBAL, IAM_REGION};
 use super::{About, DetailLine, Details, Kind, Lookup, Reach, Resource};
 use crate::aws::iam::{list_users, Depth, KeyUse};
 use crate::aws::target::{Listing, RoleTarget};
@@ -22,14 +22,19 @@ pub struct AccessKey {
     /// `Active` or `Inactive`.
     pub status: String,
     pub created: Option<DateTime<Utc>>,
-    /// When it was last used (`None`: never, or not known), by which service, in which region.
+    /// When it was last used (`None`: never, or not read: see `last_used_read`), by which
+    /// service, in which region.
     pub last_used: Option<DateTime<Utc>>,
+    /// Its last use was read (`iam:GetAccessKeyLastUsed` answered): when false, an empty
+    /// `last_used` is unknown, not never.
+    pub last_used_read: bool,
     pub last_used_service: Option<String>,
     pub last_used_region: Option<String>,
 }
 
 impl AccessKey {
     fn of(user: &str, arn: &str, k: crate::aws::iam::KeyFacts) -> AccessKey {
+        let last_used_read = k.last_used.is_some();
         let used = k.last_used.unwrap_or(KeyUse {
             date: None,
             service: None,
@@ -42,6 +47,7 @@ impl AccessKey {
             status: k.status,
             created: k.created,
             last_used: used.date,
+            last_used_read,
             last_used_service: used.service,
             last_used_region: used.region,
         }
@@ -74,7 +80,9 @@ impl Resource for AccessKey {
         Field { name: "status", value: |k| k.status.clone(),
             column: look(column("STATUS", 8, 0, |k, _| k.status.to_lowercase(), |a, b| a.status.cmp(&b.status)), Look::State) },
         Field { name: "last_used", value: |k| time_text(&k.last_used),
-            column: column("USED", 5, 0, |k, now| age(used(k), now), |a, b| used(a).cmp(&used(b))) },
+            column: column("USED", 5, 0, |k, now| if k.last_used_read { age(used(k), now) } else { "?".into() }, |a, b| used(a).cmp(&used(b))) },
+        Field { name: "last_used_read", value: |k| k.last_used_read.to_string(),
+            column: None },
         Field { name: "last_used_service", value: |k| opt(&k.last_used_service),
             column: column("BY", 8, 3, |k, _| or_dash(&opt(&k.last_used_service)), |a, b| a.last_used_service.cmp(&b.last_used_service)) },
         Field { name: "last_used_region", value: |k| opt(&k.last_used_region),
@@ -131,8 +139,8 @@ impl Resource for AccessKey {
                     });
                     Listing {
                         items,
-                        failures: global_failures(u.errors),
-                        notes: Vec::new(),
+                        failures: Vec::new(),
+                        notes: unread_notes(u.errors),
                         regions: None,
                     }
                 }
@@ -163,7 +171,14 @@ impl Resource for AccessKey {
             ],
             right: vec![
                 DetailLine::section("last used"),
-                pair("when", when(used(self))),
+                pair(
+                    "when",
+                    if self.last_used_read {
+                        when(used(self))
+                    } else {
+                        "not read (iam:GetAccessKeyLastUsed failed)".into()
+                    },
+                ),
                 pair("service", opt(&self.last_used_service)),
                 pair("region", opt(&self.last_used_region)),
             ],
@@ -181,6 +196,7 @@ impl Resource for AccessKey {
             status: "Active".into(),
             created: t,
             last_used: t,
+            last_used_read: true,
             last_used_service: Some("s3".into()),
             last_used_region: Some("us-east-1".into()),
         }

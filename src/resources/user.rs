@@ -38,15 +38,15 @@ fn keys_cell(keys: &[KeyFacts]) -> String {
     format!("{} ({active} active)", keys.len())
 }
 
-/// "AKIA…:Active:2026-11-30T10:00:00Z;…" (the CSV's).
+/// "AKIA…:Active:2026-11-30T10:00:00Z;…" (the CSV's): the last use empty when never, `?` when
+/// it could not be read.
 pub(super) fn keys_text(keys: &[KeyFacts]) -> String {
     keys.iter()
         .map(|k| {
             let used = k
                 .last_used
                 .as_ref()
-                .map(|u| time_text(&u.date))
-                .unwrap_or_default();
+                .map_or_else(|| "?".to_string(), |u| time_text(&u.date));
             format!("{}:{}:{used}", k.access_key_id, k.status)
         })
         .collect::<Vec<_>>()
@@ -84,13 +84,13 @@ impl Resource for User {
             column: column("ACTIVE", 7, 0, |u, now| age(u.last_activity.as_ref(), now), |a, b| a.last_activity.cmp(&b.last_activity)) },
         Field { name: "created", value: |u| time_text(&u.created),
             column: column("AGE", 5, 2, |u, now| age(u.created.as_ref(), now), |a, b| a.created.cmp(&b.created)) },
-        Field { name: "groups", value: |u| u.groups.join(";"),
-            column: one_role_only(column("GROUPS", 20, 1, |u, _| or_dash(&u.groups.join(",")), |a, b| a.groups.cmp(&b.groups))) },
+        Field { name: "groups", value: |u| u.groups.as_ref().map(|g| g.join(";")).unwrap_or_default(),
+            column: one_role_only(column("GROUPS", 20, 1, |u, _| u.groups.as_ref().map_or("?".into(), |g| or_dash(&g.join(","))), |a, b| a.groups.cmp(&b.groups))) },
         field("arn", |u| u.arn.clone()),
         field("user_id", |u| u.user_id.clone()),
         field("path", |u| u.path.clone()),
         field("password_last_used", |u| time_text(&u.password_last_used)),
-        field("policies", |u| policies_text(&u.policies)),
+        field("policies", |u| u.policies.as_deref().map(policies_text).unwrap_or_default()),
     ];
 
     fn id(&self) -> &str {
@@ -107,8 +107,8 @@ impl Resource for User {
             fields
                 .into_iter()
                 .chain(self.access_keys.iter().map(|k| k.access_key_id.as_str()))
-                .chain(self.groups.iter().map(String::as_str))
-                .chain(self.policies.iter().map(|p| p.name.as_str())),
+                .chain(self.groups.iter().flatten().map(String::as_str))
+                .chain(self.policies.iter().flatten().map(|p| p.name.as_str())),
             &Default::default(),
         )
     }
@@ -122,8 +122,8 @@ impl Resource for User {
             match list_users(target, &region, Depth::Full).await {
                 Ok(u) => Listing {
                     items: u.users,
-                    failures: global_failures(u.errors),
-                    notes: Vec::new(),
+                    failures: Vec::new(),
+                    notes: unread_notes(u.errors),
                     regions: None,
                 },
                 Err(error) => Listing {
@@ -163,11 +163,11 @@ impl Resource for User {
                     region: Some("us-east-1".into()),
                 }),
             }],
-            groups: vec!["deployers".into()],
-            policies: vec![PolicyRef {
+            groups: Some(vec!["deployers".into()]),
+            policies: Some(vec![PolicyRef {
                 name: "AmazonS3FullAccess".into(),
                 arn: Some("arn:aws:iam::aws:policy/AmazonS3FullAccess".into()),
-            }],
+            }]),
             last_activity: t,
         }
     }
@@ -183,6 +183,22 @@ impl Resource for User {
 }
 
 /// Failures of a kind listed once per account: not in a region.
+/// What could not be read of rows that were listed (a key's last use, a user's groups): notes,
+/// not failures, so the rows still show, with what is unknown marked `?`.
+pub(super) fn unread_notes(errors: Vec<crate::aws::AwsError>) -> Vec<String> {
+    errors
+        .into_iter()
+        .map(|e| {
+            let hint = e
+                .hint
+                .clone()
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default();
+            format!("{e}{hint}: what it would have said is shown as unknown (?)")
+        })
+        .collect()
+}
+
 pub(super) fn global_failures(errors: Vec<crate::aws::AwsError>) -> Vec<RegionFailure> {
     errors
         .into_iter()
@@ -214,7 +230,14 @@ fn details(u: &User) -> Details {
                 None => "?".into(),
             },
         ),
-        pair("groups", u.groups.join(", ")),
+        pair(
+            "groups",
+            match &u.groups {
+                Some(g) if g.is_empty() => "none".into(),
+                Some(g) => g.join(", "),
+                None => "? (not read)".into(),
+            },
+        ),
     ];
     let mut right = vec![DetailLine::section("access keys")];
     if u.access_keys.is_empty() {
@@ -238,10 +261,11 @@ fn details(u: &User) -> Details {
         }));
     }
     right.push(DetailLine::section("policies"));
-    if u.policies.is_empty() {
-        right.push(DetailLine::Text("none".into()));
+    match &u.policies {
+        None => right.push(DetailLine::Text("? (not read)".into())),
+        Some(p) if p.is_empty() => right.push(DetailLine::Text("none".into())),
+        Some(p) => right.extend(p.iter().map(|p| DetailLine::Text(p.text()))),
     }
-    right.extend(u.policies.iter().map(|p| DetailLine::Text(p.text())));
     Details {
         title: format!(" {} ", u.user_name),
         left,

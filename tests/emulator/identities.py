@@ -88,6 +88,8 @@ def seed_identities(endpoint, world, client, account_creds, prod, staging, sandb
     sb.create_user(UserName="intern")
     sb.create_access_key(UserName="intern")
 
+    seed_lab_blind(endpoint, world, client, account_creds)
+
     world["identities"] = {
         "account": prod,
         "leaked_key": leaked["AccessKeyId"],
@@ -101,6 +103,31 @@ def seed_identities(endpoint, world, client, account_creds, prod, staging, sandb
         "staging_key": backup["AccessKeyId"],
         "staging_user": "backup-bot",
     }
+
+
+def seed_lab_blind(endpoint, world, client, account_creds):
+    """A lab role (777777777777) that may list users and their keys but not read a key's last
+    use (iam:GetAccessKeyLastUsed): a last use not read must show as unknown, never as never. A
+    lab user with a key to list; lab-responder may assume the role."""
+    lab, primary = "777777777777", "111111111111"
+    liam = client(endpoint, "iam", creds=account_creds(endpoint, lab))
+    liam.create_user(UserName="blind-spot")
+    liam.create_access_key(UserName="blind-spot")
+    role = liam.create_role(RoleName="KeyLastUseBlind", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow",
+                       "Principal": {"AWS": f"arn:aws:iam::{primary}:user/lab-responder"},
+                       "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    liam.put_role_policy(RoleName="KeyLastUseBlind", PolicyName="list-only", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
+            "iam:ListUsers", "iam:ListAccessKeys", "iam:GetUser", "iam:GetLoginProfile",
+            "iam:ListMFADevices", "iam:GetAccountAuthorizationDetails"]}]}))
+    piam = client(endpoint, "iam", creds=account_creds(endpoint, primary))
+    piam.put_user_policy(UserName="lab-responder", PolicyName="assume-key-blind", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role}]}))
+    world["lab"]["key_blind_role"] = role
 
 
 def rename_key(account, old, new):

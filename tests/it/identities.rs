@@ -63,6 +63,7 @@ fn whois_finds_the_keys_account_user_and_last_use() {
     assert_eq!(w["reached_as"], emu.role_arn("prod-responder"));
     let user = &w["user"];
     assert_eq!(user["user_name"], "ci-deploy");
+    assert_eq!(user["name"], "ci-deploy", "user {{ name, arn, … }}");
     assert_eq!(
         user["arn"],
         "arn:aws:iam::222222222222:user/automation/ci-deploy"
@@ -166,6 +167,30 @@ fn a_malformed_key_is_refused_before_any_call() {
 }
 
 #[test]
+fn a_secret_key_pasted_for_a_key_id_is_never_echoed() {
+    let emu = emulator();
+    let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    let lab = Lab::open(emu, "IR-SECRET", "");
+    for args in [
+        vec!["whois", secret],
+        vec!["isolate", "lab-ir", "--access-key", secret, "--yes"],
+        vec!["release", "lab-ir", "--access-key", secret, "--yes"],
+    ] {
+        let out = lab.rolecall(&args).fails();
+        assert!(
+            out.stderr
+                .contains("looks like a secret access key (not shown)"),
+            "{args:?}: {}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains(secret), "{args:?}: {}", out.stderr);
+        assert!(!out.stdout.contains(secret), "{args:?}: {}", out.stdout);
+    }
+    let log = std::fs::read_to_string(lab.case_dir().join("log.jsonl")).unwrap();
+    assert!(!log.contains(secret), "{log}");
+}
+
+#[test]
 fn every_accounts_keys_are_found_by_id() {
     let emu = emulator();
     let ids = &emu.world["identities"];
@@ -242,7 +267,13 @@ fn a_leaked_key_is_deactivated_never_deleted_and_activated_again_by_release() {
             .position(|a| a == n)
             .unwrap_or_else(|| panic!("{n}: {names:?}"))
     };
-    assert!(at("isolate.start") < at("isolate.key-deactivated"));
+    assert!(at("isolate.start") < at("isolate.key-deactivating"));
+    // The intent is in the log before the call: a run cut short still shows it.
+    assert!(at("isolate.key-deactivating") < at("isolate.key-deactivated"));
+    assert_eq!(
+        log[at("isolate.key-deactivating")]["params"]["prior"],
+        "Active"
+    );
     assert!(at("isolate.key-deactivated") < at("isolate.identity-checked"));
     let e = &log[at("isolate.key-deactivated")];
     assert_eq!(e["target"][0], key.as_str());
@@ -350,10 +381,32 @@ fn a_roles_older_sessions_are_revoked_and_release_removes_the_policy() {
         .as_str()
         .unwrap()
         .to_string();
+    // The time is the run's, not the plan's: the plan says so, the log has the exact document.
     assert!(
-        out.stderr.contains(&format!("issued before {when}")),
+        out.stderr.contains("issued before the time of the run")
+            && out
+                .stderr
+                .contains(r#""aws:TokenIssueTime":"<the time of the run>""#),
         "{}",
         out.stderr
+    );
+    let log = lab.entries();
+    let put = log
+        .iter()
+        .find(|e| e["action"] == "isolate.role-policy")
+        .unwrap();
+    let logged: Value = serde_json::from_str(put["params"]["document"].as_str().unwrap()).unwrap();
+    assert_eq!(logged, doc);
+    let intent = log
+        .iter()
+        .position(|e| e["action"] == "isolate.role-policy-putting")
+        .unwrap();
+    assert!(
+        intent
+            < log
+                .iter()
+                .position(|e| e["action"] == "isolate.role-policy")
+                .unwrap()
     );
     // Again (the role was assumed since, say): replaced with a newer time, the old document
     // recorded first.
@@ -403,6 +456,11 @@ fn rolecall_refuses_to_contain_itself_what_aws_manages_and_bad_names() {
     // The role rolecall acts as.
     refused(
         &["isolate", "lab-ir", "--role", "IncidentResponder", "--yes"],
+        "the role rolecall is acting as",
+    );
+    // Whatever the case it is typed in: IAM names are unique regardless of case.
+    refused(
+        &["isolate", "lab-ir", "--role", "incidentresponder", "--yes"],
         "the role rolecall is acting as",
     );
     // Roles AWS manages.
@@ -607,4 +665,299 @@ fn isolating_an_instance_offers_to_revoke_its_roles_sessions() {
         .ok();
     lab.rolecall(&["release", "lab-ir", "--instance", instance, "--yes"])
         .ok();
+}
+
+#[test]
+fn a_second_case_finds_the_first_cases_containment_and_its_release_undoes_it() {
+    let emu = emulator();
+    let lab = Lab::open(emu, "IR-CASE-A", "");
+    lab_user(&lab, "two-cases", 1);
+    lab.aws("iam.create_role(RoleName='TwoCaseRole', AssumeRolePolicyDocument=json.dumps({'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Principal': {'Service': 'ec2.amazonaws.com'}, 'Action': 'sts:AssumeRole'}]}))\nprint('{}')");
+    lab.rolecall(&["isolate", "lab-ir", "--user", "two-cases", "--yes"])
+        .ok();
+    lab.rolecall(&["isolate", "lab-ir", "--role", "TwoCaseRole", "--yes"])
+        .ok();
+    // Another case, same cases folder.
+    lab.rolecall(&["case", "open", "IR-CASE-B"]).ok();
+    let out = lab
+        .rolecall(&["isolate", "lab-ir", "--user", "two-cases", "--yes"])
+        .fails();
+    assert!(
+        out.stderr.contains("already contained") && out.stderr.contains("case IR-CASE-A"),
+        "{}",
+        out.stderr
+    );
+    let mut p = inline_policies(&lab, "user", "two-cases");
+    p.sort();
+    assert_eq!(p, vec!["keep-me", "rolecall-quarantine-IR-CASE-A"]);
+    // The role's revocation is replaced in place, never a second one beside it.
+    let out = lab
+        .rolecall(&["isolate", "lab-ir", "--role", "TwoCaseRole", "--yes"])
+        .ok();
+    assert!(out.stderr.contains("is replaced"), "{}", out.stderr);
+    assert_eq!(
+        inline_policies(&lab, "role", "TwoCaseRole"),
+        vec!["rolecall-revoke-sessions-IR-CASE-A"]
+    );
+    // Released in the second case: the first case's policies go, each recorded.
+    lab.rolecall(&["release", "lab-ir", "--user", "two-cases", "--yes"])
+        .ok();
+    assert_eq!(inline_policies(&lab, "user", "two-cases"), vec!["keep-me"]);
+    lab.rolecall(&["release", "lab-ir", "--role", "TwoCaseRole", "--yes"])
+        .ok();
+    assert!(inline_policies(&lab, "role", "TwoCaseRole").is_empty());
+    let log: Vec<Value> = std::fs::read_to_string(
+        lab.dir
+            .path()
+            .join("cases")
+            .join("IR-CASE-B")
+            .join("log.jsonl"),
+    )
+    .unwrap()
+    .lines()
+    .map(|l| serde_json::from_str(l).unwrap())
+    .collect();
+    let removed = log
+        .iter()
+        .find(|e| e["action"] == "release.user-policy-removed")
+        .unwrap();
+    assert_eq!(removed["params"]["policy"], "rolecall-quarantine-IR-CASE-A");
+    assert!(log
+        .iter()
+        .any(|e| e["action"] == "release.user-policy-removing"
+            && e["params"]["document"].as_str().unwrap().contains("Deny")));
+    // Nothing left, in either case.
+    let out = lab
+        .rolecall(&["release", "lab-ir", "--user", "two-cases", "--yes"])
+        .fails();
+    assert!(out.stderr.contains("nothing to undo"), "{}", out.stderr);
+    lab.rolecall(&["case", "open", "IR-CASE-A"]).ok();
+    let out = lab
+        .rolecall(&["release", "lab-ir", "--role", "TwoCaseRole", "--yes"])
+        .fails();
+    assert!(out.stderr.contains("nothing to undo"), "{}", out.stderr);
+}
+
+#[test]
+fn a_quarantine_rewritten_by_someone_else_is_put_back_not_taken_as_done() {
+    let emu = emulator();
+    let lab = Lab::open(emu, "IR-REWRITE", "");
+    lab_user(&lab, "rewriter", 1);
+    lab.rolecall(&["isolate", "lab-ir", "--user", "rewriter", "--yes"])
+        .ok();
+    // The intruder turns rolecall's deny into an allow.
+    lab.aws("iam.put_user_policy(UserName='rewriter', PolicyName='rolecall-quarantine-IR-REWRITE', PolicyDocument=json.dumps({'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Action': '*', 'Resource': '*'}]}))\nprint('{}')");
+    let out = lab
+        .rolecall(&["isolate", "lab-ir", "--user", "rewriter", "--yes"])
+        .ok();
+    assert!(
+        out.stderr.contains("no longer holds what rolecall wrote"),
+        "{}",
+        out.stderr
+    );
+    let doc = lab.aws(
+        "print(json.dumps(iam.get_user_policy(UserName='rewriter', PolicyName='rolecall-quarantine-IR-REWRITE')['PolicyDocument']))",
+    );
+    assert_eq!(doc["Statement"][0]["Effect"], "Deny");
+    let log = lab.entries();
+    let kept = log
+        .iter()
+        .find(|e| e["action"] == "isolate.policy-replaced")
+        .unwrap();
+    assert!(
+        kept["params"]["document"]
+            .as_str()
+            .unwrap()
+            .contains("Allow"),
+        "{kept}"
+    );
+    // Released once: gone.
+    lab.rolecall(&["release", "lab-ir", "--user", "rewriter", "--yes"])
+        .ok();
+    assert_eq!(inline_policies(&lab, "user", "rewriter"), vec!["keep-me"]);
+}
+
+/// A proxy to the emulator that loses the answers of the IAM calls whose request holds every
+/// one of `needles` (after the emulator made them): a change with no answer.
+fn losing_proxy(upstream: &str, needles: &'static [&'static str]) -> String {
+    use std::io::{BufReader, Read, Write};
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    let upstream = upstream
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let upstream = upstream.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let Ok(Some(request)) = crate::common::proxy::read_request(&mut reader) else {
+                    return;
+                };
+                let mut up = TcpStream::connect(&upstream).unwrap();
+                up.write_all(&request).unwrap();
+                let mut answer = Vec::new();
+                up.read_to_end(&mut answer).unwrap();
+                let has = |n: &str| request.windows(n.len()).any(|w| w == n.as_bytes());
+                let mut conn = conn;
+                if !needles.iter().all(|n| has(n)) {
+                    conn.write_all(&answer).ok();
+                    conn.flush().ok();
+                }
+                conn.shutdown(Shutdown::Both).ok();
+            });
+        }
+    });
+    endpoint
+}
+
+#[test]
+fn a_release_whose_answer_was_lost_is_offered_again_not_taken_as_done() {
+    let emu = emulator();
+    let lab = Lab::open(emu, "IR-LOST-KEY", "");
+    let keys = lab_user(&lab, "lost-answer", 2);
+    let key = &keys[0];
+    let through = |proxy: &str, args: &[&str]| {
+        let mut cmd = emu.rolecall();
+        for (k, v) in lab.env() {
+            cmd.env(k, v);
+        }
+        cmd.env("AWS_ENDPOINT_URL", proxy);
+        run(cmd.args(args))
+    };
+    // The deactivation's answer lost: made all the same, and taken as (maybe) done.
+    let proxy = losing_proxy(
+        &emu.endpoint,
+        &["Action=UpdateAccessKey", "Status=Inactive"],
+    );
+    let out = through(&proxy, &["isolate", "lab-ir", "--access-key", key, "--yes"]);
+    assert_ne!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(key_status(&lab, "lost-answer", key), "Inactive");
+    let out = lab
+        .rolecall(&["isolate", "lab-ir", "--access-key", key, "--yes"])
+        .fails();
+    assert!(out.stderr.contains("already contained"), "{}", out.stderr);
+    // The activation's answer lost: the key is Active, but the release is not known done.
+    let proxy = losing_proxy(&emu.endpoint, &["Action=UpdateAccessKey", "Status=Active"]);
+    let out = through(&proxy, &["release", "lab-ir", "--access-key", key, "--yes"]);
+    assert_ne!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(key_status(&lab, "lost-answer", key), "Active");
+    let failed = lab
+        .entries()
+        .into_iter()
+        .find(|e| e["action"] == "release.key-activated")
+        .unwrap();
+    assert!(failed["result"]["error"].is_string(), "{failed}");
+    // So release is offered again, says the key is Active already, and records it.
+    let out = lab
+        .rolecall(&["release", "lab-ir", "--access-key", key, "--yes"])
+        .ok();
+    assert!(out.stderr.contains("Active already"), "{}", out.stderr);
+    let out = lab
+        .rolecall(&["release", "lab-ir", "--access-key", key, "--yes"])
+        .fails();
+    assert!(out.stderr.contains("nothing to undo"), "{}", out.stderr);
+}
+
+#[test]
+fn a_last_use_that_could_not_be_read_is_unknown_never_never() {
+    let emu = enforced_emulator();
+    let lab = Lab::open(emu, "", "");
+    let config = std::fs::read_to_string(&lab.config).unwrap();
+    std::fs::write(
+        &lab.config,
+        config.replace(
+            "[case]",
+            &format!(
+                "[[role]]\narn = \"{}\"\nname = \"lab-blind\"\n\n[case]",
+                lab.world("key_blind_role")
+            ),
+        ),
+    )
+    .unwrap();
+    let out = lab.rolecall(&["access-keys", "lab-blind", "--json"]);
+    assert!(
+        out.stderr.contains("GetAccessKeyLastUsed"),
+        "the failure is named: {}",
+        out.stderr
+    );
+    let rows = out.json();
+    let row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["user_name"] == "blind-spot")
+        .unwrap_or_else(|| panic!("{rows}"));
+    assert_eq!(row["last_used_read"], false, "{row}");
+    assert!(row["last_used"].is_null());
+    // As a table: "?", not "never".
+    let text = lab.rolecall(&["access-keys", "lab-blind"]).stdout;
+    let line = text
+        .lines()
+        .find(|l| l.contains("blind-spot"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains('?') && !line.contains("never"), "{line}");
+    // The users' CSV: the key's last use "?", groups and policies (not read) empty, not "-".
+    let users = lab.rolecall(&["users", "lab-blind", "--json"]).json();
+    let user = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["user_name"] == "blind-spot")
+        .unwrap();
+    assert!(user["access_keys"][0]["last_used"].is_null(), "{user}");
+}
+
+#[test]
+fn a_key_of_another_account_is_refused_with_where_to_act() {
+    let emu = emulator();
+    let staging_key = emu.world["identities"]["staging_key"].as_str().unwrap();
+    let lab = Lab::open(emu, "IR-OTHER-ACCOUNT", "");
+    let out = lab
+        .rolecall(&["isolate", "lab-ir", "--access-key", staging_key, "--yes"])
+        .fails();
+    assert!(
+        out.stderr.contains("belongs to account 333333333333")
+            && out
+                .stderr
+                .contains(&format!("rolecall whois {staging_key}")),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !actions(&lab.entries())
+            .iter()
+            .any(|a| a.starts_with("isolate.") && a != "isolate.start"),
+        "nothing was done"
+    );
+}
+
+#[test]
+fn whois_says_which_permission_the_primary_identity_lacks_to_name_a_keys_account() {
+    let emu = enforced_emulator();
+    // The lab's primary user may assume roles, and nothing else: not sts:GetAccessKeyInfo.
+    let lab = Lab::open(emu, "", "");
+    let out = lab.rolecall(&["whois", "AKIAIOSFODNN7EXAMPLE"]).fails();
+    assert!(
+        out.stderr.contains("GetAccessKeyInfo") && out.stderr.contains("AccessDenied"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("may not call sts:GetAccessKeyInfo")
+            && out.stderr.contains("rolecall policy --actions"),
+        "{}",
+        out.stderr
+    );
+    // ...which lists it, for the primary identity and not for any role.
+    let printed = lab.rolecall(&["policy", "--actions", "--json"]).ok().json();
+    assert_eq!(
+        printed["primary_policy"]["Statement"][0]["Action"],
+        serde_json::json!(["sts:GetAccessKeyInfo"])
+    );
+    assert!(!printed["role_policy"]
+        .to_string()
+        .contains("sts:GetAccessKeyInfo"));
 }

@@ -5,7 +5,25 @@
 use crate::aws::arn::{validate_account_id, validate_region};
 use crate::aws::{AwsError, ErrorKind};
 
+/// 40 characters of letters, digits, `/` and `+`: the shape of a secret access key, pasted
+/// where its id was asked for.
+pub fn looks_like_secret(s: &str) -> bool {
+    s.len() == 40
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'/' || b == b'+')
+}
+
 fn invalid(what: &str, id: &str, expected: &str, check: &str) -> AwsError {
+    // A secret is never echoed: not to the screen, not to a log that keeps the error.
+    if looks_like_secret(id) {
+        return AwsError::new(ErrorKind::Other, "checking the input", what.to_string())
+            .with_message(format!(
+                "the value given looks like a secret access key (not shown), not {what}: expected {expected}"
+            ))
+            .with_hint(format!(
+                "{check}; if that was a secret key, treat it as exposed (it may be in your shell history): rotate it; nothing was asked of AWS"
+            ));
+    }
     AwsError::new(
         ErrorKind::Other,
         "checking the input",
@@ -235,5 +253,27 @@ mod tests {
         }
         let long = "a".repeat(NOTE_MAX + 1);
         assert!(finding_note(&long).unwrap_err().to_string().contains("513"));
+    }
+
+    #[test]
+    fn a_secret_key_given_for_an_id_is_never_echoed() {
+        let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        for e in [
+            access_key(secret).unwrap_err(),
+            iam_name(secret, "user").unwrap_err(),
+            instance(secret).unwrap_err(),
+        ] {
+            let text = format!("{e} {} {:?}", e.hint.clone().unwrap_or_default(), e);
+            assert!(!text.contains(secret), "{text}");
+            assert!(
+                text.contains("looks like a secret access key (not shown)"),
+                "{text}"
+            );
+        }
+        // A typo is still shown, to be corrected.
+        assert!(access_key("AKIA123")
+            .unwrap_err()
+            .to_string()
+            .contains("AKIA123"));
     }
 }
