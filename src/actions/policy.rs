@@ -233,7 +233,9 @@ mod tests {
             ("ec2", include_str!("../aws/act/capture.rs")),
             ("kms", include_str!("../aws/act/kms.rs")),
             ("iam", include_str!("../aws/act/iam.rs")),
-            ("iam", include_str!("../aws/iam.rs")),
+            ("iam", include_str!("../aws/iam/mod.rs")),
+            ("iam", include_str!("../aws/iam/users.rs")),
+            ("iam", include_str!("../aws/iam/roles.rs")),
             ("securityhub", include_str!("../aws/act/securityhub.rs")),
         ];
         let verbs = [
