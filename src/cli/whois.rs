@@ -248,8 +248,7 @@ async fn read_as(
 }
 
 fn when(t: &Option<chrono::DateTime<chrono::Utc>>) -> String {
-    t.map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
-        .unwrap_or_else(|| "never".into())
+    crate::resources::when_text(t.as_ref())
 }
 
 fn print(w: &Whois) {

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::fields::{age, column, look, Field, Look};
-use super::fields::{opt, or_dash, or_empty, search_lines, time_text};
-use super::user::{global_failures, unread_notes, GLOBAL, IAM_REGION};
+use super::fields::{opt, or_dash, or_empty, search_lines, time_text, when_text};
+use super::user::{iam_listing, GLOBAL};
 use super::{About, DetailLine, Details, Kind, Lookup, Reach, Resource};
 use crate::aws::iam::{list_users, Depth, KeyUse};
 use crate::aws::target::{Listing, RoleTarget};
@@ -117,49 +117,28 @@ impl Resource for AccessKey {
     }
 
     fn list(target: &RoleTarget, regions: &[String]) -> impl Future<Output = Listing<Self>> + Send {
-        let region = regions
-            .first()
-            .cloned()
-            .unwrap_or_else(|| IAM_REGION.into());
-        async move {
-            match list_users(target, &region, Depth::Keys).await {
-                Ok(u) => {
-                    let mut items: Vec<AccessKey> = u
-                        .users
+        iam_listing(regions, move |region| async move {
+            let u = list_users(target, &region, Depth::Keys).await?;
+            let mut items: Vec<AccessKey> = u
+                .users
+                .into_iter()
+                .flat_map(|user| {
+                    let (name, arn) = (user.user_name, user.arn);
+                    user.access_keys
                         .into_iter()
-                        .flat_map(|user| {
-                            let (name, arn) = (user.user_name, user.arn);
-                            user.access_keys
-                                .into_iter()
-                                .map(move |k| AccessKey::of(&name, &arn, k))
-                        })
-                        .collect();
-                    items.sort_by(|a, b| {
-                        (&a.user_name, &a.access_key_id).cmp(&(&b.user_name, &b.access_key_id))
-                    });
-                    Listing {
-                        items,
-                        failures: Vec::new(),
-                        notes: unread_notes(u.errors),
-                        regions: None,
-                    }
-                }
-                Err(error) => Listing {
-                    items: Vec::new(),
-                    failures: global_failures(vec![error]),
-                    notes: Vec::new(),
-                    regions: None,
-                },
-            }
-        }
+                        .map(move |k| AccessKey::of(&name, &arn, k))
+                })
+                .collect();
+            items.sort_by(|a, b| {
+                (&a.user_name, &a.access_key_id).cmp(&(&b.user_name, &b.access_key_id))
+            });
+            Ok((items, u.errors))
+        })
     }
 
     fn details(&self, _ctx: &Lookup) -> Details {
         let pair = DetailLine::pair;
-        let when = |t: Option<&DateTime<Utc>>| {
-            t.map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
-                .unwrap_or_else(|| "never".into())
-        };
+        let when = when_text;
         Details {
             title: format!(" {} {} ", self.access_key_id, self.user_name),
             left: vec![

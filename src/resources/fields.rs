@@ -138,6 +138,12 @@ pub fn time_text(t: &Option<DateTime<Utc>>) -> String {
         .unwrap_or_default()
 }
 
+/// A time for a details pane or a person: `2026-11-30 10:00:00 UTC`, or `never` for none.
+pub fn when_text(t: Option<&DateTime<Utc>>) -> String {
+    t.map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| "never".into())
+}
+
 /// "3d", "5h", "12m": how long ago, for tables.
 pub fn age(t: Option<&DateTime<Utc>>, now: DateTime<Utc>) -> String {
     let Some(t) = t else { return "-".into() };

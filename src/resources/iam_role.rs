@@ -6,9 +6,10 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 
+use super::fields::when_text;
 use super::fields::{age, column, field, look, one_role_only, Field, Look};
 use super::fields::{opt, or_dash, search_lines, time_text};
-use super::user::{global_failures, policies_text, GLOBAL, IAM_REGION};
+use super::user::{iam_listing, policies_text, GLOBAL};
 use super::{About, DetailLine, Details, Kind, Lookup, Reach, Resource};
 use crate::aws::iam::{list_roles, PolicyRef};
 use crate::aws::target::{Listing, RoleTarget};
@@ -82,34 +83,14 @@ impl Resource for IamRole {
     }
 
     fn list(target: &RoleTarget, regions: &[String]) -> impl Future<Output = Listing<Self>> + Send {
-        let region = regions
-            .first()
-            .cloned()
-            .unwrap_or_else(|| IAM_REGION.into());
-        async move {
-            match list_roles(target, &region).await {
-                Ok(items) => Listing {
-                    items,
-                    failures: Vec::new(),
-                    notes: Vec::new(),
-                    regions: None,
-                },
-                Err(error) => Listing {
-                    items: Vec::new(),
-                    failures: global_failures(vec![error]),
-                    notes: Vec::new(),
-                    regions: None,
-                },
-            }
-        }
+        iam_listing(regions, move |region| async move {
+            Ok((list_roles(target, &region).await?, Vec::new()))
+        })
     }
 
     fn details(&self, _ctx: &Lookup) -> Details {
         let pair = DetailLine::pair;
-        let when = |t: &Option<DateTime<Utc>>| {
-            t.map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
-                .unwrap_or_else(|| "never".into())
-        };
+        let when = |t: &Option<DateTime<Utc>>| when_text(t.as_ref());
         let mut left = vec![
             pair("role", self.role_name.clone()),
             pair("arn", self.arn.clone()),

@@ -32,7 +32,7 @@ pub use account::Failure;
 pub use event::{Event, EventResource, KEPT as EVENTS_KEPT};
 pub use fields::{
     age, column, field, ip_key, joined, look, one_role_only, opt, or_dash, or_empty, search_lines,
-    tags_text, time_text, Column, Field, Head, Look,
+    tags_text, time_text, when_text, Column, Field, Head, Look,
 };
 pub use finding::{
     severest_first, severity_rank, Finding, FindingFilter, FindingResource, Opens, SEVERITIES,

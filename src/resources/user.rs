@@ -7,7 +7,7 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 
 use super::fields::{age, column, field, look, one_role_only, Field, Look};
-use super::fields::{or_dash, search_lines, time_text};
+use super::fields::{or_dash, search_lines, time_text, when_text};
 use super::{About, DetailLine, Details, Kind, Lookup, Reach, Resource};
 use crate::aws::iam::{list_users, Depth, KeyFacts, PolicyRef};
 use crate::aws::target::{Listing, RegionFailure, RoleTarget};
@@ -114,26 +114,10 @@ impl Resource for User {
     }
 
     fn list(target: &RoleTarget, regions: &[String]) -> impl Future<Output = Listing<Self>> + Send {
-        let region = regions
-            .first()
-            .cloned()
-            .unwrap_or_else(|| IAM_REGION.into());
-        async move {
-            match list_users(target, &region, Depth::Full).await {
-                Ok(u) => Listing {
-                    items: u.users,
-                    failures: Vec::new(),
-                    notes: unread_notes(u.errors),
-                    regions: None,
-                },
-                Err(error) => Listing {
-                    items: Vec::new(),
-                    failures: global_failures(vec![error]),
-                    notes: Vec::new(),
-                    regions: None,
-                },
-            }
-        }
+        iam_listing(regions, move |region| async move {
+            let u = list_users(target, &region, Depth::Full).await?;
+            Ok((u.users, u.errors))
+        })
     }
 
     fn details(&self, _ctx: &Lookup) -> Details {
@@ -199,19 +183,36 @@ pub(super) fn unread_notes(errors: Vec<crate::aws::AwsError>) -> Vec<String> {
         .collect()
 }
 
-pub(super) fn global_failures(errors: Vec<crate::aws::AwsError>) -> Vec<RegionFailure> {
-    errors
-        .into_iter()
-        .map(|error| RegionFailure {
-            region: GLOBAL.into(),
-            error,
-        })
-        .collect()
+/// What an IAM kind lists: once per account, with IAM signed for the role's first region.
+/// `read` gives the rows and what could not be read of them (said as notes: the rows show it
+/// as unknown), or why nothing could be listed (the account's one failure).
+pub(super) async fn iam_listing<T, F, Fut>(regions: &[String], read: F) -> Listing<T>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Vec<crate::aws::AwsError>), crate::aws::AwsError>>,
+{
+    let region = regions
+        .first()
+        .cloned()
+        .unwrap_or_else(|| IAM_REGION.into());
+    match read(region).await {
+        Ok((items, unread)) => Listing {
+            items,
+            notes: unread_notes(unread),
+            ..Listing::default()
+        },
+        Err(error) => Listing {
+            failures: vec![RegionFailure {
+                region: GLOBAL.into(),
+                error,
+            }],
+            ..Listing::default()
+        },
+    }
 }
 
 fn when(t: &Option<DateTime<Utc>>) -> String {
-    t.map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
-        .unwrap_or_else(|| "never".into())
+    when_text(t.as_ref())
 }
 
 fn details(u: &User) -> Details {
