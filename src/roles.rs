@@ -4,9 +4,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::aws::arn::RoleArn;
-use crate::aws::assume::AssumeParams;
+use crate::aws::assume::{AssumeParams, Source};
 use crate::aws::credentials::TokenCode;
-use crate::aws::profiles::ProfileRole;
+use crate::aws::profiles::{ProfileRole, ProfileSso};
 use crate::config::{Config, Defaults, RoleConfig};
 
 /// Where rolecall learned of a role.
@@ -23,6 +23,9 @@ pub enum RoleSource {
     Argument,
     /// `[[organization]]`: the role in an account of the organization.
     Organization,
+    /// IAM Identity Center: a permission set assigned to the user (`[[sso]]`, or an SSO
+    /// profile of the AWS config file).
+    Sso,
 }
 
 impl RoleSource {
@@ -33,6 +36,7 @@ impl RoleSource {
             RoleSource::Policy => "policy",
             RoleSource::Argument => "argument",
             RoleSource::Organization => "organization",
+            RoleSource::Sso => "sso",
         }
     }
 }
@@ -51,6 +55,12 @@ pub struct Role {
     /// The account's name where it came with the role (AWS Organizations); an `[[account]]`
     /// name wins over it.
     pub account_name: Option<String>,
+    pub source_identity: Option<String>,
+    /// The role it is assumed from, as the config names it (`via`).
+    pub via: Option<String>,
+    /// Where its session comes from: the primary identity, the `via` role's session, a
+    /// profile's credentials, IAM Identity Center.
+    pub reach: Source,
 }
 
 impl Role {
@@ -66,7 +76,25 @@ impl Role {
             session_name: r.session_name.clone(),
             refresh_before_seconds: r.refresh_before_seconds,
             account_name: None,
+            source_identity: r.source_identity.clone(),
+            via: r.via.clone(),
+            reach: Source::Primary,
         }
+    }
+
+    /// An Identity Center profile of the AWS config file.
+    pub fn from_sso_profile(p: &ProfileSso) -> Option<Self> {
+        let partition = crate::aws::arn::Partition::of_region(&p.role.portal.region)
+            .unwrap_or(crate::aws::arn::Partition::Aws);
+        let arn =
+            crate::aws::sso::role_arn(partition, &p.role.account_id, &p.role.role_name).ok()?;
+        Some(Role {
+            name: Some(p.profile.clone()),
+            source: RoleSource::Sso,
+            regions: p.region.clone().map(|r| vec![r]),
+            reach: Source::Sso(p.role.clone()),
+            ..Role::from_arn(arn)
+        })
     }
 
     pub fn from_profile(p: &ProfileRole) -> Self {
@@ -81,6 +109,9 @@ impl Role {
             session_name: p.session_name.clone(),
             refresh_before_seconds: None,
             account_name: None,
+            source_identity: None,
+            via: None,
+            reach: p.reach.clone(),
         }
     }
 
@@ -104,6 +135,9 @@ impl Role {
             session_name: None,
             refresh_before_seconds: None,
             account_name: None,
+            source_identity: None,
+            via: None,
+            reach: Source::Primary,
         }
     }
 
@@ -150,7 +184,17 @@ impl Role {
             external_id: self.external_id.clone(),
             mfa_serial: self.mfa_serial.clone(),
             token_code,
+            source_identity: self
+                .source_identity
+                .clone()
+                .or_else(|| defaults.source_identity.clone()),
+            source: self.reach.clone(),
         }
+    }
+
+    /// Whether it is reached by another role's session, so AWS grants it an hour at most.
+    pub fn chains(&self) -> bool {
+        self.reach.chains()
     }
 
     /// The display name for the console's role history: `name`, or `Role @ account`.
@@ -196,6 +240,10 @@ pub fn merge(
             r.session_name = r.session_name.take().or(from.session_name);
             r.regions = r.regions.take().or(from.regions);
             r.account_name = r.account_name.take().or(from.account_name);
+            r.source_identity = r.source_identity.take().or(from.source_identity);
+            if r.reach == Source::Primary && r.via.is_none() {
+                r.reach = from.reach;
+            }
             continue;
         }
         let mut from = from;
@@ -216,7 +264,50 @@ pub fn merge(
             roles.push(Role::from_policy(arn.clone()));
         }
     }
+    link(config, &mut roles);
     roles
+}
+
+/// Gives each role with `via` the session it is reached through: the `via` role's request
+/// (itself reached as its own `via` says, chains included). A `via` that names no known role,
+/// or a loop, makes the role unreachable, with the reason its AssumeRole will give.
+fn link(config: &Config, roles: &mut [Role]) {
+    fn reach(
+        config: &Config,
+        roles: &[Role],
+        i: usize,
+        seen: &mut Vec<usize>,
+    ) -> Result<Source, String> {
+        let Some(via) = roles[i].via.as_deref() else {
+            return Ok(roles[i].reach.clone());
+        };
+        if seen.contains(&i) {
+            return Err(format!("`via` makes a loop through {}", roles[i].label()));
+        }
+        seen.push(i);
+        let found = roles
+            .iter()
+            .position(|r| r.name.as_deref() == Some(via) || r.arn.to_string() == via)
+            .ok_or_else(|| {
+                format!(
+                    "via = \"{via}\" (role {}) names no known role: give a [[role]]'s or an Identity Center role's name (`rolecall roles` lists them), or an ARN configured as a [[role]]",
+                    roles[i].label()
+                )
+            })?;
+        let mut via_role = roles[found].clone();
+        via_role.reach = reach(config, roles, found, seen)?;
+        via_role.via = None;
+        // A session that only assumes another role: the least AWS grants.
+        let params =
+            via_role.assume_params(&config.defaults, Some(crate::config::MIN_DURATION), None);
+        Ok(Source::Role(Box::new(params)))
+    }
+    let reaches: Vec<Source> = (0..roles.len())
+        .map(|i| reach(config, roles, i, &mut Vec::new()).unwrap_or_else(Source::Unresolved))
+        .collect();
+    for (r, reach) in roles.iter_mut().zip(reaches) {
+        r.reach = reach;
+    }
 }
 
 /// The configured roles grouped by account: named accounts first (by name), then by id.
@@ -228,8 +319,10 @@ pub fn catalog(config: &Config) -> Vec<AccountRoles> {
 /// lists (`scope`: see `AwsOptions::scope`).
 pub fn at_start(config: &Config, scope: &str) -> (Vec<AccountRoles>, Option<DateTime<Utc>>) {
     let organization = crate::organization::cached(config, scope, false);
+    let mut later = organization.roles;
+    later.extend(crate::sso::cached(config, scope, false));
     (
-        group(config, merge(config, &[], &organization.roles, &[])),
+        group(config, merge(config, &[], &later, &[])),
         organization.read_at,
     )
 }
@@ -270,6 +363,8 @@ pub struct Known {
     pub discovery: crate::aws::discovery::Discovery,
     /// What each `[[organization]]` gave.
     pub organizations: Vec<crate::organization::Report>,
+    /// When the soonest `[[sso]]` list is to be read again.
+    pub sso_due: Option<DateTime<Utc>>,
 }
 
 /// The config's roles, the AWS config file's role profiles, the organizations' roles and the
@@ -280,22 +375,28 @@ pub async fn discover(config: &Config, orgs: &crate::organization::Reader<'_>) -
         crate::config::MIN_DURATION..=crate::config::MAX_DURATION,
     );
     let before = merge(config, &profiles, &[], &[]);
-    let (discovery, organization) = futures::join!(
+    let reread = orgs.freshness == crate::organization::Freshness::Reread;
+    let (discovery, organization, sso) = futures::join!(
         crate::aws::discovery::discover(orgs.aws, orgs.identity),
-        orgs.read(config, &before)
+        orgs.read(config, &before),
+        crate::sso::read(orgs.aws, config, &orgs.scope, reread)
     );
     warnings.extend(discovery.warnings.iter().cloned());
     warnings.extend(organization.warnings);
+    warnings.extend(sso.warnings);
+    let mut later = organization.roles;
+    later.extend(sso.roles);
     let found: Vec<RoleArn> = discovery
         .analysis
         .as_ref()
         .map(|a| a.assumable().into_iter().map(|(arn, _)| arn).collect())
         .unwrap_or_default();
     Known {
-        roles: merge(config, &profiles, &organization.roles, &found),
+        roles: merge(config, &profiles, &later, &found),
         warnings,
         discovery,
         organizations: organization.reports,
+        sso_due: sso.due,
     }
 }
 
@@ -306,8 +407,9 @@ pub fn known_locally(config: &Config, scope: &str, fresh_only: bool) -> Vec<Role
     let (profiles, _) = crate::aws::profiles::role_profiles(
         crate::config::MIN_DURATION..=crate::config::MAX_DURATION,
     );
-    let organization = crate::organization::cached(config, scope, fresh_only);
-    merge(config, &profiles, &organization.roles, &[])
+    let mut later = crate::organization::cached(config, scope, fresh_only).roles;
+    later.extend(crate::sso::cached(config, scope, fresh_only));
+    merge(config, &profiles, &later, &[])
 }
 
 /// Like `resolve`, knowing the AWS config file's role profiles and the organizations' cached
@@ -491,6 +593,7 @@ arn = "arn:aws:iam::222222222222:role/BreakGlass"
             duration_seconds: Some(900),
             session_name: Some("alice".into()),
             region: Some("eu-central-1".into()),
+            reach: Source::Primary,
         };
         let profiles = vec![
             profile("prod-ro", "arn:aws:iam::222222222222:role/ResponderRole"),

@@ -2,12 +2,15 @@
 
 use chrono::{DateTime, Utc};
 
+use aws_credential_types::provider::SharedCredentialsProvider;
+
 use super::arn::RoleArn;
 use super::credentials::{Credentials, Secret, TokenCode};
+pub use super::source::Source;
 use super::{Aws, AwsError, ErrorKind};
 
 /// One AssumeRole request.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssumeParams {
     pub role_arn: RoleArn,
     pub session_name: String,
@@ -16,6 +19,29 @@ pub struct AssumeParams {
     pub mfa_serial: Option<String>,
     /// The current code from the MFA device.
     pub token_code: Option<TokenCode>,
+    /// Sent as SourceIdentity: the person behind the session, which CloudTrail shows on
+    /// everything the role (and any role it reaches) does. The trust policy must allow
+    /// `sts:SetSourceIdentity`.
+    pub source_identity: Option<String>,
+    /// Whose credentials call AssumeRole (or where the session comes from).
+    pub source: Source,
+}
+
+impl AssumeParams {
+    /// What keys a session of this request (in the process and in the session cache): the
+    /// request without the MFA code, and its source's. No secret in it.
+    pub fn key(&self) -> String {
+        format!(
+            "{}|{}|{}|{}|{}|{}|{}",
+            self.role_arn,
+            self.session_name,
+            self.duration_seconds,
+            self.external_id.as_deref().unwrap_or_default(),
+            self.mfa_serial.as_deref().unwrap_or_default(),
+            self.source_identity.as_deref().unwrap_or_default(),
+            self.source.key(),
+        )
+    }
 }
 
 /// A role session: temporary credentials for one role.
@@ -41,8 +67,40 @@ pub(crate) fn to_chrono(t: &aws_sdk_sts::primitives::DateTime) -> Option<DateTim
     DateTime::from_timestamp(t.secs(), t.subsec_nanos())
 }
 
+/// An epoch in milliseconds (the portal's credentials) as a time.
+pub(crate) fn to_chrono_millis(ms: i64) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms)
+}
+
+/// A session of the role `p` names, from where `p.source` says: reused from the session cache
+/// while it outlives its refresh margin, else asked for (and kept there).
 pub async fn assume_role(aws: &Aws, p: &AssumeParams) -> Result<Session, AwsError> {
-    let sts = aws.sts();
+    Box::pin(super::source::obtain(aws, p)).await
+}
+
+/// The session of `p` kept in the session cache, if it outlives its margin (no call).
+pub fn reusable(aws: &Aws, p: &AssumeParams) -> Option<Session> {
+    let _ = (aws, p);
+    None
+}
+
+/// sts:AssumeRole as `caller` (`None`: the primary identity).
+pub(crate) async fn assume_as(
+    aws: &Aws,
+    caller: Option<SharedCredentialsProvider>,
+    p: &AssumeParams,
+) -> Result<Session, AwsError> {
+    let own;
+    let sts = match caller {
+        None => aws.sts(),
+        Some(c) => {
+            let conf = aws_sdk_sts::config::Builder::from(aws.sdk())
+                .credentials_provider(c)
+                .build();
+            own = aws_sdk_sts::Client::from_conf(conf);
+            &own
+        }
+    };
     let target = p.role_arn.to_string();
     let out = sts
         .assume_role()
@@ -52,6 +110,7 @@ pub async fn assume_role(aws: &Aws, p: &AssumeParams) -> Result<Session, AwsErro
         .set_external_id(p.external_id.clone())
         .set_serial_number(p.mfa_serial.clone())
         .set_token_code(p.token_code.as_ref().map(|t| t.expose().to_string()))
+        .set_source_identity(p.source_identity.clone())
         .send()
         .await
         .map_err(|e| {
@@ -97,8 +156,16 @@ pub fn access_denied_hint(p: &AssumeParams) -> String {
     if p.mfa_serial.is_some() {
         conditions.push("aws:MultiFactorAuthPresent must be satisfied by a current MFA code");
     }
+    if p.source_identity.is_some() {
+        conditions
+            .push("the trust policy must allow sts:SetSourceIdentity (source_identity is set)");
+    }
+    let caller = match &p.source {
+        super::source::Source::Primary => "in the primary account, the caller's".to_string(),
+        other => format!("for {} (the caller), its", other.describe()),
+    };
     let mut s = format!(
-        "check both sides: (1) in the primary account, the caller's identity policy must allow \
+        "check both sides: (1) {caller} identity policy must allow \
          sts:AssumeRole on exactly {arn}; (2) in account {acct}, the trust policy of role {name} \
          must name the caller (its IAM role or user ARN, or the account) as Principal",
         arn = p.role_arn,

@@ -70,6 +70,8 @@ pub async fn discover(aws: &Aws, identity: &Identity) -> Discovery {
     let caller = Caller::from_arn(&identity.arn);
     let mut warnings = Vec::new();
     let analysis = match &caller {
+        // No primary identity (Identity Center only): no policies to read.
+        _ if identity.is_nobody() => None,
         Caller::Root | Caller::Other => {
             warnings.push(format!(
                 "{} has no IAM policies of its own to read roles from ({})",

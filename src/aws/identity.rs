@@ -4,6 +4,9 @@ use serde::Serialize;
 
 use super::{Aws, AwsError};
 
+/// What stands for the primary identity's ARN when there is none.
+pub const NOBODY: &str = "(no primary credentials: IAM Identity Center only)";
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Identity {
     pub account: String,
@@ -13,6 +16,20 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// No primary identity: credentials come from IAM Identity Center only.
+    pub fn nobody() -> Identity {
+        Identity {
+            account: String::new(),
+            arn: NOBODY.to_string(),
+            user_id: String::new(),
+        }
+    }
+
+    /// Whether this is [`Identity::nobody`].
+    pub fn is_nobody(&self) -> bool {
+        self.account.is_empty() && self.arn == NOBODY
+    }
+
     /// True when the caller is itself an assumed role (an instance role, SSO, or a chained
     /// session): AWS then caps any further AssumeRole at one hour (role chaining).
     pub fn is_assumed_role(&self) -> bool {
@@ -41,12 +58,20 @@ pub async fn key_account(aws: &Aws, key: &str) -> Result<String, AwsError> {
     }
 }
 
+/// The primary identity; where it has no credentials at all and IAM Identity Center is
+/// configured, [`Identity::nobody`]: rolecall then works through Identity Center alone.
 pub async fn caller_identity(aws: &Aws) -> Result<Identity, AwsError> {
     let sts = aws.sts();
-    let out =
-        sts.get_caller_identity().send().await.map_err(|e| {
-            AwsError::from_sdk(e, "GetCallerIdentity", "the primary identity".into())
-        })?;
+    let out = match sts.get_caller_identity().send().await {
+        Ok(out) => out,
+        Err(e) => {
+            let e = AwsError::from_sdk(e, "GetCallerIdentity", "the primary identity".into());
+            if e.kind == super::ErrorKind::NoCredentials && aws.sso_only() {
+                return Ok(Identity::nobody());
+            }
+            return Err(e);
+        }
+    };
     Ok(Identity {
         account: out.account().unwrap_or_default().to_string(),
         arn: out.arn().unwrap_or_default().to_string(),

@@ -17,6 +17,8 @@ pub mod policy;
 pub mod profiles;
 pub mod refresh;
 pub mod sessions;
+pub mod source;
+pub mod sso;
 pub mod target;
 
 use std::time::Duration;
@@ -52,6 +54,9 @@ pub struct AwsOptions {
     pub endpoint_url: Option<String>,
     /// The primary identity's credentials (else the standard chain).
     pub credentials: Option<credentials::Credentials>,
+    /// IAM Identity Center is configured: a primary identity without credentials is no error
+    /// (see `identity::caller_identity`).
+    pub sso_only: bool,
 }
 
 impl AwsOptions {
@@ -87,9 +92,23 @@ impl AwsOptions {
 #[derive(Clone, Debug)]
 pub struct Aws {
     sdk: SdkConfig,
+    opts: AwsOptions,
     /// The primary identity's STS client, made once: a fan-out's thousand AssumeRoles would
     /// otherwise each make (and check) a client of their own.
     sts: std::sync::Arc<std::sync::OnceLock<aws_sdk_sts::Client>>,
+    /// The sessions roles are reached through (`via`, the MFA session), made once.
+    memo: std::sync::Arc<source::Memo>,
+    /// The Identity Center tokens read, and the portal's pace.
+    sso_tokens: sso::SharedTokens,
+    /// The credentials of the AWS config profiles roles are assumed from (`source_profile`).
+    profiles: std::sync::Arc<
+        tokio::sync::Mutex<
+            std::collections::HashMap<
+                String,
+                aws_credential_types::provider::SharedCredentialsProvider,
+            >,
+        >,
+    >,
 }
 
 impl Aws {
@@ -99,8 +118,70 @@ impl Aws {
     pub async fn load(opts: &AwsOptions) -> Aws {
         Aws {
             sdk: load_sdk(opts).await,
+            opts: opts.clone(),
             sts: Default::default(),
+            memo: Default::default(),
+            sso_tokens: Default::default(),
+            profiles: Default::default(),
         }
+    }
+
+    /// Whether a primary identity without credentials is no error (Identity Center is set up).
+    pub fn sso_only(&self) -> bool {
+        self.opts.sso_only
+    }
+
+    pub(in crate::aws) fn memo(&self) -> &source::Memo {
+        &self.memo
+    }
+
+    pub(in crate::aws) fn sso_tokens(&self) -> &sso::Tokens {
+        &self.sso_tokens
+    }
+
+    /// The credentials of AWS config profile `name`, resolved as the AWS CLI resolves them
+    /// (static keys, `source_profile` chains, `credential_source`, SSO, `credential_process`),
+    /// through the same endpoint and HTTP client; made once per profile, so their own cache
+    /// serves every role assumed from them.
+    pub(in crate::aws) async fn profile_credentials(
+        &self,
+        name: &str,
+    ) -> aws_credential_types::provider::SharedCredentialsProvider {
+        let mut held = self.profiles.lock().await;
+        if let Some(p) = held.get(name) {
+            return p.clone();
+        }
+        // The profile's own credentials, as source_profile means them: not the environment's
+        // (the default chain would put AWS_ACCESS_KEY_ID first).
+        let config = aws_config::provider_config::ProviderConfig::default()
+            .with_http_client(shared_http_client())
+            .with_region(self.sdk.region().cloned())
+            .with_behavior_version(Some(BehaviorVersion::latest()));
+        let provider = aws_credential_types::provider::SharedCredentialsProvider::new(
+            aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .configure(&config)
+                .profile_name(name)
+                .build(),
+        );
+        held.insert(name.to_string(), provider.clone());
+        provider
+    }
+
+    /// An MFA session kept in the session cache (none without one).
+    pub(in crate::aws) fn cached_mfa_session(
+        &self,
+        _key: &str,
+    ) -> Option<credentials::Credentials> {
+        None
+    }
+
+    /// Keeps an MFA session in the session cache (when there is one).
+    pub(in crate::aws) fn keep_mfa_session(
+        &self,
+        _key: &str,
+        _serial: &str,
+        _credentials: &credentials::Credentials,
+    ) {
     }
 
     pub(in crate::aws) fn sdk(&self) -> &SdkConfig {

@@ -213,27 +213,43 @@ pub fn decode_document(text: &str) -> Result<Value, String> {
 }
 
 /// The primary side: the caller may assume exactly these roles (full ARNs, no wildcards).
-pub fn primary_policy(roles: &[RoleArn]) -> Value {
+/// With `source_identity`, the caller may also set SourceIdentity on those sessions.
+pub fn primary_policy(roles: &[RoleArn], source_identity: bool) -> Value {
     let resources: Vec<String> = roles.iter().map(ToString::to_string).collect();
     json!({
         "Version": "2012-10-17",
         "Statement": [{
             "Sid": "RolecallAssumeRoles",
             "Effect": "Allow",
-            "Action": "sts:AssumeRole",
+            "Action": actions(source_identity),
             "Resource": resources,
         }]
     })
 }
 
+/// sts:AssumeRole, and sts:SetSourceIdentity when SourceIdentity is sent.
+fn actions(source_identity: bool) -> Value {
+    if source_identity {
+        json!(["sts:AssumeRole", "sts:SetSourceIdentity"])
+    } else {
+        json!("sts:AssumeRole")
+    }
+}
+
 /// The secondary side: role `arn` trusts `principal` (an IAM role or user ARN), with the external
-/// ID and MFA conditions the role is used with.
-pub fn trust_policy(principal: &str, external_id: Option<&str>, mfa: bool) -> Value {
+/// ID and MFA conditions the role is used with; with `source_identity`, the caller may set
+/// SourceIdentity (else AWS refuses the AssumeRole that sends one).
+pub fn trust_policy(
+    principal: &str,
+    external_id: Option<&str>,
+    mfa: bool,
+    source_identity: bool,
+) -> Value {
     let mut statement = json!({
         "Sid": "RolecallTrustPrimary",
         "Effect": "Allow",
         "Principal": { "AWS": principal },
-        "Action": "sts:AssumeRole",
+        "Action": actions(source_identity),
     });
     let mut condition = serde_json::Map::new();
     if let Some(id) = external_id {
@@ -377,10 +393,13 @@ mod tests {
 
     #[test]
     fn generated_policies() {
-        let p = primary_policy(&[
-            arn("arn:aws:iam::222222222222:role/A"),
-            arn("arn:aws:iam::333333333333:role/x/B"),
-        ]);
+        let p = primary_policy(
+            &[
+                arn("arn:aws:iam::222222222222:role/A"),
+                arn("arn:aws:iam::333333333333:role/x/B"),
+            ],
+            false,
+        );
         assert_eq!(p["Version"], "2012-10-17");
         assert_eq!(
             p["Statement"][0]["Resource"],
@@ -394,7 +413,12 @@ mod tests {
         assert_eq!(a.assumable().len(), 2);
         assert!(a.warnings().is_empty());
 
-        let t = trust_policy("arn:aws:iam::111111111111:role/Ir", Some("ext-1"), true);
+        let t = trust_policy(
+            "arn:aws:iam::111111111111:role/Ir",
+            Some("ext-1"),
+            true,
+            false,
+        );
         assert_eq!(
             t["Statement"][0]["Principal"]["AWS"],
             "arn:aws:iam::111111111111:role/Ir"
@@ -407,7 +431,13 @@ mod tests {
             t["Statement"][0]["Condition"]["Bool"]["aws:MultiFactorAuthPresent"],
             "true"
         );
-        let plain = trust_policy("arn:aws:iam::111111111111:user/u", None, false);
+        let plain = trust_policy("arn:aws:iam::111111111111:user/u", None, false, false);
+        assert_eq!(plain["Statement"][0]["Action"], json!("sts:AssumeRole"));
+        let with = trust_policy("arn:aws:iam::111111111111:user/u", None, false, true);
+        assert_eq!(
+            with["Statement"][0]["Action"],
+            json!(["sts:AssumeRole", "sts:SetSourceIdentity"])
+        );
         assert!(plain["Statement"][0].get("Condition").is_none());
     }
 }

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 
 use ini::{Ini, ParseOption};
 
-use super::arn::{validate_region, RoleArn};
+use super::arn::{validate_account_id, validate_region, RoleArn};
+use super::source::{CredentialSource, Source, SsoRole};
+use super::sso::Portal;
 
 /// A profile that assumes a role.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,12 +22,26 @@ pub struct ProfileRole {
     pub duration_seconds: Option<u32>,
     pub session_name: Option<String>,
     pub region: Option<String>,
+    /// Whose credentials assume it: `source_profile`, `credential_source`, else the primary
+    /// identity.
+    pub reach: Source,
 }
 
-/// Every profile of both files, by name, with its keys (the config file's win).
+/// A profile of IAM Identity Center: a permission set in one account (`sso_account_id`,
+/// `sso_role_name`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileSso {
+    pub profile: String,
+    pub role: SsoRole,
+    pub region: Option<String>,
+}
+
+/// Every profile of both files, by name, with its keys (the config file's win), and the
+/// `[sso-session]` sections.
 #[derive(Debug, Default)]
 pub struct ProfileFiles {
     profiles: BTreeMap<String, BTreeMap<String, String>>,
+    sso_sessions: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// `var`, else `~/.aws/NAME`; a leading `~/` is the home directory, as the AWS CLI reads it.
@@ -73,8 +89,21 @@ impl ProfileFiles {
                 match section.strip_prefix("profile") {
                     Some(rest) if rest.starts_with(char::is_whitespace) => rest.trim(),
                     _ if section == "default" => "default",
-                    // sso-session, services and the like are not profiles.
-                    _ => continue,
+                    _ => {
+                        if let Some(rest) = section.strip_prefix("sso-session") {
+                            if rest.starts_with(char::is_whitespace) {
+                                let keys = self
+                                    .sso_sessions
+                                    .entry(rest.trim().to_string())
+                                    .or_default();
+                                for (k, v) in props.iter() {
+                                    keys.insert(k.trim().to_string(), v.trim().to_string());
+                                }
+                            }
+                        }
+                        // services and the like are not profiles.
+                        continue;
+                    }
                 }
             } else {
                 section
@@ -150,6 +179,40 @@ impl ProfileFiles {
                 }
                 r => r,
             };
+            let reach = match (owned("source_profile"), owned("credential_source")) {
+                (Some(_), Some(_)) => {
+                    warnings.push(format!(
+                        "AWS config profile {name}: source_profile and credential_source are both set (the AWS CLI refuses that); left out"
+                    ));
+                    continue;
+                }
+                (Some(source), None) if source == *name => {
+                    // A profile with its own keys and role_arn: the keys assume the role.
+                    if keys.contains_key("aws_access_key_id") {
+                        Source::Profile(name.to_string())
+                    } else {
+                        warnings.push(format!(
+                            "AWS config profile {name}: source_profile names the profile itself, which has no keys; left out"
+                        ));
+                        continue;
+                    }
+                }
+                (Some(source), None) if !self.profiles.contains_key(&source) => {
+                    warnings.push(format!(
+                        "AWS config profile {name}: source_profile {source} is not a profile of the AWS config files; left out"
+                    ));
+                    continue;
+                }
+                (Some(source), None) => Source::Profile(source),
+                (None, Some(c)) => match CredentialSource::parse(&c) {
+                    Ok(c) => Source::Credential(c),
+                    Err(e) => {
+                        warnings.push(format!("AWS config profile {name}: {e}; left out"));
+                        continue;
+                    }
+                },
+                (None, None) => Source::Primary,
+            };
             roles.push(ProfileRole {
                 profile: name.clone(),
                 arn,
@@ -158,9 +221,103 @@ impl ProfileFiles {
                 duration_seconds,
                 session_name: owned("role_session_name"),
                 region,
+                reach,
             });
         }
         (roles, warnings)
+    }
+
+    /// The portal an `[sso-session NAME]` names.
+    pub fn sso_session(&self, name: &str) -> Result<Portal, String> {
+        let keys = self.sso_sessions.get(name).ok_or_else(|| {
+            let known: Vec<&str> = self.sso_sessions.keys().map(String::as_str).collect();
+            format!(
+                "no [sso-session {name}] in the AWS config file{}",
+                if known.is_empty() {
+                    " (it has none: `aws configure sso` writes one)".to_string()
+                } else {
+                    format!(" (it has: {})", known.join(", "))
+                }
+            )
+        })?;
+        let start_url = keys
+            .get("sso_start_url")
+            .filter(|u| u.starts_with("https://"))
+            .ok_or_else(|| format!("[sso-session {name}] has no https sso_start_url"))?;
+        let region = keys
+            .get("sso_region")
+            .ok_or_else(|| format!("[sso-session {name}] has no sso_region"))?;
+        validate_region(region).map_err(|e| format!("[sso-session {name}] sso_region: {e}"))?;
+        Ok(Portal {
+            start_url: start_url.clone(),
+            region: region.clone(),
+            session: Some(name.to_string()),
+        })
+    }
+
+    /// The profiles of IAM Identity Center (`sso_account_id` and `sso_role_name`, with
+    /// `sso_session` or the legacy `sso_start_url` and `sso_region`), and a warning for each one
+    /// rolecall cannot use.
+    pub fn sso_roles(&self) -> (Vec<ProfileSso>, Vec<String>) {
+        let mut out = Vec::new();
+        let mut warnings = Vec::new();
+        for (name, keys) in &self.profiles {
+            let (Some(account), Some(role)) =
+                (keys.get("sso_account_id"), keys.get("sso_role_name"))
+            else {
+                continue;
+            };
+            let portal = match keys.get("sso_session") {
+                Some(session) => self.sso_session(session),
+                None => match (keys.get("sso_start_url"), keys.get("sso_region")) {
+                    (Some(url), Some(region)) if url.starts_with("https://") => {
+                        validate_region(region)
+                            .map(|_| Portal {
+                                start_url: url.clone(),
+                                region: region.clone(),
+                                session: None,
+                            })
+                            .map_err(|e| format!("sso_region: {e}"))
+                    }
+                    _ => Err("it needs sso_session (or sso_start_url and sso_region)".to_string()),
+                },
+            };
+            let portal = match portal {
+                Ok(p) => p,
+                Err(e) => {
+                    warnings.push(format!("AWS config profile {name}: {e}; left out"));
+                    continue;
+                }
+            };
+            if validate_account_id(account).is_err() {
+                warnings.push(format!(
+                    "AWS config profile {name}: sso_account_id \"{account}\" is not 12 digits; left out"
+                ));
+                continue;
+            }
+            let region = keys
+                .get("region")
+                .filter(|r| validate_region(r).is_ok())
+                .cloned();
+            out.push(ProfileSso {
+                profile: name.clone(),
+                role: SsoRole {
+                    portal,
+                    account_id: account.clone(),
+                    role_name: role.clone(),
+                },
+                region,
+            });
+        }
+        (out, warnings)
+    }
+}
+
+/// The IAM Identity Center profiles of the AWS config file, and what is wrong with the others.
+pub fn sso_profiles() -> (Vec<ProfileSso>, Vec<String>) {
+    match ProfileFiles::read() {
+        Ok(files) => files.sso_roles(),
+        Err(e) => (Vec::new(), vec![format!("SSO profiles not read: {e}")]),
     }
 }
 
@@ -201,6 +358,69 @@ mod tests {
             warnings[0].starts_with("AWS config profile bad: role_arn"),
             "{warnings:?}"
         );
+    }
+
+    #[test]
+    fn role_profiles_are_assumed_from_their_source_and_sso_profiles_are_roles() {
+        let mut f = ProfileFiles::default();
+        f.parse(
+            "[profile base]\naws_access_key_id = AKIAEXAMPLE\n\
+             [profile chained]\nrole_arn = arn:aws:iam::222222222222:role/R\nsource_profile = base\n\
+             [profile env]\nrole_arn = arn:aws:iam::222222222222:role/E\ncredential_source = Environment\n\
+             [profile both]\nrole_arn = arn:aws:iam::222222222222:role/B\nsource_profile = base\ncredential_source = Environment\n\
+             [profile nowhere]\nrole_arn = arn:aws:iam::222222222222:role/N\nsource_profile = missing\n\
+             [profile odd]\nrole_arn = arn:aws:iam::222222222222:role/O\ncredential_source = Laptop\n\
+             [sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n\
+             [profile sso-prod]\nsso_session = corp\nsso_account_id = 222222222222\nsso_role_name = IncidentResponder\nregion = eu-west-1\n\
+             [profile sso-legacy]\nsso_start_url = https://old.awsapps.com/start\nsso_region = us-east-1\nsso_account_id = 333333333333\nsso_role_name = ReadOnly\n\
+             [profile sso-bad]\nsso_session = nope\nsso_account_id = 222222222222\nsso_role_name = X\n",
+            true,
+        )
+        .unwrap();
+        let (roles, warnings) = f.roles(900..=43_200);
+        let reach = |p: &str| {
+            roles
+                .iter()
+                .find(|r| r.profile == p)
+                .map(|r| r.reach.clone())
+        };
+        assert_eq!(reach("chained"), Some(Source::Profile("base".into())));
+        assert_eq!(
+            reach("env"),
+            Some(Source::Credential(CredentialSource::Environment))
+        );
+        for (left_out, why) in [
+            ("both", "both set"),
+            ("nowhere", "source_profile missing is not a profile"),
+            ("odd", "credential_source \"Laptop\""),
+        ] {
+            assert_eq!(reach(left_out), None);
+            assert!(
+                warnings
+                    .iter()
+                    .any(|w| w.contains(left_out) && w.contains(why)),
+                "{left_out}: {warnings:?}"
+            );
+        }
+        let (sso, warnings) = f.sso_roles();
+        assert_eq!(sso.len(), 2, "{sso:?}");
+        let prod = sso.iter().find(|s| s.profile == "sso-prod").unwrap();
+        assert_eq!(prod.role.portal.session.as_deref(), Some("corp"));
+        assert_eq!(prod.role.portal.region, "eu-west-1");
+        assert_eq!(prod.role.role_name, "IncidentResponder");
+        let legacy = sso.iter().find(|s| s.profile == "sso-legacy").unwrap();
+        assert_eq!(legacy.role.portal.session, None);
+        assert_eq!(
+            legacy.role.portal.start_url,
+            "https://old.awsapps.com/start"
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("sso-bad") && w.contains("no [sso-session nope]")),
+            "{warnings:?}"
+        );
+        assert!(!f.has("corp"), "an sso-session is not a profile");
     }
 
     #[test]

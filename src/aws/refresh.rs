@@ -58,6 +58,12 @@ pub trait Assumer: Send + Sync + 'static {
         &self,
         params: &AssumeParams,
     ) -> impl Future<Output = Result<Session, AwsError>> + Send;
+
+    /// Whether a role that needs an MFA code can be renewed without one: its device has an MFA
+    /// session at hand.
+    fn renewable(&self, _params: &AssumeParams) -> impl Future<Output = bool> + Send {
+        async { false }
+    }
 }
 
 /// Assumes roles through STS with the primary identity.
@@ -68,6 +74,13 @@ pub struct StsAssumer {
 impl Assumer for StsAssumer {
     async fn assume(&self, params: &AssumeParams) -> Result<Session, AwsError> {
         assume_role(&self.aws.get().await, params).await
+    }
+
+    async fn renewable(&self, params: &AssumeParams) -> bool {
+        match &params.mfa_serial {
+            Some(serial) => super::source::mfa_ready(&self.aws.get().await, serial).await,
+            None => true,
+        }
     }
 }
 
@@ -185,7 +198,7 @@ pub async fn run<C: Clock, A: Assumer>(
                 wake = wake.min(due);
                 continue;
             }
-            if entry.params.mfa_serial.is_some() {
+            if entry.params.mfa_serial.is_some() && !assumer.renewable(&entry.params).await {
                 if !track.mfa_warned {
                     track.mfa_warned = true;
                     let _ = events.send(RefreshEvent::NeedsMfa { role, expiration });
@@ -250,6 +263,8 @@ mod tests {
             external_id: None,
             mfa_serial: mfa.then(|| "arn:aws:iam::111111111111:mfa/alex".to_string()),
             token_code: None,
+            source_identity: None,
+            source: Default::default(),
         }
     }
 
@@ -290,6 +305,56 @@ mod tests {
                 &format!("ASIA{n}"),
             ))
         }
+    }
+
+    /// Hourly, with the MFA session at hand.
+    struct WithMfaSession(Hourly);
+
+    impl Assumer for WithMfaSession {
+        async fn assume(&self, p: &AssumeParams) -> Result<Session, AwsError> {
+            self.0.assume(p).await
+        }
+        async fn renewable(&self, _p: &AssumeParams) -> bool {
+            true
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn mfa_sessions_renew_through_the_mfa_session_without_asking() {
+        let clock = Arc::new(TokioClock::starting_at(t0()));
+        let store = SessionStore::default();
+        let p = params(true);
+        store.insert(
+            session(&p, t0() + chrono::Duration::hours(1), "ASIA0"),
+            &p,
+            Duration::from_secs(600),
+        );
+        let calls = Arc::new(AtomicU32::new(0));
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let assumer = WithMfaSession(Hourly {
+            calls: calls.clone(),
+            failures: 0,
+            clock: clock.clone(),
+        });
+        tokio::spawn(run(
+            store.clone(),
+            assumer,
+            SharedClock(clock.clone()),
+            RefreshPolicy {
+                seed: Some(7),
+                ..RefreshPolicy::default()
+            },
+            tx,
+        ));
+        tokio::time::sleep(Duration::from_secs(3001)).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "renewed");
+        while let Ok(e) = rx.try_recv() {
+            assert!(!matches!(e, RefreshEvent::NeedsMfa { .. }), "{e:?}");
+        }
+        assert_eq!(
+            store.get(&p.role_arn).unwrap().credentials.access_key_id,
+            "ASIA1"
+        );
     }
 
     struct SharedClock(Arc<TokioClock>);

@@ -112,6 +112,8 @@ mod tests {
             external_id: None,
             mfa_serial: None,
             token_code: Some(crate::aws::credentials::TokenCode::parse("123456").unwrap()),
+            source_identity: None,
+            source: Default::default(),
         }
     }
 

@@ -236,6 +236,17 @@ pub enum Command {
         #[command(flatten)]
         ask: ActArgs,
     },
+    /// Sign in to IAM Identity Center: the device authorization flow (a code to confirm in the
+    /// browser), then the token is kept where `aws sso login` keeps it (~/.aws/sso/cache)
+    Login {
+        /// Which portal: an [[sso]] session name or start URL, or an [sso-session] of
+        /// ~/.aws/config (default: the only [[sso]] of the config)
+        #[arg(long, value_name = "SESSION|URL")]
+        sso: Option<String>,
+        /// Print the link instead of opening a browser
+        #[arg(long)]
+        no_browser: bool,
+    },
     /// Whose access key is it: the account (sts:GetAccessKeyInfo), then, through a role rolecall
     /// knows there, its user, the user's keys and their last use, groups, policies, MFA, console
     /// access
@@ -516,7 +527,7 @@ pub struct ListArgs {
     pub role: Option<String>,
     /// Every known account at once (one role per account, defaults.concurrency accounts in
     /// flight); rows carry the account id and role
-    #[arg(long, conflicts_with_all = ["role", "token_code"])]
+    #[arg(long, conflicts_with = "role")]
     pub all: bool,
     /// Print JSON instead of a table
     #[arg(long)]
@@ -525,7 +536,8 @@ pub struct ListArgs {
     /// lists joined with ';', tags as key=value;key=value
     #[arg(long, conflicts_with = "json")]
     pub csv: bool,
-    /// Current code of the MFA device named by the role's mfa_serial
+    /// Current code of the MFA device named by the role's mfa_serial (with --all: one code for
+    /// every MFA role, through the primary IAM user's MFA session)
     #[arg(long, value_name = "CODE", value_parser = TokenCode::parse)]
     pub token_code: Option<TokenCode>,
     /// What a query kind looks up (`events --access-key …`); set by `List::into_parts`.

@@ -95,15 +95,26 @@ pub async fn assume_for(
     duration: Option<u32>,
     token_code: Option<TokenCode>,
 ) -> anyhow::Result<Session> {
+    let defaults = &ctx.config.defaults;
+    // No code is asked for where a session is at hand: the MFA session of the role's device, or
+    // the role's own in the session cache.
     let token_code = match (&role.mfa_serial, token_code) {
         (_, Some(code)) => Some(code),
-        (Some(serial), None) => Some(prompt_token_code(&role.arn.to_string(), serial)?),
+        (Some(serial), None) => {
+            let params = role.assume_params(defaults, duration, None);
+            let at_hand = crate::aws::source::mfa_ready(aws, serial).await
+                || crate::aws::assume::reusable(aws, &params).is_some();
+            if at_hand {
+                None
+            } else {
+                Some(prompt_token_code(&role.arn.to_string(), serial)?)
+            }
+        }
         (None, None) => None,
     };
-    let defaults = &ctx.config.defaults;
     let mut duration = duration;
     let requested = duration.unwrap_or_else(|| role.duration(defaults));
-    if requested > CHAINED_MAX_SECONDS {
+    if requested > CHAINED_MAX_SECONDS && role.reach == crate::aws::assume::Source::Primary {
         // Only a long session can run into the chaining cap: ask who we are just then.
         if let Ok(me) = caller_identity(aws).await {
             if let Some(cap) = chained_cap(requested, me.is_assumed_role()) {

@@ -90,6 +90,7 @@ fn source_text(r: &Role) -> &'static str {
         RoleSource::Policy => "the caller's IAM policies",
         RoleSource::Argument => "the command line",
         RoleSource::Organization => "an [[organization]]",
+        RoleSource::Sso => "IAM Identity Center",
     }
 }
 
@@ -105,6 +106,9 @@ pub fn render(primary_arn: &str, region: Option<&str>, groups: &[AccountRoles]) 
          # regions = [{}]\n\
          # RoleSessionName: it shows in the secondary accounts' CloudTrail; your own name is a good one.\n\
          # session_name = \"rolecall\"\n\
+         # SourceIdentity on every AssumeRole: CloudTrail ties what each role session did to you\n\
+         # (the roles' trust policies must allow sts:SetSourceIdentity; `rolecall policy` writes it).\n\
+         # source_identity = \"your-user-name\"\n\
          # duration_seconds = 3600\n",
         quoted(region.unwrap_or("us-east-1"))
     ));

@@ -138,6 +138,9 @@ pub async fn list_asking(
     }
     query.findings = ask.findings;
     if all {
+        if let Some(code) = token_code {
+            mfa_for_all(ctx, code).await?;
+        }
         return everywhere(ctx, kind, format, &query).await;
     }
     let role = crate::roles::resolve_with_profiles(
@@ -271,6 +274,34 @@ fn ordered(kind: Kind, rows: &mut [Row]) {
         sorted(kind, false, rows);
     } else if kind.about().window.is_some() {
         rows.sort_by(|a, b| b.compare(a, 0));
+    }
+}
+
+/// `--all --token-code CODE`: the primary IAM user's MFA session, made once with the code
+/// (sts:GetSessionToken), through which every role that asks for that device is reached.
+async fn mfa_for_all(ctx: &Ctx, code: crate::aws::credentials::TokenCode) -> anyhow::Result<()> {
+    let roles = crate::roles::known_locally(&ctx.config, &ctx.opts.scope(), false);
+    let mut serials: Vec<&str> = roles
+        .iter()
+        .filter_map(|r| r.mfa_serial.as_deref())
+        .collect();
+    serials.sort_unstable();
+    serials.dedup();
+    let serial = match serials[..] {
+        [one] => one,
+        [] => bail!("--token-code: no known role has an mfa_serial, so there is no MFA device to send the code for"),
+        _ => bail!(
+            "--token-code: the roles name {} MFA devices ({}); one code is for one device: list with --all and no code (MFA roles are left out), or give the roles one mfa_serial",
+            serials.len(),
+            serials.join(", ")
+        ),
+    };
+    let aws = ctx.aws().await;
+    match crate::aws::source::mfa_session(&aws, serial, Some(&code)).await? {
+        Some(_) => Ok(()),
+        None => bail!(
+            "--token-code with --all needs a primary IAM user with a long-term access key: its MFA session (sts:GetSessionToken) then reaches every MFA role; a role or SSO session as the primary cannot make one"
+        ),
     }
 }
 

@@ -27,6 +27,7 @@ mod doctor;
 mod findings;
 mod init;
 mod listing;
+mod login;
 pub mod print;
 mod roles;
 pub mod shell;
@@ -58,12 +59,15 @@ pub struct Ctx {
     pub read_only: bool,
     /// Where this run's actions are recorded (nowhere without a case).
     pub journal: Journal,
+    /// The one AWS setup of the run: the sessions roles are reached through (an MFA session,
+    /// a `via` role's) are made once for every command step.
+    aws: crate::aws::LazyAws,
 }
 
 impl Ctx {
     /// The primary identity's AWS setup (no network call yet).
     pub async fn aws(&self) -> Aws {
-        Aws::load(&self.opts).await
+        self.aws.get().await
     }
 
     /// How the CLI reads `[[organization]]`s: the cache while it is fresh, the case log for
@@ -125,6 +129,8 @@ fn aws_options(config: &Config, profile: Option<String>, region: Option<String>)
         timeout: Some(Duration::from_secs(d.timeout_seconds.into())),
         connect_timeout: Some(Duration::from_secs(d.connect_timeout_seconds.into())),
         max_attempts: Some(d.max_attempts),
+        // With Identity Center configured, rolecall works without primary credentials.
+        sso_only: !config.sso.is_empty() || !crate::aws::profiles::sso_profiles().0.is_empty(),
         ..AwsOptions::default()
     }
 }
@@ -190,6 +196,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     let ctx = Ctx {
         config,
+        aws: crate::aws::LazyAws::new(opts.clone()),
         opts,
         regions: cli.regions,
         profile: cli.profile,
@@ -202,6 +209,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Case { command } => case::run(&ctx, command).await,
         Command::Init { write } => init::init(&ctx, write, config_path.as_deref()).await,
         Command::Roles { json } => roles::roles(&ctx, json).await,
+        Command::Login { sso, no_browser } => login::login(&ctx, sso.as_deref(), no_browser).await,
         Command::Policy {
             actions: true,
             json,

@@ -65,6 +65,27 @@ pub struct RoleJson {
     pub mfa_serial: Option<String>,
     pub duration_seconds: u32,
     pub regions: Vec<String>,
+    /// Where its session comes from: `primary`, `sso`, `via` (another role), `profile`,
+    /// `credential_source`.
+    pub reached: &'static str,
+    /// The role it is assumed from (`via`), or the profile whose credentials assume it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_identity: Option<String>,
+}
+
+/// How a role's session is had, for `roles --json`.
+fn reached(r: &crate::roles::Role) -> (&'static str, Option<String>) {
+    use crate::aws::assume::Source;
+    match &r.reach {
+        Source::Primary => ("primary", None),
+        Source::Sso(s) => ("sso", Some(s.portal.start_url.clone())),
+        Source::Role(p) => ("via", Some(p.role_arn.to_string())),
+        Source::Profile(p) => ("profile", Some(p.clone())),
+        Source::Credential(c) => ("credential_source", Some(c.as_str().to_string())),
+        Source::Unresolved(why) => ("unresolved", Some(why.clone())),
+    }
 }
 
 pub fn roles_json(
@@ -92,6 +113,12 @@ pub fn roles_json(
                         mfa_serial: r.mfa_serial.clone(),
                         duration_seconds: r.duration(defaults),
                         regions: r.regions(defaults),
+                        reached: reached(r).0,
+                        from: reached(r).1,
+                        source_identity: r
+                            .source_identity
+                            .clone()
+                            .or_else(|| defaults.source_identity.clone()),
                     })
                     .collect(),
             })

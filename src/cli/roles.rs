@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use super::print::{roles_json, roles_table, to_json};
 use super::Ctx;
+use crate::aws::assume::Source;
 use crate::aws::discovery::principal_arn;
 use crate::aws::identity::caller_identity;
 use crate::aws::policy::{primary_policy, trust_policy};
@@ -57,18 +58,63 @@ pub async fn policy(ctx: &Ctx, role: Option<&str>, as_json: bool) -> anyhow::Res
              or add [[role]] tables to the config"
         );
     }
-    let (principal, note) = principal_arn(&aws, &primary).await;
-    let arns: Vec<_> = roles.iter().map(|r| r.arn.clone()).collect();
-    let permission = primary_policy(&arns);
+    let (principal, mut notes) = principal_arn(&aws, &primary).await;
+    let mut notes: Vec<String> = notes.take().into_iter().collect();
+    let defaults = &config.defaults;
+    let source_identity = |r: &Role| {
+        r.assume_params(defaults, None, None)
+            .source_identity
+            .is_some()
+    };
+    // Identity Center's roles trust Identity Center: nothing to write for them.
+    let sso: Vec<&Role> = roles
+        .iter()
+        .filter(|r| matches!(r.reach, Source::Sso(_)))
+        .collect();
+    if !sso.is_empty() {
+        notes.push(format!(
+            "{} IAM Identity Center role{} left out: Identity Center writes their trust and permissions (permission sets)",
+            sso.len(),
+            if sso.len() == 1 { "" } else { "s" }
+        ));
+    }
+    let roles: Vec<Role> = roles
+        .into_iter()
+        .filter(|r| !matches!(r.reach, Source::Sso(_)))
+        .collect();
+    // The primary identity assumes those reached from it; a `via` role the others.
+    let from_primary: Vec<&Role> = roles
+        .iter()
+        .filter(|r| r.reach == Source::Primary)
+        .collect();
+    let arns: Vec<_> = from_primary.iter().map(|r| r.arn.clone()).collect();
+    let permission = primary_policy(&arns, from_primary.iter().any(|r| source_identity(r)));
     let trusts: Vec<(String, Value)> = roles
         .iter()
         .map(|r| {
+            let caller = match &r.reach {
+                Source::Role(via) => via.role_arn.to_string(),
+                Source::Profile(p) => {
+                    notes.push(format!(
+                        "{} is assumed with AWS profile {p}'s credentials: its trust policy below names the primary identity; name that profile's principal instead",
+                        r.label()
+                    ));
+                    principal.clone()
+                }
+                _ => principal.clone(),
+            };
             (
                 r.arn.to_string(),
-                trust_policy(&principal, r.external_id.as_deref(), r.mfa_serial.is_some()),
+                trust_policy(
+                    &caller,
+                    r.external_id.as_deref(),
+                    r.mfa_serial.is_some(),
+                    source_identity(r),
+                ),
             )
         })
         .collect();
+    let note = (!notes.is_empty()).then(|| notes.join("; "));
     if as_json {
         let trust_map: serde_json::Map<String, Value> = trusts.into_iter().collect();
         outln!(

@@ -34,6 +34,34 @@ pub struct Config {
     pub console: ConsoleConfig,
     pub case: CaseConfig,
     pub findings: FindingsConfig,
+    /// `[[sso]]`: the accounts and roles IAM Identity Center assigns the user.
+    pub sso: Vec<SsoConfig>,
+}
+
+/// `[[sso]]`: an IAM Identity Center portal, named by an `[sso-session]` of the AWS config file
+/// or by its start URL and region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoConfig {
+    pub session: Option<String>,
+    pub start_url: Option<String>,
+    pub region: Option<String>,
+    /// Only these permission sets (empty: all).
+    pub roles: Vec<String>,
+    pub regions: Option<Vec<String>>,
+    /// How long the portal's list is used before it is read again.
+    pub max_age: std::time::Duration,
+    /// Where it is in the file, for errors found when it is used (`file:line`).
+    pub place: String,
+}
+
+impl SsoConfig {
+    /// How the user names it: its session, else its start URL.
+    pub fn label(&self) -> String {
+        self.session
+            .clone()
+            .or_else(|| self.start_url.clone())
+            .unwrap_or_default()
+    }
 }
 
 /// `[findings]`: where an organization's findings are aggregated.
@@ -86,6 +114,8 @@ pub struct Defaults {
     pub concurrency: u32,
     /// Refuse every responder action (snapshot, isolate, capture), even with a case open.
     pub read_only: bool,
+    /// Sent as SourceIdentity on every AssumeRole: the person behind the sessions.
+    pub source_identity: Option<String>,
 }
 
 impl Default for Defaults {
@@ -101,6 +131,7 @@ impl Default for Defaults {
             max_attempts: 3,
             concurrency: 256,
             read_only: false,
+            source_identity: None,
         }
     }
 }
@@ -123,6 +154,10 @@ pub struct RoleConfig {
     pub regions: Option<Vec<String>>,
     pub session_name: Option<String>,
     pub refresh_before_seconds: Option<u32>,
+    pub source_identity: Option<String>,
+    /// The role this one is assumed from (role chaining): a role's name or ARN, an Identity
+    /// Center role's name included (`prod/IncidentResponder`). Resolved among all known roles.
+    pub via: Option<String>,
 }
 
 /// What a role's AssumeRole request may set, where the config sets it.
@@ -310,6 +345,42 @@ regions = ["us-east-1"]
             ),
             ("[console]\nendpoint = \"https://x\"\n", "unknown field `endpoint`", 2),
             ("[[organization]]\nvia = \"x\"\n", "missing field `role_name`", 1),
+            (
+                "[defaults]\nsource_identity = \"aws:me\"\n",
+                "defaults.source_identity = \"aws:me\": must be 2 to 64",
+                2,
+            ),
+            (
+                "[[role]]\narn = \"arn:aws:iam::222222222222:role/R\"\nsource_identity = \"a b\"\n",
+                "role.source_identity",
+                3,
+            ),
+            (
+                "[[role]]\narn = \"arn:aws:iam::222222222222:role/R\"\nname = \"r\"\nvia = \"r\"\n",
+                "role.via = \"r\": give another role's name or ARN",
+                4,
+            ),
+            ("[[sso]]\nroles = [\"X\"]\n", "[[sso]] needs session", 1),
+            (
+                "[[sso]]\nstart_url = \"https://x.awsapps.com/start\"\n",
+                "[[sso]] with start_url needs region",
+                1,
+            ),
+            (
+                "[[sso]]\nstart_url = \"http://x.awsapps.com/start\"\nregion = \"us-east-1\"\n",
+                "sso.start_url = \"http://x.awsapps.com/start\" is not an https URL",
+                2,
+            ),
+            (
+                "[[sso]]\nsession = \"corp\"\nroles = [\"Incident Responder\"]\n",
+                "sso.roles: \"Incident Responder\" is not a permission set's name",
+                3,
+            ),
+            (
+                "[[sso]]\nsession = \"corp\"\nstart_url = \"https://x.awsapps.com/start\"\n",
+                "has both session and start_url",
+                1,
+            ),
             (
                 "[[organization]]\nrole_name = \"IR/Resp onder\"\n",
                 "organization.role_name = \"IR/Resp onder\": role name \"Resp onder\" must be 1 to 64 characters",

@@ -21,6 +21,19 @@ pub struct RawConfig {
     pub case: RawCase,
     #[serde(default)]
     pub findings: RawFindings,
+    #[serde(default)]
+    pub sso: Vec<Spanned<RawSso>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSso {
+    pub session: Option<Spanned<String>>,
+    pub start_url: Option<Spanned<String>>,
+    pub region: Option<Spanned<String>>,
+    pub roles: Option<Spanned<Vec<Spanned<String>>>>,
+    pub regions: Option<SpannedList>,
+    pub max_age: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -70,6 +83,7 @@ pub struct RawDefaults {
     pub max_attempts: Option<Spanned<i64>>,
     pub concurrency: Option<Spanned<i64>>,
     pub read_only: Option<bool>,
+    pub source_identity: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -91,6 +105,8 @@ pub struct RawRole {
     pub regions: Option<SpannedList>,
     pub session_name: Option<Spanned<String>>,
     pub refresh_before_seconds: Option<Spanned<i64>>,
+    pub source_identity: Option<Spanned<String>>,
+    pub via: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

@@ -9,12 +9,12 @@ use toml::Spanned;
 
 use super::raw::{
     RawAccount, RawCase, RawConfig, RawConsole, RawDefaults, RawFindings, RawOrganization,
-    RawRegions, RawRole, SpannedList,
+    RawRegions, RawRole, RawSso, SpannedList,
 };
 use super::{
     Account, CaseConfig, Config, ConfigError, ConsoleConfig, Defaults, FindingsConfig,
-    OrganizationConfig, RoleConfig, RoleSettings, DEFAULT_ORGANIZATION_MAX_AGE, MAX_DURATION,
-    MIN_DURATION,
+    OrganizationConfig, RoleConfig, RoleSettings, SsoConfig, DEFAULT_ORGANIZATION_MAX_AGE,
+    MAX_DURATION, MIN_DURATION,
 };
 use crate::aws::arn::{
     validate_account_id, validate_mfa_serial, validate_region, validate_session_name, RoleArn,
@@ -135,6 +135,10 @@ pub fn parse(src: &str, path: &Path) -> Result<Config, ConfigError> {
     let console = console(&loc, &raw.console)?;
     let case = case(&loc, &raw.case)?;
     let findings = findings(&loc, &raw.findings, &roles)?;
+    let mut sso = Vec::new();
+    for s in &raw.sso {
+        sso.push(sso_entry(&loc, s)?);
+    }
     Ok(Config {
         source: Some(path.to_path_buf()),
         defaults,
@@ -144,6 +148,135 @@ pub fn parse(src: &str, path: &Path) -> Result<Config, ConfigError> {
         console,
         case,
         findings,
+        sso,
+    })
+}
+
+/// SourceIdentity as STS takes it: 2 to 64 of `A-Za-z0-9_+=,.@-`, not starting with `aws:`.
+fn source_identity(loc: &Locator, v: &Spanned<String>, key: &str) -> Result<String, ConfigError> {
+    let s = v.get_ref();
+    let ok = (2..=64).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
+        && !s.to_ascii_lowercase().starts_with("aws:");
+    if ok {
+        Ok(s.clone())
+    } else {
+        Err(loc.err(
+            v.span(),
+            format!("{key} = \"{s}\": must be 2 to 64 letters, digits or _+=,.@- (your user name or e-mail, as CloudTrail is to show it)"),
+        ))
+    }
+}
+
+/// One `[[sso]]`: a session of the AWS config file, or a start URL and its region.
+fn sso_entry(loc: &Locator, raw: &Spanned<RawSso>) -> Result<SsoConfig, ConfigError> {
+    let r = raw.get_ref();
+    let line = loc.src[..raw.span().start.min(loc.src.len())]
+        .matches('\n')
+        .count()
+        + 1;
+    let place = format!("{}:{line}", loc.path.display());
+    let session = match &r.session {
+        Some(v) => {
+            let s = v.get_ref();
+            if s.is_empty()
+                || s.chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || c == ']')
+            {
+                return Err(loc.err(
+                    v.span(),
+                    format!("sso.session = \"{s}\": give the name of an [sso-session NAME] section of ~/.aws/config"),
+                ));
+            }
+            Some(s.clone())
+        }
+        None => None,
+    };
+    let start_url = match &r.start_url {
+        Some(v) => {
+            let ok = url::Url::parse(v.get_ref())
+                .ok()
+                .filter(|u| u.scheme() == "https" && u.has_host());
+            if ok.is_none() {
+                return Err(loc.err(
+                    v.span(),
+                    format!("sso.start_url = \"{}\" is not an https URL: give the AWS access portal URL, like https://my-org.awsapps.com/start", v.get_ref()),
+                ));
+            }
+            Some(v.get_ref().clone())
+        }
+        None => None,
+    };
+    let region = match &r.region {
+        Some(v) => {
+            validate_region(v.get_ref())
+                .map_err(|e| loc.err(v.span(), format!("sso.region: {e}")))?;
+            Some(v.get_ref().clone())
+        }
+        None => None,
+    };
+    match (&session, &start_url) {
+        (Some(_), Some(_)) => {
+            return Err(loc.err(
+                raw.span(),
+                "[[sso]] has both session and start_url: give one (the session's start URL is in ~/.aws/config)",
+            ))
+        }
+        (None, None) => {
+            return Err(loc.err(
+                raw.span(),
+                "[[sso]] needs session (an [sso-session] of ~/.aws/config) or start_url and region",
+            ))
+        }
+        (None, Some(_)) if region.is_none() => {
+            return Err(loc.err(
+                raw.span(),
+                "[[sso]] with start_url needs region: the region of the IAM Identity Center instance (Settings in its console)",
+            ))
+        }
+        _ => {}
+    }
+    let mut roles = Vec::new();
+    if let Some(list) = &r.roles {
+        for v in list.get_ref() {
+            let s = v.get_ref();
+            let ok = (1..=64).contains(&s.len())
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
+            if !ok {
+                return Err(loc.err(
+                    v.span(),
+                    format!("sso.roles: \"{s}\" is not a permission set's name (1 to 64 letters, digits or _+=,.@-)"),
+                ));
+            }
+            roles.push(s.clone());
+        }
+    }
+    let regions = match &r.regions {
+        Some(v) => Some(loc.regions(v, "sso.regions")?),
+        None => None,
+    };
+    let max_age = match &r.max_age {
+        Some(v) => humantime::parse_duration(v.get_ref()).map_err(|e| {
+            loc.err(
+                v.span(),
+                format!(
+                    "sso.max_age = \"{}\": {e}; give a duration like \"1h\", \"30m\" or \"1day\"",
+                    v.get_ref()
+                ),
+            )
+        })?,
+        None => DEFAULT_ORGANIZATION_MAX_AGE,
+    };
+    Ok(SsoConfig {
+        session,
+        start_url,
+        region,
+        roles,
+        regions,
+        max_age,
+        place,
     })
 }
 
@@ -229,6 +362,9 @@ fn defaults(loc: &Locator, d: &RawDefaults) -> Result<Defaults, ConfigError> {
     }
     if let Some(v) = &d.concurrency {
         defaults.concurrency = loc.int_in(v, "defaults.concurrency", 1..=1024, " accounts")? as u32;
+    }
+    if let Some(v) = &d.source_identity {
+        defaults.source_identity = Some(source_identity(loc, v, "defaults.source_identity")?);
     }
     if let Some(b) = d.read_only {
         defaults.read_only = b;
@@ -369,6 +505,30 @@ fn role(
         }
         None => None,
     };
+    let source_identity = match &r.source_identity {
+        Some(v) => Some(source_identity(loc, v, "role.source_identity")?),
+        None => None,
+    };
+    let via = match &r.via {
+        Some(v) => {
+            let s = v.get_ref();
+            if s.starts_with("arn:") {
+                let via: RoleArn = s
+                    .parse()
+                    .map_err(|e| loc.err(v.span(), format!("role.via: {e}")))?;
+                if via == arn {
+                    return Err(loc.err(v.span(), "role.via names the role itself"));
+                }
+            } else if s.is_empty() || name.as_deref() == Some(s.as_str()) {
+                return Err(loc.err(
+                    v.span(),
+                    format!("role.via = \"{s}\": give another role's name or ARN (the role this one is assumed from)"),
+                ));
+            }
+            Some(s.clone())
+        }
+        None => None,
+    };
     Ok(RoleConfig {
         arn,
         name,
@@ -378,6 +538,8 @@ fn role(
         regions: settings.regions,
         session_name: settings.session_name,
         refresh_before_seconds,
+        source_identity,
+        via,
     })
 }
 

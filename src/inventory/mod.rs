@@ -488,7 +488,8 @@ where
 }
 
 /// One role per account, as roles arrive: the first that needs no MFA code (an unattended run
-/// cannot ask for one). Accounts whose every role needs MFA are kept apart, to report.
+/// cannot ask for one), or whose MFA device has a session at hand (one code given for all).
+/// Accounts whose every role needs a code are kept apart, to report.
 #[derive(Debug, Default)]
 pub struct OnePerAccount {
     chosen: std::collections::HashSet<String>,
@@ -496,13 +497,14 @@ pub struct OnePerAccount {
 }
 
 impl OnePerAccount {
-    /// `role` if its account is to be listed through it.
-    pub fn offer(&mut self, role: Role) -> Option<Role> {
+    /// `role` if its account is to be listed through it (`mfa_ready`: its MFA device has a
+    /// session at hand, so it needs no code).
+    pub fn offer(&mut self, role: Role, mfa_ready: bool) -> Option<Role> {
         let account = role.arn.account_id();
         if self.chosen.contains(account) {
             return None;
         }
-        if role.mfa_serial.is_some() {
+        if role.mfa_serial.is_some() && !mfa_ready {
             if !self.mfa_only.iter().any(|m| m.arn.account_id() == account) {
                 self.mfa_only.push(role);
             }
@@ -566,13 +568,23 @@ pub async fn fan_out_query(
     let subject = query.subject.clone();
     let findings = query.findings.clone();
     let accounts = std::cell::RefCell::new(OnePerAccount::default());
-    let targets = roles.filter_map(|role| {
-        let chosen = accounts.borrow_mut().offer(role);
-        futures::future::ready(chosen.map(|r| Target {
-            findings: findings.clone(),
-            ..Target::new(r, config, regions_override, window).about(subject.clone())
-        }))
-    });
+    let targets = roles
+        .then(|role| {
+            Box::pin(async move {
+                let ready = match &role.mfa_serial {
+                    Some(serial) => crate::aws::source::mfa_ready(aws, serial).await,
+                    None => false,
+                };
+                (role, ready)
+            })
+        })
+        .filter_map(|(role, ready)| {
+            let chosen = accounts.borrow_mut().offer(role, ready);
+            futures::future::ready(chosen.map(|r| Target {
+                findings: findings.clone(),
+                ..Target::new(r, config, regions_override, window).about(subject.clone())
+            }))
+        });
     let mut inventory = Inventory {
         rows: Vec::new(),
         failures: Vec::new(),
@@ -710,7 +722,20 @@ mod tests {
             role("arn:aws:iam::444444444444:role/A", false),
         ];
         let mut one = OnePerAccount::default();
-        let chosen: Vec<Role> = roles.into_iter().filter_map(|r| one.offer(r)).collect();
+        let chosen: Vec<Role> = roles
+            .clone()
+            .into_iter()
+            .filter_map(|r| one.offer(r, false))
+            .collect();
+        // With the MFA session at hand, an MFA role counts like any other.
+        let mut with_mfa = OnePerAccount::default();
+        let reached: Vec<Role> = roles
+            .iter()
+            .cloned()
+            .filter_map(|r| with_mfa.offer(r, true))
+            .collect();
+        assert_eq!(reached.len(), 3);
+        assert!(with_mfa.mfa_only().is_empty());
         let skipped = one.mfa_only();
         let names: Vec<String> = chosen.iter().map(|r| r.arn.to_string()).collect();
         assert_eq!(

@@ -173,6 +173,9 @@ fn role_line(
     if role.mfa_serial.is_some() {
         needs.push("mfa");
     }
+    if role.chains() {
+        needs.push("via");
+    }
     // Where a role not in the config came from.
     match role.source {
         crate::roles::RoleSource::Config => {}

@@ -43,6 +43,8 @@ async fn scope_in(lab: &Lab<'_>, case: &str) -> Scope {
             external_id: None,
             mfa_serial: None,
             token_code: None,
+            source_identity: None,
+            source: Default::default(),
         },
     )
     .await

@@ -40,6 +40,8 @@ fn params(arn: &str) -> AssumeParams {
         external_id: None,
         mfa_serial: None,
         token_code: None,
+        source_identity: None,
+        source: Default::default(),
     }
 }
 

@@ -15,6 +15,7 @@
 mod common;
 mod fixtures;
 
+mod access;
 mod actions;
 mod actions_integrity;
 mod actions_lost;

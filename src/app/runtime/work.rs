@@ -258,7 +258,12 @@ async fn discover(ctx: &Context, identity: &Identity, reread: bool, reply: &Repl
         live: Some(&ctx.store),
     };
     let known = crate::roles::discover(&ctx.settings, &orgs).await;
-    let organizations_due = known.organizations.iter().map(|r| r.due).min();
+    let organizations_due = known
+        .organizations
+        .iter()
+        .map(|r| r.due)
+        .chain(known.sso_due)
+        .min();
     let organizations_read = crate::organization::oldest_read(&known.organizations);
     let groups = crate::roles::group(&ctx.settings, known.roles);
     reply.answer(Answer::Discovered {
