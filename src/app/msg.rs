@@ -133,4 +133,7 @@ pub struct Rows {
 pub struct SessionMeta {
     pub assumed_arn: String,
     pub expiration: DateTime<Utc>,
+    /// The MFA session the role was reached through (its device and when it ends): every role
+    /// that asks for that device is then reached without a code.
+    pub mfa_session: Option<(String, DateTime<Utc>)>,
 }

@@ -145,6 +145,15 @@ pub async fn mfa_ready(aws: &Aws, serial: &str) -> bool {
     aws.memo().peek(&key, MARGIN).await.is_some() || aws.cached_mfa_session(&key).is_some()
 }
 
+/// When the MFA session for `serial` at hand ends (`None`: there is none).
+pub async fn mfa_session_until(aws: &Aws, serial: &str) -> Option<DateTime<Utc>> {
+    let key = format!("mfa:{serial}");
+    aws.memo()
+        .peek(&key, MARGIN)
+        .await
+        .and_then(|c| c.expiration)
+}
+
 async fn get_session_token(
     aws: &Aws,
     serial: &str,

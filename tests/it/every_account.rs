@@ -3,6 +3,8 @@
 //! or switching does to the listing in flight.
 
 use crate::fixtures::*;
+
+const STAGING_ID: &str = "333333333333";
 use crossterm::event::KeyCode;
 use rolecall::app::state::{SessionStatus, State, View};
 use rolecall::app::update::update;
@@ -285,6 +287,61 @@ fn accounts_reachable_only_with_mfa_are_skipped_until_a_session_exists() {
         }
         other => panic!("{other:?}"),
     }
+    assert!(s.all.get(Kind::Instances).table.failures.is_empty());
+}
+
+#[test]
+fn an_mfa_session_lets_every_mfa_only_account_be_listed_without_a_code() {
+    let mut s = state((100, 30));
+    let serial = "arn:aws:iam::111111111111:mfa/responder".to_string();
+    // Prod and staging are reached only through roles that ask for the same device.
+    for a in s.accounts.iter_mut() {
+        if a.id == "222222222222" {
+            a.roles.retain(|r| r.mfa_serial.is_some());
+        }
+        if a.id == STAGING_ID {
+            for r in a.roles.iter_mut() {
+                r.mfa_serial = Some(serial.clone());
+            }
+        }
+    }
+    let (_, targets, _) = press_a(&mut s);
+    assert!(!targets
+        .iter()
+        .any(|t| t.contains("222222222222") || t.contains(STAGING_ID)));
+    update(&mut s, code(KeyCode::Esc));
+    // The break-glass role is assumed with a code; the answer says its MFA session lasts 12 h.
+    let slot = Slot::Assume(arn(BREAKGLASS));
+    let Effect::Start(job) = s.jobs.start(Work::Assume {
+        role: Box::new(s.role(&arn(BREAKGLASS)).unwrap().clone()),
+        token_code: None,
+        duration: None,
+    }) else {
+        panic!()
+    };
+    let mut meta = session_meta(BREAKGLASS, 60);
+    meta.mfa_session = Some((serial.clone(), now() + chrono::Duration::hours(12)));
+    update(
+        &mut s,
+        Msg::Job {
+            slot,
+            id: job.id,
+            answer: Answer::Assumed {
+                role: arn(BREAKGLASS),
+                result: Ok(meta),
+            },
+        },
+    );
+    assert!(s.mfa_ready(&serial));
+    let (_, mut targets, assume) = press_a(&mut s);
+    targets.sort();
+    assert!(
+        targets.iter().any(|t| t.contains(STAGING_ID)),
+        "{targets:?}"
+    );
+    assert!(targets.iter().any(|t| t == BREAKGLASS), "{targets:?}");
+    // Staging's MFA role is assumed now, without a code: nothing is skipped.
+    assert!(assume.iter().any(|a| a.contains(STAGING_ID)), "{assume:?}");
     assert!(s.all.get(Kind::Instances).table.failures.is_empty());
 }
 

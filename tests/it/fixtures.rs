@@ -78,6 +78,7 @@ pub fn type_keys(s: &mut State, keys: &str) -> Vec<Effect> {
 /// A session of `role` that ends in `minutes`, as the store would report it.
 pub fn session_meta(role: &str, minutes: i64) -> SessionMeta {
     SessionMeta {
+        mfa_session: None,
         assumed_arn: format!(
             "{}/rolecall",
             role.replace(":iam:", ":sts:")

@@ -80,9 +80,17 @@ impl Context {
         self.record(reply, records::assumed("assume", params, &result))
             .await?;
         let session = result?;
+        let aws = self.aws.get().await;
+        let mfa_session = match &params.mfa_serial {
+            Some(serial) => crate::aws::source::mfa_session_until(&aws, serial)
+                .await
+                .map(|until| (serial.clone(), until)),
+            None => None,
+        };
         let meta = SessionMeta {
             assumed_arn: session.assumed_role_arn.clone(),
             expiration: session.expiration,
+            mfa_session,
         };
         self.store.insert(session, params, refresh_before);
         Ok(meta)

@@ -197,6 +197,9 @@ pub struct State {
     /// When the oldest organization's list in the tree was read (the tree's title says).
     pub organizations_read: Option<DateTime<Utc>>,
     pub sessions: HashMap<RoleArn, SessionInfo>,
+    /// The primary's MFA sessions at hand, by device, until when: roles that ask for that
+    /// device are assumed (and listed in every account) without a code.
+    pub mfa_sessions: HashMap<String, DateTime<Utc>>,
     pub view: View,
     /// Where Esc goes back to from the sessions view.
     pub previous_view: View,
@@ -277,6 +280,7 @@ impl State {
             organizations_due: None,
             organizations_read: None,
             sessions: HashMap::new(),
+            mfa_sessions: HashMap::new(),
             view: View::Tree,
             previous_view: View::Tree,
             tree: ListState::default(),
@@ -415,6 +419,14 @@ impl State {
             None => arn.account_id().to_string(),
         };
         format!("{label} @ {account}")
+    }
+
+    /// Whether roles that ask for MFA device `serial` need no code now (an MFA session lasts
+    /// five minutes more at least).
+    pub fn mfa_ready(&self, serial: &str) -> bool {
+        self.mfa_sessions
+            .get(serial)
+            .is_some_and(|until| *until > self.now + chrono::Duration::minutes(5))
     }
 
     pub fn session_status(&self, arn: &RoleArn) -> SessionStatus {

@@ -54,7 +54,7 @@ fn plan(state: &State, kind: Kind) -> Plan {
             account
                 .roles
                 .iter()
-                .find(|r| r.mfa_serial.is_none())
+                .find(|r| r.mfa_serial.as_deref().is_none_or(|s| state.mfa_ready(s)))
                 .map(|r| (r, true))
         });
         match chosen {

@@ -75,7 +75,11 @@ pub fn open_role(state: &mut State, arn: RoleArn, kind: Kind) -> Vec<Effect> {
         }
         _ => {
             wait_for_session(state, kind, &arn);
-            if role.mfa_serial.is_some() {
+            if role
+                .mfa_serial
+                .as_deref()
+                .is_some_and(|s| !state.mfa_ready(s))
+            {
                 sessions::ask_mfa(state, arn, false);
                 vec![]
             } else {

@@ -64,6 +64,9 @@ pub fn record(
         .or_insert_with(SessionInfo::assuming);
     match result {
         Ok(meta) => {
+            if let Some((serial, until)) = meta.mfa_session {
+                state.mfa_sessions.insert(serial, until);
+            }
             // A new session for a role that had one (an MFA renewal, an expired one) renews it.
             if entry.expiration.is_some() {
                 entry.refresh_count += 1;
