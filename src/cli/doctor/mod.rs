@@ -79,6 +79,68 @@ fn credential_source(profile: Option<&str>) -> String {
     }
 }
 
+/// Each `[[sso]]` portal: is there a token (as `aws sso login` or `rolecall login` keeps it),
+/// until when, and can it be refreshed. No call: reading the portal is the roles' check.
+fn check_sso(r: &mut Report, config: &crate::config::Config) {
+    let files = crate::aws::profiles::ProfileFiles::read();
+    for entry in &config.sso {
+        let name = "IAM Identity Center";
+        let label = entry.label();
+        let portal = match files
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|f| crate::sso::portal(entry, f))
+        {
+            Ok(p) => p,
+            Err(e) => {
+                r.add(
+                    name,
+                    Status::Fail,
+                    e,
+                    Some("fix [[sso]] or the [sso-session] of ~/.aws/config".into()),
+                );
+                continue;
+            }
+        };
+        match crate::aws::sso::token_status(&portal) {
+            Ok((until, refreshable)) if until > chrono::Utc::now() => r.add(
+                name,
+                Status::Ok,
+                format!(
+                    "{label}: signed in until {}{}",
+                    crate::time::rfc3339(&until),
+                    if refreshable { ", refreshable" } else { "" }
+                ),
+                None,
+            ),
+            Ok((until, true)) => r.add(
+                name,
+                Status::Ok,
+                format!(
+                    "{label}: the token ended {}; its refresh token renews it at the next call",
+                    crate::time::rfc3339(&until)
+                ),
+                None,
+            ),
+            Ok((until, false)) => r.add(
+                name,
+                Status::Fail,
+                format!(
+                    "{label}: the token ended {} and cannot be refreshed",
+                    crate::time::rfc3339(&until)
+                ),
+                Some(portal.login_hint()),
+            ),
+            Err(e) => r.add(
+                name,
+                Status::Fail,
+                format!("{label}: {e}"),
+                Some(portal.login_hint()),
+            ),
+        }
+    }
+}
+
 /// Every check, in order; a failed step stops the ones that need it.
 pub async fn run_checks(
     ctx: &crate::cli::Ctx,
@@ -92,6 +154,7 @@ pub async fn run_checks(
         checks: Vec::new(),
         role: None,
     };
+    check_sso(&mut r, config);
     let source = credential_source(profile);
     match aws.find_credentials().await {
         Ok(found) => r.add(
@@ -107,6 +170,15 @@ pub async fn run_checks(
             ),
             None,
         ),
+        Err(_) if aws.sso_only() => {
+            r.add(
+                "credentials",
+                Status::Warn,
+                "no primary credentials: rolecall works through IAM Identity Center alone",
+                None,
+            );
+            return r.checks;
+        }
         Err(e) => {
             r.add(
                 "credentials",
