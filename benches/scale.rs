@@ -320,6 +320,59 @@ fn every_account(c: &mut Criterion) {
     );
 }
 
+/// An organization at every region: 1 000 accounts × 17 regions × 3 instances (51 000 rows) in
+/// the every-account view. A filter keystroke over all of them, and a frame of the view.
+fn organization_every_region(c: &mut Criterion) {
+    const ACCOUNTS: usize = 1_000;
+    const ROWS: usize = ACCOUNTS * 17 * 3;
+    let parts = account_parts(instances(ROWS), ACCOUNTS);
+    let mut s = state_with(Vec::new(), (200, 50));
+    s.view = View::every(Kind::Instances);
+    let work = Work::Every {
+        kind: Kind::Instances,
+        targets: vec![],
+        assume: vec![],
+        concurrency: 1,
+    };
+    let request = match s.jobs.start(work) {
+        Effect::Start(job) => job.id,
+        _ => unreachable!("start starts a job"),
+    };
+    s.every_mut(Kind::Instances).accounts = ACCOUNTS;
+    for p in parts {
+        let keys = search_keys(&p.rows);
+        update(&mut s, part_msg(request, p, keys));
+    }
+    let t = &s.every(Kind::Instances).table;
+    assert_eq!(t.items.len(), ROWS);
+    c.bench_function(
+        "1 000 accounts x 17 regions: filter 51k rows, one keystroke (\"10.1.2\")",
+        |b| {
+            b.iter(|| {
+                black_box(visible(
+                    &t.items,
+                    &t.keys,
+                    black_box("10.1.2"),
+                    Some((0, false)),
+                ))
+            })
+        },
+    );
+    let theme = Theme::new(false);
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
+    c.bench_function(
+        "1 000 accounts x 17 regions: draw a frame of the 51k-row view (200x50)",
+        |b| {
+            b.iter(|| {
+                let t = &mut s.every_mut(Kind::Instances).table;
+                t.list.selected = (t.list.selected + 1) % ROWS;
+                t.list.scroll_into_view(ROWS, 48);
+                terminal.draw(|f| draw(f, &s, &theme)).unwrap();
+            })
+        },
+    );
+}
+
 /// A config of `n` accounts, each with a name and one role, as an organization's would be.
 fn thousand_accounts_config(n: usize) -> Config {
     let mut text = String::new();
@@ -430,6 +483,6 @@ fn key(c: char) -> Msg {
 criterion_group! {
     name = scale;
     config = Criterion::default().sample_size(20).measurement_time(std::time::Duration::from_secs(4));
-    targets = benches, thousand_accounts
+    targets = benches, thousand_accounts, organization_every_region
 }
 criterion_main!(scale);
