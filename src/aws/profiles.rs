@@ -198,10 +198,11 @@ impl ProfileFiles {
                     }
                 }
                 (Some(source), None) if !self.profiles.contains_key(&source) => {
+                    // Kept (it names and completes), as the AWS CLI would refuse its assume.
                     warnings.push(format!(
-                        "AWS config profile {name}: source_profile {source} is not a profile of the AWS config files; left out"
+                        "AWS config profile {name}: source_profile {source} is not a profile of the AWS config files; assuming it will fail until it is"
                     ));
-                    continue;
+                    Source::Profile(source)
                 }
                 (Some(source), None) => Source::Profile(source),
                 (None, Some(c)) => match CredentialSource::parse(&c) {
@@ -385,13 +386,16 @@ mod tests {
                 .map(|r| r.reach.clone())
         };
         assert_eq!(reach("chained"), Some(Source::Profile("base".into())));
+        assert_eq!(reach("nowhere"), Some(Source::Profile("missing".into())));
+        assert!(warnings
+            .iter()
+            .any(|w| w.contains("nowhere") && w.contains("is not a profile")));
         assert_eq!(
             reach("env"),
             Some(Source::Credential(CredentialSource::Environment))
         );
         for (left_out, why) in [
             ("both", "both set"),
-            ("nowhere", "source_profile missing is not a profile"),
             ("odd", "credential_source \"Laptop\""),
         ] {
             assert_eq!(reach(left_out), None);
