@@ -174,7 +174,15 @@ pub fn locate(profile: Option<&str>) -> Result<Option<(PathBuf, Source)>, String
         .map(str::to_string)
         .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|v| !v.is_empty()))
         .unwrap_or_else(|| "default".into());
-    let files = super::profiles::ProfileFiles::read()?;
+    // AWS config files rolecall cannot parse (the SDK may still): said, and no bundle from them,
+    // rather than no start.
+    let files = match super::profiles::ProfileFiles::read() {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::warn!("{PROFILE_KEY} of AWS profile \"{profile}\" not read: {e}");
+            return Ok(None);
+        }
+    };
     match files.value(&profile, PROFILE_KEY) {
         Some(p) => {
             let source = Source::Profile(profile.clone());

@@ -70,6 +70,33 @@ fn with_the_proxy_ca_in_aws_ca_bundle_listings_and_assume_work_over_tls() {
     .json();
     assert!(!doc["SessionToken"].as_str().unwrap().is_empty());
 
+    // doctor says which bundle the calls trust, and gets through with it.
+    let checks = run(through(emu, &front).env("AWS_CA_BUNDLE", &front.ca).args([
+        "doctor",
+        "prod-responder",
+        "--json",
+    ]))
+    .json();
+    let check = |name: &str| {
+        checks
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["check"] == name)
+            .unwrap_or_else(|| panic!("no {name} check: {checks}"))
+            .clone()
+    };
+    let bundle = check("CA bundle");
+    assert_eq!(bundle["status"], "ok");
+    assert!(
+        bundle["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("1 certificate(s) of the CA bundle {} (AWS_CA_BUNDLE)", front.ca.display())),
+        "{bundle}"
+    );
+    assert_eq!(check("primary identity")["status"], "ok", "{checks}");
+
     // Every call went through the front, over TLS, none refused; the SDK kept its connections.
     let stats = front.stats();
     assert_eq!(stats["refused"], 0, "{stats}");
