@@ -18,7 +18,8 @@ writes with boto3, to hold rolecall against the best a script does, not the easi
   `"retry_mode": "adaptive"` in the spec for the client-side rate limiter).
 
 Input: a JSON spec on argv[1]: {"endpoint", "key", "secret", "roles", "regions", "threads"}
-(and optionally "retry_mode", "session_per_account"). Prints the number of instances found on
+(and optionally "retry_mode", "session_per_account"). Over TLS (bench_wan.py --tls) botocore
+trusts the private CA through AWS_CA_BUNDLE, as rolecall does. Prints the number of instances found on
 stdout; on stderr, every account or region that failed and a summary line.
 """
 import json

@@ -10,17 +10,22 @@ and peak RSS (os.wait4), and the endpoint's count of connections opened, request
 AssumeRoles (/_stats, reset before each). A run that lists fewer instances than the world holds is
 marked LOST.
 
+With --tls, wan.py serves real TLS with a throwaway private CA's certificate, and both clients
+trust it through AWS_CA_BUNDLE (rolecall and boto3 both read it, as the AWS CLI does): the
+handshakes and the encryption cost what they cost, on top of --handshake's round trips.
+
 The floor is what no client can beat: one handshake, three round trips one after the other
 (identity, AssumeRole, DescribeInstances), and the AssumeRole quota:
     floor = handshake + 3 x latency + accounts / assume_rate
 
-Usage: scripts/bench_wan.py [--sizes 40,200,1000] [--runs 3] [--threads 4,8,16,64] [--before BIN]
+Usage: scripts/bench_wan.py [--sizes 40,200,1000] [--runs 3] [--threads 4,8,16,64] [--before BIN] [--tls]
 Prints markdown tables (medians of --runs) on stdout, progress on stderr.
 """
 import argparse
 import json
 import os
 import platform
+import ssl
 import statistics
 import subprocess
 import sys
@@ -39,12 +44,14 @@ DEFAULT_ROLECALL = os.path.join(os.environ.get("CARGO_TARGET_DIR") or os.path.jo
 DEFAULT_PYTHON = os.path.join(ROOT, ".venv/bin/python")
 
 
-def start_wan(python, world, args):
+def start_wan(python, world, args, tls_dir=None):
     cmd = [python, os.path.join(ROOT, "tests/emulator/wan.py"), "--world", world,
            "--latency", str(args.latency), "--jitter", str(args.jitter), "--handshake", str(args.handshake),
            "--assume-rate", str(args.assume_rate)]
     if args.throttle_every:
         cmd += ["--throttle-every", str(args.throttle_every)]
+    if tls_dir:
+        cmd += ["--tls", "--tls-dir", tls_dir]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
     line = proc.stdout.readline()
     if not line:
@@ -53,8 +60,11 @@ def start_wan(python, world, args):
 
 
 def base_env(home, endpoint, world):
-    """scripts/bench.py's, with the XDG directories inside the temporary HOME and no colour."""
+    """scripts/bench.py's, with the XDG directories inside the temporary HOME and no colour; with
+    TLS, the private CA in AWS_CA_BUNDLE."""
     env = bench.base_env(home, endpoint, world, os.path.join(home, "config.toml"))
+    if world.get("ca"):
+        env["AWS_CA_BUNDLE"] = world["ca"]
     env.update({
         "AWS_SHARED_CREDENTIALS_FILE": os.path.join(home, "aws-credentials"),
         "XDG_CONFIG_HOME": os.path.join(home, ".config"),
@@ -67,10 +77,11 @@ def base_env(home, endpoint, world):
     return env
 
 
-def stats(endpoint, reset=False):
+def stats(endpoint, reset=False, ca=None):
     req = urllib.request.Request(endpoint + ("/_stats/reset" if reset else "/_stats"),
                                  data=b"" if reset else None, method="POST" if reset else "GET")
-    with urllib.request.urlopen(req, timeout=30) as r:
+    context = ssl.create_default_context(cafile=ca) if ca else None
+    with urllib.request.urlopen(req, timeout=30, context=context) as r:
         return json.loads(r.read())
 
 
@@ -121,9 +132,9 @@ def med(xs):
 def bench_size(accounts, args):
     world_arg = f"{accounts}:{args.regions}:{args.instances}"
     print(f"# {world_arg}: starting wan.py", file=sys.stderr)
-    emu, world = start_wan(args.python, world_arg, args)
+    home = tempfile.mkdtemp(prefix="rolecall-bench-wan-")
+    emu, world = start_wan(args.python, world_arg, args, os.path.join(home, "tls") if args.tls else None)
     try:
-        home = tempfile.mkdtemp(prefix="rolecall-bench-wan-")
         for name in ("aws-config", "aws-credentials"):
             open(os.path.join(home, name), "w").close()
         for d in (".config", ".local/share", ".cache"):
@@ -157,9 +168,9 @@ def bench_size(accounts, args):
             # The tools take turns; every other run in the reverse order, so neither always goes first.
             order = clients if run % 2 == 0 else clients[::-1]
             for name, cmd, counter, prefix in order:
-                stats(world["endpoint"], reset=True)
+                stats(world["endpoint"], reset=True, ca=world.get("ca"))
                 wall, cpu, rss, rc, out, err = measured(cmd, env, home, args.timeout)
-                st = stats(world["endpoint"])
+                st = stats(world["endpoint"], ca=world.get("ca"))
                 n = counter(out) if rc == 0 else None
                 lost = n != expected
                 line = summary_line(err, prefix)
@@ -237,6 +248,8 @@ def main():
     ap.add_argument("--retry-mode", default="standard", choices=["standard", "adaptive"],
                     help="botocore retry mode for the boto3 script (max_attempts 10)")
     ap.add_argument("--timeout", type=float, default=900, help="seconds before a client is killed")
+    ap.add_argument("--tls", action="store_true",
+                    help="real TLS (wan.py --tls, a private CA that both clients trust through AWS_CA_BUNDLE)")
     args = ap.parse_args()
     args.threads = [int(x) for x in args.threads.split(",") if x.strip()]
     sizes = [int(x) for x in args.sizes.split(",")]
@@ -248,7 +261,8 @@ def main():
     print(f"# WAN fan-out: {now}; {platform.node()} {platform.machine()}, nproc {os.cpu_count()}, "
           f"load {os.getloadavg()[0]:.2f}; wan.py --latency {args.latency:g} --jitter {args.jitter:g} "
           f"--handshake {args.handshake:g} --assume-rate {args.assume_rate}"
-          f"{f' --throttle-every {args.throttle_every}' if args.throttle_every else ''}; {version}"
+          f"{f' --throttle-every {args.throttle_every}' if args.throttle_every else ''}"
+          f"{' --tls (AWS_CA_BUNDLE)' if args.tls else ' (plain HTTP)'}; {version}"
           f" (default concurrency); boto3 {b3[0] if b3 else '?'} / botocore {b3[1] if len(b3) > 1 else '?'}, "
           f"retries {args.retry_mode} x10")
     for accounts in sizes:

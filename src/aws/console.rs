@@ -268,6 +268,9 @@ pub async fn federated_login_url(
             let e = e.without_url();
             if e.is_timeout() {
                 fail(ErrorKind::Timeout, "no answer in time".into())
+            } else if let Some(problem) = super::error::certificate_problem(&e) {
+                // A TLS-inspecting proxy's certificate, most often: what to set.
+                fail(ErrorKind::Network, problem.message()).with_hint(problem.hint())
             } else {
                 fail(
                     ErrorKind::Network,

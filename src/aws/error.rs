@@ -124,6 +124,13 @@ impl AwsError {
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
+        // A connection refused for the server's certificate (a TLS-inspecting proxy's, most
+        // often): said as that, with what to set, rather than as a network failure.
+        if let Some(problem) = certificate_problem(&err) {
+            return AwsError::new(ErrorKind::Network, operation, target)
+                .with_message(problem.message())
+                .with_hint(problem.hint());
+        }
         // Only errors without a response body are shown in full: a body that failed to parse
         // may hold credentials (an AssumeRole answer), so it never reaches a message.
         let (kind, code, message) = match &err {
@@ -210,6 +217,123 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
         cur = e.source();
     }
     parts.join(": ")
+}
+
+/// Why a server's TLS certificate was refused: what rustls said of it, in the terms of what to do.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CertificateProblem {
+    /// rustls' words for it (`invalid peer certificate: UnknownIssuer`).
+    pub detail: String,
+    pub cause: CertificateCause,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CertificateCause {
+    /// Signed by no certificate authority trusted here: a TLS-inspecting proxy's, most often.
+    #[default]
+    Issuer,
+    /// For another host name.
+    Name,
+    /// Out of date, or not yet valid.
+    Time,
+    /// Anything else (revoked, unreadable).
+    Other,
+}
+
+impl CertificateProblem {
+    /// One line: the problem, and for an unknown issuer what to set.
+    pub fn message(&self) -> String {
+        let detail = &self.detail;
+        match self.cause {
+            CertificateCause::Issuer => match super::ca_bundle::in_use() {
+                None => format!(
+                    "the server's TLS certificate is not trusted ({detail}: signed by a certificate \
+                     authority not trusted here); behind a TLS-inspecting proxy, set {} (or {} in \
+                     the AWS profile) to the proxy's CA certificate (PEM)",
+                    super::ca_bundle::ENV,
+                    super::ca_bundle::PROFILE_KEY
+                ),
+                Some(bundle) => format!(
+                    "the server's TLS certificate is not trusted ({detail}: signed by a certificate \
+                     authority not trusted here, though {bundle} is in use); behind a \
+                     TLS-inspecting proxy, that file must hold the proxy's CA certificate (PEM)"
+                ),
+            },
+            CertificateCause::Name => format!(
+                "the server's TLS certificate is not for the host asked for ({detail})"
+            ),
+            CertificateCause::Time => format!(
+                "the server's TLS certificate is out of date ({detail})"
+            ),
+            CertificateCause::Other => {
+                format!("the server's TLS certificate is not accepted ({detail})")
+            }
+        }
+    }
+
+    /// What to check.
+    pub fn hint(&self) -> String {
+        match self.cause {
+            CertificateCause::Issuer => format!(
+                "{} (or {} in ~/.aws/config) names a PEM file of certificate authorities trusted \
+                 besides the system's, as the AWS CLI reads it; the proxy's CA certificate is the \
+                 one your organisation installs in browsers",
+                super::ca_bundle::ENV,
+                super::ca_bundle::PROFILE_KEY
+            ),
+            CertificateCause::Name => {
+                "check AWS_ENDPOINT_URL (and [console] federation_endpoint): the server answering is not the one named".into()
+            }
+            CertificateCause::Time => {
+                "check this machine's clock; behind a TLS-inspecting proxy, the proxy's certificate may be the one out of date".into()
+            }
+            CertificateCause::Other => {
+                "check the endpoint (AWS_ENDPOINT_URL) and, behind a TLS-inspecting proxy, the CA bundle (AWS_CA_BUNDLE)".into()
+            }
+        }
+    }
+}
+
+/// When `err` (or an error under it) is a TLS handshake refused for the server's certificate:
+/// why. Read from rustls' own error where the chain carries it (an `io::Error` holds it), else
+/// from its words.
+pub fn certificate_problem(err: &(dyn std::error::Error + 'static)) -> Option<CertificateProblem> {
+    use rustls::CertificateError as C;
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        let tls = e.downcast_ref::<rustls::Error>().or_else(|| {
+            e.downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        });
+        if let Some(rustls::Error::InvalidCertificate(c)) = tls {
+            let cause = match c {
+                C::UnknownIssuer | C::BadSignature => CertificateCause::Issuer,
+                C::NotValidForName | C::NotValidForNameContext { .. } => CertificateCause::Name,
+                C::Expired
+                | C::ExpiredContext { .. }
+                | C::NotValidYet
+                | C::NotValidYetContext { .. } => CertificateCause::Time,
+                _ => CertificateCause::Other,
+            };
+            return Some(CertificateProblem {
+                detail: format!("invalid peer certificate: {c}"),
+                cause,
+            });
+        }
+        let text = e.to_string();
+        if let Some(at) = text.find("invalid peer certificate") {
+            let detail = text[at..].to_string();
+            let cause = if detail.contains("UnknownIssuer") || detail.contains("BadSignature") {
+                CertificateCause::Issuer
+            } else {
+                CertificateCause::Other
+            };
+            return Some(CertificateProblem { detail, cause });
+        }
+        cur = e.source();
+    }
+    None
 }
 
 /// The text of the first `<name>…</name>` in an XML error body, if it is short and plain.
@@ -338,6 +462,42 @@ mod tests {
         );
         assert_eq!(xml_element(body, "RequestId"), None);
         assert_eq!(xml_element("<Code><x/></Code>", "Code"), None);
+    }
+
+    #[test]
+    fn a_refused_certificate_is_found_under_the_io_error_that_carries_it() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("TLS handshake failed")]
+        struct Handshake(#[source] std::io::Error);
+        let refused = |c: rustls::CertificateError| {
+            Handshake(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                rustls::Error::InvalidCertificate(c),
+            ))
+        };
+        let p = certificate_problem(&refused(rustls::CertificateError::UnknownIssuer)).unwrap();
+        assert_eq!(p.cause, CertificateCause::Issuer);
+        assert_eq!(p.detail, "invalid peer certificate: UnknownIssuer");
+        let m = p.message();
+        assert!(
+            m.contains("not trusted (invalid peer certificate: UnknownIssuer"),
+            "{m}"
+        );
+        assert!(m.contains("set AWS_CA_BUNDLE (or ca_bundle in the AWS profile) to the proxy's CA certificate (PEM)"), "{m}");
+        assert!(p.hint().contains("AWS_CA_BUNDLE"));
+        let p = certificate_problem(&refused(rustls::CertificateError::NotValidForName)).unwrap();
+        assert_eq!(p.cause, CertificateCause::Name);
+        assert!(p.hint().contains("AWS_ENDPOINT_URL"));
+        let p = certificate_problem(&refused(rustls::CertificateError::Expired)).unwrap();
+        assert_eq!(p.cause, CertificateCause::Time);
+        // Only rustls' words: still found.
+        let text = std::io::Error::other("io error: invalid peer certificate: UnknownIssuer");
+        let p = certificate_problem(&text).unwrap();
+        assert_eq!(p.cause, CertificateCause::Issuer);
+        assert_eq!(p.detail, "invalid peer certificate: UnknownIssuer");
+        // Not a certificate problem.
+        let other = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        assert_eq!(certificate_problem(&other), None);
     }
 
     #[test]

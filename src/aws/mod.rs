@@ -3,6 +3,7 @@
 pub mod act;
 pub mod arn;
 pub mod assume;
+pub mod ca_bundle;
 pub mod cloudtrail;
 pub mod console;
 pub mod credentials;
@@ -287,9 +288,25 @@ fn shared_http_client() -> SharedHttpClient {
     CLIENT
         .get_or_init(|| {
             use aws_smithy_http_client::{proxy::ProxyConfig, tls, Builder, Connector};
+            // The system's roots, and AWS_CA_BUNDLE's (or the profile's ca_bundle) besides, as
+            // the AWS CLI trusts them: behind a TLS-inspecting proxy, its CA is there.
+            let mut roots = tls::TrustStore::default();
+            if let Some(bundle) = ca_bundle::current() {
+                tracing::debug!("trusting {} certificates of {bundle}", bundle.len());
+                for pem in bundle.pem() {
+                    roots.add_pem_certificate(pem);
+                }
+            }
+            let tls_context = tls::TlsContext::builder()
+                .with_trust_store(roots)
+                .build()
+                .unwrap_or_else(|e| {
+                    tracing::warn!("the CA bundle is not used: {e}");
+                    tls::TlsContext::default()
+                });
             // The SDK's own client ignores HTTPS_PROXY; rolecall's honours HTTP_PROXY,
             // HTTPS_PROXY and NO_PROXY (either case), as the AWS CLI and the console sign-in do.
-            let inner = Builder::new().build_with_connector_fn(|settings, components| {
+            let inner = Builder::new().build_with_connector_fn(move |settings, components| {
                 let mut connector = Connector::builder();
                 connector.set_connector_settings(settings.cloned());
                 // (The time source is for the SDK's request telemetry only: the system's will do.)
@@ -301,6 +318,7 @@ fn shared_http_client() -> SharedHttpClient {
                     .tls_provider(tls::Provider::Rustls(
                         tls::rustls_provider::CryptoMode::AwsLc,
                     ))
+                    .tls_context(tls_context.clone())
                     .build()
             });
             SharedHttpClient::new(CheckedOnce {
@@ -360,6 +378,11 @@ impl HttpClient for CheckedOnce {
 }
 
 async fn load_sdk(opts: &AwsOptions) -> SdkConfig {
+    // The CA bundle is the options' profile's, when nothing read it yet (the command line reads it
+    // at start-up, to refuse one it cannot use before any call).
+    if let Err(e) = ca_bundle::init(opts.profile.as_deref()) {
+        tracing::warn!("no CA bundle: {e}");
+    }
     let mut loader =
         aws_config::defaults(BehaviorVersion::latest()).http_client(shared_http_client());
     if let Some(p) = &opts.profile {

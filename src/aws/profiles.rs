@@ -46,14 +46,25 @@ pub struct ProfileFiles {
 
 /// `var`, else `~/.aws/NAME`; a leading `~/` is the home directory, as the AWS CLI reads it.
 fn location(var: &str, name: &str) -> Option<PathBuf> {
-    let home = || directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf());
     match std::env::var(var) {
-        Ok(p) if p == "~" => home(),
-        Ok(p) => match p.strip_prefix("~/") {
-            Some(rest) => home().map(|h| h.join(rest)),
-            None => Some(PathBuf::from(p)),
-        },
+        Ok(p) => expand_home(&p),
         Err(_) => home().map(|h| h.join(".aws").join(name)),
+    }
+}
+
+fn home() -> Option<PathBuf> {
+    directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf())
+}
+
+/// A path as the AWS CLI reads one from its files or the environment: a leading `~/` (or `~`
+/// alone) is the home directory. `None` only when that is asked for and there is no home.
+pub fn expand_home(p: &str) -> Option<PathBuf> {
+    if p == "~" {
+        return home();
+    }
+    match p.strip_prefix("~/") {
+        Some(rest) => home().map(|h| h.join(rest)),
+        None => Some(PathBuf::from(p)),
     }
 }
 
@@ -131,6 +142,15 @@ impl ProfileFiles {
 
     pub fn has(&self, name: &str) -> bool {
         self.profiles.contains_key(name)
+    }
+
+    /// A key of a profile (either file's; the config file's wins), if set and not empty.
+    pub fn value(&self, profile: &str, key: &str) -> Option<&str> {
+        self.profiles
+            .get(profile)?
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 
     /// The profile names, sorted.

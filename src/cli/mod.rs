@@ -178,6 +178,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .filter(|r| *r != config::ALL_REGIONS)
         .cloned();
     let opts = aws_options(&config, cli.profile.clone(), first);
+    // AWS_CA_BUNDLE (or the profile's ca_bundle), read now: one that cannot be used is said
+    // before any call, not as every call failing for a certificate.
+    crate::aws::ca_bundle::init(opts.profile.as_deref()).map_err(|e| anyhow::anyhow!(e))?;
     let Some(command) = cli.command else {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let theme = crate::ui::Theme::new(no_color);

@@ -13,14 +13,19 @@ benchmarks and the connection tests: many requests in flight, each slow.
 - GetCallerIdentity, AssumeRole, DescribeInstances, DescribeVolumes and DescribeRegions are
   answered with generated data: ACCOUNTS secondary accounts, each with one role
   (arn:aws:iam::<account>:role/Responder) and INSTANCES instances in each of REGIONS regions;
+- with --tls, real TLS (a certificate from a throwaway private CA, tests/emulator/private_ca.py,
+  written to --tls-dir or a temporary directory): handshakes and encryption cost what they cost,
+  on both sides, and the client must trust the CA (AWS_CA_BUNDLE); --handshake still stands for
+  the round trips a handshake takes over a WAN, which loopback does not have;
 - `GET /_stats` returns {"connections" (opened in all), "open_max" (open at once), "requests",
   "in_flight_max", "throttled", "actions"}
   and `POST /_stats/reset` zeroes them.
 
-It prints one JSON line ({"endpoint", "roles", "regions", "instances_per_region", "primary"})
+It prints one JSON line ({"endpoint", "roles", "regions", "instances_per_region", "primary", and
+with --tls "ca": the CA certificate's PEM file})
 and serves until its parent goes away. Signatures are not checked: this measures the client.
 
-Usage: wan.py --world ACCOUNTS:REGIONS:INSTANCES [--latency 0.15] [--handshake 0.2] ...
+Usage: wan.py --world ACCOUNTS:REGIONS:INSTANCES [--latency 0.15] [--handshake 0.2] [--tls] ...
 """
 import argparse
 import asyncio
@@ -28,10 +33,16 @@ import collections
 import json
 import os
 import random
+import shutil
+import ssl
+import sys
+import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
 from urllib.parse import parse_qs
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 PRIMARY = "111111111111"
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2", "eu-central-1", "ap-northeast-1"]
@@ -212,7 +223,7 @@ def serve(world, stats):
                 await writer.drain()
                 if headers.get("connection", "").lower() == "close":
                     break
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, ssl.SSLError):
             pass
         finally:
             stats.open -= 1
@@ -247,6 +258,8 @@ def main():
     p.add_argument("--assume-rate", type=int, default=600)
     p.add_argument("--throttle-every", type=int, default=0)
     p.add_argument("--port", type=int, default=0)
+    p.add_argument("--tls", action="store_true", help="serve HTTPS, with a private CA's certificate")
+    p.add_argument("--tls-dir", help="where --tls writes the CA and certificate (else a temporary directory)")
     args = p.parse_args()
     n_accounts, n_regions, args.instances = (int(x) for x in args.world.split(":"))
     accounts = [f"{900000000000 + i:012d}" for i in range(n_accounts)]
@@ -256,19 +269,34 @@ def main():
 
 
 async def run(args, stats, world, accounts):
-    # A thousand accounts' connections may arrive at once.
-    server = await asyncio.start_server(serve(world, stats), "127.0.0.1", args.port, backlog=4096)
-    port = server.sockets[0].getsockname()[1]
-    print(json.dumps({
-        "endpoint": f"http://127.0.0.1:{port}",
-        "roles": [f"arn:aws:iam::{a}:role/Responder" for a in accounts],
-        "regions": world.regions,
-        "instances_per_region": args.instances,
-        "primary": {"access_key_id": "AKIAWANPRIMARY000001", "secret_access_key": "wan-primary-secret"},
-    }), flush=True)
-    parent = os.getppid()
-    while os.getppid() == parent:
-        await asyncio.sleep(0.5)
+    tls, ca, tmp = None, None, None
+    if getattr(args, "tls", False):
+        import private_ca  # tests/emulator/private_ca.py (needs `cryptography`)
+        directory = args.tls_dir or tempfile.mkdtemp(prefix="rolecall-wan-tls-")
+        tmp = None if args.tls_dir else directory
+        ca = private_ca.make(directory)
+        tls = ca.server_context()
+    try:
+        # A thousand accounts' connections may arrive at once.
+        server = await asyncio.start_server(serve(world, stats), "127.0.0.1", args.port, backlog=4096,
+                                            ssl=tls, ssl_handshake_timeout=60 if tls else None)
+        port = server.sockets[0].getsockname()[1]
+        info = {
+            "endpoint": f"{'https' if tls else 'http'}://127.0.0.1:{port}",
+            "roles": [f"arn:aws:iam::{a}:role/Responder" for a in accounts],
+            "regions": world.regions,
+            "instances_per_region": args.instances,
+            "primary": {"access_key_id": "AKIAWANPRIMARY000001", "secret_access_key": "wan-primary-secret"},
+        }
+        if ca:
+            info["ca"] = ca.ca_pem
+        print(json.dumps(info), flush=True)
+        parent = os.getppid()
+        while os.getppid() == parent:
+            await asyncio.sleep(0.5)
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ mod actions_integrity;
 mod actions_lost;
 mod actions_race;
 mod actions_share;
+mod ca_bundle;
 mod case;
 mod cli;
 mod console;

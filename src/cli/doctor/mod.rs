@@ -189,6 +189,18 @@ pub async fn run_checks(
             return r.checks;
         }
     }
+    // Behind a TLS-inspecting proxy: which CA bundle the calls trust (a failure says so too).
+    if let Some(bundle) = crate::aws::ca_bundle::in_use() {
+        r.add(
+            "CA bundle",
+            Status::Ok,
+            format!(
+                "{} certificate(s) of {bundle}, trusted besides the system's",
+                bundle.len()
+            ),
+            None,
+        );
+    }
     let primary: Identity = match caller_identity(aws).await {
         Ok(id) => {
             r.add(

@@ -9,6 +9,7 @@
 pub mod federation;
 pub mod lab;
 pub mod proxy;
+pub mod tls;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
