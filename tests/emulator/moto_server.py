@@ -14,6 +14,10 @@ Accounts (ids are fixed so that assets/demo/config.toml can name them):
   123123123123  an organization's management account: OrgReader (organizations:List*) and an
                 organization of 31 accounts (random ids) with the role Responder in each; one
                 closed (SUSPENDED), one instance in "Payments Prod"
+IAM Identity Center (tests/emulator/sso.py, a stand-in): one instance whose user is assigned
+  permission sets in prod, staging, 444444444444 (none: an account with no role) and 20 of the
+  organization's accounts, each set a seeded AWSReservedSSO_* role; world["sso"]. Also there:
+  GET/DELETE /_rolecall/requests, a record of the requests the emulator saw (a stand-in).
 """
 import argparse
 import json
@@ -77,6 +81,8 @@ def main():
     cloudtrail_events.install()
     import findings  # Security Hub and GuardDuty stand-ins (tests/emulator/findings.py)
     findings.install()
+    import sso  # Identity Center portal and OIDC, and the request recorder (tests/emulator/sso.py)
+    sso.install()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -443,7 +449,28 @@ def seed(endpoint):
     cloudtrail_events.seed(world, endpoint, client, account_creds)
     import findings
     findings.seed(client, account_creds, endpoint, world, PROD, STAGING, ORG_MANAGEMENT, SANDBOX)
+    seed_sso(endpoint, world)
     return world
+
+
+READ_ONLY_ACTIONS = ["ec2:Describe*", "iam:Get*", "iam:List*", "sts:GetCallerIdentity"]
+
+
+def seed_sso(endpoint, world):
+    """Identity Center: the user's accounts, in the portal's order (23: three pages of 10)."""
+    import sso
+
+    org = world["organization"]["accounts"]
+    accounts = [
+        (PROD, "prod", ["IncidentResponder", "ReadOnly"]),
+        (STAGING, "staging", ["IncidentResponder"]),
+        (EMPTY, "empty", []),
+        (org["Payments Prod"], "Payments Prod", ["IncidentResponder", "ReadOnly"]),
+    ] + [(org[f"workload-{i:02d}"], f"workload-{i:02d}", ["ReadOnly"]) for i in range(1, 20)]
+    sso.seed(world, endpoint, client, accounts, {
+        "IncidentResponder": IR_ACTIONS + ["sts:GetCallerIdentity"],
+        "ReadOnly": READ_ONLY_ACTIONS,
+    })
 
 
 ORG_MANAGEMENT = "123123123123"
