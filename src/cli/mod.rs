@@ -29,6 +29,7 @@ mod init;
 mod listing;
 pub mod print;
 mod roles;
+mod sessions;
 pub mod shell;
 mod whois;
 
@@ -202,6 +203,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Case { command } => case::run(&ctx, command).await,
         Command::Init { write } => init::init(&ctx, write, config_path.as_deref()).await,
         Command::Roles { json } => roles::roles(&ctx, json).await,
+        Command::Sessions { clear, json } => sessions::sessions(&ctx, clear, json),
         Command::Policy {
             actions: true,
             json,

@@ -21,6 +21,14 @@ pub struct RawConfig {
     pub case: RawCase,
     #[serde(default)]
     pub findings: RawFindings,
+    #[serde(default)]
+    pub sessions: RawSessions,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawSessions {
+    pub cache: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]

@@ -9,12 +9,12 @@ use toml::Spanned;
 
 use super::raw::{
     RawAccount, RawCase, RawConfig, RawConsole, RawDefaults, RawFindings, RawOrganization,
-    RawRegions, RawRole, SpannedList,
+    RawRegions, RawRole, RawSessions, SpannedList,
 };
 use super::{
     Account, CaseConfig, Config, ConfigError, ConsoleConfig, Defaults, FindingsConfig,
-    OrganizationConfig, RoleConfig, RoleSettings, DEFAULT_ORGANIZATION_MAX_AGE, MAX_DURATION,
-    MIN_DURATION,
+    OrganizationConfig, RoleConfig, RoleSettings, SessionsConfig, DEFAULT_ORGANIZATION_MAX_AGE,
+    MAX_DURATION, MIN_DURATION,
 };
 use crate::aws::arn::{
     validate_account_id, validate_mfa_serial, validate_region, validate_session_name, RoleArn,
@@ -135,6 +135,7 @@ pub fn parse(src: &str, path: &Path) -> Result<Config, ConfigError> {
     let console = console(&loc, &raw.console)?;
     let case = case(&loc, &raw.case)?;
     let findings = findings(&loc, &raw.findings, &roles)?;
+    let sessions = sessions(&loc, &raw.sessions)?;
     Ok(Config {
         source: Some(path.to_path_buf()),
         defaults,
@@ -144,7 +145,30 @@ pub fn parse(src: &str, path: &Path) -> Result<Config, ConfigError> {
         console,
         case,
         findings,
+        sessions,
     })
+}
+
+/// `[sessions]`: `cache = "none" | "keyring" | "file"`.
+fn sessions(loc: &Locator, raw: &RawSessions) -> Result<SessionsConfig, ConfigError> {
+    use crate::aws::session_cache::CacheKind;
+    let cache = match &raw.cache {
+        None => None,
+        Some(v) => match v.get_ref().as_str() {
+            "none" => None,
+            "keyring" => Some(CacheKind::Keyring),
+            "file" => Some(CacheKind::File),
+            other => {
+                return Err(loc.err(
+                    v.span(),
+                    format!(
+                        "sessions.cache = \"{other}\": must be \"none\" (no session outlives rolecall), \"keyring\" (the OS keyring) or \"file\" (a file readable by you only, in the data dir)"
+                    ),
+                ))
+            }
+        },
+    };
+    Ok(SessionsConfig { cache })
 }
 
 /// `[findings]`: the role to read aggregated findings through (a `[[role]]` name or an ARN), and
