@@ -17,6 +17,7 @@ pub mod organizations;
 pub mod policy;
 pub mod profiles;
 pub mod refresh;
+pub mod session_cache;
 pub mod sessions;
 pub mod source;
 pub mod sso;

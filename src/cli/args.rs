@@ -105,6 +105,16 @@ pub enum Command {
         #[arg(long, value_name = "SPAN", value_parser = super::findings::parse_since)]
         since: Option<std::time::Duration>,
     },
+    /// Show the sessions kept between runs ([sessions] cache): what each is for, its access
+    /// key id (never a secret) and when it expires; --clear drops them all
+    Sessions {
+        /// Drop every kept session (of every profile and endpoint)
+        #[arg(long)]
+        clear: bool,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
     /// Run a command with the role's credentials in its environment; exits with its status
     Exec {
         /// Role name from the config, or a full role ARN

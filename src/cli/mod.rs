@@ -30,6 +30,7 @@ mod listing;
 mod login;
 pub mod print;
 mod roles;
+mod sessions;
 pub mod shell;
 mod whois;
 
@@ -213,6 +214,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Init { write } => init::init(&ctx, write, config_path.as_deref()).await,
         Command::Roles { json } => roles::roles(&ctx, json).await,
         Command::Login { sso, no_browser } => login::login(&ctx, sso.as_deref(), no_browser).await,
+        Command::Sessions { clear, json } => sessions::sessions(&ctx, clear, json),
         Command::Policy {
             actions: true,
             json,

@@ -232,6 +232,32 @@ pub fn credentials_process(s: &Session) -> String {
     to_json(&doc)
 }
 
+// ---- kept sessions ----
+
+/// `rolecall sessions`: what each kept session is for, its role and access key id, when it
+/// expires and how long it has left. No secret is in a `CachedSession`.
+pub fn sessions_table(
+    list: &[crate::aws::session_cache::CachedSession],
+    now: DateTime<Utc>,
+) -> String {
+    let mut t = table(&["LABEL", "ROLE", "ACCESS KEY ID", "EXPIRES", "LEFT"]);
+    for s in list {
+        let left = if s.expired {
+            "expired".to_string()
+        } else {
+            crate::resources::age(Some(&now), s.expiration)
+        };
+        t.add_row(vec![
+            s.label.clone(),
+            or_dash(Some(&s.role_arn)),
+            s.access_key_id.clone(),
+            rfc3339(&s.expiration),
+            left,
+        ]);
+    }
+    render(&t)
+}
+
 // ---- instances and volumes ----
 
 pub fn to_json<T: Serialize + ?Sized>(v: &T) -> String {
@@ -277,6 +303,37 @@ pub fn account_rows_table(kind: Kind, rows: &[Row], now: DateTime<Utc>) -> Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kept_sessions_show_time_left_or_expired() {
+        use crate::aws::session_cache::CachedSession;
+        let now = DateTime::parse_from_rfc3339("2026-11-22T10:10:05Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let arn = "arn:aws:iam::222222222222:role/ResponderRole";
+        let kept = |label: &str, key: &str, at: &str, expired: bool| CachedSession {
+            label: label.into(),
+            role_arn: arn.into(),
+            assumed_role_arn: format!("{arn}/rolecall"),
+            access_key_id: key.into(),
+            expiration: DateTime::parse_from_rfc3339(at)
+                .unwrap()
+                .with_timezone(&Utc),
+            expired,
+        };
+        let list = [
+            kept(arn, "ASIAEXAMPLE000000001", "2026-11-22T11:04:05Z", false),
+            kept("old", "ASIAEXAMPLE000000002", "2026-11-22T10:00:00Z", true),
+        ];
+        assert_eq!(
+            sessions_table(&list, now),
+            "\
+LABEL                                         ROLE                                          ACCESS KEY ID         EXPIRES               LEFT
+arn:aws:iam::222222222222:role/ResponderRole  arn:aws:iam::222222222222:role/ResponderRole  ASIAEXAMPLE000000001  2026-11-22T11:04:05Z  54m
+old                                           arn:aws:iam::222222222222:role/ResponderRole  ASIAEXAMPLE000000002  2026-11-22T10:00:00Z  expired
+"
+        );
+    }
 
     #[test]
     fn quoting_survives_quotes() {

@@ -36,6 +36,15 @@ pub struct Config {
     pub findings: FindingsConfig,
     /// `[[sso]]`: the accounts and roles IAM Identity Center assigns the user.
     pub sso: Vec<SsoConfig>,
+    pub sessions: SessionsConfig,
+}
+
+/// `[sessions]`: whether sessions are kept between runs.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SessionsConfig {
+    /// `cache = "keyring" | "file"`; `None` (`"none"`, the default): a session lives as long as
+    /// the process that assumed it.
+    pub cache: Option<crate::aws::session_cache::CacheKind>,
 }
 
 /// `[[sso]]`: an IAM Identity Center portal, named by an `[sso-session]` of the AWS config file
@@ -278,6 +287,10 @@ mod tests {
             .join("\n");
         let c = parse_str(&uncommented).unwrap();
         assert_eq!(c.case.forensic_account.as_deref(), Some("999999999999"));
+        assert_eq!(
+            c.sessions.cache,
+            Some(crate::aws::session_cache::CacheKind::Keyring)
+        );
         assert!(c.case.kms_key_arn.is_some() && c.case.forensic_role.is_some());
         let org = &c.organizations[0];
         assert_eq!(org.role_name, "IR/Responder");
@@ -344,6 +357,13 @@ regions = ["us-east-1"]
                 2,
             ),
             ("[console]\nendpoint = \"https://x\"\n", "unknown field `endpoint`", 2),
+            (
+                "[sessions]\ncache = \"disk\"\n",
+                "sessions.cache = \"disk\": must be \"none\" (no session outlives rolecall), \"keyring\" (the OS keyring) or \"file\"",
+                2,
+            ),
+            ("[sessions]\nkeep = true\n", "unknown field `keep`", 2),
+            ("[sessions]\ncache = 1\n", "invalid type", 2),
             ("[[organization]]\nvia = \"x\"\n", "missing field `role_name`", 1),
             (
                 "[defaults]\nsource_identity = \"aws:me\"\n",
@@ -467,6 +487,20 @@ regions = ["us-east-1"]
                 "{src:?}: {e} should start with {prefix}"
             );
             assert!(e.contains(want), "{src:?}: {e} should mention {want}");
+        }
+    }
+
+    #[test]
+    fn sessions_cache_is_none_unless_asked_for() {
+        use crate::aws::session_cache::CacheKind;
+        assert_eq!(parse_str("").unwrap().sessions.cache, None);
+        for (value, want) in [
+            ("none", None),
+            ("keyring", Some(CacheKind::Keyring)),
+            ("file", Some(CacheKind::File)),
+        ] {
+            let c = parse_str(&format!("[sessions]\ncache = \"{value}\"\n")).unwrap();
+            assert_eq!(c.sessions.cache, want, "{value}");
         }
     }
 

@@ -23,6 +23,14 @@ pub struct RawConfig {
     pub findings: RawFindings,
     #[serde(default)]
     pub sso: Vec<Spanned<RawSso>>,
+    #[serde(default)]
+    pub sessions: RawSessions,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawSessions {
+    pub cache: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

@@ -9,11 +9,12 @@ use toml::Spanned;
 
 use super::raw::{
     RawAccount, RawCase, RawConfig, RawConsole, RawDefaults, RawFindings, RawOrganization,
-    RawRegions, RawRole, RawSso, SpannedList,
+    RawRegions, RawRole, RawSessions, RawSso, SpannedList,
 };
 use super::{
     Account, CaseConfig, Config, ConfigError, ConsoleConfig, Defaults, FindingsConfig,
-    OrganizationConfig, RoleConfig, RoleSettings, SsoConfig, DEFAULT_ORGANIZATION_MAX_AGE,
+    OrganizationConfig, RoleConfig, RoleSettings, SessionsConfig, SsoConfig,
+    DEFAULT_ORGANIZATION_MAX_AGE,
     MAX_DURATION, MIN_DURATION,
 };
 use crate::aws::arn::{
@@ -139,6 +140,7 @@ pub fn parse(src: &str, path: &Path) -> Result<Config, ConfigError> {
     for s in &raw.sso {
         sso.push(sso_entry(&loc, s)?);
     }
+    let sessions = sessions(&loc, &raw.sessions)?;
     Ok(Config {
         source: Some(path.to_path_buf()),
         defaults,
@@ -149,6 +151,7 @@ pub fn parse(src: &str, path: &Path) -> Result<Config, ConfigError> {
         case,
         findings,
         sso,
+        sessions,
     })
 }
 
@@ -278,6 +281,28 @@ fn sso_entry(loc: &Locator, raw: &Spanned<RawSso>) -> Result<SsoConfig, ConfigEr
         max_age,
         place,
     })
+}
+
+/// `[sessions]`: `cache = "none" | "keyring" | "file"`.
+fn sessions(loc: &Locator, raw: &RawSessions) -> Result<SessionsConfig, ConfigError> {
+    use crate::aws::session_cache::CacheKind;
+    let cache = match &raw.cache {
+        None => None,
+        Some(v) => match v.get_ref().as_str() {
+            "none" => None,
+            "keyring" => Some(CacheKind::Keyring),
+            "file" => Some(CacheKind::File),
+            other => {
+                return Err(loc.err(
+                    v.span(),
+                    format!(
+                        "sessions.cache = \"{other}\": must be \"none\" (no session outlives rolecall), \"keyring\" (the OS keyring) or \"file\" (a file readable by you only, in the data dir)"
+                    ),
+                ))
+            }
+        },
+    };
+    Ok(SessionsConfig { cache })
 }
 
 /// `[findings]`: the role to read aggregated findings through (a `[[role]]` name or an ARN), and

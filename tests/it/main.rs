@@ -9,7 +9,9 @@
 //!   export, CSV = JSON, every account = each account's role), generated from its list;
 //! - `render`: insta snapshots of every view (`snapshots/`);
 //! - `tmux`: the real TUI in tmux, as a person uses it;
-//! - `fuzz`: proptest on the config loader and the ARN parser.
+//! - `fuzz`: proptest on the config loader and the ARN parser;
+//! - `sessions`: the session cache (`[sessions] cache`), kept through the library and shown,
+//!   cleared and searched for secrets through the binary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -39,6 +41,7 @@ mod library;
 mod organization;
 mod reliability;
 mod render;
+mod sessions;
 mod tmux;
 mod update;
 mod update_actions;

@@ -1,0 +1,262 @@
+//! Sessions kept between runs (`[sessions] cache`): `rolecall sessions [--clear] [--json]` shows
+//! them without a secret and drops them, and a kept session's secrets are in the file store's
+//! `0600` file (or the OS keyring) and nowhere else under HOME. The sessions are put in through
+//! the library, in the data dir the binary uses (the test's own HOME and XDG dirs).
+#![cfg(target_os = "linux")]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use chrono::Utc;
+use rolecall::aws::assume::Session;
+use rolecall::aws::credentials::{Credentials, Secret};
+use rolecall::aws::session_cache::{CacheKind, SessionCache};
+use rolecall::aws::AwsOptions;
+
+use crate::common::{emulator, files_under, run, DemoConfig, Emulator};
+
+/// A HOME of the test's own, with the demo config and `[sessions]` as given.
+pub struct Kept {
+    pub home: tempfile::TempDir,
+    pub config: PathBuf,
+}
+
+impl Kept {
+    pub fn new(sessions: &str) -> Kept {
+        let home = tempfile::tempdir().unwrap();
+        let config = DemoConfig::default().append(sessions).write(home.path());
+        Kept { home, config }
+    }
+
+    /// `rolecall` as the primary identity, in this HOME.
+    pub fn cmd(&self, emu: &Emulator) -> Command {
+        let home = self.home.path();
+        let mut cmd = emu.rolecall();
+        cmd.env("HOME", home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("XDG_DATA_HOME", home.join(".local/share"))
+            .env("XDG_CACHE_HOME", home.join(".cache"))
+            .env("ROLECALL_CONFIG", &self.config);
+        cmd
+    }
+
+    /// The platform data dir the binary uses in this HOME.
+    pub fn data_dir(&self) -> PathBuf {
+        self.home.path().join(".local/share/rolecall")
+    }
+
+    /// The scope the binary runs in (`AwsOptions::scope`: its profile, key and endpoint).
+    pub fn scope(emu: &Emulator) -> String {
+        AwsOptions {
+            profile: Some("default".into()),
+            endpoint_url: Some(emu.endpoint.clone()),
+            credentials: Some(Credentials {
+                access_key_id: emu.primary_key().0.to_string(),
+                secret_access_key: Secret::default(),
+                session_token: None,
+                expiration: None,
+            }),
+            ..AwsOptions::default()
+        }
+        .scope()
+    }
+
+    pub fn open(&self, kind: CacheKind, scope: &str) -> Result<SessionCache, String> {
+        SessionCache::open_in(kind, scope, &self.data_dir())
+    }
+}
+
+const SECRET: &str = "kEpTsEcReT/0123456789abcdefghijKLMNOPQRSTU";
+const TOKEN: &str = "IQoJb3JpZ2luX2VjEKePtToKeN//////////wEaCXVzLWVhc3QtMSJHMEUCIQ";
+
+fn session(minutes: i64) -> Session {
+    let expiration = Utc::now() + chrono::Duration::minutes(minutes);
+    Session {
+        role_arn: "arn:aws:iam::222222222222:role/ResponderRole"
+            .parse()
+            .unwrap(),
+        assumed_role_arn: "arn:aws:sts::222222222222:assumed-role/ResponderRole/rolecall".into(),
+        credentials: Credentials {
+            access_key_id: "ASIAKEPTSESSION00001".into(),
+            secret_access_key: Secret::new(SECRET),
+            session_token: Some(Secret::new(TOKEN)),
+            expiration: Some(expiration),
+        },
+        expiration,
+    }
+}
+
+/// Where under `home` the secret or the session token is written.
+fn holding_secrets(home: &Path) -> Vec<PathBuf> {
+    files_under(home)
+        .into_iter()
+        .filter(|(_, text)| text.contains(SECRET) || text.contains(TOKEN))
+        .map(|(p, _)| p)
+        .collect()
+}
+
+fn no_secret_in(out: &crate::common::Run) {
+    for s in [SECRET, TOKEN] {
+        assert!(
+            !out.stdout.contains(s),
+            "a secret on stdout:\n{}",
+            out.stdout
+        );
+        assert!(
+            !out.stderr.contains(s),
+            "a secret on stderr:\n{}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn the_file_cache_is_listed_without_secrets_kept_private_and_cleared() {
+    use std::os::unix::fs::PermissionsExt;
+    let emu = emulator();
+    let kept = Kept::new("[sessions]\ncache = \"file\"\n");
+    let scope = Kept::scope(emu);
+
+    let out = run(kept.cmd(emu).args(["sessions", "--json"])).ok();
+    assert_eq!(out.json()["cache"], "file");
+    assert_eq!(out.json()["sessions"], serde_json::json!([]));
+    let out = run(kept.cmd(emu).arg("sessions")).ok();
+    assert!(out.stdout.contains("No session is kept"), "{}", out.stdout);
+
+    let cache = kept.open(CacheKind::File, &scope).unwrap();
+    let label = "arn:aws:iam::222222222222:role/ResponderRole";
+    cache.put("request-1", label, &session(60));
+    // The same request in another scope (another endpoint): kept, but not this scope's.
+    let other = kept
+        .open(CacheKind::File, "profile=default;key=AKIAOTHER;endpoint=")
+        .unwrap();
+    other.put("request-1", "another endpoint's", &session(60));
+
+    let out = run(kept.cmd(emu).args(["sessions", "--json"])).ok();
+    no_secret_in(&out);
+    let doc = out.json();
+    let list = doc["sessions"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "this scope's only: {doc}");
+    assert_eq!(list[0]["label"], label);
+    assert_eq!(list[0]["role_arn"], label);
+    assert_eq!(
+        list[0]["assumed_role_arn"],
+        "arn:aws:sts::222222222222:assumed-role/ResponderRole/rolecall"
+    );
+    assert_eq!(list[0]["access_key_id"], "ASIAKEPTSESSION00001");
+    assert_eq!(list[0]["expired"], false);
+    let sessions_dir = kept.data_dir().join("sessions");
+    assert_eq!(doc["location"], sessions_dir.to_str().unwrap());
+
+    let out = run(kept.cmd(emu).arg("sessions")).ok();
+    no_secret_in(&out);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", out.stdout);
+    assert!(lines[0].starts_with("LABEL") && lines[0].contains("ACCESS KEY ID"));
+    assert!(lines[1].contains(label) && lines[1].contains("ASIAKEPTSESSION00001"));
+
+    // The secrets are in the cache's files, 0600 in a 0700 folder, and nowhere else.
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&sessions_dir), 0o700);
+    let holding = holding_secrets(kept.home.path());
+    assert_eq!(holding.len(), 2, "{holding:?}");
+    for path in &holding {
+        assert_eq!(path.parent(), Some(sessions_dir.as_path()), "{path:?}");
+        assert_eq!(mode(path), 0o600, "{path:?}");
+    }
+
+    // --clear drops every scope's; nothing secret is left.
+    let out = run(kept.cmd(emu).args(["sessions", "--clear"])).ok();
+    assert!(
+        out.stderr.contains("dropped 2 kept sessions"),
+        "{}",
+        out.stderr
+    );
+    let out = run(kept.cmd(emu).args(["sessions", "--json"])).ok();
+    assert_eq!(out.json()["sessions"], serde_json::json!([]));
+    assert_eq!(holding_secrets(kept.home.path()), Vec::<PathBuf>::new());
+    assert!(cache.get("request-1", std::time::Duration::ZERO).is_none());
+}
+
+#[test]
+fn with_no_cache_sessions_says_how_to_turn_it_on_and_clear_drops_what_an_earlier_one_kept() {
+    let emu = emulator();
+    let kept = Kept::new("");
+    let out = run(kept.cmd(emu).arg("sessions")).ok();
+    assert!(out.stdout.contains("No session cache"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("cache = \"keyring\"") && out.stdout.contains("\"file\""),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains(kept.config.to_str().unwrap()));
+    let out = run(kept.cmd(emu).args(["sessions", "--json"])).ok();
+    assert_eq!(out.json()["cache"], "none");
+
+    // Kept while the config said "file", then the setting was removed.
+    let cache = kept.open(CacheKind::File, &Kept::scope(emu)).unwrap();
+    cache.put("request-1", "left behind", &session(60));
+    assert_eq!(holding_secrets(kept.home.path()).len(), 1);
+    let out = run(kept.cmd(emu).args(["sessions", "--clear", "--json"])).ok();
+    assert_eq!(out.json()["cleared"], 1);
+    assert_eq!(holding_secrets(kept.home.path()), Vec::<PathBuf>::new());
+}
+
+#[test]
+fn a_file_cache_others_can_read_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let emu = emulator();
+    let kept = Kept::new("[sessions]\ncache = \"file\"\n");
+    let dir = kept.data_dir().join("sessions");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = run(kept.cmd(emu).arg("sessions")).fails();
+    assert!(
+        out.stderr.contains("[sessions] cache = \"file\"") && out.stderr.contains("mode 755"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// The OS keyring (keyutils here): a session kept by one process is listed by another, its
+/// secrets are in no file, and `--clear` takes them out of the keyring. Where the keyring cannot
+/// be used (a container whose seccomp forbids keyutils), `sessions` says so and names "file".
+#[test]
+fn the_keyring_cache_keeps_secrets_out_of_every_file() {
+    let emu = emulator();
+    let kept = Kept::new("[sessions]\ncache = \"keyring\"\n");
+    let scope = Kept::scope(emu);
+    let cache = match kept.open(CacheKind::Keyring, &scope) {
+        Ok(c) => c,
+        Err(e) => {
+            let out = run(kept.cmd(emu).arg("sessions")).fails();
+            assert!(
+                out.stderr.contains("[sessions] cache = \"file\""),
+                "{}",
+                out.stderr
+            );
+            eprintln!("no OS keyring here, only its refusal was checked: {e}");
+            return;
+        }
+    };
+    // A key of this run's own: the keyring is the machine's, shared with other runs.
+    let key = format!("request-{}-{}", std::process::id(), fastrand::u64(..));
+    cache.put(&key, "kept in the keyring", &session(60));
+    assert!(cache.get(&key, std::time::Duration::ZERO).is_some());
+
+    let out = run(kept.cmd(emu).args(["sessions", "--json"])).ok();
+    no_secret_in(&out);
+    let doc = out.json();
+    assert_eq!(doc["cache"], "keyring");
+    let list = doc["sessions"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "another process reads the keyring: {doc}");
+    assert_eq!(list[0]["label"], "kept in the keyring");
+    assert_eq!(holding_secrets(kept.home.path()), Vec::<PathBuf>::new());
+
+    let out = run(kept.cmd(emu).args(["sessions", "--clear", "--json"])).ok();
+    assert_eq!(out.json()["cleared"], 1);
+    // Out of the keyring, as another SessionCache (another set of entries) sees it.
+    let fresh = kept.open(CacheKind::Keyring, &scope).unwrap();
+    assert!(fresh.get(&key, std::time::Duration::ZERO).is_none());
+    assert!(fresh.list().unwrap().is_empty());
+}
