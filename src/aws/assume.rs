@@ -75,13 +75,36 @@ pub(crate) fn to_chrono_millis(ms: i64) -> Option<DateTime<Utc>> {
 /// A session of the role `p` names, from where `p.source` says: reused from the session cache
 /// while it outlives its refresh margin, else asked for (and kept there).
 pub async fn assume_role(aws: &Aws, p: &AssumeParams) -> Result<Session, AwsError> {
-    Box::pin(super::source::obtain(aws, p)).await
+    if let Some(cache) = aws.session_cache() {
+        let (cache, key) = (cache.clone(), p.key());
+        // The stores are files and the OS keyring: off the runtime's threads.
+        let kept = tokio::task::spawn_blocking(move || cache.get(&key, super::source::MARGIN))
+            .await
+            .ok()
+            .flatten();
+        if let Some(kept) = kept {
+            return Ok(kept);
+        }
+    }
+    assume_fresh(aws, p).await
 }
 
-/// The session of `p` kept in the session cache, if it outlives its margin (no call).
+/// A new session of the role `p` names, whatever the session cache holds (the refresher's
+/// renewal, doctor's check), kept there for the next run.
+pub async fn assume_fresh(aws: &Aws, p: &AssumeParams) -> Result<Session, AwsError> {
+    let session = Box::pin(super::source::obtain(aws, p)).await?;
+    if let Some(cache) = aws.session_cache() {
+        let (cache, key, kept) = (cache.clone(), p.key(), session.clone());
+        let _ =
+            tokio::task::spawn_blocking(move || cache.put(&key, &kept.role_arn.to_string(), &kept))
+                .await;
+    }
+    Ok(session)
+}
+
+/// The session of `p` kept in the session cache, if it outlives its margin (no call to AWS).
 pub fn reusable(aws: &Aws, p: &AssumeParams) -> Option<Session> {
-    let _ = (aws, p);
-    None
+    aws.session_cache()?.get(&p.key(), super::source::MARGIN)
 }
 
 /// sts:AssumeRole as `caller` (`None`: the primary identity).

@@ -59,6 +59,9 @@ pub struct AwsOptions {
     /// IAM Identity Center is configured: a primary identity without credentials is no error
     /// (see `identity::caller_identity`).
     pub sso_only: bool,
+    /// `[sessions] cache`: where role sessions (and the MFA session) are kept between runs;
+    /// `None`: they live as long as the process.
+    pub session_cache: Option<session_cache::CacheKind>,
 }
 
 impl AwsOptions {
@@ -102,6 +105,8 @@ pub struct Aws {
     memo: std::sync::Arc<source::Memo>,
     /// The Identity Center tokens read, and the portal's pace.
     sso_tokens: sso::SharedTokens,
+    /// `[sessions] cache`, opened (none when off, or when it cannot be used: said once).
+    cache: Option<session_cache::SessionCache>,
     /// The credentials of the AWS config profiles roles are assumed from (`source_profile`).
     profiles: std::sync::Arc<
         tokio::sync::Mutex<
@@ -124,8 +129,18 @@ impl Aws {
             sts: Default::default(),
             memo: Default::default(),
             sso_tokens: Default::default(),
+            cache: opts.session_cache.and_then(|kind| {
+                session_cache::SessionCache::open(kind, &opts.scope())
+                    .map_err(|e| tracing::warn!("sessions are not kept between runs: {e}"))
+                    .ok()
+            }),
             profiles: Default::default(),
         }
+    }
+
+    /// The session cache (`[sessions] cache`), when it is on.
+    pub(in crate::aws) fn session_cache(&self) -> Option<&session_cache::SessionCache> {
+        self.cache.as_ref()
     }
 
     /// Whether a primary identity without credentials is no error (Identity Center is set up).
@@ -170,20 +185,25 @@ impl Aws {
     }
 
     /// An MFA session kept in the session cache (none without one).
-    pub(in crate::aws) fn cached_mfa_session(
-        &self,
-        _key: &str,
-    ) -> Option<credentials::Credentials> {
-        None
+    pub(in crate::aws) fn cached_mfa_session(&self, key: &str) -> Option<credentials::Credentials> {
+        self.cache.as_ref()?.get_credentials(key, source::MARGIN)
     }
 
     /// Keeps an MFA session in the session cache (when there is one).
     pub(in crate::aws) fn keep_mfa_session(
         &self,
-        _key: &str,
-        _serial: &str,
-        _credentials: &credentials::Credentials,
+        key: &str,
+        serial: &str,
+        credentials: &credentials::Credentials,
     ) {
+        if let Some(cache) = &self.cache {
+            cache.put_credentials(
+                key,
+                &format!("MFA session of {serial}"),
+                serial,
+                credentials,
+            );
+        }
     }
 
     pub(in crate::aws) fn sdk(&self) -> &SdkConfig {

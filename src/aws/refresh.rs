@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
 use super::arn::RoleArn;
-use super::assume::{assume_role, AssumeParams, Session};
+use super::assume::{assume_fresh, AssumeParams, Session};
 use super::sessions::SessionStore;
 use super::{AwsError, LazyAws};
 
@@ -73,7 +73,7 @@ pub struct StsAssumer {
 
 impl Assumer for StsAssumer {
     async fn assume(&self, params: &AssumeParams) -> Result<Session, AwsError> {
-        assume_role(&self.aws.get().await, params).await
+        assume_fresh(&self.aws.get().await, params).await
     }
 
     async fn renewable(&self, params: &AssumeParams) -> bool {

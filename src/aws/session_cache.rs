@@ -177,6 +177,15 @@ impl Stored {
         }
     }
 
+    fn credentials(self) -> Credentials {
+        Credentials {
+            access_key_id: self.meta.access_key_id,
+            secret_access_key: Secret::new(self.secret_access_key),
+            session_token: self.session_token.map(Secret::new),
+            expiration: Some(self.meta.expiration),
+        }
+    }
+
     fn session(self) -> Result<Session, String> {
         let role_arn = self
             .meta
@@ -347,7 +356,7 @@ fn remove_stale_temporary(files: &[PathBuf]) {
 
 /// What to do with a stored session asked for.
 enum Verdict {
-    Use(Box<Session>),
+    Use(Box<Stored>),
     /// Expires within the margin, or another scope's: not used, kept.
     Keep,
     /// Expired, unreadable, of another version: removed (with the reason, if one is to be said).
@@ -452,6 +461,50 @@ impl SessionCache {
     /// The session kept for `key`, if there is one that does not expire within `margin`. An
     /// entry that cannot be read is dropped, with a warning.
     pub fn get(&self, key: &str, margin: Duration) -> Option<Session> {
+        let stored = self.get_stored(key, margin)?;
+        match stored.session() {
+            Ok(s) => Some(s),
+            Err(why) => {
+                tracing::warn!(
+                    "dropping a kept session ({} store): {why}",
+                    self.kind().name()
+                );
+                self.remove(key);
+                None
+            }
+        }
+    }
+
+    /// The credentials kept for `key` by `put_credentials` (an MFA session), if they do not
+    /// expire within `margin`.
+    pub fn get_credentials(&self, key: &str, margin: Duration) -> Option<Credentials> {
+        self.get_stored(key, margin).map(Stored::credentials)
+    }
+
+    /// Keeps credentials that are not a role's session (the primary's MFA session, from
+    /// GetSessionToken) for `key`; `of` is what they are of (the MFA device's ARN), shown by
+    /// `rolecall sessions`. Credentials without an expiration are not kept.
+    pub fn put_credentials(&self, key: &str, label: &str, of: &str, c: &Credentials) {
+        let Some(expiration) = c.expiration else {
+            return;
+        };
+        let stored = Stored {
+            meta: Meta {
+                version: VERSION,
+                scope: self.scope.clone(),
+                label: label.to_string(),
+                role_arn: of.to_string(),
+                assumed_role_arn: of.to_string(),
+                access_key_id: c.access_key_id.clone(),
+                expiration,
+            },
+            secret_access_key: c.secret_access_key.expose().to_string(),
+            session_token: c.session_token.as_ref().map(|t| t.expose().to_string()),
+        };
+        self.put_stored(key, label, stored);
+    }
+
+    fn get_stored(&self, key: &str, margin: Duration) -> Option<Stored> {
         let id = self.id(key);
         let stored = match &self.store {
             Store::File { dir } => {
@@ -486,7 +539,7 @@ impl SessionCache {
             Err(e) => Verdict::Drop(Some(unreadable(&e))),
         };
         match verdict {
-            Verdict::Use(session) => Some(*session),
+            Verdict::Use(stored) => Some(*stored),
             Verdict::Keep => None,
             Verdict::Drop(why) => {
                 if let Some(why) = why {
@@ -521,18 +574,18 @@ impl SessionCache {
         {
             return Verdict::Keep;
         }
-        match stored.session() {
-            Ok(s) => Verdict::Use(Box::new(s)),
-            Err(why) => Verdict::Drop(Some(why)),
-        }
+        Verdict::Use(Box::new(stored))
     }
 
     /// Keeps `session` for `key`; `label` is what `rolecall sessions` shows for it. Expired
     /// sessions are removed on the way (at the first put). A failure is a warning: the session is only not kept.
     pub fn put(&self, key: &str, label: &str, session: &Session) {
+        self.put_stored(key, label, Stored::new(&self.scope, label, session));
+    }
+
+    fn put_stored(&self, key: &str, label: &str, stored: Stored) {
         let id = self.id(key);
         self.pruned.call_once(|| self.prune(Utc::now()));
-        let stored = Stored::new(&self.scope, label, session);
         let result = match &self.store {
             Store::File { dir } => serde_json::to_vec(&stored)
                 .map_err(|e| format!("cannot write it: {}", unreadable(&e)))

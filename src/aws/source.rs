@@ -148,10 +148,10 @@ pub async fn mfa_ready(aws: &Aws, serial: &str) -> bool {
 /// When the MFA session for `serial` at hand ends (`None`: there is none).
 pub async fn mfa_session_until(aws: &Aws, serial: &str) -> Option<DateTime<Utc>> {
     let key = format!("mfa:{serial}");
-    aws.memo()
-        .peek(&key, MARGIN)
-        .await
-        .and_then(|c| c.expiration)
+    match aws.memo().peek(&key, MARGIN).await {
+        Some(c) => c.expiration,
+        None => aws.cached_mfa_session(&key).and_then(|c| c.expiration),
+    }
 }
 
 async fn get_session_token(

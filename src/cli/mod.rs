@@ -132,6 +132,7 @@ fn aws_options(config: &Config, profile: Option<String>, region: Option<String>)
         max_attempts: Some(d.max_attempts),
         // With Identity Center configured, rolecall works without primary credentials.
         sso_only: !config.sso.is_empty() || !crate::aws::profiles::sso_profiles().0.is_empty(),
+        session_cache: config.sessions.cache,
         ..AwsOptions::default()
     }
 }

@@ -260,3 +260,102 @@ fn the_keyring_cache_keeps_secrets_out_of_every_file() {
     assert!(fresh.get(&key, std::time::Duration::ZERO).is_none());
     assert!(fresh.list().unwrap().is_empty());
 }
+
+/// The STS calls (`action`) this test made: those naming its own session name, or its own MFA
+/// device.
+fn sts_calls(emu: &Emulator, action: &str, mark: &str) -> Vec<serde_json::Value> {
+    emu.requests()
+        .into_iter()
+        .filter(|r| {
+            r["action"] == action
+                && (r["RoleSessionName"].as_str() == Some(mark)
+                    || r["SerialNumber"].as_str() == Some(mark))
+        })
+        .collect()
+}
+
+#[test]
+fn with_a_cache_the_next_run_reuses_the_session_and_one_mfa_code_serves_until_the_mfa_session_ends()
+{
+    let emu = emulator();
+    // Marks of this test's own (the recorder holds every test's calls).
+    let stamp = std::process::id();
+    let name = format!("kept-{stamp}");
+    let serial = format!("arn:aws:iam::111111111111:mfa/kept-{stamp}");
+    let kept = Kept::new("");
+    std::fs::write(
+        &kept.config,
+        format!(
+            "[sessions]\ncache = \"file\"\n\n[[role]]\narn = \"{}\"\nname = \"kept\"\nsession_name = \"{name}\"\nmfa_serial = \"{serial}\"\n",
+            emu.role_arn("sandbox")
+        ),
+    )
+    .unwrap();
+    let assume = |extra: &[&str]| {
+        let mut cmd = kept.cmd(emu);
+        cmd.args(["assume", "kept", "--format", "credential-process"])
+            .args(extra)
+            .stdin(std::process::Stdio::null());
+        run(&mut cmd)
+    };
+    let key_of = |out: &crate::common::Run| out.json()["AccessKeyId"].as_str().unwrap().to_string();
+
+    // The first run needs the code: GetSessionToken once, then AssumeRole with that session.
+    let first = assume(&["--token-code", "123456"]).ok();
+    assert_eq!(sts_calls(emu, "GetSessionToken", &serial).len(), 1);
+    let assumed = sts_calls(emu, "AssumeRole", &name);
+    assert_eq!(assumed.len(), 1, "{assumed:?}");
+    assert_eq!(assumed[0]["token_code_sent"], false, "{assumed:?}");
+    let mfa_key = assumed[0]["access_key_id"].as_str().unwrap().to_string();
+    assert_ne!(mfa_key, emu.primary_key().0, "assumed as the MFA session");
+
+    // The next run (a credential_process call) takes the kept role session: no call, no code.
+    let second = assume(&[]).ok();
+    assert_eq!(key_of(&second), key_of(&first));
+    assert_eq!(sts_calls(emu, "AssumeRole", &name).len(), 1);
+
+    // Another session of the role (another duration): assumed anew, as the kept MFA session,
+    // without a code and without GetSessionToken.
+    let longer = assume(&["--duration", "2h"]).ok();
+    assert_ne!(key_of(&longer), key_of(&first));
+    let assumed = sts_calls(emu, "AssumeRole", &name);
+    assert_eq!(assumed.len(), 2, "{assumed:?}");
+    assert_eq!(assumed[1]["access_key_id"].as_str(), Some(mfa_key.as_str()));
+    assert_eq!(assumed[1]["token_code_sent"], false);
+    assert_eq!(sts_calls(emu, "GetSessionToken", &serial).len(), 1);
+
+    // `sessions` shows all three, no secret; the secrets are in the 0600 files only.
+    let listed = run(kept.cmd(emu).args(["sessions", "--json"])).ok();
+    no_secret_in(&listed);
+    let labels: Vec<String> = listed.json()["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["label"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(labels.len(), 3, "{labels:?}");
+    assert!(
+        labels.contains(&format!("MFA session of {serial}")),
+        "{labels:?}"
+    );
+    let secret = first.json()["SecretAccessKey"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let holding: Vec<PathBuf> = files_under(kept.home.path())
+        .into_iter()
+        .filter(|(_, text)| text.contains(&secret))
+        .map(|(p, _)| p)
+        .collect();
+    assert_eq!(holding.len(), 1, "{holding:?}");
+    assert!(
+        holding[0].starts_with(kept.data_dir().join("sessions")),
+        "{holding:?}"
+    );
+
+    // Once dropped, a run without a code cannot have the role, and says so.
+    run(kept.cmd(emu).args(["sessions", "--clear"])).ok();
+    let refused = assume(&["--duration", "3h"]).fails();
+    assert!(refused.stderr.contains(&serial), "{}", refused.stderr);
+    assert_eq!(sts_calls(emu, "AssumeRole", &name).len(), 2);
+}

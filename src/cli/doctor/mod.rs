@@ -7,7 +7,7 @@ use serde::Serialize;
 
 pub use report::doctor;
 
-use crate::aws::assume::{access_denied_hint, assume_role, chained_cap, CHAINED_MAX_SECONDS};
+use crate::aws::assume::{access_denied_hint, assume_fresh, chained_cap, CHAINED_MAX_SECONDS};
 use crate::aws::credentials::TokenCode;
 use crate::aws::discovery::max_session_duration;
 use crate::aws::ec2::describe_regions;
@@ -403,7 +403,8 @@ async fn check_role(
         (None, _) => None,
     };
     let params = role.assume_params(&config.defaults, Some(duration), token);
-    let session = match assume_role(aws, &params).await {
+    // Asked of AWS, not taken from the session cache: the check is that AssumeRole works.
+    let session = match assume_fresh(aws, &params).await {
         Ok(s) => {
             let mut needs = Vec::new();
             if role.external_id.is_some() {

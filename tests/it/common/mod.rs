@@ -215,6 +215,25 @@ print(json.dumps(out))
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
+    /// The requests the emulator saw (its recorder, `GET /_rolecall/requests`: action, access
+    /// key id, and for STS the RoleArn, RoleSessionName, SourceIdentity, SerialNumber sent),
+    /// every test's: filter on what is this test's own.
+    pub fn requests(&self) -> Vec<Value> {
+        let python = std::env::var("ROLECALL_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+        let out = Command::new(python)
+            .arg("-c")
+            .arg("import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1] + '/_rolecall/requests').read().decode())")
+            .arg(&self.endpoint)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
     pub fn primary_key(&self) -> (&str, &str) {
         (
             self.world["primary"]["access_key_id"].as_str().unwrap(),
