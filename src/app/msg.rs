@@ -60,6 +60,8 @@ pub enum Answer {
         organizations_due: Option<DateTime<Utc>>,
         /// When the oldest organization's list shown was read.
         organizations_read: Option<DateTime<Utc>>,
+        /// The MFA sessions at hand (kept from an earlier run, `[sessions] cache`): device, end.
+        mfa_sessions: Vec<(String, DateTime<Utc>)>,
     },
     Assumed {
         role: RoleArn,

@@ -376,6 +376,7 @@ pub fn discovered(s: &mut rolecall::app::State, groups: Vec<rolecall::roles::Acc
             answer: Answer::Discovered {
                 organizations_due: None,
                 organizations_read: None,
+                mfa_sessions: vec![],
                 groups,
                 warnings: vec![],
             },

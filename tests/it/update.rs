@@ -845,6 +845,47 @@ fn o_signs_in_on_the_selected_row_and_shift_o_copies_a_redacted_link() {
 }
 
 #[test]
+fn an_mfa_session_kept_from_an_earlier_run_lets_mfa_roles_be_assumed_without_a_code() {
+    let mut s = state((100, 30));
+    let discovery = s.jobs.running(&Slot::Identity).unwrap();
+    let groups =
+        rolecall::roles::group(&config(), rolecall::roles::merge(&config(), &[], &[], &[]));
+    update(
+        &mut s,
+        Msg::Job {
+            slot: Slot::Identity,
+            id: discovery,
+            answer: Answer::Discovered {
+                organizations_due: None,
+                organizations_read: None,
+                mfa_sessions: vec![(
+                    "arn:aws:iam::111111111111:mfa/responder".into(),
+                    now() + chrono::Duration::hours(8),
+                )],
+                groups,
+                warnings: vec![],
+            },
+        },
+    );
+    select_role(&mut s, BREAKGLASS);
+    let fx = update(&mut s, code(KeyCode::Enter));
+    assert!(s.popup.is_none(), "{:?}", s.popup);
+    assert!(
+        matches!(
+            &fx[..],
+            [Effect::Start(Job {
+                work: Work::Assume {
+                    token_code: None,
+                    ..
+                },
+                ..
+            })]
+        ),
+        "{fx:?}"
+    );
+}
+
+#[test]
 fn discovered_roles_join_the_tree_and_keep_the_cursor() {
     use rolecall::roles::{group, merge};
 
@@ -867,6 +908,7 @@ fn discovered_roles_join_the_tree_and_keep_the_cursor() {
             answer: Answer::Discovered {
                 organizations_due: None,
                 organizations_read: None,
+                mfa_sessions: vec![],
                 groups,
                 warnings: vec!["inline policy p of user responder allows sts:AssumeRole on the pattern arn:aws:iam::*:role/ReadOnly*".into()],
             },
@@ -919,6 +961,7 @@ fn r_twice_in_the_tree_drops_the_first_identity_and_discovery() {
         answer: Answer::Discovered {
             organizations_due: None,
             organizations_read: None,
+            mfa_sessions: vec![],
             groups: vec![],
             warnings: vec!["should not show".into()],
         },
@@ -1222,6 +1265,7 @@ fn an_organizations_list_older_than_its_max_age_is_read_again_in_the_background(
             answer: Answer::Discovered {
                 organizations_due: Some(due),
                 organizations_read: Some(now()),
+                mfa_sessions: vec![],
                 groups: organization_groups(3),
                 warnings: vec![],
             },

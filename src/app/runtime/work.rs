@@ -273,12 +273,27 @@ async fn discover(ctx: &Context, identity: &Identity, reread: bool, reply: &Repl
         .chain(known.sso_due)
         .min();
     let organizations_read = crate::organization::oldest_read(&known.organizations);
+    // MFA sessions a session cache kept from an earlier run: their roles need no code now.
+    let mut serials: Vec<&str> = known
+        .roles
+        .iter()
+        .filter_map(|r| r.mfa_serial.as_deref())
+        .collect();
+    serials.sort_unstable();
+    serials.dedup();
+    let mut mfa_sessions = Vec::new();
+    for serial in serials {
+        if let Some(until) = crate::aws::source::mfa_session_until(&aws, serial).await {
+            mfa_sessions.push((serial.to_string(), until));
+        }
+    }
     let groups = crate::roles::group(&ctx.settings, known.roles);
     reply.answer(Answer::Discovered {
         groups,
         organizations_due,
         organizations_read,
         warnings: known.warnings,
+        mfa_sessions,
     });
 }
 

@@ -63,7 +63,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                     warnings,
                     organizations_due,
                     organizations_read,
+                    mfa_sessions,
                 } => {
+                    // A role on one of these devices is assumed without asking for a code.
+                    state.mfa_sessions.extend(mfa_sessions);
                     state.organizations_due = organizations_due;
                     state.organizations_read = organizations_read;
                     identity::on_discovered(state, groups, warnings)
