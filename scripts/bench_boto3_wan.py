@@ -18,7 +18,8 @@ writes with boto3, to hold rolecall against the best a script does, not the easi
   `"retry_mode": "adaptive"` in the spec for the client-side rate limiter).
 
 Input: a JSON spec on argv[1]: {"endpoint", "key", "secret", "roles", "regions", "threads"}
-(and optionally "retry_mode", "session_per_account"). Over TLS (bench_wan.py --tls) botocore
+(and optionally "retry_mode", "session_per_account"). "regions": "all" asks each account its
+enabled regions first (ec2:DescribeRegions in us-east-1, as rolecall's regions = "all" does). Over TLS (bench_wan.py --tls) botocore
 trusts the private CA through AWS_CA_BUNDLE, as rolecall does. Prints the number of instances found on
 stdout; on stderr, every account or region that failed and a summary line.
 """
@@ -66,13 +67,17 @@ def main():
     def account(arn):
         """Assumes the role, then queues the account's regions in the same pool."""
         c = sts.assume_role(RoleArn=arn, RoleSessionName="bench")["Credentials"]
+        mine = regions
+        if regions == "all":
+            found = ec2_client(c, "us-east-1").describe_regions()["Regions"]
+            mine = [r["RegionName"] for r in found]
         if per_account:
             # A Session of the account's own, used by this thread only, to make its clients.
             s = boto3.session.Session(aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
                                       aws_session_token=c["SessionToken"])
-            jobs = [(r, ec2_client(c, r, s)) for r in regions]
+            jobs = [(r, ec2_client(c, r, s)) for r in mine]
         else:
-            jobs = [(r, None) for r in regions]
+            jobs = [(r, None) for r in mine]
         return [(region, pool.submit(listing, arn, region, c, ec2)) for region, ec2 in jobs]
 
     total = 0

@@ -14,11 +14,16 @@ With --tls, wan.py serves real TLS with a throwaway private CA's certificate, an
 trust it through AWS_CA_BUNDLE (rolecall and boto3 both read it, as the AWS CLI does): the
 handshakes and the encryption cost what they cost, on top of --handshake's round trips.
 
-The floor is what no client can beat: one handshake, three round trips one after the other
-(identity, AssumeRole, DescribeInstances), and the AssumeRole quota:
-    floor = handshake + 3 x latency + accounts / assume_rate
+The floor is what no client can beat: one handshake, the round trips one after the other
+(identity, AssumeRole, with --all-regions DescribeRegions, DescribeInstances), and the larger of
+the AssumeRole quota and the calls a client may have in flight (rolecall's MAX_CALLS, 1 024: at
+1 000 accounts x 17 regions that bound, not the quota, is the one that binds):
+    floor = handshake + trips x latency + max(accounts / assume_rate, calls x latency / in_flight)
 
-Usage: scripts/bench_wan.py [--sizes 40,200,1000] [--runs 3] [--threads 4,8,16,64] [--before BIN] [--tls]
+With --all-regions both clients are given regions = "all": each account is asked its enabled
+regions (ec2:DescribeRegions; wan.py answers with the --regions it serves) before its listings.
+
+Usage: scripts/bench_wan.py [--sizes 40,200,1000] [--runs 3] [--threads 4,8,16,64] [--before BIN] [--tls] [--regions N] [--all-regions]
 Prints markdown tables (medians of --runs) on stdout, progress on stderr.
 """
 import argparse
@@ -141,7 +146,8 @@ def bench_size(accounts, args):
             os.makedirs(os.path.join(home, d), exist_ok=True)
         config = os.path.join(home, "config.toml")
         with open(config, "w") as f:
-            f.write(f"[defaults]\nregions = {json.dumps(world['regions'])}\n")
+            regions = '"all"' if args.all_regions else json.dumps(world["regions"])
+            f.write(f"[defaults]\nregions = {regions}\n")
             if args.concurrency:
                 f.write(f"concurrency = {args.concurrency}\n")
             for arn in world["roles"]:
@@ -158,7 +164,8 @@ def bench_size(accounts, args):
         for t in args.threads:
             spec = json.dumps({"endpoint": world["endpoint"], "key": world["primary"]["access_key_id"],
                                "secret": world["primary"]["secret_access_key"], "roles": world["roles"],
-                               "regions": world["regions"], "threads": t, "retry_mode": args.retry_mode})
+                               "regions": "all" if args.all_regions else world["regions"], "threads": t,
+                               "retry_mode": args.retry_mode})
             clients.append((f"boto3, {t} threads", [args.python, os.path.join(HERE, "bench_boto3_wan.py"), spec],
                             count_boto3, "boto3:"))
 
@@ -191,13 +198,21 @@ def bench_size(accounts, args):
         emu.kill()
         emu.wait()
 
-    floor = args.handshake + 3 * args.latency + accounts / args.assume_rate
+    trips = 4 if args.all_regions else 3
+    # AssumeRole, DescribeRegions (with "all"), a DescribeInstances per region: one identity call.
+    calls = accounts * (1 + (1 if args.all_regions else 0) + args.regions) + 1
+    quota = accounts / args.assume_rate
+    width = calls * args.latency / args.in_flight
+    floor = args.handshake + trips * args.latency + max(quota, width)
+    mode = ' (regions = "all")' if args.all_regions else ''
     print()
-    print(f"## {accounts} accounts x {args.regions} regions x {args.instances} instances = {expected} instances "
+    print(f"## {accounts} accounts x {args.regions} regions{mode} "
+          f"x {args.instances} instances = {expected} instances "
           f"(medians of {args.runs} run{'s' if args.runs != 1 else ''})")
     print()
-    print(f"floor = handshake + 3 x latency + accounts / assume_rate = {args.handshake:g} + 3 x {args.latency:g} + "
-          f"{accounts} / {args.assume_rate} = {floor:.3f} s")
+    print(f"floor = handshake + {trips} x latency + max(accounts / assume_rate, calls x latency / in_flight) = "
+          f"{args.handshake:g} + {trips} x {args.latency:g} + max({accounts} / {args.assume_rate}, "
+          f"{calls} x {args.latency:g} / {args.in_flight}) = {floor:.3f} s")
     print()
     print("| client | wall | wall/floor | connections | open at once | requests | throttled | client CPU "
           "| CPU per call | peak RSS | complete |")
@@ -248,6 +263,10 @@ def main():
     ap.add_argument("--retry-mode", default="standard", choices=["standard", "adaptive"],
                     help="botocore retry mode for the boto3 script (max_attempts 10)")
     ap.add_argument("--timeout", type=float, default=900, help="seconds before a client is killed")
+    ap.add_argument("--all-regions", action="store_true",
+                    help='regions = "all": each account asked its enabled regions (DescribeRegions) first')
+    ap.add_argument("--in-flight", type=int, default=1024,
+                    help="calls a client may have in flight, for the floor (rolecall's MAX_CALLS)")
     ap.add_argument("--tls", action="store_true",
                     help="real TLS (wan.py --tls, a private CA that both clients trust through AWS_CA_BUNDLE)")
     args = ap.parse_args()
