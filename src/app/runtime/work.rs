@@ -293,8 +293,9 @@ async fn list(ctx: &Context, kind: Kind, role: RoleArn, query: Query, reply: &Re
     let aws = ctx.aws.get().await;
     let target = ctx.target(&role).await;
     let paged = query.window.is_some();
+    let chosen = query.regions.as_slice() == [crate::config::ALL_REGIONS];
     // regions = "all": the regions the account has enabled, asked of it.
-    let query = match inventory::concrete(kind, &target, &query).await {
+    let query = match inventory::concrete(kind, &role, &target, &query).await {
         Ok(q) => q,
         Err(e) => {
             reply.answer(Answer::Failed(e));
@@ -307,7 +308,8 @@ async fn list(ctx: &Context, kind: Kind, role: RoleArn, query: Query, reply: &Re
         kind,
         &role,
         &target,
-        &query
+        &query,
+        chosen,
     ));
     let mut all = Rows::default();
     while let Some(page) = pages.next().await {
@@ -514,9 +516,9 @@ impl Every {
             }
         };
         let page_size = ctx.settings.defaults.page_size;
-        let with = |credentials, query: Query| {
+        let with = |role: RoleArn, credentials, query: Query| {
             let target = RoleTarget::new(base.clone(), credentials, page_size);
-            async move { inventory::whole(kind, &target, &query).await }
+            async move { inventory::whole(kind, &role, &target, &query).await }
         };
         let mut parts = std::pin::pin!(inventory::parts(
             kind,
