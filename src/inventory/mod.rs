@@ -245,6 +245,26 @@ impl Part {
         journal.record(aws, record).await
     }
 
+    /// How many of its regions answered (listed, or said the region or service is not enabled
+    /// there), out of how many it was to list: `None` when those were never found out (its
+    /// session or its `regions = "all"` failed). A kind listed once per account counts as one
+    /// place.
+    pub fn regions_answered(&self, kind: Kind) -> (usize, Option<usize>) {
+        if !self.listed || self.regions.as_slice() == [ALL_REGIONS] {
+            return (0, None);
+        }
+        if kind.about().reach == Reach::Global {
+            return (usize::from(self.ok), Some(1));
+        }
+        let failed = |r: &String| {
+            self.failures.iter().any(|f| {
+                f.region.as_ref() == Some(r) && f.error.kind != crate::aws::ErrorKind::NotEnabled
+            })
+        };
+        let answered = self.regions.iter().filter(|r| !failed(r)).count();
+        (answered, Some(self.regions.len()))
+    }
+
     /// The first error, when nothing was listed at all: every region (or the account's one
     /// call) failed.
     pub fn all_failed(&self) -> Option<&AwsError> {
@@ -346,14 +366,24 @@ pub fn list_role<'a>(
     })
 }
 
+/// The regions an account has without opting in to any: what `regions = "all"` is counted as
+/// until the account says which it enabled.
+pub const DEFAULT_REGIONS: usize = 17;
+
+/// How many regions a listing in `regions` looks in, as far as is known before it runs:
+/// `regions = "all"` counted as [`DEFAULT_REGIONS`].
+pub fn planned_regions(regions: &[String]) -> usize {
+    if regions == [ALL_REGIONS] {
+        DEFAULT_REGIONS
+    } else {
+        regions.len()
+    }
+}
+
 /// How many calls a target's listing makes at once: a call per region; `regions = "all"` is
 /// counted as the 17 regions an account has without opting in to any.
 fn weight(target: &Target) -> usize {
-    if target.regions.as_slice() == [ALL_REGIONS] {
-        17
-    } else {
-        target.regions.len().max(1)
-    }
+    planned_regions(&target.regions).max(1)
 }
 
 /// `query` with `regions = "all"` made into the regions the account of `role` has enabled

@@ -9,7 +9,7 @@ use futures::StreamExt;
 use super::jobs::Reply;
 use crate::actions;
 use crate::app::effect::{ExportRows, Work};
-use crate::app::msg::{Answer, CaseInfo, Msg, Rows, SessionMeta};
+use crate::app::msg::{Answer, Answered, CaseInfo, Msg, Rows, SessionMeta};
 use crate::app::state::search_keys;
 use crate::aws::arn::RoleArn;
 use crate::aws::assume::{assume_role, AssumeParams, Session};
@@ -538,6 +538,12 @@ impl Every {
                     break;
                 }
             }
+            let (regions, of) = part.regions_answered(kind);
+            let answered = Some(Answered {
+                role: part.role.clone(),
+                regions,
+                of,
+            });
             let Part {
                 rows,
                 failures,
@@ -555,6 +561,7 @@ impl Every {
                 throttled: throttled > 0,
                 more: false,
                 notes,
+                answered,
             })) {
                 break;
             }
