@@ -33,10 +33,12 @@ pub fn chrome(all: &AllView, state: &State, loading: bool) -> Chrome {
         window(table, state),
         count(table)
     );
-    let bottom = (!all.table.failures.is_empty()).then(|| {
-        let shown: Vec<String> = all
-            .table
-            .failures
+    // What failed; the places not enabled (nothing there) only counted.
+    let failed: Vec<_> = all.table.failures.iter().filter(|f| f.failed()).collect();
+    let not_enabled = all.table.failures.len() - failed.len();
+    let not_enabled = (not_enabled > 0).then(|| format!("{not_enabled} not enabled"));
+    let bottom = (!failed.is_empty()).then(|| {
+        let shown: Vec<String> = failed
             .iter()
             .take(3)
             .map(|f| match &f.region {
@@ -44,14 +46,19 @@ pub fn chrome(all: &AllView, state: &State, loading: bool) -> Chrome {
                 None => format!("{} ({})", f.account_id, f.code()),
             })
             .collect();
-        let more = all.table.failures.len().saturating_sub(shown.len());
+        let more = failed.len().saturating_sub(shown.len());
         let more = if more > 0 {
             format!(" +{more} more")
         } else {
             String::new()
         };
-        format!(" failed: {}{more} ", shown.join(", "))
+        let also = not_enabled
+            .as_ref()
+            .map(|n| format!(" · {n}"))
+            .unwrap_or_default();
+        format!(" failed: {}{more}{also} ", shown.join(", "))
     });
+    let bottom = bottom.or_else(|| not_enabled.map(|n| format!(" {n} ")));
     let placeholder = if !table.items.is_empty() {
         table.visible.is_empty().then(|| {
             (

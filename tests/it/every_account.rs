@@ -685,9 +685,16 @@ fn the_title_counts_the_regions_answered() {
     }
     let all = s.all.get(Kind::Instances);
     assert_eq!((all.regions_answered, all.regions), (36, 54));
+    let screen = screen_text(&s);
+    assert!(screen.contains("4 accounts · 36/54 regions"), "{screen}");
+    // The region not enabled is counted apart from what failed, on screen and in the summary.
     assert!(
-        screen_text(&s).contains("4 accounts · 36/54 regions"),
-        "{}",
-        screen_text(&s)
+        screen.contains("failed: 333333333333 eu-west-1 (UnauthorizedOperation), 555555555555 (AccessDenied) · 1 not enabled"),
+        "{screen}"
+    );
+    let status = &s.status.as_ref().unwrap().text;
+    assert!(
+        status.starts_with("0 instances in 3 of 4 accounts; 1 not enabled (region or service), nothing there; 2 failed — account 333333333333 region eu-west-1"),
+        "{status}"
     );
 }

@@ -187,7 +187,12 @@ fn finish(state: &mut State, kind: Kind) {
             n => format!(" ({n} throttled by AWS, listed again after a pause)"),
         }
     );
-    let failures = &every.table.failures;
+    let failures: Vec<_> = every.table.failures.iter().filter(|f| f.failed()).collect();
+    let not_enabled = every.table.failures.len() - failures.len();
+    let summary = match not_enabled {
+        0 => summary,
+        n => format!("{summary}; {n} not enabled (region or service), nothing there"),
+    };
     let line = failures.first().map(|f| {
         format!(
             "{summary}; {} failed — {}: {}{}",
