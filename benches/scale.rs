@@ -231,6 +231,7 @@ fn part_msg(request: u64, part: Part, keys: Vec<String>) -> Msg {
             throttled: false,
             more: false,
             notes: vec![],
+            answered: None,
         }),
     }
 }

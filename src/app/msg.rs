@@ -128,6 +128,19 @@ pub struct Rows {
     pub more: bool,
     /// What the listing found worth saying, each naming its account (a stopped trail).
     pub notes: Vec<String>,
+    /// An every-account listing's account: how many of its regions answered.
+    pub answered: Option<Answered>,
+}
+
+/// How many regions of one account of an every-account listing answered (listed, or said the
+/// region or service is not enabled there), out of how many it was to list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answered {
+    /// The role it was listed through: whose planned count the real one replaces.
+    pub role: RoleArn,
+    pub regions: usize,
+    /// `None`: never found out (its session, or its `regions = "all"`, failed).
+    pub of: Option<usize>,
 }
 
 /// What the UI knows of a session: never the credentials themselves.

@@ -50,6 +50,12 @@ impl RoleTarget {
             .to_string()
     }
 
+    /// Which primary identity and endpoint these calls go as (`AwsOptions::scope`): keys what
+    /// is kept of their answers (each account's enabled regions).
+    pub fn scope(&self) -> String {
+        self.aws.opts.scope()
+    }
+
     /// MaxResults per page.
     pub fn page_size(&self) -> i32 {
         self.page_size

@@ -164,7 +164,8 @@ pub async fn list_asking(
         ..query
     };
     // regions = "all": the regions the account has enabled, asked of it.
-    let query = crate::inventory::concrete(kind, &target, &query)
+    let chosen = query.regions.as_slice() == [crate::config::ALL_REGIONS];
+    let query = crate::inventory::concrete(kind, &role.arn, &target, &query)
         .await
         .map_err(|e| {
             anyhow::anyhow!(
@@ -176,7 +177,8 @@ pub async fn list_asking(
             )
         })?;
     let regions = query.regions.clone();
-    let pages = crate::inventory::list_role(&aws, &ctx.journal, kind, &role.arn, &target, &query);
+    let pages =
+        crate::inventory::list_role(&aws, &ctx.journal, kind, &role.arn, &target, &query, chosen);
     let mut pages = std::pin::pin!(pages);
     // Every page, recorded as it came; printed together.
     let mut part: Option<Part> = None;

@@ -7,6 +7,7 @@
 //! never an account.
 
 mod flow;
+pub mod regions;
 
 pub use flow::{paced, raise_open_file_limit, Limit, Pace, MAX_CALLS, PACE_MAX, PACE_START};
 use flow::{retry_delay, MAX_RETRIES};
@@ -244,6 +245,26 @@ impl Part {
         journal.record(aws, record).await
     }
 
+    /// How many of its regions answered (listed, or said the region or service is not enabled
+    /// there), out of how many it was to list: `None` when those were never found out (its
+    /// session or its `regions = "all"` failed). A kind listed once per account counts as one
+    /// place.
+    pub fn regions_answered(&self, kind: Kind) -> (usize, Option<usize>) {
+        if !self.listed || self.regions.as_slice() == [ALL_REGIONS] {
+            return (0, None);
+        }
+        if kind.about().reach == Reach::Global {
+            return (usize::from(self.ok), Some(1));
+        }
+        let failed = |r: &String| {
+            self.failures.iter().any(|f| {
+                f.region.as_ref() == Some(r) && f.error.kind != crate::aws::ErrorKind::NotEnabled
+            })
+        };
+        let answered = self.regions.iter().filter(|r| !failed(r)).count();
+        (answered, Some(self.regions.len()))
+    }
+
     /// The first error, when nothing was listed at all: every region (or the account's one
     /// call) failed.
     pub fn all_failed(&self) -> Option<&AwsError> {
@@ -278,8 +299,42 @@ fn failed(
     (failures, ok)
 }
 
+/// The failures of a listing in regions rolecall chose (`regions = "all"`, `regions` of them),
+/// with those of a region the account has not enabled named as such, not as failures: it
+/// answers OptInRequired, or (EC2) AuthFailure. The account's kept list of its regions may still
+/// name a region it has since disabled. AuthFailure is also what credentials AWS refuses get
+/// everywhere, so it means a disabled region only when another region answered otherwise.
+/// (A region the user named is theirs to fix: its failure stays one, with the opt-in hint.)
+pub fn not_enabled(
+    regions: usize,
+    failures: Vec<crate::aws::target::RegionFailure>,
+) -> Vec<crate::aws::target::RegionFailure> {
+    use crate::aws::ErrorKind;
+    let auth_failure = |e: &AwsError| e.code.as_deref() == Some("AuthFailure");
+    let refused = failures.iter().filter(|f| auth_failure(&f.error)).count();
+    failures
+        .into_iter()
+        .map(|mut f| {
+            let disabled = f.error.kind == ErrorKind::RegionDisabled
+                || (auth_failure(&f.error) && refused < regions);
+            if disabled && f.region != ALL_REGIONS {
+                f.error.kind = ErrorKind::NotEnabled;
+                f.error.message = format!(
+                    "{} is not enabled for the account (an opt-in region): nothing listed there",
+                    f.region
+                );
+                f.error.hint = Some(
+                    "enable the region for the account to list it (Account settings, or account:EnableRegion); with regions = \"all\", rolecall asks the account's regions again within the hour".into(),
+                );
+            }
+            f
+        })
+        .collect()
+}
+
 /// Lists `kind` through `role` (`target`: as the role) page by page, each page recorded before
-/// it is given, with the entry written: what the CLI and the TUI do for one role. A kind listed
+/// it is given, with the entry written: what the CLI and the TUI do for one role. `chosen`: the
+/// regions are those the account said it enabled (`regions = "all"`), see [`not_enabled`]. A kind listed
 /// whole is one page; a query kind's pages come as AWS gives them. The rows carry the account
 /// and role they came through. A page that cannot be recorded ends it.
 pub fn list_role<'a>(
@@ -289,11 +344,16 @@ pub fn list_role<'a>(
     role: &'a RoleArn,
     target: &'a RoleTarget,
     query: &'a Query,
+    chosen: bool,
 ) -> impl Stream<Item = Result<(Part, Option<Entry>), CaseError>> + 'a {
+    let regional = kind.about().reach == Reach::Regional;
     let pages = kind
         .spec()
         .pages(target, query)
-        .then(move |page| async move {
+        .then(move |mut page| async move {
+            if chosen && regional {
+                page.failures = not_enabled(query.regions.len(), page.failures);
+            }
             let part = Part::new(kind, role, None, query.clone(), Ok(page));
             let entry = part.record(kind, aws, journal).await?;
             Ok((part, entry))
@@ -306,20 +366,36 @@ pub fn list_role<'a>(
     })
 }
 
-/// How many calls a target's listing makes at once: a call per region; `regions = "all"` is
-/// counted as the 17 regions an account has without opting in to any.
-fn weight(target: &Target) -> usize {
-    if target.regions.as_slice() == [ALL_REGIONS] {
-        17
+/// The regions an account has without opting in to any: what `regions = "all"` is counted as
+/// until the account says which it enabled.
+pub const DEFAULT_REGIONS: usize = 17;
+
+/// How many regions a listing in `regions` looks in, as far as is known before it runs:
+/// `regions = "all"` counted as [`DEFAULT_REGIONS`].
+pub fn planned_regions(regions: &[String]) -> usize {
+    if regions == [ALL_REGIONS] {
+        DEFAULT_REGIONS
     } else {
-        target.regions.len().max(1)
+        regions.len()
     }
 }
 
-/// `query` with `regions = "all"` made into the regions the role's account has enabled
+/// How many calls a target's listing makes at once: a call per region; `regions = "all"` is
+/// counted as the 17 regions an account has without opting in to any.
+fn weight(target: &Target) -> usize {
+    planned_regions(&target.regions).max(1)
+}
+
+/// `query` with `regions = "all"` made into the regions the account of `role` has enabled
 /// (`ec2:DescribeRegions`, asked of the account: the regions that need no opt-in and those it
-/// opted in to); any other query as it is. A kind listed once per account needs no regions.
-pub async fn concrete(kind: Kind, target: &RoleTarget, query: &Query) -> Result<Query, AwsError> {
+/// opted in to; asked once and kept, see [`regions`]); any other query as it is. A kind listed
+/// once per account needs no regions.
+pub async fn concrete(
+    kind: Kind,
+    role: &RoleArn,
+    target: &RoleTarget,
+    query: &Query,
+) -> Result<Query, AwsError> {
     if query.regions.as_slice() != [ALL_REGIONS] {
         return Ok(query.clone());
     }
@@ -330,7 +406,11 @@ pub async fn concrete(kind: Kind, target: &RoleTarget, query: &Query) -> Result<
             ..query.clone()
         });
     }
-    let regions = crate::aws::ec2::enabled_regions(target, &home)
+    let partition = crate::aws::arn::Partition::of_region(&home).unwrap_or(role.partition());
+    let regions = regions::shared()
+        .get(&target.scope(), role.account_id(), partition, || {
+            crate::aws::ec2::enabled_regions(target, &home)
+        })
         .await
         .map_err(|e| {
             let hint = "regions = \"all\" asks each account which regions it has enabled (ec2:DescribeRegions): allow it, or name the regions";
@@ -344,8 +424,8 @@ pub async fn concrete(kind: Kind, target: &RoleTarget, query: &Query) -> Result<
 
 /// Every page of `kind` for `query`, as one listing: what an account of an every-account
 /// listing gives.
-pub async fn whole(kind: Kind, target: &RoleTarget, query: &Query) -> Listing<Row> {
-    let resolved = match concrete(kind, target, query).await {
+pub async fn whole(kind: Kind, role: &RoleArn, target: &RoleTarget, query: &Query) -> Listing<Row> {
+    let resolved = match concrete(kind, role, target, query).await {
         Ok(q) => q,
         Err(error) => {
             return Listing {
@@ -357,6 +437,7 @@ pub async fn whole(kind: Kind, target: &RoleTarget, query: &Query) -> Listing<Ro
             }
         }
     };
+    let chosen = query.regions.as_slice() == [ALL_REGIONS];
     let query = &resolved;
     let mut pages = kind.spec().pages(target, query);
     let mut all = Listing::default();
@@ -367,6 +448,9 @@ pub async fn whole(kind: Kind, target: &RoleTarget, query: &Query) -> Listing<Ro
         all.items.append(&mut page.items);
         all.failures.append(&mut page.failures);
         all.notes.append(&mut page.notes);
+    }
+    if chosen && kind.about().reach == Reach::Regional {
+        all.failures = not_enabled(query.regions.len(), std::mem::take(&mut all.failures));
     }
     all
 }
@@ -395,7 +479,7 @@ where
     S: Stream<Item = Target> + Unpin,
     C: Fn(&Target) -> CF,
     CF: Future<Output = Result<RoleCredentials, AwsError>>,
-    L: Fn(RoleCredentials, Query) -> LF + Clone,
+    L: Fn(RoleArn, RoleCredentials, Query) -> LF + Clone,
     LF: Future<Output = Listing<Row>>,
 {
     let job = move |target: Target, attempt: u32| {
@@ -406,7 +490,7 @@ where
                 tokio::time::sleep(retry_delay(attempt)).await;
             }
             let outcome = match session.await {
-                Ok(c) => Ok(list(c, target.query()).await),
+                Ok(c) => Ok(list(target.role.arn.clone(), c, target.query()).await),
                 Err(e) => Err(e),
             };
             (target, attempt, outcome)
@@ -612,9 +696,9 @@ pub async fn fan_out_query(
         }
     };
     let page_size = config.defaults.page_size;
-    let with = move |credentials, query: Query| {
+    let with = move |role: RoleArn, credentials, query: Query| {
         let target = RoleTarget::new(aws.clone(), credentials, page_size);
-        async move { whole(kind, &target, &query).await }
+        async move { whole(kind, &role, &target, &query).await }
     };
     let mut results = std::pin::pin!(parts(kind, targets, concurrency, assume, with));
     // Each account's rows apart, put together once at the end: one vector grown by doubling to
@@ -710,6 +794,61 @@ mod tests {
             Part::places(Kind::Instances, &["eu-west-1".into()]),
             ["eu-west-1"]
         );
+    }
+
+    #[test]
+    fn a_region_not_enabled_is_named_not_failed() {
+        use crate::aws::target::RegionFailure;
+        use crate::aws::ErrorKind;
+        let arn: RoleArn = "arn:aws:iam::333333333333:role/R".parse().unwrap();
+        let answer = |region: &str, code: &str| RegionFailure {
+            region: region.into(),
+            error: AwsError::new(
+                crate::aws::error::kind_from_code(Some(code)),
+                "DescribeInstances",
+                format!("region {region}"),
+            )
+            .with_code(code),
+        };
+        // An opt-in region since disabled (a kept list still names it) among regions that
+        // answered: named, and the listing is whole.
+        let f = not_enabled(
+            3,
+            vec![
+                answer("me-central-1", "AuthFailure"),
+                answer("ap-east-1", "OptInRequired"),
+            ],
+        );
+        assert!(f.iter().all(|f| f.error.kind == ErrorKind::NotEnabled));
+        assert!(f[0].error.message.contains("me-central-1 is not enabled"));
+        let (f, ok) = failed(Reach::Regional, &arn, 3, f);
+        assert!(ok);
+        assert_eq!(f[0].code(), "AuthFailure");
+        // Every region refusing the credentials is what it says: they are not accepted.
+        let f = not_enabled(
+            2,
+            vec![
+                answer("eu-west-1", "AuthFailure"),
+                answer("us-east-1", "AuthFailure"),
+            ],
+        );
+        assert!(f
+            .iter()
+            .all(|f| f.error.kind == ErrorKind::InvalidCredentials));
+        assert!(!failed(Reach::Regional, &arn, 2, f).1);
+        // OptInRequired says it whatever else answered.
+        let f = not_enabled(1, vec![answer("ap-east-1", "OptInRequired")]);
+        assert_eq!(f[0].error.kind, ErrorKind::NotEnabled);
+        // Other failures stay failures, and so does the account's own ("all": no region).
+        let f = not_enabled(
+            2,
+            vec![
+                answer("eu-west-1", "UnauthorizedOperation"),
+                answer(ALL_REGIONS, "OptInRequired"),
+            ],
+        );
+        assert_eq!(f[0].error.kind, ErrorKind::AccessDenied);
+        assert_eq!(f[1].error.kind, ErrorKind::RegionDisabled);
     }
 
     #[test]

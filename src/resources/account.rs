@@ -39,6 +39,12 @@ impl Failure {
         self.error.code_or_kind()
     }
 
+    /// Whether it failed: a place where the region or the service is not enabled answered
+    /// (nothing there), and is only named.
+    pub fn failed(&self) -> bool {
+        self.error.kind != crate::aws::ErrorKind::NotEnabled
+    }
+
     /// "account 222222222222 region eu-west-1" or "account 222222222222".
     pub fn place(&self) -> String {
         match &self.region {

@@ -7,6 +7,7 @@ use ratatui::Frame;
 use super::table::{count, view, window, Chrome};
 use super::Theme;
 use crate::app::state::{AllView, State};
+use crate::resources::Reach;
 
 /// The frame of an every-account table: how many accounts answered, and which failed.
 pub fn chrome(all: &AllView, state: &State, loading: bool) -> Chrome {
@@ -21,20 +22,23 @@ pub fn chrome(all: &AllView, state: &State, loading: bool) -> Chrome {
         0 => String::new(),
         n => format!(" · {n} throttled, listed again"),
     };
+    let regions = regions(all, loading);
     let progress = if loading {
-        format!("{}/{accounts} answered…{throttled}", all.done)
+        format!("{}/{accounts} answered…{regions}{throttled}", all.done)
     } else {
-        format!("{accounts}{throttled}")
+        format!("{accounts}{regions}{throttled}")
     };
     let title = format!(
         " {what} of every account{} [{}] · {progress} ",
         window(table, state),
         count(table)
     );
-    let bottom = (!all.table.failures.is_empty()).then(|| {
-        let shown: Vec<String> = all
-            .table
-            .failures
+    // What failed; the places not enabled (nothing there) only counted.
+    let failed: Vec<_> = all.table.failures.iter().filter(|f| f.failed()).collect();
+    let not_enabled = all.table.failures.len() - failed.len();
+    let not_enabled = (not_enabled > 0).then(|| format!("{not_enabled} not enabled"));
+    let bottom = (!failed.is_empty()).then(|| {
+        let shown: Vec<String> = failed
             .iter()
             .take(3)
             .map(|f| match &f.region {
@@ -42,14 +46,19 @@ pub fn chrome(all: &AllView, state: &State, loading: bool) -> Chrome {
                 None => format!("{} ({})", f.account_id, f.code()),
             })
             .collect();
-        let more = all.table.failures.len().saturating_sub(shown.len());
+        let more = failed.len().saturating_sub(shown.len());
         let more = if more > 0 {
             format!(" +{more} more")
         } else {
             String::new()
         };
-        format!(" failed: {}{more} ", shown.join(", "))
+        let also = not_enabled
+            .as_ref()
+            .map(|n| format!(" · {n}"))
+            .unwrap_or_default();
+        format!(" failed: {}{more}{also} ", shown.join(", "))
     });
+    let bottom = bottom.or_else(|| not_enabled.map(|n| format!(" {n} ")));
     let placeholder = if !table.items.is_empty() {
         table.visible.is_empty().then(|| {
             (
@@ -97,8 +106,50 @@ pub fn chrome(all: &AllView, state: &State, loading: bool) -> Chrome {
     }
 }
 
+/// How many regions answered, all accounts together: ` · 13 204/17 000 regions` while it runs,
+/// ` · 17 000 regions` once every one did. Nothing for a kind listed once per account.
+fn regions(all: &AllView, loading: bool) -> String {
+    if all.table.kind.about().reach == Reach::Global || all.regions == 0 {
+        return String::new();
+    }
+    let of = grouped(all.regions);
+    let s = if all.regions == 1 { "" } else { "s" };
+    if loading || all.regions_answered < all.regions {
+        format!(" · {}/{of} region{s}", grouped(all.regions_answered))
+    } else {
+        format!(" · {of} region{s}")
+    }
+}
+
+/// A count in groups of three digits: `17 000`.
+fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// An every-account table view.
 pub fn draw(frame: &mut Frame, area: Rect, all: &AllView, state: &State, theme: &Theme) {
     let chrome = chrome(all, state, state.is_listing(state.view));
     view(frame, area, &all.table, chrome, state, theme);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_grouped_by_three_digits() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1000), "1 000");
+        assert_eq!(grouped(13204), "13 204");
+        assert_eq!(grouped(1234567), "1 234 567");
+    }
 }

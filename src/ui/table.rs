@@ -232,10 +232,16 @@ pub fn window(table: &TableView, state: &State) -> String {
 /// What failed, in a word each, under a table: the status line has the whole story but may be
 /// cut.
 fn region_failures(table: &TableView) -> Option<String> {
-    let first = table.failures.first()?;
+    // A place not enabled (nothing there) is only counted.
+    let not_enabled = table.failures.iter().filter(|f| !f.failed()).count();
+    let not_enabled = (not_enabled > 0).then(|| format!("{not_enabled} not enabled"));
+    let Some(first) = table.failures.iter().find(|f| f.failed()) else {
+        return not_enabled.map(|n| format!(" {n} "));
+    };
     let failed: Vec<&str> = table
         .failures
         .iter()
+        .filter(|f| f.failed())
         .map(|f| f.region.as_deref().unwrap_or("?"))
         .collect();
     let kept = if table.kept > 0 {
@@ -245,7 +251,11 @@ fn region_failures(table: &TableView) -> Option<String> {
         String::new()
     };
     let why = first.error.code_or_kind();
-    Some(format!(" failed: {} ({why}){kept} ", failed.join(", ")))
+    let also = not_enabled.map(|n| format!(" · {n}")).unwrap_or_default();
+    Some(format!(
+        " failed: {} ({why}){also}{kept} ",
+        failed.join(", ")
+    ))
 }
 
 /// The message a table shows instead of rows, if any.

@@ -531,7 +531,7 @@ fn accounts_aws_throttled_are_counted_in_the_title_and_the_summary() {
     );
     let screen = screen_text(&s);
     assert!(
-        screen.contains("2/4 accounts answered… · 1 throttled, listed again"),
+        screen.contains("2/4 accounts answered… · 3/6 regions · 1 throttled, listed again"),
         "{screen}"
     );
     answer(&mut s, request, EMPTY, vec![]);
@@ -595,4 +595,106 @@ fn a_key_id_typed_into_the_filter_finds_its_user_in_whatever_account() {
         })
         .collect();
     assert_eq!(found, [("backup-bot", Some(STAGING))]);
+}
+
+/// The title counts regions as well as accounts: `regions = "all"` is planned as the regions
+/// every account has, replaced by each account's own as it answers; a region that failed is
+/// not answered, one not enabled is; an account never listed keeps what was planned.
+#[test]
+fn the_title_counts_the_regions_answered() {
+    use rolecall::aws::target::{Listing, RegionFailure};
+    let mut s = state((120, 30));
+    s.region_override = Some(vec!["all".into()]);
+    let (request, targets, _) = press_a(&mut s);
+    assert_eq!(targets.len(), 4);
+    let all = s.all.get(Kind::Instances);
+    assert_eq!((all.regions_answered, all.regions), (0, 4 * 17));
+    assert!(
+        screen_text(&s).contains("0/4 accounts answered… · 0/68 regions"),
+        "{}",
+        screen_text(&s)
+    );
+
+    // Staging enabled three regions: one answered, one refused the call, one is not enabled.
+    let fail = |region: &str, code: &str| RegionFailure {
+        region: region.into(),
+        error: AwsError::new(
+            rolecall::aws::error::kind_from_code(Some(code)),
+            "DescribeInstances",
+            format!("region {region}"),
+        )
+        .with_code(code),
+    };
+    let query = |regions: Vec<String>| rolecall::resources::Query {
+        regions,
+        window: None,
+        subject: None,
+        findings: None,
+    };
+    let listing = Listing {
+        items: vec![],
+        failures: rolecall::inventory::not_enabled(
+            3,
+            vec![
+                fail("eu-west-1", "UnauthorizedOperation"),
+                fail("me-central-1", "OptInRequired"),
+            ],
+        ),
+        notes: vec![],
+        regions: Some(vec![
+            "eu-west-1".into(),
+            "me-central-1".into(),
+            "us-east-1".into(),
+        ]),
+    };
+    let staging = Part::new(
+        Kind::Instances,
+        &arn(STAGING),
+        None,
+        query(vec!["all".into()]),
+        Ok(listing),
+    );
+    update(&mut s, all_instances(request, staging));
+    let all = s.all.get(Kind::Instances);
+    assert_eq!((all.regions_answered, all.regions), (2, 3 * 17 + 3));
+    // Sandbox's session was refused: its regions were never found out, and none answered.
+    let sandbox = denied(&s, SANDBOX);
+    update(&mut s, all_instances(request, sandbox));
+    let all = s.all.get(Kind::Instances);
+    assert_eq!((all.regions_answered, all.regions), (2, 3 * 17 + 3));
+    assert!(
+        screen_text(&s).contains("2/4 accounts answered… · 2/54 regions"),
+        "{}",
+        screen_text(&s)
+    );
+    // The last two answer in the 17 regions every account has.
+    let seventeen: Vec<String> = (0..17).map(|i| format!("r-{i}")).collect();
+    for role in [PROD, EMPTY] {
+        let listing = Listing {
+            regions: Some(seventeen.clone()),
+            ..Listing::default()
+        };
+        let p = Part::new(
+            Kind::Instances,
+            &arn(role),
+            None,
+            query(vec!["all".into()]),
+            Ok(listing),
+        );
+        update(&mut s, all_instances(request, p));
+    }
+    let all = s.all.get(Kind::Instances);
+    assert_eq!((all.regions_answered, all.regions), (36, 54));
+    let screen = screen_text(&s);
+    assert!(screen.contains("4 accounts · 36/54 regions"), "{screen}");
+    // The region not enabled is counted apart from what failed, on screen and in the summary.
+    assert!(
+        screen.contains("failed: 333333333333 eu-west-1 (UnauthorizedOperation), 555555555555 (AccessDenied) · 1 not enabled"),
+        "{screen}"
+    );
+    let status = &s.status.as_ref().unwrap().text;
+    assert!(
+        status.starts_with("0 instances in 3 of 4 accounts; 1 not enabled (region or service), nothing there; 2 failed — account 333333333333 region eu-west-1"),
+        "{status}"
+    );
 }

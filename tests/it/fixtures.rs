@@ -129,6 +129,7 @@ pub fn rows<T: Resource>(items: Vec<T>, failures: Vec<Failure>) -> Rows {
         throttled: false,
         more: false,
         notes: vec![],
+        answered: None,
     }
 }
 
@@ -159,7 +160,7 @@ pub fn every(kind: Kind, request: u64, part: Part) -> Msg {
     Msg::Job {
         slot: Slot::Every(kind),
         id: request,
-        answer: Answer::Listed(part_rows(part)),
+        answer: Answer::Listed(part_rows(kind, part)),
     }
 }
 
@@ -172,7 +173,14 @@ pub fn every_volumes(request: u64, part: Part) -> Msg {
     every(Kind::Volumes, request, part)
 }
 
-fn part_rows(part: Part) -> Rows {
+/// What the runtime sends of an account's answer (`work.rs`, `Work::Every`).
+fn part_rows(kind: Kind, part: Part) -> Rows {
+    let (regions, of) = part.regions_answered(kind);
+    let answered = Some(rolecall::app::msg::Answered {
+        role: part.role.clone(),
+        regions,
+        of,
+    });
     Rows {
         rows: part.rows,
         keys: vec![],
@@ -181,6 +189,7 @@ fn part_rows(part: Part) -> Rows {
         throttled: part.throttled > 0,
         more: false,
         notes: part.notes,
+        answered,
     }
 }
 

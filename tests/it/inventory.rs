@@ -196,3 +196,106 @@ fn every_enabled_region_finds_what_runs_in_an_opt_in_region() {
     .fails();
     assert!(out.stderr.contains("stands alone"), "{}", out.stderr);
 }
+
+/// `regions = "all"` asks each account which regions it enabled once, and keeps the answer (in
+/// the cache dir, one file per account) for the next listing: a second run lists the same
+/// accounts in the same regions without a DescribeRegions.
+#[test]
+fn each_accounts_regions_are_asked_once_not_per_listing() {
+    use crate::common::proxy::FaultProxy;
+    let emu = emulator();
+    let miner = emu.world["opt_in"]["instance"].as_str().unwrap();
+    // A proxy of its own: what it counts is this test's, and its endpoint is a scope of its own.
+    let proxy = FaultProxy::start(&emu.endpoint);
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let config = crate::common::DemoConfig::default()
+        .defaults("regions = \"all\"")
+        .write(dir.path());
+    let list = || {
+        let out = run(emu
+            .rolecall()
+            .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+            .env("XDG_CACHE_HOME", &cache)
+            .env("ROLECALL_CONFIG", &config)
+            .args(["instances", "--all", "--json"]))
+        .ok();
+        let rows = out.json();
+        assert!(
+            rows.as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["instance_id"] == miner),
+            "{miner} (me-central-1, opted in) not found: {}",
+            out.stderr
+        );
+        out
+    };
+    let first = list();
+    let accounts = proxy.requests_holding("Action=AssumeRole");
+    assert!(first.stderr.contains("of 5 accounts"), "{}", first.stderr);
+    let asked = proxy.requests_holding("Action=DescribeRegions");
+    assert_eq!(accounts, 5, "one AssumeRole per account");
+    // Two of the demo's roles name regions of their own (222… and 444…): the other three
+    // accounts are asked which regions they enabled, once each.
+    assert_eq!(
+        asked, 3,
+        "one DescribeRegions per account listed in \"all\""
+    );
+    let kept = |_: ()| -> Vec<(std::path::PathBuf, std::time::SystemTime)> {
+        let mut files: Vec<_> = std::fs::read_dir(cache.join("rolecall/regions"))
+            .unwrap()
+            .map(|f| {
+                let f = f.unwrap();
+                (f.path(), f.metadata().unwrap().modified().unwrap())
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let before = kept(());
+    assert_eq!(before.len(), asked, "one file per account");
+    let staging = before
+        .iter()
+        .map(|(p, _)| std::fs::read_to_string(p).unwrap())
+        .find(|t| t.contains("\"333333333333\""))
+        .expect("staging's regions kept");
+    assert!(staging.contains("me-central-1"), "{staging}");
+    assert!(!staging.contains("Secret"), "{staging}");
+
+    // The second listing: every account again (its sessions anew), no region asked.
+    list();
+    assert_eq!(proxy.requests_holding("Action=AssumeRole"), 2 * accounts);
+    assert_eq!(
+        proxy.requests_holding("Action=DescribeRegions"),
+        asked,
+        "the kept answers were used"
+    );
+    assert_eq!(kept(()), before, "and not written again");
+
+    // A kept list naming a region the account has since disabled (here: one it never enabled):
+    // the region answers AuthFailure, which says it is not enabled; not a failure.
+    let (path, text) = before
+        .iter()
+        .map(|(p, _)| (p, std::fs::read_to_string(p).unwrap()))
+        .find(|(_, t)| !t.contains("\"333333333333\""))
+        .unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let account = doc["account"].as_str().unwrap().to_string();
+    doc["regions"]
+        .as_array_mut()
+        .unwrap()
+        .push("me-central-1".into());
+    std::fs::write(path, doc.to_string()).unwrap();
+    let out = list();
+    assert!(
+        out.stderr.contains(&format!(
+            "note: account {account} region me-central-1: me-central-1 is not enabled for the account"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+    assert!(out.stderr.contains("in 5 of 5 accounts"), "{}", out.stderr);
+    assert_eq!(proxy.requests_holding("Action=DescribeRegions"), asked);
+}

@@ -51,6 +51,7 @@ fn role_table(kind: Kind, size: (u16, u16)) -> State {
             throttled: false,
             more: false,
             notes: vec![],
+            answered: None,
         };
         update(&mut s, listed(kind, request, rows));
     }

@@ -9,7 +9,7 @@ use futures::StreamExt;
 use super::jobs::Reply;
 use crate::actions;
 use crate::app::effect::{ExportRows, Work};
-use crate::app::msg::{Answer, CaseInfo, Msg, Rows, SessionMeta};
+use crate::app::msg::{Answer, Answered, CaseInfo, Msg, Rows, SessionMeta};
 use crate::app::state::search_keys;
 use crate::aws::arn::RoleArn;
 use crate::aws::assume::{assume_role, AssumeParams, Session};
@@ -308,8 +308,9 @@ async fn list(ctx: &Context, kind: Kind, role: RoleArn, query: Query, reply: &Re
     let aws = ctx.aws.get().await;
     let target = ctx.target(&role).await;
     let paged = query.window.is_some();
+    let chosen = query.regions.as_slice() == [crate::config::ALL_REGIONS];
     // regions = "all": the regions the account has enabled, asked of it.
-    let query = match inventory::concrete(kind, &target, &query).await {
+    let query = match inventory::concrete(kind, &role, &target, &query).await {
         Ok(q) => q,
         Err(e) => {
             reply.answer(Answer::Failed(e));
@@ -322,7 +323,8 @@ async fn list(ctx: &Context, kind: Kind, role: RoleArn, query: Query, reply: &Re
         kind,
         &role,
         &target,
-        &query
+        &query,
+        chosen,
     ));
     let mut all = Rows::default();
     while let Some(page) = pages.next().await {
@@ -529,9 +531,9 @@ impl Every {
             }
         };
         let page_size = ctx.settings.defaults.page_size;
-        let with = |credentials, query: Query| {
+        let with = |role: RoleArn, credentials, query: Query| {
             let target = RoleTarget::new(base.clone(), credentials, page_size);
-            async move { inventory::whole(kind, &target, &query).await }
+            async move { inventory::whole(kind, &role, &target, &query).await }
         };
         let mut parts = std::pin::pin!(inventory::parts(
             kind,
@@ -551,6 +553,12 @@ impl Every {
                     break;
                 }
             }
+            let (regions, of) = part.regions_answered(kind);
+            let answered = Some(Answered {
+                role: part.role.clone(),
+                regions,
+                of,
+            });
             let Part {
                 rows,
                 failures,
@@ -568,6 +576,7 @@ impl Every {
                 throttled: throttled > 0,
                 more: false,
                 notes,
+                answered,
             })) {
                 break;
             }

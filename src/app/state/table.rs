@@ -1,6 +1,8 @@
 //! A list's cursor, and a resource table's rows and how they are shown, whatever their kind;
 //! the tables of every kind.
 
+use std::collections::HashMap;
+
 use super::filter::{matching, merge_sorted, visible};
 use crate::aws::arn::RoleArn;
 use crate::aws::AwsError;
@@ -202,6 +204,13 @@ pub struct AllView {
     pub ok: usize,
     /// Accounts AWS throttled, listed again after a pause.
     pub throttled: usize,
+    /// Regions to list, all accounts together: each account's own once it answered, until then
+    /// what it was planned with (`regions = "all"` counted as the regions every account has).
+    pub regions: usize,
+    /// Regions that answered (listed, or said the region or service is not enabled there).
+    pub regions_answered: usize,
+    /// The regions planned for each account not answered yet, by the role it is listed through.
+    pub planned: HashMap<RoleArn, usize>,
     /// A listing was started and not stopped half-way: `a` shows what it found rather than
     /// listing again (`r` does).
     pub started: bool,
@@ -221,8 +230,29 @@ impl AllView {
             done: 0,
             ok: 0,
             throttled: 0,
+            regions: 0,
+            regions_answered: 0,
+            planned: HashMap::new(),
             started: false,
         }
+    }
+
+    /// Plans the regions of the accounts to list: each through `role`, in so many regions as
+    /// far as is known before it answers.
+    pub fn plan_regions(&mut self, planned: impl IntoIterator<Item = (RoleArn, usize)>) {
+        self.planned = planned.into_iter().collect();
+        self.regions = self.planned.values().sum();
+        self.regions_answered = 0;
+    }
+
+    /// An account answered: `answered` of its regions, out of `of` (`None`: never found out,
+    /// so what was planned stays the count).
+    pub fn regions_in(&mut self, role: &RoleArn, answered: usize, of: Option<usize>) {
+        let planned = self.planned.remove(role);
+        if let (Some(planned), Some(of)) = (planned, of) {
+            self.regions = self.regions.saturating_sub(planned) + of;
+        }
+        self.regions_answered += answered;
     }
 }
 

@@ -107,6 +107,12 @@ pub fn start(state: &mut State, kind: Kind) -> Vec<Effect> {
     let window = targets.first().and_then(|t| t.window);
     state.every_mut(kind).reset(targets.len(), skipped, height);
     state.every_mut(kind).table.window = window;
+    state.every_mut(kind).plan_regions(targets.iter().map(|t| {
+        (
+            t.role.arn.clone(),
+            crate::inventory::planned_regions(&t.regions),
+        )
+    }));
     let mut effects: Vec<Effect> = KINDS
         .into_iter()
         .filter(|k| *k != kind)
@@ -152,6 +158,9 @@ pub fn on_part(state: &mut State, kind: Kind, part: Rows) -> Vec<Effect> {
     all.done += 1;
     all.ok += usize::from(part.ok);
     all.throttled += usize::from(part.throttled);
+    if let Some(a) = &part.answered {
+        all.regions_in(&a.role, a.regions, a.of);
+    }
     all.table.failures.extend(part.failures);
     all.table.notes.extend(part.notes);
     all.table
@@ -178,7 +187,12 @@ fn finish(state: &mut State, kind: Kind) {
             n => format!(" ({n} throttled by AWS, listed again after a pause)"),
         }
     );
-    let failures = &every.table.failures;
+    let failures: Vec<_> = every.table.failures.iter().filter(|f| f.failed()).collect();
+    let not_enabled = every.table.failures.len() - failures.len();
+    let summary = match not_enabled {
+        0 => summary,
+        n => format!("{summary}; {n} not enabled (region or service), nothing there"),
+    };
     let line = failures.first().map(|f| {
         format!(
             "{summary}; {} failed — {}: {}{}",

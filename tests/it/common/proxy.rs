@@ -31,6 +31,8 @@ struct State {
     only: Option<Vec<u8>>,
     recorded: Vec<u8>,
     requests: usize,
+    /// Every request's bytes, as sent (to count the calls of one action).
+    sent: Vec<Vec<u8>>,
     /// Each request's first line (`POST / HTTP/1.1`, or in absolute form when rolecall used
     /// it as its HTTP_PROXY).
     request_lines: Vec<String>,
@@ -108,6 +110,19 @@ impl FaultProxy {
         String::from_utf8_lossy(&self.state.lock().unwrap().recorded).into_owned()
     }
 
+    /// Requests so far whose bytes hold `needle` (an `Action=DescribeRegions`), whatever
+    /// happened to them.
+    pub fn requests_holding(&self, needle: &str) -> usize {
+        let needle = needle.as_bytes();
+        self.state
+            .lock()
+            .unwrap()
+            .sent
+            .iter()
+            .filter(|r| r.windows(needle.len()).any(|w| w == needle))
+            .count()
+    }
+
     /// Requests seen so far, whatever happened to them.
     pub fn requests(&self) -> usize {
         self.state.lock().unwrap().requests
@@ -133,6 +148,7 @@ impl FaultProxy {
 fn next_fault(state: &Mutex<State>, request: &[u8]) -> Fault {
     let mut s = state.lock().unwrap();
     s.requests += 1;
+    s.sent.push(request.to_vec());
     if let Some(needle) = &s.only {
         if !request.windows(needle.len()).any(|w| w == &needle[..]) {
             return Fault::Pass;
