@@ -14,8 +14,7 @@ use super::raw::{
 use super::{
     Account, CaseConfig, Config, ConfigError, ConsoleConfig, Defaults, FindingsConfig,
     OrganizationConfig, RoleConfig, RoleSettings, SessionsConfig, SsoConfig,
-    DEFAULT_ORGANIZATION_MAX_AGE,
-    MAX_DURATION, MIN_DURATION,
+    DEFAULT_ORGANIZATION_MAX_AGE, MAX_DURATION, MIN_DURATION,
 };
 use crate::aws::arn::{
     validate_account_id, validate_mfa_serial, validate_region, validate_session_name, RoleArn,

@@ -89,10 +89,10 @@ fn with_the_proxy_ca_in_aws_ca_bundle_listings_and_assume_work_over_tls() {
     let bundle = check("CA bundle");
     assert_eq!(bundle["status"], "ok");
     assert!(
-        bundle["detail"]
-            .as_str()
-            .unwrap()
-            .contains(&format!("1 certificate(s) of the CA bundle {} (AWS_CA_BUNDLE)", front.ca.display())),
+        bundle["detail"].as_str().unwrap().contains(&format!(
+            "1 certificate(s) of the CA bundle {} (AWS_CA_BUNDLE)",
+            front.ca.display()
+        )),
         "{bundle}"
     );
     assert_eq!(check("primary identity")["status"], "ok", "{checks}");
