@@ -608,7 +608,10 @@ def _record(environ, route):
     seq, method, path (no query), service (the SigV4 scope's, else sso/sso-oidc here, else null),
     region, action, access_key_id (the Credential's key id; never a secret), and for STS AssumeRole
     and GetSessionToken the values of RoleArn, RoleSessionName, SourceIdentity, SerialNumber (null
-    when not sent) and token_code_sent (whether TokenCode was sent; never the code)."""
+    when not sent) and token_code_sent (whether TokenCode was sent; never the code); for portal
+    calls token_sha256 (the SHA-256 hex of the bearer token sent, null without one; never the
+    token), and account_id (ListAccountRoles, GetRoleCredentials) and role_name
+    (GetRoleCredentials); for OIDC CreateToken grant_type."""
     path = environ.get("PATH_INFO", "")
     if path.startswith("/moto-api"):
         return
@@ -620,6 +623,21 @@ def _record(environ, route):
         entry["access_key_id"], entry["region"], entry["service"] = scope
     if route:
         entry["service"], entry["action"] = route
+        if route[0] == "sso":
+            # Which token the portal call carried, as its SHA-256 (never the token itself), and
+            # for the account calls which account and role (from the query).
+            token = environ.get("rolecall.sso_bearer_token")
+            entry["token_sha256"] = hashlib.sha256(token.encode()).hexdigest() if token else None
+            q = _query(environ)
+            if route[1] in ("ListAccountRoles", "GetRoleCredentials"):
+                entry["account_id"] = q.get("account_id")
+            if route[1] == "GetRoleCredentials":
+                entry["role_name"] = q.get("role_name")
+        elif route[1] == "CreateToken":
+            try:
+                entry["grant_type"] = json.loads(_body(environ) or b"{}").get("grantType")
+            except (ValueError, AttributeError):
+                entry["grant_type"] = None
     else:
         fields = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
         if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):

@@ -11,6 +11,7 @@ IAM checks with the permission set's policy.
 Plain asserts; exits non-zero on the first failure.
 """
 import concurrent.futures
+import hashlib
 import json
 import os
 import subprocess
@@ -360,6 +361,8 @@ def check_recorder(world):
     boto3.client("guardduty", region_name="us-east-1", endpoint_url=ep, **creds).list_detectors()
     sso, _ = clients(world)
     sso.list_accounts(accessToken=world["sso"]["access_token"], maxResults=1)
+    prod = world["sso"]["accounts"][0]["id"]
+    sso.get_role_credentials(accessToken=world["sso"]["access_token"], accountId=prod, roleName="ReadOnly")
 
     status, _, body = http("GET", url)
     text = body.decode()
@@ -382,6 +385,9 @@ def check_recorder(world):
     assert gd["action"] == "GET /detector", gd
     la = next(r for r in records if r["action"] == "ListAccounts")
     assert la["service"] == "sso" and la["access_key_id"] is None
+    assert la["token_sha256"] == hashlib.sha256(world["sso"]["access_token"].encode()).hexdigest(), la
+    grc = next(r for r in records if r["action"] == "GetRoleCredentials")
+    assert grc["token_sha256"] == la["token_sha256"] and grc["account_id"] == prod and grc["role_name"] == "ReadOnly", grc
     assert [r["seq"] for r in records] == sorted(r["seq"] for r in records)
     status, _, body = http("DELETE", url)
     assert json.loads(body)["cleared"] == len(records)

@@ -11,7 +11,9 @@
 //! - `tmux`: the real TUI in tmux, as a person uses it;
 //! - `fuzz`: proptest on the config loader and the ARN parser;
 //! - `sessions`: the session cache (`[sessions] cache`), kept through the library and shown,
-//!   cleared and searched for secrets through the binary.
+//!   cleared and searched for secrets through the binary;
+//! - `sso`: IAM Identity Center (`[[sso]]`, `rolecall login`) with no primary credentials,
+//!   against the emulator's portal and OIDC stand-in and its request recorder.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -42,6 +44,7 @@ mod organization;
 mod reliability;
 mod render;
 mod sessions;
+mod sso;
 mod tmux;
 mod update;
 mod update_actions;
