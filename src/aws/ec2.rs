@@ -53,6 +53,7 @@ where
 /// there: the regions that need no opt-in and those it opted in to; a region marked
 /// `not-opted-in` is left out).
 pub async fn enabled_regions(target: &RoleTarget, region: &str) -> Result<Vec<String>, AwsError> {
+    let _permit = target.call_permit().await;
     let out = target
         .ec2(region)
         .describe_regions()

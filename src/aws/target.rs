@@ -3,8 +3,10 @@
 //! role's credentials. And what a listing across regions gives back.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use aws_config::{Region, SdkConfig};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use super::credentials::RoleCredentials;
@@ -19,6 +21,9 @@ pub struct RoleTarget {
     credentials: RoleCredentials,
     /// MaxResults per page (5..=1000) for the listings that page.
     page_size: i32,
+    /// The calls a fan-out lets be in flight at once, over every account: a region's listing
+    /// holds one while it runs (`None`: no bound but the regions').
+    calls: Option<Arc<Semaphore>>,
 }
 
 impl RoleTarget {
@@ -27,6 +32,24 @@ impl RoleTarget {
             aws,
             credentials,
             page_size,
+            calls: None,
+        }
+    }
+
+    /// The same target, its regions' listings sharing `calls` with every other account's.
+    pub fn sharing(self, calls: Arc<Semaphore>) -> Self {
+        RoleTarget {
+            calls: Some(calls),
+            ..self
+        }
+    }
+
+    /// Room for one call, when the target shares the fan-out's calls in flight: held while the
+    /// call runs. A closed semaphore is never made: without a permit, the call goes anyway.
+    pub async fn call_permit(&self) -> Option<OwnedSemaphorePermit> {
+        match &self.calls {
+            Some(c) => c.clone().acquire_owned().await.ok(),
+            None => None,
         }
     }
 
@@ -37,6 +60,7 @@ impl RoleTarget {
             aws,
             credentials: RoleCredentials::new(provider),
             page_size,
+            calls: None,
         })
     }
 
@@ -139,9 +163,9 @@ impl<T> Listing<T> {
     }
 }
 
-/// Runs `job` for every region at once and gathers rows and failures, regions in the given
-/// order.
-pub async fn per_region<T, F, Fut>(regions: &[String], job: F) -> Listing<T>
+/// Runs `job` for every region of `target` at once (as many as the fan-out's calls in flight
+/// allow, when it shares them) and gathers rows and failures, regions in the given order.
+pub async fn per_region<T, F, Fut>(target: &RoleTarget, regions: &[String], job: F) -> Listing<T>
 where
     T: Send + 'static,
     F: Fn(String) -> Fut,
@@ -151,7 +175,15 @@ where
     for (i, region) in regions.iter().enumerate() {
         let fut = job(region.clone());
         let region = region.clone();
-        set.spawn(async move { (i, region, fut.await) });
+        let calls = target.calls.clone();
+        set.spawn(async move {
+            // A closed semaphore is never made: without a permit, the call goes anyway.
+            let _permit = match calls {
+                Some(c) => c.acquire_owned().await.ok(),
+                None => None,
+            };
+            (i, region, fut.await)
+        });
     }
     let mut results = Vec::with_capacity(regions.len());
     while let Some(joined) = set.join_next().await {

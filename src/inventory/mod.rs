@@ -16,6 +16,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 
 use futures::stream::{self, FuturesUnordered, Stream, StreamExt};
+use tokio::sync::Semaphore;
 
 use crate::aws::arn::RoleArn;
 use crate::aws::assume::{assume_role, chained_cap};
@@ -380,12 +381,6 @@ pub fn planned_regions(regions: &[String]) -> usize {
     }
 }
 
-/// How many calls a target's listing makes at once: a call per region; `regions = "all"` is
-/// counted as the 17 regions an account has without opting in to any.
-fn weight(target: &Target) -> usize {
-    planned_regions(&target.regions).max(1)
-}
-
 /// `query` with `regions = "all"` made into the regions the account of `role` has enabled
 /// (`ec2:DescribeRegions`, asked of the account: the regions that need no opt-in and those it
 /// opted in to; asked once and kept, see [`regions`]); any other query as it is. A kind listed
@@ -479,18 +474,28 @@ where
     S: Stream<Item = Target> + Unpin,
     C: Fn(&Target) -> CF,
     CF: Future<Output = Result<RoleCredentials, AwsError>>,
-    L: Fn(RoleArn, RoleCredentials, Query) -> LF + Clone,
+    L: Fn(RoleArn, RoleCredentials, Query, Arc<Semaphore>) -> LF + Clone,
     LF: Future<Output = Listing<Row>>,
 {
+    // Calls in flight over every account: an account's AssumeRole holds one, each of its
+    // regions' listings one while it runs. So an account waiting on its AssumeRole or its
+    // regions holds no more than it uses, and the accounts in flight (`Limit`) need not be
+    // cut to MAX_CALLS / regions: at 17 regions that left a third of the calls' room unused.
+    let calls = Arc::new(Semaphore::new(MAX_CALLS));
     let job = move |target: Target, attempt: u32| {
         let session = credentials(&target);
         let list = list.clone();
+        let calls = calls.clone();
         async move {
             if attempt > 0 {
                 tokio::time::sleep(retry_delay(attempt)).await;
             }
-            let outcome = match session.await {
-                Ok(c) => Ok(list(target.role.arn.clone(), c, target.query()).await),
+            let session = {
+                let _permit = calls.acquire().await.ok();
+                session.await
+            };
+            let outcome = match session {
+                Ok(c) => Ok(list(target.role.arn.clone(), c, target.query(), calls).await),
                 Err(e) => Err(e),
             };
             (target, attempt, outcome)
@@ -499,15 +504,8 @@ where
     let queue: VecDeque<(Target, u32)> = VecDeque::new();
     let running = FuturesUnordered::new();
     stream::unfold(
-        (
-            queue,
-            running,
-            Limit::new(ceiling),
-            job,
-            0usize,
-            Some(targets),
-        ),
-        move |(mut queue, mut running, mut limit, job, mut calls, mut incoming)| async move {
+        (queue, running, Limit::new(ceiling), job, Some(targets)),
+        move |(mut queue, mut running, mut limit, job, mut incoming)| async move {
             loop {
                 // Whatever has arrived, without waiting.
                 while let Some(s) = incoming.as_mut() {
@@ -518,17 +516,10 @@ where
                     }
                 }
                 while running.len() < limit.current() {
-                    let Some((target, _)) = queue.front() else {
+                    let Some((target, attempt)) = queue.pop_front() else {
                         break;
                     };
-                    let regions = weight(target);
-                    if calls > 0 && calls + regions > MAX_CALLS {
-                        break;
-                    }
-                    if let Some((target, attempt)) = queue.pop_front() {
-                        calls += regions;
-                        running.push(job(target, attempt));
-                    }
+                    running.push(job(target, attempt));
                 }
                 let done = match incoming.as_mut() {
                     // Nothing to wait for but more targets.
@@ -553,7 +544,6 @@ where
                     None => running.next().await,
                 };
                 let (target, attempt, outcome) = done?;
-                calls -= weight(&target);
                 if is_throttled(&outcome) && attempt < MAX_RETRIES {
                     limit.throttled();
                     tracing::debug!(role = %target.role.arn, attempt, limit = limit.current(), "throttled: listed again later");
@@ -565,7 +555,7 @@ where
                 let mut part =
                     Part::new(kind, &target.role.arn, target.account_name, query, outcome);
                 part.throttled = attempt;
-                return Some((part, (queue, running, limit, job, calls, incoming)));
+                return Some((part, (queue, running, limit, job, incoming)));
             }
         },
     )
@@ -696,8 +686,8 @@ pub async fn fan_out_query(
         }
     };
     let page_size = config.defaults.page_size;
-    let with = move |role: RoleArn, credentials, query: Query| {
-        let target = RoleTarget::new(aws.clone(), credentials, page_size);
+    let with = move |role: RoleArn, credentials, query: Query, calls| {
+        let target = RoleTarget::new(aws.clone(), credentials, page_size).sharing(calls);
         async move { whole(kind, &role, &target, &query).await }
     };
     let mut results = std::pin::pin!(parts(kind, targets, concurrency, assume, with));

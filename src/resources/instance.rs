@@ -215,7 +215,7 @@ fn details(i: &Instance, ctx: &Lookup) -> Details {
 /// Every instance in `regions` (all pages), sorted by region, then name, then id.
 async fn list(target: &RoleTarget, regions: &[String]) -> Listing<Instance> {
     let page_size = target.page_size();
-    let mut listing = per_region(regions, |region| {
+    let mut listing = per_region(target, regions, |region| {
         let client = target.ec2(&region);
         async move {
             let mut pages = client

@@ -301,7 +301,7 @@ fn details(g: &SecurityGroup) -> Details {
 /// are in it; sorted by region, then name, then id.
 async fn list(target: &RoleTarget, regions: &[String]) -> Listing<SecurityGroup> {
     let page_size = target.page_size();
-    let mut listing = per_region(regions, |region| {
+    let mut listing = per_region(target, regions, |region| {
         let client = target.ec2(&region);
         async move {
             let users = users(&client, &region, page_size).await?;

@@ -187,7 +187,7 @@ pub async fn describe_volumes(
 /// Every EBS volume in `regions` (all pages), sorted by region, then name, then id.
 async fn list(target: &RoleTarget, regions: &[String]) -> Listing<Volume> {
     let page_size = target.page_size();
-    let mut listing = per_region(regions, |region| {
+    let mut listing = per_region(target, regions, |region| {
         let client = target.ec2(&region);
         async move {
             let mut pages = client

@@ -140,3 +140,26 @@ fn throttling_costs_time_never_an_account() {
     let stats = wan.stats();
     assert!(stats["throttled"].as_u64().unwrap() >= 20, "{stats}");
 }
+
+#[test]
+fn at_every_region_the_calls_in_flight_stay_within_the_bound_and_every_region_is_listed() {
+    let emu = crate::common::emulator();
+    // 80 accounts x 17 regions: 1 360 listings, more than the calls the fan-out lets be in
+    // flight (MAX_CALLS, 1 024) while all 80 accounts are in flight at once.
+    let wan = Wan::start("80:17:1", &[], "");
+    let out = run(wan.rolecall(emu).args(["instances", "--all", "--json"])).ok();
+    let rows = out.json();
+    assert_eq!(rows.as_array().unwrap().len(), 80 * 17, "{}", out.stderr);
+    let stats = wan.stats();
+    let in_flight = stats["in_flight_max"].as_u64().unwrap();
+    assert!(
+        in_flight <= rolecall::inventory::MAX_CALLS as u64 + 1,
+        "{in_flight} calls in flight at once: {stats}"
+    );
+    // Every region of every account was asked once (and each account's role assumed once).
+    assert_eq!(
+        stats["actions"]["DescribeInstances"].as_u64(),
+        Some(80 * 17),
+        "{stats}"
+    );
+}

@@ -531,8 +531,8 @@ impl Every {
             }
         };
         let page_size = ctx.settings.defaults.page_size;
-        let with = |role: RoleArn, credentials, query: Query| {
-            let target = RoleTarget::new(base.clone(), credentials, page_size);
+        let with = |role: RoleArn, credentials, query: Query, calls| {
+            let target = RoleTarget::new(base.clone(), credentials, page_size).sharing(calls);
             async move { inventory::whole(kind, &role, &target, &query).await }
         };
         let mut parts = std::pin::pin!(inventory::parts(
