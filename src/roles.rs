@@ -404,11 +404,22 @@ pub async fn discover(config: &Config, orgs: &crate::organization::Reader<'_>) -
 /// the organizations' cached lists (`fresh_only`: those younger than their `max_age`; `scope`:
 /// see `AwsOptions::scope`).
 pub fn known_locally(config: &Config, scope: &str, fresh_only: bool) -> Vec<Role> {
+    known_with(
+        config,
+        scope,
+        fresh_only,
+        crate::sso::cached(config, scope, fresh_only),
+    )
+}
+
+/// Like `known_locally`, with `sso` as the Identity Center roles (just read from the portals,
+/// say) in place of their cached lists.
+pub fn known_with(config: &Config, scope: &str, fresh_only: bool, sso: Vec<Role>) -> Vec<Role> {
     let (profiles, _) = crate::aws::profiles::role_profiles(
         crate::config::MIN_DURATION..=crate::config::MAX_DURATION,
     );
     let mut later = crate::organization::cached(config, scope, fresh_only).roles;
-    later.extend(crate::sso::cached(config, scope, fresh_only));
+    later.extend(sso);
     merge(config, &profiles, &later, &[])
 }
 

@@ -39,7 +39,7 @@ pub async fn act(ctx: &Ctx, role: &str, action: Action, ask: Ask) -> anyhow::Res
         bail!("{} refused: {why}", action.name());
     }
     ctx.journal.check()?;
-    let role = crate::roles::resolve_with_profiles(&ctx.config, &ctx.opts.scope(), role)?;
+    let role = ctx.resolve_role(role).await?;
     let Some(region) = ctx.region_for(&role) else {
         bail!("no region to act in: pass --region");
     };

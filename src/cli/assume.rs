@@ -23,7 +23,7 @@ pub async fn assume(
     duration: Option<u32>,
     token_code: Option<TokenCode>,
 ) -> anyhow::Result<ExitCode> {
-    let role = crate::roles::resolve_with_profiles(&ctx.config, &ctx.opts.scope(), role)?;
+    let role = ctx.resolve_role(role).await?;
     let session = assume_for(ctx, &ctx.aws().await, &role, duration, token_code).await?;
     eprintln!(
         "rolecall: assumed {} ({}); expires {}",
@@ -47,7 +47,7 @@ pub async fn exec(
     token_code: Option<TokenCode>,
     command: &[String],
 ) -> anyhow::Result<ExitCode> {
-    let role = crate::roles::resolve_with_profiles(&ctx.config, &ctx.opts.scope(), role)?;
+    let role = ctx.resolve_role(role).await?;
     let Some((program, args)) = command.split_first() else {
         bail!("exec: give the command to run after --");
     };

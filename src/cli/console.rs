@@ -19,7 +19,7 @@ pub async fn link(
     json: bool,
     target: &ConsoleTarget,
 ) -> anyhow::Result<ExitCode> {
-    let role = crate::roles::resolve_with_profiles(&ctx.config, &ctx.opts.scope(), role)?;
+    let role = ctx.resolve_role(role).await?;
     let destination = destination(ctx, &role, target, false)?;
     let account = ctx.config.account(role.arn.account_id());
     let display = role.display_name(account.and_then(|a| a.name.as_deref()));
@@ -51,7 +51,7 @@ pub async fn console(
     duration: Option<u32>,
     token_code: Option<TokenCode>,
 ) -> anyhow::Result<ExitCode> {
-    let role = crate::roles::resolve_with_profiles(&ctx.config, &ctx.opts.scope(), role)?;
+    let role = ctx.resolve_role(role).await?;
     let destination = destination(ctx, &role, target, true)?.unwrap_or_default();
     let aws = ctx.aws().await;
     let session = assume_for(ctx, &aws, &role, duration, token_code).await?;

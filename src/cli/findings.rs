@@ -43,11 +43,7 @@ pub async fn findings(
         if let Some(via) = &ctx.config.findings.via {
             // One query in the delegated administrator's aggregation region: its rows carry
             // each finding's own account.
-            let role = crate::roles::resolve_with_profiles(
-                &ctx.config,
-                &ctx.opts.scope(),
-                &via.to_string(),
-            )?;
+            let role = ctx.resolve_role(&via.to_string()).await?;
             let region = ctx
                 .config
                 .findings

@@ -143,11 +143,7 @@ pub async fn list_asking(
         }
         return everywhere(ctx, kind, format, &query).await;
     }
-    let role = crate::roles::resolve_with_profiles(
-        &ctx.config,
-        &ctx.opts.scope(),
-        &role.unwrap_or_default(),
-    )?;
+    let role = ctx.resolve_role(&role.unwrap_or_default()).await?;
     let aws = ctx.aws().await;
     let session = assume_for(ctx, &aws, &role, None, token_code).await?;
     let regions = ask
@@ -383,7 +379,15 @@ async fn everywhere(
         inventory = &mut listing => (discovery.await?, inventory),
     };
     bar.finish_and_clear();
+    // What discovery could not read (an organization's list, an Identity Center portal whose
+    // token is missing or expired): said, and the reason when it leaves no role to list through.
+    for w in &known.warnings {
+        eprintln!("warning: {w}");
+    }
     if known.roles.is_empty() {
+        if !known.warnings.is_empty() {
+            bail!("no roles known to list {what} through: see the warnings above");
+        }
         bail!("no roles known to list {what} through: add [[role]] tables to the config, or see `rolecall roles`");
     }
     for f in &inventory.failures {

@@ -71,6 +71,42 @@ impl Ctx {
         self.aws.get().await
     }
 
+    /// The role a ROLE argument means, among the roles known without AWS. An Identity Center
+    /// role is known by name only from its portal's list: when `[[sso]]` portals are configured
+    /// and the name (or the `via` role it is reached through) is not among those known, the
+    /// portals are read (and their lists kept) and the name looked for again; what kept a portal
+    /// from being read (no token: `rolecall login`) is said with the error.
+    pub async fn resolve_role(&self, arg: &str) -> anyhow::Result<crate::roles::Role> {
+        use crate::aws::source::Source;
+        use crate::roles::ResolveError;
+        let scope = self.opts.scope();
+        let first = crate::roles::resolve_with_profiles(&self.config, &scope, arg);
+        let unknown = match &first {
+            Err(ResolveError::Unknown { .. }) => true,
+            Ok(role) => matches!(role.reach, Source::Unresolved(_)),
+            Err(ResolveError::BadArn { .. }) => false,
+        };
+        if !unknown || self.config.sso.is_empty() {
+            return Ok(first?);
+        }
+        let read = crate::sso::read(&self.aws().await, &self.config, &scope, true).await;
+        let roles = crate::roles::known_with(&self.config, &scope, false, read.roles);
+        let again = crate::roles::resolve_in(&self.config, &roles, arg);
+        if read.warnings.is_empty() {
+            return Ok(again?);
+        }
+        let warnings = read.warnings.join("\n");
+        match again {
+            Ok(role) if !matches!(role.reach, Source::Unresolved(_)) => Ok(role),
+            Ok(role) => anyhow::bail!(
+                "{}: reached from {}\n{warnings}",
+                role.arn,
+                role.reach.describe()
+            ),
+            Err(e) => anyhow::bail!("{e}\n{warnings}"),
+        }
+    }
+
     /// How the CLI reads `[[organization]]`s: the cache while it is fresh, the case log for
     /// a `via` role's AssumeRole.
     pub fn orgs<'a>(

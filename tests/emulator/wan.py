@@ -13,6 +13,9 @@ benchmarks and the connection tests: many requests in flight, each slow.
 - GetCallerIdentity, AssumeRole, DescribeInstances, DescribeVolumes and DescribeRegions are
   answered with generated data: ACCOUNTS secondary accounts, each with one role
   (arn:aws:iam::<account>:role/Responder) and INSTANCES instances in each of REGIONS regions;
+- with --opt-in, one account (two thirds down the list) has also opted in to ap-east-1, an opt-in
+  region, and runs one instance there (a miner nobody watches): its DescribeRegions names the
+  region "opted-in"; any other account asking ap-east-1 gets AuthFailure, as AWS answers;
 - with --tls, real TLS (a certificate from a throwaway private CA, tests/emulator/private_ca.py,
   written to --tls-dir or a temporary directory): handshakes and encryption cost what they cost,
   on both sides, and the client must trust the CA (AWS_CA_BUNDLE); --handshake still stands for
@@ -22,7 +25,8 @@ benchmarks and the connection tests: many requests in flight, each slow.
   and `POST /_stats/reset` zeroes them.
 
 It prints one JSON line ({"endpoint", "roles", "regions", "instances_per_region", "primary", and
-with --tls "ca": the CA certificate's PEM file})
+with --tls "ca": the CA certificate's PEM file; with --opt-in "opt_in": {"account", "region",
+"instance"})
 and serves until its parent goes away. Signatures are not checked: this measures the client.
 
 Usage: wan.py --world ACCOUNTS:REGIONS:INSTANCES [--latency 0.15] [--handshake 0.2] [--tls] ...
@@ -50,6 +54,7 @@ PRIMARY = "111111111111"
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2", "eu-central-1", "ap-northeast-1",
            "us-east-2", "us-west-1", "ap-south-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1",
            "ca-central-1", "eu-west-2", "eu-west-3", "eu-north-1", "sa-east-1"]
+OPT_IN_REGION = "ap-east-1"
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
 
@@ -103,6 +108,13 @@ class World:
         self.args, self.stats = args, stats
         self.accounts = set(world["accounts"])
         self.regions = world["regions"]
+        self.opt_in = world.get("opt_in")
+
+    def regions_of(self, account):
+        """The regions an account has enabled: the world's, and the opt-in one for its account."""
+        if self.opt_in and account == self.opt_in["account"]:
+            return self.regions + [self.opt_in["region"]]
+        return self.regions
 
     def answer(self, action, form, key, region):
         caller = account_of_key(key)
@@ -117,17 +129,20 @@ class World:
             return self.assume(form, caller)
         if caller not in self.accounts:
             return ec2_error(401, "AuthFailure", "AWS was not able to validate the provided access credentials")
-        if region not in self.regions:
+        if region not in self.regions_of(caller):
             return ec2_error(401, "AuthFailure", f"not enabled in {region}")
         if action == "DescribeInstances":
+            if region not in self.regions:
+                return 200, describe_instances(caller, region, 1)
             return 200, describe_instances(caller, region, self.args.instances)
         if action == "DescribeVolumes":
             return 200, (f"<DescribeVolumesResponse xmlns=\"{EC2_NS}\"><requestId>wan</requestId>"
                          f"<volumeSet/></DescribeVolumesResponse>")
         if action == "DescribeRegions":
             items = "".join(f"<item><regionName>{r}</regionName><regionEndpoint>ec2.{r}.amazonaws.com"
-                            f"</regionEndpoint><optInStatus>opt-in-not-required</optInStatus></item>"
-                            for r in self.regions)
+                            f"</regionEndpoint><optInStatus>"
+                            f"{'opt-in-not-required' if r in self.regions else 'opted-in'}</optInStatus></item>"
+                            for r in self.regions_of(caller))
             return 200, (f"<DescribeRegionsResponse xmlns=\"{EC2_NS}\"><requestId>wan</requestId>"
                          f"<regionInfo>{items}</regionInfo></DescribeRegionsResponse>")
         return ec2_error(400, "InvalidAction", f"the WAN endpoint does not answer {action}")
@@ -236,10 +251,15 @@ def serve(world, stats):
     return connection
 
 
+def instance_id(account, region, i):
+    index = REGIONS.index(region) if region in REGIONS else len(REGIONS)
+    return f"i-{int(account) % 10 ** 9:09x}{index:02x}{i:06x}"[:19]
+
+
 def describe_instances(account, region, n):
     items = []
     for i in range(n):
-        iid = f"i-{int(account) % 10 ** 9:09x}{REGIONS.index(region):02x}{i:06x}"[:19]
+        iid = instance_id(account, region, i)
         items.append(
             f"<item><instanceId>{iid}</instanceId><imageId>ami-12345678</imageId>"
             f"<instanceState><code>16</code><name>running</name></instanceState>"
@@ -262,12 +282,18 @@ def main():
     p.add_argument("--assume-rate", type=int, default=600)
     p.add_argument("--throttle-every", type=int, default=0)
     p.add_argument("--port", type=int, default=0)
+    p.add_argument("--opt-in", action="store_true",
+                   help="one account also runs an instance in an opt-in region it enabled")
     p.add_argument("--tls", action="store_true", help="serve HTTPS, with a private CA's certificate")
     p.add_argument("--tls-dir", help="where --tls writes the CA and certificate (else a temporary directory)")
     args = p.parse_args()
     n_accounts, n_regions, args.instances = (int(x) for x in args.world.split(":"))
     accounts = [f"{900000000000 + i:012d}" for i in range(n_accounts)]
     world = {"accounts": accounts, "regions": REGIONS[:n_regions]}
+    if args.opt_in and accounts:
+        account = accounts[len(accounts) * 2 // 3]
+        world["opt_in"] = {"account": account, "region": OPT_IN_REGION,
+                           "instance": instance_id(account, OPT_IN_REGION, 0)}
     stats = Stats()
     asyncio.run(run(args, stats, World(args, stats, world), accounts))
 
@@ -294,6 +320,8 @@ async def run(args, stats, world, accounts):
         }
         if ca:
             info["ca"] = ca.ca_pem
+        if world.opt_in:
+            info["opt_in"] = world.opt_in
         print(json.dumps(info), flush=True)
         parent = os.getppid()
         while os.getppid() == parent:

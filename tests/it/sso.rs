@@ -572,10 +572,9 @@ fn with_no_token_at_all_roles_warns_naming_rolecall_login() {
     );
 }
 
+/// `--all` with no token and no other role: the error says why no role is known (the portal
+/// could not be read) and how to sign in, not to add `[[role]]` tables.
 #[test]
-#[ignore = "a gap in src/cli/listing.rs (everywhere): with no role known, discovery's warnings \
-            (here: the portal could not be read, run rolecall login) are dropped and the error \
-            says to add [[role]] tables"]
 fn with_no_token_at_all_the_error_names_rolecall_login() {
     let emu = emulator();
     let h = SsoHome::new(emu, Portal::Session, "");
@@ -721,8 +720,14 @@ fn a_role_reached_via_an_sso_role_carries_its_source_identity() {
     );
     let token = mint(emu, 8 * 3600);
     h.sign_in(&token);
-    // The portal's roles listed first (see
-    // `an_sso_role_is_known_by_name_before_any_listing`), which also says how it is reached.
+    // Assumed before any listing: the `via` role is found by reading the portal.
+    let out = h
+        .run(
+            emu,
+            &["assume", "chained", "--format", "credential-process"],
+        )
+        .ok();
+    // And the listing says how it is reached.
     let roles = h.run(emu, &["roles", "--json"]).ok().json();
     let (account, reached, from) = sso_roles(&roles)["chained"].clone();
     assert_eq!(
@@ -734,12 +739,6 @@ fn a_role_reached_via_an_sso_role_carries_its_source_identity() {
         from.contains(PROD) && from.contains("IncidentResponder"),
         "{from}"
     );
-    let out = h
-        .run(
-            emu,
-            &["assume", "chained", "--format", "credential-process"],
-        )
-        .ok();
     let doc = out.json();
     let records = recorded(emu);
     let assumed: Vec<&Value> = records
@@ -773,11 +772,9 @@ fn a_role_reached_via_an_sso_role_carries_its_source_identity() {
     );
 }
 
+/// On a fresh cache an Identity Center role is known by name: the portal is read when the name
+/// is not among the roles known locally.
 #[test]
-#[ignore = "a gap in role resolution (src/roles.rs resolve_with_profiles, src/cli/assume.rs): \
-            an Identity Center role's name is known only from the cached list, so on a fresh \
-            cache `assume account/PermissionSet` (or a `via` naming one) fails until a listing \
-            (`rolecall roles`) has read the portal"]
 fn an_sso_role_is_known_by_name_before_any_listing() {
     let emu = emulator();
     let h = SsoHome::new(emu, Portal::Session, "");
