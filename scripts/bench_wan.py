@@ -136,6 +136,16 @@ def summary_line(stderr, prefix):
     return lines[-1] if lines else (stderr.strip().splitlines() or [""])[-1]
 
 
+def process_cpu(pid):
+    """CPU seconds (user + sys) a running process has used so far, from /proc (Linux)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
 def med(xs):
     return statistics.median(xs)
 
@@ -172,6 +182,11 @@ def bench_size(accounts, args):
             # An earlier build, side by side: what a change bought.
             clients.append(("rolecall, before", [args.before, "--config", config, "instances", "--all", "--json"],
                             count_rolecall, "rolecall:"))
+        for n in args.workers:
+            # The same build on n threads (ROLECALL_WORKERS): does a sweep gain from more cores?
+            clients.append((f"rolecall, {n} workers",
+                            ["env", f"ROLECALL_WORKERS={n}", args.rolecall, "--config", config, "instances",
+                             "--all", "--json"], count_rolecall, "rolecall:"))
         for t in args.threads:
             spec = json.dumps({"endpoint": world["endpoint"], "key": world["primary"]["access_key_id"],
                                "secret": world["primary"]["secret_access_key"], "roles": world["roles"],
@@ -186,11 +201,15 @@ def bench_size(accounts, args):
             # The tools take turns; every other run in the reverse order, so neither always goes first.
             order = clients if run % 2 == 0 else clients[::-1]
             for name, cmd, counter, prefix in order:
+                if name.startswith("boto3") and run >= args.baseline_runs:
+                    continue
                 stats(world["endpoint"], reset=True, ca=world.get("ca"))
                 # Each run as a first sweep: rolecall keeps each account's regions for an hour
                 # (~/.cache/rolecall/regions); the floor counts DescribeRegions.
                 shutil.rmtree(os.path.join(home, ".cache", "rolecall", "regions"), ignore_errors=True)
+                served_before = process_cpu(emu.pid)
                 wall, cpu, rss, rc, out, err = measured(cmd, env, home, args.timeout)
+                served = process_cpu(emu.pid) - served_before
                 st = stats(world["endpoint"], ca=world.get("ca"))
                 n = counter(out) if rc == 0 else None
                 lost = n != expected or (miner is not None and counter is count_rolecall and miner not in out)
@@ -199,9 +218,10 @@ def bench_size(accounts, args):
                 results[name].append({"wall": wall, "cpu": cpu, "rss": rss, "connections": st["connections"],
                                       "open_max": st["open_max"], "requests": st["requests"],
                                       "in_flight_max": st["in_flight_max"], "throttled": st["throttled"],
-                                      "n": n, "lost": lost, "rc": rc, "warnings": warnings})
+                                      "n": n, "lost": lost, "rc": rc, "warnings": warnings, "served": served})
                 summaries[name].append(line)
-                print(f"  run {run + 1} {name}: {wall:.2f} s wall, {cpu:.2f} s cpu, {rss / 2 ** 20:.0f} MiB, "
+                print(f"  run {run + 1} {name}: {wall:.2f} s wall, {cpu:.2f} s cpu (endpoint {served:.2f} s), "
+                      f"{rss / 2 ** 20:.0f} MiB, "
                       f"{st['connections']} conn, {st['requests']} req, {st['throttled']} throttled, "
                       f"{n if n is not None else '?'}/{expected}{' LOST' if lost else ''}"
                       f"{f' (exit {rc})' if rc else ''}{f', {warnings} warnings' if warnings else ''} | {line}",
@@ -222,28 +242,38 @@ def bench_size(accounts, args):
     print()
     print(f"## {accounts} accounts x {args.regions} regions{mode} "
           f"x {args.instances} instances = {expected} instances "
-          f"(medians of {args.runs} run{'s' if args.runs != 1 else ''})")
+          f"(medians of {args.runs} run{'s' if args.runs != 1 else ''}"
+          f"{f', boto3 of {args.baseline_runs}' if args.baseline_runs != args.runs else ''})")
     print()
     print(f"floor = handshake + {trips} x latency + max(accounts / assume_rate, calls x latency / in_flight) = "
           f"{args.handshake:g} + {trips} x {args.latency:g} + max({accounts} / {args.assume_rate}, "
           f"{calls} x {args.latency:g} / {args.in_flight}) = {floor:.3f} s")
     print()
+    cores = os.cpu_count() or 1
+    print(f"The machine's own bound: the client's CPU and the endpoint's (wan.py, Python, on the same "
+          f"{cores} cores) cannot take less than (client CPU + endpoint CPU) / {cores} of wall time; "
+          f"\"machine\" below is that, or the floor where it is larger.")
+    print()
     print("| client | wall | wall/floor | connections | open at once | requests | throttled | client CPU "
-          "| CPU per call | peak RSS | complete |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| CPU per call | endpoint CPU | machine | wall/machine | peak RSS | complete |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     meds = {}
     for name, *_ in clients:
         rs = results[name]
+        if not rs:
+            continue
         m = {k: med([r[k] for r in rs]) for k in ("wall", "cpu", "rss", "connections", "open_max", "requests",
-                                                  "throttled")}
+                                                  "throttled", "served")}
+        m["machine"] = max(floor, med([(r["cpu"] + r["served"]) / cores for r in rs]))
         m["per_call"] = med([r["cpu"] / r["requests"] * 1000 if r["requests"] else float("nan") for r in rs])
         m["lost"] = sum(r["lost"] for r in rs)
         meds[name] = m
         complete = "yes" if not m["lost"] else f"LOST in {m['lost']} of {len(rs)}"
         print(f"| {name} | {m['wall']:.2f} s | {m['wall'] / floor:.2f}x | {m['connections']:.0f} | "
               f"{m['open_max']:.0f} | {m['requests']:.0f} | {m['throttled']:.0f} | {m['cpu']:.2f} s | "
-              f"{m['per_call']:.2f} ms | {m['rss'] / 2 ** 20:.0f} MiB | {complete} |")
-    b3 = [n for n, *_ in clients if not n.startswith("rolecall")]
+              f"{m['per_call']:.2f} ms | {m['served']:.2f} s | {m['machine']:.2f} s | "
+              f"{m['wall'] / m['machine']:.2f}x | {m['rss'] / 2 ** 20:.0f} MiB | {complete} |")
+    b3 = [n for n, *_ in clients if not n.startswith("rolecall") and n in meds]
     complete_b3 = [n for n in b3 if not meds[n]["lost"]] or b3
     if complete_b3:
         best = min(complete_b3, key=lambda n: meds[n]["wall"])
@@ -264,6 +294,10 @@ def main():
     ap.add_argument("--python", default=DEFAULT_PYTHON, help="a Python with boto3, for wan.py and the boto3 script")
     ap.add_argument("--sizes", default="40,200,1000", help="accounts, comma-separated (default 40,200,1000)")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--workers", default="",
+                    help="also run rolecall on these thread counts (ROLECALL_WORKERS), comma-separated")
+    ap.add_argument("--baseline-runs", type=int, default=None,
+                    help="runs of the boto3 script (default --runs): at 1 000 x 17 one run of it is minutes")
     ap.add_argument("--threads", default="4,8,16,64", help="boto3 thread counts (default 4,8,16,64)")
     ap.add_argument("--regions", type=int, default=3)
     ap.add_argument("--instances", type=int, default=3)
@@ -285,6 +319,9 @@ def main():
                     help="real TLS (wan.py --tls, a private CA that both clients trust through AWS_CA_BUNDLE)")
     args = ap.parse_args()
     args.threads = [int(x) for x in args.threads.split(",") if x.strip()]
+    args.workers = [int(x) for x in args.workers.split(",") if x.strip()]
+    if args.baseline_runs is None or args.baseline_runs > args.runs:
+        args.baseline_runs = args.runs
     sizes = [int(x) for x in args.sizes.split(",")]
 
     version = subprocess.run([args.rolecall, "--version"], capture_output=True, text=True).stdout.strip()

@@ -48,11 +48,29 @@ fn main() -> ExitCode {
     }
     // A command runs on one thread: its work is waiting on AWS, and a fan-out's thousands of
     // calls cost a fifth less CPU without tasks and memory passing between threads (perf, 1 000
-    // accounts: futex wake-ups, the allocator's cross-thread frees), in the same wall time. The
-    // TUI keeps a thread per core: drawing and keys go on while answers are read.
-    let mut builder = match cli.command {
-        Some(_) => tokio::runtime::Builder::new_current_thread(),
-        None => tokio::runtime::Builder::new_multi_thread(),
+    // accounts: futex wake-ups, the allocator's cross-thread frees), in the same wall time. A
+    // sweep of every account (`--all`) runs on a thread per core: at 1 000 accounts x 17
+    // regions the SDK's work per call (signing, XML) outgrows one core, and the sweep is CPU-bound
+    // (README, Benchmarks). The TUI keeps a thread per core: drawing and keys go on while
+    // answers are read. ROLECALL_WORKERS=N runs on N threads instead (1: one thread, the TUI
+    // too), which the benchmark compares.
+    let workers = std::env::var("ROLECALL_WORKERS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|n| *n >= 1);
+    let one_thread = match (workers, &cli.command) {
+        (Some(n), _) => n == 1,
+        (None, Some(command)) => !command.sweeps_every_account(),
+        (None, None) => false,
+    };
+    let mut builder = if one_thread {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        if let Some(n) = workers {
+            b.worker_threads(n);
+        }
+        b
     };
     let runtime = match builder.enable_all().thread_stack_size(STACK).build() {
         Ok(rt) => rt,

@@ -311,6 +311,18 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// Whether it lists every account at once (`--all`): a sweep of thousands of calls, whose
+    /// client CPU (the SDK's work per call) can outgrow one core.
+    pub fn sweeps_every_account(&self) -> bool {
+        match self {
+            Command::List(l) => l.is_every_account(),
+            Command::Findings { list, .. } => list.all,
+            _ => false,
+        }
+    }
+}
+
 /// The case file's subcommands.
 #[derive(Debug, Subcommand)]
 pub enum CaseCommand {
@@ -448,6 +460,19 @@ pub enum List {
 }
 
 impl List {
+    /// Whether it lists every account at once (`--all`).
+    pub fn is_every_account(&self) -> bool {
+        match self {
+            List::Instances(a)
+            | List::Volumes(a)
+            | List::SecurityGroups(a)
+            | List::Users(a)
+            | List::AccessKeys(a)
+            | List::IamRoles(a) => a.all,
+            List::Events(e) => e.list.all,
+        }
+    }
+
     /// The kind it lists, and how.
     pub fn into_parts(self) -> (Kind, ListArgs) {
         match self {
