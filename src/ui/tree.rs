@@ -70,7 +70,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .accounts
         .iter()
         .flat_map(|a| a.roles.iter())
-        .map(|r| r.arn.name_with_path().chars().count())
+        .map(|r| label(r).chars().count())
         .max()
         .unwrap_or(0);
     let name_width = state
@@ -138,10 +138,7 @@ fn account_line(state: &State, a: usize, account_width: usize, theme: &Theme) ->
     match state.folded_role(a) {
         // A folded account with one role shows it, and its session.
         Some(role) => {
-            spans.push(Span::styled(
-                format!("  {}  ", role.arn.name_with_path()),
-                theme.dim(),
-            ));
+            spans.push(Span::styled(format!("  {}  ", label(role)), theme.dim()));
             spans.push(session_label(state.session_status(&role.arn), false, theme));
         }
         _ => spans.push(Span::styled(
@@ -154,6 +151,15 @@ fn account_line(state: &State, a: usize, account_width: usize, theme: &Theme) ->
         )),
     }
     Line::from(spans)
+}
+
+/// What the tree calls a role: its name with its path; an Identity Center role, its permission
+/// set (the path, `aws-reserved/sso.amazonaws.com/`, is the same for every one of them).
+fn label(role: &crate::roles::Role) -> String {
+    match role.source {
+        crate::roles::RoleSource::Sso => role.arn.name().to_string(),
+        _ => role.arn.name_with_path(),
+    }
 }
 
 /// A role's line: its name with path, its short name, its session, what it needs; `widths` line
@@ -188,7 +194,7 @@ fn role_line(
     };
     Line::from(vec![
         Span::raw("    "),
-        Span::raw(format!("{:<label_width$}", role.arn.name_with_path())),
+        Span::raw(format!("{:<label_width$}", label(role))),
         Span::raw("  "),
         Span::styled(
             format!("{:<name_width$}", role.name.as_deref().unwrap_or("")),

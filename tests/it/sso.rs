@@ -45,13 +45,13 @@ fn http(method: &str, url: &str) -> (u16, String) {
     (status, body.to_string())
 }
 
-fn sso(emu: &Emulator, key: &str) -> String {
+pub(crate) fn sso(emu: &Emulator, key: &str) -> String {
     emu.world["sso"][key].as_str().unwrap().to_string()
 }
 
 /// A new sign-in session: what `aws sso login` writes to the token cache (access token valid
 /// `expires_in` seconds from now; negative: expired), with a refresh token.
-fn mint(emu: &Emulator, expires_in: i64) -> Value {
+pub(crate) fn mint(emu: &Emulator, expires_in: i64) -> Value {
     let (status, body) = http(
         "POST",
         &format!("{}?expires_in={expires_in}", sso(emu, "mint_url")),
@@ -64,7 +64,7 @@ fn sha256(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
 
-fn sha1_hex(s: &str) -> String {
+pub(crate) fn sha1_hex(s: &str) -> String {
     use sha1::Sha1;
     hex::encode(Sha1::digest(s.as_bytes()))
 }

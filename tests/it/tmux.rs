@@ -1231,3 +1231,58 @@ fn enter_on_the_crypto_mining_finding_opens_that_instance_ready_to_isolate() {
     assert_eq!(opened[0]["params"]["finding_id"], crypto["id"]);
     assert_eq!(opened[0]["params"]["product_arn"], crypto["product_arn"]);
 }
+
+/// IAM Identity Center as a person meets it: only `aws sso login` done (a token where the AWS
+/// CLI keeps it, no other credentials). The tree fills with every assigned account, its roles
+/// marked `sso`; one opens with Enter; `a` lists every account at once through them.
+#[test]
+fn with_only_an_sso_sign_in_the_tree_shows_every_assigned_account_and_a_lists_them_all() {
+    use crate::sso::{mint, sha1_hex, sso};
+    let emu = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let start_url = sso(emu, "start_url");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[defaults]\nregions = [\"us-east-1\"]\n\n[[sso]]\nstart_url = \"{start_url}\"\nregion = \"{}\"\n",
+            sso(emu, "region")
+        ),
+    )
+    .unwrap();
+    let token = dir.path().join("token.json");
+    std::fs::write(&token, mint(emu, 8 * 3600).to_string()).unwrap();
+    // Where `aws sso login` keeps the token of this start URL, in the pane's HOME; and no
+    // primary credentials at all.
+    let command = format!(
+        "unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY; mkdir -p \"$HOME/.aws/sso/cache\"; \
+         cp '{}' \"$HOME/.aws/sso/cache/{}.json\"; '{}'",
+        token.display(),
+        sha1_hex(&start_url),
+        env!("CARGO_BIN_EXE_rolecall")
+    );
+    let t = Tmux::start_cmd("sso", emu, &emu.endpoint, &config, &command);
+    // The 24 roles of the 22 accounts with a role assigned (the portal's 23 less the one with
+    // none), read in pages; each marked as an Identity Center role, named by its permission set.
+    let screen = t.wait_for(&[
+        "roles (24)",
+        "(no primary credentials: IAM Identity Center only)",
+        "222222222222",
+    ]);
+    let line = screen
+        .lines()
+        .find(|l| l.contains("prod/IncidentResponder"))
+        .unwrap();
+    assert!(
+        line.contains("    IncidentResponder  ") && line.contains("[sso]"),
+        "{line}"
+    );
+    assert!(!screen.contains("444444444444"), "no role there: {screen}");
+    // Every account at once, through the portal's role credentials.
+    t.keys("a");
+    let screen = t.wait_for(&["instances of every account [", " in 22 of 22 accounts"]);
+    assert!(!screen.contains("AccessDenied"), "{screen}");
+    t.key("Escape");
+    t.keys("q");
+    t.assert_exited_cleanly(0);
+}

@@ -70,7 +70,7 @@ pub fn on_discovered(
             plural(warnings.len(), "", "s")
         )),
         None if found > 0 => state.set_info(format!(
-            "found {found} more role{} in your IAM policies, ~/.aws/config and organizations",
+            "found {found} more role{} in your IAM policies, ~/.aws/config, organizations and Identity Center",
             plural(found, "", "s")
         )),
         None => {}
