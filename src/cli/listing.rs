@@ -380,12 +380,13 @@ async fn everywhere(
     };
     bar.finish_and_clear();
     // What discovery could not read (an organization's list, an Identity Center portal whose
-    // token is missing or expired): said, and the reason when it leaves no role to list through.
-    for w in &known.warnings {
-        eprintln!("warning: {w}");
-    }
+    // token is missing or expired) is what `rolecall roles` shows; when it leaves no role to list
+    // through, it is the reason, and said here.
     if known.roles.is_empty() {
         if !known.warnings.is_empty() {
+            for w in &known.warnings {
+                eprintln!("warning: {w}");
+            }
             bail!("no roles known to list {what} through: see the warnings above");
         }
         bail!("no roles known to list {what} through: add [[role]] tables to the config, or see `rolecall roles`");
