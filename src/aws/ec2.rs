@@ -66,6 +66,8 @@ pub async fn enabled_regions(target: &RoleTarget, region: &str) -> Result<Vec<St
         .iter()
         .filter(|r| !matches!(r.opt_in_status(), Some("not-opted-in")))
         .filter_map(|r| r.region_name().map(str::to_string))
+        // Only what is a region's name is listed: each becomes an endpoint's host.
+        .filter(|name| super::arn::validate_region(name).is_ok())
         .filter(|name| super::arn::Partition::of_region(name) == partition)
         .collect();
     names.sort();

@@ -133,6 +133,11 @@ impl EnabledRegions {
             e.account == account
                 && e.partition == partition.as_str()
                 && !e.regions.is_empty()
+                // A file is not AWS's answer: a region name that is not one is not called.
+                && e
+                    .regions
+                    .iter()
+                    .all(|r| crate::aws::arn::validate_region(r).is_ok())
                 && e.fresh(now(), self.max_age)
         });
         if let Some(e) = on_disk {
@@ -319,5 +324,32 @@ mod tests {
             .unwrap();
         assert_eq!(got.len(), 2);
         assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_kept_file_naming_something_that_is_not_a_region_is_asked_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = EnabledRegions::new(Some(dir.path().to_path_buf()), MAX_AGE);
+        let calls = AtomicUsize::new(0);
+        cache
+            .get(SCOPE, "111111111111", Partition::Aws, || answer(&calls))
+            .await
+            .unwrap();
+        // Someone rewrites the kept answer: a host of their own among the regions.
+        let file = std::fs::read_dir(dir.path())
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let text = std::fs::read_to_string(&file).unwrap();
+        std::fs::write(&file, text.replace("me-central-1", "evil.example/x#")).unwrap();
+        let again = EnabledRegions::new(Some(dir.path().to_path_buf()), MAX_AGE);
+        let got = again
+            .get(SCOPE, "111111111111", Partition::Aws, || answer(&calls))
+            .await
+            .unwrap();
+        assert_eq!(got, ["eu-west-1", "me-central-1"]);
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "asked again, not read");
     }
 }
