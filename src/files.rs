@@ -115,6 +115,28 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
 }
 
+/// A JSON file a cache keeps (`what` names the cache in the warning): its value, or `None` when
+/// there is none or it cannot be read as one (then a warning, and the cache is asked anew).
+pub fn load_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Option<T> {
+    let text = std::fs::read_to_string(path).ok()?;
+    match serde_json::from_str(&text) {
+        Ok(value) => Some(value),
+        Err(e) => {
+            tracing::warn!("ignoring {what} {}: {e}", path.display());
+            None
+        }
+    }
+}
+
+/// Writes `value` as JSON readable by the user only, in a folder that is the user's only,
+/// replacing the old file whole: a reader never sees half a file.
+pub fn save_json<T: serde::Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        create_private_dir(dir)?;
+    }
+    write_atomically(path, serde_json::to_string(value)?.as_bytes())
+}
+
 /// Test-only: which folders were fsynced, and a failure to give for one of them.
 #[cfg(test)]
 pub(crate) mod fault {

@@ -97,26 +97,6 @@ fn cache_file(dir: &Path, via: Option<&RoleArn>, scope: &str) -> PathBuf {
     dir.join(format!("{}.json", &hash[..16]))
 }
 
-fn load(path: &Path) -> Option<AccountList> {
-    let text = std::fs::read_to_string(path).ok()?;
-    match serde_json::from_str(&text) {
-        Ok(list) => Some(list),
-        Err(e) => {
-            tracing::warn!("ignoring the organization cache {}: {e}", path.display());
-            None
-        }
-    }
-}
-
-/// Writes the list readable by the user only (in a folder that is the user's only), replacing the
-/// old one whole: a reader never sees half a file.
-fn save(path: &Path, list: &AccountList) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        crate::files::create_private_dir(dir)?;
-    }
-    crate::files::write_atomically(path, serde_json::to_string(list)?.as_bytes())
-}
-
 /// When the oldest of the lists in `reports` was read.
 pub fn oldest_read(reports: &[Report]) -> Option<DateTime<Utc>> {
     reports
@@ -139,7 +119,7 @@ pub fn remember(
         )
     })?;
     let path = cache_file(&dir, org.via.as_ref(), scope);
-    save(&path, list)?;
+    crate::files::save_json(&path, list)?;
     Ok(path)
 }
 
@@ -215,7 +195,10 @@ pub fn cached(config: &Config, scope: &str, fresh_only: bool) -> Cached {
     };
     let now = Utc::now();
     for org in &config.organizations {
-        let Some(list) = load(&cache_file(&dir, org.via.as_ref(), scope)) else {
+        let Some(list) = crate::files::load_json::<AccountList>(
+            &cache_file(&dir, org.via.as_ref(), scope),
+            "the organization cache",
+        ) else {
             continue;
         };
         if fresh_only && list.age(now) >= org.max_age {
@@ -257,7 +240,9 @@ impl Reader<'_> {
             let path = dir
                 .as_deref()
                 .map(|d| cache_file(d, org.via.as_ref(), &self.scope));
-            let cached = path.as_deref().and_then(load);
+            let cached = path
+                .as_deref()
+                .and_then(|p| crate::files::load_json::<AccountList>(p, "the organization cache"));
             let fresh = cached
                 .as_ref()
                 .is_some_and(|l| l.age(Utc::now()) < org.max_age);
@@ -267,7 +252,7 @@ impl Reader<'_> {
                 match self.list(config, org, known).await {
                     Ok(list) => {
                         if let Some(p) = &path {
-                            if let Err(e) = save(p, &list) {
+                            if let Err(e) = crate::files::save_json(p, &list) {
                                 out.warnings.push(format!(
                                     "cannot cache the organization's accounts in {}: {e} (check that directory's permissions)",
                                     p.display()
@@ -489,8 +474,11 @@ exclude = ["333333333333"]
             read_by: via.to_string(),
             accounts: vec![],
         };
-        save(&a, &list).unwrap();
-        assert_eq!(load(&a), Some(list));
+        crate::files::save_json(&a, &list).unwrap();
+        assert_eq!(
+            crate::files::load_json(&a, "the organization cache"),
+            Some(list)
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -499,6 +487,10 @@ exclude = ["333333333333"]
         }
         // (The folder is made 0700 when rolecall makes it: checked in tests/it/organization.rs.)
         std::fs::write(&a, "not json").unwrap();
-        assert_eq!(load(&a), None, "a broken cache is ignored");
+        assert_eq!(
+            crate::files::load_json::<AccountList>(&a, "the organization cache"),
+            None,
+            "a broken cache is ignored"
+        );
     }
 }

@@ -38,24 +38,6 @@ fn cache_file(dir: &Path, portal: &Portal, scope: &str) -> PathBuf {
     dir.join(format!("{}.json", &hash[..16]))
 }
 
-fn load(path: &Path) -> Option<Assignments> {
-    let text = std::fs::read_to_string(path).ok()?;
-    match serde_json::from_str(&text) {
-        Ok(list) => Some(list),
-        Err(e) => {
-            tracing::warn!("ignoring the Identity Center cache {}: {e}", path.display());
-            None
-        }
-    }
-}
-
-fn save(path: &Path, list: &Assignments) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        crate::files::create_private_dir(dir)?;
-    }
-    crate::files::write_atomically(path, serde_json::to_string(list)?.as_bytes())
-}
-
 /// The portal an `[[sso]]` names: its own start URL and region, or its `[sso-session]`.
 pub fn portal(entry: &SsoConfig, files: &ProfileFiles) -> Result<Portal, String> {
     match (&entry.session, &entry.start_url, &entry.region) {
@@ -129,7 +111,10 @@ pub fn cached(config: &Config, scope: &str, fresh_only: bool) -> Vec<Role> {
         let Ok(portal) = portal(entry, &files) else {
             continue;
         };
-        let Some(list) = load(&cache_file(&dir, &portal, scope)) else {
+        let Some(list) = crate::files::load_json::<Assignments>(
+            &cache_file(&dir, &portal, scope),
+            "the Identity Center cache",
+        ) else {
             continue;
         };
         let age = (now - list.read_at).to_std().unwrap_or_default();
@@ -180,7 +165,9 @@ pub async fn read(aws: &Aws, config: &Config, scope: &str, reread: bool) -> Read
             }
         };
         let path = dir.as_deref().map(|d| cache_file(d, &portal, scope));
-        let cached = path.as_deref().and_then(load);
+        let cached = path
+            .as_deref()
+            .and_then(|p| crate::files::load_json::<Assignments>(p, "the Identity Center cache"));
         let fresh = cached
             .as_ref()
             .filter(|l| (Utc::now() - l.read_at).to_std().unwrap_or_default() < entry.max_age);
@@ -194,7 +181,7 @@ pub async fn read(aws: &Aws, config: &Config, scope: &str, reread: bool) -> Read
                         accounts,
                     };
                     if let Some(p) = &path {
-                        if let Err(e) = save(p, &list) {
+                        if let Err(e) = crate::files::save_json(p, &list) {
                             out.warnings.push(format!(
                                 "cannot cache the Identity Center accounts in {}: {e} (check that directory's permissions)",
                                 p.display()

@@ -129,8 +129,11 @@ impl EnabledRegions {
             return Ok(e.regions.clone());
         }
         let path = self.file(&key);
-        let on_disk = path.as_deref().and_then(load).filter(|e| {
-            e.account == account
+        let on_disk = path
+            .as_deref()
+            .and_then(|p| crate::files::load_json::<Enabled>(p, "the regions cache"))
+            .filter(|e| {
+                e.account == account
                 && e.partition == partition.as_str()
                 && !e.regions.is_empty()
                 // A file is not AWS's answer: a region name that is not one is not called.
@@ -139,7 +142,7 @@ impl EnabledRegions {
                     .iter()
                     .all(|r| crate::aws::arn::validate_region(r).is_ok())
                 && e.fresh(now(), self.max_age)
-        });
+            });
         if let Some(e) = on_disk {
             let regions = e.regions.clone();
             *slot = Some(e);
@@ -157,10 +160,12 @@ impl EnabledRegions {
         if !regions.is_empty() {
             if let Some(path) = path {
                 let kept = answer.clone();
-                let saved = tokio::task::spawn_blocking(move || save(&path, &kept).map(|_| path))
-                    .await
-                    .map_err(std::io::Error::other)
-                    .and_then(|r| r);
+                let saved = tokio::task::spawn_blocking(move || {
+                    crate::files::save_json(&path, &kept).map(|_| path)
+                })
+                .await
+                .map_err(std::io::Error::other)
+                .and_then(|r| r);
                 if let Err(e) = saved {
                     tracing::warn!(
                         "cannot keep account {account}'s enabled regions in {}: {e} (check that folder's permissions)",
@@ -172,26 +177,6 @@ impl EnabledRegions {
         }
         Ok(regions)
     }
-}
-
-fn load(path: &Path) -> Option<Enabled> {
-    let text = std::fs::read_to_string(path).ok()?;
-    match serde_json::from_str(&text) {
-        Ok(e) => Some(e),
-        Err(e) => {
-            tracing::warn!("ignoring the regions cache {}: {e}", path.display());
-            None
-        }
-    }
-}
-
-/// Writes the answer readable by the user only (in a folder that is the user's only), replacing
-/// the old one whole: a reader (another rolecall) never sees half a file.
-fn save(path: &Path, answer: &Enabled) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        crate::files::create_private_dir(dir)?;
-    }
-    crate::files::write_atomically(path, serde_json::to_string(answer)?.as_bytes())
 }
 
 #[cfg(test)]
