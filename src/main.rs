@@ -52,22 +52,28 @@ fn main() -> ExitCode {
     // sweep of every account (`--all`) runs on a thread per core: at 1 000 accounts x 17
     // regions the SDK's work per call (signing, XML) outgrows one core, and the sweep is CPU-bound
     // (README, Benchmarks). The TUI keeps a thread per core: drawing and keys go on while
-    // answers are read. ROLECALL_WORKERS=N runs on N threads instead (1: one thread, the TUI
-    // too), which the benchmark compares.
-    let workers = std::env::var("ROLECALL_WORKERS")
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .filter(|n| *n >= 1);
+    // answers are read. ROLECALL_WORKERS=N runs a command on N threads instead (1: one thread;
+    // the TUI takes N of 2 or more), which the benchmark compares.
+    let workers = match std::env::var("ROLECALL_WORKERS") {
+        Err(_) => None,
+        Ok(v) => match v.trim().parse::<usize>() {
+            Ok(n) if (1..=1024).contains(&n) => Some(n),
+            _ => {
+                eprintln!("error: ROLECALL_WORKERS={v:?}: give a number of threads from 1 to 1024, or unset it");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
     let one_thread = match (workers, &cli.command) {
-        (Some(n), _) => n == 1,
+        (_, None) => false,
+        (Some(n), Some(_)) => n == 1,
         (None, Some(command)) => !command.sweeps_every_account(),
-        (None, None) => false,
     };
     let mut builder = if one_thread {
         tokio::runtime::Builder::new_current_thread()
     } else {
         let mut b = tokio::runtime::Builder::new_multi_thread();
-        if let Some(n) = workers {
+        if let Some(n) = workers.filter(|n| *n >= 2) {
             b.worker_threads(n);
         }
         b

@@ -18,6 +18,48 @@ fn by_account(rows: &Value) -> BTreeMap<String, (usize, String)> {
     out
 }
 
+/// A sweep runs on a thread per core, or on ROLECALL_WORKERS threads: the same rows either way;
+/// a value that is not a number of threads is an error naming the variable, before any call.
+#[test]
+fn the_threads_of_a_sweep_change_nothing_it_finds_and_a_bad_count_is_named() {
+    let emu = emulator();
+    let listed = |workers: Option<&str>| {
+        let mut cmd = emu.rolecall();
+        if let Some(n) = workers {
+            cmd.env("ROLECALL_WORKERS", n);
+        }
+        let rows = run(cmd.args(["instances", "--all", "--json"])).ok().json();
+        let mut ids: Vec<String> = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["instance_id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let default = listed(None);
+    assert_eq!(default.len(), 18, "{default:?}");
+    assert_eq!(listed(Some("1")), default);
+    assert_eq!(listed(Some("3")), default);
+    for bad in ["0", "lots", "-2"] {
+        let out =
+            run(emu
+                .rolecall()
+                .env("ROLECALL_WORKERS", bad)
+                .args(["instances", "--all", "--json"]));
+        assert_eq!(out.code, Some(1), "{bad}: {}", out.stderr);
+        assert!(
+            out.stderr.contains(&format!(
+                "ROLECALL_WORKERS=\"{bad}\": give a number of threads"
+            )),
+            "{}",
+            out.stderr
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
+
 #[test]
 fn instances_of_every_account_at_once() {
     let emu = emulator();
