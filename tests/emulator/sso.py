@@ -243,7 +243,7 @@ def install():
         if path in BROWSER or path == "/_sso/token":
             return _browser(environ, start_response)
         route = _route(environ)
-        _record(environ, route)
+        entry = _record(environ, route)
         if route is None:
             return dispatch(self, environ, start_response)
         service, operation = route
@@ -253,7 +253,11 @@ def install():
             else:
                 status, body = _oidc(environ, operation)
         except _Error as e:
+            # What the portal or OIDC answered (a throttled call the client retries is a record
+            # of its own, with its 429).
+            entry["status"] = e.status
             return _respond(start_response, e.status, e.body(), headers=[("x-amzn-ErrorType", e.name)])
+        entry["status"] = status
         return _respond(start_response, status, body)
 
     DomainDispatcherApplication.__call__ = __call__
@@ -609,7 +613,8 @@ def _record(environ, route):
     region, action, access_key_id (the Credential's key id; never a secret), and for STS AssumeRole
     and GetSessionToken the values of RoleArn, RoleSessionName, SourceIdentity, SerialNumber (null
     when not sent) and token_code_sent (whether TokenCode was sent; never the code); for portal
-    calls token_sha256 (the SHA-256 hex of the bearer token sent, null without one; never the
+    calls status (what the stand-in answered: 200, or the error's, as 429 when throttled) and
+    token_sha256 (the SHA-256 hex of the bearer token sent, null without one; never the
     token), and account_id (ListAccountRoles, GetRoleCredentials) and role_name
     (GetRoleCredentials); for OIDC CreateToken grant_type."""
     path = environ.get("PATH_INFO", "")
@@ -662,6 +667,7 @@ def _record(environ, route):
         _SEQ[0] += 1
         entry["seq"] = _SEQ[0]
         _RECORDS.append(entry)
+    return entry
 
 
 def _recorder(environ, start_response):
