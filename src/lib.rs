@@ -15,6 +15,7 @@ pub mod inventory;
 pub mod organization;
 pub mod resources;
 pub mod roles;
+pub mod slots;
 pub mod sso;
 pub mod time;
 pub mod tui;

@@ -7,9 +7,8 @@
 //! through them ([`Memo`]): a thousand accounts reached from one SSO role make one
 //! GetRoleCredentials call, and a thousand MFA roles one GetSessionToken with the one code.
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_credential_types::provider::SharedCredentialsProvider;
@@ -294,13 +293,12 @@ impl Source {
 /// to expire.
 #[derive(Debug, Default)]
 pub(crate) struct Memo {
-    slots: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Credentials>>>>>,
+    slots: crate::slots::Slots<String, Credentials>,
 }
 
 impl Memo {
     fn slot(&self, key: &str) -> Arc<tokio::sync::Mutex<Option<Credentials>>> {
-        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-        slots.entry(key.to_string()).or_default().clone()
+        self.slots.slot(&key.to_string())
     }
 
     /// The session kept for `key` if it outlives `margin`.

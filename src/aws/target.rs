@@ -45,12 +45,9 @@ impl RoleTarget {
     }
 
     /// Room for one call, when the target shares the fan-out's calls in flight: held while the
-    /// call runs. A closed semaphore is never made: without a permit, the call goes anyway.
+    /// call runs.
     pub async fn call_permit(&self) -> Option<OwnedSemaphorePermit> {
-        match &self.calls {
-            Some(c) => c.clone().acquire_owned().await.ok(),
-            None => None,
-        }
+        permit(self.calls.clone()).await
     }
 
     /// The primary identity's own clients, for its own account (`None` without credentials).
@@ -117,6 +114,15 @@ impl RoleTarget {
     }
 }
 
+/// A place among `calls` (none without them). A closed semaphore is never made: without a
+/// permit, the call goes anyway.
+async fn permit(calls: Option<Arc<Semaphore>>) -> Option<OwnedSemaphorePermit> {
+    match calls {
+        Some(c) => c.acquire_owned().await.ok(),
+        None => None,
+    }
+}
+
 /// A region (or, for a kind listed once per account, the account's one call) that failed.
 #[derive(Debug, Clone)]
 pub struct RegionFailure {
@@ -177,11 +183,7 @@ where
         let region = region.clone();
         let calls = target.calls.clone();
         set.spawn(async move {
-            // A closed semaphore is never made: without a permit, the call goes anyway.
-            let _permit = match calls {
-                Some(c) => c.acquire_owned().await.ok(),
-                None => None,
-            };
+            let _permit = permit(calls).await;
             (i, region, fut.await)
         });
     }

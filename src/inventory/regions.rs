@@ -8,10 +8,9 @@
 //! organization list's default `max_age`: an account that enables a region is listed there
 //! within the hour. Nothing secret is kept: the account id, its partition and region names.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -54,7 +53,7 @@ pub struct EnabledRegions {
     dir: Option<PathBuf>,
     max_age: Duration,
     /// One slot per account: whoever holds its lock asks, the others wait and read the answer.
-    held: std::sync::Mutex<HashMap<Key, Arc<tokio::sync::Mutex<Option<Enabled>>>>>,
+    held: crate::slots::Slots<Key, Enabled>,
 }
 
 /// Where the answers are kept: `regions/` in the platform cache dir, beside `organizations/`.
@@ -120,10 +119,7 @@ impl EnabledRegions {
             account: account.to_string(),
             partition,
         };
-        let slot = {
-            let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-            held.entry(key.clone()).or_default().clone()
-        };
+        let slot = self.held.slot(&key);
         let mut slot = slot.lock().await;
         if let Some(e) = slot.as_ref().filter(|e| e.fresh(now(), self.max_age)) {
             return Ok(e.regions.clone());
@@ -186,6 +182,16 @@ mod tests {
 
     const SCOPE: &str = "profile=default;key=AKIA;endpoint=";
 
+    /// A file the cache wrote in `dir`.
+    fn first_file(dir: &Path) -> PathBuf {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .next()
+            .expect("a kept answer")
+            .unwrap()
+            .path()
+    }
+
     async fn answer(calls: &AtomicUsize) -> Result<Vec<String>, AwsError> {
         calls.fetch_add(1, Ordering::SeqCst);
         tokio::task::yield_now().await;
@@ -227,12 +233,7 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let file = std::fs::read_dir(dir.path().join("regions"))
-                .unwrap()
-                .next()
-                .unwrap()
-                .unwrap()
-                .path();
+            let file = first_file(&dir.path().join("regions"));
             let mode = std::fs::metadata(file).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
@@ -321,12 +322,7 @@ mod tests {
             .await
             .unwrap();
         // Someone rewrites the kept answer: a host of their own among the regions.
-        let file = std::fs::read_dir(dir.path())
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path();
+        let file = first_file(dir.path());
         let text = std::fs::read_to_string(&file).unwrap();
         std::fs::write(&file, text.replace("me-central-1", "evil.example/x#")).unwrap();
         let again = EnabledRegions::new(Some(dir.path().to_path_buf()), MAX_AGE);
