@@ -172,6 +172,11 @@ impl SsoHome {
         run(self.cmd(emu).args(args))
     }
 
+    /// `rolecall assume ROLE --format credential-process`, as the AWS CLI runs it.
+    fn assume(&self, emu: &Emulator, role: &str) -> Run {
+        self.run(emu, &["assume", role, "--format", "credential-process"])
+    }
+
     /// None of `secrets` is in a file under this HOME but the token file, nor in `out`.
     fn secrets_only_in_the_token_file(&self, secrets: &[&str], outs: &[&Run]) {
         for (path, text) in files_under(self.home.path()) {
@@ -369,17 +374,7 @@ fn an_sso_session_of_the_aws_config_file_names_the_portal_and_the_token_file() {
     let roles = h.run(emu, &["roles", "--json"]).ok();
     check_roles(emu, &roles.json());
     // An SSO role is assumed with the token: credentials of that account.
-    let out = h
-        .run(
-            emu,
-            &[
-                "assume",
-                "prod/IncidentResponder",
-                "--format",
-                "credential-process",
-            ],
-        )
-        .ok();
+    let out = h.assume(emu, "prod/IncidentResponder").ok();
     let doc = out.json();
     assert!(doc["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
     let records = recorded(emu);
@@ -507,15 +502,7 @@ fn an_expired_token_that_cannot_be_refreshed_is_an_error_naming_rolecall_login()
     h.sign_in(&expired);
 
     let login = format!("rolecall login --sso {}", sso(emu, "session_name"));
-    let assume = h.run(
-        emu,
-        &[
-            "assume",
-            "prod/IncidentResponder",
-            "--format",
-            "credential-process",
-        ],
-    );
+    let assume = h.assume(emu, "prod/IncidentResponder");
     let assume = assume.fails();
     assert!(
         assume.stderr.contains(&login) && assume.stderr.contains("expired"),
@@ -723,12 +710,7 @@ fn a_role_reached_via_an_sso_role_carries_its_source_identity() {
     let token = mint(emu, 8 * 3600);
     h.sign_in(&token);
     // Assumed before any listing: the `via` role is found by reading the portal.
-    let out = h
-        .run(
-            emu,
-            &["assume", "chained", "--format", "credential-process"],
-        )
-        .ok();
+    let out = h.assume(emu, "chained").ok();
     // And the listing says how it is reached.
     let roles = h.run(emu, &["roles", "--json"]).ok().json();
     let (account, reached, from) = sso_roles(&roles)["chained"].clone();
@@ -783,17 +765,7 @@ fn an_sso_role_is_known_by_name_before_any_listing() {
     let h = SsoHome::new(emu, Portal::Session, "");
     let token = mint(emu, 8 * 3600);
     h.sign_in(&token);
-    let out = h
-        .run(
-            emu,
-            &[
-                "assume",
-                "prod/IncidentResponder",
-                "--format",
-                "credential-process",
-            ],
-        )
-        .ok();
+    let out = h.assume(emu, "prod/IncidentResponder").ok();
     assert!(out.json()["AccessKeyId"]
         .as_str()
         .unwrap()
