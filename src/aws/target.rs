@@ -24,6 +24,9 @@ pub struct RoleTarget {
     /// The calls a fan-out lets be in flight at once, over every account: a region's listing
     /// holds one while it runs (`None`: no bound but the regions').
     calls: Option<Arc<Semaphore>>,
+    /// The one EC2 client the role's listings share, every region's call naming its region
+    /// (`Ec2::here`): made once per account rather than once per account and region.
+    listing_ec2: Arc<std::sync::OnceLock<aws_sdk_ec2::Client>>,
 }
 
 impl RoleTarget {
@@ -33,6 +36,7 @@ impl RoleTarget {
             credentials,
             page_size,
             calls: None,
+            listing_ec2: Arc::default(),
         }
     }
 
@@ -58,6 +62,7 @@ impl RoleTarget {
             credentials: RoleCredentials::new(provider),
             page_size,
             calls: None,
+            listing_ec2: Arc::default(),
         })
     }
 
@@ -103,6 +108,19 @@ impl RoleTarget {
         aws_sdk_ec2::Client::from_conf(conf)
     }
 
+    /// EC2 in `region` for a listing: the role's one listing client, and the region each call
+    /// names (`.customize().config_override(ec2.here())`).
+    pub fn listing_ec2(&self, region: &str) -> Ec2 {
+        let client = self
+            .listing_ec2
+            .get_or_init(|| self.ec2(&self.primary_region()))
+            .clone();
+        Ec2 {
+            client,
+            region: Region::new(region.to_string()),
+        }
+    }
+
     /// IAM, as the role (IAM is global: `region` only picks the partition and signs).
     pub fn iam(&self, region: &str) -> aws_sdk_iam::Client {
         aws_sdk_iam::Client::new(&self.config(region))
@@ -111,6 +129,42 @@ impl RoleTarget {
     /// KMS in `region`, as the role.
     pub fn kms(&self, region: &str) -> aws_sdk_kms::Client {
         aws_sdk_kms::Client::new(&self.config(region))
+    }
+}
+
+/// EC2 as a role, in one region: a client made for another region, and the override that
+/// sends its calls to this one (endpoint and signing region).
+#[derive(Clone)]
+pub struct Ec2 {
+    pub client: aws_sdk_ec2::Client,
+    region: Region,
+}
+
+impl Ec2 {
+    /// The override that sends a call to this region.
+    pub fn here(&self) -> aws_sdk_ec2::config::Builder {
+        aws_sdk_ec2::config::Builder::default().region(self.region.clone())
+    }
+}
+
+/// Every page of a listing that pages by NextToken: `call(token)` asks for one page, `take(page)`
+/// keeps its rows and gives the next token. It stops at a missing or empty token, or one that
+/// comes back unchanged, as the SDK's paginators do (which cannot send a call elsewhere than
+/// their client's region, as `Ec2::here` does).
+pub async fn every_page<P, E, C, Fut, T>(mut call: C, mut take: T) -> Result<(), E>
+where
+    C: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<P, E>>,
+    T: FnMut(P) -> Option<String>,
+{
+    let mut token: Option<String> = None;
+    loop {
+        let page = call(token.clone()).await?;
+        let next = take(page).filter(|t| !t.is_empty());
+        if next.is_none() || next == token {
+            return Ok(());
+        }
+        token = next;
     }
 }
 
@@ -203,4 +257,68 @@ where
         }
     }
     listing
+}
+
+#[cfg(test)]
+mod tests {
+    use super::every_page;
+
+    /// Pages by token from a list of (rows, next token) answers; records the tokens asked with.
+    async fn paged(answers: Vec<(u32, Option<&str>)>) -> (Vec<u32>, Vec<Option<String>>, bool) {
+        let mut asked = Vec::new();
+        let mut rows = Vec::new();
+        let mut answers = answers.into_iter();
+        let result = every_page(
+            |token: Option<String>| {
+                asked.push(token);
+                let next = answers.next();
+                async move { next.ok_or("asked past the last page") }
+            },
+            |(row, next): (u32, Option<&str>)| {
+                rows.push(row);
+                next.map(str::to_string)
+            },
+        )
+        .await;
+        (rows, asked, result.is_ok())
+    }
+
+    #[tokio::test]
+    async fn every_page_follows_tokens_and_stops_at_none_empty_or_repeated() {
+        let (rows, asked, ok) = paged(vec![(1, Some("a")), (2, Some("b")), (3, None)]).await;
+        assert_eq!(rows, [1, 2, 3]);
+        assert_eq!(asked, [None, Some("a".into()), Some("b".into())]);
+        assert!(ok);
+
+        let (rows, _, ok) = paged(vec![(1, Some("a")), (2, Some(""))]).await;
+        assert_eq!(rows, [1, 2], "an empty token is the last page");
+        assert!(ok);
+
+        // A token that comes back unchanged would ask for the same page for ever.
+        let (rows, asked, ok) = paged(vec![(1, Some("a")), (2, Some("a")), (3, None)]).await;
+        assert_eq!(rows, [1, 2]);
+        assert_eq!(asked.len(), 2);
+        assert!(ok);
+    }
+
+    #[tokio::test]
+    async fn every_page_stops_at_the_first_error() {
+        let mut calls = 0;
+        let result: Result<(), &str> = every_page(
+            |_| {
+                calls += 1;
+                async move {
+                    if calls == 2 {
+                        Err("throttled")
+                    } else {
+                        Ok(calls)
+                    }
+                }
+            },
+            |_| Some(String::from("more")),
+        )
+        .await;
+        assert_eq!(result, Err("throttled"));
+        assert_eq!(calls, 2);
+    }
 }

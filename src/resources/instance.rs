@@ -12,7 +12,7 @@ use super::fields::{
 use super::fields::{column, field, look, one_role_only, Field, Look};
 use super::{About, DetailLine, Details, Kind, Lookup, Reach, Resource, Volume};
 use crate::aws::ec2::{region_error, tag_map, time};
-use crate::aws::target::{per_region, Listing, RoleTarget};
+use crate::aws::target::{every_page, per_region, Listing, RoleTarget};
 use crate::aws::AwsError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -216,22 +216,30 @@ fn details(i: &Instance, ctx: &Lookup) -> Details {
 async fn list(target: &RoleTarget, regions: &[String]) -> Listing<Instance> {
     let page_size = target.page_size();
     let mut listing = per_region(target, regions, |region| {
-        let client = target.ec2(&region);
+        let ec2 = target.listing_ec2(&region);
         async move {
-            let mut pages = client
-                .describe_instances()
-                .max_results(page_size)
-                .into_paginator()
-                .send();
             let mut rows = Vec::new();
-            while let Some(page) = pages.next().await {
-                let page = page.map_err(|e| region_error(e, "DescribeInstances", &region))?;
-                for r in page.reservations() {
-                    for i in r.instances() {
-                        rows.push(instance_from_sdk(i, &region));
+            every_page(
+                |token| {
+                    ec2.client
+                        .describe_instances()
+                        .max_results(page_size)
+                        .set_next_token(token)
+                        .customize()
+                        .config_override(ec2.here())
+                        .send()
+                },
+                |page| {
+                    for r in page.reservations() {
+                        for i in r.instances() {
+                            rows.push(instance_from_sdk(i, &region));
+                        }
                     }
-                }
-            }
+                    page.next_token
+                },
+            )
+            .await
+            .map_err(|e| region_error(e, "DescribeInstances", &region))?;
             Ok(rows)
         }
     })

@@ -11,7 +11,7 @@ use super::fields::{column, field, look, one_role_only, Field, Look};
 use super::fields::{joined, opt, or_dash, search_lines, tags_text};
 use super::{About, DetailLine, Details, Kind, Lookup, Reach, Resource};
 use crate::aws::ec2::{region_error, tag_map};
-use crate::aws::target::{per_region, Listing, RoleTarget};
+use crate::aws::target::{every_page, per_region, Ec2, Listing, RoleTarget};
 use crate::aws::AwsError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -302,21 +302,29 @@ fn details(g: &SecurityGroup) -> Details {
 async fn list(target: &RoleTarget, regions: &[String]) -> Listing<SecurityGroup> {
     let page_size = target.page_size();
     let mut listing = per_region(target, regions, |region| {
-        let client = target.ec2(&region);
+        let ec2 = target.listing_ec2(&region);
         async move {
-            let users = users(&client, &region, page_size).await?;
-            let mut pages = client
-                .describe_security_groups()
-                .max_results(page_size)
-                .into_paginator()
-                .send();
+            let users = users(&ec2, &region, page_size).await?;
             let mut rows = Vec::new();
-            while let Some(page) = pages.next().await {
-                let page = page.map_err(|e| region_error(e, "DescribeSecurityGroups", &region))?;
-                for g in page.security_groups() {
-                    rows.push(from_sdk(g, &region, &users));
-                }
-            }
+            every_page(
+                |token| {
+                    ec2.client
+                        .describe_security_groups()
+                        .max_results(page_size)
+                        .set_next_token(token)
+                        .customize()
+                        .config_override(ec2.here())
+                        .send()
+                },
+                |page| {
+                    for g in page.security_groups() {
+                        rows.push(from_sdk(g, &region, &users));
+                    }
+                    page.next_token
+                },
+            )
+            .await
+            .map_err(|e| region_error(e, "DescribeSecurityGroups", &region))?;
             Ok(rows)
         }
     })
@@ -335,35 +343,39 @@ struct Users {
     others: HashMap<String, usize>,
 }
 
-async fn users(
-    client: &aws_sdk_ec2::Client,
-    region: &str,
-    page_size: i32,
-) -> Result<Users, AwsError> {
-    let mut pages = client
-        .describe_network_interfaces()
-        .max_results(page_size)
-        .into_paginator()
-        .send();
+async fn users(ec2: &Ec2, region: &str, page_size: i32) -> Result<Users, AwsError> {
     let mut users = Users::default();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| region_error(e, "DescribeNetworkInterfaces", region))?;
-        for eni in page.network_interfaces() {
-            let instance = eni.attachment().and_then(|a| a.instance_id());
-            for g in eni.groups().iter().filter_map(|g| g.group_id()) {
-                match instance {
-                    Some(i) => {
-                        users
-                            .instances
-                            .entry(g.to_string())
-                            .or_default()
-                            .insert(i.to_string());
+    every_page(
+        |token| {
+            ec2.client
+                .describe_network_interfaces()
+                .max_results(page_size)
+                .set_next_token(token)
+                .customize()
+                .config_override(ec2.here())
+                .send()
+        },
+        |page| {
+            for eni in page.network_interfaces() {
+                let instance = eni.attachment().and_then(|a| a.instance_id());
+                for g in eni.groups().iter().filter_map(|g| g.group_id()) {
+                    match instance {
+                        Some(i) => {
+                            users
+                                .instances
+                                .entry(g.to_string())
+                                .or_default()
+                                .insert(i.to_string());
+                        }
+                        None => *users.others.entry(g.to_string()).or_default() += 1,
                     }
-                    None => *users.others.entry(g.to_string()).or_default() += 1,
                 }
             }
-        }
-    }
+            page.next_token
+        },
+    )
+    .await
+    .map_err(|e| region_error(e, "DescribeNetworkInterfaces", region))?;
     Ok(users)
 }
 

@@ -10,7 +10,7 @@ use super::fields::{column, field, look, one_role_only, Field, Look};
 use super::fields::{joined, opt, or_dash, or_empty, search_lines, tags_text, time_text};
 use super::{About, DetailLine, Details, Kind, Lookup, Reach, Resource};
 use crate::aws::ec2::{region_error, tag_map, time};
-use crate::aws::target::{per_region, Listing, RoleTarget};
+use crate::aws::target::{every_page, per_region, Listing, RoleTarget};
 use crate::aws::AwsError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -188,20 +188,28 @@ pub async fn describe_volumes(
 async fn list(target: &RoleTarget, regions: &[String]) -> Listing<Volume> {
     let page_size = target.page_size();
     let mut listing = per_region(target, regions, |region| {
-        let client = target.ec2(&region);
+        let ec2 = target.listing_ec2(&region);
         async move {
-            let mut pages = client
-                .describe_volumes()
-                .max_results(page_size)
-                .into_paginator()
-                .send();
             let mut rows = Vec::new();
-            while let Some(page) = pages.next().await {
-                let page = page.map_err(|e| region_error(e, "DescribeVolumes", &region))?;
-                for v in page.volumes() {
-                    rows.push(volume_from_sdk(v, &region));
-                }
-            }
+            every_page(
+                |token| {
+                    ec2.client
+                        .describe_volumes()
+                        .max_results(page_size)
+                        .set_next_token(token)
+                        .customize()
+                        .config_override(ec2.here())
+                        .send()
+                },
+                |page| {
+                    for v in page.volumes() {
+                        rows.push(volume_from_sdk(v, &region));
+                    }
+                    page.next_token
+                },
+            )
+            .await
+            .map_err(|e| region_error(e, "DescribeVolumes", &region))?;
             Ok(rows)
         }
     })
