@@ -13,7 +13,7 @@ use super::credentials::RoleCredentials;
 use super::{Aws, AwsError};
 
 /// A role's clients: one per service and region, made on demand from the primary setup and the
-/// role's credentials (read from the session store on every call, so a refresh in the middle of
+/// role's credentials (EC2's listings share one per account: `listing_ec2`) (read from the session store on every call, so a refresh in the middle of
 /// a listing is picked up). Every client shares the primary setup's HTTP client.
 #[derive(Clone)]
 pub struct RoleTarget {
@@ -98,8 +98,8 @@ impl RoleTarget {
             .build()
     }
 
-    /// EC2 in `region`, as the role. (Made straight from the primary setup, without the copy
-    /// `config` makes: a thousand-account listing makes one per account and region.)
+    /// EC2 in `region`, as the role, for a call or two (an action's). (Made straight from the
+    /// primary setup, without the copy `config` makes.)
     pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
         let conf = aws_sdk_ec2::config::Builder::from(self.aws.sdk())
             .region(Region::new(region.to_string()))
