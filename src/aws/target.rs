@@ -13,8 +13,9 @@ use super::credentials::RoleCredentials;
 use super::{Aws, AwsError};
 
 /// A role's clients: one per service and region, made on demand from the primary setup and the
-/// role's credentials (EC2's listings share one per account: `listing_ec2`) (read from the session store on every call, so a refresh in the middle of
-/// a listing is picked up). Every client shares the primary setup's HTTP client.
+/// role's credentials (read from the session store on every call, so a refresh in the middle of
+/// a listing is picked up); EC2's listings share one per account (`listing_ec2`). Every client
+/// shares the primary setup's HTTP client.
 #[derive(Clone)]
 pub struct RoleTarget {
     aws: Aws,
@@ -141,9 +142,16 @@ pub struct Ec2 {
 }
 
 impl Ec2 {
-    /// The override that sends a call to this region.
+    /// The override that sends a call to this region, with this region's retry budget (the
+    /// SDK names a client's `ec2-<region>` when it is built; an override of the region alone
+    /// would leave every region drawing on the client's first region's).
     pub fn here(&self) -> aws_sdk_ec2::config::Builder {
-        aws_sdk_ec2::config::Builder::default().region(self.region.clone())
+        aws_sdk_ec2::config::Builder::default()
+            .region(self.region.clone())
+            .retry_partition(aws_sdk_ec2::config::retry::RetryPartition::new(format!(
+                "ec2-{}",
+                self.region
+            )))
     }
 }
 
